@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-bus-jobs.h"
+#include "orch-bus-error.h"
+#include "orch-bus-variant.h"
+
+#include "core/orch-error.h"
+#include "core/orch-id.h"
+#include "core/orch-sd-bus.h"
+#include "core/orch-vardict.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <string.h>
+
+#define OBJ_PATH "/org/orchestrator"
+#define JOB_PREFIX "/org/orchestrator/job"
+#define JOBS_IFACE "org.orchestrator.Jobs"
+#define JOB_IFACE "org.orchestrator.Job"
+
+struct _OrchBusJobs {
+  sd_bus *bus;
+  OrchManager *manager;
+  sd_bus_slot *slots[5];
+  guint last_running;
+};
+
+/* ---- helpers ---- */
+
+static char *
+job_path (const char *id)
+{
+  return g_strconcat (JOB_PREFIX "/", id, NULL);
+}
+
+static const char *
+id_from_path (const char *path)
+{
+  if (!g_str_has_prefix (path, JOB_PREFIX "/"))
+    return NULL;
+  path += strlen (JOB_PREFIX "/");
+  return orch_job_id_is_valid (path) ? path : NULL;
+}
+
+static int
+read_vardict (sd_bus_message *m, GVariant **ret, sd_bus_error *error)
+{
+  GVariant *v = NULL;
+  int r = orch_bus_read_variant (m, &v);
+
+  if (r < 0)
+    return sd_bus_error_set_errnof (error, r, "cannot read argument: %s", g_strerror (-r));
+  *ret = g_variant_ref_sink (v);
+  return 0;
+}
+
+static int
+reply_record (sd_bus_message *m, OrchJob *job)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_autoptr(GVariant) record = g_variant_ref_sink (orch_job_to_variant (job));
+  int r;
+
+  r = sd_bus_message_new_method_return (m, &reply);
+  if (r >= 0)
+    r = orch_bus_append_variant (reply, record);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  return r;
+}
+
+/* A reply that waits for the job (Stop, Restart). */
+typedef struct {
+  OrchBusJobs *self;
+  sd_bus_message *m;
+} Deferred;
+
+static void
+deferred_done (OrchJob *job, const GError *error, gpointer data)
+{
+  Deferred *d = data;
+  int r = error ? orch_bus_reply_gerror (d->m, error) : reply_record (d->m, job);
+
+  if (r < 0)
+    g_debug ("cannot send a deferred reply: %s", g_strerror (-r));
+  sd_bus_message_unref (d->m);
+  g_free (d);
+}
+
+static Deferred *
+deferred_new (OrchBusJobs *self, sd_bus_message *m)
+{
+  Deferred *d = g_new0 (Deferred, 1);
+
+  d->self = self;
+  d->m = sd_bus_message_ref (m);
+  return d;
+}
+
+static int
+do_stop (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret_error)
+{
+  g_autoptr(GVariant) opts = NULL;
+  g_autoptr(GError) error = NULL;
+  gint32 sig = 0;
+  guint32 timeout_ms = 0;
+  int r = read_vardict (m, &opts, ret_error);
+
+  if (r < 0)
+    return r;
+  if (!orch_vardict_check (opts, _("option"),
+                           (const char *const[]){ "signal", "i", "timeout_ms", "u", NULL }, &error))
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_lookup (opts, "signal", "i", &sig);
+  g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms);
+  if (g_variant_lookup_value (opts, "signal", NULL) && sig == 0)
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("option “signal”: 0 is not a signal number"));
+      return orch_bus_set_gerror (ret_error, error);
+    }
+  orch_manager_stop (self->manager, id, sig, timeout_ms, deferred_done, deferred_new (self, m));
+  return 1;
+}
+
+/* ---- org.orchestrator.Jobs ---- */
+
+static int
+method_create (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) spec = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  OrchJob *job;
+  int r = read_vardict (m, &spec, ret_error);
+
+  if (r < 0)
+    return r;
+  job = orch_manager_create (self->manager, spec, &error);
+  if (job == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  path = job_path (job->id);
+  return sd_bus_reply_method_return (m, "so", job->id, path);
+}
+
+static int
+method_list (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) filter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(sd_bus_message) reply = NULL;
+  const char *state = NULL, *name = NULL;
+  int r = read_vardict (m, &filter, ret_error);
+
+  if (r < 0)
+    return r;
+  if (!orch_vardict_check (filter, _("filter"),
+                           (const char *const[]){ "state", "s", "name", "s", NULL }, &error))
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_lookup (filter, "state", "&s", &state);
+  g_variant_lookup (filter, "name", "&s", &name);
+  jobs = orch_manager_list (self->manager, state, name, &error);
+  if (jobs == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+
+  r = sd_bus_message_new_method_return (m, &reply);
+  if (r < 0)
+    return r;
+  r = sd_bus_message_open_container (reply, 'a', "a{sv}");
+  for (guint i = 0; r >= 0 && i < jobs->len; i++)
+    {
+      g_autoptr(GVariant) rec = g_variant_ref_sink (orch_job_to_variant (jobs->pdata[i]));
+      r = orch_bus_append_variant (reply, rec);
+    }
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
+  if (r < 0)
+    return r;
+  return sd_bus_send (NULL, reply, NULL);
+}
+
+static int
+method_get (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+  OrchJob *job;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  job = orch_manager_lookup (self->manager, id, &error);
+  if (job == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_record (m, job);
+}
+
+static int
+method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  return do_stop (userdata, m, id, ret_error);
+}
+
+static int
+method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  orch_manager_restart (self->manager, id, deferred_done, deferred_new (self, m));
+  return 1;
+}
+
+static int
+method_remove (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  if (!orch_manager_remove (self->manager, id, &error))
+    return orch_bus_set_gerror (ret_error, error);
+  return sd_bus_reply_method_return (m, NULL);
+}
+
+static int
+prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
+              sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+
+  return sd_bus_message_append (reply, "s", orch_manager_backend_name (self->manager));
+}
+
+static int
+prop_running (sd_bus *bus, const char *path, const char *interface, const char *property,
+              sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+
+  return sd_bus_message_append (reply, "u", orch_manager_running_count (self->manager));
+}
+
+static int
+prop_max (sd_bus *bus, const char *path, const char *interface, const char *property,
+          sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+
+  return sd_bus_message_append (reply, "u", orch_manager_max_concurrent (self->manager));
+}
+
+static const sd_bus_vtable jobs_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec), SD_BUS_RESULT ("s", id, "o", path),
+                           method_create, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("List", SD_BUS_ARGS ("a{sv}", filter), SD_BUS_RESULT ("aa{sv}", jobs),
+                           method_list, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Get", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
+                           method_get, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("s", id, "a{sv}", options), SD_BUS_RESULT ("a{sv}", job),
+                           method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
+                           method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("s", id), SD_BUS_NO_RESULT,
+                           method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_ARGS ("JobChanged", SD_BUS_ARGS ("s", id, "a{sv}", job), 0),
+  SD_BUS_SIGNAL_WITH_ARGS ("JobRemoved", SD_BUS_ARGS ("s", id), 0),
+  SD_BUS_PROPERTY ("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("RunningCount", "u", prop_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("MaxConcurrent", "u", prop_max, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_VTABLE_END
+};
+
+/* ---- org.orchestrator.Job, one object per job ---- */
+
+static OrchJob *
+job_of_path (OrchBusJobs *self, const char *path, GError **error)
+{
+  const char *id = id_from_path (path);
+
+  if (id == NULL)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("no job at %s"), path);
+      return NULL;
+    }
+  return orch_manager_lookup (self->manager, id, error);
+}
+
+static int
+job_find (sd_bus *bus, const char *path, const char *interface, void *userdata,
+          void **found, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+
+  if (job_of_path (self, path, NULL) == NULL)
+    return 0;
+  *found = self;
+  return 1;
+}
+
+static int
+job_enumerate (sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GPtrArray) jobs = orch_manager_list (self->manager, NULL, NULL, NULL);
+  char **out = calloc (jobs->len + 1, sizeof (char *));
+
+  if (out == NULL)
+    return -ENOMEM;
+  /* sd-bus frees these with free(), so no g_strdup. */
+  for (guint i = 0; i < jobs->len; i++)
+    if (asprintf (&out[i], JOB_PREFIX "/%s", ((OrchJob *) jobs->pdata[i])->id) < 0)
+      {
+        for (guint j = 0; j < i; j++)
+          free (out[j]);
+        free (out);
+        return -ENOMEM;
+      }
+  *nodes = out;
+  return 0;
+}
+
+static const struct {
+  const char *property;
+  const char *key;
+} job_props[] = {
+  { "Id", "id" },
+  { "Name", "name" },
+  { "Command", "command" },
+  { "State", "state" },
+  { "Pid", "pid" },
+  { "Unit", "unit" },
+  { "Cgroup", "cgroup" },
+  { "ExitCode", "exit_code" },
+  { "Signal", "signal" },
+  { "Restarts", "restarts" },
+  { "CreatedAt", "created_at" },
+  { "StartedAt", "started_at" },
+  { "FinishedAt", "finished_at" },
+  { "Backend", "backend" },
+  { "LogPath", "log_path" },
+  { "Error", "error" },
+};
+
+static int
+job_prop (sd_bus *bus, const char *path, const char *interface, const char *property,
+          sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  OrchJob *job = job_of_path (userdata, path, &error);
+  g_autoptr(GVariant) record = NULL;
+
+  if (job == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  record = g_variant_ref_sink (orch_job_to_variant (job));
+  for (gsize i = 0; i < G_N_ELEMENTS (job_props); i++)
+    if (strcmp (job_props[i].property, property) == 0)
+      {
+        g_autoptr(GVariant) v = g_variant_lookup_value (record, job_props[i].key, NULL);
+        if (v == NULL)
+          return -ENOENT;
+        return orch_bus_append_variant (reply, v);
+      }
+  return -ENOENT;
+}
+
+static int
+job_method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id = id_from_path (sd_bus_message_get_path (m));
+
+  if (id == NULL)
+    return sd_bus_error_set (ret_error, orch_error_to_dbus_name (ORCH_ERROR_NOT_FOUND), "no such job");
+  return do_stop (userdata, m, id, ret_error);
+}
+
+static int
+job_method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  const char *id = id_from_path (sd_bus_message_get_path (m));
+
+  if (id == NULL)
+    return sd_bus_error_set (ret_error, orch_error_to_dbus_name (ORCH_ERROR_NOT_FOUND), "no such job");
+  orch_manager_restart (self->manager, id, deferred_done, deferred_new (self, m));
+  return 1;
+}
+
+#define JOB_PROP(name, sig) \
+  SD_BUS_PROPERTY (name, sig, job_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+
+static const sd_bus_vtable job_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("a{sv}", options), SD_BUS_RESULT ("a{sv}", job),
+                           job_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", job),
+                           job_method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_PROPERTY ("Id", "s", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  JOB_PROP ("Name", "s"),
+  JOB_PROP ("Command", "as"),
+  JOB_PROP ("State", "s"),
+  JOB_PROP ("Pid", "u"),
+  JOB_PROP ("Unit", "s"),
+  JOB_PROP ("Cgroup", "s"),
+  JOB_PROP ("ExitCode", "i"),
+  JOB_PROP ("Signal", "i"),
+  JOB_PROP ("Restarts", "u"),
+  SD_BUS_PROPERTY ("CreatedAt", "t", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  JOB_PROP ("StartedAt", "t"),
+  JOB_PROP ("FinishedAt", "t"),
+  SD_BUS_PROPERTY ("Backend", "s", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("LogPath", "s", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  JOB_PROP ("Error", "s"),
+  SD_BUS_VTABLE_END
+};
+
+/* ---- manager callbacks: signals ---- */
+
+static void
+emit_job_changed (OrchBusJobs *self, OrchJob *job)
+{
+  g_autoptr(sd_bus_message) sig = NULL;
+  g_autoptr(GVariant) record = g_variant_ref_sink (orch_job_to_variant (job));
+  int r;
+
+  r = sd_bus_message_new_signal (self->bus, &sig, OBJ_PATH, JOBS_IFACE, "JobChanged");
+  if (r >= 0)
+    r = sd_bus_message_append (sig, "s", job->id);
+  if (r >= 0)
+    r = orch_bus_append_variant (sig, record);
+  if (r >= 0)
+    r = sd_bus_send (self->bus, sig, NULL);
+  if (r < 0)
+    g_warning ("cannot emit JobChanged: %s", g_strerror (-r));
+}
+
+static void
+emit_running_count (OrchBusJobs *self)
+{
+  guint n = orch_manager_running_count (self->manager);
+
+  if (n == self->last_running)
+    return;
+  self->last_running = n;
+  sd_bus_emit_properties_changed (self->bus, OBJ_PATH, JOBS_IFACE, "RunningCount", NULL);
+}
+
+static void
+on_job_added (OrchJob *job, gpointer data)
+{
+  OrchBusJobs *self = data;
+  g_autofree char *path = job_path (job->id);
+
+  sd_bus_emit_object_added (self->bus, path);
+}
+
+static void
+on_job_changed (OrchJob *job, gpointer data)
+{
+  OrchBusJobs *self = data;
+  g_autofree char *path = job_path (job->id);
+
+  /* JobChanged first, then the properties, both in change order. */
+  emit_job_changed (self, job);
+  sd_bus_emit_properties_changed_strv (self->bus, path, JOB_IFACE, NULL);
+  emit_running_count (self);
+}
+
+static void
+on_job_removed (const char *id, gpointer data)
+{
+  OrchBusJobs *self = data;
+  g_autofree char *path = job_path (id);
+
+  sd_bus_emit_object_removed (self->bus, path);
+  sd_bus_emit_signal (self->bus, OBJ_PATH, JOBS_IFACE, "JobRemoved", "s", id);
+}
+
+static const OrchManagerCallbacks callbacks = {
+  .job_added = on_job_added,
+  .job_changed = on_job_changed,
+  .job_removed = on_job_removed,
+};
+
+const OrchManagerCallbacks *
+orch_bus_jobs_callbacks (void)
+{
+  return &callbacks;
+}
+
+/* ---- setup ---- */
+
+OrchBusJobs *
+orch_bus_jobs_new (sd_bus *bus, GError **error)
+{
+  g_autoptr(OrchBusJobs) self = g_new0 (OrchBusJobs, 1);
+  int r;
+
+  self->bus = sd_bus_ref (bus);
+  r = sd_bus_add_object_vtable (bus, &self->slots[0], OBJ_PATH, JOBS_IFACE, jobs_vtable, self);
+  if (r >= 0)
+    r = sd_bus_add_fallback_vtable (bus, &self->slots[1], JOB_PREFIX, JOB_IFACE, job_vtable,
+                                    job_find, self);
+  if (r >= 0)
+    r = sd_bus_add_node_enumerator (bus, &self->slots[2], JOB_PREFIX, job_enumerate, self);
+  if (r >= 0)
+    r = sd_bus_add_object_manager (bus, &self->slots[3], OBJ_PATH);
+  if (r < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
+                   g_strerror (-r));
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager)
+{
+  self->manager = manager;
+  self->last_running = orch_manager_running_count (manager);
+}
+
+void
+orch_bus_jobs_free (OrchBusJobs *self)
+{
+  if (self == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (self->slots); i++)
+    sd_bus_slot_unref (self->slots[i]);
+  sd_bus_unref (self->bus);
+  g_free (self);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "core/orch-manager.h"
+
+#include <systemd/sd-bus.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OrchBusJobs OrchBusJobs;
+
+/* org.orchestrator.Jobs on /org/orchestrator, org.orchestrator.Job on
+ * /org/orchestrator/job/<id>, and the ObjectManager. */
+OrchBusJobs *orch_bus_jobs_new (sd_bus *bus, GError **error);
+void orch_bus_jobs_free (OrchBusJobs *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBusJobs, orch_bus_jobs_free)
+
+void orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager);
+/* For orch_manager_new(), with @self as user data. */
+const OrchManagerCallbacks *orch_bus_jobs_callbacks (void);
+
+G_END_DECLS

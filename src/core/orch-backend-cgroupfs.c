@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-backend.h"
+#include "orch-cgroup.h"
+#include "orch-error.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* No systemd, but a writable cgroup2 tree: each job gets <root>/<id>. */
+
+typedef struct {
+  OrchBackend parent;
+  char *root;        /* absolute directory holding the job cgroups */
+  char *mount;       /* the hierarchy's mount point, prefix of root */
+  char **controllers; /* enabled for the job cgroups */
+} CgroupfsBackend;
+
+static char *
+job_dir (CgroupfsBackend *self, OrchJob *job)
+{
+  return g_build_filename (self->root, job->id, NULL);
+}
+
+static gboolean
+has_controller (CgroupfsBackend *self, const char *name)
+{
+  return g_strv_contains ((const char *const *) self->controllers, name);
+}
+
+static gboolean
+cgroupfs_check_spec (OrchBackend *b, const OrchSpec *spec, GError **error)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  const char *field = NULL, *ctrl = NULL;
+
+  if (spec->memory_max && !has_controller (self, "memory"))
+    field = "memory_max", ctrl = "memory";
+  else if (spec->cpu_quota > 0 && !has_controller (self, "cpu"))
+    field = "cpu_quota", ctrl = "cpu";
+  else if (spec->tasks_max && !has_controller (self, "pids"))
+    field = "tasks_max", ctrl = "pids";
+  if (field)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “%s” needs the cgroup2 “%s” controller, which %s does not have"),
+                   field, ctrl, self->root);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+write_limits (const char *dir, const OrchSpec *spec)
+{
+  char buf[64];
+  int r;
+
+  if (spec->memory_max)
+    {
+      g_autofree char *p = g_build_filename (dir, "memory.max", NULL);
+      g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, spec->memory_max);
+      if ((r = orch_write_file (p, buf)) < 0)
+        return r;
+    }
+  if (spec->cpu_quota > 0)
+    {
+      g_autofree char *p = g_build_filename (dir, "cpu.max", NULL);
+      g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT " 100000",
+                  (guint64) (spec->cpu_quota * 100000.0 + 0.5));
+      if ((r = orch_write_file (p, buf)) < 0)
+        return r;
+    }
+  if (spec->tasks_max)
+    {
+      g_autofree char *p = g_build_filename (dir, "pids.max", NULL);
+      g_snprintf (buf, sizeof buf, "%u", spec->tasks_max);
+      if ((r = orch_write_file (p, buf)) < 0)
+        return r;
+    }
+  return 0;
+}
+
+static void
+cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done, gpointer data)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autofree char *dir = job_dir (self, job);
+  g_autoptr(GError) error = NULL;
+  int r = 0;
+
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    r = -errno;
+  if (r == 0)
+    r = write_limits (dir, job->spec);
+  if (r == 0)
+    r = orch_cgroup_attach (dir, pid);
+
+  if (r < 0)
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot set up cgroup %s: %s"),
+                   dir, g_strerror (-r));
+      (void) rmdir (dir);
+    }
+  else
+    {
+      g_free (job->cgroup);
+      job->cgroup = g_strdup (dir + strlen (self->mount));
+    }
+  done (job, error, data);
+}
+
+static int
+cgroupfs_kill (OrchBackend *b, OrchJob *job, int sig)
+{
+  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+
+  return orch_cgroup_kill (dir, sig);
+}
+
+static int
+cgroupfs_is_empty (OrchBackend *b, OrchJob *job)
+{
+  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+
+  return orch_cgroup_is_empty (dir);
+}
+
+static char *
+cgroupfs_events_path (OrchBackend *b, OrchJob *job)
+{
+  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+
+  return g_build_filename (dir, "cgroup.events", NULL);
+}
+
+static void
+cgroupfs_forget (OrchBackend *b, OrchJob *job)
+{
+  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+
+  if (rmdir (dir) < 0 && errno != ENOENT)
+    g_warning ("cannot remove cgroup %s: %s", dir, g_strerror (errno));
+}
+
+static void
+cgroupfs_free (OrchBackend *b)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+
+  /* Leaves no empty directory behind; fails harmlessly while jobs run. */
+  (void) rmdir (self->root);
+  g_free (self->root);
+  g_free (self->mount);
+  g_strfreev (self->controllers);
+  g_free (self);
+}
+
+static const OrchBackendOps cgroupfs_ops = {
+  .name = "cgroupfs",
+  .check_spec = cgroupfs_check_spec,
+  .attach = cgroupfs_attach,
+  .kill = cgroupfs_kill,
+  .is_empty = cgroupfs_is_empty,
+  .events_path = cgroupfs_events_path,
+  .forget = cgroupfs_forget,
+  .free = cgroupfs_free,
+};
+
+/* Enables what @dir's parent offers for @dir's children: best effort, since
+ * a hybrid host's unified tree has no controllers at all. */
+static char **
+enable_controllers (const char *dir)
+{
+  static const char *const wanted[] = { "cpu", "memory", "io", "pids", NULL };
+  g_autofree char *parent = g_path_get_dirname (dir);
+  g_autofree char *avail_text = NULL;
+  g_autofree char *mine_text = NULL;
+  g_autofree char *parent_ctl = g_build_filename (parent, "cgroup.subtree_control", NULL);
+  g_autofree char *my_ctl = g_build_filename (dir, "cgroup.subtree_control", NULL);
+  g_autofree char *my_avail = g_build_filename (dir, "cgroup.controllers", NULL);
+  g_autoptr(GPtrArray) enabled = g_ptr_array_new_with_free_func (g_free);
+
+  for (const char *const *w = wanted; *w; w++)
+    {
+      g_autofree char *cmd = g_strconcat ("+", *w, NULL);
+      (void) orch_write_file (parent_ctl, cmd);
+    }
+  if (orch_read_small_file (my_avail, &avail_text) == 0)
+    {
+      g_auto(GStrv) avail = g_strsplit_set (g_strstrip (avail_text), " \n", -1);
+      for (const char *const *w = wanted; *w; w++)
+        {
+          g_autofree char *cmd = g_strconcat ("+", *w, NULL);
+          if (g_strv_contains ((const char *const *) avail, *w) &&
+              orch_write_file (my_ctl, cmd) == 0)
+            g_ptr_array_add (enabled, g_strdup (*w));
+        }
+    }
+  g_ptr_array_add (enabled, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&enabled), FALSE);
+}
+
+OrchBackend *
+orch_backend_cgroupfs_new (const char *root, GError **error)
+{
+  CgroupfsBackend *self;
+  const char *mount;
+  g_autofree char *procs = g_build_filename (root, "cgroup.procs", NULL);
+
+  if (orch_cgroup_v2_mount (&mount) < 0 || !g_str_has_prefix (root, mount) ||
+      (root[strlen (mount)] != '/' && root[strlen (mount)] != '\0'))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                   _("%s is not inside the cgroup2 hierarchy"), root);
+      return NULL;
+    }
+  if (mkdir (root, 0755) < 0 && errno != EEXIST)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create cgroup %s: %s"),
+                   root, g_strerror (errno));
+      return NULL;
+    }
+  if (access (procs, W_OK) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cgroup %s is not writable: %s"),
+                   root, g_strerror (errno));
+      return NULL;
+    }
+
+  self = g_new0 (CgroupfsBackend, 1);
+  self->parent.ops = &cgroupfs_ops;
+  self->root = g_strdup (root);
+  self->mount = g_strdup (mount);
+  self->controllers = enable_controllers (root);
+  return &self->parent;
+}

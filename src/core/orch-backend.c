@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-backend.h"
+#include "orch-cgroup.h"
+#include "orch-error.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+const char *
+orch_backend_name (OrchBackend *b)
+{
+  return b->ops->name;
+}
+
+void
+orch_backend_free (OrchBackend *b)
+{
+  if (b)
+    b->ops->free (b);
+}
+
+static char *
+default_cgroup_root (const OrchConfig *config)
+{
+  const char *mount;
+
+  if (config->cgroup_root && config->cgroup_root[0])
+    return g_strdup (config->cgroup_root);
+  if (orch_cgroup_v2_mount (&mount) < 0)
+    return NULL;
+  return g_build_filename (mount, "orchestrator", NULL);
+}
+
+OrchBackend *
+orch_backend_new (const OrchConfig *config, gboolean systemd_user, char **why, GError **error)
+{
+  const char *want = config->backend;
+  g_autofree char *root = NULL;
+  g_autoptr(GError) sd_error = NULL;
+  g_autoptr(GError) cg_error = NULL;
+  OrchBackend *b;
+
+  if (strcmp (want, "none") == 0)
+    {
+      *why = g_strdup (_("backend none: asked for in the configuration"));
+      return orch_backend_none_new ();
+    }
+
+  if (strcmp (want, "systemd") == 0 || strcmp (want, "auto") == 0)
+    {
+      b = orch_backend_systemd_new (systemd_user, &sd_error);
+      if (b)
+        {
+          *why = g_strdup (_("backend systemd: the service manager answers"));
+          return b;
+        }
+      if (strcmp (want, "systemd") == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&sd_error));
+          return NULL;
+        }
+    }
+
+  root = default_cgroup_root (config);
+  if (root == NULL)
+    g_set_error (&cg_error, ORCH_ERROR, ORCH_ERROR_FAILED, _("no cgroup2 hierarchy is mounted"));
+  else
+    {
+      b = orch_backend_cgroupfs_new (root, &cg_error);
+      if (b)
+        {
+          *why = sd_error
+                     ? g_strdup_printf (_("backend cgroupfs in %s (systemd: %s)"), root, sd_error->message)
+                     : g_strdup_printf (_("backend cgroupfs in %s"), root);
+          return b;
+        }
+    }
+  if (strcmp (want, "cgroupfs") == 0)
+    {
+      g_propagate_error (error, g_steal_pointer (&cg_error));
+      return NULL;
+    }
+
+  *why = g_strdup_printf (_("backend none: systemd: %s; cgroupfs: %s"),
+                          sd_error ? sd_error->message : "-", cg_error->message);
+  return orch_backend_none_new ();
+}

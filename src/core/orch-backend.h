@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-config.h"
+#include "orch-job.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OrchBackend OrchBackend;
+
+/* Called once the held child is in its group (or could not be put there). */
+typedef void (*OrchBackendAttachFunc) (OrchJob *job, const GError *error, gpointer user_data);
+
+typedef struct {
+  const char *name;
+  /* Refuses specs this backend cannot honour (e.g. limits without the
+   * controller).  Optional. */
+  gboolean (*check_spec) (OrchBackend *b, const OrchSpec *spec, GError **error);
+  /* Puts the held child @pid into the job's own group; sets job->unit and
+   * job->cgroup; calls @done exactly once, possibly later.  Cancelled by
+   * forget(). */
+  void (*attach) (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done,
+                  gpointer user_data);
+  /* Sends @sig to every process of the job. */
+  int (*kill) (OrchBackend *b, OrchJob *job, int sig);
+  /* 1 when no process of the job is left, 0 when some are, <0 on error. */
+  int (*is_empty) (OrchBackend *b, OrchJob *job);
+  /* A file that changes when the group empties (cgroup.events), for
+   * inotify; NULL when the caller must poll. */
+  char *(*events_path) (OrchBackend *b, OrchJob *job);
+  /* The job has finished: drop its group and any pending call. */
+  void (*forget) (OrchBackend *b, OrchJob *job);
+  void (*free) (OrchBackend *b);
+} OrchBackendOps;
+
+struct _OrchBackend {
+  const OrchBackendOps *ops;
+};
+
+/* Picks and sets up the backend @config asks for ("auto": systemd if its
+ * manager answers, else cgroupfs if a cgroup2 tree is writable, else none).
+ * @systemd_user: use the user's manager rather than the system's.
+ * @why receives one line for the log. */
+OrchBackend *orch_backend_new (const OrchConfig *config, gboolean systemd_user,
+                               char **why, GError **error);
+void orch_backend_free (OrchBackend *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBackend, orch_backend_free)
+
+const char *orch_backend_name (OrchBackend *b);
+
+OrchBackend *orch_backend_none_new (void);
+OrchBackend *orch_backend_cgroupfs_new (const char *root, GError **error);
+OrchBackend *orch_backend_systemd_new (gboolean user, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* cgroup helpers, systemd style: negative errno, out-params set on success
+ * only, paths passed in so tests can point them at fixtures. */
+
+/* From the text of /proc/self/mountinfo, the mount point of the cgroup2
+ * hierarchy (pure v2 or the unified mount of a hybrid host). */
+int orch_cgroup_parse_mountinfo (const char *text, char **ret_cgroup2, char **ret_named_systemd);
+
+/* From the text of /proc/PID/cgroup, the v2 path ("0::/a/b"), or with
+ * @controller the path of that v1 hierarchy ("name=systemd"). */
+int orch_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **ret_path);
+
+/* From the text of cgroup.events, the "populated" value. */
+int orch_cgroup_parse_populated (const char *text, gboolean *ret_populated);
+
+/* Reads the whole small file at @path (cgroup and /proc files). */
+int orch_read_small_file (const char *path, char **ret_text);
+int orch_write_file (const char *path, const char *text);
+
+/* Where this host's cgroup2 hierarchy is mounted (cached). */
+int orch_cgroup_v2_mount (const char **ret);
+
+int orch_cgroup_is_empty (const char *dir);
+int orch_cgroup_attach (const char *dir, pid_t pid);
+/* Sends @sig to every process in @dir; SIGKILL through cgroup.kill where the
+ * kernel has it. */
+int orch_cgroup_kill (const char *dir, int sig);
+/* Pids in cgroup.procs. */
+int orch_cgroup_pids (const char *dir, GArray **ret_pids);
+/* The cgroup (relative to the hierarchy root) that @pid is in. */
+int orch_cgroup_of_pid (pid_t pid, char **ret_path);
+
+G_END_DECLS

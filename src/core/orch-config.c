@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-config.h"
+#include "orch-error.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <string.h>
+
+static const char *const default_deny[] = {
+  "mkfs", "mkfs.*", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted",
+  "shutdown", "reboot", "halt", "poweroff", "init", "telinit",
+  "rm -rf /", "rm -rf /*", "rm -fr /", "rm -fr /*",
+  "dd * of=/dev/*", "dd of=/dev/*",
+  NULL
+};
+
+OrchConfig *
+orch_config_new (void)
+{
+  OrchConfig *c = g_new0 (OrchConfig, 1);
+
+  c->backend = g_strdup ("auto");
+  c->log_dir = g_strdup (ORCH_DEFAULT_LOG_DIR);
+  c->state_dir = g_strdup (ORCH_DEFAULT_STATE_DIR);
+  c->cgroup_root = g_strdup ("");
+  c->max_concurrent = 64;
+  c->stop_timeout_ms = 10000;
+  c->deny = g_strdupv ((char **) default_deny);
+  c->max_args = 4096;
+  c->max_arg_bytes = 1024 * 1024;
+  c->max_env = 1024;
+  c->sample_interval_ms = 1000;
+  c->rest_listen = g_strdup ("127.0.0.1:8000");
+  c->rest_token_file = g_strdup ("");
+  return c;
+}
+
+void
+orch_config_free (OrchConfig *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->backend);
+  g_free (c->log_dir);
+  g_free (c->state_dir);
+  g_free (c->cgroup_root);
+  g_strfreev (c->deny);
+  g_free (c->rest_listen);
+  g_free (c->rest_token_file);
+  g_free (c);
+}
+
+gboolean
+orch_config_backend_is_valid (const char *backend)
+{
+  return g_strv_contains ((const char *const[]){ "auto", "systemd", "cgroupfs", "none", NULL },
+                          backend);
+}
+
+typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_LIST, KEY_BACKEND } KeyType;
+
+typedef struct {
+  const char *group;
+  const char *key;
+  KeyType type;
+  gsize offset;
+  guint min, max;
+} KeyDef;
+
+#define OFF(f) G_STRUCT_OFFSET (OrchConfig, f)
+
+static const KeyDef keys[] = {
+  { "daemon", "backend", KEY_BACKEND, OFF (backend), 0, 0 },
+  { "daemon", "log_dir", KEY_PATH, OFF (log_dir), 0, 0 },
+  { "daemon", "state_dir", KEY_PATH, OFF (state_dir), 0, 0 },
+  { "daemon", "cgroup_root", KEY_STRING, OFF (cgroup_root), 0, 0 },
+  { "jobs", "max_concurrent", KEY_UINT, OFF (max_concurrent), 1, 100000 },
+  { "jobs", "stop_timeout_ms", KEY_UINT, OFF (stop_timeout_ms), 1, 3600 * 1000 },
+  { "jobs", "deny", KEY_LIST, OFF (deny), 0, 0 },
+  { "jobs", "max_args", KEY_UINT, OFF (max_args), 1, 1 << 20 },
+  { "jobs", "max_arg_bytes", KEY_UINT, OFF (max_arg_bytes), 1, 64 << 20 },
+  { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20 },
+  { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000 },
+  { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0 },
+  { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0 },
+};
+
+static const KeyDef *
+find_key (const char *group, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (strcmp (keys[i].group, group) == 0 && strcmp (keys[i].key, key) == 0)
+      return &keys[i];
+  return NULL;
+}
+
+static gboolean
+group_is_known (const char *group)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (strcmp (keys[i].group, group) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
+           const char *origin, GError **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, def->offset);
+  g_autoptr(GError) local = NULL;
+
+  switch (def->type)
+    {
+    case KEY_STRING:
+    case KEY_PATH:
+    case KEY_BACKEND:
+      {
+        g_autofree char *v = g_key_file_get_string (kf, def->group, def->key, &local);
+        if (v == NULL)
+          break;
+        g_strstrip (v);
+        if (def->type == KEY_PATH && !g_path_is_absolute (v))
+          {
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("%s: [%s] %s: “%s” is not an absolute path"),
+                         origin, def->group, def->key, v);
+            return FALSE;
+          }
+        if (def->type == KEY_BACKEND && !orch_config_backend_is_valid (v))
+          {
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("%s: [%s] %s: “%s” is not one of auto, systemd, cgroupfs, none"),
+                         origin, def->group, def->key, v);
+            return FALSE;
+          }
+        g_free (*(char **) field);
+        *(char **) field = g_steal_pointer (&v);
+        return TRUE;
+      }
+    case KEY_UINT:
+      {
+        g_autofree char *v = g_key_file_get_string (kf, def->group, def->key, &local);
+        guint64 n;
+        if (v == NULL)
+          break;
+        g_strstrip (v);
+        if (!g_ascii_string_to_unsigned (v, 10, def->min, def->max, &n, NULL))
+          {
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("%s: [%s] %s: “%s” is not a whole number from %u to %u"),
+                         origin, def->group, def->key, v, def->min, def->max);
+            return FALSE;
+          }
+        *(guint *) field = (guint) n;
+        return TRUE;
+      }
+    case KEY_LIST:
+      {
+        g_auto(GStrv) v = g_key_file_get_string_list (kf, def->group, def->key, NULL, &local);
+        g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+        if (v == NULL)
+          break;
+        for (char **p = v; *p; p++)
+          {
+            g_strstrip (*p);
+            if (**p != '\0')
+              g_ptr_array_add (out, g_strdup (*p));
+          }
+        g_ptr_array_add (out, NULL);
+        g_strfreev (*(char ***) field);
+        *(char ***) field = (char **) g_ptr_array_steal (out, NULL);
+        return TRUE;
+      }
+    }
+
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+               _("%s: [%s] %s: %s"), origin, def->group, def->key,
+               local ? local->message : _("unreadable value"));
+  return FALSE;
+}
+
+static gboolean
+load_keyfile (OrchConfig *config, GKeyFile *kf, const char *origin, GError **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (kf, NULL);
+
+  /* Check everything before applying anything, so a bad file changes nothing. */
+  for (char **g = groups; *g; g++)
+    {
+      g_auto(GStrv) names = NULL;
+      if (!group_is_known (*g))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("%s: unknown group [%s]"), origin, *g);
+          return FALSE;
+        }
+      names = g_key_file_get_keys (kf, *g, NULL, NULL);
+      for (char **k = names; names && *k; k++)
+        if (find_key (*g, *k) == NULL)
+          {
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("%s: [%s] unknown key “%s”"), origin, *g, *k);
+            return FALSE;
+          }
+    }
+
+  {
+    g_autoptr(OrchConfig) scratch = orch_config_new ();
+    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+      if (g_key_file_has_key (kf, keys[i].group, keys[i].key, NULL) &&
+          !apply_key (scratch, kf, &keys[i], origin, error))
+        return FALSE;
+  }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (g_key_file_has_key (kf, keys[i].group, keys[i].key, NULL))
+      apply_key (config, kf, &keys[i], origin, NULL);
+  return TRUE;
+}
+
+gboolean
+orch_config_load_data (OrchConfig *config, const char *data, const char *origin,
+                       GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) local = NULL;
+
+  if (!g_key_file_load_from_data (kf, data, (gsize) -1, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, "%s: %s",
+                   origin, local->message);
+      return FALSE;
+    }
+  return load_keyfile (config, kf, origin, error);
+}
+
+gboolean
+orch_config_load_file (OrchConfig *config, const char *path, gboolean must_exist,
+                       GError **error)
+{
+  g_autofree char *data = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (!g_file_get_contents (path, &data, NULL, &local))
+    {
+      if (!must_exist && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, "%s", local->message);
+      return FALSE;
+    }
+  return orch_config_load_data (config, data, path, error);
+}

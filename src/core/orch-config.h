@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *backend;            /* auto|systemd|cgroupfs|none */
+  char *log_dir;
+  char *state_dir;
+  char *cgroup_root;        /* cgroupfs backend: parent directory, "" = detect */
+  guint max_concurrent;
+  guint stop_timeout_ms;
+  char **deny;              /* command deny patterns, see orch-policy.c */
+  guint max_args;
+  guint max_arg_bytes;      /* all of argv together */
+  guint max_env;
+  guint sample_interval_ms;
+  char *rest_listen;
+  char *rest_token_file;
+} OrchConfig;
+
+OrchConfig *orch_config_new (void);
+void orch_config_free (OrchConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchConfig, orch_config_free)
+
+/* Loads @path over the defaults in @config.  Unknown groups or keys and
+ * malformed or out-of-range values are errors naming file, group and key.
+ * A missing file is an error only when @must_exist. */
+gboolean orch_config_load_file (OrchConfig *config,
+                                const char *path,
+                                gboolean must_exist,
+                                GError **error);
+
+/* Same, from memory (tests). @origin names the data in messages. */
+gboolean orch_config_load_data (OrchConfig *config,
+                                const char *data,
+                                const char *origin,
+                                GError **error);
+
+gboolean orch_config_backend_is_valid (const char *backend);
+
+G_END_DECLS

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-spec.h"
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ORCH_JOB_STARTING,
+  ORCH_JOB_RUNNING,
+  ORCH_JOB_STOPPING,
+  ORCH_JOB_EXITED,
+  ORCH_JOB_FAILED,
+  ORCH_JOB_STOPPED,
+} OrchJobState;
+
+typedef struct _OrchJob OrchJob;
+
+/* Plain data of one job: what the record says.  Runtime handles (sources,
+ * fds, pending calls) live in the manager's private part. */
+struct _OrchJob {
+  char *id;
+  OrchSpec *spec;
+  OrchJobState state;
+  pid_t pid;             /* main process, 0 when none */
+  char *unit;            /* systemd scope name, or "" */
+  char *cgroup;          /* cgroup path relative to the hierarchy root, or "" */
+  int exit_code;         /* -1 until the main process exited normally */
+  int signal;            /* 0 unless the main process was killed by one */
+  guint restarts;
+  gint64 created_at;     /* microseconds since the epoch, 0 = not yet */
+  gint64 started_at;
+  gint64 finished_at;
+  const char *backend;   /* static string */
+  char *log_path;
+  char *stderr_log_path; /* NULL when stderr is merged */
+  char *error;           /* why the last launch failed, NULL otherwise */
+};
+
+const char *orch_job_state_to_string (OrchJobState state);
+gboolean orch_job_state_from_string (const char *s, OrchJobState *out);
+gboolean orch_job_state_is_active (OrchJobState state);
+/* Whether the state machine allows @from -> @to. */
+gboolean orch_job_state_can_transition (OrchJobState from, OrchJobState to);
+
+/* The final state for a main process that ended with @wait_status
+ * (waitpid's), given whether a stop had been asked for. */
+OrchJobState orch_job_final_state (int wait_status, gboolean stop_requested);
+
+/* Restart policy: should a job that ended in @final_state be started again,
+ * after @restarts restarts so far? */
+gboolean orch_restart_wanted (const OrchSpec *spec, OrchJobState final_state, guint restarts);
+/* Delay before restart number @restarts+1: restart_delay_ms doubled per
+ * restart already made, capped at ORCH_RESTART_DELAY_CAP_MS (but never below
+ * the configured delay). */
+guint orch_restart_delay_ms (guint base_ms, guint restarts);
+#define ORCH_RESTART_DELAY_CAP_MS (5 * 60 * 1000)
+
+OrchJob *orch_job_new (const char *id, OrchSpec *spec /* owned */);
+void orch_job_free (OrchJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchJob, orch_job_free)
+
+/* The job record, a{sv} with the keys of DESIGN.md. */
+GVariant *orch_job_to_variant (const OrchJob *job);
+
+G_END_DECLS

@@ -1,0 +1,895 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-manager.h"
+#include "orch-error.h"
+#include "orch-id.h"
+#include "orch-launch.h"
+#include "orch-policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How often a group without an events file (none backend) is polled for
+ * emptiness, and only while a job is winding down. */
+#define EMPTY_POLL_MS 5
+
+typedef enum { WAIT_FINISHED, WAIT_RESTARTED } WaitKind;
+
+typedef struct {
+  WaitKind kind;
+  guint generation;     /* WAIT_RESTARTED: the run that must have begun */
+  OrchManagerDoneFunc done;
+  gpointer user_data;
+} Waiter;
+
+typedef struct {
+  OrchManager *m;
+  OrchJob *job;
+  OrchLaunch launch;
+  guint generation;       /* one per run */
+  guint status_source;
+  guint child_source;
+  guint kill_timer;
+  guint poll_timer;
+  guint restart_timer;
+  int inotify_wd;
+  gboolean attaching;     /* backend attach outstanding */
+  gboolean released;
+  gboolean main_exited;
+  int wait_status;
+  gboolean launch_failed;
+  gboolean stop_requested;
+  gboolean restart_requested;
+  guint auto_restarts;    /* since the last manual start, for the policy */
+  GArray *waiters;        /* Waiter */
+} Entry;
+
+struct _OrchManager {
+  const OrchConfig *config;
+  OrchBackend *backend;
+  OrchManagerCallbacks cb;
+  gpointer cb_data;
+  GHashTable *entries;    /* id -> Entry */
+  GPtrArray *order;       /* Entry, by creation */
+  int inotify_fd;
+  guint inotify_source;
+  GHashTable *watches;    /* wd -> Entry */
+  GRand *rand;
+};
+
+static void launch_run (Entry *e, GError **error);
+static gboolean maybe_finish (Entry *e);
+
+static gint64
+now_us (void)
+{
+  return g_get_real_time ();
+}
+
+static void
+announce (Entry *e)
+{
+  if (e->m->cb.job_changed)
+    e->m->cb.job_changed (e->job, e->m->cb_data);
+}
+
+static void
+set_state (Entry *e, OrchJobState state)
+{
+  if (e->job->state == state)
+    return;
+  if (!orch_job_state_can_transition (e->job->state, state))
+    g_warning ("job %s: unexpected transition %s -> %s", e->job->id,
+               orch_job_state_to_string (e->job->state), orch_job_state_to_string (state));
+  e->job->state = state;
+}
+
+static void
+run_waiters (Entry *e, const GError *error)
+{
+  /* Callbacks may add waiters; take the array first. */
+  g_autoptr(GArray) waiters = e->waiters;
+  g_autoptr(GArray) keep = g_array_new (FALSE, FALSE, sizeof (Waiter));
+
+  e->waiters = NULL;
+  for (guint i = 0; waiters && i < waiters->len; i++)
+    {
+      Waiter *w = &g_array_index (waiters, Waiter, i);
+      gboolean ready = error != NULL;
+
+      if (!ready && w->kind == WAIT_FINISHED)
+        ready = !orch_job_state_is_active (e->job->state);
+      else if (!ready && w->kind == WAIT_RESTARTED)
+        ready = e->generation >= w->generation &&
+                (e->job->state == ORCH_JOB_RUNNING || !orch_job_state_is_active (e->job->state)) &&
+                e->restart_timer == 0 && !e->restart_requested;
+      if (ready)
+        w->done (e->job, error, w->user_data);
+      else
+        g_array_append_val (keep, *w);
+    }
+  if (e->waiters)
+    {
+      g_array_append_vals (keep, e->waiters->data, e->waiters->len);
+      g_array_unref (e->waiters);
+    }
+  e->waiters = keep->len ? g_steal_pointer (&keep) : NULL;
+}
+
+static void
+add_waiter (Entry *e, WaitKind kind, guint generation, OrchManagerDoneFunc done, gpointer data)
+{
+  Waiter w = { kind, generation, done, data };
+
+  if (e->waiters == NULL)
+    e->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+  g_array_append_val (e->waiters, w);
+}
+
+static void
+changed (Entry *e)
+{
+  announce (e);
+  run_waiters (e, NULL);
+}
+
+static void
+clear_source (guint *id)
+{
+  if (*id)
+    {
+      g_source_remove (*id);
+      *id = 0;
+    }
+}
+
+static void
+unwatch_group (Entry *e)
+{
+  if (e->inotify_wd >= 0)
+    {
+      g_hash_table_remove (e->m->watches, GINT_TO_POINTER (e->inotify_wd));
+      inotify_rm_watch (e->m->inotify_fd, e->inotify_wd);
+      e->inotify_wd = -1;
+    }
+  clear_source (&e->poll_timer);
+}
+
+static void
+entry_clear_run (Entry *e)
+{
+  unwatch_group (e);
+  clear_source (&e->status_source);
+  clear_source (&e->child_source);
+  clear_source (&e->kill_timer);
+  orch_launch_clear (&e->launch);
+}
+
+static void
+entry_free (Entry *e)
+{
+  entry_clear_run (e);
+  clear_source (&e->restart_timer);
+  if (e->waiters)
+    {
+      g_autoptr(GError) error = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED,
+                                             _("the daemon is shutting down"));
+      run_waiters (e, error);
+      g_clear_pointer (&e->waiters, g_array_unref);
+    }
+  orch_job_free (e->job);
+  g_free (e);
+}
+
+static guint
+active_count (OrchManager *m)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < m->order->len; i++)
+    {
+      Entry *e = g_ptr_array_index (m->order, i);
+      if (orch_job_state_is_active (e->job->state))
+        n++;
+    }
+  return n;
+}
+
+/* ---- restart ---- */
+
+static gboolean
+restart_timer_cb (gpointer data)
+{
+  Entry *e = data;
+  g_autoptr(GError) error = NULL;
+
+  e->restart_timer = 0;
+  e->auto_restarts++;
+  e->job->restarts++;
+  launch_run (e, &error);
+  if (error)
+    run_waiters (e, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- the end of a run ---- */
+
+static void
+finish (Entry *e)
+{
+  OrchJob *job = e->job;
+  OrchJobState final;
+
+  entry_clear_run (e);
+  e->m->backend->ops->forget (e->m->backend, job);
+
+  if (e->launch_failed && !e->stop_requested)
+    final = ORCH_JOB_FAILED;
+  else
+    final = orch_job_final_state (e->wait_status, e->stop_requested);
+  set_state (e, final);
+  job->finished_at = now_us ();
+
+  if (e->restart_requested)
+    {
+      g_autoptr(GError) error = NULL;
+      e->restart_requested = FALSE;
+      e->auto_restarts = 0;
+      job->restarts++;
+      announce (e);
+      launch_run (e, &error);
+      if (error)
+        run_waiters (e, NULL);
+      return;
+    }
+
+  if (!e->stop_requested && orch_restart_wanted (job->spec, final, e->auto_restarts))
+    {
+      guint delay = orch_restart_delay_ms (job->spec->restart_delay_ms, e->auto_restarts);
+      e->restart_timer = g_timeout_add (delay, restart_timer_cb, e);
+    }
+  changed (e);
+}
+
+static gboolean
+poll_cb (gpointer data)
+{
+  Entry *e = data;
+
+  maybe_finish (e);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+watch_group (Entry *e)
+{
+  OrchManager *m = e->m;
+  g_autofree char *path = NULL;
+
+  if (e->inotify_wd >= 0 || e->poll_timer)
+    return;
+  path = m->inotify_fd >= 0 ? m->backend->ops->events_path (m->backend, e->job) : NULL;
+  if (path)
+    {
+      e->inotify_wd = inotify_add_watch (m->inotify_fd, path, IN_MODIFY | IN_DELETE_SELF);
+      if (e->inotify_wd >= 0)
+        {
+          g_hash_table_insert (m->watches, GINT_TO_POINTER (e->inotify_wd), e);
+          return;
+        }
+    }
+  e->poll_timer = g_timeout_add (EMPTY_POLL_MS, poll_cb, e);
+}
+
+/* Finishes the run once the main process is gone and no process of the job
+ * is left (TRUE); until then, watches the group. */
+static gboolean
+maybe_finish (Entry *e)
+{
+  OrchBackend *b = e->m->backend;
+  int r;
+
+  if (!e->main_exited || e->attaching)
+    return FALSE;
+  /* The watch is set before the check, so an emptying in between is seen. */
+  watch_group (e);
+  r = e->launch_failed && !e->released ? 1 : b->ops->is_empty (b, e->job);
+  if (r < 0)
+    g_warning ("job %s: cannot tell whether processes are left: %s", e->job->id, g_strerror (-r));
+  if (r == 0)
+    return FALSE;
+  finish (e);
+  return TRUE;
+}
+
+static gboolean
+inotify_cb (int fd, GIOCondition cond, gpointer data)
+{
+  OrchManager *m = data;
+  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  ssize_t n;
+
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    for (char *p = buf; p < buf + n;)
+      {
+        struct inotify_event *ev = (struct inotify_event *) p;
+        Entry *e = g_hash_table_lookup (m->watches, GINT_TO_POINTER (ev->wd));
+        p += sizeof *ev + ev->len;
+        if (e == NULL)
+          continue;
+        if (ev->mask & IN_IGNORED)
+          {
+            /* The cgroup went away: the kernel dropped the watch. */
+            g_hash_table_remove (m->watches, GINT_TO_POINTER (ev->wd));
+            e->inotify_wd = -1;
+          }
+        maybe_finish (e);
+      }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+kill_timer_cb (gpointer data)
+{
+  Entry *e = data;
+  OrchBackend *b = e->m->backend;
+
+  e->kill_timer = 0;
+  g_message ("job %s: still running after the stop timeout, sending SIGKILL", e->job->id);
+  if (!e->main_exited && e->job->pid > 0)
+    kill (e->job->pid, SIGKILL);
+  b->ops->kill (b, e->job, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+stop_timeout (Entry *e, guint timeout_ms)
+{
+  if (timeout_ms)
+    return timeout_ms;
+  if (e->job->spec->stop_timeout_ms)
+    return e->job->spec->stop_timeout_ms;
+  return e->m->config->stop_timeout_ms;
+}
+
+/* Signals every process of the job and arms the SIGKILL timer. */
+static void
+signal_group (Entry *e, int sig, guint timeout_ms)
+{
+  OrchBackend *b = e->m->backend;
+  int r;
+
+  if (!e->released)
+    {
+      /* Still held before exec: nothing to stop gracefully. */
+      if (!e->main_exited && e->job->pid > 0)
+        kill (e->job->pid, SIGKILL);
+      return;
+    }
+  r = b->ops->kill (b, e->job, sig);
+  if (r < 0 && r != -ESRCH)
+    g_warning ("job %s: cannot send signal %d: %s", e->job->id, sig, g_strerror (-r));
+  if (sig != SIGKILL && e->kill_timer == 0)
+    e->kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
+}
+
+static void
+read_launch_status (Entry *e)
+{
+  OrchLaunchFailure f;
+  ssize_t n;
+
+  if (e->launch.status_fd < 0)
+    return;
+  n = read (e->launch.status_fd, &f, sizeof f);
+  if (n == (ssize_t) sizeof f)
+    {
+      e->launch_failed = TRUE;
+      g_free (e->job->error);
+      e->job->error = g_strdup_printf (_("failed while %s: %s"),
+                                       orch_launch_stage_to_string (f.stage),
+                                       g_strerror (f.error));
+    }
+  clear_source (&e->status_source);
+  close (e->launch.status_fd);
+  e->launch.status_fd = -1;
+}
+
+static void
+child_exited (GPid pid, int status, gpointer data)
+{
+  Entry *e = data;
+  OrchJob *job = e->job;
+
+  e->child_source = 0;
+  e->main_exited = TRUE;
+  e->wait_status = status;
+  if (WIFEXITED (status))
+    {
+      job->exit_code = WEXITSTATUS (status);
+      job->signal = 0;
+    }
+  else if (WIFSIGNALED (status))
+    {
+      job->exit_code = -1;
+      job->signal = WTERMSIG (status);
+    }
+  read_launch_status (e);
+  /* Exec happened but the run was too short to be seen running. */
+  if (e->released && !e->launch_failed && job->started_at == 0)
+    job->started_at = now_us ();
+
+  if (maybe_finish (e) || e->attaching || e->stop_requested || job->state == ORCH_JOB_STOPPING)
+    return;
+
+  /* The main process is gone but others of the job remain: they go too, as
+   * a service's would (KillMode=control-group). */
+  set_state (e, ORCH_JOB_STOPPING);
+  signal_group (e, SIGTERM, 0);
+  changed (e);
+}
+
+static gboolean
+status_cb (int fd, GIOCondition cond, gpointer data)
+{
+  Entry *e = data;
+
+  e->status_source = 0;
+  read_launch_status (e);
+  if (!e->launch_failed && e->job->state == ORCH_JOB_STARTING)
+    {
+      e->job->started_at = now_us ();
+      set_state (e, ORCH_JOB_RUNNING);
+      changed (e);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+attached_cb (OrchJob *job, const GError *error, gpointer data)
+{
+  Entry *e = data;
+
+  e->attaching = FALSE;
+  if (error)
+    {
+      g_warning ("job %s: %s", job->id, error->message);
+      e->launch_failed = TRUE;
+      g_free (job->error);
+      job->error = g_strdup (error->message);
+      if (!e->main_exited)
+        kill (job->pid, SIGKILL);
+      maybe_finish (e);
+      return;
+    }
+  if (e->stop_requested || e->main_exited)
+    {
+      /* Stopped (or gone) before it could exec. */
+      if (!e->main_exited)
+        kill (job->pid, SIGKILL);
+      maybe_finish (e);
+      return;
+    }
+  if (!orch_launch_release (&e->launch))
+    {
+      g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
+      return; /* the child is gone; child_exited() handles it */
+    }
+  e->released = TRUE;
+  e->status_source = g_unix_fd_add (e->launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                    status_cb, e);
+  changed (e); /* unit and cgroup are known now */
+}
+
+static int
+open_log (const char *path, const OrchSpec *spec, GError **error)
+{
+  int fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+  if (fd < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot open log file %s: %s"),
+                   path, g_strerror (errno));
+      return -1;
+    }
+  if (spec->has_user && fchown (fd, spec->uid, spec->gid) < 0)
+    g_warning ("cannot hand log file %s to uid %u: %s", path, (guint) spec->uid, g_strerror (errno));
+  return fd;
+}
+
+static void
+write_separator (int fd, OrchJob *job)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (dt);
+  g_autofree char *line = g_strdup_printf ("--- orchestrator: %s restart %u ---\n", stamp,
+                                           job->restarts);
+  ssize_t n G_GNUC_UNUSED = write (fd, line, strlen (line));
+}
+
+/* Starts one run of @e's job: fork held, attach, then release. */
+static void
+launch_run (Entry *e, GError **error)
+{
+  OrchManager *m = e->m;
+  OrchJob *job = e->job;
+  OrchLaunchParams params = { .spec = job->spec, .job_id = job->id };
+  int out_fd, err_fd;
+  gboolean ok;
+
+  entry_clear_run (e);
+  e->generation++;
+  e->released = e->main_exited = e->launch_failed = e->stop_requested = FALSE;
+  e->wait_status = 0;
+  job->pid = 0;
+  job->exit_code = -1;
+  job->signal = 0;
+  job->started_at = job->finished_at = 0;
+  g_clear_pointer (&job->error, g_free);
+  set_state (e, ORCH_JOB_STARTING);
+
+  out_fd = open_log (job->log_path, job->spec, error);
+  if (out_fd < 0)
+    goto failed;
+  err_fd = out_fd;
+  if (job->stderr_log_path)
+    {
+      err_fd = open_log (job->stderr_log_path, job->spec, error);
+      if (err_fd < 0)
+        {
+          close (out_fd);
+          goto failed;
+        }
+    }
+  if (job->restarts > 0)
+    write_separator (out_fd, job);
+
+  params.stdout_fd = out_fd;
+  params.stderr_fd = err_fd;
+  ok = orch_launch_fork (&params, &e->launch, error);
+  if (err_fd != out_fd)
+    close (err_fd);
+  close (out_fd);
+  if (!ok)
+    goto failed;
+
+  job->pid = e->launch.pid;
+  e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
+  e->attaching = TRUE;
+  announce (e);
+  m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
+  return;
+
+failed:
+  e->launch_failed = TRUE;
+  job->error = g_strdup ((*error)->message);
+  set_state (e, ORCH_JOB_FAILED);
+  job->finished_at = now_us ();
+  announce (e);
+}
+
+/* ---- public ---- */
+
+OrchManager *
+orch_manager_new (const OrchConfig *config, OrchBackend *backend,
+                  const OrchManagerCallbacks *callbacks, gpointer user_data, GError **error)
+{
+  g_autoptr(OrchBackend) b = backend;
+  OrchManager *m;
+
+  if (g_mkdir_with_parents (config->log_dir, 0750) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create log directory %s: %s"),
+                   config->log_dir, g_strerror (errno));
+      return NULL;
+    }
+
+  m = g_new0 (OrchManager, 1);
+  m->config = config;
+  m->backend = g_steal_pointer (&b);
+  if (callbacks)
+    m->cb = *callbacks;
+  m->cb_data = user_data;
+  m->entries = g_hash_table_new (g_str_hash, g_str_equal);
+  m->order = g_ptr_array_new ();
+  m->watches = g_hash_table_new (NULL, NULL);
+  m->rand = g_rand_new ();
+  m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (m->inotify_fd >= 0)
+    m->inotify_source = g_unix_fd_add (m->inotify_fd, G_IO_IN, inotify_cb, m);
+  return m;
+}
+
+void
+orch_manager_free (OrchManager *m)
+{
+  if (m == NULL)
+    return;
+  for (guint i = 0; i < m->order->len; i++)
+    {
+      Entry *e = g_ptr_array_index (m->order, i);
+      if (!e->released && !e->main_exited && e->job->pid > 0)
+        kill (e->job->pid, SIGKILL);
+      e->m->backend->ops->forget (e->m->backend, e->job);
+    }
+  /* Free entries after the backend forgot them all (pending calls). */
+  for (guint i = 0; i < m->order->len; i++)
+    entry_free (g_ptr_array_index (m->order, i));
+  g_ptr_array_unref (m->order);
+  g_hash_table_unref (m->entries);
+  g_hash_table_unref (m->watches);
+  clear_source (&m->inotify_source);
+  if (m->inotify_fd >= 0)
+    close (m->inotify_fd);
+  g_rand_free (m->rand);
+  orch_backend_free (m->backend);
+  g_free (m);
+}
+
+const char *
+orch_manager_backend_name (OrchManager *m)
+{
+  return orch_backend_name (m->backend);
+}
+
+guint
+orch_manager_running_count (OrchManager *m)
+{
+  return active_count (m);
+}
+
+guint
+orch_manager_max_concurrent (OrchManager *m)
+{
+  return m->config->max_concurrent;
+}
+
+static Entry *
+lookup_entry (OrchManager *m, const char *id, GError **error)
+{
+  Entry *e;
+
+  if (!orch_job_id_is_valid (id))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a job id (job_YYYYMMDD_HHMMSS_xxxxxx)"), id);
+      return NULL;
+    }
+  e = g_hash_table_lookup (m->entries, id);
+  if (e == NULL)
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("no job with id %s"), id);
+  return e;
+}
+
+OrchJob *
+orch_manager_lookup (OrchManager *m, const char *id, GError **error)
+{
+  Entry *e = lookup_entry (m, id, error);
+
+  return e ? e->job : NULL;
+}
+
+OrchJob *
+orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
+  g_autofree char *id = NULL;
+  OrchBackend *b = m->backend;
+  Entry *e;
+
+  if (spec == NULL || !orch_policy_check (m->config, spec, error))
+    return NULL;
+  if (b->ops->check_spec && !b->ops->check_spec (b, spec, error))
+    return NULL;
+  if (active_count (m) >= m->config->max_concurrent)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_LIMIT_REACHED,
+                   _("%u jobs are running, the configured maximum ([jobs] max_concurrent)"),
+                   m->config->max_concurrent);
+      return NULL;
+    }
+
+  do
+    {
+      g_free (id);
+      id = orch_job_id_new (now_us (), m->rand);
+    }
+  while (g_hash_table_contains (m->entries, id));
+
+  e = g_new0 (Entry, 1);
+  e->m = m;
+  e->inotify_wd = -1;
+  e->launch.release_fd = e->launch.status_fd = -1;
+  e->job = orch_job_new (id, g_steal_pointer (&spec));
+  e->job->backend = orch_backend_name (b);
+  e->job->created_at = now_us ();
+  {
+    g_autofree char *name = g_strconcat (id, ".log", NULL);
+    e->job->log_path = g_build_filename (m->config->log_dir, name, NULL);
+  }
+  if (e->job->spec->stderr_mode == ORCH_STDERR_SEPARATE)
+    {
+      g_autofree char *name = g_strconcat (id, ".stderr.log", NULL);
+      e->job->stderr_log_path = g_build_filename (m->config->log_dir, name, NULL);
+    }
+
+  g_hash_table_insert (m->entries, e->job->id, e);
+  g_ptr_array_add (m->order, e);
+  if (m->cb.job_added)
+    m->cb.job_added (e->job, m->cb_data);
+
+  {
+    g_autoptr(GError) local = NULL;
+    launch_run (e, &local);
+    if (local)
+      {
+        /* Could not even fork: leave no record of a job that never was. */
+        g_propagate_error (error, g_steal_pointer (&local));
+        orch_manager_remove (m, id, NULL);
+        return NULL;
+      }
+  }
+  return e->job;
+}
+
+GPtrArray *
+orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  OrchJobState want;
+
+  if (state && *state && !orch_job_state_from_string (state, &want))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("filter “state”: “%s” is not one of starting, running, stopping, exited, failed, stopped"),
+                   state);
+      return NULL;
+    }
+  for (guint i = 0; i < m->order->len; i++)
+    {
+      Entry *e = g_ptr_array_index (m->order, i);
+      if (state && *state && e->job->state != want)
+        continue;
+      if (name && *name && g_strcmp0 (e->job->spec->name, name) != 0)
+        continue;
+      g_ptr_array_add (out, e->job);
+    }
+  return g_steal_pointer (&out);
+}
+
+static void
+stop_entry (Entry *e, int sig, guint timeout_ms)
+{
+  if (e->stop_requested)
+    return; /* already on its way */
+  e->stop_requested = TRUE;
+  set_state (e, ORCH_JOB_STOPPING);
+  announce (e);
+  if (e->attaching)
+    {
+      kill (e->job->pid, SIGKILL);
+      return; /* attached_cb() finishes it */
+    }
+  signal_group (e, sig ? sig : SIGTERM, timeout_ms);
+  maybe_finish (e);
+}
+
+static gboolean
+signal_is_valid (int sig)
+{
+  return sig >= 1 && sig <= SIGRTMAX;
+}
+
+void
+orch_manager_stop (OrchManager *m, const char *id, int sig, guint timeout_ms,
+                   OrchManagerDoneFunc done, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  Entry *e = lookup_entry (m, id, &error);
+
+  if (e && sig != 0 && !signal_is_valid (sig))
+    g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                 _("option “signal”: %d is not a signal number"), sig);
+  if (e && timeout_ms > 3600 * 1000)
+    g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                 _("option “timeout_ms”: must be at most 3600000"));
+  if (error)
+    {
+      done (NULL, error, user_data);
+      return;
+    }
+
+  if (!orch_job_state_is_active (e->job->state))
+    {
+      if (e->restart_timer)
+        {
+          /* Waiting to be restarted: the stop cancels that. */
+          clear_source (&e->restart_timer);
+          done (e->job, NULL, user_data);
+          changed (e);
+          return;
+        }
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
+                   _("job %s is not running (it is %s)"), id,
+                   orch_job_state_to_string (e->job->state));
+      done (NULL, error, user_data);
+      return;
+    }
+
+  add_waiter (e, WAIT_FINISHED, 0, done, user_data);
+  e->restart_requested = FALSE;
+  stop_entry (e, sig, timeout_ms);
+}
+
+void
+orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  Entry *e = lookup_entry (m, id, &error);
+
+  if (e == NULL)
+    {
+      done (NULL, error, user_data);
+      return;
+    }
+
+  if (orch_job_state_is_active (e->job->state))
+    {
+      add_waiter (e, WAIT_RESTARTED, e->generation + 1, done, user_data);
+      e->restart_requested = TRUE;
+      stop_entry (e, 0, 0);
+      return;
+    }
+
+  if (active_count (m) >= m->config->max_concurrent)
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_LIMIT_REACHED,
+                   _("%u jobs are running, the configured maximum ([jobs] max_concurrent)"),
+                   m->config->max_concurrent);
+      done (NULL, error, user_data);
+      return;
+    }
+  clear_source (&e->restart_timer);
+  add_waiter (e, WAIT_RESTARTED, e->generation + 1, done, user_data);
+  e->auto_restarts = 0;
+  e->job->restarts++;
+  launch_run (e, &error);
+  if (error)
+    run_waiters (e, NULL);
+}
+
+gboolean
+orch_manager_remove (OrchManager *m, const char *id, GError **error)
+{
+  Entry *e = lookup_entry (m, id, error);
+  g_autofree char *saved_id = NULL;
+
+  if (e == NULL)
+    return FALSE;
+  if (orch_job_state_is_active (e->job->state))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
+                   _("job %s is %s; stop it before removing it"), id,
+                   orch_job_state_to_string (e->job->state));
+      return FALSE;
+    }
+  /* Announced while the job can still be looked up, so the bus layer can
+   * list the interfaces that go away. */
+  saved_id = g_strdup (e->job->id);
+  if (m->cb.job_removed)
+    m->cb.job_removed (saved_id, m->cb_data);
+  g_hash_table_remove (m->entries, saved_id);
+  g_ptr_array_remove (m->order, e);
+  entry_free (e);
+  return TRUE;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-backend.h"
+#include "orch-config.h"
+#include "orch-job.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _OrchManager OrchManager;
+
+typedef struct {
+  void (*job_added) (OrchJob *job, gpointer user_data);
+  void (*job_changed) (OrchJob *job, gpointer user_data);
+  void (*job_removed) (const char *id, gpointer user_data);
+} OrchManagerCallbacks;
+
+/* Called when a Stop or Restart has completed: @job in its new state, or
+ * @error.  @job may be freed after the call returns. */
+typedef void (*OrchManagerDoneFunc) (OrchJob *job, const GError *error, gpointer user_data);
+
+/* Takes ownership of @backend. */
+OrchManager *orch_manager_new (const OrchConfig *config, OrchBackend *backend,
+                               const OrchManagerCallbacks *callbacks, gpointer user_data,
+                               GError **error);
+/* Leaves running jobs running (they outlive the daemon by design); only
+ * children still held before exec are killed. */
+void orch_manager_free (OrchManager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchManager, orch_manager_free)
+
+const char *orch_manager_backend_name (OrchManager *m);
+guint orch_manager_running_count (OrchManager *m);
+guint orch_manager_max_concurrent (OrchManager *m);
+
+/* Validates @spec (a{sv}) fully before anything is made. */
+OrchJob *orch_manager_create (OrchManager *m, GVariant *spec, GError **error);
+OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
+/* Jobs by creation time; @state and @name filter when not NULL/"". */
+GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);
+
+/* @signal 0 = SIGTERM, @timeout_ms 0 = the job's or configured default.
+ * @done runs once no process of the job is left. */
+void orch_manager_stop (OrchManager *m, const char *id, int signal, guint timeout_ms,
+                        OrchManagerDoneFunc done, gpointer user_data);
+/* Stops the job if it runs, then starts it again; @done runs once the new
+ * run has exec'd (or failed to). */
+void orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done,
+                           gpointer user_data);
+gboolean orch_manager_remove (OrchManager *m, const char *id, GError **error);
+
+G_END_DECLS

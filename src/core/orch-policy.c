@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-policy.h"
+#include "orch-error.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *
+orch_policy_match_deny (const char *const *deny, const char *const *argv,
+                        const char *resolved_exec)
+{
+  g_autofree char *joined = g_strjoinv (" ", (char **) argv);
+  g_autofree char *base = g_path_get_basename (argv[0]);
+  g_autofree char *rbase = resolved_exec ? g_path_get_basename (resolved_exec) : NULL;
+
+  for (const char *const *p = deny; p && *p; p++)
+    {
+      g_autoptr(GPatternSpec) pat = g_pattern_spec_new (*p);
+
+      /* A rule with a space is about the whole command line; one without is
+       * about the program, whichever way it was named. */
+      if (strchr (*p, ' '))
+        {
+          if (g_pattern_spec_match_string (pat, joined))
+            return *p;
+          /* "rm -rf /" must also catch "/bin/rm -rf /". */
+          if (strcmp (base, argv[0]) != 0)
+            {
+              g_autofree char *rest = g_strjoinv (" ", (char **) argv + 1);
+              g_autofree char *alt = argv[1] ? g_strconcat (base, " ", rest, NULL) : g_strdup (base);
+              if (g_pattern_spec_match_string (pat, alt))
+                return *p;
+            }
+        }
+      else if (g_pattern_spec_match_string (pat, base) ||
+               (rbase && g_pattern_spec_match_string (pat, rbase)))
+        return *p;
+    }
+  return NULL;
+}
+
+static gboolean
+is_executable_file (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode) && access (path, X_OK) == 0;
+}
+
+char *
+orch_policy_find_executable (const char *argv0, const char *path_env,
+                             const char *cwd, GError **error)
+{
+  if (strchr (argv0, '/'))
+    {
+      g_autofree char *path = g_path_is_absolute (argv0)
+                                  ? g_strdup (argv0)
+                                  : g_build_filename (cwd ? cwd : "/", argv0, NULL);
+      if (!is_executable_file (path))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("spec field “command”: “%s” is not an executable file"), path);
+          return NULL;
+        }
+      return g_steal_pointer (&path);
+    }
+
+  {
+    g_auto(GStrv) dirs = g_strsplit (path_env ? path_env : ORCH_DEFAULT_PATH, ":", -1);
+    for (char **d = dirs; *d; d++)
+      {
+        g_autofree char *path = NULL;
+        if (**d == '\0' || !g_path_is_absolute (*d))
+          continue;
+        path = g_build_filename (*d, argv0, NULL);
+        if (is_executable_file (path))
+          return g_steal_pointer (&path);
+      }
+  }
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+               _("spec field “command”: executable “%s” not found in PATH"), argv0);
+  return NULL;
+}
+
+static gboolean
+resolve_user (OrchSpec *spec, GError **error)
+{
+  struct passwd pw, *res = NULL;
+  g_autofree char *buf = NULL;
+  long bufsize = sysconf (_SC_GETPW_R_SIZE_MAX);
+  guint64 uid;
+  int r;
+  int ngroups = 64;
+  g_autofree gid_t *groups = NULL;
+
+  if (bufsize <= 0)
+    bufsize = 16384;
+  buf = g_malloc (bufsize);
+
+  if (g_ascii_string_to_unsigned (spec->user, 10, 0, G_MAXUINT32 - 1, &uid, NULL))
+    r = getpwuid_r ((uid_t) uid, &pw, buf, bufsize, &res);
+  else
+    r = getpwnam_r (spec->user, &pw, buf, bufsize, &res);
+  if (r != 0 || res == NULL)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “user”: no such user “%s”"), spec->user);
+      return FALSE;
+    }
+
+  /* The child cannot call initgroups() after fork (not async-signal-safe),
+   * so the supplementary groups are looked up here. */
+  groups = g_new (gid_t, ngroups);
+  if (getgrouplist (pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
+    {
+      groups = g_renew (gid_t, groups, ngroups);
+      if (getgrouplist (pw.pw_name, pw.pw_gid, groups, &ngroups) < 0)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                       _("spec field “user”: cannot read the groups of “%s”"), spec->user);
+          return FALSE;
+        }
+    }
+
+  spec->has_user = TRUE;
+  spec->uid = pw.pw_uid;
+  spec->gid = pw.pw_gid;
+  g_clear_pointer (&spec->groups, g_array_unref);
+  spec->groups = g_array_sized_new (FALSE, FALSE, sizeof (gid_t), ngroups);
+  g_array_append_vals (spec->groups, groups, ngroups);
+  g_free (spec->home);
+  spec->home = g_strdup (pw.pw_dir);
+  return TRUE;
+}
+
+gboolean
+orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **error)
+{
+  guint nargs = g_strv_length (spec->argv);
+  gsize bytes = 0;
+  const char *rule;
+  const char *path_env = spec->env ? g_hash_table_lookup (spec->env, "PATH") : NULL;
+  g_autofree char *exec = NULL;
+  struct stat st;
+
+  if (nargs > config->max_args)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “command”: %u arguments, more than the limit of %u"),
+                   nargs, config->max_args);
+      return FALSE;
+    }
+  for (guint i = 0; i < nargs; i++)
+    bytes += strlen (spec->argv[i]) + 1;
+  if (bytes > config->max_arg_bytes)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “command”: %" G_GSIZE_FORMAT " bytes of arguments, more than the limit of %u"),
+                   bytes, config->max_arg_bytes);
+      return FALSE;
+    }
+  if (spec->env && g_hash_table_size (spec->env) > config->max_env)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “env”: %u variables, more than the limit of %u"),
+                   g_hash_table_size (spec->env), config->max_env);
+      return FALSE;
+    }
+
+  if (spec->cwd && (stat (spec->cwd, &st) < 0 || !S_ISDIR (st.st_mode)))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “cwd”: “%s” is not a directory"), spec->cwd);
+      return FALSE;
+    }
+
+  /* The deny list is checked before the executable is looked for, so a denied
+   * command is reported as denied even where it is not installed. */
+  rule = orch_policy_match_deny ((const char *const *) config->deny,
+                                 (const char *const *) spec->argv, NULL);
+  if (rule)
+    goto denied;
+
+  exec = orch_policy_find_executable (spec->argv[0], path_env, spec->cwd, error);
+  if (exec == NULL)
+    return FALSE;
+  rule = orch_policy_match_deny ((const char *const *) config->deny,
+                                 (const char *const *) spec->argv, exec);
+  if (rule)
+    goto denied;
+
+  if (spec->user && !resolve_user (spec, error))
+    return FALSE;
+
+  g_free (spec->resolved_exec);
+  spec->resolved_exec = g_steal_pointer (&exec);
+  return TRUE;
+
+denied:
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED,
+               _("command rejected by the deny rule “%s” ([jobs] deny in the configuration)"),
+               rule);
+  return FALSE;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  ORCH_RESTART_NO,
+  ORCH_RESTART_ON_FAILURE,
+  ORCH_RESTART_ALWAYS,
+} OrchRestartPolicy;
+
+typedef enum {
+  ORCH_STDERR_MERGE,
+  ORCH_STDERR_SEPARATE,
+} OrchStderrMode;
+
+/* What a caller asked for (Create's a{sv}), parsed but not yet checked
+ * against the system; orch_policy_check() does that and fills the
+ * resolved_* fields. */
+typedef struct {
+  char **argv;
+  char *name;
+  GHashTable *env;           /* name -> value, NULL when not given */
+  char *cwd;
+  char *user;
+  OrchRestartPolicy restart;
+  guint restart_max;         /* 0 = no limit */
+  guint restart_delay_ms;
+  guint stop_timeout_ms;     /* 0 = the configured default */
+  guint64 memory_max;        /* bytes, 0 = no limit */
+  double cpu_quota;          /* cores, 0 = no limit */
+  guint tasks_max;           /* 0 = no limit */
+  OrchStderrMode stderr_mode;
+
+  /* Filled by orch_policy_check(). */
+  char *resolved_exec;
+  gboolean has_user;
+  uid_t uid;
+  gid_t gid;
+  GArray *groups;            /* gid_t */
+  char *home;
+} OrchSpec;
+
+#define ORCH_DEFAULT_RESTART_MAX 5
+#define ORCH_DEFAULT_RESTART_DELAY_MS 100
+#define ORCH_MIN_MEMORY_MAX (1024 * 1024)
+#define ORCH_MAX_CPU_QUOTA 4096.0
+
+OrchSpec *orch_spec_new (void);
+void orch_spec_free (OrchSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSpec, orch_spec_free)
+
+/* Parses a Create() spec: unknown keys, wrong types and values out of range
+ * are ORCH_ERROR_INVALID_ARGUMENT naming the field. */
+OrchSpec *orch_spec_from_variant (GVariant *dict, GError **error);
+
+/* The spec as a{sv} with the same keys, for job records and state. */
+GVariant *orch_spec_to_variant (const OrchSpec *spec);
+
+const char *orch_restart_policy_to_string (OrchRestartPolicy p);
+gboolean orch_restart_policy_from_string (const char *s, OrchRestartPolicy *out);
+
+G_END_DECLS

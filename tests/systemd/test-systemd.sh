@@ -1,0 +1,490 @@
+#!/bin/bash
+# systemd test tier (DESIGN.md, "Test tiers" item 3).
+#
+#   tests/systemd/test-systemd.sh BUILD_DIR SOURCE_DIR
+#
+# Boots a throwaway systemd in a container on the host's own root
+# (systemd-nspawn --volatile=yes -D /), installs BUILD_DIR/src/orchestratord
+# there as a systemd service with SOURCE_DIR/systemd/orchestratord.service.in
+# and SOURCE_DIR/dbus/org.orchestrator.conf, and checks that jobs become real
+# transient scopes in orchestrator.slice.
+#
+# Exit: 0 all passed, 1 a check failed, 77 skipped (nspawn cannot boot here).
+#
+# SAFETY: never --bind /tmp, /var/tmp or anything under them: the container's
+# tmpfiles "D /tmp" rule empties a bound folder (it once wiped the host /tmp).
+# Only BUILD_DIR is bound (read-only), and only when it is not under such a
+# folder; otherwise the daemon binary is copied into the container.  The
+# container's own scratch lives in its tmpfs at /run/orch-test.
+
+set -u
+export LC_ALL=C
+
+BOOT_TIMEOUT=${ORCH_SYSTEMD_BOOT_TIMEOUT:-60}   # seconds until systemd is up
+CMD_TIMEOUT=30                                  # any single in-container command
+STATE_TIMEOUT=15                                # waiting for a job state
+TOTAL_TIMEOUT=${ORCH_SYSTEMD_TOTAL_TIMEOUT:-170} # whole run, then give up
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BUILD_DIR SOURCE_DIR" >&2
+    exit 2
+fi
+
+skip() {
+    echo "1..0 # SKIP systemd tier: $*"
+    exit 77
+}
+
+BUILD_DIR=$(realpath -e "$1") || { echo "Bail out! no build dir $1"; exit 1; }
+SOURCE_DIR=$(realpath -e "$2") || { echo "Bail out! no source dir $2"; exit 1; }
+DAEMON="$BUILD_DIR/src/orchestratord"
+UNIT_IN="$SOURCE_DIR/systemd/orchestratord.service.in"
+POLICY="$SOURCE_DIR/dbus/org.orchestrator.conf"
+
+for f in "$DAEMON" "$UNIT_IN" "$POLICY"; do
+    [ -e "$f" ] || { echo "Bail out! missing $f"; exit 1; }
+done
+[ -x "$DAEMON" ] || { echo "Bail out! $DAEMON is not executable"; exit 1; }
+
+# ---------------------------------------------------------------- can we boot?
+[ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn)"
+for t in systemd-nspawn nsenter timeout python3; do
+    command -v "$t" >/dev/null 2>&1 || skip "$t not installed (package systemd-container / util-linux / coreutils / python3)"
+done
+[ -x /usr/lib/systemd/systemd ] || [ -x /lib/systemd/systemd ] || skip "no systemd binary to boot"
+[ -d /sys/fs/cgroup ] || skip "no /sys/fs/cgroup"
+
+MACHINE="orchtest-$$"
+SCRATCH=/run/orch-test        # inside the container (its /run is a tmpfs)
+HOST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/orch-systemd-test.XXXXXX") || exit 1
+NSPAWN_LOG="$HOST_TMP/nspawn.log"
+NSPID=""
+CPID=""
+WATCHDOG=""
+CGROUPS=()          # per-run cgroups we created on the host
+CLEANED=0
+PASS=0
+FAIL=0
+N=0
+FAILED_ANY=0
+
+# Refuse to bind anything under a folder that the container's tmpfiles
+# (or its own tmpfs mounts) would clean or hide.
+BIND_BUILD=1
+case "$BUILD_DIR/" in
+    /tmp/*|/var/tmp/*|/run/*|/var/run/*|/dev/*|/proc/*|/sys/*|/usr/*|/) BIND_BUILD=0 ;;
+esac
+
+# ---------------------------------------------------------------- helpers
+ok() {
+    N=$((N + 1)); PASS=$((PASS + 1))
+    echo "ok $N - $*"
+}
+not_ok() {
+    N=$((N + 1)); FAIL=$((FAIL + 1)); FAILED_ANY=1
+    echo "not ok $N - $*"
+}
+check() {   # check "description" command...
+    local d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+diag() { sed 's/^/# /'; }
+
+# Run a command inside the container with a clean environment.
+cexec() {
+    timeout -k 5 "$CMD_TIMEOUT" nsenter -t "$CPID" -a \
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        SYSTEMD_PAGER= SYSTEMD_COLORS=0 SYSTEMD_LOG_COLOR=0 TERM=dumb "$@"
+}
+csh() { cexec /bin/sh -c "$1"; }
+
+# busctl against the daemon; prints --json=short output
+orch() {
+    cexec busctl --json=short --timeout=10 -- call org.orchestrator /org/orchestrator \
+        org.orchestrator.Jobs "$@"
+}
+
+# jfield KEY < Get-reply-json  -> value of KEY in the a{sv} (empty if absent)
+jfield() {
+    python3 -c '
+import json, sys
+key = sys.argv[1]
+try:
+    d = json.load(sys.stdin)["data"][0]
+except Exception:
+    sys.exit(1)
+v = d.get(key)
+if v is None:
+    sys.exit(0)
+v = v.get("data") if isinstance(v, dict) else v
+if isinstance(v, list):
+    print(" ".join(str(x) for x in v))
+else:
+    print(v)
+' "$1"
+}
+
+# create_job ARG... -> echoes job id; the command is passed as "as"
+create_job() {
+    local out
+    out=$(orch Create 'a{sv}' 1 command as $# "$@" 2>&1) || { echo "# Create failed: $out" >&2; return 1; }
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0])' <<<"$out" 2>/dev/null \
+        || { echo "# Create: cannot parse: $out" >&2; return 1; }
+}
+
+get_job() { orch Get s "$1"; }
+
+# wait_state ID STATE-REGEX [TIMEOUT] -> 0 when Get.state matches; echoes last state
+wait_state() {
+    local id=$1 re=$2 t=${3:-$STATE_TIMEOUT} st="" end
+    end=$((SECONDS + t))
+    while :; do
+        st=$(get_job "$id" 2>/dev/null | jfield state)
+        if [[ "$st" =~ ^($re)$ ]]; then echo "$st"; return 0; fi
+        [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    echo "$st"
+    return 1
+}
+
+unit_prop() {   # unit_prop UNIT PROP -> value
+    cexec systemctl show "$1" -p "$2" --value 2>/dev/null
+}
+
+# scope_gone UNIT [TIMEOUT]: true once the unit is inactive or not loaded
+scope_gone() {
+    local u=$1 t=${2:-10} end as ls
+    end=$((SECONDS + t))
+    while :; do
+        as=$(unit_prop "$u" ActiveState); ls=$(unit_prop "$u" LoadState)
+        if [ "$ls" = not-found ] || [ "$as" = inactive ] || [ "$as" = failed ]; then
+            return 0
+        fi
+        [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    echo "# $u still ActiveState=$as LoadState=$ls"
+    return 1
+}
+
+# cgroup_procs CONTROLGROUP -> pids listed in it (unified, hybrid or legacy)
+cgroup_procs() {
+    local cg=$1
+    csh "for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+            if [ -r \"\$d$cg/cgroup.procs\" ]; then cat \"\$d$cg/cgroup.procs\"; exit 0; fi
+         done; exit 1"
+}
+
+in_list() { [ -n "$1" ] && [ "$1" != 0 ] && [[ " $2 " == *" $1 "* ]]; }
+pid_alive() { cexec test -d "/proc/$1"; }
+
+# ---------------------------------------------------------------- cleanup
+cleanup() {
+    [ "$CLEANED" = 1 ] && return 0
+    CLEANED=1
+    local leftovers=0 i
+    if [ -n "$WATCHDOG" ]; then
+        kill "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null
+    fi
+    if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
+        # SIGTERM makes nspawn ask the container's systemd for a clean poweroff.
+        kill -TERM "$NSPID" 2>/dev/null
+        for i in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
+        if kill -0 "$NSPID" 2>/dev/null; then
+            echo "# container did not power off in 20 s, killing it"
+            kill -KILL "$NSPID" 2>/dev/null
+            [ -n "$CPID" ] && kill -KILL "$CPID" 2>/dev/null
+        fi
+        wait "$NSPID" 2>/dev/null
+    fi
+    # Everything the container ran lives in our per-run cgroup: kill what is
+    # left there (v2 cgroup.kill), then remove the cgroups depth-first.
+    local cg
+    for cg in "${CGROUPS[@]}"; do
+        if [ -e "$cg/cgroup.kill" ] && [ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]; then
+            echo "# processes left in $cg, killing them"
+            echo 1 > "$cg/cgroup.kill" 2>/dev/null
+            sleep 0.5
+        fi
+    done
+    for cg in "${CGROUPS[@]}"; do
+        [ -d "$cg" ] || continue
+        for i in 1 2 3 4 5; do
+            find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+            [ -d "$cg" ] || break
+            sleep 0.3
+        done
+        if [ -d "$cg" ]; then echo "# cannot remove cgroup $cg"; leftovers=1; fi
+    done
+    # nspawn's per-machine propagation folder (only ours, by exact name)
+    rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+    if findmnt -rn -o TARGET | grep -q -F -- "$MACHINE"; then
+        echo "# leftover mounts:"; findmnt -rn -o TARGET | grep -F -- "$MACHINE" | diag
+        leftovers=1
+    fi
+    if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
+        echo "# nspawn $NSPID still running"; leftovers=1
+    fi
+    if [ -n "$CPID" ] && [ -d "/proc/$CPID" ] && [ "$(cat /proc/$CPID/comm 2>/dev/null)" = systemd ]; then
+        echo "# container init $CPID still running"; leftovers=1
+    fi
+    rm -rf "$HOST_TMP"
+    return $leftovers
+}
+
+on_exit() {
+    local rc=$?
+    cleanup || rc=1
+    exit $rc
+}
+trap on_exit EXIT
+trap 'echo "# interrupted"; exit 1' INT HUP
+trap 'echo "# terminated (by a signal or the ${TOTAL_TIMEOUT} s whole-run limit)"; exit 1' TERM
+
+# Watchdog: the whole tier must stay bounded even if something hangs.
+(
+    trap 'kill $sp 2>/dev/null; wait $sp; exit 0' TERM
+    sleep "$TOTAL_TIMEOUT" & sp=$!
+    wait $sp && kill -TERM $$
+) </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
+# ---------------------------------------------------------------- boot
+# Give the container its own cgroup on the host when nothing manages the
+# host's cgroups (PID 1 is not systemd): nspawn --keep-unit puts its
+# payload/supervisor cgroups below its own, so concurrent runs would share
+# /payload otherwise, and we can remove everything afterwards.
+if [ ! -d /run/systemd/system ]; then
+    if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+        CGROUPS=("/sys/fs/cgroup/$MACHINE")
+    else
+        [ -d /sys/fs/cgroup/systemd ] && [ -e /sys/fs/cgroup/systemd/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/systemd/$MACHINE")
+        [ -d /sys/fs/cgroup/unified ] && [ -e /sys/fs/cgroup/unified/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/unified/$MACHINE")
+    fi
+    for cg in "${CGROUPS[@]}"; do
+        mkdir "$cg" 2>/dev/null || skip "cannot create cgroup $cg"
+    done
+fi
+
+BIND_ARGS=()
+if [ "$BIND_BUILD" = 1 ]; then
+    BIND_ARGS=(--bind-ro="$BUILD_DIR")
+    DAEMON_IN="$DAEMON"
+else
+    DAEMON_IN="$SCRATCH/bin/orchestratord"   # copied in after boot
+fi
+
+echo "# booting container $MACHINE (build dir $BUILD_DIR, bound: $BIND_BUILD)"
+(
+    for cg in "${CGROUPS[@]}"; do echo "$BASHPID" > "$cg/cgroup.procs" || exit 125; done
+    exec systemd-nspawn --quiet --register=no --keep-unit --volatile=yes \
+        --console=read-only -D / -M "$MACHINE" "${BIND_ARGS[@]}" --boot -- \
+        systemd.firstboot=off systemd.unit=multi-user.target
+) </dev/null >"$NSPAWN_LOG" 2>&1 &
+NSPID=$!
+
+boot_fail() {
+    echo "# nspawn output:"; tail -n 30 "$NSPAWN_LOG" | diag
+    skip "$*"
+}
+
+# Find the container's PID 1: the child of nspawn running systemd in
+# another pid namespace.
+end=$((SECONDS + 20))
+while [ -z "$CPID" ]; do
+    kill -0 "$NSPID" 2>/dev/null || boot_fail "systemd-nspawn exited during boot"
+    for p in $(ps -o pid= --ppid "$NSPID" 2>/dev/null); do
+        if [ "$(cat /proc/$p/comm 2>/dev/null)" = systemd ] &&
+           [ "$(readlink /proc/$p/ns/pid)" != "$(readlink /proc/self/ns/pid)" ]; then
+            CPID=$p
+        fi
+    done
+    [ -n "$CPID" ] && break
+    [ $SECONDS -ge $end ] && boot_fail "no container init after 20 s"
+    sleep 0.2
+done
+
+end=$((SECONDS + BOOT_TIMEOUT))
+state=""
+while :; do
+    kill -0 "$NSPID" 2>/dev/null || boot_fail "container exited during boot"
+    state=$(timeout 5 nsenter -t "$CPID" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemctl is-system-running 2>/dev/null)
+    case "$state" in running|degraded) break ;; esac
+    # A slow unsuited unit can keep the system "starting": after 30 s,
+    # go on once basic.target and the bus are up.
+    if [ "$state" = starting ] && [ $((end - SECONDS)) -le $((BOOT_TIMEOUT - 30)) ] &&
+       cexec systemctl is-active -q basic.target dbus.socket 2>/dev/null; then
+        echo "# still starting after 30 s, going on; pending jobs:"
+        cexec systemctl list-jobs --no-pager 2>&1 | diag
+        break
+    fi
+    [ $SECONDS -ge $end ] && boot_fail "system not up after ${BOOT_TIMEOUT} s (is-system-running: ${state:-?})"
+    sleep 0.3
+done
+echo "# container up in ${SECONDS} s: pid $CPID, is-system-running=$state"
+[ "$state" = degraded ] && cexec systemctl --failed --no-legend 2>&1 | diag
+
+# ---------------------------------------------------------------- install
+setup_ok=1
+csh "mkdir -p $SCRATCH/log $SCRATCH/state $SCRATCH/bin /etc/systemd/system/orchestratord.service.d /etc/dbus-1/system.d" || setup_ok=0
+LIB_ENV=""
+if [ "$BIND_BUILD" = 0 ]; then
+    cexec sh -c "cat > '$DAEMON_IN' && chmod 755 '$DAEMON_IN'" < "$DAEMON" || setup_ok=0
+    # shared libraries the binary takes from the build dir come along too
+    for lib in $(ldd "$DAEMON" 2>/dev/null | awk -v b="$BUILD_DIR/" 'index($3, b) == 1 { print $3 }'); do
+        csh "mkdir -p $SCRATCH/lib" && cexec sh -c "cat > '$SCRATCH/lib/$(basename "$lib")'" < "$lib" || setup_ok=0
+        LIB_ENV="Environment=LD_LIBRARY_PATH=$SCRATCH/lib"
+    done
+fi
+cexec sh -c "cat > $SCRATCH/orchestratord.conf" <<EOF || setup_ok=0
+[daemon]
+backend=systemd
+log_dir=$SCRATCH/log
+state_dir=$SCRATCH/state
+EOF
+DAEMON_DIR=$(dirname "$DAEMON_IN")
+sed -e "s|^ExecStart=.*|ExecStart=$DAEMON_IN --system --backend=systemd --config=$SCRATCH/orchestratord.conf|" \
+    -e "s|@sbindir@|$DAEMON_DIR|g; s|@bindir@|$DAEMON_DIR|g; s|@libexecdir@|$DAEMON_DIR|g" \
+    -e "s|@sysconfdir@|/etc|g; s|@localstatedir@|/var|g; s|@runstatedir@|/run|g; s|@prefix@|/usr|g" \
+    "$UNIT_IN" | cexec sh -c 'cat > /etc/systemd/system/orchestratord.service' || setup_ok=0
+# Keep our scratch writable whatever sandboxing the unit has.
+cexec sh -c 'cat > /etc/systemd/system/orchestratord.service.d/50-test.conf' <<EOF || setup_ok=0
+[Service]
+ReadWritePaths=$SCRATCH
+$LIB_ENV
+EOF
+cexec sh -c 'cat > /etc/dbus-1/system.d/org.orchestrator.conf' < "$POLICY" || setup_ok=0
+cexec systemctl daemon-reload || setup_ok=0
+if ! cexec systemctl is-active -q dbus.service; then
+    echo "# dbus.service not active in the container, starting it"
+    cexec systemctl start dbus.socket dbus.service || setup_ok=0
+fi
+# /etc/dbus-1/system.d did not exist when dbus-daemon started, so it does
+# not watch it: ask for a reload explicitly.
+cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null || setup_ok=0
+if grep -q '@[A-Za-z_]*@' < <(cexec cat /etc/systemd/system/orchestratord.service); then
+    echo "# unsubstituted @var@ left in the unit:"; cexec grep -n '@[A-Za-z_]*@' /etc/systemd/system/orchestratord.service | diag
+fi
+check "install unit, bus policy and config in the container" [ "$setup_ok" = 1 ]
+
+# ---------------------------------------------------------------- 1. service
+if timeout -k 5 60 nsenter -t "$CPID" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemctl start orchestratord.service 2>&1 | diag; [ "${PIPESTATUS[0]}" = 0 ]; then
+    ok "systemctl start orchestratord"
+else
+    not_ok "systemctl start orchestratord"
+fi
+check "orchestratord.service is active" cexec systemctl is-active -q orchestratord.service
+check "busctl introspect org.orchestrator /org/orchestrator shows org.orchestrator.Jobs" \
+    csh 'busctl introspect org.orchestrator /org/orchestrator | grep -q "^org\.orchestrator\.Jobs "'
+
+# ---------------------------------------------------------------- 2. scope
+check_scope_job() {
+    local id st json pid unit cg slice as procs
+    id=$(create_job sleep 600) || { not_ok "Create sleep 600"; return; }
+    ok "Create sleep 600 -> $id"
+    if st=$(wait_state "$id" running); then ok "job $id reaches running"
+    else not_ok "job $id reaches running (last state: ${st:-?})"; fi
+    json=$(get_job "$id")
+    pid=$(jfield pid <<<"$json"); unit=$(jfield unit <<<"$json")
+    echo "# Get: pid=$pid unit=$unit cgroup=$(jfield cgroup <<<"$json")"
+    check "unit is orchestrator-$id.scope" [ "$unit" = "orchestrator-$id.scope" ]
+    unit=${unit:-orchestrator-$id.scope}
+    as=$(unit_prop "$unit" ActiveState); cg=$(unit_prop "$unit" ControlGroup); slice=$(unit_prop "$unit" Slice)
+    echo "# systemctl show $unit: ActiveState=$as ControlGroup=$cg Slice=$slice"
+    check "$unit ActiveState=active" [ "$as" = active ]
+    check "$unit is in orchestrator.slice" [ "$slice" = orchestrator.slice ]
+    procs=$(cgroup_procs "$cg" 2>/dev/null | tr '\n' ' ')
+    echo "# cgroup.procs of $cg: $procs"
+    check "job pid $pid is in the scope's cgroup.procs" in_list "$pid" "$procs"
+    check "/proc/$pid/cgroup names $unit" csh "grep -q '/$unit\$' /proc/$pid/cgroup"
+    check "job pid $pid runs sleep 600" csh "tr '\\0' ' ' < /proc/$pid/cmdline | grep -q '^sleep 600 \$'"
+    # tidy up (not a check)
+    orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    wait_state "$id" 'stopped|exited|failed' >/dev/null
+}
+check_scope_job
+
+# ---------------------------------------------------------------- 3. stop
+check_stop_job() {
+    local id st json unit cg procs end p alive out
+    id=$(create_job sh -c 'sleep 1000 & sleep 1000') || { not_ok "Create sh -c 'sleep 1000 & sleep 1000'"; return; }
+    ok "Create sh -c 'sleep 1000 & sleep 1000' -> $id"
+    st=$(wait_state "$id" running) || { not_ok "job $id reaches running (last state: ${st:-?})"; return; }
+    json=$(get_job "$id"); unit=$(jfield unit <<<"$json"); unit=${unit:-orchestrator-$id.scope}
+    cg=$(unit_prop "$unit" ControlGroup)
+    end=$((SECONDS + 5)); procs=""
+    while [ $SECONDS -lt $end ]; do
+        procs=$(cgroup_procs "$cg" 2>/dev/null | tr '\n' ' ')
+        [ "$(wc -w <<<"$procs")" -ge 2 ] && break
+        sleep 0.2
+    done
+    echo "# $unit ($cg) before stop: $procs"
+    check "scope $unit holds the shell and its background sleep (>= 2 pids)" [ "$(wc -w <<<"$procs")" -ge 2 ]
+    if out=$(orch Stop 'sa{sv}' "$id" 0 2>&1); then ok "Stop $id"
+    else not_ok "Stop $id"; echo "$out" | diag; fi
+    if st=$(wait_state "$id" stopped); then ok "job $id state stopped"
+    else not_ok "job $id state stopped (last state: ${st:-?})"; fi
+    check "scope $unit no longer active" scope_gone "$unit" 10
+    alive=""
+    end=$((SECONDS + 5))
+    while :; do
+        alive=""
+        for p in $procs; do pid_alive "$p" && alive="$alive $p"; done
+        [ -z "$alive" ] || [ $SECONDS -ge $end ] && break
+        sleep 0.2
+    done
+    [ -n "$alive" ] && csh "ps -o pid,ppid,cmd -p '$(echo $alive | tr ' ' ,)'" 2>&1 | diag
+    check "no process of the stopped job remains (had: $procs)" [ -z "$alive" ]
+    out=$(csh "ps -eo pid=,args= | grep -E '^ *[0-9]+ (sh -c )?sleep 1000'")
+    [ -n "$out" ] && echo "$out" | diag
+    check "no 'sleep 1000' left anywhere in the container" [ -z "$out" ]
+}
+check_stop_job
+
+# ---------------------------------------------------------------- 4. exit code
+check_exit_job() {
+    local id st json ec unit
+    id=$(create_job sh -c 'exit 3') || { not_ok "Create sh -c 'exit 3'"; return; }
+    ok "Create sh -c 'exit 3' -> $id"
+    if st=$(wait_state "$id" 'exited|failed'); then ok "job $id ends ($st)"
+    else not_ok "job $id ends in exited/failed (last state: ${st:-?})"; fi
+    json=$(get_job "$id"); ec=$(jfield exit_code <<<"$json"); unit=$(jfield unit <<<"$json")
+    check "job $id exit_code is 3 (got ${ec:-?})" [ "$ec" = 3 ]
+    check "no scope remains for $id" scope_gone "${unit:-orchestrator-$id.scope}" 10
+}
+check_exit_job
+
+# ---------------------------------------------------------------- 5. daemon stop
+check_daemon_stop() {
+    local id st json pid unit
+    id=$(create_job sleep 600) || { not_ok "Create sleep 600 (daemon-stop test)"; return; }
+    st=$(wait_state "$id" running) || { not_ok "job $id reaches running (last state: ${st:-?})"; return; }
+    json=$(get_job "$id"); pid=$(jfield pid <<<"$json"); unit=$(jfield unit <<<"$json")
+    unit=${unit:-orchestrator-$id.scope}
+    check "systemctl stop orchestratord" cexec systemctl stop orchestratord.service
+    check "orchestratord.service is inactive" \
+        csh '[ "$(systemctl is-active orchestratord.service)" != active ]'
+    sleep 0.5
+    check "job scope $unit still active after the daemon stopped" [ "$(unit_prop "$unit" ActiveState)" = active ]
+    check "job pid $pid still alive after the daemon stopped" pid_alive "$pid"
+    cexec systemctl stop "$unit"
+    check "systemctl stop $unit removes it" scope_gone "$unit" 10
+    check "job pid $pid gone after the scope stopped" csh "! test -d /proc/$pid"
+}
+check_daemon_stop
+
+# ---------------------------------------------------------------- report
+if [ "$FAILED_ANY" = 1 ]; then
+    echo "# --- journalctl -u orchestratord (in the container) ---"
+    cexec journalctl -u orchestratord.service --no-pager -o short-monotonic -n 80 2>&1 | diag
+    echo "# --- orchestrator scopes in the container ---"
+    cexec systemctl list-units --all --no-pager --no-legend 'orchestrator*' 2>&1 | diag
+fi
+
+if cleanup; then ok "cleanup: container gone, no leftover cgroups or mounts"
+else not_ok "cleanup: container gone, no leftover cgroups or mounts"; fi
+echo "1..$N"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ] && exit 0
+exit 1
