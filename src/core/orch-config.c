@@ -11,7 +11,9 @@
 static const char *const default_deny[] = {
   "mkfs", "mkfs.*", "mke2fs", "mkswap", "wipefs", "fdisk", "sfdisk", "parted",
   "shutdown", "reboot", "halt", "poweroff", "init", "telinit",
-  "rm -rf /", "rm -rf /*", "rm -fr /", "rm -fr /*",
+  /* Globs: a star matches anything, so "rm -rf /<star>" would also refuse
+   * "rm -rf /tmp/x"; only the exact forms are listed. */
+  "rm -rf /", "rm -fr /", "rm -r /", "rm -rf --no-preserve-root /",
   "dd * of=/dev/*", "dd of=/dev/*",
   NULL
 };

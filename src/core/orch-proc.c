@@ -19,7 +19,8 @@ next_field (const char **p, const char *end, guint64 *v, gboolean is_signed, gin
     s++;
   for (n = 0; s + n < end && s[n] != ' ' && s[n] != '\n'; n++)
     ;
-  if (n == 0 || n >= sizeof buf)
+  /* A number cut off by the end of the buffer may be short: refuse it. */
+  if (n == 0 || n >= sizeof buf || s + n == end)
     return FALSE;
   memcpy (buf, s, n);
   buf[n] = '\0';

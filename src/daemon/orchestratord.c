@@ -76,6 +76,15 @@ open_bus (const Options *o, sd_bus **ret)
 static gboolean
 load_config (const Options *o, OrchConfig *config, GError **error)
 {
+  if (o->user)
+    {
+      /* A user's daemon keeps its files in the user's state directory. */
+      g_autofree char *base = g_build_filename (g_get_user_state_dir (), "orchestrator", NULL);
+      g_free (config->log_dir);
+      config->log_dir = g_build_filename (base, "log", NULL);
+      g_free (config->state_dir);
+      config->state_dir = g_build_filename (base, "state", NULL);
+    }
   if (!orch_config_load_file (config, o->config_path ? o->config_path : ORCH_DEFAULT_CONFIG,
                               o->config_path != NULL, error))
     return FALSE;

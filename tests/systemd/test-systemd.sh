@@ -183,14 +183,14 @@ pid_alive() { cexec test -d "/proc/$1"; }
 cleanup() {
     [ "$CLEANED" = 1 ] && return 0
     CLEANED=1
-    local leftovers=0 i
+    local leftovers=0
     if [ -n "$WATCHDOG" ]; then
         kill "$WATCHDOG" 2>/dev/null; wait "$WATCHDOG" 2>/dev/null
     fi
     if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
         # SIGTERM makes nspawn ask the container's systemd for a clean poweroff.
         kill -TERM "$NSPID" 2>/dev/null
-        for i in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
+        for _ in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$NSPID" 2>/dev/null; then
             echo "# container did not power off in 20 s, killing it"
             kill -KILL "$NSPID" 2>/dev/null
@@ -210,7 +210,7 @@ cleanup() {
     done
     for cg in "${CGROUPS[@]}"; do
         [ -d "$cg" ] || continue
-        for i in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
             find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
             [ -d "$cg" ] || break
             sleep 0.3
@@ -355,6 +355,9 @@ ReadWritePaths=$SCRATCH
 $LIB_ENV
 EOF
 cexec sh -c 'cat > /etc/dbus-1/system.d/org.orchestrator.conf' < "$POLICY" || setup_ok=0
+if [ -e "$SOURCE_DIR/systemd/orchestrator.slice" ]; then
+    cexec sh -c 'cat > /etc/systemd/system/orchestrator.slice' < "$SOURCE_DIR/systemd/orchestrator.slice" || setup_ok=0
+fi
 cexec systemctl daemon-reload || setup_ok=0
 if ! cexec systemctl is-active -q dbus.service; then
     echo "# dbus.service not active in the container, starting it"
@@ -475,11 +478,13 @@ check_daemon_stop() {
 check_daemon_stop
 
 # ---------------------------------------------------------------- report
-if [ "$FAILED_ANY" = 1 ]; then
+if [ "$FAILED_ANY" = 1 ] || [ -n "${ORCH_SYSTEMD_VERBOSE:-}" ]; then
     echo "# --- journalctl -u orchestratord (in the container) ---"
     cexec journalctl -u orchestratord.service --no-pager -o short-monotonic -n 80 2>&1 | diag
     echo "# --- orchestrator scopes in the container ---"
     cexec systemctl list-units --all --no-pager --no-legend 'orchestrator*' 2>&1 | diag
+    echo "# --- dbus-daemon messages about org.orchestrator ---"
+    cexec journalctl -u dbus.service --no-pager -o cat 2>&1 | grep -i orchestrator | diag
 fi
 
 if cleanup; then ok "cleanup: container gone, no leftover cgroups or mounts"

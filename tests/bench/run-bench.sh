@@ -1,0 +1,433 @@
+#!/bin/bash
+# Launch benchmark driver (DESIGN.md, "Performance budgets").  Not a test.
+#
+#   tests/bench/run-bench.sh BUILD_DIR              none + cgroupfs backends
+#   tests/bench/run-bench.sh --systemd BUILD_DIR    systemd backend in a
+#                                                   throwaway nspawn container,
+#                                                   and systemd-run --scope
+#
+# Prints one JSON document on stdout; progress and diagnostics go to stderr.
+# Environment: BENCH_JOBS (200), BENCH_RUNS (3), BENCH_LIST_CALLS (20).
+#
+# Each backend gets its own private dbus-daemon and orchestratord; every job
+# is stopped through the API, and at the end every pid the daemon reported is
+# checked to be gone.  Everything started here is cleaned up on any exit.
+#
+# SAFETY (--systemd): never --bind /tmp, /var/tmp or anything under them into
+# the container: its tmpfiles "D /tmp" rule empties a bound folder.  Only
+# BUILD_DIR is bound (read-only), and only when it is not under such a place.
+
+set -u
+export LC_ALL=C
+
+SYSTEMD_MODE=0
+if [ "${1:-}" = --systemd ]; then SYSTEMD_MODE=1; shift; fi
+if [ $# -ne 1 ]; then
+    echo "usage: $0 [--systemd] BUILD_DIR" >&2
+    exit 2
+fi
+
+BUILD_DIR=$(realpath -e "$1") || { echo "run-bench: no build dir $1" >&2; exit 2; }
+SRC_DIR=$(cd "$(dirname "$0")" && pwd)
+DAEMON="$BUILD_DIR/src/orchestratord"
+JOBS=${BENCH_JOBS:-200}
+RUNS=${BENCH_RUNS:-3}
+LIST_CALLS=${BENCH_LIST_CALLS:-20}
+[ -x "$DAEMON" ] || { echo "run-bench: $DAEMON not built" >&2; exit 2; }
+
+log() { echo "run-bench: $*" >&2; }
+
+TMP=$(mktemp -d /tmp/orch-bench.XXXXXX) || exit 1
+DBUS_PID=""
+DAEMON_PID=""
+CGROOT=""
+NSPID=""
+CPID=""
+MACHINE=""
+CGROUPS=()
+CLEANED=0
+PIDS_FILE="$TMP/pids"
+: > "$PIDS_FILE"
+
+# ------------------------------------------------------------------ helpers
+json_str() {   # JSON string literal of $1
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\t'/ }
+    s=${s//$'\n'/ }
+    printf '"%s"' "$s"
+}
+
+machine_json() {
+    local cpu mem
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    mem=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
+    printf '{"cpu":%s,"nproc":%s,"mem_mb":%s,"kernel":%s,"cgroup":%s,"pid1":%s}' \
+        "$(json_str "${cpu:-unknown}")" "$(nproc)" "${mem:-0}" "$(json_str "$(uname -r)")" \
+        "$(json_str "$(cgroup_layout)")" "$(json_str "$(cat /proc/1/comm 2>/dev/null)")"
+}
+
+# The cgroup2 mount point from mountinfo: /sys/fs/cgroup on a pure v2 host,
+# /sys/fs/cgroup/unified on a hybrid one.
+cgroup2_mount() {
+    awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
+        /proc/self/mountinfo | head -n 1
+}
+cgroup_layout() {
+    local m
+    m=$(cgroup2_mount)
+    if [ -z "$m" ]; then echo "v1 only"
+    elif [ "$m" = /sys/fs/cgroup ]; then echo "v2 ($m)"
+    else echo "hybrid (v2 at $m)"; fi
+}
+
+# Is $1 one of our `sleep 600` jobs still alive (not a zombie)?
+is_our_sleep() {
+    local p=$1 st
+    [ -r "/proc/$p/cmdline" ] || return 1
+    [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep 600 " ] || return 1
+    st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
+    [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Kills (SIGKILL) any job pid we were told about that is still our sleep.
+# Prints how many it found.
+sweep_pids() {
+    local n=0 p
+    for p in $(sort -un "$PIDS_FILE"); do
+        if is_our_sleep "$p"; then
+            n=$((n + 1))
+            kill -KILL "$p" 2>/dev/null
+        fi
+    done
+    echo "$n"
+}
+
+stop_pid() {   # stop_pid PID NAME: TERM, then KILL after 5 s
+    local p=$1 i
+    [ -n "$p" ] || return 0
+    kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+    kill -TERM "$p" 2>/dev/null
+    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then
+        log "$2 ($p) ignored SIGTERM for 5 s, killing it"
+        kill -KILL "$p" 2>/dev/null
+    fi
+    wait "$p" 2>/dev/null
+    return 0
+}
+
+remove_cgroup_tree() {   # kill what is left in $1, remove it depth-first
+    local cg=$1 i
+    [ -n "$cg" ] && [ -d "$cg" ] || return 0
+    if [ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]; then
+        log "processes left in $cg, killing them"
+        if [ -e "$cg/cgroup.kill" ]; then
+            echo 1 > "$cg/cgroup.kill" 2>/dev/null
+        else
+            find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+        fi
+        sleep 0.3
+    fi
+    for i in 1 2 3 4 5; do
+        find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+        [ -d "$cg" ] || return 0
+        sleep 0.3
+    done
+    log "cannot remove cgroup $cg"
+    return 1
+}
+
+cleanup() {
+    [ "$CLEANED" = 1 ] && return 0
+    CLEANED=1
+    local left
+    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
+    left=$(sweep_pids)
+    [ "$left" != 0 ] && log "cleanup: killed $left leftover job(s)"
+    stop_pid "$DBUS_PID" dbus-daemon; DBUS_PID=""
+    remove_cgroup_tree "$CGROOT"
+    systemd_cleanup
+    rm -rf "$TMP"
+}
+on_exit() {
+    local rc=$?
+    cleanup
+    exit $rc
+}
+trap on_exit EXIT
+trap 'log interrupted; exit 130' INT HUP
+trap 'log terminated; exit 143' TERM
+
+# ------------------------------------------------------------------ bench binary
+BENCH="$BUILD_DIR/tests/bench/bench-launch"
+if [ ! -x "$BENCH" ]; then
+    # Not built by meson (yet): build it by hand.
+    BENCH="$TMP/bench-launch"
+    log "building $BENCH from $SRC_DIR/bench-launch.c"
+    # shellcheck disable=SC2046
+    gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$BENCH" "$SRC_DIR/bench-launch.c" \
+        $(pkg-config --cflags --libs libsystemd glib-2.0) >&2 || { log "cannot build bench-launch"; exit 1; }
+fi
+
+# ------------------------------------------------------------------ private bus
+start_bus() {
+    cat > "$TMP/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$TMP/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="max_replies_per_connection">1024</limit>
+</busconfig>
+EOF
+    dbus-daemon --config-file="$TMP/bus.conf" --nofork --nosyslog --print-address=3 \
+        3>"$TMP/bus.addr" </dev/null >"$TMP/dbus.log" 2>&1 &
+    DBUS_PID=$!
+    local i
+    for i in $(seq 100); do
+        [ -s "$TMP/bus.addr" ] && break
+        kill -0 "$DBUS_PID" 2>/dev/null || { cat "$TMP/dbus.log" >&2; log "dbus-daemon died"; exit 1; }
+        sleep 0.05
+    done
+    BUS_ADDR=$(head -n 1 "$TMP/bus.addr")
+    [ -n "$BUS_ADDR" ] || { log "dbus-daemon printed no address"; exit 1; }
+}
+
+# ------------------------------------------------------------------ one backend
+# bench_backend NAME OUTFILE [orchestratord args...] -> JSON object in OUTFILE.
+# Runs in the main shell (not in $(...)) so the EXIT trap knows DAEMON_PID.
+bench_backend() {
+    local name=$1 result=$2; shift 2
+    local dir="$TMP/$name" out rc warn left i
+    mkdir -p "$dir/log" "$dir/state"
+    cat > "$dir/orchestratord.conf" <<EOF
+[jobs]
+max_concurrent=$((JOBS + 50))
+EOF
+    "$DAEMON" --bus-address="$BUS_ADDR" --config="$dir/orchestratord.conf" \
+        --log-dir="$dir/log" --state-dir="$dir/state" "$@" \
+        </dev/null >"$dir/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    for i in $(seq 100); do
+        kill -0 "$DAEMON_PID" 2>/dev/null || break
+        busctl --address="$BUS_ADDR" get-property org.orchestrator /org/orchestrator \
+            org.orchestrator.Jobs Backend >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+        log "orchestratord ($name) did not start:"; sed 's/^/  /' "$dir/daemon.log" >&2
+        wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+        printf '{"error":%s}' "$(json_str "daemon did not start: $(tail -n 1 "$dir/daemon.log")")" > "$result"
+        return 1
+    fi
+    log "$name: orchestratord pid $DAEMON_PID, $RUNS runs of $JOBS jobs"
+
+    out=$("$BENCH" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
+          --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE" 2>"$dir/bench.err")
+    rc=$?
+    sed 's/^/  /' "$dir/bench.err" >&2
+
+    # Every pid the daemon reported must be gone now (stopped through the API).
+    left=$(sweep_pids)
+    [ "$left" != 0 ] && log "$name: $left job process(es) survived Stop; killed them"
+    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
+    warn=$(grep -c -E 'WARNING|CRITICAL|ERROR' "$dir/daemon.log")
+    if [ "$warn" != 0 ]; then
+        log "$name: $warn warning line(s) from orchestratord, first ones:"
+        grep -E 'WARNING|CRITICAL|ERROR' "$dir/daemon.log" | head -n 5 | sed 's/^/  /' >&2
+    fi
+    [ -n "$out" ] || out='{"error":"bench-launch printed nothing"}'
+    # Splice our checks into bench-launch's object.
+    printf '%s,"leftover_jobs":%s,"daemon_warnings":%s,"bench_exit":%s}' \
+        "${out%\}}" "$left" "$warn" "$rc" > "$result"
+    [ "$rc" = 0 ] && [ "$left" = 0 ]
+}
+
+BUDGET='{"create_to_exec_p50_ms":{"none":2,"cgroupfs":2,"systemd":3},"daemon_rss_mb":10,"list_ms":7,"daemon_cpu_per_launch_ms":0.5,"stop_total_s":0.8,"design_md":{"launch_total_s":0.6,"create_to_exec_p50_ms":3.2,"create_to_exec_p95_ms":5}}'
+
+# ------------------------------------------------------------------ --systemd
+SCRATCH=/run/orch-bench   # inside the container (its /run is a tmpfs)
+
+systemd_cleanup() {
+    local i cg
+    if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
+        kill -TERM "$NSPID" 2>/dev/null     # clean poweroff of the container
+        for i in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
+        if kill -0 "$NSPID" 2>/dev/null; then
+            log "container did not power off in 20 s, killing it"
+            kill -KILL "$NSPID" 2>/dev/null
+            [ -n "$CPID" ] && kill -KILL "$CPID" 2>/dev/null
+        fi
+        wait "$NSPID" 2>/dev/null
+    fi
+    NSPID=""
+    for cg in "${CGROUPS[@]}"; do remove_cgroup_tree "$cg"; done
+    CGROUPS=()
+    [ -n "$MACHINE" ] && rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
+    return 0
+}
+
+cexec() {
+    timeout -k 5 "${CEXEC_TIMEOUT:-30}" nsenter -t "$CPID" -a \
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= "$@"
+}
+
+run_systemd_mode() {
+    local bind=1 bench_in daemon_in state end p out peer rc=0 i
+    [ "$(id -u)" = 0 ] || { log "--systemd needs root"; exit 77; }
+    for p in systemd-nspawn nsenter timeout; do
+        command -v "$p" >/dev/null 2>&1 || { log "$p not installed"; exit 77; }
+    done
+    case "$BUILD_DIR/" in
+        /tmp/*|/var/tmp/*|/run/*|/var/run/*|/dev/*|/proc/*|/sys/*|/usr/*|/) bind=0 ;;
+    esac
+    MACHINE="orchbench-$$"
+    if [ ! -d /run/systemd/system ]; then
+        # No systemd on the host: a cgroup of our own per hierarchy, so we
+        # can remove everything afterwards (as tests/systemd does).
+        if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+            CGROUPS=("/sys/fs/cgroup/$MACHINE")
+        else
+            [ -e /sys/fs/cgroup/systemd/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/systemd/$MACHINE")
+            [ -e /sys/fs/cgroup/unified/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/unified/$MACHINE")
+        fi
+        for p in "${CGROUPS[@]}"; do mkdir "$p" || { log "cannot create cgroup $p"; exit 77; }; done
+    fi
+    local bind_args=()
+    if [ "$bind" = 1 ]; then bind_args=(--bind-ro="$BUILD_DIR"); fi
+    log "booting container $MACHINE (build dir bound: $bind)"
+    (
+        for p in "${CGROUPS[@]}"; do echo "$BASHPID" > "$p/cgroup.procs" || exit 125; done
+        exec systemd-nspawn --quiet --register=no --keep-unit --volatile=yes \
+            --console=read-only -D / -M "$MACHINE" "${bind_args[@]}" --boot -- \
+            systemd.firstboot=off systemd.unit=multi-user.target
+    ) </dev/null >"$TMP/nspawn.log" 2>&1 &
+    NSPID=$!
+    end=$((SECONDS + 20))
+    while [ -z "$CPID" ]; do
+        kill -0 "$NSPID" 2>/dev/null || { tail -n 20 "$TMP/nspawn.log" >&2; log "nspawn exited"; exit 77; }
+        for p in $(ps -o pid= --ppid "$NSPID" 2>/dev/null); do
+            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] &&
+               [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]; then
+                CPID=$p
+            fi
+        done
+        [ -n "$CPID" ] && break
+        [ $SECONDS -ge $end ] && { log "no container init after 20 s"; exit 77; }
+        sleep 0.2
+    done
+    end=$((SECONDS + 60))
+    while :; do
+        state=$(CEXEC_TIMEOUT=5 cexec systemctl is-system-running 2>/dev/null)
+        case "$state" in running|degraded) break ;; esac
+        if [ $SECONDS -ge $end ]; then
+            cexec systemctl is-active -q basic.target dbus.socket 2>/dev/null && break
+            log "container not up after 60 s ($state)"; exit 77
+        fi
+        sleep 0.3
+    done
+    log "container up: pid $CPID, $state"
+
+    # Binaries: bound build dir, or copied into the container's tmpfs.
+    cexec mkdir -p "$SCRATCH/bin" "$SCRATCH/log" "$SCRATCH/state" || exit 1
+    daemon_in="$DAEMON"; bench_in="$BENCH"
+    if [ "$bind" = 0 ]; then
+        daemon_in="$SCRATCH/bin/orchestratord"
+        cexec sh -c "cat > '$daemon_in' && chmod 755 '$daemon_in'" < "$DAEMON" || exit 1
+    fi
+    case "$BENCH" in
+        "$BUILD_DIR"/*) [ "$bind" = 1 ] || bench_in="" ;;
+        *) bench_in="" ;;
+    esac
+    if [ -z "$bench_in" ]; then
+        bench_in="$SCRATCH/bin/bench-launch"
+        cexec sh -c "cat > '$bench_in' && chmod 755 '$bench_in'" < "$BENCH" || exit 1
+    fi
+    # Bus policy: we run as root, and root may do anything; still allow own.
+    cexec mkdir -p /etc/dbus-1/system.d
+    cexec sh -c 'cat > /etc/dbus-1/system.d/orch-bench.conf' <<'EOF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="root">
+    <allow own="org.orchestrator"/>
+    <allow send_destination="org.orchestrator"/>
+  </policy>
+</busconfig>
+EOF
+    cexec systemctl is-active -q dbus.service || cexec systemctl start dbus.socket dbus.service
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    cexec sh -c "printf '[jobs]\nmax_concurrent=$((JOBS + 50))\n' > $SCRATCH/orchestratord.conf"
+
+    # The daemon as a transient service of the container's systemd, so it
+    # runs in its own cgroup like the real unit would.
+    cexec systemd-run --unit=orch-bench-daemon --service-type=notify --quiet -- \
+        "$daemon_in" --system --backend=systemd --config="$SCRATCH/orchestratord.conf" \
+        --log-dir="$SCRATCH/log" --state-dir="$SCRATCH/state" || {
+        cexec journalctl -u orch-bench-daemon --no-pager -n 30 >&2; exit 1; }
+    local dpid
+    dpid=$(cexec systemctl show -p MainPID --value orch-bench-daemon)
+    log "systemd: orchestratord pid $dpid (container pid namespace), $RUNS runs of $JOBS jobs"
+    out=$(CEXEC_TIMEOUT=600 cexec "$bench_in" --system --daemon-pid="$dpid" --jobs="$JOBS" \
+          --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$SCRATCH/pids" 2>"$TMP/bench-systemd.err")
+    rc=$?
+    sed 's/^/  /' "$TMP/bench-systemd.err" >&2
+    # Any `sleep 600` left in the container?  (pids are the container's)
+    left=$(cexec sh -c "n=0; for p in \$(sort -un $SCRATCH/pids); do
+             [ \"\$(tr '\\0' ' ' < /proc/\$p/cmdline 2>/dev/null)\" = 'sleep 600 ' ] && { n=\$((n+1)); kill -KILL \$p; }
+           done; echo \$n")
+    local scopes
+    scopes=$(cexec systemctl list-units --all --no-legend --plain 'orchestrator-*.scope' 2>/dev/null | wc -l)
+    warn=$(cexec journalctl -u orch-bench-daemon --no-pager -o cat -p warning 2>/dev/null | grep -c .)
+    if [ "$warn" != 0 ]; then
+        log "systemd: $warn warning line(s) from orchestratord, first ones:"
+        cexec journalctl -u orch-bench-daemon --no-pager -o cat -p warning | head -n 5 | sed 's/^/  /' >&2
+    fi
+    cexec systemctl stop orch-bench-daemon
+    [ -n "$out" ] || out='{"error":"bench-launch printed nothing"}'
+    out=$(printf '%s,"leftover_jobs":%s,"leftover_scopes":%s,"daemon_warnings":%s,"bench_exit":%s}' \
+        "${out%\}}" "${left:-null}" "${scopes:-null}" "${warn:-null}" "$rc")
+
+    log "peer: $RUNS x $JOBS sequential 'systemd-run --scope -- true'"
+    peer=$(CEXEC_TIMEOUT=900 cexec "$bench_in" --systemd-run --jobs="$JOBS" --runs="$RUNS" 2>"$TMP/peer.err")
+    sed 's/^/  /' "$TMP/peer.err" >&2
+    [ -n "$peer" ] || peer='{"error":"no output"}'
+
+    printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","where":"systemd-nspawn --volatile=yes -D / container, daemon --system --backend=systemd as a transient service","backends":{"systemd":%s},"peer":{"systemd_run_scope":%s},"budget":%s}\n' \
+        "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$out" "$peer" "$BUDGET"
+    [ "$rc" = 0 ] && [ "${left:-1}" = 0 ]
+}
+
+if [ "$SYSTEMD_MODE" = 1 ]; then
+    run_systemd_mode
+    exit $?
+fi
+
+# ------------------------------------------------------------------ none, cgroupfs
+start_bus
+log "private bus $BUS_ADDR (dbus-daemon pid $DBUS_PID)"
+status=0
+bench_backend none "$TMP/res-none.json" --backend=none || status=1
+
+CG2=$(cgroup2_mount)
+if [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
+    CGROOT="$CG2/orch-bench-$$"
+    bench_backend cgroupfs "$TMP/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$CGROOT" || status=1
+    remove_cgroup_tree "$CGROOT" || status=1
+else
+    log "no writable cgroup2 hierarchy: skipping cgroupfs"
+    echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$TMP/res-cgroupfs.json"
+fi
+res_none=$(cat "$TMP/res-none.json" 2>/dev/null || echo null)
+res_cg=$(cat "$TMP/res-cgroupfs.json" 2>/dev/null || echo null)
+
+printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","backends":{"none":%s,"cgroupfs":%s},"budget":%s}\n' \
+    "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$res_none" "$res_cg" "$BUDGET"
+exit $status

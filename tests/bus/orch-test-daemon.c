@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "orch-test-daemon.h"
+
+#include "core/orch-cgroup.h"
+#include "core/orch-proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static gboolean
+rm_rf (const char *path)
+{
+  g_autoptr(GFile) f = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) en = g_file_enumerate_children (f, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                             G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                             NULL, NULL);
+  GFileInfo *info;
+
+  while (en && (info = g_file_enumerator_next_file (en, NULL, NULL)))
+    {
+      g_autoptr(GFileInfo) i = info;
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (i), NULL);
+      if (g_file_info_get_file_type (i) == G_FILE_TYPE_DIRECTORY)
+        rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  return g_rmdir (path) == 0;
+}
+
+static char *
+find_daemon (void)
+{
+  const char *env = g_getenv ("ORCHESTRATORD");
+
+  if (env)
+    return g_strdup (env);
+  return g_test_build_filename (G_TEST_BUILT, "..", "..", "src", "orchestratord", NULL);
+}
+
+OrchTestDaemon *
+orch_test_daemon_new (const char *backend, const char *extra_config, char **skip_reason)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *daemon_path = find_daemon ();
+  g_autofree char *address_arg = NULL;
+  g_autofree char *config = NULL;
+  OrchTestDaemon *d = g_new0 (OrchTestDaemon, 1);
+
+  d->backend = g_strdup (backend);
+  d->scratch = g_dir_make_tmp ("orch-bus-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  d->log_dir = g_build_filename (d->scratch, "log", NULL);
+  d->config_path = g_build_filename (d->scratch, "orchestrator.conf", NULL);
+
+  if (g_strcmp0 (backend, "cgroupfs") == 0)
+    {
+      const char *mount;
+      g_autofree char *name = g_strdup_printf ("orch-test-%d", (int) getpid ());
+
+      if (geteuid () != 0 || orch_cgroup_v2_mount (&mount) < 0 || access (mount, W_OK) < 0)
+        {
+          *skip_reason = g_strdup ("cgroupfs backend: needs root and a writable cgroup2 hierarchy");
+          orch_test_daemon_free (d);
+          return NULL;
+        }
+      d->cgroup_mount = g_strdup (mount);
+      d->cgroup_root = g_build_filename (mount, name, NULL);
+    }
+
+  config = g_strdup_printf ("[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s/state\n%s%s%s\n%s",
+                            backend, d->log_dir, d->scratch,
+                            d->cgroup_root ? "cgroup_root=" : "",
+                            d->cgroup_root ? d->cgroup_root : "",
+                            d->cgroup_root ? "\n" : "",
+                            extra_config ? extra_config : "");
+  g_assert_true (g_file_set_contents (d->config_path, config, -1, &error));
+
+  d->dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (d->dbus);
+  address_arg = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  d->daemon = g_subprocess_launcher_spawn (launcher, &error, daemon_path, address_arg,
+                                           "--config", d->config_path, NULL);
+  g_assert_no_error (error);
+
+  d->conn = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (d->dbus),
+                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                    NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Wait for the name: the daemon owns it only once it serves. */
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+          d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+          "NameHasOwner", g_variant_new ("(s)", "org.orchestrator"), G_VARIANT_TYPE ("(b)"),
+          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+      gboolean has = FALSE;
+      if (r)
+        g_variant_get (r, "(b)", &has);
+      if (has)
+        return d;
+      g_assert_nonnull (g_subprocess_get_identifier (d->daemon));
+      g_usleep (10000);
+    }
+  g_error ("orchestratord did not take its bus name within 10 s");
+  return NULL;
+}
+
+void
+orch_test_daemon_free (OrchTestDaemon *d)
+{
+  if (d == NULL)
+    return;
+  if (d->daemon)
+    {
+      g_subprocess_send_signal (d->daemon, SIGTERM);
+      g_subprocess_wait (d->daemon, NULL, NULL);
+      /* The daemon itself must never die of anything but our SIGTERM. */
+      g_assert_true (g_subprocess_get_if_exited (d->daemon));
+      g_assert_cmpint (g_subprocess_get_exit_status (d->daemon), ==, 0);
+      g_object_unref (d->daemon);
+    }
+  if (d->conn)
+    {
+      g_dbus_connection_close_sync (d->conn, NULL, NULL);
+      g_object_unref (d->conn);
+    }
+  if (d->dbus)
+    {
+      g_test_dbus_down (d->dbus);
+      g_object_unref (d->dbus);
+    }
+  if (d->cgroup_root)
+    {
+      /* Jobs outlive the daemon by design; the tests stop theirs, and
+       * anything left is killed here so the run leaves nothing. */
+      g_autoptr(GDir) dir = g_dir_open (d->cgroup_root, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          g_autofree char *sub = g_build_filename (d->cgroup_root, name, NULL);
+          if (g_file_test (sub, G_FILE_TEST_IS_DIR))
+            {
+              orch_cgroup_kill (sub, SIGKILL);
+              for (int i = 0; i < 200 && orch_cgroup_is_empty (sub) == 0; i++)
+                g_usleep (5000);
+              g_rmdir (sub);
+            }
+        }
+      g_rmdir (d->cgroup_root);
+    }
+  if (d->scratch)
+    rm_rf (d->scratch);
+  g_free (d->backend);
+  g_free (d->scratch);
+  g_free (d->log_dir);
+  g_free (d->config_path);
+  g_free (d->cgroup_mount);
+  g_free (d->cgroup_root);
+  g_free (d);
+}
+
+GVariant *
+orch_test_call (OrchTestDaemon *d, const char *method, GVariant *args, GError **error)
+{
+  return g_dbus_connection_call_sync (d->conn, "org.orchestrator", "/org/orchestrator",
+                                      "org.orchestrator.Jobs", method, args, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
+}
+
+GVariant *
+orch_test_get (OrchTestDaemon *d, const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = orch_test_call (d, "Get", g_variant_new ("(s)", id), &error);
+  g_autofree char *remote = NULL;
+
+  if (r == NULL)
+    {
+      remote = g_dbus_error_get_remote_error (error);
+      g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
+      return NULL;
+    }
+  return g_variant_get_child_value (r, 0);
+}
+
+GVariant *
+orch_test_wait_state (OrchTestDaemon *d, const char *id, const char *states, guint timeout_ms)
+{
+  g_auto(GStrv) want = g_strsplit (states, "|", -1);
+  gint64 until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  const char *state = NULL;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) rec = orch_test_get (d, id);
+      g_assert_nonnull (rec);
+      g_assert_true (g_variant_lookup (rec, "state", "&s", &state));
+      if (g_strv_contains ((const char *const *) want, state))
+        return g_steal_pointer (&rec);
+      if (g_get_monotonic_time () > until)
+        g_error ("job %s: state %s, not %s after %u ms", id, state, states, timeout_ms);
+      g_usleep (2000);
+    }
+}
+
+char *
+orch_test_create (OrchTestDaemon *d, const char *spec_text, GError **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+  GVariant *spec = g_variant_parse (G_VARIANT_TYPE_VARDICT, spec_text, NULL, NULL, &parse_error);
+  g_autoptr(GVariant) r = NULL;
+  char *id = NULL;
+
+  g_assert_no_error (parse_error);
+  r = orch_test_call (d, "Create", g_variant_new_tuple (&spec, 1), error);
+  if (r == NULL)
+    return NULL;
+  g_variant_get (r, "(so)", &id, NULL);
+  return id;
+}
+
+GArray *
+orch_test_job_pids (OrchTestDaemon *d, GVariant *record)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  const char *cgroup = NULL;
+  guint32 pid = 0;
+
+  g_assert_true (g_variant_lookup (record, "cgroup", "&s", &cgroup));
+  g_assert_true (g_variant_lookup (record, "pid", "u", &pid));
+  if (cgroup[0])
+    {
+      g_autofree char *dir = g_build_filename (d->cgroup_mount, cgroup, NULL);
+      g_autoptr(GArray) found = NULL;
+      g_assert_cmpint (orch_cgroup_pids (dir, &found), ==, 0);
+      g_array_append_vals (pids, found->data, found->len);
+    }
+  else
+    {
+      /* none backend: the job's process group */
+      g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+      const char *name;
+      while ((name = g_dir_read_name (proc)))
+        {
+          OrchProcStat st;
+          char *end;
+          long p = strtol (name, &end, 10);
+          if (*end || p <= 0)
+            continue;
+          if (orch_proc_read_stat (NULL, (pid_t) p, &st) == 0 && st.pgrp == (pid_t) pid &&
+              st.state != 'Z')
+            {
+              pid_t v = (pid_t) p;
+              g_array_append_val (pids, v);
+            }
+        }
+    }
+  return pids;
+}
+
+gboolean
+orch_test_pid_alive (pid_t pid)
+{
+  OrchProcStat st;
+
+  /* A zombie is dead: it only waits for its parent to reap it. */
+  return orch_proc_read_stat (NULL, pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
+}

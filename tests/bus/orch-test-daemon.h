@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* orchestratord on a private bus for a test program: a dbus-daemon of its
+ * own (GTestDBus), a scratch log directory, and for cgroupfs a cgroup
+ * directory of its own; all of it gone after orch_test_daemon_free(). */
+typedef struct {
+  GTestDBus *dbus;
+  GDBusConnection *conn;
+  GSubprocess *daemon;
+  char *backend;
+  char *scratch;      /* temporary directory, removed at the end */
+  char *log_dir;
+  char *config_path;
+  char *cgroup_mount; /* cgroupfs: the cgroup2 mount point */
+  char *cgroup_root;  /* cgroupfs: the jobs' parent cgroup */
+} OrchTestDaemon;
+
+/* Returns NULL after g_test_skip()-worthy reasons in @skip_reason. */
+OrchTestDaemon *orch_test_daemon_new (const char *backend, const char *extra_config,
+                                      char **skip_reason);
+void orch_test_daemon_free (OrchTestDaemon *d);
+
+/* Calls org.orchestrator.Jobs.@method; NULL and @error on failure. */
+GVariant *orch_test_call (OrchTestDaemon *d, const char *method, GVariant *args, GError **error);
+
+/* The record of @id, or NULL if the daemon says NotFound. */
+GVariant *orch_test_get (OrchTestDaemon *d, const char *id);
+/* Polls Get until the job's state is one of @states ("running|failed"),
+ * for up to @timeout_ms; returns the record or fails the test. */
+GVariant *orch_test_wait_state (OrchTestDaemon *d, const char *id, const char *states, guint timeout_ms);
+/* Creates a job from GVariant text of a{sv}; returns its id. */
+char *orch_test_create (OrchTestDaemon *d, const char *spec_text, GError **error);
+
+/* The pids of the job's group as the backend sees it. */
+GArray *orch_test_job_pids (OrchTestDaemon *d, GVariant *record);
+
+gboolean orch_test_pid_alive (pid_t pid);
+
+G_END_DECLS

@@ -1,0 +1,926 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.orchestrator.Jobs through the bus, against a real orchestratord on a
+ * private bus, with the backend named by the first argument. */
+#include "orch-test-daemon.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static OrchTestDaemon *d;
+
+#define MAX_CONCURRENT 12
+
+static const char *
+rec_str (GVariant *rec, const char *key)
+{
+  const char *v = NULL;
+
+  if (!g_variant_lookup (rec, key, "&s", &v))
+    g_error ("record has no string “%s”", key);
+  return v;
+}
+
+static gint64
+rec_int (GVariant *rec, const char *key)
+{
+  g_autoptr(GVariant) v = g_variant_lookup_value (rec, key, NULL);
+
+  g_assert_nonnull (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT32))
+    return g_variant_get_int32 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
+    return (gint64) g_variant_get_uint64 (v);
+  g_error ("“%s” is not a number", key);
+  return 0;
+}
+
+static GVariant *
+stop_job (const char *id, const char *options_text)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *opts = g_variant_parse (G_VARIANT_TYPE_VARDICT, options_text ? options_text : "@a{sv} {}",
+                                    NULL, NULL, &error);
+  g_autoptr(GVariant) r = NULL;
+
+  g_assert_no_error (error);
+  r = orch_test_call (d, "Stop", g_variant_new ("(s@a{sv})", id, opts), &error);
+  g_assert_no_error (error);
+  return g_variant_get_child_value (r, 0);
+}
+
+static void
+remove_job (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = orch_test_call (d, "Remove", g_variant_new ("(s)", id), &error);
+
+  g_assert_no_error (error);
+}
+
+static guint
+job_count (void)
+{
+  g_autoptr(GVariant) r = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
+
+  g_assert_nonnull (r);
+  return (guint) g_variant_n_children (g_variant_get_child_value (r, 0));
+}
+
+static char *
+read_log (GVariant *rec)
+{
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (rec_str (rec, "log_path"), &text, NULL, NULL));
+  return text;
+}
+
+/* ---- introspection ---- */
+
+static GDBusInterfaceInfo *
+xml_interface (const char *file, const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "..", "dbus", file, NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GError) error = NULL;
+  GDBusNodeInfo *node;
+  GDBusInterfaceInfo *iface;
+
+  g_assert_true (g_file_get_contents (path, &xml, NULL, &error));
+  node = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  iface = g_dbus_node_info_lookup_interface (node, name);
+  g_assert_nonnull (iface);
+  g_dbus_interface_info_ref (iface);
+  g_dbus_node_info_unref (node);
+  return iface;
+}
+
+static GDBusInterfaceInfo *
+live_interface (const char *path, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.orchestrator", path, "org.freedesktop.DBus.Introspectable", "Introspect",
+      NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  const char *xml;
+  GDBusNodeInfo *node;
+  GDBusInterfaceInfo *iface;
+
+  g_assert_no_error (error);
+  g_variant_get (r, "(&s)", &xml);
+  node = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  iface = g_dbus_node_info_lookup_interface (node, name);
+  g_assert_nonnull (iface);
+  g_dbus_interface_info_ref (iface);
+  g_dbus_node_info_unref (node);
+  return iface;
+}
+
+static char *
+describe_args (GDBusArgInfo **args)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; args && args[i]; i++)
+    g_string_append_printf (s, "%s:%s,", args[i]->name, args[i]->signature);
+  return g_string_free (s, FALSE);
+}
+
+static const char *
+emits (GDBusAnnotationInfo **ann)
+{
+  const char *v = g_dbus_annotation_info_lookup (ann, "org.freedesktop.DBus.Property.EmitsChangedSignal");
+  return v ? v : "true";
+}
+
+/* Everything a client can see: names, argument names and types, property
+ * types, access and change signalling, in the same order. */
+static char *
+describe_interface (GDBusInterfaceInfo *i)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint n = 0; i->methods && i->methods[n]; n++)
+    {
+      g_autofree char *in = describe_args (i->methods[n]->in_args);
+      g_autofree char *out = describe_args (i->methods[n]->out_args);
+      g_string_append_printf (s, "method %s(%s) -> (%s)\n", i->methods[n]->name, in, out);
+    }
+  for (guint n = 0; i->signals && i->signals[n]; n++)
+    {
+      g_autofree char *args = describe_args (i->signals[n]->args);
+      g_string_append_printf (s, "signal %s(%s)\n", i->signals[n]->name, args);
+    }
+  for (guint n = 0; i->properties && i->properties[n]; n++)
+    g_string_append_printf (s, "property %s %s %d emits=%s\n", i->properties[n]->name,
+                            i->properties[n]->signature, i->properties[n]->flags,
+                            emits (i->properties[n]->annotations));
+  return g_string_free (s, FALSE);
+}
+
+static void
+check_introspection (const char *file, const char *path, const char *name)
+{
+  GDBusInterfaceInfo *want = xml_interface (file, name);
+  GDBusInterfaceInfo *got = live_interface (path, name);
+  g_autofree char *a = describe_interface (want);
+  g_autofree char *b = describe_interface (got);
+
+  g_assert_cmpstr (b, ==, a);
+  g_dbus_interface_info_unref (want);
+  g_dbus_interface_info_unref (got);
+}
+
+static void
+test_introspection (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_autofree char *path = g_strconcat ("/org/orchestrator/job/", id, NULL);
+  g_autoptr(GVariant) rec = NULL;
+
+  g_assert_no_error (error);
+  check_introspection ("org.orchestrator.Jobs.xml", "/org/orchestrator", "org.orchestrator.Jobs");
+  check_introspection ("org.orchestrator.Job.xml", path, "org.orchestrator.Job");
+  rec = stop_job (id, NULL);
+  remove_job (id);
+}
+
+/* ---- properties ---- */
+
+static void
+test_properties (void)
+{
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.orchestrator", "/org/orchestrator", "org.freedesktop.DBus.Properties", "GetAll",
+      g_variant_new ("(s)", "org.orchestrator.Jobs"), G_VARIANT_TYPE ("(a{sv})"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr(GVariant) props = g_variant_get_child_value (r, 0);
+  const char *backend;
+  guint32 max;
+
+  g_assert_true (g_variant_lookup (props, "Backend", "&s", &backend));
+  g_assert_cmpstr (backend, ==, d->backend);
+  g_assert_true (g_variant_lookup (props, "MaxConcurrent", "u", &max));
+  g_assert_cmpuint (max, ==, MAX_CONCURRENT);
+}
+
+/* ---- a job runs, in its group ---- */
+
+static void
+test_job_runs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>, 'name': <'nap'>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+  g_autoptr(GArray) pids = NULL;
+  pid_t pid;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  pid = (pid_t) rec_int (rec, "pid");
+  g_assert_cmpint (pid, >, 0);
+  g_assert_true (orch_test_pid_alive (pid));
+  g_assert_cmpstr (rec_str (rec, "name"), ==, "nap");
+  g_assert_cmpstr (rec_str (rec, "backend"), ==, d->backend);
+  g_assert_cmpint (rec_int (rec, "started_at"), >=, rec_int (rec, "created_at"));
+
+  /* The process is really the job's: with cgroupfs, in the job's cgroup. */
+  pids = orch_test_job_pids (d, rec);
+  g_assert_cmpuint (pids->len, ==, 1);
+  g_assert_cmpint (g_array_index (pids, pid_t, 0), ==, pid);
+  if (g_strcmp0 (d->backend, "cgroupfs") == 0)
+    {
+      g_autofree char *expect = g_strconcat (d->cgroup_root + strlen (d->cgroup_mount), "/", id, NULL);
+      g_assert_cmpstr (rec_str (rec, "cgroup"), ==, expect);
+    }
+
+  stopped = stop_job (id, NULL);
+  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
+  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGTERM);
+  g_assert_cmpint (rec_int (stopped, "finished_at"), >=, rec_int (stopped, "started_at"));
+  g_assert_false (orch_test_pid_alive (pid));
+  if (g_strcmp0 (d->backend, "cgroupfs") == 0)
+    {
+      /* The job's cgroup is gone with it. */
+      g_autofree char *dir = g_build_filename (d->cgroup_root, id, NULL);
+      g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+    }
+  remove_job (id);
+}
+
+static void
+test_stop_whole_group (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sh', '-c', 'sleep 1000 & sleep 1000']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+  g_autoptr(GArray) pids = NULL;
+  g_autoptr(GArray) after = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  /* sh and both sleeps */
+  for (int i = 0; i < 500; i++)
+    {
+      g_clear_pointer (&pids, g_array_unref);
+      pids = orch_test_job_pids (d, rec);
+      if (pids->len >= 3)
+        break;
+      g_usleep (2000);
+    }
+  g_assert_cmpuint (pids->len, ==, 3);
+
+  stopped = stop_job (id, NULL);
+  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
+  /* The reply came only once no process of the job was left. */
+  for (guint i = 0; i < pids->len; i++)
+    g_assert_false (orch_test_pid_alive (g_array_index (pids, pid_t, i)));
+  remove_job (id);
+}
+
+static void
+test_stop_escalates_to_sigkill (void)
+{
+  g_autoptr(GError) error = NULL;
+  /* Ignores SIGTERM, and so does the sleep it starts. */
+  g_autofree char *id = orch_test_create (d, "{'command': <['sh', '-c', 'trap \"\" TERM; sleep 1000; sleep 1000']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+  gint64 start;
+  pid_t pid;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  pid = (pid_t) rec_int (rec, "pid");
+  g_usleep (100000); /* let sh set its trap */
+  start = g_get_monotonic_time ();
+  stopped = stop_job (id, "{'timeout_ms': <uint32 300>}");
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 300000);
+  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
+  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGKILL);
+  g_assert_false (orch_test_pid_alive (pid));
+  remove_job (id);
+}
+
+static void
+test_stop_signal_option (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  stopped = stop_job (id, "{'signal': <int32 2>}");
+  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGINT);
+  remove_job (id);
+}
+
+static void
+test_exit_code (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sh', '-c', 'exit 3']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *ok_id = NULL;
+  g_autoptr(GVariant) ok = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "failed|exited", 10000);
+  g_assert_cmpstr (rec_str (rec, "state"), ==, "failed");
+  g_assert_cmpint (rec_int (rec, "exit_code"), ==, 3);
+  g_assert_cmpint (rec_int (rec, "signal"), ==, 0);
+  g_assert_cmpint (rec_int (rec, "finished_at"), >, 0);
+  remove_job (id);
+
+  ok_id = orch_test_create (d, "{'command': <['true']>}", &error);
+  ok = orch_test_wait_state (d, ok_id, "failed|exited", 10000);
+  g_assert_cmpstr (rec_str (ok, "state"), ==, "exited");
+  g_assert_cmpint (rec_int (ok, "exit_code"), ==, 0);
+  remove_job (ok_id);
+}
+
+static void
+test_killed_by_signal (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) dead = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  g_assert_cmpint (kill ((pid_t) rec_int (rec, "pid"), SIGKILL), ==, 0);
+  dead = orch_test_wait_state (d, id, "failed", 10000);
+  g_assert_cmpint (rec_int (dead, "signal"), ==, SIGKILL);
+  g_assert_cmpint (rec_int (dead, "exit_code"), ==, -1);
+  remove_job (id);
+}
+
+static void
+test_leftovers_cleaned (void)
+{
+  g_autoptr(GError) error = NULL;
+  /* The main process exits at once; its background child is the job's too. */
+  g_autofree char *id = orch_test_create (d, "{'command': <['sh', '-c', 'sleep 1000 & echo $! ; exit 0']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *log = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited|failed", 15000);
+  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  log = read_log (rec);
+  g_assert_false (orch_test_pid_alive ((pid_t) g_ascii_strtoll (log, NULL, 10)));
+  remove_job (id);
+}
+
+static void
+test_restart_on_failure (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (
+      d, "{'command': <['sh', '-c', 'echo run; exit 1']>, 'restart': <'on-failure'>,"
+         " 'restart_max': <uint32 3>, 'restart_delay_ms': <uint32 20>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint runs = 0, separators = 0;
+
+  g_assert_no_error (error);
+  /* 20, 40, 80 ms of backoff: all three are done well within a second. */
+  for (int i = 0; i < 5000; i++)
+    {
+      g_clear_pointer (&rec, g_variant_unref);
+      rec = orch_test_get (d, id);
+      if (rec_int (rec, "restarts") == 3 && g_strcmp0 (rec_str (rec, "state"), "failed") == 0)
+        break;
+      g_usleep (2000);
+    }
+  g_assert_cmpint (rec_int (rec, "restarts"), ==, 3);
+  /* And no fourth: wait past the next backoff step (160 ms). */
+  g_usleep (500000);
+  g_clear_pointer (&rec, g_variant_unref);
+  rec = orch_test_get (d, id);
+  g_assert_cmpint (rec_int (rec, "restarts"), ==, 3);
+  g_assert_cmpstr (rec_str (rec, "state"), ==, "failed");
+
+  log = read_log (rec);
+  lines = g_strsplit (log, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      if (strcmp (*l, "run") == 0)
+        runs++;
+      else if (g_str_has_prefix (*l, "--- orchestrator:"))
+        separators++;
+    }
+  g_assert_cmpuint (runs, ==, 4);
+  g_assert_cmpuint (separators, ==, 3);
+  remove_job (id);
+}
+
+static void
+test_restart_always_and_stop (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (
+      d, "{'command': <['true']>, 'restart': <'always'>, 'restart_max': <uint32 0>,"
+         " 'restart_delay_ms': <uint32 1000>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited", 10000);
+  /* Waiting for its restart: Stop cancels that. */
+  stopped = stop_job (id, NULL);
+  g_usleep (1300000);
+  g_clear_pointer (&rec, g_variant_unref);
+  rec = orch_test_get (d, id);
+  g_assert_cmpint (rec_int (rec, "restarts"), ==, 0);
+  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  remove_job (id);
+}
+
+static void
+test_restart_method (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) r = NULL;
+  g_autoptr(GVariant) again = NULL;
+  g_autoptr(GVariant) r2 = NULL;
+  g_autoptr(GVariant) third = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+  pid_t first;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  first = (pid_t) rec_int (rec, "pid");
+
+  r = orch_test_call (d, "Restart", g_variant_new ("(s)", id), &error);
+  g_assert_no_error (error);
+  again = g_variant_get_child_value (r, 0);
+  g_assert_cmpstr (rec_str (again, "state"), ==, "running");
+  g_assert_cmpint (rec_int (again, "restarts"), ==, 1);
+  g_assert_cmpint (rec_int (again, "pid"), !=, first);
+  g_assert_false (orch_test_pid_alive (first));
+  g_assert_true (orch_test_pid_alive ((pid_t) rec_int (again, "pid")));
+
+  /* A stopped job restarts too. */
+  stopped = stop_job (id, NULL);
+  r2 = orch_test_call (d, "Restart", g_variant_new ("(s)", id), &error);
+  g_assert_no_error (error);
+  third = g_variant_get_child_value (r2, 0);
+  g_assert_cmpstr (rec_str (third, "state"), ==, "running");
+  g_assert_cmpint (rec_int (third, "restarts"), ==, 2);
+  g_clear_pointer (&stopped, g_variant_unref);
+  stopped = stop_job (id, NULL);
+  remove_job (id);
+}
+
+static void
+test_remove (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_autofree char *path = g_strconcat ("/org/orchestrator/job/", id, NULL);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) r = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+  g_autoptr(GVariant) prop = NULL;
+  g_autofree char *remote = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  r = orch_test_call (d, "Remove", g_variant_new ("(s)", id), &error);
+  g_assert_null (r);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidState");
+  g_clear_error (&error);
+
+  stopped = stop_job (id, NULL);
+  remove_job (id);
+  g_assert_null (orch_test_get (d, id));
+  prop = g_dbus_connection_call_sync (d->conn, "org.orchestrator", path, "org.freedesktop.DBus.Properties",
+                                      "Get", g_variant_new ("(ss)", "org.orchestrator.Job", "State"),
+                                      NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (prop);
+  g_assert_nonnull (error);
+}
+
+/* ---- signals ---- */
+
+typedef struct {
+  GPtrArray *events; /* "J:<state>" for JobChanged, "P:<state>" for PropertiesChanged */
+  char *id;
+  char *path;
+} Recorder;
+
+static void
+on_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+           const char *name, GVariant *params, gpointer data)
+{
+  Recorder *r = data;
+
+  if (strcmp (name, "JobChanged") == 0)
+    {
+      const char *id;
+      g_autoptr(GVariant) rec = NULL;
+      g_variant_get (params, "(&s@a{sv})", &id, &rec);
+      if (r->id && strcmp (id, r->id) == 0)
+        g_ptr_array_add (r->events, g_strconcat ("J:", rec_str (rec, "state"), NULL));
+    }
+  else if (strcmp (name, "PropertiesChanged") == 0 && r->path && strcmp (path, r->path) == 0)
+    {
+      const char *state;
+      g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+      if (g_variant_lookup (changed, "State", "&s", &state))
+        g_ptr_array_add (r->events, g_strconcat ("P:", state, NULL));
+    }
+  else if (strcmp (name, "JobRemoved") == 0)
+    {
+      const char *id;
+      g_variant_get (params, "(&s)", &id);
+      if (r->id && strcmp (id, r->id) == 0)
+        g_ptr_array_add (r->events, g_strdup ("removed"));
+    }
+}
+
+static void
+pump_until (GPtrArray *events, const char *last, guint timeout_ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    {
+      if (events->len && strcmp (g_ptr_array_index (events, events->len - 1), last) == 0)
+        return;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_error ("no “%s” event within %u ms", last, timeout_ms);
+}
+
+static void
+test_signals_in_order (void)
+{
+  g_autoptr(GError) error = NULL;
+  Recorder r = { g_ptr_array_new_with_free_func (g_free), NULL, NULL };
+  guint sub = g_dbus_connection_signal_subscribe (d->conn, "org.orchestrator", NULL, NULL, NULL, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &r, NULL);
+  g_autoptr(GVariant) stopped = NULL;
+  g_autoptr(GString) seq = g_string_new (NULL);
+  const char *prev = NULL;
+
+  /* The subscription must be in place at the daemon before the job. */
+  g_dbus_connection_call_sync (d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  /* The id is known only after Create returns, but the signals are queued
+   * in our context until we iterate it, so nothing is missed. */
+  r.id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_assert_no_error (error);
+  r.path = g_strconcat ("/org/orchestrator/job/", r.id, NULL);
+  orch_test_wait_state (d, r.id, "running", 10000);
+  stopped = stop_job (r.id, NULL);
+  remove_job (r.id);
+  pump_until (r.events, "removed", 5000);
+
+  /* Each JobChanged is followed by its PropertiesChanged with the same
+   * state; a state may repeat (other fields change), but states come in
+   * the order they happened. */
+  g_assert_cmpstr (g_ptr_array_index (r.events, r.events->len - 1), ==, "removed");
+  g_assert_cmpuint (r.events->len % 2, ==, 1);
+  for (guint i = 0; i + 1 < r.events->len; i += 2)
+    {
+      const char *j = g_ptr_array_index (r.events, i);
+      const char *p = g_ptr_array_index (r.events, i + 1);
+      g_assert_true (g_str_has_prefix (j, "J:"));
+      g_assert_true (g_str_has_prefix (p, "P:"));
+      g_assert_cmpstr (j + 2, ==, p + 2);
+      if (prev && strcmp (prev, j + 2) == 0)
+        continue;
+      g_string_append_printf (seq, "%s ", j + 2);
+      prev = j + 2;
+    }
+  g_assert_cmpstr (seq->str, ==, "starting running stopping stopped ");
+
+  g_dbus_connection_signal_unsubscribe (d->conn, sub);
+  g_ptr_array_unref (r.events);
+  g_free (r.id);
+  g_free (r.path);
+}
+
+/* ---- logs and exec settings ---- */
+
+static void
+test_log_and_environment (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (
+      d, "{'command': <['sh', '-c', 'echo out:$FOO; echo err >&2; pwd; echo id:$ORCHESTRATOR_JOB_ID']>,"
+         " 'env': <{'FOO': 'bar baz'}>, 'cwd': <'/usr'>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *expect = NULL;
+  struct stat st;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  log = read_log (rec);
+  expect = g_strdup_printf ("out:bar baz\nerr\n/usr\nid:%s\n", id);
+  g_assert_cmpstr (log, ==, expect);
+  g_assert_true (g_str_has_prefix (rec_str (rec, "log_path"), d->log_dir));
+  g_assert_cmpint (stat (rec_str (rec, "log_path"), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640);
+  remove_job (id);
+}
+
+static void
+test_stderr_separate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (
+      d, "{'command': <['sh', '-c', 'echo out; echo err >&2']>, 'stderr': <'separate'>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+  out = read_log (rec);
+  g_assert_cmpstr (out, ==, "out\n");
+  g_assert_true (g_file_get_contents (rec_str (rec, "stderr_log_path"), &err, NULL, NULL));
+  g_assert_cmpstr (err, ==, "err\n");
+  remove_job (id);
+}
+
+static void
+test_user (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *log = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("changing user needs root");
+      return;
+    }
+  id = orch_test_create (d, "{'command': <['sh', '-c', 'id -u; id -g; echo $HOME']>, 'user': <'nobody'>}", &error);
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+  log = read_log (rec);
+  g_assert_cmpstr (log, ==, "65534\n65534\n/nonexistent\n");
+  remove_job (id);
+}
+
+static void
+test_list_filters (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = orch_test_create (d, "{'command': <['sleep', '600']>, 'name': <'alpha'>}", &error);
+  g_autofree char *b = orch_test_create (d, "{'command': <['true']>, 'name': <'beta'>}", &error);
+  g_autoptr(GVariant) ra = NULL, rb = NULL, r1 = NULL, r2 = NULL, r3 = NULL, stopped = NULL;
+  g_autoptr(GVariant) l1 = NULL, l2 = NULL;
+
+  g_assert_no_error (error);
+  ra = orch_test_wait_state (d, a, "running", 10000);
+  rb = orch_test_wait_state (d, b, "exited", 10000);
+  r1 = orch_test_call (d, "List", g_variant_new_parsed ("({'name': <'alpha'>},)"), &error);
+  g_assert_no_error (error);
+  l1 = g_variant_get_child_value (r1, 0);
+  g_assert_cmpuint (g_variant_n_children (l1), ==, 1);
+  r2 = orch_test_call (d, "List", g_variant_new_parsed ("({'state': <'exited'>, 'name': <'beta'>},)"), &error);
+  l2 = g_variant_get_child_value (r2, 0);
+  g_assert_cmpuint (g_variant_n_children (l2), ==, 1);
+  r3 = orch_test_call (d, "List", g_variant_new_parsed ("({'state': <'asleep'>},)"), &error);
+  g_assert_null (r3);
+  g_assert_true (g_dbus_error_is_remote_error (error));
+  g_clear_error (&error);
+  stopped = stop_job (a, NULL);
+  remove_job (a);
+  remove_job (b);
+}
+
+/* ---- bad input ---- */
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr(GDir) dh = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (dh && g_dir_read_name (dh))
+    n++;
+  return n;
+}
+
+static void
+test_bad_input (void)
+{
+  const struct {
+    const char *spec;
+    const char *error;
+    const char *needle;
+  } cases[] = {
+    { "{'command': <@as []>}", "InvalidArgument", "“command”" },
+    { "{'name': <'x'>}", "InvalidArgument", "“command”" },
+    { "{'command': <['no-such-program-orch']>}", "InvalidArgument", "no-such-program-orch" },
+    { "{'command': <['mkfs.ext4', '/dev/null']>}", "CommandRejected", "mkfs" },
+    { "{'command': <['rm', '-rf', '/']>}", "CommandRejected", "rm -rf /" },
+    { "{'command': <['true']>, 'colour': <'red'>}", "InvalidArgument", "“colour”" },
+    { "{'command': <['true']>, 'cpu_quota': <'lots'>}", "InvalidArgument", "“cpu_quota”" },
+    { "{'command': <['true']>, 'tasks_max': <int32 5>}", "InvalidArgument", "“tasks_max”" },
+    { "{'command': <['true']>, 'env': <{'BAD-NAME': 'x'}>}", "InvalidArgument", "BAD-NAME" },
+    { "{'command': <['true']>, 'cwd': <'/etc/passwd'>}", "InvalidArgument", "“cwd”" },
+    { "{'command': <['true']>, 'cwd': <'/no/such/dir'>}", "InvalidArgument", "“cwd”" },
+    { "{'command': <['true']>, 'user': <'no-such-user-orch'>}", "InvalidArgument", "“user”" },
+    { "{'command': <['true']>, 'memory_max': <uint64 1>}", "InvalidArgument", "“memory_max”" },
+    { "{'command': <['true']>, 'cpu_quota': <-1.0>}", "InvalidArgument", "“cpu_quota”" },
+    { "{'command': <['true']>, 'restart': <'maybe'>}", "InvalidArgument", "“restart”" },
+    { "{'command': <['true']>, 'stop_timeout_ms': <uint32 0>}", "InvalidArgument", "“stop_timeout_ms”" },
+  };
+  g_autoptr(GVariant) before = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
+  g_autoptr(GVariant) after = NULL;
+  guint logs_before = count_files (d->log_dir);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = orch_test_create (d, cases[i].spec, &error);
+      g_autofree char *remote = NULL;
+      g_autofree char *want = g_strconcat ("org.orchestrator.Error.", cases[i].error, NULL);
+
+      g_assert_null (id);
+      remote = g_dbus_error_get_remote_error (error);
+      g_dbus_error_strip_remote_error (error);
+      if (g_strcmp0 (remote, want) != 0 || strstr (error->message, cases[i].needle) == NULL)
+        g_error ("%s: got %s “%s”, want %s naming %s", cases[i].spec, remote, error->message,
+                 want, cases[i].needle);
+    }
+
+  /* Wrong argument types and bad ids on the other methods. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+        d->conn, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs", "Create",
+        g_variant_new ("(s)", "sleep 1"), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+    g_assert_null (r);
+    g_assert_nonnull (error);
+  }
+  {
+    const char *ids[] = { "../../etc/passwd", "/etc/passwd", "", "job_20991231_235959_ffffff" };
+    for (gsize i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) r = orch_test_call (d, "Get", g_variant_new ("(s)", ids[i]), &error);
+        g_autofree char *remote = g_dbus_error_get_remote_error (error);
+        g_assert_null (r);
+        g_assert_cmpstr (remote, ==, i == 3 ? "org.orchestrator.Error.NotFound"
+                                            : "org.orchestrator.Error.InvalidArgument");
+      }
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = orch_test_call (d, "Stop",
+                                            g_variant_new_parsed ("('job_20991231_235959_ffffff', {'sig': <1>})"),
+                                            &error);
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+    g_assert_null (r);
+    g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+  }
+
+  /* Nothing was created: no record, no log file, no cgroup. */
+  after = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
+  g_assert_true (g_variant_equal (before, after));
+  g_assert_cmpuint (count_files (d->log_dir), ==, logs_before);
+  if (d->cgroup_root)
+    {
+      g_autoptr(GDir) cg = g_dir_open (d->cgroup_root, 0, NULL);
+      const char *name;
+      while ((name = g_dir_read_name (cg)))
+        g_assert_false (g_str_has_prefix (name, "job_"));
+    }
+}
+
+static void
+test_max_concurrent (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *extra = NULL;
+  g_autofree char *remote = NULL;
+  guint before = job_count ();
+
+  for (int i = 0; i < MAX_CONCURRENT; i++)
+    {
+      char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (ids, id);
+    }
+  extra = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+  g_assert_null (extra);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.orchestrator.Error.LimitReached");
+  g_assert_cmpuint (job_count (), ==, before + MAX_CONCURRENT);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(GVariant) stopped = stop_job (ids->pdata[i], NULL);
+      remove_job (ids->pdata[i]);
+    }
+}
+
+static void
+test_limits_applied (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (
+      d, "{'command': <['sleep', '600']>, 'memory_max': <uint64 67108864>, 'tasks_max': <uint32 32>,"
+         " 'cpu_quota': <0.5>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) stopped = NULL;
+
+  if (id == NULL)
+    {
+      /* Only where the controllers are missing, and then the error says so. */
+      g_assert_nonnull (strstr (error->message, "controller") ? error->message : strstr (error->message, "backend"));
+      g_test_message ("limits refused here: %s", error->message);
+      return;
+    }
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  if (g_strcmp0 (d->backend, "cgroupfs") == 0)
+    {
+      g_autofree char *dir = g_build_filename (d->cgroup_mount, rec_str (rec, "cgroup"), NULL);
+      g_autofree char *mem_path = g_build_filename (dir, "memory.max", NULL);
+      g_autofree char *cpu_path = g_build_filename (dir, "cpu.max", NULL);
+      g_autofree char *pids_path = g_build_filename (dir, "pids.max", NULL);
+      g_autofree char *mem = NULL, *cpu = NULL, *pids = NULL;
+      g_assert_true (g_file_get_contents (mem_path, &mem, NULL, NULL));
+      g_assert_cmpstr (mem, ==, "67108864\n");
+      g_assert_true (g_file_get_contents (cpu_path, &cpu, NULL, NULL));
+      g_assert_cmpstr (cpu, ==, "50000 100000\n");
+      g_assert_true (g_file_get_contents (pids_path, &pids, NULL, NULL));
+      g_assert_cmpstr (pids, ==, "32\n");
+    }
+  stopped = stop_job (id, NULL);
+  remove_job (id);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *skip = NULL;
+  g_autofree char *extra = g_strdup_printf ("[jobs]\nmax_concurrent=%d\nstop_timeout_ms=5000\n", MAX_CONCURRENT);
+  const char *backend;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  backend = argc > 1 ? argv[1] : "none";
+
+  d = orch_test_daemon_new (backend, extra, &skip);
+  if (d == NULL)
+    {
+      g_print ("1..0 # SKIP %s\n", skip);
+      return 77;
+    }
+
+  g_test_add_func ("/jobs/introspection", test_introspection);
+  g_test_add_func ("/jobs/properties", test_properties);
+  g_test_add_func ("/jobs/runs", test_job_runs);
+  g_test_add_func ("/jobs/stop-whole-group", test_stop_whole_group);
+  g_test_add_func ("/jobs/stop-escalates", test_stop_escalates_to_sigkill);
+  g_test_add_func ("/jobs/stop-signal-option", test_stop_signal_option);
+  g_test_add_func ("/jobs/exit-code", test_exit_code);
+  g_test_add_func ("/jobs/killed-by-signal", test_killed_by_signal);
+  g_test_add_func ("/jobs/leftovers-cleaned", test_leftovers_cleaned);
+  g_test_add_func ("/jobs/restart-on-failure", test_restart_on_failure);
+  g_test_add_func ("/jobs/restart-always-stop", test_restart_always_and_stop);
+  g_test_add_func ("/jobs/restart-method", test_restart_method);
+  g_test_add_func ("/jobs/remove", test_remove);
+  g_test_add_func ("/jobs/signals-in-order", test_signals_in_order);
+  g_test_add_func ("/jobs/log-and-environment", test_log_and_environment);
+  g_test_add_func ("/jobs/stderr-separate", test_stderr_separate);
+  g_test_add_func ("/jobs/user", test_user);
+  g_test_add_func ("/jobs/list-filters", test_list_filters);
+  g_test_add_func ("/jobs/bad-input", test_bad_input);
+  g_test_add_func ("/jobs/max-concurrent", test_max_concurrent);
+  g_test_add_func ("/jobs/limits", test_limits_applied);
+
+  ret = g_test_run ();
+  orch_test_daemon_free (d);
+  return ret;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "core/orch-error.h"
+#include "core/orch-spec.h"
+
+#include <string.h>
+
+static GVariant *
+parse_text (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *v = g_variant_parse (G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+test_full (void)
+{
+  g_autoptr(GVariant) v = parse_text (
+      "{'command': <['sleep', '1']>, 'name': <'nap'>, 'env': <{'FOO': 'bar'}>,"
+      " 'cwd': <'/tmp'>, 'user': <'nobody'>, 'restart': <'on-failure'>,"
+      " 'restart_max': <uint32 7>, 'restart_delay_ms': <uint32 250>,"
+      " 'stop_timeout_ms': <uint32 2000>, 'memory_max': <uint64 268435456>,"
+      " 'cpu_quota': <0.5>, 'tasks_max': <uint32 64>, 'stderr': <'separate'>}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchSpec) s = orch_spec_from_variant (v, &error);
+  g_autoptr(GVariant) back = NULL;
+  g_autoptr(OrchSpec) s2 = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstrv (s->argv, ((const char *const[]){ "sleep", "1", NULL }));
+  g_assert_cmpstr (s->name, ==, "nap");
+  g_assert_cmpstr (g_hash_table_lookup (s->env, "FOO"), ==, "bar");
+  g_assert_cmpstr (s->cwd, ==, "/tmp");
+  g_assert_cmpstr (s->user, ==, "nobody");
+  g_assert_cmpint (s->restart, ==, ORCH_RESTART_ON_FAILURE);
+  g_assert_cmpuint (s->restart_max, ==, 7);
+  g_assert_cmpuint (s->restart_delay_ms, ==, 250);
+  g_assert_cmpuint (s->stop_timeout_ms, ==, 2000);
+  g_assert_cmpuint (s->memory_max, ==, 268435456);
+  g_assert_cmpfloat (s->cpu_quota, ==, 0.5);
+  g_assert_cmpuint (s->tasks_max, ==, 64);
+  g_assert_cmpint (s->stderr_mode, ==, ORCH_STDERR_SEPARATE);
+
+  /* The record form parses back to the same spec. */
+  back = g_variant_ref_sink (orch_spec_to_variant (s));
+  s2 = orch_spec_from_variant (back, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_variant_equal (back, g_variant_ref_sink (orch_spec_to_variant (s2))));
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr(GVariant) v = parse_text ("{'command': <['/usr/bin/sleep', '1']>}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchSpec) s = orch_spec_from_variant (v, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (s->name, ==, "sleep");
+  g_assert_cmpint (s->restart, ==, ORCH_RESTART_NO);
+  g_assert_cmpuint (s->restart_max, ==, ORCH_DEFAULT_RESTART_MAX);
+  g_assert_cmpuint (s->memory_max, ==, 0);
+  g_assert_cmpint (s->stderr_mode, ==, ORCH_STDERR_MERGE);
+  g_assert_null (s->env);
+}
+
+static void
+test_errors (void)
+{
+  const struct {
+    const char *text;
+    const char *needle;
+  } cases[] = {
+    { "{'name': <'x'>}", "“command” is required" },
+    { "{'command': <@as []>}", "command is empty" },
+    { "{'command': <['']>}", "program name" },
+    { "{'command': <'sleep 1'>}", "“command” must be of type as, not s" },
+    { "{'command': <['true']>, 'comand': <['x']>}", "unknown spec field “comand”" },
+    { "{'command': <['true']>, 'cpu_quota': <'half'>}", "“cpu_quota” must be of type d, not s" },
+    { "{'command': <['true']>, 'cpu_quota': <0.0>}", "“cpu_quota”" },
+    { "{'command': <['true']>, 'cpu_quota': <5000.0>}", "“cpu_quota”" },
+    { "{'command': <['true']>, 'memory_max': <uint64 100>}", "“memory_max”" },
+    { "{'command': <['true']>, 'memory_max': <100>}", "“memory_max” must be of type t, not i" },
+    { "{'command': <['true']>, 'tasks_max': <uint32 0>}", "“tasks_max”" },
+    { "{'command': <['true']>, 'stop_timeout_ms': <uint32 0>}", "“stop_timeout_ms”" },
+    { "{'command': <['true']>, 'restart': <'sometimes'>}", "“restart”" },
+    { "{'command': <['true']>, 'restart_delay_ms': <uint32 4000000>}", "“restart_delay_ms”" },
+    { "{'command': <['true']>, 'env': <{'1X': 'y'}>}", "“1X”" },
+    { "{'command': <['true']>, 'env': <{'A=B': 'y'}>}", "“A=B”" },
+    { "{'command': <['true']>, 'env': <{'': 'y'}>}", "“env”" },
+    { "{'command': <['true']>, 'cwd': <'relative'>}", "“cwd”" },
+    { "{'command': <['true']>, 'user': <''>}", "“user”" },
+    { "{'command': <['true']>, 'name': <''>}", "“name”" },
+    { "{'command': <['true']>, 'name': <'a\\nb'>}", "“name”" },
+    { "{'command': <['true']>, 'stderr': <'both'>}", "“stderr”" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GVariant) v = parse_text (cases[i].text);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OrchSpec) s = orch_spec_from_variant (v, &error);
+
+      g_assert_null (s);
+      g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+      if (strstr (error->message, cases[i].needle) == NULL)
+        g_error ("case %s: message “%s” lacks “%s”", cases[i].text, error->message, cases[i].needle);
+    }
+}
+
+static void
+test_not_a_dict (void)
+{
+  g_autoptr(GVariant) v = g_variant_ref_sink (g_variant_new_string ("x"));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (orch_spec_from_variant (v, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/spec/full", test_full);
+  g_test_add_func ("/spec/defaults", test_defaults);
+  g_test_add_func ("/spec/errors", test_errors);
+  g_test_add_func ("/spec/not-a-dict", test_not_a_dict);
+  return g_test_run ();
+}
