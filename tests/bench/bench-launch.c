@@ -86,6 +86,16 @@ static const char *opt_latencies_file;
 static FILE *pids_out;
 static FILE *lat_out;
 
+/* SIGINT/SIGTERM: stop creating, then Stop and Remove what was created. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
 static uint64_t
 now_ns (void)
 {
@@ -419,6 +429,8 @@ wait_running (sd_bus *bus, Job *job, Watch *w)
         continue;
       if (w->failed_signals != failed)
         return -ECHILD;
+      if (interrupted)
+        return -EINTR;
       if (now_ns () > deadline)
         {
           set_error (w, "job %s not running after %llu s", job->id,
@@ -426,7 +438,7 @@ wait_running (sd_bus *bus, Job *job, Watch *w)
           return -ETIMEDOUT;
         }
       r = sd_bus_wait (bus, 1000000);
-      if (r < 0)
+      if (r < 0 && r != -EINTR)
         return r;
     }
   return 0;
@@ -497,6 +509,11 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
   t_start = now_ns ();
   for (int i = 0; i < opt_jobs; i++)
     {
+      if (interrupted)
+        {
+          ret = -EINTR;
+          break;
+        }
       r = call_create (bus, &jobs[i], w);
       if (r < 0)
         {
@@ -872,6 +889,12 @@ main (int argc, char **argv)
     free (b);
   }
 
+  {
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+  }
   w.by_id = g_hash_table_new (g_str_hash, g_str_equal);
   w.early = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   w.early_pid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -886,6 +909,8 @@ main (int argc, char **argv)
   for (int i = 0; i < opt_runs; i++)
     {
       r = run_once (bus, &w, i, &rs[i]);
+      if (r == 0 && interrupted)
+        r = -EINTR;
       if (r < 0)
         {
           ret = 1;
@@ -893,7 +918,8 @@ main (int argc, char **argv)
         }
       done++;
     }
-  print_json (rs, done, backend, ret ? (w.last_error ? w.last_error : "failed") : NULL);
+  print_json (rs, done, backend,
+              ret ? (interrupted ? "interrupted" : w.last_error ? w.last_error : "failed") : NULL);
 
   g_free (rs);
   g_free (w.last_error);

@@ -40,6 +40,7 @@ log() { echo "run-bench: $*" >&2; }
 TMP=$(mktemp -d /tmp/orch-bench.XXXXXX) || exit 1
 DBUS_PID=""
 DAEMON_PID=""
+BENCH_PID=""
 CGROOT=""
 NSPID=""
 CPID=""
@@ -94,7 +95,7 @@ is_our_sleep() {
 # Prints how many it found.
 sweep_pids() {
     local n=0 p
-    for p in $(sort -un "$PIDS_FILE"); do
+    for p in $(sort -un "$PIDS_FILE"); do  # one pid a line
         if is_our_sleep "$p"; then
             n=$((n + 1))
             kill -KILL "$p" 2>/dev/null
@@ -141,7 +142,15 @@ remove_cgroup_tree() {   # kill what is left in $1, remove it depth-first
 cleanup() {
     [ "$CLEANED" = 1 ] && return 0
     CLEANED=1
-    local left
+    local left i
+    if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
+        # It stops (through the API) and removes the jobs it created.
+        kill -TERM "$BENCH_PID" 2>/dev/null
+        for i in $(seq 300); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$BENCH_PID" 2>/dev/null
+        wait "$BENCH_PID" 2>/dev/null
+    fi
+    BENCH_PID=""
     stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
     left=$(sweep_pids)
     [ "$left" != 0 ] && log "cleanup: killed $left leftover job(s)"
@@ -229,9 +238,15 @@ EOF
     fi
     log "$name: orchestratord pid $DAEMON_PID, $RUNS runs of $JOBS jobs"
 
-    out=$("$BENCH" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
-          --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE" 2>"$dir/bench.err")
+    # In the background and waited for, so a signal reaches our trap at once.
+    "$BENCH" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
+        --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE" \
+        </dev/null >"$dir/bench.json" 2>"$dir/bench.err" &
+    BENCH_PID=$!
+    wait "$BENCH_PID"
     rc=$?
+    BENCH_PID=""
+    out=$(cat "$dir/bench.json")
     sed 's/^/  /' "$dir/bench.err" >&2
 
     # Every pid the daemon reported must be gone now (stopped through the API).
@@ -381,8 +396,8 @@ EOF
     sed 's/^/  /' "$TMP/bench-systemd.err" >&2
     # Any `sleep 600` left in the container?  (pids are the container's)
     left=$(cexec sh -c "n=0; for p in \$(sort -un $SCRATCH/pids); do
-             [ \"\$(tr '\\0' ' ' < /proc/\$p/cmdline 2>/dev/null)\" = 'sleep 600 ' ] && { n=\$((n+1)); kill -KILL \$p; }
-           done; echo \$n")
+             [ \"\$(tr '\\0' ' ' < /proc/\$p/cmdline)\" = 'sleep 600 ' ] && { n=\$((n+1)); kill -KILL \$p; }
+           done 2>/dev/null; echo \$n")
     local scopes
     scopes=$(cexec systemctl list-units --all --no-legend --plain 'orchestrator-*.scope' 2>/dev/null | wc -l)
     warn=$(cexec journalctl -u orch-bench-daemon --no-pager -o cat -p warning 2>/dev/null | grep -c .)
