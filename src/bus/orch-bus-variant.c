@@ -4,21 +4,24 @@
 #include <errno.h>
 #include <string.h>
 
+/* What sd_bus_message_read_basic() and _append_basic() take, by type. */
+typedef union {
+  uint8_t y;
+  int b;
+  int16_t n;
+  uint16_t q;
+  int32_t i;
+  uint32_t u;
+  int64_t x;
+  uint64_t t;
+  double d;
+  const char *s;
+} BasicValue;
+
 static int
 read_basic (sd_bus_message *m, char type, GVariant **ret)
 {
-  union {
-    uint8_t y;
-    int b;
-    int16_t n;
-    uint16_t q;
-    int32_t i;
-    uint32_t u;
-    int64_t x;
-    uint64_t t;
-    double d;
-    const char *s;
-  } v;
+  BasicValue v;
   int r = sd_bus_message_read_basic (m, type, &v);
 
   if (r < 0)
@@ -119,17 +122,7 @@ static int
 append_basic (sd_bus_message *m, GVariant *v)
 {
   const char *t = g_variant_get_type_string (v);
-  union {
-    uint8_t y;
-    int b;
-    int16_t n;
-    uint16_t q;
-    int32_t i;
-    uint32_t u;
-    int64_t x;
-    uint64_t t;
-    double d;
-  } u;
+  BasicValue u;
 
   switch (t[0])
     {

@@ -22,17 +22,17 @@ orch_launch_stage_to_string (OrchLaunchStage stage)
   switch (stage)
     {
     case ORCH_LAUNCH_STAGE_HOLD:
-      return "waiting to be released";
+      return N_("waiting to be released");
     case ORCH_LAUNCH_STAGE_STDIO:
-      return "setting up stdout/stderr";
+      return N_("setting up stdout/stderr");
     case ORCH_LAUNCH_STAGE_USER:
-      return "changing user";
+      return N_("changing user");
     case ORCH_LAUNCH_STAGE_CWD:
-      return "changing directory";
+      return N_("changing directory");
     case ORCH_LAUNCH_STAGE_EXEC:
-      return "executing the command";
+      return N_("executing the command");
     default:
-      return "starting";
+      return N_("starting");
     }
 }
 

@@ -397,7 +397,7 @@ read_launch_status (Entry *e)
       e->launch_failed = TRUE;
       g_free (e->job->error);
       e->job->error = g_strdup_printf (_("failed while %s: %s"),
-                                       orch_launch_stage_to_string (f.stage),
+                                       _(orch_launch_stage_to_string (f.stage)),
                                        g_strerror (f.error));
     }
   clear_source (&e->status_source);
@@ -618,9 +618,12 @@ orch_manager_free (OrchManager *m)
   for (guint i = 0; i < m->order->len; i++)
     {
       Entry *e = g_ptr_array_index (m->order, i);
+      /* Held children would wait forever: they go, with their pending
+       * backend calls.  Running jobs keep their groups. */
       if (!e->released && !e->main_exited && e->job->pid > 0)
         kill (e->job->pid, SIGKILL);
-      e->m->backend->ops->forget (e->m->backend, e->job);
+      if (e->attaching)
+        e->m->backend->ops->forget (e->m->backend, e->job);
     }
   /* Free entries after the backend forgot them all (pending calls). */
   for (guint i = 0; i < m->order->len; i++)

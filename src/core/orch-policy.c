@@ -162,7 +162,7 @@ orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **error)
   if (bytes > config->max_arg_bytes)
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("spec field “command”: %" G_GSIZE_FORMAT " bytes of arguments, more than the limit of %u"),
+                   _("spec field “command”: %zu bytes of arguments, more than the limit of %u"),
                    bytes, config->max_arg_bytes);
       return FALSE;
     }

@@ -105,11 +105,11 @@ sweep_pids() {
 }
 
 stop_pid() {   # stop_pid PID NAME: TERM, then KILL after 5 s
-    local p=$1 i
+    local p=$1
     [ -n "$p" ] || return 0
     kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
     kill -TERM "$p" 2>/dev/null
-    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$p" 2>/dev/null; then
         log "$2 ($p) ignored SIGTERM for 5 s, killing it"
         kill -KILL "$p" 2>/dev/null
@@ -119,18 +119,18 @@ stop_pid() {   # stop_pid PID NAME: TERM, then KILL after 5 s
 }
 
 remove_cgroup_tree() {   # kill what is left in $1, remove it depth-first
-    local cg=$1 i
+    local cg=$1 p
     [ -n "$cg" ] && [ -d "$cg" ] || return 0
     if [ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]; then
         log "processes left in $cg, killing them"
         if [ -e "$cg/cgroup.kill" ]; then
             echo 1 > "$cg/cgroup.kill" 2>/dev/null
         else
-            find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+            find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done
         fi
         sleep 0.3
     fi
-    for i in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
         [ -d "$cg" ] || return 0
         sleep 0.3
@@ -142,11 +142,11 @@ remove_cgroup_tree() {   # kill what is left in $1, remove it depth-first
 cleanup() {
     [ "$CLEANED" = 1 ] && return 0
     CLEANED=1
-    local left i
+    local left
     if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
         # It stops (through the API) and removes the jobs it created.
         kill -TERM "$BENCH_PID" 2>/dev/null
-        for i in $(seq 300); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 300); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$BENCH_PID" 2>/dev/null
         wait "$BENCH_PID" 2>/dev/null
     fi
@@ -170,8 +170,8 @@ trap 'log terminated; exit 143' TERM
 
 # ------------------------------------------------------------------ bench binary
 BENCH="$BUILD_DIR/tests/bench/bench-launch"
-if [ ! -x "$BENCH" ]; then
-    # Not built by meson (yet): build it by hand.
+if [ ! -x "$BENCH" ] || [ "$SRC_DIR/bench-launch.c" -nt "$BENCH" ]; then
+    # Not built by meson, or older than its source: build it by hand.
     BENCH="$TMP/bench-launch"
     log "building $BENCH from $SRC_DIR/bench-launch.c"
     # shellcheck disable=SC2046
@@ -199,8 +199,7 @@ EOF
     dbus-daemon --config-file="$TMP/bus.conf" --nofork --nosyslog --print-address=3 \
         3>"$TMP/bus.addr" </dev/null >"$TMP/dbus.log" 2>&1 &
     DBUS_PID=$!
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         [ -s "$TMP/bus.addr" ] && break
         kill -0 "$DBUS_PID" 2>/dev/null || { cat "$TMP/dbus.log" >&2; log "dbus-daemon died"; exit 1; }
         sleep 0.05
@@ -214,7 +213,7 @@ EOF
 # Runs in the main shell (not in $(...)) so the EXIT trap knows DAEMON_PID.
 bench_backend() {
     local name=$1 result=$2; shift 2
-    local dir="$TMP/$name" out rc warn left i
+    local dir="$TMP/$name" out rc warn left
     mkdir -p "$dir/log" "$dir/state"
     cat > "$dir/orchestratord.conf" <<EOF
 [jobs]
@@ -224,7 +223,7 @@ EOF
         --log-dir="$dir/log" --state-dir="$dir/state" "$@" \
         </dev/null >"$dir/daemon.log" 2>&1 &
     DAEMON_PID=$!
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         kill -0 "$DAEMON_PID" 2>/dev/null || break
         busctl --address="$BUS_ADDR" get-property org.orchestrator /org/orchestrator \
             org.orchestrator.Jobs Backend >/dev/null 2>&1 && break
@@ -271,10 +270,10 @@ BUDGET='{"create_to_exec_p50_ms":{"none":2,"cgroupfs":2,"systemd":3},"daemon_rss
 SCRATCH=/run/orch-bench   # inside the container (its /run is a tmpfs)
 
 systemd_cleanup() {
-    local i cg
+    local cg
     if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
         kill -TERM "$NSPID" 2>/dev/null     # clean poweroff of the container
-        for i in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
+        for _ in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$NSPID" 2>/dev/null; then
             log "container did not power off in 20 s, killing it"
             kill -KILL "$NSPID" 2>/dev/null
@@ -295,7 +294,7 @@ cexec() {
 }
 
 run_systemd_mode() {
-    local bind=1 bench_in daemon_in state end p out peer rc=0 i
+    local bind=1 bench_in daemon_in state end p out peer rc=0
     [ "$(id -u)" = 0 ] || { log "--systemd needs root"; exit 77; }
     for p in systemd-nspawn nsenter timeout; do
         command -v "$p" >/dev/null 2>&1 || { log "$p not installed"; exit 77; }
