@@ -133,33 +133,97 @@ orch_job_free (OrchJob *job)
   g_free (job);
 }
 
+/* One table describes the record: the GVariant writer below and the D-Bus
+ * layer's sd-bus writer both walk it, so the two cannot drift apart, and a
+ * single field (a D-Bus property) costs only that field. */
+
+static gboolean f_id (const OrchJob *j, OrchFieldValue *v) { v->s = j->id; return TRUE; }
+static gboolean f_name (const OrchJob *j, OrchFieldValue *v) { v->s = j->spec->name; return TRUE; }
+static gboolean f_command (const OrchJob *j, OrchFieldValue *v) { v->strv = (const char *const *) j->spec->argv; return TRUE; }
+static gboolean f_state (const OrchJob *j, OrchFieldValue *v) { v->s = orch_job_state_to_string (j->state); return TRUE; }
+static gboolean f_pid (const OrchJob *j, OrchFieldValue *v) { v->u = (guint32) j->pid; return TRUE; }
+static gboolean f_unit (const OrchJob *j, OrchFieldValue *v) { v->s = j->unit; return TRUE; }
+static gboolean f_cgroup (const OrchJob *j, OrchFieldValue *v) { v->s = j->cgroup; return TRUE; }
+static gboolean f_exit_code (const OrchJob *j, OrchFieldValue *v) { v->i = j->exit_code; return TRUE; }
+static gboolean f_signal (const OrchJob *j, OrchFieldValue *v) { v->i = j->signal; return TRUE; }
+static gboolean f_restarts (const OrchJob *j, OrchFieldValue *v) { v->u = j->restarts; return TRUE; }
+static gboolean f_created_at (const OrchJob *j, OrchFieldValue *v) { v->t = (guint64) j->created_at; return TRUE; }
+static gboolean f_started_at (const OrchJob *j, OrchFieldValue *v) { v->t = (guint64) j->started_at; return TRUE; }
+static gboolean f_finished_at (const OrchJob *j, OrchFieldValue *v) { v->t = (guint64) j->finished_at; return TRUE; }
+static gboolean f_backend (const OrchJob *j, OrchFieldValue *v) { v->s = j->backend; return TRUE; }
+static gboolean f_log_path (const OrchJob *j, OrchFieldValue *v) { v->s = j->log_path ? j->log_path : ""; return TRUE; }
+static gboolean f_stderr_log_path (const OrchJob *j, OrchFieldValue *v) { v->s = j->stderr_log_path; return j->stderr_log_path != NULL; }
+static gboolean f_restart (const OrchJob *j, OrchFieldValue *v) { v->s = orch_restart_policy_to_string (j->spec->restart); return TRUE; }
+static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error ? j->error : ""; return TRUE; }
+
+static const OrchJobField record_fields[] = {
+  { "id", "Id", ORCH_FIELD_STRING, f_id },
+  { "name", "Name", ORCH_FIELD_STRING, f_name },
+  { "command", "Command", ORCH_FIELD_STRV, f_command },
+  { "state", "State", ORCH_FIELD_STRING, f_state },
+  { "pid", "Pid", ORCH_FIELD_UINT32, f_pid },
+  { "unit", "Unit", ORCH_FIELD_STRING, f_unit },
+  { "cgroup", "Cgroup", ORCH_FIELD_STRING, f_cgroup },
+  { "exit_code", "ExitCode", ORCH_FIELD_INT32, f_exit_code },
+  { "signal", "Signal", ORCH_FIELD_INT32, f_signal },
+  { "restarts", "Restarts", ORCH_FIELD_UINT32, f_restarts },
+  { "created_at", "CreatedAt", ORCH_FIELD_UINT64, f_created_at },
+  { "started_at", "StartedAt", ORCH_FIELD_UINT64, f_started_at },
+  { "finished_at", "FinishedAt", ORCH_FIELD_UINT64, f_finished_at },
+  { "backend", "Backend", ORCH_FIELD_STRING, f_backend },
+  { "log_path", "LogPath", ORCH_FIELD_STRING, f_log_path },
+  { "stderr_log_path", NULL, ORCH_FIELD_STRING, f_stderr_log_path },
+  { "restart", NULL, ORCH_FIELD_STRING, f_restart },
+  { "error", "Error", ORCH_FIELD_STRING, f_error },
+};
+
+const OrchJobField *
+orch_job_fields (gsize *n)
+{
+  *n = G_N_ELEMENTS (record_fields);
+  return record_fields;
+}
+
+const char *
+orch_field_type_signature (OrchFieldType type)
+{
+  switch (type)
+    {
+    case ORCH_FIELD_STRV: return "as";
+    case ORCH_FIELD_UINT32: return "u";
+    case ORCH_FIELD_INT32: return "i";
+    case ORCH_FIELD_UINT64: return "t";
+    case ORCH_FIELD_STRING:
+    default: return "s";
+    }
+}
+
+static GVariant *
+field_to_variant (OrchFieldType type, const OrchFieldValue *v)
+{
+  switch (type)
+    {
+    case ORCH_FIELD_STRV: return g_variant_new_strv (v->strv, -1);
+    case ORCH_FIELD_UINT32: return g_variant_new_uint32 (v->u);
+    case ORCH_FIELD_INT32: return g_variant_new_int32 (v->i);
+    case ORCH_FIELD_UINT64: return g_variant_new_uint64 (v->t);
+    case ORCH_FIELD_STRING:
+    default: return g_variant_new_string (v->s);
+    }
+}
+
 GVariant *
 orch_job_to_variant (const OrchJob *job)
 {
   GVariantBuilder b;
-  const OrchSpec *s = job->spec;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-#define ADD(k, v) g_variant_builder_add (&b, "{sv}", k, v)
-  ADD ("id", g_variant_new_string (job->id));
-  ADD ("name", g_variant_new_string (s->name));
-  ADD ("command", g_variant_new_strv ((const char *const *) s->argv, -1));
-  ADD ("state", g_variant_new_string (orch_job_state_to_string (job->state)));
-  ADD ("pid", g_variant_new_uint32 ((guint32) job->pid));
-  ADD ("unit", g_variant_new_string (job->unit));
-  ADD ("cgroup", g_variant_new_string (job->cgroup));
-  ADD ("exit_code", g_variant_new_int32 (job->exit_code));
-  ADD ("signal", g_variant_new_int32 (job->signal));
-  ADD ("restarts", g_variant_new_uint32 (job->restarts));
-  ADD ("created_at", g_variant_new_uint64 ((guint64) job->created_at));
-  ADD ("started_at", g_variant_new_uint64 ((guint64) job->started_at));
-  ADD ("finished_at", g_variant_new_uint64 ((guint64) job->finished_at));
-  ADD ("backend", g_variant_new_string (job->backend));
-  ADD ("log_path", g_variant_new_string (job->log_path ? job->log_path : ""));
-  if (job->stderr_log_path)
-    ADD ("stderr_log_path", g_variant_new_string (job->stderr_log_path));
-  ADD ("restart", g_variant_new_string (orch_restart_policy_to_string (s->restart)));
-  ADD ("error", g_variant_new_string (job->error ? job->error : ""));
-#undef ADD
+  for (gsize i = 0; i < G_N_ELEMENTS (record_fields); i++)
+    {
+      OrchFieldValue v;
+      if (record_fields[i].get (job, &v))
+        g_variant_builder_add (&b, "{sv}", record_fields[i].key,
+                               field_to_variant (record_fields[i].type, &v));
+    }
   return g_variant_builder_end (&b);
 }

@@ -66,4 +66,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchJob, orch_job_free)
 /* The job record, a{sv} with the keys of DESIGN.md. */
 GVariant *orch_job_to_variant (const OrchJob *job);
 
+/* The record's fields, for writers other than GVariant (the D-Bus layer
+ * appends them straight to sd-bus messages). */
+typedef enum {
+  ORCH_FIELD_STRING,
+  ORCH_FIELD_STRV,
+  ORCH_FIELD_UINT32,
+  ORCH_FIELD_INT32,
+  ORCH_FIELD_UINT64,
+} OrchFieldType;
+
+typedef union {
+  const char *s;
+  const char *const *strv;
+  guint32 u;
+  gint32 i;
+  guint64 t;
+} OrchFieldValue;
+
+typedef struct {
+  const char *key;        /* record key */
+  const char *property;   /* org.orchestrator.Job property, NULL if none */
+  OrchFieldType type;
+  /* FALSE when the job has no such field (it is left out of the record) */
+  gboolean (*get) (const OrchJob *job, OrchFieldValue *out);
+} OrchJobField;
+
+const OrchJobField *orch_job_fields (gsize *n_fields);
+const char *orch_field_type_signature (OrchFieldType type);
+
 G_END_DECLS

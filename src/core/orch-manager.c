@@ -65,6 +65,7 @@ struct _OrchManager {
   guint inotify_source;
   GHashTable *watches;    /* wd -> Entry */
   GRand *rand;
+  guint active;           /* jobs starting, running or stopping */
 };
 
 static void launch_run (Entry *e, GError **error);
@@ -86,12 +87,21 @@ announce (Entry *e)
 static void
 set_state (Entry *e, OrchJobState state)
 {
-  if (e->job->state == state)
+  OrchJobState old = e->job->state;
+
+  if (old == state)
     return;
-  if (!orch_job_state_can_transition (e->job->state, state))
+  if (!orch_job_state_can_transition (old, state))
     g_warning ("job %s: unexpected transition %s -> %s", e->job->id,
-               orch_job_state_to_string (e->job->state), orch_job_state_to_string (state));
+               orch_job_state_to_string (old), orch_job_state_to_string (state));
   e->job->state = state;
+  if (orch_job_state_is_active (old) != orch_job_state_is_active (state))
+    {
+      if (orch_job_state_is_active (state))
+        e->m->active++;
+      else
+        e->m->active--;
+    }
 }
 
 static void
@@ -194,31 +204,22 @@ entry_free (Entry *e)
 static guint
 active_count (OrchManager *m)
 {
-  guint n = 0;
-
-  for (guint i = 0; i < m->order->len; i++)
-    {
-      Entry *e = g_ptr_array_index (m->order, i);
-      if (orch_job_state_is_active (e->job->state))
-        n++;
-    }
-  return n;
+  return m->active;
 }
 
 /* ---- restart ---- */
+
+static void relaunch (Entry *e);
 
 static gboolean
 restart_timer_cb (gpointer data)
 {
   Entry *e = data;
-  g_autoptr(GError) error = NULL;
 
   e->restart_timer = 0;
   e->auto_restarts++;
   e->job->restarts++;
-  launch_run (e, &error);
-  if (error)
-    run_waiters (e, NULL);
+  relaunch (e);
   return G_SOURCE_REMOVE;
 }
 
@@ -242,14 +243,11 @@ finish (Entry *e)
 
   if (e->restart_requested)
     {
-      g_autoptr(GError) error = NULL;
       e->restart_requested = FALSE;
       e->auto_restarts = 0;
       job->restarts++;
-      announce (e);
-      launch_run (e, &error);
-      if (error)
-        run_waiters (e, NULL);
+      announce (e); /* stopped, before the new run */
+      relaunch (e);
       return;
     }
 
@@ -488,7 +486,8 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   e->released = TRUE;
   e->status_source = g_unix_fd_add (e->launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                     status_cb, e);
-  changed (e); /* unit and cgroup are known now */
+  /* No announcement here: unit and cgroup reach clients with "running" a
+   * moment later, one signal fewer on every launch's critical path. */
 }
 
 static int
@@ -566,7 +565,7 @@ launch_run (Entry *e, GError **error)
   job->pid = e->launch.pid;
   e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
   e->attaching = TRUE;
-  announce (e);
+  /* systemd gets to work before anything else is done for this launch. */
   m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
   return;
 
@@ -575,7 +574,18 @@ failed:
   job->error = g_strdup ((*error)->message);
   set_state (e, ORCH_JOB_FAILED);
   job->finished_at = now_us ();
+}
+
+/* A new run of an existing job, announced. */
+static void
+relaunch (Entry *e)
+{
+  g_autoptr(GError) error = NULL;
+
+  launch_run (e, &error);
   announce (e);
+  if (error)
+    run_waiters (e, NULL);
 }
 
 /* ---- public ---- */
@@ -714,6 +724,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
   e->inotify_wd = -1;
   e->launch.release_fd = e->launch.status_fd = -1;
   e->job = orch_job_new (id, g_steal_pointer (&spec));
+  m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
   e->job->created_at = now_us ();
   {
@@ -728,20 +739,25 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
 
   g_hash_table_insert (m->entries, e->job->id, e);
   g_ptr_array_add (m->order, e);
-  if (m->cb.job_added)
-    m->cb.job_added (e->job, m->cb_data);
 
   {
     g_autoptr(GError) local = NULL;
     launch_run (e, &local);
     if (local)
       {
-        /* Could not even fork: leave no record of a job that never was. */
+        /* Could not even fork: leave no trace of a job that never was. */
         g_propagate_error (error, g_steal_pointer (&local));
-        orch_manager_remove (m, id, NULL);
+        g_hash_table_remove (m->entries, id);
+        g_ptr_array_remove (m->order, e);
+        entry_free (e);
         return NULL;
       }
   }
+  /* Announced once launched, so the StartTransientUnit call is already on
+   * its way while clients hear of the job. */
+  if (m->cb.job_added)
+    m->cb.job_added (e->job, m->cb_data);
+  announce (e);
   return e->job;
 }
 
@@ -866,9 +882,7 @@ orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, 
   add_waiter (e, WAIT_RESTARTED, e->generation + 1, done, user_data);
   e->auto_restarts = 0;
   e->job->restarts++;
-  launch_run (e, &error);
-  if (error)
-    run_waiters (e, NULL);
+  relaunch (e);
 }
 
 gboolean

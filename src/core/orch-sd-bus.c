@@ -7,6 +7,7 @@ typedef struct {
   GSource source;
   sd_bus *bus;
   gpointer tag;
+  GIOCondition events;
 } BusSource;
 
 static gboolean
@@ -16,7 +17,15 @@ bus_source_prepare (GSource *source, gint *timeout)
   int events = sd_bus_get_events (s->bus);
   uint64_t usec;
 
-  g_source_modify_unix_fd (source, s->tag, events < 0 ? 0 : (GIOCondition) events);
+  GIOCondition want = events < 0 ? 0 : (GIOCondition) events;
+
+  /* Modifying the fd wakes the context: only when it really changes, or
+   * the loop never sleeps (seen: a whole core used by an idle daemon). */
+  if (want != s->events)
+    {
+      g_source_modify_unix_fd (source, s->tag, want);
+      s->events = want;
+    }
 
   /* sd-bus may already hold messages it read; then dispatch at once. */
   if (sd_bus_get_timeout (s->bus, &usec) < 0 || usec == UINT64_MAX)
@@ -94,7 +103,8 @@ orch_sd_bus_attach (sd_bus *bus, GMainContext *context)
   BusSource *s = (BusSource *) source;
 
   s->bus = sd_bus_ref (bus);
-  s->tag = g_source_add_unix_fd (source, sd_bus_get_fd (bus), G_IO_IN);
+  s->events = G_IO_IN;
+  s->tag = g_source_add_unix_fd (source, sd_bus_get_fd (bus), s->events);
   g_source_set_name (source, "sd-bus");
   g_source_attach (source, context);
   return source;
