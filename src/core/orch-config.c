@@ -34,6 +34,7 @@ orch_config_new (void)
   c->max_arg_bytes = 1024 * 1024;
   c->max_env = 1024;
   c->sample_interval_ms = 1000;
+  c->log_read_max_bytes = 1024 * 1024;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup ("");
   return c;
@@ -85,6 +86,7 @@ static const KeyDef keys[] = {
   { "jobs", "max_arg_bytes", KEY_UINT, OFF (max_arg_bytes), 1, 64 << 20 },
   { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20 },
   { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000 },
+  { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
   { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0 },
   { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0 },
 };

@@ -17,6 +17,7 @@ typedef struct {
   guint max_arg_bytes;      /* all of argv together */
   guint max_env;
   guint sample_interval_ms;
+  guint log_read_max_bytes; /* hard cap on one Logs.Read */
   char *rest_listen;
   char *rest_token_file;
 } OrchConfig;

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include "bus/orch-bus-jobs.h"
+#include "bus/orch-bus-logs.h"
 #include "core/orch-backend.h"
 #include "core/orch-config.h"
 #include "core/orch-error.h"
+#include "core/orch-logs.h"
 #include "core/orch-manager.h"
 #include "core/orch-sd-bus.h"
 
@@ -121,6 +123,8 @@ run (Options *o)
   g_autoptr(sd_bus) bus = NULL;
   g_autoptr(OrchBusJobs) jobs = NULL;
   g_autoptr(OrchManager) manager = NULL;
+  g_autoptr(OrchLogs) logs = NULL;
+  g_autoptr(OrchBusLogs) bus_logs = NULL;
   g_autofree char *why = NULL;
   OrchBackend *backend;
   GSource *bus_source;
@@ -160,6 +164,15 @@ run (Options *o)
     }
   orch_bus_jobs_set_manager (jobs, manager);
 
+  logs = orch_logs_new (config, manager, &error);
+  if (logs)
+    bus_logs = orch_bus_logs_new (bus, logs, &error);
+  if (bus_logs == NULL)
+    {
+      g_printerr ("orchestratord: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
   r = sd_bus_request_name (bus, BUS_NAME, 0);
   if (r < 0)
     {
@@ -180,6 +193,8 @@ run (Options *o)
   (void) sd_bus_release_name (bus, BUS_NAME);
   g_source_destroy (bus_source);
   g_source_unref (bus_source);
+  g_clear_pointer (&bus_logs, orch_bus_logs_free);
+  g_clear_pointer (&logs, orch_logs_free);
   g_clear_pointer (&manager, orch_manager_free);
   return EXIT_SUCCESS;
 }

@@ -48,9 +48,6 @@ OrchTestDaemon *
 orch_test_daemon_new (const char *backend, const char *extra_config, char **skip_reason)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *daemon_path = find_daemon ();
-  g_autofree char *address_arg = NULL;
   g_autofree char *config = NULL;
   OrchTestDaemon *d = g_new0 (OrchTestDaemon, 1);
 
@@ -85,18 +82,28 @@ orch_test_daemon_new (const char *backend, const char *extra_config, char **skip
 
   d->dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (d->dbus);
-  address_arg = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
-  d->daemon = g_subprocess_launcher_spawn (launcher, &error, daemon_path, address_arg,
-                                           "--config", d->config_path, NULL);
-  g_assert_no_error (error);
 
   d->conn = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (d->dbus),
                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  orch_test_daemon_spawn (d);
+  return d;
+}
+
+void
+orch_test_daemon_spawn (OrchTestDaemon *d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *daemon_path = find_daemon ();
+  g_autofree char *address_arg = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+
+  g_assert_null (d->daemon);
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  d->daemon = g_subprocess_launcher_spawn (launcher, &error, daemon_path, address_arg,
+                                           "--config", d->config_path, NULL);
   g_assert_no_error (error);
 
   /* Wait for the name: the daemon owns it only once it serves. */
@@ -110,12 +117,19 @@ orch_test_daemon_new (const char *backend, const char *extra_config, char **skip
       if (r)
         g_variant_get (r, "(b)", &has);
       if (has)
-        return d;
+        return;
       g_assert_nonnull (g_subprocess_get_identifier (d->daemon));
       g_usleep (10000);
     }
   g_error ("orchestratord did not take its bus name within 10 s");
-  return NULL;
+}
+
+void
+orch_test_daemon_kill (OrchTestDaemon *d, int sig)
+{
+  g_subprocess_send_signal (d->daemon, sig);
+  g_subprocess_wait (d->daemon, NULL, NULL);
+  g_clear_object (&d->daemon);
 }
 
 void

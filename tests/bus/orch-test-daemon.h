@@ -24,6 +24,10 @@ typedef struct {
 OrchTestDaemon *orch_test_daemon_new (const char *backend, const char *extra_config,
                                       char **skip_reason);
 void orch_test_daemon_free (OrchTestDaemon *d);
+/* Starts orchestratord (again) on the test bus and waits until it serves. */
+void orch_test_daemon_spawn (OrchTestDaemon *d);
+/* Sends @sig to the daemon and reaps it. */
+void orch_test_daemon_kill (OrchTestDaemon *d, int sig);
 
 /* Calls org.orchestrator.Jobs.@method; NULL and @error on failure. */
 GVariant *orch_test_call (OrchTestDaemon *d, const char *method, GVariant *args, GError **error);

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-logs.h"
+#include "orch-error.h"
+#include "orch-id.h"
+#include "orch-log-read.h"
+#include "orch-vardict.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct _OrchLogs {
+  const OrchConfig *config;
+  OrchManager *manager;
+  int dir_fd;
+};
+
+#define STDOUT_SUFFIX ".log"
+#define STDERR_SUFFIX ".stderr.log"
+
+OrchLogs *
+orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error)
+{
+  int fd = open (config->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  OrchLogs *logs;
+
+  if (fd < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot open log directory %s: %s"),
+                   config->log_dir, g_strerror (errno));
+      return NULL;
+    }
+  logs = g_new0 (OrchLogs, 1);
+  logs->config = config;
+  logs->manager = manager;
+  logs->dir_fd = fd;
+  return logs;
+}
+
+void
+orch_logs_free (OrchLogs *logs)
+{
+  if (logs == NULL)
+    return;
+  close (logs->dir_fd);
+  g_free (logs);
+}
+
+/* The file name (in the log directory) of @job's @stream log. */
+static char *
+stream_file (OrchJob *job, const char *stream, GError **error)
+{
+  gboolean separate = job->stderr_log_path != NULL;
+
+  if (stream == NULL || *stream == '\0' || strcmp (stream, "all") == 0 ||
+      strcmp (stream, "stdout") == 0)
+    /* Merged: one file holds both, in arrival order.  Separate: "all"
+     * cannot interleave two files, so it means stdout. */
+    return g_strconcat (job->id, STDOUT_SUFFIX, NULL);
+  if (strcmp (stream, "stderr") == 0)
+    {
+      if (!separate)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("job %s merges stderr into its one log; read stream “all”"), job->id);
+          return NULL;
+        }
+      return g_strconcat (job->id, STDERR_SUFFIX, NULL);
+    }
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+               _("option “stream”: “%s” is not one of all, stdout, stderr"), stream);
+  return NULL;
+}
+
+static int
+open_stream (OrchLogs *logs, const char *id, const char *stream, GError **error)
+{
+  OrchJob *job = orch_manager_lookup (logs->manager, id, error);
+  g_autofree char *name = NULL;
+  int fd;
+
+  if (job == NULL)
+    return -1;
+  name = stream_file (job, stream, error);
+  if (name == NULL)
+    return -1;
+  fd = openat (logs->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND,
+                     _("job %s has no log (it was deleted)"), id);
+      else
+        g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot open the log of job %s: %s"),
+                     id, g_strerror (errno));
+    }
+  return fd;
+}
+
+gboolean
+orch_logs_read (OrchLogs *logs, const char *id, GVariant *options, char **ret_text,
+                guint64 *ret_next_offset, GError **error)
+{
+  OrchLogReadOptions o = { .max_bytes = ORCH_LOG_DEFAULT_READ_BYTES };
+  const char *stream = NULL;
+  guint32 max_bytes;
+  gboolean ok;
+  int fd;
+
+  if (!orch_vardict_check (options, _("option"),
+                           (const char *const[]){ "stream", "s", "offset", "t", "tail_lines", "u",
+                                                  "max_bytes", "u", NULL },
+                           error))
+    return FALSE;
+  g_variant_lookup (options, "stream", "&s", &stream);
+  g_variant_lookup (options, "offset", "t", &o.offset);
+  g_variant_lookup (options, "tail_lines", "u", &o.tail_lines);
+  if (g_variant_lookup (options, "max_bytes", "u", &max_bytes))
+    {
+      if (max_bytes < ORCH_LOG_READ_MIN_BYTES)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("option “max_bytes”: must be at least %u"), ORCH_LOG_READ_MIN_BYTES);
+          return FALSE;
+        }
+      o.max_bytes = max_bytes;
+    }
+  /* The configured cap wins over what a caller asks for. */
+  o.max_bytes = MIN (o.max_bytes, logs->config->log_read_max_bytes);
+
+  fd = open_stream (logs, id, stream, error);
+  if (fd < 0)
+    return FALSE;
+  ok = orch_log_read_fd (fd, &o, ret_text, ret_next_offset, error);
+  close (fd);
+  return ok;
+}
+
+int
+orch_logs_open (OrchLogs *logs, const char *id, const char *stream, GError **error)
+{
+  return open_stream (logs, id, stream, error);
+}
+
+/* Unlinks or truncates @name; adds what it freed. */
+static gboolean
+drop_file (OrchLogs *logs, const char *name, gboolean truncate_only, guint64 *freed,
+           GError **error)
+{
+  struct stat st;
+
+  if (fstatat (logs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot inspect log %s: %s"), name,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                   _("log %s is not a regular file; left alone"), name);
+      return FALSE;
+    }
+  if (truncate_only)
+    {
+      int fd = openat (logs->dir_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+      int r = fd < 0 ? -1 : ftruncate (fd, 0);
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      if (r < 0)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot truncate log %s: %s"),
+                       name, g_strerror (saved));
+          return FALSE;
+        }
+    }
+  else if (unlinkat (logs->dir_fd, name, 0) < 0 && errno != ENOENT)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot remove log %s: %s"), name,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (freed)
+    *freed += (guint64) st.st_size;
+  return TRUE;
+}
+
+gboolean
+orch_logs_delete (OrchLogs *logs, const char *id, GError **error)
+{
+  OrchJob *job = orch_manager_lookup (logs->manager, id, error);
+  gboolean active;
+  g_autofree char *out = NULL, *err = NULL;
+
+  if (job == NULL)
+    return FALSE;
+  active = orch_job_state_is_active (job->state);
+  out = g_strconcat (job->id, STDOUT_SUFFIX, NULL);
+  err = g_strconcat (job->id, STDERR_SUFFIX, NULL);
+  return drop_file (logs, out, active, NULL, error) && drop_file (logs, err, active, NULL, error);
+}
+
+/* The job id a log file name belongs to, or NULL for other files. */
+static char *
+id_of_log_name (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len == ORCH_JOB_ID_LEN + strlen (STDOUT_SUFFIX) && g_str_has_suffix (name, STDOUT_SUFFIX))
+    ;
+  else if (len == ORCH_JOB_ID_LEN + strlen (STDERR_SUFFIX) && g_str_has_suffix (name, STDERR_SUFFIX))
+    ;
+  else
+    return NULL;
+  {
+    g_autofree char *id = g_strndup (name, ORCH_JOB_ID_LEN);
+    return orch_job_id_is_valid (id) ? g_steal_pointer (&id) : NULL;
+  }
+}
+
+gboolean
+orch_logs_cleanup (OrchLogs *logs, GVariant *options, guint *ret_removed, guint64 *ret_bytes,
+                   GError **error)
+{
+  guint64 older_than_s = 0;
+  gint64 now = g_get_real_time ();
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  guint removed = 0;
+  guint64 freed = 0;
+  DIR *d;
+  struct dirent *de;
+  int fd;
+
+  if (!orch_vardict_check (options, _("option"), (const char *const[]){ "older_than_s", "t", NULL },
+                           error))
+    return FALSE;
+  g_variant_lookup (options, "older_than_s", "t", &older_than_s);
+  if (older_than_s > (guint64) G_MAXINT64 / G_USEC_PER_SEC)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("option “older_than_s”: out of range"));
+      return FALSE;
+    }
+
+  /* A duplicate of the directory fd: closedir() closes what it reads. */
+  fd = fcntl (logs->dir_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot list the log directory: %s"),
+                   g_strerror (errno));
+      return FALSE;
+    }
+  rewinddir (d);
+  while ((de = readdir (d)))
+    if (de->d_name[0] != '.')
+      g_ptr_array_add (names, g_strdup (de->d_name));
+  closedir (d);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *id = id_of_log_name (name);
+      OrchJob *job;
+      gint64 ended;
+      struct stat st;
+
+      if (id == NULL)
+        continue;
+      job = orch_manager_lookup (logs->manager, id, NULL);
+      if (job && orch_job_state_is_active (job->state))
+        continue;
+      if (job)
+        ended = job->finished_at;
+      else if (fstatat (logs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        ended = (gint64) st.st_mtime * G_USEC_PER_SEC;
+      else
+        continue;
+      if (now - ended < (gint64) older_than_s * G_USEC_PER_SEC)
+        continue;
+      if (!drop_file (logs, name, FALSE, &freed, error))
+        return FALSE;
+      removed++;
+    }
+  *ret_removed = removed;
+  *ret_bytes = freed;
+  return TRUE;
+}
