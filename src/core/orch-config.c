@@ -35,6 +35,8 @@ orch_config_new (void)
   c->max_env = 1024;
   c->sample_interval_ms = 1000;
   c->log_read_max_bytes = 1024 * 1024;
+  c->max_log_bytes = 64 * 1024 * 1024;
+  c->rotate_keep = 3;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup ("");
   return c;
@@ -62,14 +64,14 @@ orch_config_backend_is_valid (const char *backend)
                           backend);
 }
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_LIST, KEY_BACKEND } KeyType;
+typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_UINT64, KEY_LIST, KEY_BACKEND } KeyType;
 
 typedef struct {
   const char *group;
   const char *key;
   KeyType type;
   gsize offset;
-  guint min, max;
+  guint64 min, max;
 } KeyDef;
 
 #define OFF(f) G_STRUCT_OFFSET (OrchConfig, f)
@@ -87,6 +89,8 @@ static const KeyDef keys[] = {
   { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20 },
   { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000 },
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
+  { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
+  { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },
   { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0 },
   { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0 },
 };
@@ -145,6 +149,7 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
         return TRUE;
       }
     case KEY_UINT:
+    case KEY_UINT64:
       {
         g_autofree char *v = g_key_file_get_string (kf, def->group, def->key, &local);
         guint64 n;
@@ -153,12 +158,19 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
         g_strstrip (v);
         if (!g_ascii_string_to_unsigned (v, 10, def->min, def->max, &n, NULL))
           {
+            /* Numbers as strings: xgettext cannot see through
+             * G_GUINT64_FORMAT, so such a message would never be translated. */
+            g_autofree char *lo = g_strdup_printf ("%" G_GUINT64_FORMAT, def->min);
+            g_autofree char *hi = g_strdup_printf ("%" G_GUINT64_FORMAT, def->max);
             g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                         _("%s: [%s] %s: “%s” is not a whole number from %u to %u"),
-                         origin, def->group, def->key, v, def->min, def->max);
+                         _("%s: [%s] %s: “%s” is not a whole number from %s to %s"),
+                         origin, def->group, def->key, v, lo, hi);
             return FALSE;
           }
-        *(guint *) field = (guint) n;
+        if (def->type == KEY_UINT64)
+          *(guint64 *) field = n;
+        else
+          *(guint *) field = (guint) n;
         return TRUE;
       }
     case KEY_LIST:

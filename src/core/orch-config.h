@@ -18,6 +18,8 @@ typedef struct {
   guint max_env;
   guint sample_interval_ms;
   guint log_read_max_bytes; /* hard cap on one Logs.Read */
+  guint64 max_log_bytes;    /* rotate a job's log past this, 0 = never */
+  guint rotate_keep;        /* rotated generations kept: <log>.1 .. .N */
   char *rest_listen;
   char *rest_token_file;
 } OrchConfig;

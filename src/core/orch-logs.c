@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,10 +20,15 @@ struct _OrchLogs {
   const OrchConfig *config;
   OrchManager *manager;
   int dir_fd;
+  guint rotate_source;
 };
+
+static gboolean rotate_tick (gpointer data);
 
 #define STDOUT_SUFFIX ".log"
 #define STDERR_SUFFIX ".stderr.log"
+/* Upper bound of [logs] rotate_keep, for finding every generation. */
+#define MAX_GENERATIONS 100
 
 OrchLogs *
 orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error)
@@ -40,6 +46,10 @@ orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error)
   logs->config = config;
   logs->manager = manager;
   logs->dir_fd = fd;
+  /* Sizes are checked on the sampling tick: the daemon is not in the
+   * data path, so it cannot rotate at the exact byte. */
+  if (config->max_log_bytes > 0)
+    logs->rotate_source = g_timeout_add (config->sample_interval_ms, rotate_tick, logs);
   return logs;
 }
 
@@ -48,6 +58,8 @@ orch_logs_free (OrchLogs *logs)
 {
   if (logs == NULL)
     return;
+  if (logs->rotate_source)
+    g_source_remove (logs->rotate_source);
   close (logs->dir_fd);
   g_free (logs);
 }
@@ -206,18 +218,35 @@ orch_logs_delete (OrchLogs *logs, const char *id, GError **error)
   active = orch_job_state_is_active (job->state);
   out = g_strconcat (job->id, STDOUT_SUFFIX, NULL);
   err = g_strconcat (job->id, STDERR_SUFFIX, NULL);
-  return drop_file (logs, out, active, NULL, error) && drop_file (logs, err, active, NULL, error);
+  if (!drop_file (logs, out, active, NULL, error) || !drop_file (logs, err, active, NULL, error))
+    return FALSE;
+  /* Rotated generations are written by no one: they go either way. */
+  for (guint i = 1; i <= MAX_GENERATIONS; i++)
+    {
+      g_autofree char *o = g_strdup_printf ("%s.%u", out, i);
+      g_autofree char *e = g_strdup_printf ("%s.%u", err, i);
+      if (!drop_file (logs, o, FALSE, NULL, error) || !drop_file (logs, e, FALSE, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
-/* The job id a log file name belongs to, or NULL for other files. */
+/* The job id a log file name belongs to (<id>.log, <id>.stderr.log, and
+ * their rotated generations <name>.N), or NULL for other files. */
 static char *
 id_of_log_name (const char *name)
 {
   gsize len = strlen (name);
+  const char *dot = strrchr (name, '.');
 
-  if (len == ORCH_JOB_ID_LEN + strlen (STDOUT_SUFFIX) && g_str_has_suffix (name, STDOUT_SUFFIX))
+  if (dot && g_ascii_isdigit (dot[1]) && strspn (dot + 1, "0123456789") == strlen (dot + 1))
+    len = dot - name;
+
+  if (len == ORCH_JOB_ID_LEN + strlen (STDOUT_SUFFIX) &&
+      strncmp (name + ORCH_JOB_ID_LEN, STDOUT_SUFFIX, strlen (STDOUT_SUFFIX)) == 0)
     ;
-  else if (len == ORCH_JOB_ID_LEN + strlen (STDERR_SUFFIX) && g_str_has_suffix (name, STDERR_SUFFIX))
+  else if (len == ORCH_JOB_ID_LEN + strlen (STDERR_SUFFIX) &&
+           strncmp (name + ORCH_JOB_ID_LEN, STDERR_SUFFIX, strlen (STDERR_SUFFIX)) == 0)
     ;
   else
     return NULL;
@@ -295,4 +324,122 @@ orch_logs_cleanup (OrchLogs *logs, GVariant *options, guint *ret_removed, guint6
   *ret_removed = removed;
   *ret_bytes = freed;
   return TRUE;
+}
+
+/* ---- rotation ---- */
+
+/* Appends to @dst_fd what @src_fd holds from @from on; returns the offset
+ * reached, or -1. */
+static gint64
+copy_from (int src_fd, int dst_fd, gint64 from)
+{
+  loff_t in = from;
+
+  for (;;)
+    {
+      ssize_t n = copy_file_range (src_fd, &in, dst_fd, NULL, 1 << 20, 0);
+      if (n == 0)
+        return in;
+      if (n < 0)
+        {
+          char buf[65536];
+          ssize_t r;
+          if (errno == EINTR)
+            continue;
+          if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
+            return -1;
+          /* No copy_file_range here: plain reads and writes. */
+          r = pread (src_fd, buf, sizeof buf, in);
+          if (r <= 0)
+            return r == 0 ? in : -1;
+          if (write (dst_fd, buf, r) != r)
+            return -1;
+          in += r;
+        }
+    }
+}
+
+/* Copy-truncate, as logrotate's copytruncate: the job keeps its O_APPEND
+ * fd and goes on writing at the start of the emptied file.  A line written
+ * between the last copy and the truncate is lost; the copy is repeated
+ * until the file stops growing to keep that window to a few syscalls. */
+static void
+rotate_file (OrchLogs *logs, const char *name)
+{
+  guint keep = logs->config->rotate_keep;
+  g_autofree char *first = g_strdup_printf ("%s.1", name);
+  int src = -1, dst = -1;
+  gint64 copied = 0;
+  struct stat st;
+
+  src = openat (logs->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+  if (src < 0)
+    return;
+  if (keep > 0)
+    {
+      for (guint i = keep; i > 1; i--)
+        {
+          g_autofree char *from = g_strdup_printf ("%s.%u", name, i - 1);
+          g_autofree char *to = g_strdup_printf ("%s.%u", name, i);
+          if (renameat (logs->dir_fd, from, logs->dir_fd, to) < 0 && errno != ENOENT)
+            g_warning ("cannot rotate %s: %s", from, g_strerror (errno));
+        }
+      dst = openat (logs->dir_fd, first, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+      if (dst < 0)
+        {
+          g_warning ("cannot rotate %s: %s", name, g_strerror (errno));
+          close (src);
+          return;
+        }
+      for (int i = 0; i < 4; i++)
+        {
+          copied = copy_from (src, dst, copied);
+          if (copied < 0 || fstat (src, &st) < 0 || st.st_size <= copied)
+            break;
+        }
+      close (dst);
+      if (copied < 0)
+        {
+          g_warning ("cannot rotate %s: %s", name, g_strerror (errno));
+          close (src);
+          return;
+        }
+    }
+  if (ftruncate (src, 0) < 0)
+    g_warning ("cannot truncate %s: %s", name, g_strerror (errno));
+  close (src);
+}
+
+static void
+rotate_if_big (OrchLogs *logs, const char *name)
+{
+  struct stat st;
+
+  if (fstatat (logs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode) &&
+      (guint64) st.st_size > logs->config->max_log_bytes)
+    rotate_file (logs, name);
+}
+
+static gboolean
+rotate_tick (gpointer data)
+{
+  OrchLogs *logs = data;
+  g_autoptr(GPtrArray) jobs = orch_manager_list (logs->manager, NULL, NULL, NULL);
+
+  /* Only running jobs grow their logs. */
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      OrchJob *job = jobs->pdata[i];
+      g_autofree char *out = NULL, *err = NULL;
+      if (!orch_job_state_is_active (job->state))
+        continue;
+      out = g_strconcat (job->id, STDOUT_SUFFIX, NULL);
+      rotate_if_big (logs, out);
+      if (job->stderr_log_path)
+        {
+          err = g_strconcat (job->id, STDERR_SUFFIX, NULL);
+          rotate_if_big (logs, err);
+        }
+    }
+  return G_SOURCE_CONTINUE;
 }

@@ -422,6 +422,70 @@ test_bad_input (void)
   remove_job (id);
 }
 
+#define ROTATE_CAP 65536
+#define ROTATE_KEEP 2
+#define ROTATE_CONFIG "[jobs]\nmax_concurrent=4\n[logs]\nmax_log_bytes=65536\nrotate_keep=2\n" \
+                      "[metrics]\nsample_interval_ms=20\n"
+
+static guint64
+file_size (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* A log over the cap is rotated on the tick into <log>.1 .. <log>.N, and
+ * the total stays under cap x (N+1) plus what the job writes in a tick. */
+static void
+test_rotation (void)
+{
+  /* About 1 MB in 101-byte lines, 10 KB per 10 ms: well under the cap per
+   * 20 ms tick, so the overshoot is bounded. */
+  g_autofree char *id = run_to_end (
+      "{'command': <['sh', '-c', 'i=0; while [ $i -lt 10000 ]; do printf \"%0100d\\n\" $i; i=$((i+1));"
+      " [ $((i % 100)) -eq 0 ] && sleep 0.01; done; exit 0']>}");
+  g_autofree char *path = log_path (id);
+  g_autofree char *gen1 = g_strconcat (path, ".1", NULL);
+  g_autofree char *gen2 = g_strconcat (path, ".2", NULL);
+  g_autofree char *gen3 = g_strconcat (path, ".3", NULL);
+  g_autofree char *text = NULL;
+  guint64 slack = 3 * 10100, total;
+  g_autoptr(GVariant) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_test (gen1, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (gen2, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (gen3, G_FILE_TEST_EXISTS));
+  total = file_size (path) + file_size (gen1) + file_size (gen2);
+  g_assert_cmpuint (total, <=, (ROTATE_CAP + slack) * (ROTATE_KEEP + 1));
+  g_assert_cmpuint (file_size (gen1), >, ROTATE_CAP);
+
+  /* The newest generation continues where the current file begins: the
+   * last line of .1 is followed by the first line of the current log. */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  if (*text)
+    {
+      g_autofree char *older = NULL;
+      const char *last;
+      guint64 a, b;
+      g_assert_true (g_file_get_contents (gen1, &older, NULL, NULL));
+      older[strlen (older) - 1] = '\0';
+      last = strrchr (older, '\n');
+      a = g_ascii_strtoull (last ? last + 1 : older, NULL, 10);
+      b = g_ascii_strtoull (text, NULL, 10);
+      g_assert_cmpuint (b, >, a);
+    }
+
+  /* Delete takes every generation. */
+  r = logs_call ("Delete", g_variant_new ("(s)", id), &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (gen1, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (gen2, G_FILE_TEST_EXISTS));
+  remove_job (id);
+}
+
 /* The daemon is not in the data path: killed outright, its job keeps
  * writing to its log.  Runs last: the daemon restarts knowing no job. */
 static void
@@ -482,6 +546,15 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   backend = argc > 1 ? argv[1] : "none";
+  if (argc > 2 && strcmp (argv[2], "rotation") == 0)
+    {
+      /* A daemon of its own: its small cap would rotate the other tests' logs. */
+      d = orch_test_daemon_new (backend, ROTATE_CONFIG, &skip);
+      g_test_add_func ("/logs/rotation", test_rotation);
+      ret = g_test_run ();
+      orch_test_daemon_free (d);
+      return ret;
+    }
   d = orch_test_daemon_new (backend, "[jobs]\nmax_concurrent=16\nstop_timeout_ms=5000\n", &skip);
   if (d == NULL)
     {
