@@ -34,6 +34,9 @@ orch_config_new (void)
   c->max_arg_bytes = 1024 * 1024;
   c->max_env = 1024;
   c->sample_interval_ms = 1000;
+  c->history_size = 3600;
+  c->history_coarse_size = 1440;
+  c->history_coarse_step_s = 60;
   c->log_read_max_bytes = 1024 * 1024;
   c->max_log_bytes = 64 * 1024 * 1024;
   c->rotate_keep = 3;
@@ -88,6 +91,9 @@ static const KeyDef keys[] = {
   { "jobs", "max_arg_bytes", KEY_UINT, OFF (max_arg_bytes), 1, 64 << 20 },
   { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20 },
   { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000 },
+  { "metrics", "history_size", KEY_UINT, OFF (history_size), 0, 1000000 },
+  { "metrics", "history_coarse_size", KEY_UINT, OFF (history_coarse_size), 0, 1000000 },
+  { "metrics", "history_coarse_step_s", KEY_UINT, OFF (history_coarse_step_s), 1, 86400 },
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
   { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
   { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },

@@ -3,11 +3,13 @@
 
 #include "bus/orch-bus-jobs.h"
 #include "bus/orch-bus-logs.h"
+#include "bus/orch-bus-metrics.h"
 #include "core/orch-backend.h"
 #include "core/orch-config.h"
 #include "core/orch-error.h"
 #include "core/orch-logs.h"
 #include "core/orch-manager.h"
+#include "core/orch-sampler.h"
 #include "core/orch-sd-bus.h"
 
 #include <glib-unix.h>
@@ -125,6 +127,8 @@ run (Options *o)
   g_autoptr(OrchManager) manager = NULL;
   g_autoptr(OrchLogs) logs = NULL;
   g_autoptr(OrchBusLogs) bus_logs = NULL;
+  g_autoptr(OrchBusMetrics) bus_metrics = NULL;
+  g_autoptr(OrchSampler) sampler = NULL;
   g_autofree char *why = NULL;
   OrchBackend *backend;
   GSource *bus_source;
@@ -173,6 +177,16 @@ run (Options *o)
       return EXIT_FAILURE;
     }
 
+  bus_metrics = orch_bus_metrics_new (bus, &error);
+  if (bus_metrics)
+    sampler = orch_sampler_new (config, NULL, orch_bus_metrics_sampled, bus_metrics, &error);
+  if (sampler == NULL)
+    {
+      g_printerr ("orchestratord: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  orch_bus_metrics_set_sampler (bus_metrics, sampler);
+
   r = sd_bus_request_name (bus, BUS_NAME, 0);
   if (r < 0)
     {
@@ -193,6 +207,8 @@ run (Options *o)
   (void) sd_bus_release_name (bus, BUS_NAME);
   g_source_destroy (bus_source);
   g_source_unref (bus_source);
+  g_clear_pointer (&sampler, orch_sampler_free);
+  g_clear_pointer (&bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&bus_logs, orch_bus_logs_free);
   g_clear_pointer (&logs, orch_logs_free);
   g_clear_pointer (&manager, orch_manager_free);

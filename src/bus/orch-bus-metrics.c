@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-bus-metrics.h"
+#include "orch-bus-error.h"
+#include "orch-bus-variant.h"
+
+#include "core/orch-error.h"
+#include "core/orch-sd-bus.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+
+struct _OrchBusMetrics {
+  sd_bus *bus;
+  OrchSampler *sampler;
+  sd_bus_slot *slot;
+};
+
+static int
+reply_variant (sd_bus_message *m, GVariant *v)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
+  int r = sd_bus_message_new_method_return (m, &reply);
+
+  if (r >= 0)
+    r = orch_bus_append_variant (reply, owned);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  return r;
+}
+
+static int
+method_get_system (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+
+  return reply_variant (m, orch_sampler_get_system (self->sampler));
+}
+
+static int
+method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = NULL;
+  GVariant *v = NULL;
+  GVariant *rows;
+  int r = orch_bus_read_variant (m, &v);
+
+  if (r < 0)
+    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
+  options = g_variant_ref_sink (v);
+  rows = orch_sampler_get_system_history (self->sampler, options, &error);
+  if (rows == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_variant (m, rows);
+}
+
+static int
+prop_interval (sd_bus *bus, const char *path, const char *interface, const char *property,
+               sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+
+  return sd_bus_message_append (reply, "u", orch_sampler_interval_ms (self->sampler));
+}
+
+static int
+prop_history (sd_bus *bus, const char *path, const char *interface, const char *property,
+              sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+
+  return sd_bus_message_append (reply, "u", orch_sampler_history_size (self->sampler));
+}
+
+static const sd_bus_vtable metrics_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("GetSystem", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", sample),
+                           method_get_system, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetSystemHistory", SD_BUS_ARGS ("a{sv}", options),
+                           SD_BUS_RESULT ("aa{sv}", samples), method_get_system_history,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_ARGS ("SystemSampled", SD_BUS_ARGS ("a{sv}", sample), 0),
+  SD_BUS_PROPERTY ("SampleIntervalMs", "u", prop_interval, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("HistorySize", "u", prop_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_VTABLE_END
+};
+
+void
+orch_bus_metrics_sampled (GVariant *sample, gpointer user_data)
+{
+  OrchBusMetrics *self = user_data;
+  g_autoptr(GVariant) owned = g_variant_ref_sink (sample);
+  g_autoptr(sd_bus_message) sig = NULL;
+  int r;
+
+  r = sd_bus_message_new_signal (self->bus, &sig, "/org/orchestrator", "org.orchestrator.Metrics",
+                                 "SystemSampled");
+  if (r >= 0)
+    r = orch_bus_append_variant (sig, owned);
+  if (r >= 0)
+    r = sd_bus_send (self->bus, sig, NULL);
+  if (r < 0)
+    g_warning ("cannot emit SystemSampled: %s", g_strerror (-r));
+}
+
+OrchBusMetrics *
+orch_bus_metrics_new (sd_bus *bus, GError **error)
+{
+  OrchBusMetrics *self = g_new0 (OrchBusMetrics, 1);
+  int r;
+
+  self->bus = sd_bus_ref (bus);
+  r = sd_bus_add_object_vtable (bus, &self->slot, "/org/orchestrator", "org.orchestrator.Metrics",
+                                metrics_vtable, self);
+  if (r < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
+                   g_strerror (-r));
+      orch_bus_metrics_free (self);
+      return NULL;
+    }
+  return self;
+}
+
+void
+orch_bus_metrics_set_sampler (OrchBusMetrics *self, OrchSampler *sampler)
+{
+  self->sampler = sampler;
+}
+
+void
+orch_bus_metrics_free (OrchBusMetrics *self)
+{
+  if (self == NULL)
+    return;
+  sd_bus_slot_unref (self->slot);
+  sd_bus_unref (self->bus);
+  g_free (self);
+}

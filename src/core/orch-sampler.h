@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-config.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One sampler on the main loop: each tick reads the system figures once
+ * (files kept open, read with pread) and appends them to the history. */
+typedef struct _OrchSampler OrchSampler;
+
+typedef void (*OrchSampledFunc) (GVariant *sample, gpointer user_data);
+
+/* @proc_root: "/proc" but for tests.  @sampled runs after every tick with
+ * the new system record (floating GVariant, a{sv}). */
+OrchSampler *orch_sampler_new (const OrchConfig *config, const char *proc_root,
+                               OrchSampledFunc sampled, gpointer user_data, GError **error);
+void orch_sampler_free (OrchSampler *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSampler, orch_sampler_free)
+
+/* Takes a sample now (the timer does this every interval). */
+void orch_sampler_tick (OrchSampler *s);
+
+/* The latest system record, a{sv}. */
+GVariant *orch_sampler_get_system (OrchSampler *s);
+/* options: since t (µs since the epoch), limit u, step_s u. */
+GVariant *orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error);
+
+guint orch_sampler_interval_ms (OrchSampler *s);
+guint orch_sampler_history_size (OrchSampler *s);
+
+G_END_DECLS
