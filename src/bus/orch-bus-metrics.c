@@ -59,6 +59,46 @@ method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_
 }
 
 static int
+method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+  GVariant *v;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  v = orch_sampler_get_job (self->sampler, id, &error);
+  if (v == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_variant (m, v);
+}
+
+static int
+method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = NULL;
+  GVariant *v = NULL;
+  GVariant *rows;
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  r = orch_bus_read_variant (m, &v);
+  if (r < 0)
+    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
+  options = g_variant_ref_sink (v);
+  rows = orch_sampler_get_job_history (self->sampler, id, options, &error);
+  if (rows == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_variant (m, rows);
+}
+
+static int
 prop_interval (sd_bus *bus, const char *path, const char *interface, const char *property,
                sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
@@ -82,6 +122,11 @@ static const sd_bus_vtable metrics_vtable[] = {
                            method_get_system, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetSystemHistory", SD_BUS_ARGS ("a{sv}", options),
                            SD_BUS_RESULT ("aa{sv}", samples), method_get_system_history,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetJob", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", sample),
+                           method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetJobHistory", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("aa{sv}", samples), method_get_job_history,
                            SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("SystemSampled", SD_BUS_ARGS ("a{sv}", sample), 0),
   SD_BUS_PROPERTY ("SampleIntervalMs", "u", prop_interval, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -37,6 +37,9 @@ orch_config_new (void)
   c->history_size = 3600;
   c->history_coarse_size = 1440;
   c->history_coarse_step_s = 60;
+  c->job_history_size = 300;
+  c->job_history_coarse_size = 288;
+  c->job_history_coarse_step_s = 300;
   c->log_read_max_bytes = 1024 * 1024;
   c->max_log_bytes = 64 * 1024 * 1024;
   c->rotate_keep = 3;
@@ -94,6 +97,9 @@ static const KeyDef keys[] = {
   { "metrics", "history_size", KEY_UINT, OFF (history_size), 0, 1000000 },
   { "metrics", "history_coarse_size", KEY_UINT, OFF (history_coarse_size), 0, 1000000 },
   { "metrics", "history_coarse_step_s", KEY_UINT, OFF (history_coarse_step_s), 1, 86400 },
+  { "metrics", "job_history_size", KEY_UINT, OFF (job_history_size), 0, 1000000 },
+  { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000 },
+  { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400 },
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
   { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
   { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },

@@ -20,6 +20,9 @@ typedef struct {
   guint history_size;        /* samples kept at full rate per series */
   guint history_coarse_size; /* averaged buckets kept per series */
   guint history_coarse_step_s;
+  guint job_history_size;    /* the same, per job */
+  guint job_history_coarse_size;
+  guint job_history_coarse_step_s;
   guint log_read_max_bytes; /* hard cap on one Logs.Read */
   guint64 max_log_bytes;    /* rotate a job's log past this, 0 = never */
   guint rotate_keep;        /* rotated generations kept: <log>.1 .. .N */

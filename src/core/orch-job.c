@@ -155,6 +155,8 @@ static gboolean f_log_path (const OrchJob *j, OrchFieldValue *v) { v->s = j->log
 static gboolean f_stderr_log_path (const OrchJob *j, OrchFieldValue *v) { v->s = j->stderr_log_path; return j->stderr_log_path != NULL; }
 static gboolean f_restart (const OrchJob *j, OrchFieldValue *v) { v->s = orch_restart_policy_to_string (j->spec->restart); return TRUE; }
 static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error ? j->error : ""; return TRUE; }
+static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
+static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
 
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
@@ -175,6 +177,9 @@ static const OrchJobField record_fields[] = {
   { "stderr_log_path", NULL, ORCH_FIELD_STRING, f_stderr_log_path },
   { "restart", NULL, ORCH_FIELD_STRING, f_restart },
   { "error", "Error", ORCH_FIELD_STRING, f_error },
+  /* From the sampler: current as of the last tick, no change signal. */
+  { "cpu_percent", NULL, ORCH_FIELD_DOUBLE, f_cpu_percent },
+  { "memory_bytes", NULL, ORCH_FIELD_UINT64, f_memory_bytes },
 };
 
 const OrchJobField *
@@ -193,6 +198,7 @@ orch_field_type_signature (OrchFieldType type)
     case ORCH_FIELD_UINT32: return "u";
     case ORCH_FIELD_INT32: return "i";
     case ORCH_FIELD_UINT64: return "t";
+    case ORCH_FIELD_DOUBLE: return "d";
     case ORCH_FIELD_STRING:
     default: return "s";
     }
@@ -207,6 +213,7 @@ field_to_variant (OrchFieldType type, const OrchFieldValue *v)
     case ORCH_FIELD_UINT32: return g_variant_new_uint32 (v->u);
     case ORCH_FIELD_INT32: return g_variant_new_int32 (v->i);
     case ORCH_FIELD_UINT64: return g_variant_new_uint64 (v->t);
+    case ORCH_FIELD_DOUBLE: return g_variant_new_double (v->d);
     case ORCH_FIELD_STRING:
     default: return g_variant_new_string (v->s);
     }

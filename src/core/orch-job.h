@@ -38,6 +38,8 @@ struct _OrchJob {
   char *log_path;
   char *stderr_log_path; /* NULL when stderr is merged */
   char *error;           /* why the last launch failed, NULL otherwise */
+  double cpu_percent;    /* latest sample, percent of one core */
+  guint64 memory_bytes;  /* latest sample */
 };
 
 const char *orch_job_state_to_string (OrchJobState state);
@@ -74,6 +76,7 @@ typedef enum {
   ORCH_FIELD_UINT32,
   ORCH_FIELD_INT32,
   ORCH_FIELD_UINT64,
+  ORCH_FIELD_DOUBLE,
 } OrchFieldType;
 
 typedef union {
@@ -82,6 +85,7 @@ typedef union {
   guint32 u;
   gint32 i;
   guint64 t;
+  double d;
 } OrchFieldValue;
 
 typedef struct {

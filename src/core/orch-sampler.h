@@ -2,6 +2,7 @@
 #pragma once
 
 #include "orch-config.h"
+#include "orch-manager.h"
 
 #include <glib.h>
 
@@ -13,10 +14,12 @@ typedef struct _OrchSampler OrchSampler;
 
 typedef void (*OrchSampledFunc) (GVariant *sample, gpointer user_data);
 
-/* @proc_root: "/proc" but for tests.  @sampled runs after every tick with
- * the new system record (floating GVariant, a{sv}). */
+/* @proc_root: "/proc" but for tests.  @manager: whose jobs are sampled
+ * (NULL: none).  @sampled runs after every tick with the new system record
+ * (floating GVariant, a{sv}). */
 OrchSampler *orch_sampler_new (const OrchConfig *config, const char *proc_root,
-                               OrchSampledFunc sampled, gpointer user_data, GError **error);
+                               OrchManager *manager, OrchSampledFunc sampled,
+                               gpointer user_data, GError **error);
 void orch_sampler_free (OrchSampler *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSampler, orch_sampler_free)
 
@@ -27,6 +30,12 @@ void orch_sampler_tick (OrchSampler *s);
 GVariant *orch_sampler_get_system (OrchSampler *s);
 /* options: since t (µs since the epoch), limit u, step_s u. */
 GVariant *orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error);
+
+/* The latest figures of job @id, a{sv}; NotFound for an unknown job. */
+GVariant *orch_sampler_get_job (OrchSampler *s, const char *id, GError **error);
+/* options: since t, limit u, step_s u. */
+GVariant *orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
+                                        GError **error);
 
 guint orch_sampler_interval_ms (OrchSampler *s);
 guint orch_sampler_history_size (OrchSampler *s);

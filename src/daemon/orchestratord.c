@@ -179,7 +179,8 @@ run (Options *o)
 
   bus_metrics = orch_bus_metrics_new (bus, &error);
   if (bus_metrics)
-    sampler = orch_sampler_new (config, NULL, orch_bus_metrics_sampled, bus_metrics, &error);
+    sampler = orch_sampler_new (config, NULL, manager, orch_bus_metrics_sampled, bus_metrics,
+                                 &error);
   if (sampler == NULL)
     {
       g_printerr ("orchestratord: %s\n", error->message);

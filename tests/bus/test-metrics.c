@@ -3,6 +3,7 @@
  * checked against what the kernel says. */
 #include "orch-test-daemon.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -269,6 +270,193 @@ test_history (void)
   g_assert_true (g_dbus_error_is_remote_error (error));
 }
 
+/* ---- per job ---- */
+
+static char *
+start_job (const char *spec)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = orch_test_create (d, spec, &error);
+  g_autoptr(GVariant) rec = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  return id;
+}
+
+static void
+stop_and_remove (const char *id)
+{
+  g_autoptr(GVariant) a = orch_test_call (d, "Stop", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
+  g_autoptr(GVariant) b = orch_test_call (d, "Remove", g_variant_new ("(s)", id), NULL);
+}
+
+static GVariant *
+job_sample (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *v = metrics_call ("GetJob", g_variant_new ("(s)", id), &error);
+
+  g_assert_no_error (error);
+  return v;
+}
+
+static const char *
+source_of (GVariant *sample, const char *figure)
+{
+  g_autoptr(GVariant) src = g_variant_lookup_value (sample, "source", G_VARIANT_TYPE ("a{ss}"));
+  const char *v = NULL;
+
+  g_assert_nonnull (src);
+  g_assert_true (g_variant_lookup (src, figure, "&s", &v));
+  return g_intern_string (v);
+}
+
+/* The source a figure must come from here: the cgroup where the file
+ * exists (cpu.stat always does in a cgroup2 tree), /proc otherwise. */
+static const char *
+expected_source (GVariant *sample, const char *file)
+{
+  const char *cg = NULL;
+  g_autofree char *path = NULL;
+
+  if (g_strcmp0 (d->backend, "cgroupfs") != 0)
+    return "procfs";
+  g_assert_true (g_variant_lookup (sample, "id", "&s", &cg));
+  path = g_build_filename (d->cgroup_root, cg, file, NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS) ? "cgroup" : "procfs";
+}
+
+static void
+test_job_cpu (void)
+{
+  g_autofree char *burn = start_job ("{'command': <['sh', '-c', 'while :; do :; done']>}");
+  g_autofree char *idle = start_job ("{'command': <['sleep', '600']>}");
+  g_autoptr(GVariant) b = NULL, i = NULL, list = NULL, rows = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean seen_cpu = FALSE;
+
+  /* Within three samples. */
+  g_usleep (3 * INTERVAL_MS * 1000 + 50000);
+  b = job_sample (burn);
+  i = job_sample (idle);
+  g_test_message ("burn %.1f%%, sleep %.1f%%", dbl (b, "cpu_percent"), dbl (i, "cpu_percent"));
+  g_assert_cmpfloat (dbl (b, "cpu_percent"), >, 50.0);
+  g_assert_cmpfloat (dbl (i, "cpu_percent"), <, 5.0);
+  g_assert_cmpuint (u64 (b, "cpu_usage_usec"), >, 100000);
+  g_assert_cmpstr (source_of (b, "cpu"), ==, expected_source (b, "cpu.stat"));
+  g_assert_cmpstr (source_of (b, "memory"), ==, expected_source (b, "memory.current"));
+
+  /* The job record carries the latest figures, so List shows them. */
+  list = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) jobs = g_variant_get_child_value (list, 0);
+    for (gsize k = 0; k < g_variant_n_children (jobs); k++)
+      {
+        g_autoptr(GVariant) rec = g_variant_get_child_value (jobs, k);
+        const char *id;
+        double cpu;
+        g_assert_true (g_variant_lookup (rec, "id", "&s", &id));
+        g_assert_true (g_variant_lookup (rec, "cpu_percent", "d", &cpu));
+        g_assert_true (g_variant_lookup_value (rec, "memory_bytes", G_VARIANT_TYPE_UINT64) != NULL);
+        if (strcmp (id, burn) == 0)
+          {
+            g_assert_cmpfloat (cpu, >, 50.0);
+            seen_cpu = TRUE;
+          }
+      }
+  }
+  g_assert_true (seen_cpu);
+
+  rows = metrics_call ("GetJobHistory", g_variant_new_parsed ("(%s, @a{sv} {})", burn), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (rows), >=, 2);
+  {
+    g_autoptr(GVariant) last = g_variant_get_child_value (rows, g_variant_n_children (rows) - 1);
+    g_assert_cmpfloat (dbl (last, "cpu_percent"), >, 50.0);
+  }
+  stop_and_remove (burn);
+  stop_and_remove (idle);
+}
+
+static void
+test_job_memory (void)
+{
+  g_autofree char *id = start_job (
+      "{'command': <['python3', '-c', 'import time; b = b\"x\" * (200 * 1024 * 1024); time.sleep(600)']>}");
+  const guint64 want = 200ull * 1024 * 1024;
+  guint64 got = 0;
+  gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_autoptr(GVariant) s = job_sample (id);
+      got = u64 (s, "memory_bytes");
+      if (got >= want * 0.9)
+        {
+          g_test_message ("memory %" G_GUINT64_FORMAT " bytes from %s", got, source_of (s, "memory"));
+          g_assert_cmpstr (source_of (s, "memory"), ==, expected_source (s, "memory.current"));
+          g_assert_cmpuint (u64 (s, "memory_peak_bytes"), >=, got * 0.9);
+          break;
+        }
+      g_usleep (INTERVAL_MS * 1000);
+    }
+  g_assert_cmpuint (got, >=, want * 0.9);
+  g_assert_cmpuint (got, <=, want * 1.1);
+  stop_and_remove (id);
+}
+
+static void
+test_job_io (void)
+{
+  g_autofree char *file = g_build_filename (d->scratch, "io-test.bin", NULL);
+  g_autofree char *spec = g_strdup_printf (
+      "{'command': <['python3', '-c', 'import os, time\\nf = open(\"%s\", \"wb\")\\n"
+      "for i in range(50): f.write(b\"x\" * 1048576)\\nf.flush(); os.fsync(f.fileno())\\n"
+      "print(\"done\", flush=True)\\ntime.sleep(600)']>}", file);
+  g_autofree char *id = start_job (spec);
+  const guint64 want = 50ull * 1024 * 1024;
+  guint64 got = 0;
+  const char *src = NULL;
+  gint64 until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_autoptr(GVariant) s = job_sample (id);
+      got = u64 (s, "io_write_bytes");
+      src = source_of (s, "io");
+      if (got >= want)
+        break;
+      g_usleep (INTERVAL_MS * 1000);
+    }
+  g_test_message ("io write %" G_GUINT64_FORMAT " bytes from %s", got, src);
+  if (g_strcmp0 (src, "none") == 0)
+    g_test_skip ("neither io.stat nor /proc/PID/io can be read here");
+  else
+    g_assert_cmpuint (got, >=, want);
+  stop_and_remove (id);
+  g_unlink (file);
+}
+
+static void
+test_job_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) a = metrics_call ("GetJob", g_variant_new ("(s)", "job_20991231_235959_ffffff"), &error);
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+  g_autoptr(GVariant) b = NULL;
+  g_autofree char *remote2 = NULL;
+
+  g_assert_null (a);
+  g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
+  g_clear_error (&error);
+  b = metrics_call ("GetJobHistory", g_variant_new_parsed ("('../x', @a{sv} {})"), &error);
+  g_assert_null (b);
+  remote2 = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote2, ==, "org.orchestrator.Error.InvalidArgument");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -290,6 +478,10 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics/system-agrees", test_system_agrees);
   g_test_add_func ("/metrics/sampled-signal", test_sampled_signal);
   g_test_add_func ("/metrics/history", test_history);
+  g_test_add_func ("/metrics/job-cpu", test_job_cpu);
+  g_test_add_func ("/metrics/job-memory", test_job_memory);
+  g_test_add_func ("/metrics/job-io", test_job_io);
+  g_test_add_func ("/metrics/job-errors", test_job_errors);
   ret = g_test_run ();
   orch_test_daemon_free (d);
   return ret;
