@@ -40,6 +40,14 @@ method_get_system (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
+method_get_system_detailed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+
+  return reply_variant (m, orch_sampler_get_system_detailed (self->sampler));
+}
+
+static int
 method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusMetrics *self = userdata;
@@ -99,6 +107,46 @@ method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 }
 
 static int
+method_get_process (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+  g_autoptr(GError) error = NULL;
+  uint32_t pid;
+  GVariant *v;
+  int r = sd_bus_message_read (m, "u", &pid);
+
+  if (r < 0)
+    return r;
+  v = orch_sampler_get_process (self->sampler, pid, &error);
+  if (v == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_variant (m, v);
+}
+
+static int
+method_get_process_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusMetrics *self = userdata;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = NULL;
+  GVariant *v = NULL;
+  GVariant *rows;
+  uint32_t pid;
+  int r = sd_bus_message_read (m, "u", &pid);
+
+  if (r < 0)
+    return r;
+  r = orch_bus_read_variant (m, &v);
+  if (r < 0)
+    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
+  options = g_variant_ref_sink (v);
+  rows = orch_sampler_get_process_history (self->sampler, pid, options, &error);
+  if (rows == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return reply_variant (m, rows);
+}
+
+static int
 prop_interval (sd_bus *bus, const char *path, const char *interface, const char *property,
                sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
@@ -120,8 +168,15 @@ static const sd_bus_vtable metrics_vtable[] = {
   SD_BUS_VTABLE_START (0),
   SD_BUS_METHOD_WITH_ARGS ("GetSystem", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", sample),
                            method_get_system, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetSystemDetailed", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", sample),
+                           method_get_system_detailed, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetSystemHistory", SD_BUS_ARGS ("a{sv}", options),
                            SD_BUS_RESULT ("aa{sv}", samples), method_get_system_history,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetProcess", SD_BUS_ARGS ("u", pid), SD_BUS_RESULT ("a{sv}", sample),
+                           method_get_process, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetProcessHistory", SD_BUS_ARGS ("u", pid, "a{sv}", options),
+                           SD_BUS_RESULT ("aa{sv}", samples), method_get_process_history,
                            SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetJob", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", sample),
                            method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),

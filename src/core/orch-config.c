@@ -40,6 +40,8 @@ orch_config_new (void)
   c->job_history_size = 300;
   c->job_history_coarse_size = 288;
   c->job_history_coarse_step_s = 300;
+  c->process_track_s = 600;
+  c->max_tracked_processes = 256;
   c->log_read_max_bytes = 1024 * 1024;
   c->max_log_bytes = 64 * 1024 * 1024;
   c->rotate_keep = 3;
@@ -100,6 +102,8 @@ static const KeyDef keys[] = {
   { "metrics", "job_history_size", KEY_UINT, OFF (job_history_size), 0, 1000000 },
   { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000 },
   { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400 },
+  { "metrics", "process_track_s", KEY_UINT, OFF (process_track_s), 1, 7 * 86400 },
+  { "metrics", "max_tracked_processes", KEY_UINT, OFF (max_tracked_processes), 0, 100000 },
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
   { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
   { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },

@@ -23,6 +23,8 @@ typedef struct {
   guint job_history_size;    /* the same, per job */
   guint job_history_coarse_size;
   guint job_history_coarse_step_s;
+  guint process_track_s;     /* a pid asked about is sampled this long */
+  guint max_tracked_processes;
   guint log_read_max_bytes; /* hard cap on one Logs.Read */
   guint64 max_log_bytes;    /* rotate a job's log past this, 0 = never */
   guint rotate_keep;        /* rotated generations kept: <log>.1 .. .N */

@@ -4,9 +4,12 @@
 #include "orch-sampler.h"
 #include "orch-cgroup.h"
 #include "orch-error.h"
+#include "orch-history.h"
 #include "orch-job-stats.h"
 #include "orch-proc.h"
+#include "orch-proc-tracker.h"
 #include "orch-metrics-parse.h"
+#include "orch-mounts.h"
 #include "orch-ring.h"
 #include "orch-vardict.h"
 
@@ -44,8 +47,19 @@ typedef struct {
   OrchRing *history;
 } JobEntry;
 
-typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, N_FILES } SysFile;
-static const char *const sys_file_names[N_FILES] = { "stat", "meminfo", "loadavg", "uptime", "net/dev" };
+typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
+static const char *const sys_file_names[N_FILES] = { "stat", "meminfo", "loadavg", "uptime",
+                                                     "net/dev", "diskstats" };
+
+typedef struct {
+  OrchNetDev dev;
+  double rx_rate, tx_rate;  /* bytes/s since the previous tick */
+} NetRow;
+
+typedef struct {
+  OrchDiskStat disk;
+  double read_rate, write_rate;
+} DiskRow;
 
 typedef struct {
   gint64 time_us;
@@ -64,6 +78,7 @@ struct _OrchSampler {
   const OrchConfig *config;
   OrchManager *manager;
   GHashTable *jobs;       /* id -> JobEntry */
+  OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];
   DIR *proc_dir;
@@ -71,6 +86,10 @@ struct _OrchSampler {
   OrchCpuTimes prev_cpu;
   gboolean have_prev;
   SystemSample last;
+  GArray *prev_cpus;      /* OrchCpuTimes of the previous tick */
+  GArray *cpu_percents;   /* double per CPU */
+  GArray *nets;           /* NetRow */
+  GArray *disks;          /* DiskRow */
   OrchRing *history;
   guint timer;
   OrchSampledFunc sampled;
@@ -138,8 +157,17 @@ take_sample (OrchSampler *s)
         {
           cur.cpu_count = st.cpus->len;
           cur.cpu_percent = s->have_prev ? orch_cpu_busy_percent (&s->prev_cpu, &st.total) : 0.0;
+          g_array_set_size (s->cpu_percents, st.cpus->len);
+          for (guint i = 0; i < st.cpus->len; i++)
+            g_array_index (s->cpu_percents, double, i) =
+                s->prev_cpus && i < s->prev_cpus->len
+                    ? orch_cpu_busy_percent (&g_array_index (s->prev_cpus, OrchCpuTimes, i),
+                                             &g_array_index (st.cpus, OrchCpuTimes, i))
+                    : 0.0;
           s->prev_cpu = st.total;
           s->have_prev = TRUE;
+          g_clear_pointer (&s->prev_cpus, g_array_unref);
+          s->prev_cpus = g_steal_pointer (&st.cpus);
           orch_sys_stat_clear (&st);
         }
     }
@@ -149,20 +177,60 @@ take_sample (OrchSampler *s)
     (void) orch_parse_loadavg (text, len, &cur.load);
   if (s->fds[F_UPTIME] >= 0 && read_fd (s, s->fds[F_UPTIME], &text, &len) == 0)
     (void) orch_parse_uptime (text, len, &cur.uptime_s);
+  dt = s->last.time_us ? (cur.time_us - s->last.time_us) / 1e6 : 0.0;
   if (s->fds[F_NETDEV] >= 0 && read_fd (s, s->fds[F_NETDEV], &text, &len) == 0)
     {
       g_autoptr(GArray) devs = NULL;
       if (orch_parse_net_dev (text, len, &devs) == 0)
-        for (guint i = 0; i < devs->len; i++)
-          {
-            const OrchNetDev *d = &g_array_index (devs, OrchNetDev, i);
-            if (strcmp (d->name, "lo") == 0)
-              continue; /* loopback traffic is not the host's network */
-            cur.net_rx_bytes += d->rx_bytes;
-            cur.net_tx_bytes += d->tx_bytes;
-            cur.net_rx_packets += d->rx_packets;
-            cur.net_tx_packets += d->tx_packets;
-          }
+        {
+          g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (NetRow), devs->len);
+          for (guint i = 0; i < devs->len; i++)
+            {
+              NetRow row = { .dev = g_array_index (devs, OrchNetDev, i) };
+              for (guint j = 0; dt > 0 && j < s->nets->len; j++)
+                {
+                  const NetRow *p = &g_array_index (s->nets, NetRow, j);
+                  if (strcmp (p->dev.name, row.dev.name) != 0)
+                    continue;
+                  row.rx_rate = row.dev.rx_bytes >= p->dev.rx_bytes ? (row.dev.rx_bytes - p->dev.rx_bytes) / dt : 0;
+                  row.tx_rate = row.dev.tx_bytes >= p->dev.tx_bytes ? (row.dev.tx_bytes - p->dev.tx_bytes) / dt : 0;
+                }
+              g_array_append_val (rows, row);
+              if (strcmp (row.dev.name, "lo") == 0)
+                continue; /* loopback traffic is not the host's network */
+              cur.net_rx_bytes += row.dev.rx_bytes;
+              cur.net_tx_bytes += row.dev.tx_bytes;
+              cur.net_rx_packets += row.dev.rx_packets;
+              cur.net_tx_packets += row.dev.tx_packets;
+            }
+          g_array_unref (s->nets);
+          s->nets = g_steal_pointer (&rows);
+        }
+    }
+  if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, s->fds[F_DISKSTATS], &text, &len) == 0)
+    {
+      g_autoptr(GArray) disks = NULL;
+      if (orch_parse_diskstats (text, len, &disks) == 0)
+        {
+          g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (DiskRow), disks->len);
+          for (guint i = 0; i < disks->len; i++)
+            {
+              DiskRow row = { .disk = g_array_index (disks, OrchDiskStat, i) };
+              for (guint j = 0; dt > 0 && j < s->disks->len; j++)
+                {
+                  const DiskRow *p = &g_array_index (s->disks, DiskRow, j);
+                  if (strcmp (p->disk.name, row.disk.name) != 0)
+                    continue;
+                  if (row.disk.read_sectors >= p->disk.read_sectors)
+                    row.read_rate = (row.disk.read_sectors - p->disk.read_sectors) * 512.0 / dt;
+                  if (row.disk.write_sectors >= p->disk.write_sectors)
+                    row.write_rate = (row.disk.write_sectors - p->disk.write_sectors) * 512.0 / dt;
+                }
+              g_array_append_val (rows, row);
+            }
+          g_array_unref (s->disks);
+          s->disks = g_steal_pointer (&rows);
+        }
     }
   if (statvfs ("/", &vfs) == 0)
     {
@@ -173,7 +241,6 @@ take_sample (OrchSampler *s)
     }
   cur.process_count = count_processes (s);
 
-  dt = s->last.time_us ? (cur.time_us - s->last.time_us) / 1e6 : 0.0;
   if (dt > 0)
     {
       /* Counters can go back (an interface went away): no negative rates. */
@@ -373,6 +440,7 @@ orch_sampler_tick (OrchSampler *s)
 {
   take_sample (s);
   sample_jobs (s);
+  orch_proc_tracker_tick (s->procs);
   if (s->sampled)
     s->sampled (orch_sampler_get_system (s), s->user_data);
 }
@@ -424,13 +492,150 @@ orch_sampler_get_system (OrchSampler *s)
   return g_variant_builder_end (&b);
 }
 
-static GVariant *history_rows (OrchRing *ring, const char *const *keys, guint n_keys,
-                               GVariant *options, GError **error);
+static GVariant *
+pressure_dict (const char *proc_root)
+{
+  static const char *const kinds[] = { "cpu", "memory", "io" };
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (gsize i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/pressure/%s", proc_root, kinds[i]);
+      g_autofree char *text = NULL;
+      OrchPressure p;
+      GVariantBuilder one;
+
+      /* Kernels without PSI (or with it off) have no such files. */
+      if (orch_read_small_file (path, &text) < 0 || orch_parse_pressure (text, strlen (text), &p) < 0)
+        continue;
+      g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&one, "{sv}", "some_avg10", g_variant_new_double (p.some_avg10));
+      g_variant_builder_add (&one, "{sv}", "some_avg60", g_variant_new_double (p.some_avg60));
+      g_variant_builder_add (&one, "{sv}", "some_avg300", g_variant_new_double (p.some_avg300));
+      g_variant_builder_add (&one, "{sv}", "some_total_us", g_variant_new_uint64 (p.some_total_us));
+      if (p.has_full)
+        {
+          g_variant_builder_add (&one, "{sv}", "full_avg10", g_variant_new_double (p.full_avg10));
+          g_variant_builder_add (&one, "{sv}", "full_avg60", g_variant_new_double (p.full_avg60));
+          g_variant_builder_add (&one, "{sv}", "full_avg300", g_variant_new_double (p.full_avg300));
+          g_variant_builder_add (&one, "{sv}", "full_total_us", g_variant_new_uint64 (p.full_total_us));
+        }
+      g_variant_builder_add (&b, "{sv}", kinds[i], g_variant_builder_end (&one));
+    }
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+mounts_list (const char *proc_root)
+{
+  g_autofree char *fs_path = g_build_filename (proc_root, "filesystems", NULL);
+  g_autofree char *mi_path = g_build_filename (proc_root, "self", "mountinfo", NULL);
+  g_autofree char *fs = NULL, *mi = NULL;
+  g_autoptr(GHashTable) real = NULL;
+  g_autoptr(GPtrArray) mounts = NULL;
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  if (orch_read_small_file (fs_path, &fs) < 0 || orch_parse_filesystems (fs, &real) < 0 ||
+      orch_read_small_file (mi_path, &mi) < 0 || orch_parse_mounts (mi, real, &mounts) < 0)
+    return g_variant_builder_end (&b);
+  for (guint i = 0; i < mounts->len; i++)
+    {
+      const OrchMount *m = mounts->pdata[i];
+      struct statvfs vfs;
+      GVariantBuilder one;
+      guint64 total, used, avail;
+
+      if (statvfs (m->mount_point, &vfs) < 0)
+        continue;
+      total = (guint64) vfs.f_blocks * vfs.f_frsize;
+      used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
+      avail = (guint64) vfs.f_bavail * vfs.f_frsize;
+      g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&one, "{sv}", "mount_point", g_variant_new_take_string (g_utf8_make_valid (m->mount_point, -1)));
+      g_variant_builder_add (&one, "{sv}", "device", g_variant_new_take_string (g_utf8_make_valid (m->source, -1)));
+      g_variant_builder_add (&one, "{sv}", "fstype", g_variant_new_string (m->fstype));
+      g_variant_builder_add (&one, "{sv}", "total", g_variant_new_uint64 (total));
+      g_variant_builder_add (&one, "{sv}", "used", g_variant_new_uint64 (used));
+      g_variant_builder_add (&one, "{sv}", "free", g_variant_new_uint64 (avail));
+      g_variant_builder_add (&one, "{sv}", "percent",
+                             g_variant_new_double (used + avail ? 100.0 * used / (used + avail) : 0.0));
+      g_variant_builder_add_value (&b, g_variant_builder_end (&one));
+    }
+  return g_variant_builder_end (&b);
+}
+
+GVariant *
+orch_sampler_get_system_detailed (OrchSampler *s)
+{
+  g_autoptr(GVariant) base = g_variant_ref_sink (orch_sampler_get_system (s));
+  GVariantBuilder b, disks, nets;
+  GVariantIter it;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&it, base);
+  while (g_variant_iter_next (&it, "{&sv}", &key, &value))
+    {
+      g_variant_builder_add (&b, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  g_variant_builder_add (&b, "{sv}", "cpus",
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, s->cpu_percents->data,
+                                                    s->cpu_percents->len, sizeof (double)));
+
+  g_variant_builder_init (&disks, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < s->disks->len; i++)
+    {
+      const DiskRow *r = &g_array_index (s->disks, DiskRow, i);
+      g_autofree char *part = g_strdup_printf ("/sys/class/block/%s/partition", r->disk.name);
+      GVariantBuilder one;
+      g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&one, "{sv}", "name", g_variant_new_take_string (g_utf8_make_valid (r->disk.name, -1)));
+      g_variant_builder_add (&one, "{sv}", "major", g_variant_new_uint32 (r->disk.major));
+      g_variant_builder_add (&one, "{sv}", "minor", g_variant_new_uint32 (r->disk.minor));
+      g_variant_builder_add (&one, "{sv}", "partition", g_variant_new_boolean (g_file_test (part, G_FILE_TEST_EXISTS)));
+      g_variant_builder_add (&one, "{sv}", "reads", g_variant_new_uint64 (r->disk.reads));
+      g_variant_builder_add (&one, "{sv}", "writes", g_variant_new_uint64 (r->disk.writes));
+      g_variant_builder_add (&one, "{sv}", "read_bytes", g_variant_new_uint64 (r->disk.read_sectors * 512));
+      g_variant_builder_add (&one, "{sv}", "write_bytes", g_variant_new_uint64 (r->disk.write_sectors * 512));
+      g_variant_builder_add (&one, "{sv}", "read_rate", g_variant_new_double (r->read_rate));
+      g_variant_builder_add (&one, "{sv}", "write_rate", g_variant_new_double (r->write_rate));
+      g_variant_builder_add_value (&disks, g_variant_builder_end (&one));
+    }
+  g_variant_builder_add (&b, "{sv}", "disks", g_variant_builder_end (&disks));
+
+  g_variant_builder_init (&nets, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < s->nets->len; i++)
+    {
+      const NetRow *r = &g_array_index (s->nets, NetRow, i);
+      GVariantBuilder one;
+      g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&one, "{sv}", "name", g_variant_new_take_string (g_utf8_make_valid (r->dev.name, -1)));
+      g_variant_builder_add (&one, "{sv}", "bytes_recv", g_variant_new_uint64 (r->dev.rx_bytes));
+      g_variant_builder_add (&one, "{sv}", "bytes_sent", g_variant_new_uint64 (r->dev.tx_bytes));
+      g_variant_builder_add (&one, "{sv}", "packets_recv", g_variant_new_uint64 (r->dev.rx_packets));
+      g_variant_builder_add (&one, "{sv}", "packets_sent", g_variant_new_uint64 (r->dev.tx_packets));
+      g_variant_builder_add (&one, "{sv}", "errors_recv", g_variant_new_uint64 (r->dev.rx_errs));
+      g_variant_builder_add (&one, "{sv}", "errors_sent", g_variant_new_uint64 (r->dev.tx_errs));
+      g_variant_builder_add (&one, "{sv}", "drops_recv", g_variant_new_uint64 (r->dev.rx_drop));
+      g_variant_builder_add (&one, "{sv}", "drops_sent", g_variant_new_uint64 (r->dev.tx_drop));
+      g_variant_builder_add (&one, "{sv}", "recv_rate", g_variant_new_double (r->rx_rate));
+      g_variant_builder_add (&one, "{sv}", "send_rate", g_variant_new_double (r->tx_rate));
+      g_variant_builder_add_value (&nets, g_variant_builder_end (&one));
+    }
+  g_variant_builder_add (&b, "{sv}", "interfaces", g_variant_builder_end (&nets));
+  g_variant_builder_add (&b, "{sv}", "mounts", mounts_list (s->proc_root));
+  g_variant_builder_add (&b, "{sv}", "pressure", pressure_dict (s->proc_root));
+  return g_variant_builder_end (&b);
+}
 
 GVariant *
 orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error)
 {
-  return history_rows (s->history, history_keys, N_SERIES, options, error);
+  return orch_history_rows (s->history, history_keys, N_SERIES, options, error);
 }
 
 GVariant *
@@ -450,53 +655,9 @@ orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
         return NULL;
       return g_variant_new_array (G_VARIANT_TYPE_VARDICT, NULL, 0);
     }
-  return history_rows (e->history, job_history_keys, N_JOB_SERIES, options, error);
+  return orch_history_rows (e->history, job_history_keys, N_JOB_SERIES, options, error);
 }
 
-static GVariant *
-history_rows (OrchRing *ring, const char *const *keys, guint n_keys, GVariant *options,
-              GError **error)
-{
-  guint64 since = 0;
-  guint32 limit = 0, step_s = 0;
-  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
-  GVariantBuilder rows;
-  guint n;
-
-  if (!orch_vardict_check (options, _("option"),
-                           (const char *const[]){ "since", "t", "limit", "u", "step_s", "u", NULL },
-                           error))
-    return NULL;
-  g_variant_lookup (options, "since", "t", &since);
-  g_variant_lookup (options, "limit", "u", &limit);
-  g_variant_lookup (options, "step_s", "u", &step_s);
-  if (since > (guint64) G_MAXINT64 || step_s > 7 * 24 * 3600)
-    {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("option “%s”: out of range"), since > (guint64) G_MAXINT64 ? "since" : "step_s");
-      return NULL;
-    }
-
-  n = orch_ring_query (ring, (gint64) since, limit, step_s, times, values);
-  g_variant_builder_init (&rows, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < n; i++)
-    {
-      GVariantBuilder row;
-      g_variant_builder_init (&row, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&row, "{sv}", "timestamp",
-                             g_variant_new_uint64 ((guint64) g_array_index (times, gint64, i)));
-      for (guint k = 0; k < n_keys; k++)
-        {
-          double v = g_array_index (values, double, i * n_keys + k);
-          /* Unknown stays out of the row rather than becoming a fake 0. */
-          if (!isnan (v))
-            g_variant_builder_add (&row, "{sv}", keys[k], g_variant_new_double (v));
-        }
-      g_variant_builder_add_value (&rows, g_variant_builder_end (&row));
-    }
-  return g_variant_builder_end (&rows);
-}
 
 static void
 add_pressure (GVariantBuilder *b, const char *what, gboolean have, const OrchPressure *p)
@@ -566,6 +727,18 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
   return g_variant_builder_end (&b);
 }
 
+GVariant *
+orch_sampler_get_process (OrchSampler *s, guint32 pid, GError **error)
+{
+  return orch_proc_tracker_get (s->procs, pid, error);
+}
+
+GVariant *
+orch_sampler_get_process_history (OrchSampler *s, guint32 pid, GVariant *options, GError **error)
+{
+  return orch_proc_tracker_get_history (s->procs, pid, options, error);
+}
+
 guint
 orch_sampler_interval_ms (OrchSampler *s)
 {
@@ -588,9 +761,13 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   s->config = config;
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
+  s->procs = orch_proc_tracker_new (config, s->proc_root);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
   s->sampled = sampled;
   s->user_data = user_data;
+  s->cpu_percents = g_array_new (FALSE, TRUE, sizeof (double));
+  s->nets = g_array_new (FALSE, TRUE, sizeof (NetRow));
+  s->disks = g_array_new (FALSE, TRUE, sizeof (DiskRow));
   s->buf = g_byte_array_sized_new (16384);
   g_byte_array_set_size (s->buf, 16384);
   for (int i = 0; i < N_FILES; i++)
@@ -633,7 +810,12 @@ orch_sampler_free (OrchSampler *s)
     closedir (s->proc_dir);
   g_clear_pointer (&s->history, orch_ring_free);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
+  g_clear_pointer (&s->procs, orch_proc_tracker_free);
   g_byte_array_unref (s->buf);
+  g_clear_pointer (&s->prev_cpus, g_array_unref);
+  g_clear_pointer (&s->cpu_percents, g_array_unref);
+  g_clear_pointer (&s->nets, g_array_unref);
+  g_clear_pointer (&s->disks, g_array_unref);
   g_free (s->proc_root);
   g_free (s);
 }

@@ -28,6 +28,9 @@ void orch_sampler_tick (OrchSampler *s);
 
 /* The latest system record, a{sv}. */
 GVariant *orch_sampler_get_system (OrchSampler *s);
+/* The latest sample with per-CPU, per-disk, per-interface figures, the
+ * real mounts and pressure, a{sv}. */
+GVariant *orch_sampler_get_system_detailed (OrchSampler *s);
 /* options: since t (µs since the epoch), limit u, step_s u. */
 GVariant *orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error);
 
@@ -36,6 +39,11 @@ GVariant *orch_sampler_get_job (OrchSampler *s, const char *id, GError **error);
 /* options: since t, limit u, step_s u. */
 GVariant *orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
                                         GError **error);
+
+/* Any process: see orch-proc-tracker.h. */
+GVariant *orch_sampler_get_process (OrchSampler *s, guint32 pid, GError **error);
+GVariant *orch_sampler_get_process_history (OrchSampler *s, guint32 pid, GVariant *options,
+                                            GError **error);
 
 guint orch_sampler_interval_ms (OrchSampler *s);
 guint orch_sampler_history_size (OrchSampler *s);

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -195,6 +196,81 @@ test_system_agrees (void)
     g_assert_true (g_variant_lookup (s, "process_count", "u", &procs));
     g_assert_cmpuint (procs, >, 3);
   }
+}
+
+static void
+test_system_detailed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) s = NULL, cpus = NULL, disks = NULL, nets = NULL, mounts = NULL, pressure = NULL;
+  gboolean root_seen = FALSE, eth_or_lo = FALSE;
+  struct statvfs vfs;
+
+  g_usleep (2 * INTERVAL_MS * 1000);
+  s = metrics_call ("GetSystemDetailed", NULL, &error);
+  g_assert_no_error (error);
+  /* Everything GetSystem has, and more. */
+  g_assert_cmpuint (u64 (s, "memory_total"), >, 0);
+  cpus = g_variant_lookup_value (s, "cpus", G_VARIANT_TYPE ("ad"));
+  g_assert_nonnull (cpus);
+  {
+    guint32 n = 0;
+    g_assert_true (g_variant_lookup (s, "cpu_count", "u", &n));
+    g_assert_cmpuint (g_variant_n_children (cpus), ==, n);
+    for (guint i = 0; i < n; i++)
+      {
+        double p;
+        g_variant_get_child (cpus, i, "d", &p);
+        g_assert_cmpfloat (p, >=, 0.0);
+        g_assert_cmpfloat (p, <=, 100.0);
+      }
+  }
+  disks = g_variant_lookup_value (s, "disks", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (disks);
+  nets = g_variant_lookup_value (s, "interfaces", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (nets);
+  for (gsize i = 0; i < g_variant_n_children (nets); i++)
+    {
+      g_autoptr(GVariant) n = g_variant_get_child_value (nets, i);
+      const char *name;
+      g_assert_true (g_variant_lookup (n, "name", "&s", &name));
+      if (strcmp (name, "lo") == 0)
+        eth_or_lo = TRUE;
+      g_assert_cmpfloat (dbl (n, "recv_rate"), >=, 0.0);
+    }
+  g_assert_true (eth_or_lo);
+
+  mounts = g_variant_lookup_value (s, "mounts", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (mounts);
+  g_assert_cmpint (statvfs ("/", &vfs), ==, 0);
+  for (gsize i = 0; i < g_variant_n_children (mounts); i++)
+    {
+      g_autoptr(GVariant) m = g_variant_get_child_value (mounts, i);
+      const char *mp, *type;
+      g_assert_true (g_variant_lookup (m, "mount_point", "&s", &mp));
+      g_assert_true (g_variant_lookup (m, "fstype", "&s", &type));
+      /* Real file systems only. */
+      g_assert_cmpstr (type, !=, "proc");
+      g_assert_cmpstr (type, !=, "cgroup2");
+      g_assert_cmpstr (type, !=, "tmpfs");
+      if (strcmp (mp, "/") == 0)
+        {
+          root_seen = TRUE;
+          g_assert_cmpuint (u64 (m, "total"), ==, (guint64) vfs.f_blocks * vfs.f_frsize);
+        }
+    }
+  g_assert_true (root_seen);
+
+  pressure = g_variant_lookup_value (s, "pressure", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (pressure);
+  if (g_file_test ("/proc/pressure/cpu", G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GVariant) cpu = g_variant_lookup_value (pressure, "cpu", G_VARIANT_TYPE_VARDICT);
+      g_assert_nonnull (cpu);
+      g_assert_cmpfloat (dbl (cpu, "some_avg10"), >=, 0.0);
+    }
+  else
+    g_assert_cmpuint (g_variant_n_children (pressure), ==, 0);
 }
 
 static void
@@ -457,6 +533,83 @@ test_job_errors (void)
   g_assert_cmpstr (remote2, ==, "org.orchestrator.Error.InvalidArgument");
 }
 
+/* ---- any process ---- */
+
+static void
+test_process (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) me = metrics_call ("GetProcess", g_variant_new ("(u)", (guint32) getpid ()), &error);
+  g_autoptr(GVariant) cmd = NULL;
+  const char *name = NULL;
+  guint32 pid = 0, threads = 0, ppid = 0;
+  gint64 start;
+
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (me, "pid", "u", &pid));
+  g_assert_cmpuint (pid, ==, (guint32) getpid ());
+  g_assert_true (g_variant_lookup (me, "ppid", "u", &ppid));
+  g_assert_cmpuint (ppid, ==, (guint32) getppid ());
+  g_assert_true (g_variant_lookup (me, "name", "&s", &name));
+  g_assert_cmpstr (name, ==, "test-metrics");
+  cmd = g_variant_lookup_value (me, "cmdline", G_VARIANT_TYPE_STRING_ARRAY);
+  g_assert_nonnull (cmd);
+  {
+    g_autoptr(GVariant) arg0 = g_variant_get_child_value (cmd, 0);
+    g_assert_true (g_str_has_suffix (g_variant_get_string (arg0, NULL), "test-metrics"));
+  }
+  g_assert_true (g_variant_lookup (me, "threads", "u", &threads));
+  g_assert_cmpuint (threads, >=, 1);
+  g_assert_cmpuint (u64 (me, "rss_bytes"), >, 1024 * 1024);
+  g_assert_cmpuint (u64 (me, "vms_bytes"), >=, u64 (me, "rss_bytes"));
+  /* Started within the last ten minutes, and not in the future. */
+  start = (gint64) u64 (me, "start_time");
+  g_assert_cmpint (start, <=, g_get_real_time ());
+  g_assert_cmpint (start, >, g_get_real_time () - 600 * G_USEC_PER_SEC);
+  {
+    guint32 fds = 0;
+    g_assert_true (g_variant_lookup (me, "open_fds", "u", &fds));
+    g_assert_cmpuint (fds, >=, 3);
+  }
+
+  /* No such process. */
+  {
+    g_autoptr(GVariant) none = metrics_call ("GetProcess", g_variant_new ("(u)", 0x3ffffffu), &error);
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+    g_assert_null (none);
+    g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(GVariant) zero = metrics_call ("GetProcess", g_variant_new ("(u)", 0u), &error);
+    g_assert_null (zero);
+    g_clear_error (&error);
+  }
+}
+
+/* A pid asked about is sampled from then on. */
+static void
+test_process_history (void)
+{
+  g_autofree char *burn = start_job ("{'command': <['sh', '-c', 'while :; do :; done']>}");
+  g_autoptr(GVariant) rec = orch_test_get (d, burn);
+  g_autoptr(GVariant) first = NULL, rows = NULL, last = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 pid = 0;
+
+  g_assert_true (g_variant_lookup (rec, "pid", "u", &pid));
+  first = metrics_call ("GetProcess", g_variant_new ("(u)", pid), &error);
+  g_assert_no_error (error);
+  g_usleep (4 * INTERVAL_MS * 1000);
+  rows = metrics_call ("GetProcessHistory", g_variant_new_parsed ("(%u, @a{sv} {})", pid), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (rows), >=, 3);
+  last = g_variant_get_child_value (rows, g_variant_n_children (rows) - 1);
+  g_assert_cmpfloat (dbl (last, "cpu_percent"), >, 50.0);
+  g_assert_cmpfloat (dbl (last, "threads"), ==, 1.0);
+  stop_and_remove (burn);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -476,12 +629,15 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics/introspection", test_introspection);
   g_test_add_func ("/metrics/properties", test_properties);
   g_test_add_func ("/metrics/system-agrees", test_system_agrees);
+  g_test_add_func ("/metrics/system-detailed", test_system_detailed);
   g_test_add_func ("/metrics/sampled-signal", test_sampled_signal);
   g_test_add_func ("/metrics/history", test_history);
   g_test_add_func ("/metrics/job-cpu", test_job_cpu);
   g_test_add_func ("/metrics/job-memory", test_job_memory);
   g_test_add_func ("/metrics/job-io", test_job_io);
   g_test_add_func ("/metrics/job-errors", test_job_errors);
+  g_test_add_func ("/metrics/process", test_process);
+  g_test_add_func ("/metrics/process-history", test_process_history);
   ret = g_test_run ();
   orch_test_daemon_free (d);
   return ret;

@@ -24,6 +24,8 @@ assert_config_equal (const OrchConfig *a, const OrchConfig *b)
   g_assert_cmpuint (a->job_history_size, ==, b->job_history_size);
   g_assert_cmpuint (a->job_history_coarse_size, ==, b->job_history_coarse_size);
   g_assert_cmpuint (a->job_history_coarse_step_s, ==, b->job_history_coarse_step_s);
+  g_assert_cmpuint (a->process_track_s, ==, b->process_track_s);
+  g_assert_cmpuint (a->max_tracked_processes, ==, b->max_tracked_processes);
   g_assert_cmpuint (a->log_read_max_bytes, ==, b->log_read_max_bytes);
   g_assert_cmpuint (a->max_log_bytes, ==, b->max_log_bytes);
   g_assert_cmpuint (a->rotate_keep, ==, b->rotate_keep);
@@ -57,7 +59,7 @@ test_shipped_file_matches_defaults (void)
       else
         g_string_append_printf (uncommented, "%s\n", *l);
     }
-  g_assert_cmpuint (keys, ==, 22);
+  g_assert_cmpuint (keys, ==, 24);
   g_assert_true (orch_config_load_data (loaded, uncommented->str, path, &error));
   g_assert_no_error (error);
   assert_config_equal (loaded, defaults);

@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Builds tests/fuzz/fuzz-parsers.c with libFuzzer + ASan + UBSan and fuzzes
+# the parsers for a bounded time.  See tests/fuzz/README.
+#
+#   run-fuzz.sh SOURCE_DIR SECONDS            fuzz, seeded from tests/fixtures
+#   run-fuzz.sh SOURCE_DIR 0 INPUT...         rebuild and run only INPUT(s)
+#
+# Exit: 0 no finding; 1 a crash, sanitizer report, invariant violation, leak
+# or timeout (the input is kept and its path printed); 2 usage or build
+# error; 77 clang, libFuzzer or glib is missing (skip).
+set -eu
+
+usage () {
+  echo "usage: $0 SOURCE_DIR SECONDS [INPUT...]" >&2
+  exit 2
+}
+
+[ $# -ge 2 ] || usage
+SRC=$1
+SECS=$2
+shift 2
+case $SECS in '' | *[!0-9]*) usage ;; esac
+[ -f "$SRC/src/core/orch-metrics-parse.c" ] || { echo "run-fuzz: $SRC is not the source tree" >&2; exit 2; }
+SRC=$(cd "$SRC" && pwd)
+
+CC=${CC_FUZZ:-clang}
+if ! command -v "$CC" >/dev/null 2>&1; then
+  echo "run-fuzz: SKIP: $CC not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
+  exit 77
+fi
+if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists glib-2.0; then
+  echo "run-fuzz: SKIP: glib-2.0 development files (pkg-config) not found" >&2
+  exit 77
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/orch-fuzz.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+# libFuzzer (and the sanitizer runtimes) present?
+printf 'int LLVMFuzzerTestOneInput (const unsigned char *d, unsigned long n) { (void) d; (void) n; return 0; }\n' \
+  > "$WORK/probe.c"
+if ! "$CC" -fsanitize=fuzzer,address,undefined "$WORK/probe.c" -o "$WORK/probe" >"$WORK/probe.log" 2>&1; then
+  echo "run-fuzz: SKIP: $CC cannot link -fsanitize=fuzzer,address,undefined (libFuzzer missing?" \
+       "Debian: apt-get install libclang-rt-14-dev)" >&2
+  sed 's/^/  /' "$WORK/probe.log" | head -5 >&2
+  exit 77
+fi
+
+# The sources include "config.h" for GETTEXT_PACKAGE (glib/gi18n.h's _()).
+mkdir -p "$WORK/include"
+cat > "$WORK/include/config.h" <<'EOF'
+#pragma once
+#define GETTEXT_PACKAGE "orchestrator"
+EOF
+
+BIN=$WORK/fuzz-parsers
+# shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
+if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+     -D_GNU_SOURCE -std=gnu11 -Wall \
+     -I "$SRC/src" -I "$SRC/src/core" -I "$WORK/include" $(pkg-config --cflags glib-2.0) \
+     "$SRC/tests/fuzz/fuzz-parsers.c" \
+     "$SRC/src/core/orch-metrics-parse.c" "$SRC/src/core/orch-proc.c" \
+     "$SRC/src/core/orch-cgroup.c" "$SRC/src/core/orch-log-read.c" \
+     "$SRC/src/core/orch-error.c" \
+     $(pkg-config --libs glib-2.0) -o "$BIN" >"$WORK/build.log" 2>&1; then
+  echo "run-fuzz: build failed:" >&2
+  cat "$WORK/build.log" >&2
+  exit 2
+fi
+
+# glib: plain malloc so ASan sees every block; criticals (g_return_if_fail)
+# are findings too.
+G_SLICE=always-malloc
+G_DEBUG=gc-friendly,fatal-criticals
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export G_SLICE G_DEBUG ASAN_OPTIONS UBSAN_OPTIONS
+
+# Reproduce mode: run the given inputs once each.
+if [ $# -gt 0 ]; then
+  for f in "$@"; do
+    case $f in /*) ;; *) f=$PWD/$f ;; esac
+    "$BIN" -runs=1 "$f" || { echo "run-fuzz: $f reproduces a finding" >&2; exit 1; }
+  done
+  echo "run-fuzz: no finding reproduced"
+  exit 0
+fi
+
+# Selector byte = the parser (the enum in fuzz-parsers.c).
+selector () {
+  case $1 in
+    cgroup-events-*)                  echo 16 ;; # orch_cgroup_parse_populated
+    mountinfo-*)                      echo 14 ;; # orch_cgroup_parse_mountinfo
+    proc-cgroup-*)                    echo 15 ;; # orch_cgroup_parse_proc_cgroup
+    proc-stat-*)                      echo 13 ;; # orch_proc_parse_stat
+    *.pressure | *-pressure-*)        echo 6 ;;  # orch_parse_pressure
+    *cpu.stat)                        echo 7 ;;  # orch_parse_cgroup_cpu_stat
+    *io.stat)                         echo 10 ;; # orch_parse_cgroup_io_stat
+    *memory.events)                   echo 9 ;;  # orch_parse_cgroup_memory_events
+    *memory.current | *memory.max | *memory.peak | *pids.current)
+                                      echo 8 ;;  # orch_parse_cgroup_u64
+    *-diskstats)                      echo 5 ;;  # orch_parse_diskstats
+    *-net-dev)                        echo 4 ;;  # orch_parse_net_dev
+    *-meminfo)                        echo 1 ;;  # orch_parse_meminfo
+    *-loadavg)                        echo 2 ;;  # orch_parse_loadavg
+    *-uptime)                         echo 3 ;;  # orch_parse_uptime
+    *-status)                         echo 11 ;; # orch_parse_proc_status
+    *-io)                             echo 12 ;; # orch_parse_proc_io
+    *-stat)                           echo 0 ;;  # orch_parse_sys_stat
+    *)                                echo ;;
+  esac
+}
+N_TARGETS=18
+SANITIZE=17
+
+# shellcheck disable=SC2059 # the format is the escape we build
+byte () { printf "\\$(printf %03o "$1")"; }
+
+CORPUS=$WORK/corpus
+mkdir -p "$CORPUS" "$WORK/artifacts"
+n=0
+for f in "$SRC"/tests/fixtures/*; do
+  [ -f "$f" ] || continue
+  name=$(basename "$f")
+  sel=$(selector "$name")
+  if [ -z "$sel" ]; then
+    # Unknown fixture: offer it to every parser.
+    i=0
+    while [ $i -lt $N_TARGETS ]; do
+      { byte $i; [ $i -ne $SANITIZE ] || byte 144; cat "$f"; } > "$CORPUS/seed-$i-$name"
+      i=$((i + 1))
+    done
+  else
+    { byte "$sel"; cat "$f"; } > "$CORPUS/seed-$sel-$name"
+  fi
+  # Every fixture is also log text for the UTF-8 sanitizer: final with
+  # 16-byte pages (0x90), and not final with 7-byte pages (0x07).
+  { byte $SANITIZE; byte 144; cat "$f"; } > "$CORPUS/seed-utf8-final-$name"
+  { byte $SANITIZE; byte 7; cat "$f"; } > "$CORPUS/seed-utf8-$name"
+  n=$((n + 1))
+done
+# A few UTF-8 edge cases (the examples of orch-log-read.h).
+e=0
+for s in 'caf\303\251 \342\202\254 \360\237\230\200' '\342\202A' '\300\257' '\377' 'a\000b' \
+         '\340\200x' '\355\240\200' '\364\220\200\200' 'x\360\237\230'; do
+  e=$((e + 1))
+  # shellcheck disable=SC2059 # $s holds printf escapes on purpose
+  { byte $SANITIZE; byte 131; printf "$s"; } > "$CORPUS/seed-utf8-edge-$e"
+  # shellcheck disable=SC2059
+  { byte $SANITIZE; byte 4; printf "$s"; } > "$CORPUS/seed-utf8-edge-open-$e"
+done
+
+echo "run-fuzz: fuzzing the parsers for ${SECS}s ($n fixtures as seeds)"
+rc=0
+(cd "$WORK" && "$BIN" -max_total_time="$SECS" -max_len=65536 -timeout=10 \
+  -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
+  -artifact_prefix="$WORK/artifacts/" "$CORPUS") >"$WORK/fuzz.log" 2>&1 || rc=$?
+
+# Summary: the last status line and the final stats.
+grep -E '^#[0-9]+' "$WORK/fuzz.log" | tail -n 1 || true
+grep -E '^stat::' "$WORK/fuzz.log" || true
+
+found=$(find "$WORK/artifacts" -type f | head -n 1)
+if [ $rc -eq 0 ] && [ -z "$found" ]; then
+  echo "run-fuzz: no finding"
+  exit 0
+fi
+
+# Keep the input (the work dir goes away) and show the report.
+KEEP=$(mktemp -d "${TMPDIR:-/tmp}/orch-fuzz-finding.XXXXXX")
+cp "$WORK"/artifacts/* "$KEEP"/ 2>/dev/null || true
+cp "$WORK/fuzz.log" "$KEEP/fuzz.log"
+echo "run-fuzz: FINDING (libFuzzer exit $rc); report follows, full log in $KEEP/fuzz.log" >&2
+sed -n '/^==[0-9]*==ERROR\|runtime error\|invariant violated\|^GLib\|ERROR: libFuzzer\|ALARM/,$p' "$WORK/fuzz.log" \
+  | sed '/^Shadow bytes around/,/^==[0-9]*==ABORTING/d' \
+  | grep -v -E '^#[0-9]+|^stat::' | head -n 60 >&2
+for a in "$KEEP"/*; do
+  case $a in */fuzz.log) continue ;; esac
+  echo "run-fuzz: input: $a" >&2
+  od -An -tx1 -v "$a" | head -n 8 >&2
+done
+echo "run-fuzz: reproduce: $0 $SRC 0 INPUT" >&2
+exit 1
