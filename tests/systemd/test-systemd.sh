@@ -475,6 +475,27 @@ check_daemon_stop() {
     check "systemctl stop $unit removes it" scope_gone "$unit" 10
     check "job pid $pid gone after the scope stopped" csh "! test -d /proc/$pid"
 }
+# Job figures from a real scope's cgroup: a busy loop reads as busy, and
+# cpu comes from the scope's cpu.stat (present in every cgroup2 tree).
+check_scope_metrics() {
+    local id json sample cpu src unit
+    id=$(create_job sh -c 'while :; do :; done') || { not_ok "Create a busy loop"; return; }
+    wait_state "$id" running >/dev/null || { not_ok "busy job $id reaches running"; return; }
+    sleep 3.5   # three ticks of the default 1 s interval
+    sample=$(cexec busctl --json=short --timeout=10 -- call org.orchestrator /org/orchestrator \
+             org.orchestrator.Metrics GetJob s "$id" 2>&1)
+    cpu=$(jfield cpu_percent <<<"$sample")
+    src=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["source"]["data"]["cpu"])' \
+          <<<"$sample" 2>/dev/null)
+    check "GetJob $id: cpu_percent ${cpu:-?} > 50 for a busy loop" \
+        python3 -c "import sys; sys.exit(0 if float('${cpu:-0}') > 50 else 1)"
+    check "GetJob $id: cpu figure read from the scope's cgroup (source ${src:-?})" [ "$src" = cgroup ]
+    json=$(get_job "$id"); unit=$(jfield unit <<<"$json")
+    check "the job record of $id carries cpu_percent" [ -n "$(jfield cpu_percent <<<"$json")" ]
+    orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    check "busy job's scope ${unit:-?} gone after Stop" scope_gone "${unit:-orchestrator-$id.scope}" 10
+}
+check_scope_metrics
 check_daemon_stop
 
 # ---------------------------------------------------------------- report
