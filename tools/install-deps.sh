@@ -8,6 +8,8 @@ packages=(
   libsystemd-dev libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev
   # tests: a private bus, busctl, and the systemd tier's container
   dbus-daemon systemd systemd-container python3
+  # the parsers' fuzz target (libFuzzer)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1038,6 +1038,7 @@ main (int argc, char **argv)
     print_num ("ratio_vs_psutil", top_ratio, 1, TRUE);
     printf (",\"ratio_ok\":%s", !isnan (top_ratio) && top_ratio >= opt_budget_ratio ? "true" : "false");
     print_num ("rss_growth_mb", growth, 2, TRUE);
+    print_num ("rss_growth_bound_mb", growth_bound, 2, TRUE);
     printf (",\"rss_ok\":%s", !isnan (growth_bound) && growth_bound <= opt_budget_rss_mb ? "true" : "false");
     printf ("}");
     print_num ("stop_total_s", stop_s, 3, TRUE);

@@ -14,7 +14,8 @@
 # Prints one JSON document on stdout; progress goes to stderr.  Needs
 # python3-psutil (apt) for the peer; without it the peer figures are null.
 # Environment: BENCH_LEVELS (0,200,1000), BENCH_INTERVAL_MS (100),
-# BENCH_WINDOWS (3), BENCH_WINDOW_TICKS (20), BENCH_FILL_TICKS (310).
+# BENCH_WINDOWS (3), BENCH_WINDOW_TICKS (20), BENCH_FILL_TICKS (310),
+# BENCH_BACKENDS ("none cgroupfs").
 #
 # Each backend gets its own orchestratord on a private dbus-daemon; every
 # job is stopped and removed through the API, and every job pid is checked
@@ -36,6 +37,7 @@ INTERVAL_MS=${BENCH_INTERVAL_MS:-100}
 WINDOWS=${BENCH_WINDOWS:-3}
 WINDOW_TICKS=${BENCH_WINDOW_TICKS:-20}
 FILL_TICKS=${BENCH_FILL_TICKS:-310}
+BACKENDS=" ${BENCH_BACKENDS:-none cgroupfs} "
 PYTHON=/usr/bin/python3
 [ -x "$DAEMON" ] || { echo "bench-sample: $DAEMON not built" >&2; exit 2; }
 TOP=${LEVELS##*,}
@@ -342,10 +344,16 @@ SECONDS=0
 start_bus
 log "private bus $BUS_ADDR (dbus-daemon pid $DBUS_PID)"
 status=0
-bench_backend none "$TMP/res-none.json" --backend=none || status=1
+echo null > "$TMP/res-none.json"
+echo null > "$TMP/res-cgroupfs.json"
+case "$BACKENDS" in *" none "*)
+    bench_backend none "$TMP/res-none.json" --backend=none || status=1 ;;
+esac
 
 CG2=$(cgroup2_mount)
-if [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
+if [ "${BACKENDS/ cgroupfs /}" = "$BACKENDS" ]; then
+    :
+elif [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
     CGROOT="$CG2/orch-bench-sample-$$"
     bench_backend cgroupfs "$TMP/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$CGROOT" || status=1
     remove_cgroup_tree "$CGROOT" || status=1
@@ -356,6 +364,13 @@ fi
 res_none=$(cat "$TMP/res-none.json" 2>/dev/null || echo null)
 res_cg=$(cat "$TMP/res-cgroupfs.json" 2>/dev/null || echo null)
 
-printf '{"machine":%s,"method":%s,"elapsed_s":%s,"backends":{"none":%s,"cgroupfs":%s},"budget":%s}\n' \
-    "$(machine_json)" "$(json_str "$METHOD")" "$SECONDS" "$res_none" "$res_cg" "$BUDGET"
+daemon_json() {
+    local bid rev
+    bid=$(readelf -n "$DAEMON" 2>/dev/null | sed -n 's/^[[:space:]]*Build ID: //p')
+    rev=$(git -C "$SRC_DIR" describe --always --dirty 2>/dev/null)
+    printf '{"path":%s,"build_id":%s,"source":%s}' "$(json_str "$DAEMON")" \
+        "$(json_str "${bid:-unknown}")" "$(json_str "${rev:-unknown}")"
+}
+printf '{"machine":%s,"daemon":%s,"method":%s,"elapsed_s":%s,"backends":{"none":%s,"cgroupfs":%s},"budget":%s}\n' \
+    "$(machine_json)" "$(daemon_json)" "$(json_str "$METHOD")" "$SECONDS" "$res_none" "$res_cg" "$BUDGET"
 exit $status

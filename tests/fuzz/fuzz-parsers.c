@@ -101,6 +101,18 @@ fuzz_metrics (int sel, const char *text, gsize len)
           {
             if (s.cpus == NULL || s.cpus->len > 65536)
               FAIL ("orch_parse_sys_stat: bad cpus array");
+            /* Parsed readings as the two samples: the share is 0..100 and
+             * never NaN, whichever fields went backwards. */
+            for (guint i = 0; i < s.cpus->len; i++)
+              {
+                const OrchCpuTimes *c = &g_array_index (s.cpus, OrchCpuTimes, i);
+                double a = orch_cpu_busy_percent (&s.total, c);
+                double b = orch_cpu_busy_percent (c, &s.total);
+                if (!(a >= 0.0 && a <= 100.0) || !(b >= 0.0 && b <= 100.0))
+                  FAIL ("orch_cpu_busy_percent out of 0..100: %g %g", a, b);
+              }
+            if (orch_cpu_busy_percent (&s.total, &s.total) != 0.0)
+              FAIL ("orch_cpu_busy_percent: no time passed but not 0");
             orch_sys_stat_clear (&s);
             if (s.cpus != NULL)
               FAIL ("orch_sys_stat_clear left cpus set");

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-rest-json.h"
+
+#include "core/orch-error.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+const char *const orch_rest_spec_types[] = {
+  "command", "as", "name", "s", "env", "a{ss}", "cwd", "s", "user", "s", "restart", "s",
+  "restart_max", "u", "restart_delay_ms", "u", "stop_timeout_ms", "u", "memory_max", "t",
+  "cpu_quota", "d", "tasks_max", "u", "stderr", "s", "older_than_s", "t", NULL
+};
+
+char *
+orch_rest_variant_to_json (GVariant *v)
+{
+  g_autoptr(JsonNode) node = json_gvariant_serialize (v);
+
+  return json_to_string (node, FALSE);
+}
+
+static gboolean
+field_error (GError **error, const char *field, const char *what)
+{
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("field “%s”: %s"), field, what);
+  return FALSE;
+}
+
+static gboolean
+json_int (JsonNode *n, gint64 *ret)
+{
+  GType t;
+
+  if (!JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  t = json_node_get_value_type (n);
+  if (t == G_TYPE_INT64)
+    {
+      *ret = json_node_get_int (n);
+      return TRUE;
+    }
+  if (t == G_TYPE_DOUBLE)
+    {
+      /* 1e3 is a number a client may well send for 1000. */
+      double d = json_node_get_double (n);
+      if (d == floor (d) && fabs (d) < 9.0e15)
+        {
+          *ret = (gint64) d;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static GVariant *
+convert (const char *field, JsonNode *n, const char *type, GError **error)
+{
+  gint64 i;
+
+  if (strcmp (type, "s") == 0)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        return field_error (error, field, _("must be a string")), NULL;
+      return g_variant_new_string (json_node_get_string (n));
+    }
+  if (strcmp (type, "u") == 0 || strcmp (type, "t") == 0 || strcmp (type, "i") == 0)
+    {
+      if (!json_int (n, &i))
+        return field_error (error, field, _("must be a whole number")), NULL;
+      if (type[0] == 'i')
+        {
+          if (i < G_MININT32 || i > G_MAXINT32)
+            return field_error (error, field, _("out of range")), NULL;
+          return g_variant_new_int32 ((gint32) i);
+        }
+      if (i < 0 || (type[0] == 'u' && i > G_MAXUINT32))
+        return field_error (error, field, _("out of range")), NULL;
+      return type[0] == 'u' ? g_variant_new_uint32 ((guint32) i) : g_variant_new_uint64 ((guint64) i);
+    }
+  if (strcmp (type, "d") == 0)
+    {
+      GType t = JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+      if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+        return field_error (error, field, _("must be a number")), NULL;
+      return g_variant_new_double (json_node_get_double (n));
+    }
+  if (strcmp (type, "as") == 0)
+    {
+      JsonArray *a;
+      GVariantBuilder b;
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        return field_error (error, field, _("must be an array of strings")), NULL;
+      a = json_node_get_array (n);
+      g_variant_builder_init (&b, G_VARIANT_TYPE_STRING_ARRAY);
+      for (guint k = 0; k < json_array_get_length (a); k++)
+        {
+          JsonNode *e = json_array_get_element (a, k);
+          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+            {
+              g_variant_builder_clear (&b);
+              return field_error (error, field, _("must be an array of strings")), NULL;
+            }
+          g_variant_builder_add (&b, "s", json_node_get_string (e));
+        }
+      return g_variant_builder_end (&b);
+    }
+  if (strcmp (type, "a{ss}") == 0)
+    {
+      JsonObject *o;
+      GVariantBuilder b;
+      g_autoptr(GList) members = NULL;
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        return field_error (error, field, _("must be an object of strings")), NULL;
+      o = json_node_get_object (n);
+      members = json_object_get_members (o);
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a{ss}"));
+      for (GList *l = members; l; l = l->next)
+        {
+          JsonNode *e = json_object_get_member (o, l->data);
+          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+            {
+              g_variant_builder_clear (&b);
+              return field_error (error, field, _("must be an object of strings")), NULL;
+            }
+          g_variant_builder_add (&b, "{ss}", (const char *) l->data, json_node_get_string (e));
+        }
+      return g_variant_builder_end (&b);
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static const char *
+type_of (const char *const *types, const char *key)
+{
+  for (const char *const *t = types; t && *t; t += 2)
+    if (strcmp (t[0], key) == 0)
+      return t[1];
+  return NULL;
+}
+
+GVariant *
+orch_rest_object_from_json (const char *body, gsize len, const char *const *types, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GList) members = NULL;
+  GVariantBuilder b;
+  JsonObject *o;
+
+  if (!json_parser_load_from_data (parser, body ? body : "", (gssize) len, &local))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body is not valid JSON: %s"), local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body must be a JSON object"));
+      return NULL;
+    }
+  o = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (o);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (GList *l = members; l; l = l->next)
+    {
+      const char *key = l->data;
+      JsonNode *n = json_object_get_member (o, key);
+      const char *type = type_of (types, key);
+      GVariant *v;
+
+      if (type)
+        v = convert (key, n, type, error);
+      else
+        {
+          /* The daemon names unknown fields; send it something to judge. */
+          v = json_gvariant_deserialize (n, NULL, NULL);
+          if (v == NULL)
+            v = g_variant_new_string ("");
+        }
+      if (v == NULL)
+        {
+          g_variant_builder_clear (&b);
+          return NULL;
+        }
+      g_variant_builder_add (&b, "{sv}", key, v);
+    }
+  return g_variant_builder_end (&b);
+}
+
+GVariant *
+orch_rest_options_from_query (GHashTable *query, const char *const *types, GError **error)
+{
+  GVariantBuilder b;
+  GHashTableIter it;
+  gpointer k, v;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (query)
+    {
+      g_hash_table_iter_init (&it, query);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          const char *const *t;
+          for (t = types; t && *t; t += 3)
+            if (strcmp (t[0], k) == 0)
+              break;
+          if (t == NULL || *t == NULL)
+            {
+              g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("unknown query parameter “%s”"), (const char *) k);
+              g_variant_builder_clear (&b);
+              return NULL;
+            }
+          if (strcmp (t[2], "s") == 0)
+            g_variant_builder_add (&b, "{sv}", t[1], g_variant_new_string (v));
+          else
+            {
+              guint64 u;
+              gint64 i;
+              gboolean ok;
+              if (t[2][0] == 'i')
+                ok = g_ascii_string_to_signed (v, 10, G_MININT32, G_MAXINT32, &i, NULL);
+              else
+                ok = g_ascii_string_to_unsigned (v, 10, 0, t[2][0] == 'u' ? G_MAXUINT32 : G_MAXINT64,
+                                                 &u, NULL);
+              if (!ok)
+                {
+                  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                               _("query parameter “%s”: “%s” is not a valid number"),
+                               (const char *) k, (const char *) v);
+                  g_variant_builder_clear (&b);
+                  return NULL;
+                }
+              if (t[2][0] == 'i')
+                g_variant_builder_add (&b, "{sv}", t[1], g_variant_new_int32 ((gint32) i));
+              else if (t[2][0] == 'u')
+                g_variant_builder_add (&b, "{sv}", t[1], g_variant_new_uint32 ((guint32) u));
+              else
+                g_variant_builder_add (&b, "{sv}", t[1], g_variant_new_uint64 (u));
+            }
+        }
+    }
+  return g_variant_builder_end (&b);
+}
+
+guint
+orch_rest_status_for_error (const char *name)
+{
+  static const struct {
+    const char *name;
+    guint status;
+  } map[] = {
+    { "org.orchestrator.Error.NotFound", 404 },
+    { "org.orchestrator.Error.InvalidArgument", 422 },
+    { "org.orchestrator.Error.CommandRejected", 403 },
+    { "org.orchestrator.Error.PermissionDenied", 403 },
+    { "org.orchestrator.Error.InvalidState", 409 },
+    { "org.orchestrator.Error.LimitReached", 429 },
+    /* The daemon is not there: the shim is fine, the service is not. */
+    { "org.freedesktop.DBus.Error.ServiceUnknown", 503 },
+    { "org.freedesktop.DBus.Error.NameHasNoOwner", 503 },
+    { "org.freedesktop.DBus.Error.NoReply", 504 },
+    { "org.freedesktop.DBus.Error.AccessDenied", 403 },
+  };
+
+  for (gsize i = 0; name && i < G_N_ELEMENTS (map); i++)
+    if (strcmp (map[i].name, name) == 0)
+      return map[i].status;
+  return 500;
+}
+
+char *
+orch_rest_error_json (const char *error_tail, const char *message)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, error_tail);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* JSON text for a D-Bus record (a{sv}, aa{sv}, ...): the same keys, via
+ * json-glib's GVariant bridge. */
+char *orch_rest_variant_to_json (GVariant *v);
+
+/* A JSON object body as a{sv} for D-Bus, each member converted to the
+ * type the daemon expects for it (@types: {"key", "type", ..., NULL});
+ * members not in @types are guessed and left for the daemon to judge.
+ * Malformed JSON, a non-object, a wrong type or a number out of range:
+ * ORCH_ERROR_INVALID_ARGUMENT naming the field. */
+GVariant *orch_rest_object_from_json (const char *body, gsize len, const char *const *types,
+                                      GError **error);
+
+/* Query parameters as a{sv}: each must be in @types ({"param", "key",
+ * "type", ..., NULL}: "tail" can stand for "tail_lines"); numbers parsed
+ * strictly.  Unknown parameters are an error. */
+GVariant *orch_rest_options_from_query (GHashTable *query, const char *const *types,
+                                        GError **error);
+
+/* HTTP status for a D-Bus error name (org.orchestrator.Error.* or not). */
+guint orch_rest_status_for_error (const char *dbus_error_name);
+/* {"error": "<tail>", "message": "..."} */
+char *orch_rest_error_json (const char *error_tail, const char *message);
+
+/* The Create spec's fields and their D-Bus types. */
+extern const char *const orch_rest_spec_types[];
+
+G_END_DECLS

@@ -1,0 +1,764 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-rest-server.h"
+#include "orch-rest-json.h"
+#include "orch-rest-routes.h"
+
+#include "core/orch-error.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#define MAX_BODY (64 * 1024)
+#define DBUS_TIMEOUT_MS (60 * 60 * 1000) /* a Stop may wait out a long stop timeout */
+
+struct _OrchRestServer {
+  SoupServer *server;
+  GDBusConnection *bus;
+  char *token;
+  char *openapi;
+  char *docs;
+};
+
+typedef struct {
+  OrchRestServer *self;
+  SoupServerMessage *msg;
+  const OrchRoute *route;
+  char *param;
+  gboolean gone;          /* the client went away while we waited */
+  gulong finished_id;
+  GVariant *system;       /* /metrics: the first of its two calls */
+} Request;
+
+static void
+request_free (Request *r)
+{
+  if (r->finished_id)
+    g_signal_handler_disconnect (r->msg, r->finished_id);
+  g_object_unref (r->msg);
+  g_free (r->param);
+  g_clear_pointer (&r->system, g_variant_unref);
+  g_free (r);
+}
+
+static void
+on_finished (SoupServerMessage *msg, gpointer data)
+{
+  Request *r = data;
+
+  r->gone = TRUE;
+}
+
+static void
+respond (SoupServerMessage *msg, guint status, const char *content_type, const char *body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
+respond_json (SoupServerMessage *msg, guint status, const char *json)
+{
+  respond (msg, status, "application/json; charset=utf-8", json);
+}
+
+static void
+respond_error (SoupServerMessage *msg, guint status, const char *tail, const char *message)
+{
+  g_autofree char *json = orch_rest_error_json (tail, message);
+
+  respond_json (msg, status, json);
+}
+
+/* A GError from the shim itself (bad body, bad query): 400 for what is
+ * not even well-formed, 422 for a well-formed request that makes no sense. */
+static void
+respond_gerror (SoupServerMessage *msg, guint status, const GError *error)
+{
+  int code = error->domain == ORCH_ERROR ? error->code : ORCH_ERROR_FAILED;
+
+  respond_error (msg, status, orch_error_to_short_name (code), error->message);
+}
+
+/* A D-Bus error from the daemon: its name says the status. */
+static void
+respond_dbus_error (SoupServerMessage *msg, GError *error)
+{
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+  guint status = orch_rest_status_for_error (name);
+  const char *tail;
+
+  g_dbus_error_strip_remote_error (error);
+  if (name && g_str_has_prefix (name, "org.orchestrator.Error."))
+    tail = name + strlen ("org.orchestrator.Error.");
+  else
+    tail = "Failed";
+  if (status == 503)
+    respond_error (msg, status, tail, _("orchestratord is not running on the bus"));
+  else
+    respond_error (msg, status, tail, error->message);
+}
+
+static void
+finish_request (Request *r)
+{
+  if (!r->gone)
+    soup_server_message_unpause (r->msg);
+  request_free (r);
+}
+
+/* ---- D-Bus replies to HTTP ---- */
+
+typedef void (*ReplyFunc) (Request *r, GVariant *reply);
+
+typedef struct {
+  Request *request;
+  ReplyFunc then;
+} Pending;
+
+static void
+call_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Pending *p = data;
+  Request *r = p->request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  ReplyFunc then = p->then;
+
+  g_free (p);
+  if (r->gone)
+    {
+      request_free (r);
+      return;
+    }
+  if (reply == NULL)
+    {
+      respond_dbus_error (r->msg, error);
+      finish_request (r);
+      return;
+    }
+  then (r, reply);
+}
+
+static void
+call (Request *r, const char *iface, const char *method, GVariant *params, ReplyFunc then)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->request = r;
+  p->then = then;
+  g_dbus_connection_call (r->self->bus, "org.orchestrator", "/org/orchestrator", iface, method,
+                          params, NULL, G_DBUS_CALL_FLAGS_NONE, DBUS_TIMEOUT_MS, NULL,
+                          call_done, p);
+}
+
+static void
+reply_first_child (Request *r, GVariant *reply)
+{
+  g_autoptr(GVariant) v = g_variant_get_child_value (reply, 0);
+  g_autofree char *json = orch_rest_variant_to_json (v);
+
+  respond_json (r->msg, 200, json);
+  finish_request (r);
+}
+
+static void
+reply_created (Request *r, GVariant *reply)
+{
+  g_autoptr(GVariant) v = g_variant_get_child_value (reply, 0);
+  g_autofree char *json = orch_rest_variant_to_json (v);
+
+  respond_json (r->msg, 201, json);
+  finish_request (r);
+}
+
+static void
+after_create (Request *r, GVariant *reply)
+{
+  const char *id;
+
+  /* Create answers (id, path); the client of the original API gets the
+   * whole job record, so one more call. */
+  g_variant_get (reply, "(&so)", &id, NULL);
+  call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", id), reply_created);
+}
+
+static void
+reply_log_text (Request *r, GVariant *reply)
+{
+  const char *text;
+  guint64 next;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  g_variant_get (reply, "(&st)", &text, &next);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "text");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "next_offset");
+  json_builder_add_int_value (b, (gint64) next);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  respond_json (r->msg, 200, json);
+  finish_request (r);
+}
+
+static void
+reply_log_deleted (Request *r, GVariant *reply)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, r->param);
+  json_builder_set_member_name (b, "deleted");
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  respond_json (r->msg, 200, json);
+  finish_request (r);
+}
+
+static void
+reply_cleanup (Request *r, GVariant *reply)
+{
+  guint32 removed;
+  guint64 freed;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *json = NULL;
+
+  g_variant_get (reply, "(ut)", &removed, &freed);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "removed");
+  json_builder_add_int_value (b, removed);
+  json_builder_set_member_name (b, "bytes_freed");
+  json_builder_add_int_value (b, (gint64) freed);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json = json_to_string (root, FALSE);
+  respond_json (r->msg, 200, json);
+  finish_request (r);
+}
+
+/* ---- Prometheus ---- */
+
+static void
+prom_label_value (GString *out, const char *v)
+{
+  for (const char *p = v; *p; p++)
+    {
+      if (*p == '\\' || *p == '"')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      else if (*p == '\n')
+        g_string_append (out, "\\n");
+      else
+        g_string_append_c (out, *p);
+    }
+}
+
+static void
+prom_metric (GString *out, const char *name, const char *type, const char *help)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+prom_system (GString *out, GVariant *s)
+{
+  static const struct {
+    const char *key, *name, *type, *help;
+  } figures[] = {
+    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge", "Busy CPU time, percent of all CPUs." },
+    { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
+    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge", "Memory available for new work." },
+    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge", "Total minus available memory." },
+    { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
+    { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
+    { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
+    { "load_15", "orchestrator_system_load15", "gauge", "Load average over 15 minutes." },
+    { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
+    { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
+    { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
+    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter", "Bytes received, all interfaces but lo." },
+    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter", "Bytes sent, all interfaces but lo." },
+    { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      g_autoptr(GVariant) v = g_variant_lookup_value (s, figures[i].key, NULL);
+      double d;
+      if (v == NULL)
+        continue;
+      if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
+        d = g_variant_get_double (v);
+      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
+        d = (double) g_variant_get_uint64 (v);
+      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+        d = g_variant_get_uint32 (v);
+      else
+        continue;
+      prom_metric (out, figures[i].name, figures[i].type, figures[i].help);
+      g_string_append_printf (out, "%s %.17g\n", figures[i].name, d);
+    }
+}
+
+static void
+prom_jobs (GString *out, GVariant *jobs)
+{
+  static const struct {
+    const char *key, *name, *type, *help;
+  } figures[] = {
+    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge", "CPU use of the job, percent of one core." },
+    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job." },
+    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again." },
+  };
+  gsize n = g_variant_n_children (jobs);
+
+  for (gsize f = 0; f < G_N_ELEMENTS (figures); f++)
+    {
+      prom_metric (out, figures[f].name, figures[f].type, figures[f].help);
+      for (gsize i = 0; i < n; i++)
+        {
+          g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
+          g_autoptr(GVariant) v = g_variant_lookup_value (job, figures[f].key, NULL);
+          const char *id = "", *name = "";
+          double d = 0;
+          g_variant_lookup (job, "id", "&s", &id);
+          g_variant_lookup (job, "name", "&s", &name);
+          if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
+            d = g_variant_get_double (v);
+          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
+            d = (double) g_variant_get_uint64 (v);
+          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+            d = g_variant_get_uint32 (v);
+          g_string_append_printf (out, "%s{id=\"", figures[f].name);
+          prom_label_value (out, id);
+          g_string_append (out, "\",name=\"");
+          prom_label_value (out, name);
+          g_string_append_printf (out, "\"} %.17g\n", d);
+        }
+    }
+  prom_metric (out, "orchestrator_job_up", "gauge", "1 while the job is starting, running or stopping.");
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
+      const char *id = "", *name = "", *state = "";
+      g_variant_lookup (job, "id", "&s", &id);
+      g_variant_lookup (job, "name", "&s", &name);
+      g_variant_lookup (job, "state", "&s", &state);
+      g_string_append (out, "orchestrator_job_up{id=\"");
+      prom_label_value (out, id);
+      g_string_append (out, "\",name=\"");
+      prom_label_value (out, name);
+      g_string_append_printf (out, "\",state=\"%s\"} %d\n", state,
+                              g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state));
+    }
+}
+
+static void
+reply_prom_jobs (Request *r, GVariant *reply)
+{
+  g_autoptr(GVariant) jobs = g_variant_get_child_value (reply, 0);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  prom_system (out, r->system);
+  prom_jobs (out, jobs);
+  respond (r->msg, 200, "text/plain; version=0.0.4; charset=utf-8", out->str);
+  finish_request (r);
+}
+
+static void
+reply_prom_system (Request *r, GVariant *reply)
+{
+  r->system = g_variant_get_child_value (reply, 0);
+  call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
+}
+
+/* ---- health ---- */
+
+static void
+ping_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Request *r = data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
+
+  if (!r->gone)
+    respond_json (r->msg, reply ? 200 : 503,
+                  reply ? "{\"status\":\"ok\",\"daemon\":true}" : "{\"status\":\"degraded\",\"daemon\":false}");
+  finish_request (r);
+}
+
+/* ---- dispatch ---- */
+
+static const char *const history_query[] = {
+  "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
+};
+
+static gboolean
+authorized (OrchRestServer *self, SoupServerMessage *msg)
+{
+  const char *h = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  gsize want, have;
+  guint diff = 0;
+
+  if (self->token == NULL)
+    return TRUE;
+  if (h == NULL || g_ascii_strncasecmp (h, "Bearer ", 7) != 0)
+    return FALSE;
+  h += 7;
+  want = strlen (self->token);
+  have = strlen (h);
+  /* Constant time in the token's content: every byte is compared. */
+  for (gsize i = 0; i < want; i++)
+    diff |= (guint) (self->token[i] ^ (i < have ? h[i] : 0));
+  return diff == 0 && have == want;
+}
+
+static void
+dispatch (Request *r, GHashTable *query)
+{
+  SoupServerMessage *msg = r->msg;
+  g_autoptr(GError) error = NULL;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  GVariant *opts;
+
+  switch (r->route->id)
+    {
+    case ORCH_ROUTE_JOB_CREATE:
+      {
+        GVariant *spec = orch_rest_object_from_json (body->data, (gsize) body->length,
+                                                     orch_rest_spec_types, &error);
+        if (spec == NULL)
+          break;
+        call (r, "org.orchestrator.Jobs", "Create", g_variant_new_tuple (&spec, 1), after_create);
+        return;
+      }
+    case ORCH_ROUTE_JOB_LIST:
+      opts = orch_rest_options_from_query (query, (const char *const[]){ "state", "state", "s", "name", "name", "s", NULL }, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Jobs", "List", g_variant_new_tuple (&opts, 1), reply_first_child);
+      return;
+    case ORCH_ROUTE_JOB_GET:
+      call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", r->param), reply_first_child);
+      return;
+    case ORCH_ROUTE_JOB_STOP:
+      opts = orch_rest_options_from_query (query, (const char *const[]){ "signal", "signal", "i", "timeout_ms", "timeout_ms", "u", NULL }, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Jobs", "Stop", g_variant_new ("(s@a{sv})", r->param, opts), reply_first_child);
+      return;
+    case ORCH_ROUTE_JOB_RESTART:
+      call (r, "org.orchestrator.Jobs", "Restart", g_variant_new ("(s)", r->param), reply_first_child);
+      return;
+    case ORCH_ROUTE_SYSTEM:
+      call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_first_child);
+      return;
+    case ORCH_ROUTE_SYSTEM_DETAILED:
+      call (r, "org.orchestrator.Metrics", "GetSystemDetailed", NULL, reply_first_child);
+      return;
+    case ORCH_ROUTE_SYSTEM_HISTORY:
+      opts = orch_rest_options_from_query (query, history_query, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Metrics", "GetSystemHistory", g_variant_new_tuple (&opts, 1), reply_first_child);
+      return;
+    case ORCH_ROUTE_PROCESS:
+    case ORCH_ROUTE_PROCESS_HISTORY:
+      {
+        guint64 pid;
+        if (!g_ascii_string_to_unsigned (r->param, 10, 1, G_MAXINT32, &pid, NULL))
+          {
+            g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("“%s” is not a process id"), r->param);
+            break;
+          }
+        if (r->route->id == ORCH_ROUTE_PROCESS)
+          {
+            call (r, "org.orchestrator.Metrics", "GetProcess", g_variant_new ("(u)", (guint32) pid), reply_first_child);
+            return;
+          }
+        opts = orch_rest_options_from_query (query, history_query, &error);
+        if (opts == NULL)
+          break;
+        call (r, "org.orchestrator.Metrics", "GetProcessHistory",
+              g_variant_new ("(u@a{sv})", (guint32) pid, opts), reply_first_child);
+        return;
+      }
+    case ORCH_ROUTE_JOB_METRICS:
+      call (r, "org.orchestrator.Metrics", "GetJob", g_variant_new ("(s)", r->param), reply_first_child);
+      return;
+    case ORCH_ROUTE_JOB_METRICS_HISTORY:
+      opts = orch_rest_options_from_query (query, history_query, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Metrics", "GetJobHistory", g_variant_new ("(s@a{sv})", r->param, opts),
+            reply_first_child);
+      return;
+    case ORCH_ROUTE_LOGS_READ:
+      opts = orch_rest_options_from_query (
+          query, (const char *const[]){ "stream", "stream", "s", "offset", "offset", "t", "tail", "tail_lines", "u",
+                                        "max_bytes", "max_bytes", "u", NULL }, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Logs", "Read", g_variant_new ("(s@a{sv})", r->param, opts), reply_log_text);
+      return;
+    case ORCH_ROUTE_LOGS_DELETE:
+      call (r, "org.orchestrator.Logs", "Delete", g_variant_new ("(s)", r->param), reply_log_deleted);
+      return;
+    case ORCH_ROUTE_LOGS_CLEANUP:
+      opts = orch_rest_object_from_json (body->data, (gsize) body->length,
+                                         (const char *const[]){ "older_than_s", "t", NULL }, &error);
+      if (opts == NULL)
+        break;
+      call (r, "org.orchestrator.Logs", "Cleanup", g_variant_new_tuple (&opts, 1), reply_cleanup);
+      return;
+    case ORCH_ROUTE_PROMETHEUS:
+      call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_prom_system);
+      return;
+    case ORCH_ROUTE_HEALTHZ:
+      g_dbus_connection_call (r->self->bus, "org.orchestrator", "/org/orchestrator",
+                              "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                              G_DBUS_CALL_FLAGS_NONE, 2000, NULL, ping_done, r);
+      return;
+    case ORCH_ROUTE_OPENAPI:
+    case ORCH_ROUTE_DOCS:
+    default:
+      g_assert_not_reached ();
+    }
+
+  /* A request the shim itself refuses: malformed body (400) or a
+   * parameter that cannot be what it should (422). */
+  respond_gerror (msg, strstr (error->message, "JSON") ? 400 : 422, error);
+  finish_request (r);
+}
+
+static void
+log_access (SoupServerMessage *msg, gpointer data)
+{
+  gint64 start = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "orch-start"));
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  /* One line per request on stderr: the journal under systemd. */
+  g_printerr ("%s %s %s %u %.1fms\n", soup_server_message_get_remote_host (msg),
+              soup_server_message_get_method (msg), g_uri_get_path (uri),
+              soup_server_message_get_status (msg), (g_get_monotonic_time () - start) / 1000.0);
+}
+
+static void
+handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query_unused,
+        gpointer data)
+{
+  OrchRestServer *self = data;
+  const char *method = soup_server_message_get_method (msg);
+  const OrchRoute *route = NULL;
+  g_autofree char *param = NULL;
+  g_autofree char *allow = NULL;
+  g_autofree char *decoded = NULL;
+  g_autoptr(GHashTable) query = NULL;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
+  Request *r;
+
+  g_object_set_data (G_OBJECT (msg), "orch-start", GSIZE_TO_POINTER (g_get_monotonic_time ()));
+  g_signal_connect (msg, "finished", G_CALLBACK (log_access), NULL);
+
+  switch (orch_rest_route_match (method, path, &route, &param, &allow))
+    {
+    case ORCH_ROUTE_NO_PATH:
+      respond_error (msg, 404, "NotFound", _("no such endpoint; see /docs"));
+      return;
+    case ORCH_ROUTE_NO_METHOD:
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow);
+      respond_error (msg, 405, "InvalidArgument", _("method not allowed here"));
+      return;
+    case ORCH_ROUTE_MATCH:
+    default:
+      break;
+    }
+
+  /* The health check, the API description and the page that shows it
+   * reveal nothing and must load in a browser before a token is typed. */
+  if (route->id != ORCH_ROUTE_HEALTHZ && route->id != ORCH_ROUTE_OPENAPI &&
+      route->id != ORCH_ROUTE_DOCS && !authorized (self, msg))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      return;
+    }
+  if (body->length > MAX_BODY)
+    {
+      respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      return;
+    }
+  if (param)
+    {
+      decoded = g_uri_unescape_string (param, NULL);
+      if (decoded == NULL)
+        {
+          respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
+          return;
+        }
+    }
+  if (raw_query && *raw_query)
+    {
+      g_autoptr(GError) error = NULL;
+      query = g_uri_parse_params (raw_query, -1, "&", G_URI_PARAMS_NONE, &error);
+      if (query == NULL)
+        {
+          respond_error (msg, 400, "InvalidArgument", error->message);
+          return;
+        }
+    }
+
+  if (route->id == ORCH_ROUTE_OPENAPI)
+    {
+      respond (msg, 200, "application/json; charset=utf-8", self->openapi);
+      return;
+    }
+  if (route->id == ORCH_ROUTE_DOCS)
+    {
+      respond (msg, 200, "text/html; charset=utf-8", self->docs);
+      return;
+    }
+
+  r = g_new0 (Request, 1);
+  r->self = self;
+  r->msg = g_object_ref (msg);
+  r->route = route;
+  r->param = g_steal_pointer (&decoded);
+  r->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_finished), r);
+  soup_server_message_pause (msg);
+  dispatch (r, query);
+}
+
+OrchRestServer *
+orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_dir, GError **error)
+{
+  g_autoptr(OrchRestServer) self = g_new0 (OrchRestServer, 1);
+  g_autofree char *openapi_path = g_build_filename (data_dir, "openapi.json", NULL);
+  g_autofree char *docs_path = g_build_filename (data_dir, "docs.html", NULL);
+
+  if (!g_file_get_contents (openapi_path, &self->openapi, NULL, error) ||
+      !g_file_get_contents (docs_path, &self->docs, NULL, error))
+    return NULL;
+  self->bus = g_object_ref (bus);
+  self->token = g_strdup (token);
+  self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
+  soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  return g_steal_pointer (&self);
+}
+
+void
+orch_rest_server_free (OrchRestServer *self)
+{
+  if (self == NULL)
+    return;
+  if (self->server)
+    {
+      soup_server_disconnect (self->server);
+      g_object_unref (self->server);
+    }
+  g_clear_object (&self->bus);
+  if (self->token)
+    memset (self->token, 0, strlen (self->token));
+  g_free (self->token);
+  g_free (self->openapi);
+  g_free (self->docs);
+  g_free (self);
+}
+
+static gboolean
+split_host_port (const char *host_port, char **ret_host, guint16 *ret_port, GError **error)
+{
+  const char *colon = strrchr (host_port, ':');
+  guint64 port;
+  g_autofree char *host = NULL;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("listen address “%s” is not HOST:PORT"), host_port);
+      return FALSE;
+    }
+  host = g_strndup (host_port, colon - host_port);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    {
+      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      g_free (host);
+      host = inner;
+    }
+  *ret_host = g_steal_pointer (&host);
+  *ret_port = (guint16) port;
+  return TRUE;
+}
+
+gboolean
+orch_rest_listen_is_loopback (const char *host_port)
+{
+  g_autofree char *host = NULL;
+  guint16 port;
+  g_autoptr(GInetAddress) addr = NULL;
+
+  if (!split_host_port (host_port, &host, &port, NULL))
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  return addr != NULL && g_inet_address_get_is_loopback (addr);
+}
+
+gboolean
+orch_rest_server_listen (OrchRestServer *self, const char *host_port, GError **error)
+{
+  g_autofree char *host = NULL;
+  guint16 port;
+  g_autoptr(GResolver) resolver = NULL;
+  g_autolist(GInetAddress) addrs = NULL;
+
+  if (!split_host_port (host_port, &host, &port, error))
+    return FALSE;
+  resolver = g_resolver_get_default ();
+  /* Names resolve once, at start (localhost, a host's own name). */
+  addrs = g_resolver_lookup_by_name (resolver, host, NULL, error);
+  if (addrs == NULL)
+    return FALSE;
+  for (GList *l = addrs; l; l = l->next)
+    {
+      g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (l->data, port);
+      if (!soup_server_listen (self->server, sa, 0, error))
+        return FALSE;
+      /* Port 0 picks one port: listen on the first address only. */
+      if (port == 0)
+        break;
+    }
+  return TRUE;
+}
+
+gboolean
+orch_rest_server_listen_fd (OrchRestServer *self, int fd, GError **error)
+{
+  g_autoptr(GSocket) socket = g_socket_new_from_fd (fd, error);
+
+  return socket != NULL && soup_server_listen_socket (self->server, socket, 0, error);
+}
+
+GSList *
+orch_rest_server_get_uris (OrchRestServer *self)
+{
+  return soup_server_get_uris (self->server);
+}
