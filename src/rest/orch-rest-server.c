@@ -4,6 +4,7 @@
 #include "orch-rest-server.h"
 #include "orch-rest-json.h"
 #include "orch-rest-routes.h"
+#include "orch-rest-stream.h"
 
 #include "core/orch-error.h"
 
@@ -21,6 +22,7 @@ struct _OrchRestServer {
   char *token;
   char *openapi;
   char *docs;
+  OrchRestFeed *feed;
 };
 
 typedef struct {
@@ -509,6 +511,29 @@ dispatch (Request *r, GHashTable *query)
             reply_first_child);
       return;
     case ORCH_ROUTE_LOGS_READ:
+      if (query && g_hash_table_contains (query, "follow"))
+        {
+          const char *follow = g_hash_table_lookup (query, "follow");
+          const char *stream = g_hash_table_lookup (query, "stream");
+          const char *offset_s = g_hash_table_lookup (query, "offset");
+          guint64 offset = 0;
+          if (g_strcmp0 (follow, "1") != 0 && g_strcmp0 (follow, "true") != 0)
+            {
+              g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("query parameter “follow”: use 1 or true"));
+              break;
+            }
+          if (offset_s && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL))
+            {
+              g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("query parameter “%s”: “%s” is not a valid number"), "offset", offset_s);
+              break;
+            }
+          /* Like tail -f: from the end, unless told where to start. */
+          orch_rest_follow_log (r->self->bus, msg, r->param, stream, offset, offset_s == NULL);
+          request_free (r);
+          return;
+        }
       opts = orch_rest_options_from_query (
           query, (const char *const[]){ "stream", "stream", "s", "offset", "offset", "t", "tail", "tail_lines", "u",
                                         "max_bytes", "max_bytes", "u", NULL }, &error);
@@ -646,6 +671,30 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   dispatch (r, query);
 }
 
+/* The WebSocket handshake is checked for the token like any request. */
+static void
+ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  OrchRestServer *self = data;
+
+  if (!authorized (self, msg))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+    }
+}
+
+static void
+ws_connected (SoupServer *server, SoupServerMessage *msg, const char *path,
+              SoupWebsocketConnection *conn, gpointer data)
+{
+  OrchRestServer *self = data;
+
+  orch_rest_feed_add (self->feed, conn);
+}
+
 OrchRestServer *
 orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_dir, GError **error)
 {
@@ -660,6 +709,9 @@ orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  self->feed = orch_rest_feed_new (bus);
+  soup_server_add_early_handler (self->server, "/ws/metrics", ws_early, self, NULL);
+  soup_server_add_websocket_handler (self->server, "/ws/metrics", NULL, NULL, ws_connected, self, NULL);
   return g_steal_pointer (&self);
 }
 
@@ -673,6 +725,7 @@ orch_rest_server_free (OrchRestServer *self)
       soup_server_disconnect (self->server);
       g_object_unref (self->server);
     }
+  g_clear_pointer (&self->feed, orch_rest_feed_free);
   g_clear_object (&self->bus);
   if (self->token)
     memset (self->token, 0, strlen (self->token));

@@ -81,7 +81,7 @@ machine_json() {
     psv=$("$PYTHON" -c 'import psutil, sys; print(psutil.__version__, sys.version.split()[0])' 2>/dev/null)
     printf '{"cpu":%s,"nproc":%s,"mem_mb":%s,"kernel":%s,"cgroup":%s,"processes":%s,"psutil_python":%s}' \
         "$(json_str "${cpu:-unknown}")" "$(nproc)" "${mem:-0}" "$(json_str "$(uname -r)")" \
-        "$(json_str "$(cgroup_layout)")" "$(ls -d /proc/[0-9]* | wc -l)" "$(json_str "${psv:-none}")"
+        "$(json_str "$(cgroup_layout)")" "$(find /proc -maxdepth 1 -name "[0-9]*" | wc -l)" "$(json_str "${psv:-none}")"
 }
 
 # Is $1 one of our `sleep 600` jobs still alive (not a zombie)?
@@ -162,6 +162,7 @@ cleanup() {
         for _ in $(seq 600); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$BENCH_PID" 2>/dev/null
         wait "$BENCH_PID" 2>/dev/null
+        cat "$TMP"/*/bench.err 2>/dev/null | sed 's/^/  /' >&2
     fi
     BENCH_PID=""
     note_daemon_children "$DAEMON_PID"
@@ -175,7 +176,7 @@ cleanup() {
 on_exit() {
     local rc=$?
     cleanup
-    exit $rc
+    exit "$rc"
 }
 trap on_exit EXIT
 trap 'log interrupted; exit 130' INT HUP

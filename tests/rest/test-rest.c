@@ -560,6 +560,126 @@ test_openapi_matches_routes (void)
 }
 
 static void
+test_follow (void)
+{
+  g_autofree char *id = dbus_create ("{'command': <['sh', '-c', 'echo first; sleep 0.5; echo second']>}");
+  g_autofree char *all = g_strconcat ("/logs/", id, "?follow=1&offset=0", NULL);
+  g_autofree char *tail = g_strconcat ("/logs/", id, "?follow=1", NULL);
+  g_autofree char *id2 = NULL;
+  g_autoptr(Response) r2 = NULL;
+  g_autoptr(Response) r1 = NULL;
+
+  /* From the end, like tail -f: once "first" is written, only "second"
+   * is new.  The stream ends by itself when the job does. */
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autoptr(GVariant) v = dbus_call ("org.orchestrator.Logs", "Read", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
+      const char *text = NULL;
+      if (v == NULL)
+        break;
+      g_variant_get (v, "&s", &text);
+      if (g_str_has_prefix (text, "first"))
+        break;
+      g_usleep (2000);
+    }
+  r1 = http ("GET", tail, NULL);
+  g_assert_cmpuint (r1->status, ==, 200);
+  g_assert_cmpstr (r1->body, ==, "second\n");
+
+  /* From an offset, of a job that already ended: all of it, then the end. */
+  r2 = http ("GET", all, NULL);
+  g_assert_cmpuint (r2->status, ==, 200);
+  g_assert_cmpstr (r2->body, ==, "first\nsecond\n");
+  cleanup_job (id);
+
+  id2 = dbus_create ("{'command': <['true']>}");
+  {
+    g_autofree char *bad = g_strconcat ("/logs/", id2, "?follow=maybe", NULL);
+    g_autoptr(Response) r3 = http ("GET", bad, NULL);
+    assert_error (r3, 422, "InvalidArgument");
+  }
+  cleanup_job (id2);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  SoupWebsocketConnection *conn;
+  GError *error;
+  char *system;
+  gboolean saw_job;
+  char *job_id;
+} WsState;
+
+static void
+ws_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
+{
+  WsState *st = data;
+  g_autoptr(JsonNode) n = NULL;
+  gsize len;
+  g_autofree char *text = g_strndup (g_bytes_get_data (message, &len), g_bytes_get_size (message));
+  const char *t;
+
+  n = parse (text);
+  t = json_object_get_string_member (json_node_get_object (n), "type");
+  if (strcmp (t, "system") == 0 && st->system == NULL)
+    st->system = g_strdup (text);
+  if (strcmp (t, "job") == 0 && st->job_id &&
+      strcmp (json_object_get_string_member (json_node_get_object (n), "id"), st->job_id) == 0)
+    st->saw_job = TRUE;
+  if (st->system && st->saw_job)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+ws_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  WsState *st = data;
+
+  st->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res, &st->error);
+  g_main_loop_quit (st->loop);
+}
+
+static gboolean
+ws_timeout (gpointer data)
+{
+  g_main_loop_quit (((WsState *) data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_websocket (void)
+{
+  g_autofree char *url = g_strconcat (base, "/ws/metrics", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  WsState st = { .loop = g_main_loop_new (NULL, FALSE) };
+  guint timer;
+
+  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL, ws_done, &st);
+  g_main_loop_run (st.loop);
+  g_assert_no_error (st.error);
+  g_signal_connect (st.conn, "message", G_CALLBACK (ws_message), &st);
+  /* A job change arrives as well as the samples. */
+  st.job_id = dbus_create ("{'command': <['true']>}");
+  timer = g_timeout_add_seconds (10, ws_timeout, &st);
+  g_main_loop_run (st.loop);
+  g_source_remove (timer);
+  g_assert_nonnull (st.system);
+  g_assert_true (st.saw_job);
+  {
+    g_autoptr(JsonNode) n = parse (st.system);
+    JsonObject *data = json_object_get_object_member (json_node_get_object (n), "data");
+    g_assert_true (json_object_has_member (data, "cpu_percent"));
+    g_assert_true (json_object_has_member (data, "memory_total"));
+  }
+  soup_websocket_connection_close (st.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_object_unref (st.conn);
+  cleanup_job (st.job_id);
+  g_free (st.job_id);
+  g_free (st.system);
+  g_main_loop_unref (st.loop);
+}
+
+static void
 test_healthz (void)
 {
   g_autoptr(Response) r = http ("GET", "/healthz", NULL);
@@ -595,6 +715,18 @@ test_token (void)
     assert_error (wrong, 401, "PermissionDenied");
     g_assert_cmpuint (right->status, ==, 200);
     g_assert_cmpuint (health->status, ==, 200);
+    {
+      g_autofree char *url = g_strconcat (at, "/ws/metrics", NULL);
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+      WsState st = { .loop = g_main_loop_new (NULL, FALSE) };
+      soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL, ws_done, &st);
+      g_main_loop_run (st.loop);
+      g_assert_null (st.conn);
+      g_assert_nonnull (st.error);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 401);
+      g_clear_error (&st.error);
+      g_main_loop_unref (st.loop);
+    }
     /* The page must load before a token can be typed into it. */
     g_assert_cmpuint (docs->status, ==, 200);
     g_assert_cmpuint (spec->status, ==, 200);
@@ -642,6 +774,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rest/prometheus", test_prometheus);
   g_test_add_func ("/rest/openapi", test_openapi_matches_routes);
   g_test_add_func ("/rest/healthz", test_healthz);
+  g_test_add_func ("/rest/follow", test_follow);
+  g_test_add_func ("/rest/websocket", test_websocket);
   g_test_add_func ("/rest/token", test_token);
 
   ret = g_test_run ();

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-rest-stream.h"
+#include "orch-rest-json.h"
+
+#include <errno.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* New output is looked for this often while a client follows a log: the
+ * daemon is not in the data path, so there is nothing to wake us. */
+#define FOLLOW_POLL_MS 100
+
+typedef struct {
+  GDBusConnection *bus;
+  SoupServerMessage *msg;
+  char *id;
+  char *stream;
+  guint64 pos;
+  gboolean from_end;
+  int fd;
+  guint timer;
+  guint subscription;
+  gulong finished_id;
+  gboolean ended;         /* the job finished: drain and close */
+  gboolean gone;
+} Follow;
+
+static void
+follow_free (Follow *f)
+{
+  if (f->timer)
+    g_source_remove (f->timer);
+  if (f->subscription)
+    g_dbus_connection_signal_unsubscribe (f->bus, f->subscription);
+  if (f->finished_id)
+    g_signal_handler_disconnect (f->msg, f->finished_id);
+  if (f->fd >= 0)
+    close (f->fd);
+  g_object_unref (f->msg);
+  g_object_unref (f->bus);
+  g_free (f->id);
+  g_free (f->stream);
+  g_free (f);
+}
+
+/* Sends what the file gained since last time; TRUE if anything. */
+static gboolean
+pump (Follow *f)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (f->msg);
+  char buf[65536];
+  gboolean any = FALSE;
+  ssize_t n;
+
+  while ((n = pread (f->fd, buf, sizeof buf, (off_t) f->pos)) > 0)
+    {
+      soup_message_body_append (body, SOUP_MEMORY_COPY, buf, (gsize) n);
+      f->pos += (guint64) n;
+      any = TRUE;
+    }
+  if (n == 0 && !any)
+    {
+      struct stat st;
+      /* Truncated (Logs.Delete, rotation): follow from its new start. */
+      if (fstat (f->fd, &st) == 0 && (guint64) st.st_size < f->pos)
+        f->pos = 0;
+    }
+  return any;
+}
+
+static void
+follow_end (Follow *f)
+{
+  if (!f->gone)
+    {
+      pump (f);
+      soup_message_body_complete (soup_server_message_get_response_body (f->msg));
+      soup_server_message_unpause (f->msg);
+    }
+  follow_free (f);
+}
+
+static gboolean
+follow_tick (gpointer data)
+{
+  Follow *f = data;
+
+  if (f->ended)
+    {
+      f->timer = 0;
+      follow_end (f);
+      return G_SOURCE_REMOVE;
+    }
+  if (pump (f))
+    soup_server_message_unpause (f->msg);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_client_gone (SoupServerMessage *msg, gpointer data)
+{
+  Follow *f = data;
+
+  /* libsoup is done with the message; free on the next tick, not under
+   * its signal emission. */
+  f->gone = TRUE;
+  f->ended = TRUE;
+}
+
+static void
+on_job_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                const char *signal, GVariant *params, gpointer data)
+{
+  Follow *f = data;
+  const char *id, *state = NULL;
+  g_autoptr(GVariant) rec = NULL;
+
+  if (strcmp (signal, "JobRemoved") == 0)
+    {
+      f->ended = TRUE;
+      return;
+    }
+  g_variant_get (params, "(&s@a{sv})", &id, &rec);
+  if (g_variant_lookup (rec, "state", "&s", &state) &&
+      g_strv_contains ((const char *const[]){ "exited", "failed", "stopped", NULL }, state))
+    f->ended = TRUE;
+}
+
+static void
+respond_error_now (Follow *f, guint status, const char *tail, const char *message)
+{
+  g_autofree char *json = orch_rest_error_json (tail, message);
+
+  soup_server_message_set_status (f->msg, status, NULL);
+  soup_server_message_set_response (f->msg, "application/json; charset=utf-8", SOUP_MEMORY_COPY,
+                                    json, strlen (json));
+  soup_server_message_unpause (f->msg);
+  follow_free (f);
+}
+
+static void
+got_state (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Follow *f = data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
+  g_autoptr(GVariant) rec = NULL;
+  const char *state = NULL;
+
+  if (reply)
+    {
+      rec = g_variant_get_child_value (reply, 0);
+      /* Already over: send what there is and close. */
+      if (g_variant_lookup (rec, "state", "&s", &state) &&
+          g_strv_contains ((const char *const[]){ "exited", "failed", "stopped", NULL }, state))
+        f->ended = TRUE;
+    }
+  f->timer = g_timeout_add (FOLLOW_POLL_MS, follow_tick, f);
+}
+
+static void
+opened (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Follow *f = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
+                                                                                &fds, res, &error);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (f->msg);
+  gint32 handle;
+  struct stat st;
+
+  if (f->gone)
+    {
+      follow_free (f);
+      return;
+    }
+  if (reply == NULL)
+    {
+      g_autofree char *name = g_dbus_error_get_remote_error (error);
+      g_dbus_error_strip_remote_error (error);
+      respond_error_now (f, orch_rest_status_for_error (name),
+                         name && g_str_has_prefix (name, "org.orchestrator.Error.")
+                             ? name + strlen ("org.orchestrator.Error.") : "Failed",
+                         error->message);
+      return;
+    }
+  g_variant_get (reply, "(h)", &handle);
+  f->fd = g_unix_fd_list_get (fds, handle, &error);
+  if (f->fd < 0)
+    {
+      respond_error_now (f, 500, "Failed", error->message);
+      return;
+    }
+  if (f->from_end && fstat (f->fd, &st) == 0)
+    f->pos = (guint64) st.st_size;
+
+  soup_server_message_set_status (f->msg, 200, NULL);
+  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_set_content_type (h, "text/plain; charset=utf-8", NULL);
+  /* Proxies must not sit on the stream. */
+  soup_message_headers_replace (h, "Cache-Control", "no-cache");
+  soup_message_headers_replace (h, "X-Accel-Buffering", "no");
+  pump (f);
+  soup_server_message_unpause (f->msg);
+
+  f->subscription = g_dbus_connection_signal_subscribe (
+      f->bus, "org.orchestrator", "org.orchestrator.Jobs", NULL, "/org/orchestrator", f->id,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_job_changed, f, NULL);
+  g_dbus_connection_call (f->bus, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs",
+                          "Get", g_variant_new ("(s)", f->id), NULL, G_DBUS_CALL_FLAGS_NONE, 10000,
+                          NULL, got_state, f);
+}
+
+void
+orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const char *id,
+                      const char *stream, guint64 offset, gboolean from_end)
+{
+  Follow *f = g_new0 (Follow, 1);
+
+  f->bus = g_object_ref (bus);
+  f->msg = g_object_ref (msg);
+  f->id = g_strdup (id);
+  f->stream = g_strdup (stream ? stream : "all");
+  f->pos = offset;
+  f->from_end = from_end;
+  f->fd = -1;
+  f->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_client_gone), f);
+  g_dbus_connection_call_with_unix_fd_list (bus, "org.orchestrator", "/org/orchestrator",
+                                            "org.orchestrator.Logs", "Open",
+                                            g_variant_new ("(ss)", f->id, f->stream), G_VARIANT_TYPE ("(h)"),
+                                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL, opened, f);
+}
+
+/* ---- /ws/metrics ---- */
+
+struct _OrchRestFeed {
+  GDBusConnection *bus;
+  GPtrArray *clients;     /* SoupWebsocketConnection */
+  guint sub_system;
+  guint sub_jobs;
+};
+
+static void
+broadcast (OrchRestFeed *feed, const char *text)
+{
+  for (guint i = 0; i < feed->clients->len; i++)
+    {
+      SoupWebsocketConnection *c = feed->clients->pdata[i];
+      if (soup_websocket_connection_get_state (c) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_send_text (c, text);
+    }
+}
+
+static char *
+frame (const char *type, const char *id, GVariant *data)
+{
+  g_autofree char *payload = orch_rest_variant_to_json (data);
+  g_autofree char *quoted_id = NULL;
+
+  if (id)
+    {
+      g_autoptr(GVariant) s = g_variant_ref_sink (g_variant_new_string (id));
+      quoted_id = orch_rest_variant_to_json (s);
+      return g_strdup_printf ("{\"type\":\"%s\",\"id\":%s,\"data\":%s}", type, quoted_id, payload);
+    }
+  return g_strdup_printf ("{\"type\":\"%s\",\"data\":%s}", type, payload);
+}
+
+static void
+on_feed_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                const char *signal, GVariant *params, gpointer data)
+{
+  OrchRestFeed *feed = data;
+  g_autofree char *text = NULL;
+
+  if (feed->clients->len == 0)
+    return;
+  if (strcmp (signal, "SystemSampled") == 0)
+    {
+      g_autoptr(GVariant) s = g_variant_get_child_value (params, 0);
+      text = frame ("system", NULL, s);
+    }
+  else
+    {
+      const char *id;
+      g_autoptr(GVariant) rec = NULL;
+      g_variant_get (params, "(&s@a{sv})", &id, &rec);
+      text = frame ("job", id, rec);
+    }
+  broadcast (feed, text);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *conn, gpointer data)
+{
+  OrchRestFeed *feed = data;
+
+  g_ptr_array_remove (feed->clients, conn);
+}
+
+OrchRestFeed *
+orch_rest_feed_new (GDBusConnection *bus)
+{
+  OrchRestFeed *feed = g_new0 (OrchRestFeed, 1);
+
+  feed->bus = g_object_ref (bus);
+  feed->clients = g_ptr_array_new_with_free_func (g_object_unref);
+  feed->sub_system = g_dbus_connection_signal_subscribe (bus, "org.orchestrator", "org.orchestrator.Metrics",
+                                                         "SystemSampled", "/org/orchestrator", NULL,
+                                                         G_DBUS_SIGNAL_FLAGS_NONE, on_feed_signal, feed, NULL);
+  feed->sub_jobs = g_dbus_connection_signal_subscribe (bus, "org.orchestrator", "org.orchestrator.Jobs",
+                                                       "JobChanged", "/org/orchestrator", NULL,
+                                                       G_DBUS_SIGNAL_FLAGS_NONE, on_feed_signal, feed, NULL);
+  return feed;
+}
+
+void
+orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn)
+{
+  g_ptr_array_add (feed->clients, g_object_ref (conn));
+  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), feed);
+}
+
+guint
+orch_rest_feed_n_clients (OrchRestFeed *feed)
+{
+  return feed->clients->len;
+}
+
+void
+orch_rest_feed_free (OrchRestFeed *feed)
+{
+  if (feed == NULL)
+    return;
+  g_dbus_connection_signal_unsubscribe (feed->bus, feed->sub_system);
+  g_dbus_connection_signal_unsubscribe (feed->bus, feed->sub_jobs);
+  for (guint i = 0; i < feed->clients->len; i++)
+    {
+      SoupWebsocketConnection *c = feed->clients->pdata[i];
+      g_signal_handlers_disconnect_by_data (c, feed);
+      if (soup_websocket_connection_get_state (c) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (c, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+    }
+  g_ptr_array_unref (feed->clients);
+  g_object_unref (feed->bus);
+  g_free (feed);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* GET /logs/{id}?follow=1: the log as a chunked stream from @offset (or
+ * from its current end when @from_end), new output as it lands, until the
+ * job ends or the client goes away.  @msg is paused; this unpauses it. */
+void orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const char *id,
+                           const char *stream, guint64 offset, gboolean from_end);
+
+/* /ws/metrics: every SystemSampled and JobChanged as JSON text frames,
+ * {"type": "system", "data": {...}} and {"type": "job", "id": ...,
+ * "data": {...}}, to every connected client. */
+typedef struct _OrchRestFeed OrchRestFeed;
+
+OrchRestFeed *orch_rest_feed_new (GDBusConnection *bus);
+void orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn);
+guint orch_rest_feed_n_clients (OrchRestFeed *feed);
+void orch_rest_feed_free (OrchRestFeed *feed);
+
+G_END_DECLS
