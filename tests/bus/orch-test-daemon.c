@@ -124,12 +124,31 @@ orch_test_daemon_spawn (OrchTestDaemon *d)
   g_error ("orchestratord did not take its bus name within 10 s");
 }
 
+static gboolean
+name_has_owner (OrchTestDaemon *d)
+{
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", "org.orchestrator"), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has = FALSE;
+
+  if (r)
+    g_variant_get (r, "(b)", &has);
+  return has;
+}
+
 void
 orch_test_daemon_kill (OrchTestDaemon *d, int sig)
 {
   g_subprocess_send_signal (d->daemon, sig);
   g_subprocess_wait (d->daemon, NULL, NULL);
   g_clear_object (&d->daemon);
+  /* The bus notices the dead connection a moment later; until then the
+   * name still looks owned, and a new daemon would look ready at once. */
+  for (int i = 0; i < 1000 && name_has_owner (d); i++)
+    g_usleep (5000);
+  g_assert_false (name_has_owner (d));
 }
 
 void
