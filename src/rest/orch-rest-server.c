@@ -23,7 +23,13 @@ struct _OrchRestServer {
   char *openapi;
   char *docs;
   OrchRestFeed *feed;
+  guint in_flight;        /* requests waiting for the daemon */
+  guint timeout_s;
 };
+
+/* More requests than this waiting on the daemon at once and new ones get
+ * 503 at once: a flood cannot queue unbounded work behind the bus. */
+#define MAX_IN_FLIGHT 512
 
 typedef struct {
   OrchRestServer *self;
@@ -38,6 +44,7 @@ typedef struct {
 static void
 request_free (Request *r)
 {
+  r->self->in_flight--;
   if (r->finished_id)
     g_signal_handler_disconnect (r->msg, r->finished_id);
   g_object_unref (r->msg);
@@ -661,6 +668,12 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       return;
     }
 
+  if (self->in_flight >= MAX_IN_FLIGHT)
+    {
+      respond_error (msg, 503, "LimitReached", _("too many requests in flight; try again"));
+      return;
+    }
+  self->in_flight++;
   r = g_new0 (Request, 1);
   r->self = self;
   r->msg = g_object_ref (msg);
@@ -695,6 +708,25 @@ ws_connected (SoupServer *server, SoupServerMessage *msg, const char *path,
   orch_rest_feed_add (self->feed, conn);
 }
 
+/* Every connection gets a deadline on each read and write, so a client
+ * that sends half a request, or never reads the answer, is dropped
+ * instead of holding a connection forever. */
+static void
+request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  OrchRestServer *self = data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket && self->timeout_s)
+    g_socket_set_timeout (socket, self->timeout_s);
+}
+
+void
+orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
+{
+  self->timeout_s = seconds;
+}
+
 OrchRestServer *
 orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_dir, GError **error)
 {
@@ -709,6 +741,8 @@ orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  self->timeout_s = 30;
+  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started), self);
   self->feed = orch_rest_feed_new (bus);
   soup_server_add_early_handler (self->server, "/ws/metrics", ws_early, self, NULL);
   soup_server_add_websocket_handler (self->server, "/ws/metrics", NULL, NULL, ws_connected, self, NULL);

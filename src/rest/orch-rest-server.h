@@ -17,6 +17,9 @@ OrchRestServer *orch_rest_server_new (GDBusConnection *bus, const char *token,
 void orch_rest_server_free (OrchRestServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchRestServer, orch_rest_server_free)
 
+/* Seconds a connection may stall on one read or write (default 30). */
+void orch_rest_server_set_timeout (OrchRestServer *self, guint seconds);
+
 /* "127.0.0.1:8000", "[::1]:8000", "localhost:0" ... */
 gboolean orch_rest_server_listen (OrchRestServer *self, const char *host_port, GError **error);
 /* A socket from systemd socket activation. */

@@ -20,6 +20,7 @@ typedef struct {
   char *config_path;
   char *data_dir;
   gboolean no_auth;
+  int timeout_s;
 } Options;
 
 static gboolean
@@ -114,6 +115,9 @@ run (Options *o)
       return EXIT_FAILURE;
     }
 
+  if (o->timeout_s > 0)
+    orch_rest_server_set_timeout (server, (guint) o->timeout_s);
+
   if (n_fds > 0)
     {
       /* Socket activation: systemd holds the sockets, we serve them. */
@@ -165,6 +169,7 @@ main (int argc, char **argv)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &o.token_file, N_("Require the bearer token in FILE"), N_("FILE") },
     { "no-auth", 0, 0, G_OPTION_ARG_NONE, &o.no_auth, N_("Serve without a token (development only)"), NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config_path, N_("Configuration file"), N_("FILE") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout_s, N_("Drop a connection that stalls this long on a read or write (default 30)"), N_("SECONDS") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, N_("Directory with openapi.json and docs.html"), N_("DIR") },
     { NULL }
   };

@@ -679,6 +679,120 @@ test_websocket (void)
   g_main_loop_unref (st.loop);
 }
 
+/* A client that sends half a request is dropped after --timeout, and
+ * meanwhile others are served. */
+static void
+test_slow_client (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *at = NULL;
+  GSubprocess *p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", "--timeout=1", NULL }, &at, &error);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  GSocket *sock;
+  const char *half = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  char buf[256];
+  gssize n;
+  gint64 start;
+
+  g_assert_no_error (error);
+  uri = g_uri_parse (at, G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  sock = g_socket_connection_get_socket (conn);
+  g_assert_cmpint (g_socket_send (sock, half, strlen (half), NULL, &error), ==, (gssize) strlen (half));
+  {
+    g_autoptr(Response) other = http_to (at, "GET", "/healthz", NULL, NULL);
+    g_assert_cmpuint (other->status, ==, 200);
+  }
+  g_socket_set_timeout (sock, 10);
+  start = g_get_monotonic_time ();
+  n = g_socket_receive (sock, buf, sizeof buf, NULL, &error);
+  /* Closed by the shim (EOF or reset), well before our own 10 s. */
+  g_assert_true (n <= 0);
+  g_clear_error (&error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  stop_shim (p);
+}
+
+static void
+test_ipv6 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *at = NULL;
+  g_autoptr(GInetAddress) lo6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new (lo6, 0);
+  GSubprocess *p;
+
+  if (probe == NULL || !g_socket_bind (probe, sa, TRUE, NULL))
+    {
+      g_test_skip ("no IPv6 loopback here");
+      return;
+    }
+  p = start_shim ((const char *const[]){ "--listen=[::1]:0", NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at);
+  g_assert_true (g_str_has_prefix (at, "http://[::1]:"));
+  {
+    g_autoptr(Response) r = http_to (at, "GET", "/healthz", NULL, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  stop_shim (p);
+}
+
+/* Started by systemd-socket-activate the way a .socket unit would: the
+ * listening socket arrives as fd 3. */
+static void
+test_socket_activation (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tool = g_find_program_in_path ("systemd-socket-activate");
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *data = g_test_build_filename (G_TEST_DIST, "..", "..", "data", NULL);
+  g_autofree char *listen = NULL, *at = NULL, *bus = NULL, *dd = NULL, *cfg = NULL;
+  GSubprocess *p;
+  guint16 port;
+  g_autoptr(Response) r = NULL;
+
+  if (tool == NULL)
+    {
+      g_test_skip ("systemd-socket-activate is not installed");
+      return;
+    }
+  /* A free port: bind, read it back, let it go (the tool binds it next). */
+  g_assert_true (g_socket_bind (probe, any, TRUE, &error));
+  bound = g_socket_get_local_address (probe, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (probe, NULL);
+  listen = g_strdup_printf ("127.0.0.1:%u", port);
+  at = g_strdup_printf ("http://127.0.0.1:%u", port);
+  bus = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+  dd = g_strdup_printf ("--data-dir=%s", data);
+  cfg = g_strdup_printf ("--config=%s", d->config_path);
+  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                        tool, "-l", listen, "--", g_getenv ("ORCHESTRATOR_REST"), bus, dd, cfg, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketClient) c = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (c, "127.0.0.1", port, NULL, NULL);
+      if (conn)
+        break;
+      g_usleep (10000);
+    }
+  r = http_to (at, "GET", "/healthz", NULL, NULL);
+  g_assert_cmpuint (r->status, ==, 200);
+  g_subprocess_send_signal (p, SIGTERM);
+  g_subprocess_wait (p, NULL, NULL);
+  g_object_unref (p);
+}
+
 static void
 test_healthz (void)
 {
@@ -776,6 +890,9 @@ main (int argc, char **argv)
   g_test_add_func ("/rest/healthz", test_healthz);
   g_test_add_func ("/rest/follow", test_follow);
   g_test_add_func ("/rest/websocket", test_websocket);
+  g_test_add_func ("/rest/slow-client", test_slow_client);
+  g_test_add_func ("/rest/ipv6", test_ipv6);
+  g_test_add_func ("/rest/socket-activation", test_socket_activation);
   g_test_add_func ("/rest/token", test_token);
 
   ret = g_test_run ();
