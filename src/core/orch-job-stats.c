@@ -8,6 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+static const char *const cg_names[ORCH_CG_N_FILES] = {
+  [ORCH_CG_CPU_STAT] = "cpu.stat",
+  [ORCH_CG_MEMORY_CURRENT] = "memory.current",
+  [ORCH_CG_MEMORY_PEAK] = "memory.peak",
+  [ORCH_CG_MEMORY_EVENTS] = "memory.events",
+  [ORCH_CG_IO_STAT] = "io.stat",
+  [ORCH_CG_PIDS_CURRENT] = "pids.current",
+  [ORCH_CG_PROCS] = "cgroup.procs",
+};
+
 const char *
 orch_stat_source_to_string (OrchStatSource source)
 {
@@ -23,46 +33,90 @@ orch_stat_source_to_string (OrchStatSource source)
     }
 }
 
-/* Reads @name in @dir_fd into @buf; the length, or a negative errno. */
+/* The whole file behind @fd, from offset 0, NUL-terminated in @buf. */
 static gssize
-read_at (int dir_fd, const char *name, char *buf, gsize size)
+pread_all (int fd, char *buf, gsize size)
 {
-  int fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   gsize len = 0;
 
   if (fd < 0)
-    return -errno;
+    return -EBADF;
   while (len < size - 1)
     {
-      ssize_t n = read (fd, buf + len, size - 1 - len);
+      ssize_t n = pread (fd, buf + len, size - 1 - len, (off_t) len);
       if (n < 0)
         {
-          int r = -errno;
           if (errno == EINTR)
             continue;
-          close (fd);
-          return r;
+          return -errno;
         }
       if (n == 0)
         break;
       len += (gsize) n;
     }
-  close (fd);
   buf[len] = '\0';
   return (gssize) len;
 }
 
-int
-orch_job_stats_cgroup_pids (int cgroup_fd, GArray **ret_pids)
+static gssize
+read_at (int dir_fd, const char *name, char *buf, gsize size)
 {
-  g_autoptr(GArray) pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  g_autofree char *buf = g_malloc (65536);
-  gssize n = read_at (cgroup_fd, "cgroup.procs", buf, 65536);
+  int fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  gssize n;
+
+  if (fd < 0)
+    return -errno;
+  n = pread_all (fd, buf, size);
+  close (fd);
+  return n;
+}
+
+void
+orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir)
+{
+  f->dir_fd = cgroup_dir ? open (cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  for (int i = 0; i < ORCH_CG_N_FILES; i++)
+    f->cg[i] = f->dir_fd >= 0 ? openat (f->dir_fd, cg_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+  if (f->procs == NULL)
+    f->procs = g_array_new (FALSE, FALSE, sizeof (OrchPidFiles));
+}
+
+static void
+pid_files_close (OrchPidFiles *p)
+{
+  if (p->stat_fd >= 0)
+    close (p->stat_fd);
+  if (p->io_fd >= 0)
+    close (p->io_fd);
+}
+
+void
+orch_job_files_close (OrchJobFiles *f)
+{
+  for (int i = 0; i < ORCH_CG_N_FILES; i++)
+    {
+      if (f->cg[i] >= 0)
+        close (f->cg[i]);
+      f->cg[i] = -1;
+    }
+  if (f->dir_fd >= 0)
+    close (f->dir_fd);
+  f->dir_fd = -1;
+  for (guint i = 0; f->procs && i < f->procs->len; i++)
+    pid_files_close (&g_array_index (f->procs, OrchPidFiles, i));
+  g_clear_pointer (&f->procs, g_array_unref);
+}
+
+int
+orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GArray *pids)
+{
+  gssize n = pread_all (f->cg[ORCH_CG_PROCS], scratch, scratch_size);
   char *p, *end;
 
+  g_array_set_size (pids, 0);
   if (n < 0)
     return (int) n;
-  for (p = buf; *p; p = end)
+  for (p = scratch; *p; p = end)
     {
       long v = strtol (p, &end, 10);
       if (end == p)
@@ -75,124 +129,147 @@ orch_job_stats_cgroup_pids (int cgroup_fd, GArray **ret_pids)
       while (*end == '\n')
         end++;
     }
-  *ret_pids = g_steal_pointer (&pids);
   return 0;
 }
 
+/* Brings f->procs in line with @pids: keeps the files of pids still there,
+ * opens those of new ones, closes those of pids gone. */
 static void
-read_procfs (const pid_t *pids, guint n_pids, const char *proc_root, guint64 *cpu_usec,
-             guint64 *rss, guint64 *io_read, guint64 *io_write, guint32 *tasks, gboolean *io_ok)
+sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *proc_root)
 {
-  long ticks = sysconf (_SC_CLK_TCK);
-  long page = sysconf (_SC_PAGESIZE);
-  guint64 cpu_ticks = 0;
-  char buf[4096];
+  g_autoptr(GArray) next = g_array_sized_new (FALSE, FALSE, sizeof (OrchPidFiles), n_pids);
 
-  *io_ok = n_pids > 0;
   for (guint i = 0; i < n_pids; i++)
     {
-      OrchProcStat st;
-      g_autofree char *dir = g_strdup_printf ("%s/%d", proc_root, (int) pids[i]);
-      int dfd;
-      gssize n;
+      OrchPidFiles pf = { .pid = pids[i], .stat_fd = -1, .io_fd = -1 };
+      for (guint j = 0; j < f->procs->len; j++)
+        {
+          OrchPidFiles *old = &g_array_index (f->procs, OrchPidFiles, j);
+          if (old->pid == pids[i] && old->stat_fd >= 0)
+            {
+              pf = *old;
+              old->stat_fd = old->io_fd = -1; /* moved */
+              break;
+            }
+        }
+      if (pf.stat_fd < 0)
+        {
+          char path[64];
+          g_snprintf (path, sizeof path, "%s/%d/stat", proc_root, (int) pids[i]);
+          pf.stat_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+          g_snprintf (path, sizeof path, "%s/%d/io", proc_root, (int) pids[i]);
+          pf.io_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        }
+      if (pf.stat_fd >= 0)
+        g_array_append_val (next, pf);
+    }
+  for (guint j = 0; j < f->procs->len; j++)
+    pid_files_close (&g_array_index (f->procs, OrchPidFiles, j));
+  g_array_unref (f->procs);
+  f->procs = g_steal_pointer (&next);
+}
 
-      if (orch_proc_read_stat (proc_root, pids[i], &st) < 0 || st.state == 'Z')
-        continue; /* gone meanwhile: its figures went with it */
+static void
+read_procfs (OrchJobFiles *f, char *buf, gsize size, guint64 *cpu_usec, guint64 *rss,
+             guint64 *io_read, guint64 *io_write, guint32 *tasks, gboolean *io_ok)
+{
+  static long ticks = 0, page = 0;
+  guint64 cpu_ticks = 0;
+
+  if (ticks == 0)
+    {
+      ticks = sysconf (_SC_CLK_TCK);
+      page = sysconf (_SC_PAGESIZE);
+    }
+  *io_ok = f->procs->len > 0;
+  for (guint i = 0; i < f->procs->len; i++)
+    {
+      OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
+      OrchProcStat st;
+      OrchProcIo io;
+      gssize n = pread_all (p->stat_fd, buf, size);
+
+      /* A process that is gone reads as an error through its old fd, even
+       * if its pid was given to another one meanwhile. */
+      if (n < 0 || orch_proc_parse_stat (buf, (gsize) n, &st) < 0 || st.state == 'Z')
+        continue;
       cpu_ticks += st.utime + st.stime;
       *rss += st.rss > 0 ? (guint64) st.rss * (guint64) page : 0;
       *tasks += st.num_threads > 0 ? (guint32) st.num_threads : 1;
-
-      dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd < 0)
-        continue;
-      n = read_at (dfd, "io", buf, sizeof buf);
-      close (dfd);
-      if (n >= 0)
+      n = pread_all (p->io_fd, buf, size);
+      if (n >= 0 && orch_parse_proc_io (buf, (gsize) n, &io) == 0)
         {
-          OrchProcIo io;
-          if (orch_parse_proc_io (buf, (gsize) n, &io) == 0)
-            {
-              *io_read += io.read_bytes;
-              *io_write += io.write_bytes;
-              continue;
-            }
+          *io_read += io.read_bytes;
+          *io_write += io.write_bytes;
         }
-      *io_ok = FALSE; /* /proc/PID/io needs ptrace rights or a kernel with it */
+      else
+        *io_ok = FALSE; /* /proc/PID/io needs ptrace rights or a kernel with it */
     }
   *cpu_usec = ticks > 0 ? cpu_ticks * (G_USEC_PER_SEC / (guint64) ticks) : 0;
 }
 
+static gboolean
+read_u64 (OrchJobFiles *f, OrchCgroupFile which, char *buf, gsize size, guint64 *ret)
+{
+  gssize n = pread_all (f->cg[which], buf, size);
+
+  return n >= 0 && orch_parse_cgroup_u64 (buf, (gsize) n, ret) == 0;
+}
+
 void
-orch_job_stats_read (int cgroup_fd, const pid_t *pids, guint n_pids, const char *proc_root,
-                     OrchJobStats *ret)
+orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *proc_root,
+                     char *buf, gsize size, OrchJobStats *ret)
 {
   OrchJobStats s = { 0 };
-  char buf[8192];
-  gssize n;
-  guint64 p_cpu = 0, p_rss = 0, p_read = 0, p_write = 0;
+  OrchCgroupCpuStat cpu;
+  OrchCgroupMemoryEvents ev;
+  OrchCgroupIoStat io;
+  guint64 v, p_cpu = 0, p_rss = 0, p_read = 0, p_write = 0;
   guint32 p_tasks = 0;
   gboolean p_io_ok = FALSE;
+  gssize n;
 
-  if (proc_root == NULL)
-    proc_root = "/proc";
-
-  if (cgroup_fd >= 0)
+  if ((n = pread_all (f->cg[ORCH_CG_CPU_STAT], buf, size)) >= 0 &&
+      orch_parse_cgroup_cpu_stat (buf, (gsize) n, &cpu) == 0)
     {
-      OrchCgroupCpuStat cpu;
-      OrchCgroupMemoryEvents ev;
-      OrchCgroupIoStat io;
-      guint64 v;
-
-      if ((n = read_at (cgroup_fd, "cpu.stat", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_cpu_stat (buf, (gsize) n, &cpu) == 0)
-        {
-          s.cpu_usage_usec = cpu.usage_usec;
-          s.cpu_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "memory.current", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_u64 (buf, (gsize) n, &v) == 0)
-        {
-          s.memory_bytes = v;
-          s.memory_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "memory.peak", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_u64 (buf, (gsize) n, &v) == 0)
-        {
-          s.memory_peak_bytes = v;
-          s.memory_peak_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "memory.events", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_memory_events (buf, (gsize) n, &ev) == 0)
-        {
-          s.oom_kills = ev.oom_kill;
-          s.oom_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "io.stat", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_io_stat (buf, (gsize) n, &io) == 0)
-        {
-          s.io_read_bytes = io.rbytes;
-          s.io_write_bytes = io.wbytes;
-          s.io_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "pids.current", buf, sizeof buf)) >= 0 &&
-          orch_parse_cgroup_u64 (buf, (gsize) n, &v) == 0)
-        {
-          s.tasks = (guint32) MIN (v, G_MAXUINT32);
-          s.tasks_source = ORCH_SOURCE_CGROUP;
-        }
-      if ((n = read_at (cgroup_fd, "cpu.pressure", buf, sizeof buf)) >= 0)
-        s.have_cpu_pressure = orch_parse_pressure (buf, (gsize) n, &s.cpu_pressure) == 0;
-      if ((n = read_at (cgroup_fd, "memory.pressure", buf, sizeof buf)) >= 0)
-        s.have_memory_pressure = orch_parse_pressure (buf, (gsize) n, &s.memory_pressure) == 0;
-      if ((n = read_at (cgroup_fd, "io.pressure", buf, sizeof buf)) >= 0)
-        s.have_io_pressure = orch_parse_pressure (buf, (gsize) n, &s.io_pressure) == 0;
+      s.cpu_usage_usec = cpu.usage_usec;
+      s.cpu_source = ORCH_SOURCE_CGROUP;
+    }
+  if (read_u64 (f, ORCH_CG_MEMORY_CURRENT, buf, size, &v))
+    {
+      s.memory_bytes = v;
+      s.memory_source = ORCH_SOURCE_CGROUP;
+    }
+  if (read_u64 (f, ORCH_CG_MEMORY_PEAK, buf, size, &v))
+    {
+      s.memory_peak_bytes = v;
+      s.memory_peak_source = ORCH_SOURCE_CGROUP;
+    }
+  if ((n = pread_all (f->cg[ORCH_CG_MEMORY_EVENTS], buf, size)) >= 0 &&
+      orch_parse_cgroup_memory_events (buf, (gsize) n, &ev) == 0)
+    {
+      s.oom_kills = ev.oom_kill;
+      s.oom_source = ORCH_SOURCE_CGROUP;
+    }
+  if ((n = pread_all (f->cg[ORCH_CG_IO_STAT], buf, size)) >= 0 &&
+      orch_parse_cgroup_io_stat (buf, (gsize) n, &io) == 0)
+    {
+      s.io_read_bytes = io.rbytes;
+      s.io_write_bytes = io.wbytes;
+      s.io_source = ORCH_SOURCE_CGROUP;
+    }
+  if (read_u64 (f, ORCH_CG_PIDS_CURRENT, buf, size, &v))
+    {
+      s.tasks = (guint32) MIN (v, G_MAXUINT32);
+      s.tasks_source = ORCH_SOURCE_CGROUP;
     }
 
   /* /proc only for what the cgroup could not tell. */
   if (s.cpu_source == ORCH_SOURCE_NONE || s.memory_source == ORCH_SOURCE_NONE ||
       s.io_source == ORCH_SOURCE_NONE || s.tasks_source == ORCH_SOURCE_NONE)
     {
-      read_procfs (pids, n_pids, proc_root, &p_cpu, &p_rss, &p_read, &p_write, &p_tasks, &p_io_ok);
+      sync_pid_files (f, pids, n_pids, proc_root ? proc_root : "/proc");
+      read_procfs (f, buf, size, &p_cpu, &p_rss, &p_read, &p_write, &p_tasks, &p_io_ok);
       if (s.cpu_source == ORCH_SOURCE_NONE && n_pids > 0)
         {
           s.cpu_usage_usec = p_cpu;
@@ -216,4 +293,20 @@ orch_job_stats_read (int cgroup_fd, const pid_t *pids, guint n_pids, const char 
         }
     }
   *ret = s;
+}
+
+void
+orch_job_stats_read_pressure (OrchJobFiles *f, OrchJobStats *s)
+{
+  char buf[1024];
+  gssize n;
+
+  if (f->dir_fd < 0)
+    return;
+  if ((n = read_at (f->dir_fd, "cpu.pressure", buf, sizeof buf)) >= 0)
+    s->have_cpu_pressure = orch_parse_pressure (buf, (gsize) n, &s->cpu_pressure) == 0;
+  if ((n = read_at (f->dir_fd, "memory.pressure", buf, sizeof buf)) >= 0)
+    s->have_memory_pressure = orch_parse_pressure (buf, (gsize) n, &s->memory_pressure) == 0;
+  if ((n = read_at (f->dir_fd, "io.pressure", buf, sizeof buf)) >= 0)
+    s->have_io_pressure = orch_parse_pressure (buf, (gsize) n, &s->io_pressure) == 0;
 }

@@ -13,8 +13,25 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static struct rlimit child_nofile;
+static gboolean restore_nofile;
+
+void
+orch_launch_raise_nofile (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  child_nofile = rl;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &rl) == 0)
+    restore_nofile = TRUE;
+}
 
 const char *
 orch_launch_stage_to_string (OrchLaunchStage stage)
@@ -142,6 +159,10 @@ child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp
       errno = n == 0 ? ECANCELED : errno;
       child_fail (status_fd, ORCH_LAUNCH_STAGE_HOLD);
     }
+
+  /* select() in a job breaks past 1024 fds: it gets the usual limit. */
+  if (restore_nofile)
+    (void) setrlimit (RLIMIT_NOFILE, &child_nofile);
 
   if (dup2 (null_fd, STDIN_FILENO) < 0 ||
       dup2 (p->stdout_fd, STDOUT_FILENO) < 0 ||

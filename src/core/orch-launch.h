@@ -48,6 +48,10 @@ void orch_launch_clear (OrchLaunch *launch);
 
 const char *orch_launch_stage_to_string (OrchLaunchStage stage);
 
+/* The daemon raises its own open-file limit (it keeps files of every job
+ * open); jobs get back the soft limit it started with. */
+void orch_launch_raise_nofile (void);
+
 /* The environment a job starts with: a clean base (PATH, HOME, USER,
  * LOGNAME, SHELL, ORCHESTRATOR_JOB_ID) with the spec's env over it. */
 char **orch_launch_build_env (const OrchSpec *spec, const char *job_id);

@@ -36,10 +36,13 @@ static const char *const job_history_keys[] = {
 };
 #define N_JOB_SERIES G_N_ELEMENTS (job_history_keys)
 
+/* Big enough for any per-job file; cgroup.procs of a huge job is cut. */
+#define SCRATCH_SIZE (64 * 1024)
+
 typedef struct {
   gint64 run;             /* job->started_at of the run being sampled */
   char *cgroup;
-  int cgroup_fd;          /* kept open for the run: files are opened relative to it */
+  OrchJobFiles files;     /* kept open for the run */
   OrchJobStats stats;
   gint64 time_us;         /* of stats, 0 = no sample yet */
   double cpu_percent;
@@ -78,6 +81,10 @@ struct _OrchSampler {
   const OrchConfig *config;
   OrchManager *manager;
   GHashTable *jobs;       /* id -> JobEntry */
+  GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
+  guint groups_age;       /* ticks since the /proc scan behind it */
+  GArray *pids;           /* scratch */
+  char *scratch;          /* scratch for file text */
   OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];
@@ -267,9 +274,7 @@ take_sample (OrchSampler *s)
 static void
 job_entry_close (JobEntry *e)
 {
-  if (e->cgroup_fd >= 0)
-    close (e->cgroup_fd);
-  e->cgroup_fd = -1;
+  orch_job_files_close (&e->files);
 }
 
 static void
@@ -321,7 +326,10 @@ job_entry_for (OrchSampler *s, OrchJob *job)
   if (e == NULL)
     {
       e = g_new0 (JobEntry, 1);
-      e->cgroup_fd = -1;
+      e->run = -1; /* so the files are opened below */
+      e->files.dir_fd = -1;
+      for (int i = 0; i < ORCH_CG_N_FILES; i++)
+        e->files.cg[i] = -1;
       e->history = orch_ring_new (N_JOB_SERIES, s->config->job_history_size,
                                   s->config->job_history_coarse_size,
                                   s->config->job_history_coarse_step_s);
@@ -341,42 +349,59 @@ job_entry_for (OrchSampler *s, OrchJob *job)
       if (job->cgroup[0] && orch_cgroup_v2_mount (&mount) == 0)
         {
           g_autofree char *dir = g_build_filename (mount, job->cgroup, NULL);
-          e->cgroup_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          orch_job_files_open (&e->files, dir);
         }
+      else
+        orch_job_files_open (&e->files, NULL);
     }
   return e;
 }
 
+/* Rescanned every this many ticks: a job's process group rarely changes,
+ * and a scan reads every process on the host. */
+#define GROUP_SCAN_TICKS 10
+
 static void
-sample_job (OrchSampler *s, OrchJob *job, GHashTable **groups)
+sample_job (OrchSampler *s, OrchJob *job)
 {
   JobEntry *e = job_entry_for (s, job);
-  g_autoptr(GArray) cg_pids = NULL;
   const pid_t *pids = NULL;
   guint n_pids = 0;
   OrchJobStats now;
   gint64 t = g_get_real_time ();
   double values[N_JOB_SERIES];
 
-  if (e->cgroup_fd >= 0 && orch_job_stats_cgroup_pids (e->cgroup_fd, &cg_pids) == 0)
+  if (e->files.dir_fd >= 0)
     {
-      pids = (const pid_t *) cg_pids->data;
-      n_pids = cg_pids->len;
+      if (orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
+        {
+          pids = (const pid_t *) s->pids->data;
+          n_pids = s->pids->len;
+        }
     }
-  else if (e->cgroup_fd < 0)
+  else
     {
       GArray *group;
-      if (*groups == NULL)
-        *groups = scan_process_groups (s);
+      if (s->groups == NULL)
+        {
+          s->groups = scan_process_groups (s);
+          s->groups_age = 0;
+        }
       /* The child made itself leader of its own group: pgid == pid. */
-      group = g_hash_table_lookup (*groups, GINT_TO_POINTER (job->pid));
+      group = g_hash_table_lookup (s->groups, GINT_TO_POINTER (job->pid));
       if (group)
         {
           pids = (const pid_t *) group->data;
           n_pids = group->len;
         }
+      else if (job->pid > 0)
+        {
+          /* Started since the last scan: its main process at least. */
+          pids = &job->pid;
+          n_pids = 1;
+        }
     }
-  orch_job_stats_read (e->cgroup_fd, pids, n_pids, s->proc_root, &now);
+  orch_job_stats_read (&e->files, pids, n_pids, s->proc_root, s->scratch, SCRATCH_SIZE, &now);
 
   if (e->time_us > 0 && t > e->time_us)
     {
@@ -407,18 +432,19 @@ static void
 sample_jobs (OrchSampler *s)
 {
   g_autoptr(GPtrArray) jobs = NULL;
-  g_autoptr(GHashTable) groups = NULL;
   GHashTableIter it;
   gpointer key, value;
 
   if (s->manager == NULL)
     return;
   jobs = orch_manager_list (s->manager, NULL, NULL, NULL);
+  if (s->groups && ++s->groups_age >= GROUP_SCAN_TICKS)
+    g_clear_pointer (&s->groups, g_hash_table_unref);
   for (guint i = 0; i < jobs->len; i++)
     {
       OrchJob *job = jobs->pdata[i];
       if (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING)
-        sample_job (s, job, &groups);
+        sample_job (s, job);
       else
         {
           /* Finished: keep the figures and history, drop the fd. */
@@ -687,9 +713,7 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
       (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING))
     {
       /* Asked before the first tick reached it: sample it now. */
-      GHashTable *groups = NULL;
-      sample_job (s, job, &groups);
-      g_clear_pointer (&groups, g_hash_table_unref);
+      sample_job (s, job);
       e = g_hash_table_lookup (s->jobs, id);
     }
 
@@ -699,6 +723,8 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
   g_variant_builder_add (&b, "{sv}", "timestamp", g_variant_new_uint64 (e ? (guint64) e->time_us : 0));
   if (e == NULL || e->time_us == 0)
     return g_variant_builder_end (&b);
+  /* Pressure only when asked: it is not kept in history. */
+  orch_job_stats_read_pressure (&e->files, &e->stats);
   st = &e->stats;
   g_variant_builder_add (&b, "{sv}", "cpu_usage_usec", g_variant_new_uint64 (st->cpu_usage_usec));
   g_variant_builder_add (&b, "{sv}", "cpu_percent", g_variant_new_double (e->cpu_percent));
@@ -761,6 +787,8 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   s->config = config;
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
+  s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  s->scratch = g_malloc (SCRATCH_SIZE);
   s->procs = orch_proc_tracker_new (config, s->proc_root);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
   s->sampled = sampled;
@@ -810,6 +838,9 @@ orch_sampler_free (OrchSampler *s)
     closedir (s->proc_dir);
   g_clear_pointer (&s->history, orch_ring_free);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
+  g_clear_pointer (&s->groups, g_hash_table_unref);
+  g_clear_pointer (&s->pids, g_array_unref);
+  g_free (s->scratch);
   g_clear_pointer (&s->procs, orch_proc_tracker_free);
   g_byte_array_unref (s->buf);
   g_clear_pointer (&s->prev_cpus, g_array_unref);

@@ -7,6 +7,7 @@
 #include "core/orch-backend.h"
 #include "core/orch-config.h"
 #include "core/orch-error.h"
+#include "core/orch-launch.h"
 #include "core/orch-logs.h"
 #include "core/orch-manager.h"
 #include "core/orch-sampler.h"
@@ -188,6 +189,11 @@ run (Options *o)
     }
   orch_bus_metrics_set_sampler (bus_metrics, sampler);
 
+  /* Handlers first: a SIGTERM the moment the name is taken (a client saw
+   * us and a service manager stops us) must still end cleanly. */
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+
   r = sd_bus_request_name (bus, BUS_NAME, 0);
   if (r < 0)
     {
@@ -197,8 +203,6 @@ run (Options *o)
 
   bus_source = orch_sd_bus_attach (bus, NULL);
   g_source_set_callback (bus_source, bus_lost_cb, loop, NULL);
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
 
   g_message (_("serving %s with the %s backend"), BUS_NAME, orch_manager_backend_name (manager));
   (void) sd_notify (0, "READY=1");
@@ -243,6 +247,8 @@ main (int argc, char **argv)
 
   /* A job's pipe may close under us; errors are handled where they occur. */
   signal (SIGPIPE, SIG_IGN);
+  /* The sampler keeps a few files open per job. */
+  orch_launch_raise_nofile ();
 
   ctx = g_option_context_new (NULL);
   g_option_context_set_summary (ctx, _("Runs and supervises jobs, each in its own cgroup, on D-Bus."));

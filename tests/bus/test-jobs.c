@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -648,6 +649,26 @@ test_log_and_environment (void)
   remove_job (id);
 }
 
+/* The daemon raises its own open-file limit; a job gets the usual one. */
+static void
+test_nofile_limit (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = orch_test_create (d, "{'command': <['sh', '-c', 'ulimit -n']>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *want = NULL;
+  struct rlimit rl;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  want = g_strdup_printf ("%llu\n", (unsigned long long) rl.rlim_cur);
+  log = read_log (rec);
+  g_assert_cmpstr (log, ==, want);
+  remove_job (id);
+}
+
 static void
 test_stderr_separate (void)
 {
@@ -914,6 +935,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jobs/signals-in-order", test_signals_in_order);
   g_test_add_func ("/jobs/log-and-environment", test_log_and_environment);
   g_test_add_func ("/jobs/stderr-separate", test_stderr_separate);
+  g_test_add_func ("/jobs/nofile-limit", test_nofile_limit);
   g_test_add_func ("/jobs/user", test_user);
   g_test_add_func ("/jobs/list-filters", test_list_filters);
   g_test_add_func ("/jobs/bad-input", test_bad_input);
