@@ -11,13 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static gboolean
 rm_rf (const char *path)
 {
   g_autoptr(GFile) f = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) en = g_file_enumerate_children (f, G_FILE_ATTRIBUTE_STANDARD_NAME,
+  g_autoptr(GFileEnumerator) en = g_file_enumerate_children (f, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                                              G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
                                                              NULL, NULL);
   GFileInfo *info;
@@ -32,6 +35,86 @@ rm_rf (const char *path)
         g_unlink (child);
     }
   return g_rmdir (path) == 0;
+}
+
+/* Ends every process whose stdout is a log file under @log_dir: the
+ * none backend's jobs have no cgroup to find them by. */
+static void
+kill_log_writers (const char *log_dir)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while (proc && (name = g_dir_read_name (proc)))
+    {
+      g_autofree char *link = g_strdup_printf ("/proc/%s/fd/1", name);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      if (target && g_str_has_prefix (target, log_dir) && target[strlen (log_dir)] == '/')
+        kill ((pid_t) g_ascii_strtoll (name, NULL, 10), SIGKILL);
+    }
+}
+
+static void
+kill_cgroups (const char *root)
+{
+  g_autoptr(GDir) dir = g_dir_open (root, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *sub = g_build_filename (root, name, NULL);
+      if (g_file_test (sub, G_FILE_TEST_IS_DIR))
+        {
+          orch_cgroup_kill (sub, SIGKILL);
+          for (int i = 0; i < 200 && orch_cgroup_is_empty (sub) == 0; i++)
+            g_usleep (5000);
+          g_rmdir (sub);
+        }
+    }
+  g_rmdir (root);
+}
+
+/* Jobs outlive the daemon by design, so a test that aborts halfway would
+ * leave its jobs running.  A watcher process, forked before anything else
+ * runs, cleans up when told (a byte on its pipe) or when the test process
+ * dies however it dies (PR_SET_PDEATHSIG): it ends the jobs and removes
+ * the cgroup and the scratch directory.  Not pipe EOF alone: GTestDBus
+ * forks a helper of its own that would keep the pipe open. */
+static void
+wake (int sig)
+{
+}
+
+static void
+start_watcher (OrchTestDaemon *d)
+{
+  int p[2];
+  pid_t parent = getpid ();
+  pid_t pid;
+
+  g_assert_cmpint (pipe2 (p, O_CLOEXEC), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      struct sigaction sa = { .sa_handler = wake }; /* no SA_RESTART: read() returns */
+      char c;
+      close (p[1]);
+      setsid (); /* out of the test's process group and its signals */
+      sigaction (SIGTERM, &sa, NULL);
+      prctl (PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid () == parent)
+        while (read (p[0], &c, 1) < 0 && errno == EINTR && getppid () == parent)
+          ;
+      kill_log_writers (d->log_dir);
+      if (d->cgroup_root)
+        kill_cgroups (d->cgroup_root);
+      rm_rf (d->scratch);
+      _exit (0);
+    }
+  close (p[0]);
+  d->watcher_fd = p[1];
+  d->watcher_pid = pid;
 }
 
 static char *
@@ -72,6 +155,7 @@ orch_test_daemon_new (const char *backend, const char *extra_config, char **skip
       d->cgroup_root = g_build_filename (mount, name, NULL);
     }
 
+  start_watcher (d);
   config = g_strdup_printf ("[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s/state\n%s%s%s\n%s",
                             backend, d->log_dir, d->scratch,
                             d->cgroup_root ? "cgroup_root=" : "",
@@ -175,27 +259,14 @@ orch_test_daemon_free (OrchTestDaemon *d)
       g_test_dbus_down (d->dbus);
       g_object_unref (d->dbus);
     }
-  if (d->cgroup_root)
+  /* Jobs outlive the daemon by design; the tests stop theirs, and the
+   * watcher ends anything left and removes what the run made. */
+  if (d->watcher_pid > 0)
     {
-      /* Jobs outlive the daemon by design; the tests stop theirs, and
-       * anything left is killed here so the run leaves nothing. */
-      g_autoptr(GDir) dir = g_dir_open (d->cgroup_root, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *sub = g_build_filename (d->cgroup_root, name, NULL);
-          if (g_file_test (sub, G_FILE_TEST_IS_DIR))
-            {
-              orch_cgroup_kill (sub, SIGKILL);
-              for (int i = 0; i < 200 && orch_cgroup_is_empty (sub) == 0; i++)
-                g_usleep (5000);
-              g_rmdir (sub);
-            }
-        }
-      g_rmdir (d->cgroup_root);
+      g_assert_cmpint (write (d->watcher_fd, "x", 1), ==, 1);
+      close (d->watcher_fd);
+      g_assert_cmpint (waitpid (d->watcher_pid, NULL, 0), ==, d->watcher_pid);
     }
-  if (d->scratch)
-    rm_rf (d->scratch);
   g_free (d->backend);
   g_free (d->scratch);
   g_free (d->log_dir);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ typedef struct {
   char *config_path;
   char *cgroup_mount; /* cgroupfs: the cgroup2 mount point */
   char *cgroup_root;  /* cgroupfs: the jobs' parent cgroup */
+  int watcher_fd;     /* closing it tells the watcher to clean up */
+  pid_t watcher_pid;
 } OrchTestDaemon;
 
 /* Returns NULL after g_test_skip()-worthy reasons in @skip_reason. */
