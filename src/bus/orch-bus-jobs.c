@@ -98,18 +98,6 @@ append_record (sd_bus_message *m, const OrchJob *job)
 }
 
 static int
-read_vardict (sd_bus_message *m, GVariant **ret, sd_bus_error *error)
-{
-  GVariant *v = NULL;
-  int r = orch_bus_read_variant (m, &v);
-
-  if (r < 0)
-    return sd_bus_error_set_errnof (error, r, "cannot read argument: %s", g_strerror (-r));
-  *ret = g_variant_ref_sink (v);
-  return 0;
-}
-
-static int
 reply_record (sd_bus_message *m, OrchJob *job)
 {
   g_autoptr(sd_bus_message) reply = NULL;
@@ -158,7 +146,7 @@ do_stop (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret
   g_autoptr(GError) error = NULL;
   gint32 sig = 0;
   guint32 timeout_ms = 0;
-  int r = read_vardict (m, &opts, ret_error);
+  int r = orch_bus_read_argument (m, &opts, ret_error);
 
   if (r < 0)
     return r;
@@ -187,7 +175,7 @@ method_create (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
   OrchJob *job;
-  int r = read_vardict (m, &spec, ret_error);
+  int r = orch_bus_read_argument (m, &spec, ret_error);
 
   if (r < 0)
     return r;
@@ -207,7 +195,7 @@ method_list (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(sd_bus_message) reply = NULL;
   const char *state = NULL, *name = NULL;
-  int r = read_vardict (m, &filter, ret_error);
+  int r = orch_bus_read_argument (m, &filter, ret_error);
 
   if (r < 0)
     return r;

@@ -17,18 +17,6 @@ struct _OrchBusLogs {
 };
 
 static int
-read_options (sd_bus_message *m, GVariant **ret, sd_bus_error *error)
-{
-  GVariant *v = NULL;
-  int r = orch_bus_read_variant (m, &v);
-
-  if (r < 0)
-    return sd_bus_error_set_errnof (error, r, "cannot read argument: %s", g_strerror (-r));
-  *ret = g_variant_ref_sink (v);
-  return 0;
-}
-
-static int
 method_read (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusLogs *self = userdata;
@@ -42,7 +30,7 @@ method_read (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   r = sd_bus_message_read (m, "s", &id);
   if (r < 0)
     return r;
-  r = read_options (m, &options, ret_error);
+  r = orch_bus_read_argument (m, &options, ret_error);
   if (r < 0)
     return r;
   if (!orch_logs_read (self->logs, id, options, &text, &next, &error))
@@ -93,7 +81,7 @@ method_cleanup (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   guint removed = 0;
   guint64 freed = 0;
-  int r = read_options (m, &options, ret_error);
+  int r = orch_bus_read_argument (m, &options, ret_error);
 
   if (r < 0)
     return r;

@@ -53,13 +53,11 @@ method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_
   OrchBusMetrics *self = userdata;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) options = NULL;
-  GVariant *v = NULL;
   GVariant *rows;
-  int r = orch_bus_read_variant (m, &v);
+  int r = orch_bus_read_argument (m, &options, ret_error);
 
   if (r < 0)
-    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
-  options = g_variant_ref_sink (v);
+    return r;
   rows = orch_sampler_get_system_history (self->sampler, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);
@@ -89,17 +87,14 @@ method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   OrchBusMetrics *self = userdata;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) options = NULL;
-  GVariant *v = NULL;
   GVariant *rows;
   const char *id;
   int r = sd_bus_message_read (m, "s", &id);
 
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &options, ret_error);
   if (r < 0)
     return r;
-  r = orch_bus_read_variant (m, &v);
-  if (r < 0)
-    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
-  options = g_variant_ref_sink (v);
   rows = orch_sampler_get_job_history (self->sampler, id, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);
@@ -129,17 +124,14 @@ method_get_process_history (sd_bus_message *m, void *userdata, sd_bus_error *ret
   OrchBusMetrics *self = userdata;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) options = NULL;
-  GVariant *v = NULL;
   GVariant *rows;
   uint32_t pid;
   int r = sd_bus_message_read (m, "u", &pid);
 
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &options, ret_error);
   if (r < 0)
     return r;
-  r = orch_bus_read_variant (m, &v);
-  if (r < 0)
-    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
-  options = g_variant_ref_sink (v);
   rows = orch_sampler_get_process_history (self->sampler, pid, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);

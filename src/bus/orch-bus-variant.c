@@ -199,3 +199,15 @@ orch_bus_append_variant (sd_bus_message *m, GVariant *v)
     }
   return sd_bus_message_close_container (m);
 }
+
+int
+orch_bus_read_argument (sd_bus_message *m, GVariant **ret, sd_bus_error *ret_error)
+{
+  GVariant *v = NULL;
+  int r = orch_bus_read_variant (m, &v);
+
+  if (r < 0)
+    return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
+  *ret = g_variant_ref_sink (v);
+  return 0;
+}

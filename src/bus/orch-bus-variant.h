@@ -12,4 +12,9 @@ G_BEGIN_DECLS
 int orch_bus_read_variant (sd_bus_message *m, GVariant **ret);
 int orch_bus_append_variant (sd_bus_message *m, GVariant *v);
 
+/* Reads the next argument (an options or spec a{sv}) for a method
+ * handler; on failure sets @ret_error and returns what the handler
+ * returns. */
+int orch_bus_read_argument (sd_bus_message *m, GVariant **ret, sd_bus_error *ret_error);
+
 G_END_DECLS
