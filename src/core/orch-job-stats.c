@@ -79,6 +79,10 @@ orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir)
     f->cg[i] = f->dir_fd >= 0 ? openat (f->dir_fd, cg_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
   if (f->procs == NULL)
     f->procs = g_array_new (FALSE, FALSE, sizeof (OrchPidFiles));
+  /* A new run starts with a full read. */
+  f->ticks = 0;
+  f->io_read = f->io_write = 0;
+  f->io_ok = FALSE;
 }
 
 static void
@@ -105,6 +109,12 @@ orch_job_files_close (OrchJobFiles *f)
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     pid_files_close (&g_array_index (f->procs, OrchPidFiles, i));
   g_clear_pointer (&f->procs, g_array_unref);
+}
+
+gboolean
+orch_job_files_tick (OrchJobFiles *f)
+{
+  return f->ticks++ % ORCH_JOB_REFRESH_TICKS == 0;
 }
 
 int
@@ -170,8 +180,8 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
 }
 
 static void
-read_procfs (OrchJobFiles *f, char *buf, gsize size, guint64 *cpu_usec, guint64 *rss,
-             guint64 *io_read, guint64 *io_write, guint32 *tasks, gboolean *io_ok)
+read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *cpu_usec,
+             guint64 *rss, guint64 *io_read, guint64 *io_write, guint32 *tasks, gboolean *io_ok)
 {
   static long ticks = 0, page = 0;
   guint64 cpu_ticks = 0;
@@ -182,6 +192,12 @@ read_procfs (OrchJobFiles *f, char *buf, gsize size, guint64 *cpu_usec, guint64 
       page = sysconf (_SC_PAGESIZE);
     }
   *io_ok = f->procs->len > 0;
+  if (!refresh)
+    {
+      *io_read = f->io_read;
+      *io_write = f->io_write;
+      *io_ok = f->io_ok;
+    }
   for (guint i = 0; i < f->procs->len; i++)
     {
       OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
@@ -196,6 +212,8 @@ read_procfs (OrchJobFiles *f, char *buf, gsize size, guint64 *cpu_usec, guint64 
       cpu_ticks += st.utime + st.stime;
       *rss += st.rss > 0 ? (guint64) st.rss * (guint64) page : 0;
       *tasks += st.num_threads > 0 ? (guint32) st.num_threads : 1;
+      if (!refresh)
+        continue;
       n = pread_all (p->io_fd, buf, size);
       if (n >= 0 && orch_parse_proc_io (buf, (gsize) n, &io) == 0)
         {
@@ -206,6 +224,12 @@ read_procfs (OrchJobFiles *f, char *buf, gsize size, guint64 *cpu_usec, guint64 
         *io_ok = FALSE; /* /proc/PID/io needs ptrace rights or a kernel with it */
     }
   *cpu_usec = ticks > 0 ? cpu_ticks * (G_USEC_PER_SEC / (guint64) ticks) : 0;
+  if (refresh)
+    {
+      f->io_read = *io_read;
+      f->io_write = *io_write;
+      f->io_ok = *io_ok;
+    }
 }
 
 static gboolean
@@ -217,8 +241,8 @@ read_u64 (OrchJobFiles *f, OrchCgroupFile which, char *buf, gsize size, guint64 
 }
 
 void
-orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *proc_root,
-                     char *buf, gsize size, OrchJobStats *ret)
+orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboolean refresh,
+                     const char *proc_root, char *buf, gsize size, OrchJobStats *ret)
 {
   OrchJobStats s = { 0 };
   OrchCgroupCpuStat cpu;
@@ -268,8 +292,11 @@ orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, const cha
   if (s.cpu_source == ORCH_SOURCE_NONE || s.memory_source == ORCH_SOURCE_NONE ||
       s.io_source == ORCH_SOURCE_NONE || s.tasks_source == ORCH_SOURCE_NONE)
     {
-      sync_pid_files (f, pids, n_pids, proc_root ? proc_root : "/proc");
-      read_procfs (f, buf, size, &p_cpu, &p_rss, &p_read, &p_write, &p_tasks, &p_io_ok);
+      /* pids NULL: keep the set of the last refresh. */
+      if (pids)
+        sync_pid_files (f, pids, n_pids, proc_root ? proc_root : "/proc");
+      n_pids = f->procs->len;
+      read_procfs (f, refresh, buf, size, &p_cpu, &p_rss, &p_read, &p_write, &p_tasks, &p_io_ok);
       if (s.cpu_source == ORCH_SOURCE_NONE && n_pids > 0)
         {
           s.cpu_usage_usec = p_cpu;

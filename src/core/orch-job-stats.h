@@ -49,7 +49,20 @@ typedef struct {
   int dir_fd;               /* the job's cgroup directory, -1 without one */
   int cg[ORCH_CG_N_FILES];  /* -1: missing (or no cgroup) */
   GArray *procs;            /* OrchPidFiles of the pids seen last tick */
+  guint ticks;
+  /* /proc/PID/io totals, read every ORCH_JOB_REFRESH_TICKS ticks */
+  guint64 io_read, io_write;
+  gboolean io_ok;
 } OrchJobFiles;
+
+/* The slow-moving parts — which pids a cgroup holds, their io counters —
+ * are read every this many ticks, not every tick: they cost as much as
+ * everything else together, and a job's pid set rarely changes (an exit
+ * shows at once: its stat file stops reading). */
+#define ORCH_JOB_REFRESH_TICKS 5
+
+/* Whether this tick reads the slow-moving parts; counts the tick. */
+gboolean orch_job_files_tick (OrchJobFiles *f);
 
 typedef struct {
   pid_t pid;
@@ -69,8 +82,9 @@ int orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GAr
  * unified tree has only cpu.stat.  @scratch is a buffer for file text.
  * Never fails: what cannot be read from either stays 0 with source NONE.
  * Pressure is not read here (see orch_job_stats_read_pressure). */
-void orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *proc_root,
-                          char *scratch, gsize scratch_size, OrchJobStats *ret);
+void orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboolean refresh,
+                          const char *proc_root, char *scratch, gsize scratch_size,
+                          OrchJobStats *ret);
 
 /* The pressure files, read when someone asks (GetJob), not every tick. */
 void orch_job_stats_read_pressure (OrchJobFiles *f, OrchJobStats *stats);

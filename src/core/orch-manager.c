@@ -14,7 +14,9 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +68,9 @@ struct _OrchManager {
   GHashTable *watches;    /* wd -> Entry */
   GRand *rand;
   guint active;           /* jobs starting, running or stopping */
+  int sigchld_fd;         /* signalfd for SIGCHLD, -1: GLib child watches */
+  guint sigchld_source;
+  GHashTable *children;   /* main pid -> Entry */
 };
 
 static void launch_run (Entry *e, GError **error);
@@ -188,6 +193,8 @@ entry_clear_run (Entry *e)
 static void
 entry_free (Entry *e)
 {
+  if (e->job->pid > 0)
+    g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->pid));
   entry_clear_run (e);
   clear_source (&e->restart_timer);
   if (e->waiters)
@@ -563,7 +570,10 @@ launch_run (Entry *e, GError **error)
     goto failed;
 
   job->pid = e->launch.pid;
-  e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
+  if (m->sigchld_fd >= 0)
+    g_hash_table_insert (m->children, GINT_TO_POINTER (e->launch.pid), e);
+  else
+    e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
   e->attaching = TRUE;
   /* systemd gets to work before anything else is done for this launch. */
   m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
@@ -586,6 +596,48 @@ relaunch (Entry *e)
   announce (e);
   if (error)
     run_waiters (e, NULL);
+}
+
+/* One SIGCHLD handler for all jobs: a GLib child watch per job would put
+ * one pidfd per job into every poll of the main loop (seen with 1000
+ * jobs: a tenth of the daemon's CPU in poll bookkeeping). */
+static gboolean
+sigchld_cb (int fd, GIOCondition cond, gpointer data)
+{
+  OrchManager *m = data;
+  struct signalfd_siginfo si;
+  int status;
+  pid_t pid;
+
+  while (read (fd, &si, sizeof si) == sizeof si)
+    ;
+  while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+    {
+      Entry *e = g_hash_table_lookup (m->children, GINT_TO_POINTER (pid));
+      if (e == NULL)
+        continue;
+      g_hash_table_remove (m->children, GINT_TO_POINTER (pid));
+      child_exited (pid, status, e);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+setup_sigchld (OrchManager *m)
+{
+  sigset_t blocked, chld;
+
+  m->sigchld_fd = -1;
+  /* Only where the caller blocked SIGCHLD in every thread (the daemon does,
+   * first thing in main()); otherwise another thread may take the signal
+   * and the fd would never see it. */
+  if (pthread_sigmask (SIG_BLOCK, NULL, &blocked) != 0 || !sigismember (&blocked, SIGCHLD))
+    return;
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  m->sigchld_fd = signalfd (-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (m->sigchld_fd >= 0)
+    m->sigchld_source = g_unix_fd_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
 }
 
 /* ---- public ---- */
@@ -614,6 +666,8 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend,
   m->order = g_ptr_array_new ();
   m->watches = g_hash_table_new (NULL, NULL);
   m->rand = g_rand_new ();
+  m->children = g_hash_table_new (NULL, NULL);
+  setup_sigchld (m);
   m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (m->inotify_fd >= 0)
     m->inotify_source = g_unix_fd_add (m->inotify_fd, G_IO_IN, inotify_cb, m);
@@ -642,6 +696,10 @@ orch_manager_free (OrchManager *m)
   g_hash_table_unref (m->entries);
   g_hash_table_unref (m->watches);
   clear_source (&m->inotify_source);
+  clear_source (&m->sigchld_source);
+  if (m->sigchld_fd >= 0)
+    close (m->sigchld_fd);
+  g_hash_table_unref (m->children);
   if (m->inotify_fd >= 0)
     close (m->inotify_fd);
   g_rand_free (m->rand);

@@ -370,10 +370,12 @@ sample_job (OrchSampler *s, OrchJob *job)
   OrchJobStats now;
   gint64 t = g_get_real_time ();
   double values[N_JOB_SERIES];
+  gboolean refresh = orch_job_files_tick (&e->files);
 
   if (e->files.dir_fd >= 0)
     {
-      if (orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
+      /* Between refreshes pids stays NULL: the last set is kept. */
+      if (refresh && orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
         {
           pids = (const pid_t *) s->pids->data;
           n_pids = s->pids->len;
@@ -401,7 +403,8 @@ sample_job (OrchSampler *s, OrchJob *job)
           n_pids = 1;
         }
     }
-  orch_job_stats_read (&e->files, pids, n_pids, s->proc_root, s->scratch, SCRATCH_SIZE, &now);
+  orch_job_stats_read (&e->files, pids, n_pids, refresh, s->proc_root, s->scratch, SCRATCH_SIZE,
+                       &now);
 
   if (e->time_us > 0 && t > e->time_us)
     {
