@@ -9,7 +9,6 @@
 #include "core/orch-error.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -164,24 +163,27 @@ call (Request *r, const char *iface, const char *method, GVariant *params, Reply
                           call_done, p);
 }
 
+/* Every JSON reply is a D-Bus value turned into JSON the same way. */
+static void
+respond_value (Request *r, guint status, GVariant *v)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
+  g_autofree char *json = orch_rest_variant_to_json (owned);
+
+  respond_json (r->msg, status, json);
+  finish_request (r);
+}
+
 static void
 reply_first_child (Request *r, GVariant *reply)
 {
-  g_autoptr(GVariant) v = g_variant_get_child_value (reply, 0);
-  g_autofree char *json = orch_rest_variant_to_json (v);
-
-  respond_json (r->msg, 200, json);
-  finish_request (r);
+  respond_value (r, 200, g_variant_get_child_value (reply, 0));
 }
 
 static void
 reply_created (Request *r, GVariant *reply)
 {
-  g_autoptr(GVariant) v = g_variant_get_child_value (reply, 0);
-  g_autofree char *json = orch_rest_variant_to_json (v);
-
-  respond_json (r->msg, 201, json);
-  finish_request (r);
+  respond_value (r, 201, g_variant_get_child_value (reply, 0));
 }
 
 static void
@@ -200,40 +202,15 @@ reply_log_text (Request *r, GVariant *reply)
 {
   const char *text;
   guint64 next;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
 
   g_variant_get (reply, "(&st)", &text, &next);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "text");
-  json_builder_add_string_value (b, text);
-  json_builder_set_member_name (b, "next_offset");
-  json_builder_add_int_value (b, (gint64) next);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
-  respond_json (r->msg, 200, json);
-  finish_request (r);
+  respond_value (r, 200, g_variant_new_parsed ("{'text': <%s>, 'next_offset': <%t>}", text, next));
 }
 
 static void
 reply_log_deleted (Request *r, GVariant *reply)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, r->param);
-  json_builder_set_member_name (b, "deleted");
-  json_builder_add_boolean_value (b, TRUE);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
-  respond_json (r->msg, 200, json);
-  finish_request (r);
+  respond_value (r, 200, g_variant_new_parsed ("{'id': <%s>, 'deleted': <true>}", r->param));
 }
 
 static void
@@ -241,21 +218,9 @@ reply_cleanup (Request *r, GVariant *reply)
 {
   guint32 removed;
   guint64 freed;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *json = NULL;
 
   g_variant_get (reply, "(ut)", &removed, &freed);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "removed");
-  json_builder_add_int_value (b, removed);
-  json_builder_set_member_name (b, "bytes_freed");
-  json_builder_add_int_value (b, (gint64) freed);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json = json_to_string (root, FALSE);
-  respond_json (r->msg, 200, json);
-  finish_request (r);
+  respond_value (r, 200, g_variant_new_parsed ("{'removed': <%u>, 'bytes_freed': <%t>}", removed, freed));
 }
 
 /* ---- Prometheus ---- */
