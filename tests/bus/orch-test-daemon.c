@@ -336,6 +336,26 @@ orch_test_create (OrchTestDaemon *d, const char *spec_text, GError **error)
   return id;
 }
 
+char *
+orch_test_start (OrchTestDaemon *d, const char *spec_text, const char *states, guint timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = orch_test_create (d, spec_text, &error);
+  g_autoptr(GVariant) rec = NULL;
+
+  g_assert_no_error (error);
+  rec = orch_test_wait_state (d, id, states, timeout_ms);
+  return id;
+}
+
+void
+orch_test_discard (OrchTestDaemon *d, const char *id)
+{
+  /* Stop fails with InvalidState for a finished job: fine here. */
+  g_autoptr(GVariant) stopped = orch_test_call (d, "Stop", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
+  g_autoptr(GVariant) removed = orch_test_call (d, "Remove", g_variant_new ("(s)", id), NULL);
+}
+
 GArray *
 orch_test_job_pids (OrchTestDaemon *d, GVariant *record)
 {

@@ -43,6 +43,12 @@ GVariant *orch_test_wait_state (OrchTestDaemon *d, const char *id, const char *s
 /* Creates a job from GVariant text of a{sv}; returns its id. */
 char *orch_test_create (OrchTestDaemon *d, const char *spec_text, GError **error);
 
+/* Creates a job (the test fails if that fails) and waits for one of
+ * @states; returns its id. */
+char *orch_test_start (OrchTestDaemon *d, const char *spec_text, const char *states, guint timeout_ms);
+/* Stops the job if it runs and removes it: a test's cleanup. */
+void orch_test_discard (OrchTestDaemon *d, const char *id);
+
 /* The pids of the job's group as the backend sees it. */
 GArray *orch_test_job_pids (OrchTestDaemon *d, GVariant *record);
 

@@ -21,25 +21,6 @@ logs_call (const char *method, GVariant *args, GError **error)
                                       G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
 }
 
-static char *
-run_to_end (const char *spec)
-{
-  g_autoptr(GError) error = NULL;
-  char *id = orch_test_create (d, spec, &error);
-  g_autoptr(GVariant) rec = NULL;
-
-  g_assert_no_error (error);
-  rec = orch_test_wait_state (d, id, "exited|failed", 60000);
-  return id;
-}
-
-static void
-stop_and_remove (const char *id)
-{
-  g_autoptr(GVariant) s = orch_test_call (d, "Stop", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
-  g_autoptr(GVariant) r = orch_test_call (d, "Remove", g_variant_new ("(s)", id), NULL);
-}
-
 static void
 remove_job (const char *id)
 {
@@ -124,8 +105,8 @@ test_introspection (void)
 static void
 test_paging (void)
 {
-  g_autofree char *id = run_to_end (
-      "{'command': <['sh', '-c', 'i=0; while [ $i -lt 100000 ]; do echo \"out $i\"; echo \"err $i\" >&2; i=$((i+1)); done']>}");
+  g_autofree char *id = orch_test_start (d,
+      "{'command': <['sh', '-c', 'i=0; while [ $i -lt 100000 ]; do echo \"out $i\"; echo \"err $i\" >&2; i=$((i+1)); done']>}", "exited|failed", 60000);
   g_autoptr(GString) all = g_string_new (NULL);
   g_autofree char *path = log_path (id);
   g_autofree char *file = NULL;
@@ -193,7 +174,7 @@ test_paging (void)
 static void
 test_invalid_utf8 (void)
 {
-  g_autofree char *id = run_to_end ("{'command': <['printf', 'ok\\\\377\\\\300bad \\\\342\\\\202\\\\254 end\\\\n']>}");
+  g_autofree char *id = orch_test_start (d, "{'command': <['printf', 'ok\\\\377\\\\300bad \\\\342\\\\202\\\\254 end\\\\n']>}", "exited|failed", 60000);
   g_autoptr(GError) error = NULL;
   guint64 next = 0;
   g_autofree char *text = read_log (id, "@a{sv} {}", &next, &error);
@@ -208,8 +189,8 @@ test_invalid_utf8 (void)
 static void
 test_separate_streams (void)
 {
-  g_autofree char *id = run_to_end ("{'command': <['sh', '-c', 'echo o; echo e >&2']>, 'stderr': <'separate'>}");
-  g_autofree char *merged = run_to_end ("{'command': <['true']>}");
+  g_autofree char *id = orch_test_start (d, "{'command': <['sh', '-c', 'echo o; echo e >&2']>, 'stderr': <'separate'>}", "exited|failed", 60000);
+  g_autofree char *merged = orch_test_start (d, "{'command': <['true']>}", "exited|failed", 60000);
   g_autoptr(GError) error = NULL;
   guint64 next;
   g_autofree char *out = read_log (id, "{'stream': <'stdout'>}", &next, &error);
@@ -270,14 +251,14 @@ test_open_follow (void)
   g_assert_cmpstr (seen->str, ==, "first\nsecond\n");
   g_assert_cmpint (fstat (fd, &st), ==, 0);
   close (fd);
-  stop_and_remove (id);
+  orch_test_discard (d, id);
 }
 
 static void
 test_delete (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *done = run_to_end ("{'command': <['echo', 'bye']>}");
+  g_autofree char *done = orch_test_start (d, "{'command': <['echo', 'bye']>}", "exited|failed", 60000);
   g_autofree char *done_path = log_path (done);
   g_autofree char *live = orch_test_create (
       d, "{'command': <['sh', '-c', 'echo before; read x; echo after; exec sleep 600']>}", &error);
@@ -315,7 +296,7 @@ test_delete (void)
   g_assert_cmpint (st.st_size, ==, 0);
 
   remove_job (done);
-  stop_and_remove (live);
+  orch_test_discard (d, live);
 }
 
 static guint
@@ -335,8 +316,8 @@ static void
 test_cleanup (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *a = run_to_end ("{'command': <['echo', 'aaaa']>}");
-  g_autofree char *b = run_to_end ("{'command': <['echo', 'bbbbbbbb']>, 'stderr': <'separate'>}");
+  g_autofree char *a = orch_test_start (d, "{'command': <['echo', 'aaaa']>}", "exited|failed", 60000);
+  g_autofree char *b = orch_test_start (d, "{'command': <['echo', 'bbbbbbbb']>, 'stderr': <'separate'>}", "exited|failed", 60000);
   g_autofree char *live = orch_test_create (d, "{'command': <['sh', '-c', 'echo live; exec sleep 600']>}", &error);
   g_autofree char *other = g_build_filename (d->log_dir, "notes.txt", NULL);
   g_autoptr(GVariant) rec = NULL, r0 = NULL, r1 = NULL, r2 = NULL;
@@ -376,7 +357,7 @@ test_cleanup (void)
   g_unlink (other);
   remove_job (a);
   remove_job (b);
-  stop_and_remove (live);
+  orch_test_discard (d, live);
 }
 
 static void
@@ -385,7 +366,7 @@ test_bad_input (void)
   const char *ids[] = { "../../etc/passwd", "/etc/shadow", "job_20261127_223512_abcdef/../../x",
                         "", "job_20991231_235959_ffffff" };
   g_autofree char *longid = g_strnfill (4096, 'j');
-  g_autofree char *id = run_to_end ("{'command': <['echo', 'x']>}");
+  g_autofree char *id = orch_test_start (d, "{'command': <['echo', 'x']>}", "exited|failed", 60000);
   const char *bad_opts[] = { "{'offset': <'zero'>}", "{'tail': <uint32 3>}", "{'max_bytes': <uint32 1>}",
                              "{'stream': <'both'>}" };
 
@@ -445,9 +426,9 @@ test_rotation (void)
 {
   /* About 1 MB in 101-byte lines, 10 KB per 10 ms: well under the cap per
    * 20 ms tick, so the overshoot is bounded. */
-  g_autofree char *id = run_to_end (
+  g_autofree char *id = orch_test_start (d,
       "{'command': <['sh', '-c', 'i=0; while [ $i -lt 10000 ]; do printf \"%0100d\\n\" $i; i=$((i+1));"
-      " [ $((i % 100)) -eq 0 ] && sleep 0.01; done; exit 0']>}");
+      " [ $((i % 100)) -eq 0 ] && sleep 0.01; done; exit 0']>}", "exited|failed", 60000);
   g_autofree char *path = log_path (id);
   g_autofree char *gen1 = g_strconcat (path, ".1", NULL);
   g_autofree char *gen2 = g_strconcat (path, ".2", NULL);

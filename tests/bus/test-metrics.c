@@ -348,25 +348,6 @@ test_history (void)
 
 /* ---- per job ---- */
 
-static char *
-start_job (const char *spec)
-{
-  g_autoptr(GError) error = NULL;
-  char *id = orch_test_create (d, spec, &error);
-  g_autoptr(GVariant) rec = NULL;
-
-  g_assert_no_error (error);
-  rec = orch_test_wait_state (d, id, "running", 10000);
-  return id;
-}
-
-static void
-stop_and_remove (const char *id)
-{
-  g_autoptr(GVariant) a = orch_test_call (d, "Stop", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
-  g_autoptr(GVariant) b = orch_test_call (d, "Remove", g_variant_new ("(s)", id), NULL);
-}
-
 static GVariant *
 job_sample (const char *id)
 {
@@ -406,8 +387,8 @@ expected_source (GVariant *sample, const char *file)
 static void
 test_job_cpu (void)
 {
-  g_autofree char *burn = start_job ("{'command': <['sh', '-c', 'while :; do :; done']>}");
-  g_autofree char *idle = start_job ("{'command': <['sleep', '600']>}");
+  g_autofree char *burn = orch_test_start (d, "{'command': <['sh', '-c', 'while :; do :; done']>}", "running", 10000);
+  g_autofree char *idle = orch_test_start (d, "{'command': <['sleep', '600']>}", "running", 10000);
   g_autoptr(GVariant) b = NULL, i = NULL, list = NULL, rows = NULL;
   g_autoptr(GError) error = NULL;
   gboolean seen_cpu = FALSE;
@@ -462,15 +443,15 @@ test_job_cpu (void)
     g_autoptr(GVariant) last = g_variant_get_child_value (rows, g_variant_n_children (rows) - 1);
     g_assert_cmpfloat (dbl (last, "cpu_percent"), >, 50.0);
   }
-  stop_and_remove (burn);
-  stop_and_remove (idle);
+  orch_test_discard (d, burn);
+  orch_test_discard (d, idle);
 }
 
 static void
 test_job_memory (void)
 {
-  g_autofree char *id = start_job (
-      "{'command': <['python3', '-c', 'import time; b = b\"x\" * (200 * 1024 * 1024); time.sleep(600)']>}");
+  g_autofree char *id = orch_test_start (d,
+      "{'command': <['python3', '-c', 'import time; b = b\"x\" * (200 * 1024 * 1024); time.sleep(600)']>}", "running", 10000);
   const guint64 want = 200ull * 1024 * 1024;
   guint64 got = 0;
   gint64 until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
@@ -490,7 +471,7 @@ test_job_memory (void)
     }
   g_assert_cmpuint (got, >=, want * 0.9);
   g_assert_cmpuint (got, <=, want * 1.1);
-  stop_and_remove (id);
+  orch_test_discard (d, id);
 }
 
 static void
@@ -501,7 +482,7 @@ test_job_io (void)
       "{'command': <['python3', '-c', 'import os, time\\nf = open(\"%s\", \"wb\")\\n"
       "for i in range(50): f.write(b\"x\" * 1048576)\\nf.flush(); os.fsync(f.fileno())\\n"
       "print(\"done\", flush=True)\\ntime.sleep(600)']>}", file);
-  g_autofree char *id = start_job (spec);
+  g_autofree char *id = orch_test_start (d, spec, "running", 10000);
   const guint64 want = 50ull * 1024 * 1024;
   guint64 got = 0;
   const char *src = NULL;
@@ -521,7 +502,7 @@ test_job_io (void)
     g_test_skip ("neither io.stat nor /proc/PID/io can be read here");
   else
     g_assert_cmpuint (got, >=, want);
-  stop_and_remove (id);
+  orch_test_discard (d, id);
   g_unlink (file);
 }
 
@@ -601,7 +582,7 @@ test_process (void)
 static void
 test_process_history (void)
 {
-  g_autofree char *burn = start_job ("{'command': <['sh', '-c', 'while :; do :; done']>}");
+  g_autofree char *burn = orch_test_start (d, "{'command': <['sh', '-c', 'while :; do :; done']>}", "running", 10000);
   g_autoptr(GVariant) rec = orch_test_get (d, burn);
   g_autoptr(GVariant) first = NULL, rows = NULL, last = NULL;
   g_autoptr(GError) error = NULL;
@@ -626,7 +607,7 @@ test_process_history (void)
       }
     g_assert_cmpfloat (best, >, 50.0);
   }
-  stop_and_remove (burn);
+  orch_test_discard (d, burn);
 }
 
 int

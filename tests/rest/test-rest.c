@@ -204,13 +204,6 @@ dbus_call (const char *iface, const char *method, GVariant *args, GError **error
   return r && g_variant_n_children (r) ? g_variant_get_child_value (r, 0) : (r ? g_variant_ref (r) : NULL);
 }
 
-static void
-cleanup_job (const char *id)
-{
-  g_autoptr(GVariant) a = dbus_call ("org.orchestrator.Jobs", "Stop", g_variant_new_parsed ("(%s, @a{sv} {})", id), NULL);
-  g_autoptr(GVariant) b = dbus_call ("org.orchestrator.Jobs", "Remove", g_variant_new ("(s)", id), NULL);
-}
-
 /* ---- tests ---- */
 
 static void
@@ -245,7 +238,7 @@ test_create_get_list (void)
   g_assert_cmpuint (no_slash->status, ==, 200);
   list = parse (list_r->body);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
-  cleanup_job (id);
+  orch_test_discard (d, id);
 }
 
 /* The same job made twice, once per side: the same record but for what
@@ -268,8 +261,8 @@ test_create_parity (void)
                                  "stderr_log_path", NULL };
 
   assert_same_record (ja, jb, differ);
-  cleanup_job (hid);
-  cleanup_job (did);
+  orch_test_discard (d, hid);
+  orch_test_discard (d, did);
 }
 
 static void
@@ -295,7 +288,7 @@ test_stop_restart (void)
   /* Stopping it again: the daemon's InvalidState, as 409. */
   again = http ("DELETE", path, NULL);
   assert_error (again, 409, "InvalidState");
-  cleanup_job (id);
+  orch_test_discard (d, id);
 }
 
 /* Every error: D-Bus name and message, HTTP status and the same words. */
@@ -356,7 +349,7 @@ test_limit_reached (void)
   r = http ("POST", "/jobs/", "{\"command\": [\"sleep\", \"600\"]}");
   assert_error (r, 429, "LimitReached");
   for (guint i = 0; i < ids->len; i++)
-    cleanup_job (ids->pdata[i]);
+    orch_test_discard (d, ids->pdata[i]);
 }
 
 static void
@@ -448,7 +441,7 @@ test_metrics_and_logs (void)
   nh = parse (hist->body);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (nh)), <=, 2);
 
-  cleanup_job (id);
+  orch_test_discard (d, id);
   del = http ("DELETE", lall, NULL);
   g_assert_cmpuint (del->status, ==, 404); /* Remove dropped the job: no such job */
   clean = http ("POST", "/logs/cleanup", "{\"older_than_s\": 0}");
@@ -504,7 +497,7 @@ test_prometheus (void)
     }
   g_assert_true (seen_job);
   g_assert_true (g_hash_table_contains (typed, "orchestrator_system_cpu_percent"));
-  cleanup_job (id);
+  orch_test_discard (d, id);
 }
 
 /* data/openapi.json lists exactly the routes the shim serves. */
@@ -590,7 +583,7 @@ test_follow (void)
   r2 = http ("GET", all, NULL);
   g_assert_cmpuint (r2->status, ==, 200);
   g_assert_cmpstr (r2->body, ==, "first\nsecond\n");
-  cleanup_job (id);
+  orch_test_discard (d, id);
 
   id2 = dbus_create ("{'command': <['true']>}");
   {
@@ -598,7 +591,7 @@ test_follow (void)
     g_autoptr(Response) r3 = http ("GET", bad, NULL);
     assert_error (r3, 422, "InvalidArgument");
   }
-  cleanup_job (id2);
+  orch_test_discard (d, id2);
 }
 
 typedef struct {
@@ -673,7 +666,7 @@ test_websocket (void)
   }
   soup_websocket_connection_close (st.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_object_unref (st.conn);
-  cleanup_job (st.job_id);
+  orch_test_discard (d, st.job_id);
   g_free (st.job_id);
   g_free (st.system);
   g_main_loop_unref (st.loop);
