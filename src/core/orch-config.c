@@ -45,6 +45,9 @@ orch_config_new (void)
   c->log_read_max_bytes = 1024 * 1024;
   c->max_log_bytes = 64 * 1024 * 1024;
   c->rotate_keep = 3;
+  c->durable = TRUE;
+  c->keep_finished = 1000;
+  c->keep_finished_days = 30;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup ("");
   return c;
@@ -72,7 +75,7 @@ orch_config_backend_is_valid (const char *backend)
                           backend);
 }
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_UINT64, KEY_LIST, KEY_BACKEND } KeyType;
+typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_UINT64, KEY_LIST, KEY_BACKEND, KEY_BOOL } KeyType;
 
 typedef struct {
   const char *group;
@@ -107,6 +110,9 @@ static const KeyDef keys[] = {
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
   { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
   { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },
+  { "state", "durable", KEY_BOOL, OFF (durable), 0, 0 },
+  { "state", "keep_finished", KEY_UINT, OFF (keep_finished), 0, 10000000 },
+  { "state", "keep_finished_days", KEY_UINT, OFF (keep_finished_days), 0, 100000 },
   { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0 },
   { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0 },
 };
@@ -187,6 +193,14 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
           *(guint64 *) field = n;
         else
           *(guint *) field = (guint) n;
+        return TRUE;
+      }
+    case KEY_BOOL:
+      {
+        gboolean v = g_key_file_get_boolean (kf, def->group, def->key, &local);
+        if (local)
+          break;
+        *(gboolean *) field = v;
         return TRUE;
       }
     case KEY_LIST:

@@ -28,6 +28,9 @@ typedef struct {
   guint log_read_max_bytes; /* hard cap on one Logs.Read */
   guint64 max_log_bytes;    /* rotate a job's log past this, 0 = never */
   guint rotate_keep;        /* rotated generations kept: <log>.1 .. .N */
+  gboolean durable;         /* job records in SQLite under state_dir */
+  guint keep_finished;      /* finished jobs kept, 0 = no limit */
+  guint keep_finished_days; /* finished jobs older than this go, 0 = never */
   char *rest_listen;
   char *rest_token_file;
 } OrchConfig;

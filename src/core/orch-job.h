@@ -26,6 +26,9 @@ struct _OrchJob {
   OrchSpec *spec;
   OrchJobState state;
   pid_t pid;             /* main process, 0 when none */
+  guint64 pid_start;     /* its start time (clock ticks after boot) */
+  pid_t monitor_pid;     /* its parent, orchestrator-monitor, 0 when none */
+  guint64 monitor_start;
   char *unit;            /* systemd scope name, or "" */
   char *cgroup;          /* cgroup path relative to the hierarchy root, or "" */
   int exit_code;         /* -1 until the main process exited normally */

@@ -48,6 +48,8 @@ orch_launch_stage_to_string (OrchLaunchStage stage)
       return N_("changing directory");
     case ORCH_LAUNCH_STAGE_EXEC:
       return N_("executing the command");
+    case ORCH_LAUNCH_STAGE_MONITOR:
+      return N_("starting orchestrator-monitor");
     default:
       return N_("starting");
     }
@@ -98,12 +100,69 @@ compare_int (const void *a, const void *b)
   return *(const int *) a - *(const int *) b;
 }
 
+char *
+orch_launch_find_monitor (void)
+{
+  const char *env = g_getenv ("ORCHESTRATOR_MONITOR");
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
+  g_autofree char *beside = dir ? g_build_filename (dir, "orchestrator-monitor", NULL) : NULL;
+
+  if (env && *env)
+    return g_strdup (env);
+  if (beside && g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&beside);
+  return g_strdup (ORCH_MONITOR_PATH);
+}
+
+/* orchestrator-monitor's argv: ID EXEC CWD UID GID GROUPS NOFILE -- ARGV. */
+static char **
+monitor_argv (const OrchLaunchParams *p, const char *cwd)
+{
+  const OrchSpec *spec = p->spec;
+  GPtrArray *a = g_ptr_array_new ();
+
+  g_ptr_array_add (a, g_strdup (p->monitor));
+  g_ptr_array_add (a, g_strdup (p->job_id));
+  g_ptr_array_add (a, g_strdup (spec->resolved_exec));
+  g_ptr_array_add (a, g_strdup (cwd));
+  if (spec->has_user)
+    {
+      GString *groups = g_string_new (NULL);
+      for (guint i = 0; spec->groups && i < spec->groups->len; i++)
+        g_string_append_printf (groups, "%s%u", i ? "," : "",
+                                (guint) g_array_index (spec->groups, gid_t, i));
+      if (groups->len == 0)
+        g_string_append_c (groups, '-');
+      g_ptr_array_add (a, g_strdup_printf ("%u", (guint) spec->uid));
+      g_ptr_array_add (a, g_strdup_printf ("%u", (guint) spec->gid));
+      g_ptr_array_add (a, g_string_free (groups, FALSE));
+    }
+  else
+    {
+      g_ptr_array_add (a, g_strdup ("-"));
+      g_ptr_array_add (a, g_strdup ("-"));
+      g_ptr_array_add (a, g_strdup ("-"));
+    }
+  /* select() in a job breaks past 1024 fds: it gets the usual limit. */
+  if (restore_nofile)
+    g_ptr_array_add (a, g_strdup_printf ("%llu:%llu", (unsigned long long) child_nofile.rlim_cur,
+                                         (unsigned long long) child_nofile.rlim_max));
+  else
+    g_ptr_array_add (a, g_strdup ("-"));
+  g_ptr_array_add (a, g_strdup ("--"));
+  for (char **arg = spec->argv; *arg; arg++)
+    g_ptr_array_add (a, g_strdup (*arg));
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
 /* Everything below runs in the forked child: async-signal-safe calls only. */
 
 static void G_GNUC_NORETURN
 child_fail (int status_fd, OrchLaunchStage stage)
 {
-  OrchLaunchFailure f = { .stage = stage, .error = errno };
+  OrchLaunchMsg f = { .kind = stage, .value = errno };
   ssize_t n G_GNUC_UNUSED = write (status_fd, &f, sizeof f);
   _exit (127);
 }
@@ -127,12 +186,13 @@ child_close_others (const int *keep, int n)
 }
 
 static void G_GNUC_NORETURN
-child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp,
-           const gid_t *groups, size_t ngroups, const char *cwd,
+child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
            int hold_fd, int status_fd, int null_fd)
 {
-  const OrchSpec *spec = p->spec;
-  int keep[5] = { hold_fd, status_fd, null_fd, p->stdout_fd, p->stderr_fd };
+  /* In the order orchestrator-monitor expects them at fds 0 to 4. */
+  int want[5] = { null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, status_fd };
+  int keep[6] = { hold_fd, status_fd, null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd };
+  int moved[5];
   sigset_t all;
   char c;
   ssize_t n;
@@ -147,8 +207,8 @@ child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp
   qsort (keep, G_N_ELEMENTS (keep), sizeof (int), compare_int);
   child_close_others (keep, G_N_ELEMENTS (keep));
 
-  /* Own session and process group: the none backend's unit of signalling,
-   * and no controlling terminal inherited from whoever started the daemon. */
+  /* Own session: no controlling terminal inherited from whoever started
+   * the daemon. */
   setsid ();
 
   do
@@ -160,28 +220,17 @@ child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp
       child_fail (status_fd, ORCH_LAUNCH_STAGE_HOLD);
     }
 
-  /* select() in a job breaks past 1024 fds: it gets the usual limit. */
-  if (restore_nofile)
-    (void) setrlimit (RLIMIT_NOFILE, &child_nofile);
+  /* Out of the way first, then into place: a source may sit at 3 or 4. */
+  for (int i = 0; i < 5; i++)
+    if ((moved[i] = fcntl (want[i], F_DUPFD, 10)) < 0)
+      child_fail (status_fd, ORCH_LAUNCH_STAGE_STDIO);
+  for (int i = 0; i < 5; i++)
+    if (dup2 (moved[i], i) < 0)
+      child_fail (moved[4], ORCH_LAUNCH_STAGE_STDIO);
+  close_range (5, ~0U, 0);
 
-  if (dup2 (null_fd, STDIN_FILENO) < 0 ||
-      dup2 (p->stdout_fd, STDOUT_FILENO) < 0 ||
-      dup2 (p->stderr_fd, STDERR_FILENO) < 0)
-    child_fail (status_fd, ORCH_LAUNCH_STAGE_STDIO);
-
-  if (spec->has_user)
-    {
-      if (setgroups (ngroups, groups) < 0 || setresgid (spec->gid, spec->gid, spec->gid) < 0 ||
-          setresuid (spec->uid, spec->uid, spec->uid) < 0)
-        child_fail (status_fd, ORCH_LAUNCH_STAGE_USER);
-    }
-
-  if (chdir (cwd) < 0)
-    child_fail (status_fd, ORCH_LAUNCH_STAGE_CWD);
-
-  umask (022);
-  execve (spec->resolved_exec, (char *const *) argv, envp);
-  child_fail (status_fd, ORCH_LAUNCH_STAGE_EXEC);
+  execve (margv[0], margv, envp);
+  child_fail (ORCH_MONITOR_STATUS_FD, ORCH_LAUNCH_STAGE_MONITOR);
 }
 
 gboolean
@@ -189,13 +238,15 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
 {
   const OrchSpec *spec = p->spec;
   g_auto(GStrv) envp = orch_launch_build_env (spec, p->job_id);
-  const char *cwd = spec->cwd ? spec->cwd : (spec->has_user ? "/" : "/");
+  const char *cwd = spec->cwd ? spec->cwd : "/";
+  g_auto(GStrv) margv = NULL;
   int hold[2] = { -1, -1 }, status[2] = { -1, -1 };
   int null_fd;
   pid_t pid;
   int saved;
 
   g_return_val_if_fail (spec->resolved_exec != NULL, FALSE);
+  margv = monitor_argv (p, cwd);
 
   null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0 || pipe2 (hold, O_CLOEXEC) < 0 || pipe2 (status, O_CLOEXEC) < 0)
@@ -205,13 +256,12 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
   if (pid < 0)
     goto fail;
   if (pid == 0)
-    child_run (p, (const char *const *) spec->argv, envp,
-               spec->groups ? (const gid_t *) spec->groups->data : NULL,
-               spec->groups ? spec->groups->len : 0, cwd, hold[0], status[1], null_fd);
+    child_run (p, margv, envp, hold[0], status[1], null_fd);
 
   close (hold[0]);
   close (status[1]);
   close (null_fd);
+  (void) fcntl (status[0], F_SETFL, O_NONBLOCK);
   out->pid = pid;
   out->release_fd = hold[1];
   out->status_fd = status[0];

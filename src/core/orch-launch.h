@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-launch-proto.h"
 #include "orch-spec.h"
 
 #include <glib.h>
@@ -9,35 +10,24 @@
 G_BEGIN_DECLS
 
 /* The one place that makes job processes.  orch_launch_fork() forks a child
- * that waits on a pipe before it execs, so the caller can put it into its
- * cgroup or scope first; orch_launch_release() lets it go on; the status fd
- * reads EOF once exec succeeded, or an OrchLaunchFailure if it did not.
- * (The durable-state design puts orchestrator-monitor between this and the
- * job; it slots in here.) */
+ * that waits on a pipe, so the caller can put it into its cgroup or scope
+ * first; orch_launch_release() lets it go on: it becomes
+ * orchestrator-monitor, which starts the command as its own child and
+ * records how it ends.  The status fd (non-blocking) carries OrchLaunchMsg:
+ * the command's pid, or the stage that failed; EOF once the command runs. */
 typedef struct {
-  pid_t pid;
+  pid_t pid;       /* the monitor (the held child before release) */
   int release_fd;  /* write end of the hold pipe, -1 once released */
-  int status_fd;   /* read end of the exec status pipe */
+  int status_fd;   /* read end of the status pipe */
 } OrchLaunch;
-
-typedef struct {
-  gint32 stage;    /* OrchLaunchStage */
-  gint32 error;    /* errno */
-} OrchLaunchFailure;
-
-typedef enum {
-  ORCH_LAUNCH_STAGE_HOLD = 1,
-  ORCH_LAUNCH_STAGE_STDIO,
-  ORCH_LAUNCH_STAGE_USER,
-  ORCH_LAUNCH_STAGE_CWD,
-  ORCH_LAUNCH_STAGE_EXEC,
-} OrchLaunchStage;
 
 typedef struct {
   const OrchSpec *spec;     /* checked by orch_policy_check() */
   const char *job_id;
   int stdout_fd;            /* the job's log file, O_APPEND */
   int stderr_fd;            /* same fd as stdout_fd when merged */
+  int exit_dir_fd;          /* where the monitor writes ID.exit */
+  const char *monitor;      /* orchestrator-monitor's path */
 } OrchLaunchParams;
 
 gboolean orch_launch_fork (const OrchLaunchParams *params, OrchLaunch *out, GError **error);
@@ -47,6 +37,10 @@ gboolean orch_launch_release (OrchLaunch *launch);
 void orch_launch_clear (OrchLaunch *launch);
 
 const char *orch_launch_stage_to_string (OrchLaunchStage stage);
+
+/* Where orchestrator-monitor is: $ORCHESTRATOR_MONITOR, else next to the
+ * running executable (a build tree), else the installed one. */
+char *orch_launch_find_monitor (void);
 
 /* The daemon raises its own open-file limit (it keeps files of every job
  * open); jobs get back the soft limit it started with. */

@@ -6,6 +6,7 @@
 #include "orch-id.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
+#include "orch-reconcile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,6 +54,9 @@ typedef struct {
   gboolean launch_failed;
   gboolean stop_requested;
   gboolean restart_requested;
+  int pending_sig;        /* a stop signal for a command whose pid is not known yet */
+  int pidfd;              /* adopted runs: the monitor, which is not our child */
+  guint pidfd_source;
   guint auto_restarts;    /* since the last manual start, for the policy */
   GArray *waiters;        /* Waiter */
 } Entry;
@@ -70,7 +75,10 @@ struct _OrchManager {
   guint active;           /* jobs starting, running or stopping */
   int sigchld_fd;         /* signalfd for SIGCHLD, -1: GLib child watches */
   guint sigchld_source;
-  GHashTable *children;   /* main pid -> Entry */
+  GHashTable *children;   /* monitor pid -> Entry */
+  OrchState *state;       /* NULL: records in memory only */
+  int exit_dir_fd;        /* where monitors write ID.exit */
+  char *monitor;          /* orchestrator-monitor's path */
 };
 
 static void launch_run (Entry *e, GError **error);
@@ -82,9 +90,21 @@ now_us (void)
   return g_get_real_time ();
 }
 
+/* Writes the record; before any announcement, so what clients heard of
+ * survives the daemon. */
+static void
+persist (Entry *e)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (e->m->state && !orch_state_save (e->m->state, e->job, e->auto_restarts, &error))
+    g_warning ("job %s: %s", e->job->id, error->message);
+}
+
 static void
 announce (Entry *e)
 {
+  persist (e);
   if (e->m->cb.job_changed)
     e->m->cb.job_changed (e->job, e->m->cb_data);
 }
@@ -184,6 +204,10 @@ static void
 entry_clear_run (Entry *e)
 {
   unwatch_group (e);
+  clear_source (&e->pidfd_source);
+  if (e->pidfd >= 0)
+    close (e->pidfd);
+  e->pidfd = -1;
   clear_source (&e->status_source);
   clear_source (&e->child_source);
   clear_source (&e->kill_timer);
@@ -193,8 +217,8 @@ entry_clear_run (Entry *e)
 static void
 entry_free (Entry *e)
 {
-  if (e->job->pid > 0)
-    g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->pid));
+  if (e->job->monitor_pid > 0)
+    g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->monitor_pid));
   entry_clear_run (e);
   clear_source (&e->restart_timer);
   if (e->waiters)
@@ -206,6 +230,19 @@ entry_free (Entry *e)
     }
   orch_job_free (e->job);
   g_free (e);
+}
+
+static Entry *
+entry_new (OrchManager *m, OrchJob *job /* owned */)
+{
+  Entry *e = g_new0 (Entry, 1);
+
+  e->m = m;
+  e->inotify_wd = -1;
+  e->pidfd = -1;
+  e->launch.release_fd = e->launch.status_fd = -1;
+  e->job = job;
+  return e;
 }
 
 static guint
@@ -230,6 +267,20 @@ restart_timer_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Arms the restart timer if the job's policy wants another run. */
+static void
+maybe_schedule_restart (Entry *e)
+{
+  OrchJob *job = e->job;
+
+  if (job->state != ORCH_JOB_STOPPED && e->restart_timer == 0 &&
+      orch_restart_wanted (job->spec, job->state, e->auto_restarts))
+    {
+      guint delay = orch_restart_delay_ms (job->spec->restart_delay_ms, e->auto_restarts);
+      e->restart_timer = g_timeout_add (delay, restart_timer_cb, e);
+    }
+}
+
 /* ---- the end of a run ---- */
 
 static void
@@ -246,7 +297,8 @@ finish (Entry *e)
   else
     final = orch_job_final_state (e->wait_status, e->stop_requested);
   set_state (e, final);
-  job->finished_at = now_us ();
+  if (job->finished_at == 0)
+    job->finished_at = now_us (); /* else the monitor's record said when */
 
   if (e->restart_requested)
     {
@@ -258,11 +310,8 @@ finish (Entry *e)
       return;
     }
 
-  if (!e->stop_requested && orch_restart_wanted (job->spec, final, e->auto_restarts))
-    {
-      guint delay = orch_restart_delay_ms (job->spec->restart_delay_ms, e->auto_restarts);
-      e->restart_timer = g_timeout_add (delay, restart_timer_cb, e);
-    }
+  if (!e->stop_requested)
+    maybe_schedule_restart (e);
   changed (e);
 }
 
@@ -377,10 +426,12 @@ signal_group (Entry *e, int sig, guint timeout_ms)
   if (!e->released)
     {
       /* Still held before exec: nothing to stop gracefully. */
-      if (!e->main_exited && e->job->pid > 0)
-        kill (e->job->pid, SIGKILL);
+      if (!e->main_exited && e->job->monitor_pid > 0)
+        kill (e->job->monitor_pid, SIGKILL);
       return;
     }
+  if (e->job->pid == 0)
+    e->pending_sig = sig; /* sent again once the monitor says which pid */
   r = b->ops->kill (b, e->job, sig);
   if (r < 0 && r != -ESRCH)
     g_warning ("job %s: cannot send signal %d: %s", e->job->id, sig, g_strerror (-r));
@@ -388,35 +439,83 @@ signal_group (Entry *e, int sig, guint timeout_ms)
     e->kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
 }
 
-static void
+/* Reads what the status pipe has: the command's pid, or the stage that
+ * failed.  TRUE once it is done (EOF, or a failure): the source goes. */
+static gboolean
 read_launch_status (Entry *e)
 {
-  OrchLaunchFailure f;
+  OrchJob *job = e->job;
+  OrchLaunchMsg msg;
+  gboolean done = FALSE;
   ssize_t n;
 
   if (e->launch.status_fd < 0)
-    return;
-  n = read (e->launch.status_fd, &f, sizeof f);
-  if (n == (ssize_t) sizeof f)
+    return TRUE;
+  while ((n = read (e->launch.status_fd, &msg, sizeof msg)) == (ssize_t) sizeof msg)
     {
-      e->launch_failed = TRUE;
-      g_free (e->job->error);
-      e->job->error = g_strdup_printf (_("failed while %s: %s"),
-                                       _(orch_launch_stage_to_string (f.stage)),
-                                       g_strerror (f.error));
+      if (msg.kind == ORCH_LAUNCH_MSG_PID && msg.value > 0 && job->pid == 0)
+        {
+          job->pid = msg.value;
+          job->pid_start = orch_process_start_time (job->pid);
+          if (e->pending_sig)
+            {
+              OrchBackend *b = e->m->backend;
+              (void) b->ops->kill (b, job, e->pending_sig);
+              e->pending_sig = 0;
+            }
+        }
+      else if (msg.kind != ORCH_LAUNCH_MSG_PID)
+        {
+          e->launch_failed = TRUE;
+          g_free (job->error);
+          job->error = g_strdup_printf (_("failed while %s: %s"),
+                                        _(orch_launch_stage_to_string (msg.kind)),
+                                        g_strerror (msg.value));
+        }
     }
-  clear_source (&e->status_source);
-  close (e->launch.status_fd);
-  e->launch.status_fd = -1;
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || n > 0)
+    done = TRUE;
+  if (done)
+    {
+      clear_source (&e->status_source);
+      close (e->launch.status_fd);
+      e->launch.status_fd = -1;
+    }
+  return done;
 }
 
+/* The monitor is gone: how the command ended comes from its exit record;
+ * the monitor's own status stands in only if it left none (it was
+ * killed).  @status is the monitor's, or -1 if unknown (not our child). */
 static void
-child_exited (GPid pid, int status, gpointer data)
+run_ended (Entry *e, int status)
 {
-  Entry *e = data;
   OrchJob *job = e->job;
+  OrchExitRecord rec;
+  int r = orch_exit_record_read (e->m->exit_dir_fd, job->id, &rec);
 
-  e->child_source = 0;
+  if (r == 0)
+    {
+      status = rec.status;
+      job->finished_at = rec.finished_at;
+      orch_exit_record_remove (e->m->exit_dir_fd, job->id);
+    }
+  else if (e->released)
+    {
+      if (r != -ENOENT)
+        g_warning ("job %s: unreadable exit record: %s", job->id, g_strerror (-r));
+      if (status < 0)
+        {
+          /* Neither ours to wait for nor recorded: it was killed with its
+           * monitor, the only way a monitor leaves no record. */
+          status = SIGKILL;
+          g_free (job->error);
+          job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
+        }
+    }
+  if (status < 0)
+    status = SIGKILL;
+
   e->main_exited = TRUE;
   e->wait_status = status;
   if (WIFEXITED (status))
@@ -444,13 +543,27 @@ child_exited (GPid pid, int status, gpointer data)
   changed (e);
 }
 
+static void
+child_exited (GPid pid, int status, gpointer data)
+{
+  Entry *e = data;
+
+  e->child_source = 0;
+  run_ended (e, status);
+}
+
 static gboolean
 status_cb (int fd, GIOCondition cond, gpointer data)
 {
   Entry *e = data;
+  guint self = e->status_source;
 
-  e->status_source = 0;
-  read_launch_status (e);
+  e->status_source = 0; /* returning REMOVE ends it, not clear_source() */
+  if (!read_launch_status (e))
+    {
+      e->status_source = self;
+      return G_SOURCE_CONTINUE;
+    }
   if (!e->launch_failed && e->job->state == ORCH_JOB_STARTING)
     {
       e->job->started_at = now_us ();
@@ -473,7 +586,7 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       g_free (job->error);
       job->error = g_strdup (error->message);
       if (!e->main_exited)
-        kill (job->pid, SIGKILL);
+        kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
     }
@@ -481,7 +594,7 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
     {
       /* Stopped (or gone) before it could exec. */
       if (!e->main_exited)
-        kill (job->pid, SIGKILL);
+        kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
     }
@@ -529,7 +642,8 @@ launch_run (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   OrchJob *job = e->job;
-  OrchLaunchParams params = { .spec = job->spec, .job_id = job->id };
+  OrchLaunchParams params = { .spec = job->spec, .job_id = job->id,
+                              .exit_dir_fd = m->exit_dir_fd, .monitor = m->monitor };
   int out_fd, err_fd;
   gboolean ok;
 
@@ -537,12 +651,18 @@ launch_run (Entry *e, GError **error)
   e->generation++;
   e->released = e->main_exited = e->launch_failed = e->stop_requested = FALSE;
   e->wait_status = 0;
-  job->pid = 0;
+  e->pending_sig = 0;
+  job->pid = job->monitor_pid = 0;
+  job->pid_start = job->monitor_start = 0;
   job->exit_code = -1;
   job->signal = 0;
   job->started_at = job->finished_at = 0;
   g_clear_pointer (&job->error, g_free);
   set_state (e, ORCH_JOB_STARTING);
+  /* A record a previous run left must not end this one. */
+  orch_exit_record_remove (m->exit_dir_fd, job->id);
+  if (job->spec->resolved_exec == NULL && !orch_policy_check (m->config, job->spec, error))
+    goto failed; /* a record loaded from state, and the system changed */
 
   out_fd = open_log (job->log_path, job->spec, error);
   if (out_fd < 0)
@@ -569,12 +689,16 @@ launch_run (Entry *e, GError **error)
   if (!ok)
     goto failed;
 
-  job->pid = e->launch.pid;
+  job->monitor_pid = e->launch.pid;
+  job->monitor_start = orch_process_start_time (e->launch.pid);
   if (m->sigchld_fd >= 0)
     g_hash_table_insert (m->children, GINT_TO_POINTER (e->launch.pid), e);
   else
     e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
   e->attaching = TRUE;
+  /* On disk before the process can run: a daemon that dies from here on
+   * finds the job again. */
+  persist (e);
   /* systemd gets to work before anything else is done for this launch. */
   m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
   return;
@@ -640,14 +764,158 @@ setup_sigchld (OrchManager *m)
     m->sigchld_source = g_unix_fd_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
 }
 
+/* ---- finding jobs again after the daemon restarted ---- */
+
+static gboolean
+pidfd_cb (int fd, GIOCondition cond, gpointer data)
+{
+  Entry *e = data;
+
+  e->pidfd_source = 0;
+  close (e->pidfd);
+  e->pidfd = -1;
+  run_ended (e, -1);
+  return G_SOURCE_REMOVE;
+}
+
+/* Watches an adopted monitor, which is not our child, through a pidfd. */
+static gboolean
+watch_monitor (Entry *e)
+{
+  int fd = (int) syscall (SYS_pidfd_open, e->job->monitor_pid, 0);
+
+  if (fd < 0)
+    return FALSE;
+  /* The pid may have been reused between the check and the open. */
+  if (orch_process_start_time (e->job->monitor_pid) != e->job->monitor_start)
+    {
+      close (fd);
+      return FALSE;
+    }
+  e->pidfd = fd;
+  e->pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
+  return TRUE;
+}
+
+/* A run recorded as active: ended meanwhile (the monitor's record says
+ * how), still going (supervise it again), or lost. */
+static void
+reconcile_run (Entry *e)
+{
+  OrchManager *m = e->m;
+  OrchJob *job = e->job;
+  g_autofree char *why = NULL;
+  OrchExitRecord rec;
+  OrchAdoptVerdict v;
+
+  e->stop_requested = job->state == ORCH_JOB_STOPPING;
+  e->released = job->monitor_pid > 0;
+  if (orch_exit_record_read (m->exit_dir_fd, job->id, &rec) == 0)
+    {
+      g_message (_("job %s ended while the daemon was down"), job->id);
+      run_ended (e, -1);
+      persist (e);
+      return;
+    }
+
+  if (g_strcmp0 (job->backend, orch_backend_name (m->backend)) != 0)
+    {
+      why = g_strdup_printf (_("it was started by the %s backend"), job->backend);
+      v = ORCH_ADOPT_STRANGER;
+    }
+  else
+    v = orch_reconcile_check (job, &why);
+  if (v == ORCH_ADOPT_YES && watch_monitor (e))
+    {
+      if (job->pid == 0)
+        {
+          job->pid = orch_process_first_child (job->monitor_pid);
+          job->pid_start = orch_process_start_time (job->pid);
+        }
+      if (job->state == ORCH_JOB_STARTING)
+        {
+          set_state (e, ORCH_JOB_RUNNING);
+          if (job->started_at == 0)
+            job->started_at = now_us ();
+        }
+      else if (e->stop_requested)
+        signal_group (e, SIGTERM, 0); /* the stop that was under way */
+      g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
+      persist (e);
+      return;
+    }
+
+  g_warning (_("job %s cannot be supervised again: %s"), job->id,
+             why ? why : g_strerror (errno));
+  if (v == ORCH_ADOPT_GONE)
+    m->backend->ops->forget (m->backend, job);
+  e->main_exited = TRUE;
+  g_free (job->error);
+  job->error = g_strdup_printf (_("lost while the daemon was down: %s"),
+                                why ? why : g_strerror (errno));
+  set_state (e, e->stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
+  job->finished_at = now_us ();
+  maybe_schedule_restart (e);
+  persist (e);
+}
+
+gboolean
+orch_manager_restore (OrchManager *m, GError **error)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  const char *backend = orch_backend_name (m->backend);
+
+  if (m->state == NULL)
+    return TRUE;
+  records = orch_state_load (m->state, error);
+  if (records == NULL)
+    return FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      OrchStateRecord *rec = g_ptr_array_index (records, i);
+      Entry *e = entry_new (m, g_steal_pointer (&rec->job));
+      OrchJob *job = e->job;
+
+      if (g_hash_table_contains (m->entries, job->id))
+        {
+          entry_free (e);
+          continue;
+        }
+      job->backend = g_strcmp0 (rec->backend, backend) == 0 ? backend
+                                                            : g_intern_string (rec->backend);
+      e->auto_restarts = rec->auto_restarts;
+      /* Resolves the executable and user for later runs; if the system
+       * changed meanwhile, the next run says why it cannot start. */
+      (void) orch_policy_check (m->config, job->spec, NULL);
+      g_hash_table_insert (m->entries, job->id, e);
+      g_ptr_array_add (m->order, e);
+      if (m->cb.job_added)
+        m->cb.job_added (job, m->cb_data);
+
+      if (orch_job_state_is_active (job->state))
+        {
+          m->active++;
+          reconcile_run (e);
+        }
+      else
+        maybe_schedule_restart (e);
+    }
+  g_message (ngettext ("%u job found in the state database", "%u jobs found in the state database",
+                       records->len), records->len);
+  return TRUE;
+}
+
 /* ---- public ---- */
 
 OrchManager *
-orch_manager_new (const OrchConfig *config, OrchBackend *backend,
+orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *state,
                   const OrchManagerCallbacks *callbacks, gpointer user_data, GError **error)
 {
   g_autoptr(OrchBackend) b = backend;
+  g_autofree char *exit_dir = g_build_filename (config->state_dir, "exits", NULL);
+  g_autofree char *monitor = orch_launch_find_monitor ();
   OrchManager *m;
+  int exit_dir_fd;
 
   if (g_mkdir_with_parents (config->log_dir, 0750) < 0)
     {
@@ -655,8 +923,24 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend,
                    config->log_dir, g_strerror (errno));
       return NULL;
     }
+  if (access (monitor, X_OK) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot run %s: %s"), monitor,
+                   g_strerror (errno));
+      return NULL;
+    }
+  if (g_mkdir_with_parents (exit_dir, 0700) < 0 ||
+      (exit_dir_fd = open (exit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create state directory %s: %s"),
+                   exit_dir, g_strerror (errno));
+      return NULL;
+    }
 
   m = g_new0 (OrchManager, 1);
+  m->state = state;
+  m->exit_dir_fd = exit_dir_fd;
+  m->monitor = g_steal_pointer (&monitor);
   m->config = config;
   m->backend = g_steal_pointer (&b);
   if (callbacks)
@@ -684,8 +968,8 @@ orch_manager_free (OrchManager *m)
       Entry *e = g_ptr_array_index (m->order, i);
       /* Held children would wait forever: they go, with their pending
        * backend calls.  Running jobs keep their groups. */
-      if (!e->released && !e->main_exited && e->job->pid > 0)
-        kill (e->job->pid, SIGKILL);
+      if (!e->released && !e->main_exited && e->job->monitor_pid > 0)
+        kill (e->job->monitor_pid, SIGKILL);
       if (e->attaching)
         e->m->backend->ops->forget (e->m->backend, e->job);
     }
@@ -704,6 +988,8 @@ orch_manager_free (OrchManager *m)
     close (m->inotify_fd);
   g_rand_free (m->rand);
   orch_backend_free (m->backend);
+  close (m->exit_dir_fd);
+  g_free (m->monitor);
   g_free (m);
 }
 
@@ -777,11 +1063,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
     }
   while (g_hash_table_contains (m->entries, id));
 
-  e = g_new0 (Entry, 1);
-  e->m = m;
-  e->inotify_wd = -1;
-  e->launch.release_fd = e->launch.status_fd = -1;
-  e->job = orch_job_new (id, g_steal_pointer (&spec));
+  e = entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
   e->job->created_at = now_us ();
@@ -854,7 +1136,7 @@ stop_entry (Entry *e, int sig, guint timeout_ms)
   announce (e);
   if (e->attaching)
     {
-      kill (e->job->pid, SIGKILL);
+      kill (e->job->monitor_pid, SIGKILL);
       return; /* attached_cb() finishes it */
     }
   signal_group (e, sig ? sig : SIGTERM, timeout_ms);
@@ -961,10 +1243,49 @@ orch_manager_remove (OrchManager *m, const char *id, GError **error)
   /* Announced while the job can still be looked up, so the bus layer can
    * list the interfaces that go away. */
   saved_id = g_strdup (e->job->id);
+  if (m->state && !orch_state_delete (m->state, saved_id, error))
+    return FALSE;
+  orch_exit_record_remove (m->exit_dir_fd, saved_id);
   if (m->cb.job_removed)
     m->cb.job_removed (saved_id, m->cb_data);
   g_hash_table_remove (m->entries, saved_id);
   g_ptr_array_remove (m->order, e);
   entry_free (e);
   return TRUE;
+}
+
+guint
+orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove, gpointer data)
+{
+  const OrchConfig *c = m->config;
+  gint64 cutoff = c->keep_finished_days ? now - (gint64) c->keep_finished_days * 86400 * G_USEC_PER_SEC
+                                        : G_MININT64;
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_free);
+  guint finished = 0;
+
+  /* Finished jobs that wait for no restart, newest first: the first
+   * keep_finished stay unless too old. */
+  for (guint i = m->order->len; i-- > 0;)
+    {
+      Entry *e = g_ptr_array_index (m->order, i);
+      if (orch_job_state_is_active (e->job->state) || e->restart_timer)
+        continue;
+      finished++;
+      if ((c->keep_finished && finished > c->keep_finished) || e->job->finished_at < cutoff)
+        g_ptr_array_add (doomed, g_strdup (e->job->id));
+    }
+  for (guint i = 0; i < doomed->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *id = g_ptr_array_index (doomed, i);
+      if (before_remove)
+        before_remove (id, data);
+      if (!orch_manager_remove (m, id, &error))
+        g_warning ("cannot purge job %s: %s", id, error->message);
+    }
+  if (doomed->len)
+    g_message (ngettext ("purged %u finished job ([state] keep_finished, keep_finished_days)",
+                         "purged %u finished jobs ([state] keep_finished, keep_finished_days)",
+                         doomed->len), doomed->len);
+  return doomed->len;
 }

@@ -4,6 +4,7 @@
 #include "orch-backend.h"
 #include "orch-config.h"
 #include "orch-job.h"
+#include "orch-state.h"
 
 #include <glib.h>
 
@@ -21,10 +22,15 @@ typedef struct {
  * @error.  @job may be freed after the call returns. */
 typedef void (*OrchManagerDoneFunc) (OrchJob *job, const GError *error, gpointer user_data);
 
-/* Takes ownership of @backend. */
-OrchManager *orch_manager_new (const OrchConfig *config, OrchBackend *backend,
+/* Takes ownership of @backend; @state (may be NULL: nothing outlives the
+ * daemon) must outlive the manager. */
+OrchManager *orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *state,
                                const OrchManagerCallbacks *callbacks, gpointer user_data,
                                GError **error);
+/* Loads the jobs the state holds: finished ones as they were, running
+ * ones supervised again if their processes are still theirs, the rest
+ * with how they ended; restart policies resume. */
+gboolean orch_manager_restore (OrchManager *m, GError **error);
 /* Leaves running jobs running (they outlive the daemon by design); only
  * children still held before exec are killed. */
 void orch_manager_free (OrchManager *m);
@@ -49,5 +55,13 @@ void orch_manager_stop (OrchManager *m, const char *id, int signal, guint timeou
 void orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done,
                            gpointer user_data);
 gboolean orch_manager_remove (OrchManager *m, const char *id, GError **error);
+
+/* Called for each job about to be purged, while it can still be looked up
+ * (to delete its logs). */
+typedef void (*OrchManagerPurgeFunc) (const char *id, gpointer user_data);
+/* Removes finished jobs beyond [state] keep_finished (newest kept) or that
+ * finished more than keep_finished_days before @now; returns how many. */
+guint orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove,
+                          gpointer user_data);
 
 G_END_DECLS

@@ -118,6 +118,30 @@ load_config (const Options *o, OrchConfig *config, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  OrchManager *manager;
+  OrchLogs *logs;
+} Purge;
+
+static void
+purge_logs (const char *id, gpointer data)
+{
+  Purge *p = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!orch_logs_delete (p->logs, id, &error))
+    g_warning ("job %s: %s", id, error->message);
+}
+
+static gboolean
+purge_cb (gpointer data)
+{
+  Purge *p = data;
+
+  orch_manager_purge (p->manager, g_get_real_time (), purge_logs, p);
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 run (Options *o)
 {
@@ -125,6 +149,7 @@ run (Options *o)
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(sd_bus) bus = NULL;
+  g_autoptr(OrchState) state = NULL;   /* outlives the manager */
   g_autoptr(OrchBusJobs) jobs = NULL;
   g_autoptr(OrchManager) manager = NULL;
   g_autoptr(OrchLogs) logs = NULL;
@@ -133,6 +158,8 @@ run (Options *o)
   g_autoptr(OrchSampler) sampler = NULL;
   g_autofree char *why = NULL;
   OrchBackend *backend;
+  Purge purge;
+  guint purge_source;
   GSource *bus_source;
   int r;
 
@@ -158,9 +185,20 @@ run (Options *o)
       return EXIT_FAILURE;
     }
 
+  if (config->durable)
+    {
+      state = orch_state_open (config->state_dir, &error);
+      if (state == NULL)
+        {
+          orch_backend_free (backend);
+          g_printerr ("orchestratord: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+    }
+
   jobs = orch_bus_jobs_new (bus, &error);
   if (jobs)
-    manager = orch_manager_new (config, backend, orch_bus_jobs_callbacks (), jobs, &error);
+    manager = orch_manager_new (config, backend, state, orch_bus_jobs_callbacks (), jobs, &error);
   else
     orch_backend_free (backend);
   if (manager == NULL)
@@ -169,6 +207,12 @@ run (Options *o)
       return EXIT_FAILURE;
     }
   orch_bus_jobs_set_manager (jobs, manager);
+  /* Before the name is taken: clients never see a half-loaded list. */
+  if (!orch_manager_restore (manager, &error))
+    {
+      g_printerr ("orchestratord: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
 
   logs = orch_logs_new (config, manager, &error);
   if (logs)
@@ -178,6 +222,13 @@ run (Options *o)
       g_printerr ("orchestratord: %s\n", error->message);
       return EXIT_FAILURE;
     }
+
+  /* Retention: once now, for what accumulated while the daemon was down,
+   * then every minute. */
+  purge.manager = manager;
+  purge.logs = logs;
+  purge_cb (&purge);
+  purge_source = g_timeout_add_seconds (60, purge_cb, &purge);
 
   bus_metrics = orch_bus_metrics_new (bus, &error);
   if (bus_metrics)
@@ -211,6 +262,7 @@ run (Options *o)
   (void) sd_notify (0, "STOPPING=1");
 
   (void) sd_bus_release_name (bus, BUS_NAME);
+  g_source_remove (purge_source);
   g_source_destroy (bus_source);
   g_source_unref (bus_source);
   g_clear_pointer (&sampler, orch_sampler_free);

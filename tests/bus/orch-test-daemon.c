@@ -117,6 +117,38 @@ start_watcher (OrchTestDaemon *d)
   d->watcher_pid = pid;
 }
 
+/* The test is the subreaper of what a killed daemon leaves (monitors and
+ * their jobs would otherwise go to PID 1, which may not reap them): at the
+ * end, with the daemon, bus and watcher gone, it reaps those zombies,
+ * waiting a little for monitors still winding down.  Other children (GLib's
+ * helpers) are not its business. */
+static void
+reap_orphans (void)
+{
+  for (int round = 0; round < 200; round++)
+    {
+      g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+      const char *name;
+      gboolean waiting = FALSE;
+
+      while (proc && (name = g_dir_read_name (proc)))
+        {
+          OrchProcStat st;
+          char *end;
+          long p = strtol (name, &end, 10);
+          if (*end || p <= 0 || orch_proc_read_stat (NULL, (pid_t) p, &st) < 0 || st.ppid != getpid ())
+            continue;
+          if (st.state == 'Z')
+            waitpid ((pid_t) p, NULL, WNOHANG);
+          else if (g_str_has_prefix (st.comm, "orchestrator-m"))
+            waiting = TRUE;
+        }
+      if (!waiting)
+        return;
+      g_usleep (10000);
+    }
+}
+
 static char *
 find_daemon (void)
 {
@@ -155,6 +187,7 @@ orch_test_daemon_new (const char *backend, const char *extra_config, char **skip
       d->cgroup_root = g_build_filename (mount, name, NULL);
     }
 
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
   start_watcher (d);
   config = g_strdup_printf ("[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s/state\n%s%s%s\n%s",
                             backend, d->log_dir, d->scratch,
@@ -267,6 +300,7 @@ orch_test_daemon_free (OrchTestDaemon *d)
       close (d->watcher_fd);
       g_assert_cmpint (waitpid (d->watcher_pid, NULL, 0), ==, d->watcher_pid);
     }
+  reap_orphans ();
   g_free (d->backend);
   g_free (d->scratch);
   g_free (d->log_dir);
@@ -370,7 +404,15 @@ orch_test_job_pids (OrchTestDaemon *d, GVariant *record)
       g_autofree char *dir = g_build_filename (d->cgroup_mount, cgroup, NULL);
       g_autoptr(GArray) found = NULL;
       g_assert_cmpint (orch_cgroup_pids (dir, &found), ==, 0);
-      g_array_append_vals (pids, found->data, found->len);
+      /* All but orchestrator-monitor, the parent of the job's process. */
+      for (guint i = 0; i < found->len; i++)
+        {
+          pid_t p = g_array_index (found, pid_t, i);
+          OrchProcStat st;
+          if (orch_proc_read_stat (NULL, p, &st) == 0 && g_str_has_prefix (st.comm, "orchestrator-m"))
+            continue;
+          g_array_append_val (pids, p);
+        }
     }
   else
     {
@@ -402,4 +444,45 @@ orch_test_pid_alive (pid_t pid)
 
   /* A zombie is dead: it only waits for its parent to reap it. */
   return orch_proc_read_stat (NULL, pid, &st) == 0 && st.state != 'Z' && st.state != 'X';
+}
+
+const char *
+orch_test_rec_str (GVariant *rec, const char *key)
+{
+  const char *v = NULL;
+
+  if (!g_variant_lookup (rec, key, "&s", &v))
+    g_error ("record has no string “%s”", key);
+  return v;
+}
+
+gint64
+orch_test_rec_int (GVariant *rec, const char *key)
+{
+  g_autoptr(GVariant) v = g_variant_lookup_value (rec, key, NULL);
+
+  if (v == NULL)
+    g_error ("record has no “%s”", key);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT32))
+    return g_variant_get_int32 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
+    return (gint64) g_variant_get_uint64 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64))
+    return g_variant_get_int64 (v);
+  g_error ("“%s” is not a number", key);
+  return 0;
+}
+
+char *
+orch_test_log_text (OrchTestDaemon *d, const char *id)
+{
+  g_autofree char *name = g_strconcat (id, ".log", NULL);
+  g_autofree char *path = g_build_filename (d->log_dir, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_strdup ("");
+  return text;
 }

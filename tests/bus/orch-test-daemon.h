@@ -49,9 +49,16 @@ char *orch_test_start (OrchTestDaemon *d, const char *spec_text, const char *sta
 /* Stops the job if it runs and removes it: a test's cleanup. */
 void orch_test_discard (OrchTestDaemon *d, const char *id);
 
-/* The pids of the job's group as the backend sees it. */
+/* The pids of the job's group as the backend sees it, but its
+ * orchestrator-monitor. */
 GArray *orch_test_job_pids (OrchTestDaemon *d, GVariant *record);
 
 gboolean orch_test_pid_alive (pid_t pid);
+
+/* A record's string or number field; the test fails if it is missing. */
+const char *orch_test_rec_str (GVariant *record, const char *key);
+gint64 orch_test_rec_int (GVariant *record, const char *key);
+/* The job's log file as it is now ("" if there is none). */
+char *orch_test_log_text (OrchTestDaemon *d, const char *id);
 
 G_END_DECLS

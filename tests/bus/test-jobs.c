@@ -2,6 +2,8 @@
 /* org.orchestrator.Jobs through the bus, against a real orchestratord on a
  * private bus, with the backend named by the first argument. */
 #include "orch-test-daemon.h"
+#include "core/orch-cgroup.h"
+#include "core/orch-proc.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -13,32 +15,6 @@
 static OrchTestDaemon *d;
 
 #define MAX_CONCURRENT 12
-
-static const char *
-rec_str (GVariant *rec, const char *key)
-{
-  const char *v = NULL;
-
-  if (!g_variant_lookup (rec, key, "&s", &v))
-    g_error ("record has no string “%s”", key);
-  return v;
-}
-
-static gint64
-rec_int (GVariant *rec, const char *key)
-{
-  g_autoptr(GVariant) v = g_variant_lookup_value (rec, key, NULL);
-
-  g_assert_nonnull (v);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-    return g_variant_get_uint32 (v);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT32))
-    return g_variant_get_int32 (v);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
-    return (gint64) g_variant_get_uint64 (v);
-  g_error ("“%s” is not a number", key);
-  return 0;
-}
 
 static GVariant *
 stop_job (const char *id, const char *options_text)
@@ -77,7 +53,7 @@ read_log (GVariant *rec)
 {
   char *text = NULL;
 
-  g_assert_true (g_file_get_contents (rec_str (rec, "log_path"), &text, NULL, NULL));
+  g_assert_true (g_file_get_contents (orch_test_rec_str (rec, "log_path"), &text, NULL, NULL));
   return text;
 }
 
@@ -227,27 +203,38 @@ test_job_runs (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "running", 10000);
-  pid = (pid_t) rec_int (rec, "pid");
+  pid = (pid_t) orch_test_rec_int (rec, "pid");
   g_assert_cmpint (pid, >, 0);
   g_assert_true (orch_test_pid_alive (pid));
-  g_assert_cmpstr (rec_str (rec, "name"), ==, "nap");
-  g_assert_cmpstr (rec_str (rec, "backend"), ==, d->backend);
-  g_assert_cmpint (rec_int (rec, "started_at"), >=, rec_int (rec, "created_at"));
+  g_assert_cmpstr (orch_test_rec_str (rec, "name"), ==, "nap");
+  g_assert_cmpstr (orch_test_rec_str (rec, "backend"), ==, d->backend);
+  g_assert_cmpint (orch_test_rec_int (rec, "started_at"), >=, orch_test_rec_int (rec, "created_at"));
 
   /* The process is really the job's: with cgroupfs, in the job's cgroup. */
   pids = orch_test_job_pids (d, rec);
   g_assert_cmpuint (pids->len, ==, 1);
   g_assert_cmpint (g_array_index (pids, pid_t, 0), ==, pid);
+  {
+    /* Its parent is orchestrator-monitor, in the same cgroup. */
+    OrchProcStat st, mon;
+    g_autofree char *own = NULL, *mons = NULL;
+    g_assert_cmpint (orch_proc_read_stat (NULL, pid, &st), ==, 0);
+    g_assert_cmpint (orch_proc_read_stat (NULL, st.ppid, &mon), ==, 0);
+    g_assert_cmpstr (mon.comm, ==, "orchestrator-mo");
+    g_assert_cmpint (orch_cgroup_of_pid (pid, &own), ==, 0);
+    g_assert_cmpint (orch_cgroup_of_pid (st.ppid, &mons), ==, 0);
+    g_assert_cmpstr (own, ==, mons);
+  }
   if (g_strcmp0 (d->backend, "cgroupfs") == 0)
     {
       g_autofree char *expect = g_strconcat (d->cgroup_root + strlen (d->cgroup_mount), "/", id, NULL);
-      g_assert_cmpstr (rec_str (rec, "cgroup"), ==, expect);
+      g_assert_cmpstr (orch_test_rec_str (rec, "cgroup"), ==, expect);
     }
 
   stopped = stop_job (id, NULL);
-  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
-  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGTERM);
-  g_assert_cmpint (rec_int (stopped, "finished_at"), >=, rec_int (stopped, "started_at"));
+  g_assert_cmpstr (orch_test_rec_str (stopped, "state"), ==, "stopped");
+  g_assert_cmpint (orch_test_rec_int (stopped, "signal"), ==, SIGTERM);
+  g_assert_cmpint (orch_test_rec_int (stopped, "finished_at"), >=, orch_test_rec_int (stopped, "started_at"));
   g_assert_false (orch_test_pid_alive (pid));
   if (g_strcmp0 (d->backend, "cgroupfs") == 0)
     {
@@ -282,7 +269,7 @@ test_stop_whole_group (void)
   g_assert_cmpuint (pids->len, ==, 3);
 
   stopped = stop_job (id, NULL);
-  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
+  g_assert_cmpstr (orch_test_rec_str (stopped, "state"), ==, "stopped");
   /* The reply came only once no process of the job was left. */
   for (guint i = 0; i < pids->len; i++)
     g_assert_false (orch_test_pid_alive (g_array_index (pids, pid_t, i)));
@@ -302,13 +289,13 @@ test_stop_escalates_to_sigkill (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "running", 10000);
-  pid = (pid_t) rec_int (rec, "pid");
+  pid = (pid_t) orch_test_rec_int (rec, "pid");
   g_usleep (100000); /* let sh set its trap */
   start = g_get_monotonic_time ();
   stopped = stop_job (id, "{'timeout_ms': <uint32 300>}");
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 300000);
-  g_assert_cmpstr (rec_str (stopped, "state"), ==, "stopped");
-  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGKILL);
+  g_assert_cmpstr (orch_test_rec_str (stopped, "state"), ==, "stopped");
+  g_assert_cmpint (orch_test_rec_int (stopped, "signal"), ==, SIGKILL);
   g_assert_false (orch_test_pid_alive (pid));
   remove_job (id);
 }
@@ -324,7 +311,7 @@ test_stop_signal_option (void)
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "running", 10000);
   stopped = stop_job (id, "{'signal': <int32 2>}");
-  g_assert_cmpint (rec_int (stopped, "signal"), ==, SIGINT);
+  g_assert_cmpint (orch_test_rec_int (stopped, "signal"), ==, SIGINT);
   remove_job (id);
 }
 
@@ -339,16 +326,16 @@ test_exit_code (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "failed|exited", 10000);
-  g_assert_cmpstr (rec_str (rec, "state"), ==, "failed");
-  g_assert_cmpint (rec_int (rec, "exit_code"), ==, 3);
-  g_assert_cmpint (rec_int (rec, "signal"), ==, 0);
-  g_assert_cmpint (rec_int (rec, "finished_at"), >, 0);
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "failed");
+  g_assert_cmpint (orch_test_rec_int (rec, "exit_code"), ==, 3);
+  g_assert_cmpint (orch_test_rec_int (rec, "signal"), ==, 0);
+  g_assert_cmpint (orch_test_rec_int (rec, "finished_at"), >, 0);
   remove_job (id);
 
   ok_id = orch_test_create (d, "{'command': <['true']>}", &error);
   ok = orch_test_wait_state (d, ok_id, "failed|exited", 10000);
-  g_assert_cmpstr (rec_str (ok, "state"), ==, "exited");
-  g_assert_cmpint (rec_int (ok, "exit_code"), ==, 0);
+  g_assert_cmpstr (orch_test_rec_str (ok, "state"), ==, "exited");
+  g_assert_cmpint (orch_test_rec_int (ok, "exit_code"), ==, 0);
   remove_job (ok_id);
 }
 
@@ -362,10 +349,10 @@ test_killed_by_signal (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "running", 10000);
-  g_assert_cmpint (kill ((pid_t) rec_int (rec, "pid"), SIGKILL), ==, 0);
+  g_assert_cmpint (kill ((pid_t) orch_test_rec_int (rec, "pid"), SIGKILL), ==, 0);
   dead = orch_test_wait_state (d, id, "failed", 10000);
-  g_assert_cmpint (rec_int (dead, "signal"), ==, SIGKILL);
-  g_assert_cmpint (rec_int (dead, "exit_code"), ==, -1);
+  g_assert_cmpint (orch_test_rec_int (dead, "signal"), ==, SIGKILL);
+  g_assert_cmpint (orch_test_rec_int (dead, "exit_code"), ==, -1);
   remove_job (id);
 }
 
@@ -380,7 +367,7 @@ test_leftovers_cleaned (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "exited|failed", 15000);
-  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "exited");
   log = read_log (rec);
   g_assert_false (orch_test_pid_alive ((pid_t) g_ascii_strtoll (log, NULL, 10)));
   remove_job (id);
@@ -404,17 +391,17 @@ test_restart_on_failure (void)
     {
       g_clear_pointer (&rec, g_variant_unref);
       rec = orch_test_get (d, id);
-      if (rec_int (rec, "restarts") == 3 && g_strcmp0 (rec_str (rec, "state"), "failed") == 0)
+      if (orch_test_rec_int (rec, "restarts") == 3 && g_strcmp0 (orch_test_rec_str (rec, "state"), "failed") == 0)
         break;
       g_usleep (2000);
     }
-  g_assert_cmpint (rec_int (rec, "restarts"), ==, 3);
+  g_assert_cmpint (orch_test_rec_int (rec, "restarts"), ==, 3);
   /* And no fourth: wait past the next backoff step (160 ms). */
   g_usleep (500000);
   g_clear_pointer (&rec, g_variant_unref);
   rec = orch_test_get (d, id);
-  g_assert_cmpint (rec_int (rec, "restarts"), ==, 3);
-  g_assert_cmpstr (rec_str (rec, "state"), ==, "failed");
+  g_assert_cmpint (orch_test_rec_int (rec, "restarts"), ==, 3);
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "failed");
 
   log = read_log (rec);
   lines = g_strsplit (log, "\n", -1);
@@ -447,8 +434,8 @@ test_restart_always_and_stop (void)
   g_usleep (1300000);
   g_clear_pointer (&rec, g_variant_unref);
   rec = orch_test_get (d, id);
-  g_assert_cmpint (rec_int (rec, "restarts"), ==, 0);
-  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  g_assert_cmpint (orch_test_rec_int (rec, "restarts"), ==, 0);
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "exited");
   remove_job (id);
 }
 
@@ -467,24 +454,24 @@ test_restart_method (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "running", 10000);
-  first = (pid_t) rec_int (rec, "pid");
+  first = (pid_t) orch_test_rec_int (rec, "pid");
 
   r = orch_test_call (d, "Restart", g_variant_new ("(s)", id), &error);
   g_assert_no_error (error);
   again = g_variant_get_child_value (r, 0);
-  g_assert_cmpstr (rec_str (again, "state"), ==, "running");
-  g_assert_cmpint (rec_int (again, "restarts"), ==, 1);
-  g_assert_cmpint (rec_int (again, "pid"), !=, first);
+  g_assert_cmpstr (orch_test_rec_str (again, "state"), ==, "running");
+  g_assert_cmpint (orch_test_rec_int (again, "restarts"), ==, 1);
+  g_assert_cmpint (orch_test_rec_int (again, "pid"), !=, first);
   g_assert_false (orch_test_pid_alive (first));
-  g_assert_true (orch_test_pid_alive ((pid_t) rec_int (again, "pid")));
+  g_assert_true (orch_test_pid_alive ((pid_t) orch_test_rec_int (again, "pid")));
 
   /* A stopped job restarts too. */
   stopped = stop_job (id, NULL);
   r2 = orch_test_call (d, "Restart", g_variant_new ("(s)", id), &error);
   g_assert_no_error (error);
   third = g_variant_get_child_value (r2, 0);
-  g_assert_cmpstr (rec_str (third, "state"), ==, "running");
-  g_assert_cmpint (rec_int (third, "restarts"), ==, 2);
+  g_assert_cmpstr (orch_test_rec_str (third, "state"), ==, "running");
+  g_assert_cmpint (orch_test_rec_int (third, "restarts"), ==, 2);
   g_clear_pointer (&stopped, g_variant_unref);
   stopped = stop_job (id, NULL);
   remove_job (id);
@@ -540,7 +527,7 @@ on_signal (GDBusConnection *c, const char *sender, const char *path, const char 
       g_autoptr(GVariant) rec = NULL;
       g_variant_get (params, "(&s@a{sv})", &id, &rec);
       if (r->id && strcmp (id, r->id) == 0)
-        g_ptr_array_add (r->events, g_strconcat ("J:", rec_str (rec, "state"), NULL));
+        g_ptr_array_add (r->events, g_strconcat ("J:", orch_test_rec_str (rec, "state"), NULL));
     }
   else if (strcmp (name, "PropertiesChanged") == 0 && r->path && strcmp (path, r->path) == 0)
     {
@@ -639,12 +626,12 @@ test_log_and_environment (void)
 
   g_assert_no_error (error);
   rec = orch_test_wait_state (d, id, "exited|failed", 10000);
-  g_assert_cmpstr (rec_str (rec, "state"), ==, "exited");
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "exited");
   log = read_log (rec);
   expect = g_strdup_printf ("out:bar baz\nerr\n/usr\nid:%s\n", id);
   g_assert_cmpstr (log, ==, expect);
-  g_assert_true (g_str_has_prefix (rec_str (rec, "log_path"), d->log_dir));
-  g_assert_cmpint (stat (rec_str (rec, "log_path"), &st), ==, 0);
+  g_assert_true (g_str_has_prefix (orch_test_rec_str (rec, "log_path"), d->log_dir));
+  g_assert_cmpint (stat (orch_test_rec_str (rec, "log_path"), &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0640);
   remove_job (id);
 }
@@ -682,7 +669,7 @@ test_stderr_separate (void)
   rec = orch_test_wait_state (d, id, "exited|failed", 10000);
   out = read_log (rec);
   g_assert_cmpstr (out, ==, "out\n");
-  g_assert_true (g_file_get_contents (rec_str (rec, "stderr_log_path"), &err, NULL, NULL));
+  g_assert_true (g_file_get_contents (orch_test_rec_str (rec, "stderr_log_path"), &err, NULL, NULL));
   g_assert_cmpstr (err, ==, "err\n");
   remove_job (id);
 }
@@ -885,7 +872,7 @@ test_limits_applied (void)
   rec = orch_test_wait_state (d, id, "running", 10000);
   if (g_strcmp0 (d->backend, "cgroupfs") == 0)
     {
-      g_autofree char *dir = g_build_filename (d->cgroup_mount, rec_str (rec, "cgroup"), NULL);
+      g_autofree char *dir = g_build_filename (d->cgroup_mount, orch_test_rec_str (rec, "cgroup"), NULL);
       g_autofree char *mem_path = g_build_filename (dir, "memory.max", NULL);
       g_autofree char *cpu_path = g_build_filename (dir, "cpu.max", NULL);
       g_autofree char *pids_path = g_build_filename (dir, "pids.max", NULL);

@@ -471,7 +471,7 @@ test_rotation (void)
 }
 
 /* The daemon is not in the data path: killed outright, its job keeps
- * writing to its log.  Runs last: the daemon restarts knowing no job. */
+ * writing to its log.  Runs last. */
 static void
 test_daemon_killed (void)
 {

@@ -331,6 +331,9 @@ csh "mkdir -p $SCRATCH/log $SCRATCH/state $SCRATCH/bin /etc/systemd/system/orche
 LIB_ENV=""
 if [ "$BIND_BUILD" = 0 ]; then
     cexec sh -c "cat > '$DAEMON_IN' && chmod 755 '$DAEMON_IN'" < "$DAEMON" || setup_ok=0
+    # orchestrator-monitor is looked up next to the daemon
+    cexec sh -c "cat > '$SCRATCH/bin/orchestrator-monitor' && chmod 755 '$SCRATCH/bin/orchestrator-monitor'" \
+        < "$BUILD_DIR/src/orchestrator-monitor" || setup_ok=0
     # shared libraries the binary takes from the build dir come along too
     for lib in $(ldd "$DAEMON" 2>/dev/null | awk -v b="$BUILD_DIR/" 'index($3, b) == 1 { print $3 }'); do
         csh "mkdir -p $SCRATCH/lib" && cexec sh -c "cat > '$SCRATCH/lib/$(basename "$lib")'" < "$lib" || setup_ok=0
@@ -495,7 +498,49 @@ check_scope_metrics() {
     orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
     check "busy job's scope ${unit:-?} gone after Stop" scope_gone "${unit:-orchestrator-$id.scope}" 10
 }
+# ---------------------------------------------------------------- 6. re-adoption
+# The daemon restarted (systemctl restart) or killed (SIGKILL, brought back
+# by Restart=on-failure) with jobs running: the scopes survive, and the new
+# daemon supervises the same jobs again; an exit while it was down keeps
+# its real exit code.
+check_readoption() {
+    local id id2 json pid unit st ec how n
+    id=$(create_job sleep 600) || { not_ok "Create sleep 600 (re-adoption test)"; return; }
+    st=$(wait_state "$id" running) || { not_ok "job $id reaches running (last state: ${st:-?})"; return; }
+    json=$(get_job "$id"); pid=$(jfield pid <<<"$json"); unit=$(jfield unit <<<"$json")
+    unit=${unit:-orchestrator-$id.scope}
+    for how in restart kill; do
+        id2=$(create_job sh -c 'sleep 2; exit 7') || { not_ok "Create sh -c 'sleep 2; exit 7'"; return; }
+        wait_state "$id2" running >/dev/null || { not_ok "job $id2 reaches running"; return; }
+        if [ "$how" = restart ]; then
+            check "systemctl restart orchestratord" cexec systemctl restart orchestratord.service
+        else
+            n=$(cexec systemctl show -P NRestarts orchestratord.service)
+            check "systemctl kill -s KILL orchestratord" cexec systemctl kill -s KILL orchestratord.service
+            # Restart=on-failure brings it back (after RestartSec, 100 ms by default)
+            for _ in $(seq 1 100); do
+                [ "$(cexec systemctl show -P NRestarts orchestratord.service)" != "$n" ] &&
+                    cexec systemctl is-active -q orchestratord.service && break
+                sleep 0.1
+            done
+            check "orchestratord restarted by systemd after SIGKILL" cexec systemctl is-active -q orchestratord.service
+        fi
+        sleep 2.5   # the second job exits meanwhile, or just after
+        check "after $how: scope $unit still active" [ "$(unit_prop "$unit" ActiveState)" = active ]
+        json=$(get_job "$id")
+        check "after $how: job $id running again with pid $pid (got $(jfield state <<<"$json") $(jfield pid <<<"$json"))" \
+            [ "$(jfield state <<<"$json")" = running ] && [ "$(jfield pid <<<"$json")" = "$pid" ]
+        st=$(wait_state "$id2" 'exited|failed') || true
+        ec=$(jfield exit_code <<<"$(get_job "$id2")")
+        check "after $how: job $id2 that exited meanwhile has exit_code 7 (got ${ec:-?})" [ "$ec" = 7 ]
+    done
+    orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    check "the adopted job stops: scope $unit gone" scope_gone "$unit" 10
+    check "the adopted job's pid $pid is gone" csh "! test -d /proc/$pid"
+}
+
 check_scope_metrics
+check_readoption
 check_daemon_stop
 
 # ---------------------------------------------------------------- report

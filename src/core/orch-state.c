@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-state.h"
+#include "orch-error.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+struct _OrchState {
+  sqlite3 *db;
+  sqlite3_stmt *save;
+  sqlite3_stmt *del;
+  char *moved_aside;
+};
+
+/* Schema by version: migrations[i] takes a database from version i to
+ * i + 1.  Never edit a shipped step; append one. */
+static const char *const migrations[] = {
+  "CREATE TABLE jobs ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  spec BLOB NOT NULL,"           /* a{sv}, GVariant serialised */
+  "  state TEXT NOT NULL,"
+  "  pid INTEGER NOT NULL,"
+  "  pid_start INTEGER NOT NULL,"
+  "  monitor_pid INTEGER NOT NULL,"
+  "  monitor_start INTEGER NOT NULL,"
+  "  unit TEXT NOT NULL,"
+  "  cgroup TEXT NOT NULL,"
+  "  exit_code INTEGER NOT NULL,"
+  "  signal INTEGER NOT NULL,"
+  "  restarts INTEGER NOT NULL,"
+  "  auto_restarts INTEGER NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  started_at INTEGER NOT NULL,"
+  "  finished_at INTEGER NOT NULL,"
+  "  backend TEXT NOT NULL,"
+  "  log_path TEXT NOT NULL,"
+  "  stderr_log_path TEXT,"
+  "  error TEXT);"
+  "CREATE INDEX jobs_created ON jobs (created_at);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
+
+#define SAVE_SQL \
+  "INSERT OR REPLACE INTO jobs (id, spec, state, pid, pid_start, monitor_pid, monitor_start," \
+  " unit, cgroup, exit_code, signal, restarts, auto_restarts, created_at, started_at," \
+  " finished_at, backend, log_path, stderr_log_path, error)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+
+#define LOAD_SQL \
+  "SELECT id, spec, state, pid, pid_start, monitor_pid, monitor_start, unit, cgroup, exit_code," \
+  " signal, restarts, auto_restarts, created_at, started_at, finished_at, backend, log_path," \
+  " stderr_log_path, error FROM jobs ORDER BY created_at, id"
+
+static gboolean
+db_error (sqlite3 *db, GError **error, const char *what)
+{
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("state database: %s: %s"), what,
+               db ? sqlite3_errmsg (db) : "out of memory");
+  return FALSE;
+}
+
+static gboolean
+exec (sqlite3 *db, const char *sql, GError **error)
+{
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_error (db, error, sql);
+  return TRUE;
+}
+
+static int
+user_version (sqlite3 *db)
+{
+  sqlite3_stmt *st = NULL;
+  int v = -1;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+static gboolean
+migrate (sqlite3 *db, GError **error)
+{
+  int v = user_version (db);
+
+  if (v < 0)
+    return db_error (db, error, "PRAGMA user_version");
+  if (v > ORCH_STATE_SCHEMA_VERSION)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                   _("state database: schema version %d is newer than this daemon's %d"),
+                   v, ORCH_STATE_SCHEMA_VERSION);
+      return FALSE;
+    }
+  for (; v < ORCH_STATE_SCHEMA_VERSION; v++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+      if (!exec (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec (db, migrations[v], error) || !exec (db, bump, error))
+        {
+          (void) sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+      if (!exec (db, "COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+quick_check (sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok = FALSE;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step (st) == SQLITE_ROW)
+    ok = g_strcmp0 ((const char *) sqlite3_column_text (st, 0), "ok") == 0;
+  if (!ok)
+    db_error (db, error, "PRAGMA quick_check");
+  sqlite3_finalize (st);
+  return ok;
+}
+
+/* Everything that touches the file's content: a failure here means the
+ * database cannot be used as it is. */
+static gboolean
+open_db (OrchState *s, const char *path, GError **error)
+{
+  if (sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                       SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+    return db_error (s->db, error, path);
+  /* WAL: a commit is one append; NORMAL: durable against the daemon's
+   * death (what matters here), fsync at checkpoints. */
+  return exec (s->db, "PRAGMA journal_mode = WAL", error) &&
+         exec (s->db, "PRAGMA synchronous = NORMAL", error) &&
+         exec (s->db, "PRAGMA foreign_keys = ON", error) &&
+         quick_check (s->db, error) &&
+         migrate (s->db, error) &&
+         (sqlite3_prepare_v3 (s->db, SAVE_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->save, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare")) &&
+         (sqlite3_prepare_v3 (s->db, "DELETE FROM jobs WHERE id = ?1", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->del, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare"));
+}
+
+static void
+close_db (OrchState *s)
+{
+  g_clear_pointer (&s->save, sqlite3_finalize);
+  g_clear_pointer (&s->del, sqlite3_finalize);
+  if (s->db)
+    sqlite3_close (s->db);
+  s->db = NULL;
+}
+
+/* Renames the database and its WAL files to PATH.corrupt-TIMESTAMP. */
+static char *
+move_aside (const char *path)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  char *target = g_strdup_printf ("%s.corrupt-%s", path, stamp);
+  static const char *const suffixes[] = { "", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (path, suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (target, suffixes[i], NULL);
+      if (g_rename (from, to) < 0 && errno != ENOENT)
+        g_warning ("cannot move %s aside: %s", from, g_strerror (errno));
+    }
+  return target;
+}
+
+OrchState *
+orch_state_open (const char *dir, GError **error)
+{
+  g_autoptr(OrchState) s = g_new0 (OrchState, 1);
+  g_autofree char *path = g_build_filename (dir, "orchestrator.db", NULL);
+  g_autoptr(GError) local = NULL;
+
+  if (g_mkdir_with_parents (dir, 0750) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create state directory %s: %s"),
+                   dir, g_strerror (errno));
+      return NULL;
+    }
+  if (open_db (s, path, &local))
+    return g_steal_pointer (&s);
+
+  /* Crash-looping on a bad file helps nobody: keep it for inspection and
+   * start empty. */
+  close_db (s);
+  s->moved_aside = move_aside (path);
+  g_warning (_("state database %s is unusable (%s); moved it to %s and starting with an empty one"),
+             path, local->message, s->moved_aside);
+  if (!open_db (s, path, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+void
+orch_state_free (OrchState *s)
+{
+  if (s == NULL)
+    return;
+  close_db (s);
+  g_free (s->moved_aside);
+  g_free (s);
+}
+
+const char *
+orch_state_moved_aside (OrchState *s)
+{
+  return s->moved_aside;
+}
+
+static void
+bind_text (sqlite3_stmt *st, int i, const char *text)
+{
+  if (text)
+    sqlite3_bind_text (st, i, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (st, i);
+}
+
+gboolean
+orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  g_autoptr(GVariant) spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
+  sqlite3_stmt *st = s->save;
+  int r;
+
+  bind_text (st, 1, job->id);
+  sqlite3_bind_blob (st, 2, g_variant_get_data (spec), (int) g_variant_get_size (spec),
+                     SQLITE_STATIC);
+  bind_text (st, 3, orch_job_state_to_string (job->state));
+  sqlite3_bind_int64 (st, 4, job->pid);
+  sqlite3_bind_int64 (st, 5, (sqlite3_int64) job->pid_start);
+  sqlite3_bind_int64 (st, 6, job->monitor_pid);
+  sqlite3_bind_int64 (st, 7, (sqlite3_int64) job->monitor_start);
+  bind_text (st, 8, job->unit ? job->unit : "");
+  bind_text (st, 9, job->cgroup ? job->cgroup : "");
+  sqlite3_bind_int (st, 10, job->exit_code);
+  sqlite3_bind_int (st, 11, job->signal);
+  sqlite3_bind_int64 (st, 12, job->restarts);
+  sqlite3_bind_int64 (st, 13, auto_restarts);
+  sqlite3_bind_int64 (st, 14, job->created_at);
+  sqlite3_bind_int64 (st, 15, job->started_at);
+  sqlite3_bind_int64 (st, 16, job->finished_at);
+  bind_text (st, 17, job->backend ? job->backend : "");
+  bind_text (st, 18, job->log_path ? job->log_path : "");
+  bind_text (st, 19, job->stderr_log_path);
+  bind_text (st, 20, job->error);
+  r = sqlite3_step (st);
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "save");
+  return TRUE;
+}
+
+gboolean
+orch_state_delete (OrchState *s, const char *id, GError **error)
+{
+  int r;
+
+  bind_text (s->del, 1, id);
+  r = sqlite3_step (s->del);
+  sqlite3_reset (s->del);
+  sqlite3_clear_bindings (s->del);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "delete");
+  return TRUE;
+}
+
+void
+orch_state_record_free (OrchStateRecord *r)
+{
+  if (r == NULL)
+    return;
+  orch_job_free (r->job);
+  g_free (r->backend);
+  g_free (r);
+}
+
+static char *
+column_strdup (sqlite3_stmt *st, int i)
+{
+  const char *t = (const char *) sqlite3_column_text (st, i);
+
+  return t ? g_strdup (t) : NULL;
+}
+
+/* One row as a record, or NULL (with the reason in @error) if it does not
+ * make sense: the file may have been edited or damaged. */
+static OrchStateRecord *
+load_row (sqlite3_stmt *st, GError **error)
+{
+  const char *id = (const char *) sqlite3_column_text (st, 0);
+  gconstpointer blob = sqlite3_column_blob (st, 1);
+  gsize len = (gsize) sqlite3_column_bytes (st, 1);
+  g_autoptr(GBytes) bytes = g_bytes_new (blob, len);
+  g_autoptr(GVariant) spec_v = NULL;
+  g_autoptr(OrchSpec) spec = NULL;
+  OrchStateRecord *r;
+  OrchJob *job;
+
+  if (id == NULL)
+    {
+      g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_FAILED, "no id");
+      return NULL;
+    }
+  spec_v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+  spec = orch_spec_from_variant (spec_v, error);
+  if (spec == NULL)
+    return NULL;
+
+  job = orch_job_new (id, g_steal_pointer (&spec));
+  r = g_new0 (OrchStateRecord, 1);
+  r->job = job;
+  if (!orch_job_state_from_string ((const char *) sqlite3_column_text (st, 2), &job->state))
+    {
+      orch_state_record_free (r);
+      g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_FAILED, "bad state");
+      return NULL;
+    }
+  job->pid = (pid_t) sqlite3_column_int64 (st, 3);
+  job->pid_start = (guint64) sqlite3_column_int64 (st, 4);
+  job->monitor_pid = (pid_t) sqlite3_column_int64 (st, 5);
+  job->monitor_start = (guint64) sqlite3_column_int64 (st, 6);
+  g_free (job->unit);
+  job->unit = column_strdup (st, 7);
+  g_free (job->cgroup);
+  job->cgroup = column_strdup (st, 8);
+  job->exit_code = sqlite3_column_int (st, 9);
+  job->signal = sqlite3_column_int (st, 10);
+  job->restarts = (guint) sqlite3_column_int64 (st, 11);
+  r->auto_restarts = (guint) sqlite3_column_int64 (st, 12);
+  job->created_at = sqlite3_column_int64 (st, 13);
+  job->started_at = sqlite3_column_int64 (st, 14);
+  job->finished_at = sqlite3_column_int64 (st, 15);
+  r->backend = column_strdup (st, 16);
+  job->log_path = column_strdup (st, 17);
+  job->stderr_log_path = column_strdup (st, 18);
+  job->error = column_strdup (st, 19);
+  return r;
+}
+
+GPtrArray *
+orch_state_load (OrchState *s, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_state_record_free);
+  sqlite3_stmt *st = NULL;
+  int r;
+
+  if (sqlite3_prepare_v2 (s->db, LOAD_SQL, -1, &st, NULL) != SQLITE_OK)
+    {
+      db_error (s->db, error, "load");
+      return NULL;
+    }
+  while ((r = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_autoptr(GError) local = NULL;
+      OrchStateRecord *rec = load_row (st, &local);
+      if (rec)
+        g_ptr_array_add (out, rec);
+      else
+        g_warning (_("state database: skipping record %s: %s"),
+                   (const char *) sqlite3_column_text (st, 0), local->message);
+    }
+  sqlite3_finalize (st);
+  if (r != SQLITE_DONE)
+    {
+      db_error (s->db, error, "load");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-job.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The daemon's durable state: one SQLite database (WAL) under the state
+ * directory, opened once, holding every job record.  A record is written
+ * before the change it carries is announced, so a daemon killed at any
+ * moment finds every job again. */
+typedef struct _OrchState OrchState;
+
+#define ORCH_STATE_SCHEMA_VERSION 1
+
+/* Opens (creating, migrating) @dir/orchestrator.db.  A database that cannot
+ * be read is moved aside as orchestrator.db.corrupt-TIMESTAMP, said so in
+ * the log, and an empty one takes its place. */
+OrchState *orch_state_open (const char *dir, GError **error);
+void orch_state_free (OrchState *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchState, orch_state_free)
+
+/* Where a corrupt database was moved, NULL if none was (for the log and
+ * tests). */
+const char *orch_state_moved_aside (OrchState *s);
+
+/* Inserts or replaces @job's record; @auto_restarts is the restart
+ * policy's count, which the record does not show. */
+gboolean orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
+gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
+
+typedef struct {
+  OrchJob *job;
+  guint auto_restarts;
+  char *backend;       /* the backend that ran it */
+} OrchStateRecord;
+
+void orch_state_record_free (OrchStateRecord *r);
+
+/* Every record, oldest first (OrchStateRecord, owned by the array).
+ * Records that do not parse are skipped with a warning. */
+GPtrArray *orch_state_load (OrchState *s, GError **error);
+
+G_END_DECLS
