@@ -304,6 +304,15 @@ prop_max (sd_bus *bus, const char *path, const char *interface, const char *prop
   return sd_bus_message_append (reply, "u", orch_manager_max_concurrent (self->manager));
 }
 
+static int
+prop_unknown (sd_bus *bus, const char *path, const char *interface, const char *property,
+              sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+
+  return sd_bus_message_append_strv (reply, (char **) orch_manager_unknown_units (self->manager));
+}
+
 static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_VTABLE_START (0),
   SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec), SD_BUS_RESULT ("s", id, "o", path),
@@ -323,6 +332,7 @@ static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_PROPERTY ("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("RunningCount", "u", prop_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("MaxConcurrent", "u", prop_max, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("UnknownUnits", "as", prop_unknown, 0, 0),
   SD_BUS_VTABLE_END
 };
 

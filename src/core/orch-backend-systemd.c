@@ -50,6 +50,9 @@ struct _SystemdBackend {
   GHashTable *pending;     /* unit name -> Pending, started or queued */
   GQueue queue;            /* Pending not yet sent */
   guint in_flight;
+  sd_bus_slot *list_slot;  /* ListUnitsByPatterns outstanding */
+  OrchBackendUnitsFunc list_done;
+  gpointer list_data;
 };
 
 static void start_call (Pending *p);
@@ -309,7 +312,8 @@ systemd_kill (OrchBackend *b, OrchJob *job, int sig)
   if (job->unit[0] == '\0')
     {
       /* Not a scope yet (still held): only the child exists. */
-      if (job->pid > 0 && kill (job->pid, sig) < 0)
+      pid_t pid = job->pid > 0 ? job->pid : job->monitor_pid;
+      if (pid > 0 && kill (pid, sig) < 0)
         return -errno;
       return 0;
     }
@@ -357,11 +361,69 @@ systemd_forget (OrchBackend *b, OrchJob *job)
   pump_queue (self);
 }
 
+static int
+list_reply (sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+  SystemdBackend *self = data;
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  int r;
+
+  self->list_slot = sd_bus_slot_unref (self->list_slot);
+  if (sd_bus_message_is_method_error (m, NULL))
+    {
+      g_warning ("ListUnitsByPatterns failed: %s", sd_bus_message_get_error (m)->message);
+      self->list_done (NULL, self->list_data);
+      return 0;
+    }
+  r = sd_bus_message_enter_container (m, 'a', "(ssssssouso)");
+  while (r > 0 && (r = sd_bus_message_read (m, "(ssssssouso)", &name, NULL, NULL, NULL, NULL,
+                                             NULL, NULL, NULL, NULL, NULL)) > 0)
+    g_ptr_array_add (units, g_strdup (name));
+  if (r < 0)
+    {
+      g_warning ("ListUnitsByPatterns: bad reply: %s", g_strerror (-r));
+      self->list_done (NULL, self->list_data);
+      return 0;
+    }
+  g_ptr_array_add (units, NULL);
+  self->list_done ((char **) g_ptr_array_free (g_steal_pointer (&units), FALSE), self->list_data);
+  return 0;
+}
+
+static void
+systemd_list_units (OrchBackend *b, OrchBackendUnitsFunc done, gpointer user_data)
+{
+  SystemdBackend *self = (SystemdBackend *) b;
+  const char *const patterns[] = { "orchestrator-job_*.scope", NULL };
+  g_autoptr(sd_bus_message) m = NULL;
+  int r;
+
+  self->list_done = done;
+  self->list_data = user_data;
+  self->list_slot = sd_bus_slot_unref (self->list_slot);
+  r = sd_bus_message_new_method_call (self->bus, &m, "org.freedesktop.systemd1",
+                                      "/org/freedesktop/systemd1",
+                                      "org.freedesktop.systemd1.Manager", "ListUnitsByPatterns");
+  if (r >= 0)
+    r = sd_bus_message_append_strv (m, NULL); /* any state */
+  if (r >= 0)
+    r = sd_bus_message_append_strv (m, (char **) patterns);
+  if (r >= 0)
+    r = sd_bus_call_async (self->bus, &self->list_slot, m, list_reply, self, 0);
+  if (r < 0)
+    {
+      g_warning ("cannot list the job scopes: %s", g_strerror (-r));
+      done (NULL, user_data);
+    }
+}
+
 static void
 systemd_free (OrchBackend *b)
 {
   SystemdBackend *self = (SystemdBackend *) b;
 
+  sd_bus_slot_unref (self->list_slot);
   g_queue_clear (&self->queue);
   g_hash_table_unref (self->pending);
   sd_bus_slot_unref (self->match);
@@ -380,6 +442,7 @@ static const OrchBackendOps systemd_ops = {
   .kill = systemd_kill,
   .is_empty = systemd_is_empty,
   .events_path = systemd_events_path,
+  .list_units = systemd_list_units,
   .forget = systemd_forget,
   .free = systemd_free,
 };

@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 
 typedef struct _OrchBackend OrchBackend;
 
+/* The job units that exist in the system, as a strv (owned), NULL if they
+ * could not be listed. */
+typedef void (*OrchBackendUnitsFunc) (char **units, gpointer user_data);
+
 /* Called once the held child is in its group (or could not be put there). */
 typedef void (*OrchBackendAttachFunc) (OrchJob *job, const GError *error, gpointer user_data);
 
@@ -30,6 +34,10 @@ typedef struct {
   /* A file that changes when the group empties (cgroup.events), for
    * inotify; NULL when the caller must poll. */
   char *(*events_path) (OrchBackend *b, OrchJob *job);
+  /* Lists every job unit of this backend's kind in the system (systemd:
+   * orchestrator-*.scope), to find those no record knows.  Optional;
+   * @done runs later, never after free(). */
+  void (*list_units) (OrchBackend *b, OrchBackendUnitsFunc done, gpointer user_data);
   /* The job has finished: drop its group and any pending call. */
   void (*forget) (OrchBackend *b, OrchJob *job);
   void (*free) (OrchBackend *b);

@@ -79,6 +79,7 @@ struct _OrchManager {
   OrchState *state;       /* NULL: records in memory only */
   int exit_dir_fd;        /* where monitors write ID.exit */
   char *monitor;          /* orchestrator-monitor's path */
+  char **unknown_units;   /* job units in the system no record knows */
 };
 
 static void launch_run (Entry *e, GError **error);
@@ -859,11 +860,44 @@ reconcile_run (Entry *e)
   persist (e);
 }
 
+static void
+units_listed (char **units, gpointer data)
+{
+  OrchManager *m = data;
+  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+
+  for (char **u = units; u && *u; u++)
+    {
+      gboolean known = FALSE;
+      for (guint i = 0; i < m->order->len && !known; i++)
+        known = g_strcmp0 (((Entry *) g_ptr_array_index (m->order, i))->job->unit, *u) == 0;
+      if (known)
+        continue;
+      /* Not ours to kill: it may be a job of a lost database, or someone
+       * else's; an administrator decides. */
+      g_warning (_("%s looks like a job of this daemon but no record knows it; left as it is"), *u);
+      g_ptr_array_add (unknown, g_strdup (*u));
+    }
+  g_strfreev (units);
+  g_ptr_array_add (unknown, NULL);
+  g_strfreev (m->unknown_units);
+  m->unknown_units = (char **) g_ptr_array_free (g_steal_pointer (&unknown), FALSE);
+}
+
+const char *const *
+orch_manager_unknown_units (OrchManager *m)
+{
+  static const char *const none[] = { NULL };
+
+  return m->unknown_units ? (const char *const *) m->unknown_units : none;
+}
+
 gboolean
 orch_manager_restore (OrchManager *m, GError **error)
 {
   g_autoptr(GPtrArray) records = NULL;
   const char *backend = orch_backend_name (m->backend);
+  gint64 t0 = g_get_monotonic_time ();
 
   if (m->state == NULL)
     return TRUE;
@@ -900,8 +934,11 @@ orch_manager_restore (OrchManager *m, GError **error)
       else
         maybe_schedule_restart (e);
     }
-  g_message (ngettext ("%u job found in the state database", "%u jobs found in the state database",
-                       records->len), records->len);
+  if (m->backend->ops->list_units)
+    m->backend->ops->list_units (m->backend, units_listed, m);
+  g_message (ngettext ("%u job found in the state database, reconciled in %.1f ms",
+                       "%u jobs found in the state database, reconciled in %.1f ms", records->len),
+             records->len, (g_get_monotonic_time () - t0) / 1000.0);
   return TRUE;
 }
 
@@ -990,6 +1027,7 @@ orch_manager_free (OrchManager *m)
   orch_backend_free (m->backend);
   close (m->exit_dir_fd);
   g_free (m->monitor);
+  g_strfreev (m->unknown_units);
   g_free (m);
 }
 

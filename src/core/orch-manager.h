@@ -31,6 +31,9 @@ OrchManager *orch_manager_new (const OrchConfig *config, OrchBackend *backend, O
  * ones supervised again if their processes are still theirs, the rest
  * with how they ended; restart policies resume. */
 gboolean orch_manager_restore (OrchManager *m, GError **error);
+/* Job units (systemd scopes) found in the system at start that no record
+ * knows: reported, never touched. */
+const char *const *orch_manager_unknown_units (OrchManager *m);
 /* Leaves running jobs running (they outlive the daemon by design); only
  * children still held before exec are killed. */
 void orch_manager_free (OrchManager *m);

@@ -5,6 +5,11 @@
 #   tests/bench/run-bench.sh --systemd BUILD_DIR    systemd backend in a
 #                                                   throwaway nspawn container,
 #                                                   and systemd-run --scope
+#   tests/bench/run-bench.sh --state BUILD_DIR      the cost of durable state:
+#                                                   launches with and without
+#                                                   it, reconciling 1000 jobs at
+#                                                   start, orchestrator-monitor's
+#                                                   memory (BENCH_RECONCILE_JOBS)
 #
 # Prints one JSON document on stdout; progress and diagnostics go to stderr.
 # Environment: BENCH_JOBS (200), BENCH_RUNS (3), BENCH_LIST_CALLS (20).
@@ -21,9 +26,11 @@ set -u
 export LC_ALL=C
 
 SYSTEMD_MODE=0
+STATE_MODE=0
 if [ "${1:-}" = --systemd ]; then SYSTEMD_MODE=1; shift; fi
+if [ "${1:-}" = --state ]; then STATE_MODE=1; shift; fi
 if [ $# -ne 1 ]; then
-    echo "usage: $0 [--systemd] BUILD_DIR" >&2
+    echo "usage: $0 [--systemd|--state] BUILD_DIR" >&2
     exit 2
 fi
 
@@ -218,6 +225,7 @@ bench_backend() {
     cat > "$dir/orchestratord.conf" <<EOF
 [jobs]
 max_concurrent=$((JOBS + 50))
+${EXTRA_CONF:-}
 EOF
     "$DAEMON" --bus-address="$BUS_ADDR" --config="$dir/orchestratord.conf" \
         --log-dir="$dir/log" --state-dir="$dir/state" "$@" \
@@ -421,6 +429,110 @@ EOF
 
 if [ "$SYSTEMD_MODE" = 1 ]; then
     run_systemd_mode
+    exit $?
+fi
+
+# ------------------------------------------------------------------ --state
+# The median of the numbers on stdin.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# start_daemon DIR: orchestratord (none backend, durable) on the bench bus
+# with DIR's log/state; waits until it serves; sets START_MS, from exec to
+# serving.  Not in $(...): DAEMON_PID must reach the EXIT trap.
+start_daemon() {
+    local dir=$1 t0 t1
+    t0=$(date +%s%N)
+    "$DAEMON" --bus-address="$BUS_ADDR" --config="$dir/orchestratord.conf" --backend=none \
+        --log-dir="$dir/log" --state-dir="$dir/state" </dev/null >>"$dir/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    for _ in $(seq 2000); do
+        kill -0 "$DAEMON_PID" 2>/dev/null || { log "orchestratord died"; return 1; }
+        busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1 && break
+        sleep 0.005
+    done
+    t1=$(date +%s%N)
+    START_MS=$(( (t1 - t0) / 1000000 ))
+}
+
+# Jobs' ids, one a line, from List.
+list_ids() {
+    busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
+        org.orchestrator.Jobs List 'a{sv}' 0 |
+        python3 -c 'import json,sys; [print(r["id"]["data"]) for r in json.load(sys.stdin)["data"][0]]'
+}
+
+# ratio KEY A B: A's KEY over B's (found at any depth of the JSON objects).
+ratio() {
+    python3 - "$@" <<'PY' 2>/dev/null || echo null
+import json, sys
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and isinstance(o[k], (int, float)):
+            return o[k]
+        for v in o.values():
+            r = find(v, k)
+            if r is not None:
+                return r
+    return None
+k, a, b = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(round(find(a, k) / find(b, k), 3))
+PY
+}
+
+run_state_mode() {
+    local n=${BENCH_RECONCILE_JOBS:-1000} dir="$TMP/reconcile" i id pid mon pss ms_empty ms_full ms_in
+    local durable memory pss_med pss_max ratio_rate ratio_p50 running
+    start_bus
+    log "private bus $BUS_ADDR (dbus-daemon pid $DBUS_PID)"
+    EXTRA_CONF=$'[state]\ndurable=true' bench_backend durable "$TMP/res-durable.json" --backend=none || return 1
+    EXTRA_CONF=$'[state]\ndurable=false' bench_backend memory "$TMP/res-memory.json" --backend=none || return 1
+    durable=$(cat "$TMP/res-durable.json"); memory=$(cat "$TMP/res-memory.json")
+
+    mkdir -p "$dir/log" "$dir/state"
+    printf '[jobs]\nmax_concurrent=%s\n' $((n + 10)) > "$dir/orchestratord.conf"
+    start_daemon "$dir" || return 1
+    ms_empty=$START_MS
+    log "reconcile: creating $n sleep 600 jobs"
+    for i in $(seq "$n"); do
+        busctl --address="$BUS_ADDR" call org.orchestrator /org/orchestrator org.orchestrator.Jobs \
+            Create 'a{sv}' 1 command as 2 sleep 600 >/dev/null || { log "Create $i failed"; return 1; }
+    done
+    sleep 1
+    # orchestrator-monitor's own memory: PSS of each job's parent
+    : > "$TMP/pss"
+    for pid in $(busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
+                 org.orchestrator.Jobs List 'a{sv}' 0 |
+                 python3 -c 'import json,sys; [print(r["pid"]["data"]) for r in json.load(sys.stdin)["data"][0]]'); do
+        echo "$pid" >> "$PIDS_FILE"
+        mon=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)
+        [ -n "$mon" ] && awk '/^Pss:/ { print $2 }' "/proc/$mon/smaps_rollup" >> "$TMP/pss" 2>/dev/null
+    done
+    pss_med=$(median < "$TMP/pss"); pss_max=$(sort -n "$TMP/pss" | tail -n 1)
+    log "SIGKILL the daemon with $n jobs running, then start it again"
+    kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
+    while busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1; do sleep 0.01; done
+    start_daemon "$dir" || return 1
+    ms_full=$START_MS
+    ms_in=$(sed -n 's/.*found in the state database, reconciled in \([0-9.]*\) ms.*/\1/p' "$dir/daemon.log" | tail -n 1)
+    running=$(busctl --address="$BUS_ADDR" call org.orchestrator /org/orchestrator org.orchestrator.Jobs \
+              List 'a{sv}' 1 state s running | awk '{ print $2 }')
+    log "stopping the $n jobs through the API"
+    for id in $(list_ids); do
+        busctl --address="$BUS_ADDR" call org.orchestrator /org/orchestrator org.orchestrator.Jobs \
+            Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    done
+    left=$(sweep_pids)
+    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
+
+    ratio_rate=$(ratio jobs_per_s "$memory" "$durable")
+    ratio_p50=$(ratio create_to_exec_p50_ms "$durable" "$memory")
+    printf '{"machine":%s,"jobs":%s,"runs":%s,"backend":"none","launch":{"durable":%s,"memory_only":%s,"durability_cost":{"throughput_ratio":%s,"p50_ratio":%s,"goal":"under 2x"}},"reconcile":{"jobs":%s,"running_after":%s,"in_daemon_ms":%s,"start_to_serving_ms":%s,"start_to_serving_empty_ms":%s,"goal_ms":1000,"leftover_jobs":%s},"monitor_pss_kib":{"median":%s,"max":%s,"goal":256}}\n' \
+        "$(machine_json)" "$JOBS" "$RUNS" "$durable" "$memory" "$ratio_rate" "$ratio_p50" "$n" "${running:-null}" \
+        "${ms_in:-null}" "$ms_full" "$ms_empty" "$left" "${pss_med:-null}" "${pss_max:-null}"
+}
+
+if [ "$STATE_MODE" = 1 ]; then
+    run_state_mode
     exit $?
 fi
 

@@ -539,8 +539,32 @@ check_readoption() {
     check "the adopted job's pid $pid is gone" csh "! test -d /proc/$pid"
 }
 
+# A job scope in orchestrator.slice that no record knows (here: the
+# database was lost) is reported, in the log and in UnknownUnits, and left
+# running.
+check_unknown_units() {
+    local id st json unit prop
+    id=$(create_job sleep 600) || { not_ok "Create sleep 600 (unknown-unit test)"; return; }
+    st=$(wait_state "$id" running) || { not_ok "job $id reaches running"; return; }
+    json=$(get_job "$id"); unit=$(jfield unit <<<"$json"); unit=${unit:-orchestrator-$id.scope}
+    cexec systemctl stop orchestratord.service
+    csh "rm -f $SCRATCH/state/orchestrator.db $SCRATCH/state/orchestrator.db-wal $SCRATCH/state/orchestrator.db-shm"
+    check "orchestratord starts with an empty database" cexec systemctl start orchestratord.service
+    for _ in $(seq 50); do
+        prop=$(cexec busctl get-property org.orchestrator /org/orchestrator org.orchestrator.Jobs UnknownUnits 2>&1)
+        case "$prop" in *"$unit"*) break ;; esac
+        sleep 0.1
+    done
+    check "UnknownUnits lists $unit (got: $prop)" grep -q -F "$unit" <<<"$prop"
+    check "the daemon's log names $unit" csh "journalctl -u orchestratord.service -o cat | grep -q -F '$unit'"
+    check "the unknown scope $unit is left running" [ "$(unit_prop "$unit" ActiveState)" = active ]
+    cexec systemctl stop "$unit"
+    check "systemctl stop $unit removes it" scope_gone "$unit" 10
+}
+
 check_scope_metrics
 check_readoption
+check_unknown_units
 check_daemon_stop
 
 # ---------------------------------------------------------------- report
