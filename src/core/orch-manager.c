@@ -102,12 +102,20 @@ persist (Entry *e)
     g_warning ("job %s: %s", e->job->id, error->message);
 }
 
+/* Tells clients, without writing: only where the record on disk is
+ * already the current one. */
+static void
+notify (Entry *e)
+{
+  if (e->m->cb.job_changed)
+    e->m->cb.job_changed (e->job, e->m->cb_data);
+}
+
 static void
 announce (Entry *e)
 {
   persist (e);
-  if (e->m->cb.job_changed)
-    e->m->cb.job_changed (e->job, e->m->cb_data);
+  notify (e);
 }
 
 static void
@@ -599,6 +607,9 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       maybe_finish (e);
       return;
     }
+  /* On disk before the process can run: a daemon that dies from here on
+   * finds the job again (before this, the held child dies with it). */
+  persist (e);
   if (!orch_launch_release (&e->launch))
     {
       g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
@@ -697,9 +708,6 @@ launch_run (Entry *e, GError **error)
   else
     e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
   e->attaching = TRUE;
-  /* On disk before the process can run: a daemon that dies from here on
-   * finds the job again. */
-  persist (e);
   /* systemd gets to work before anything else is done for this launch. */
   m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
   return;
@@ -902,7 +910,7 @@ orch_manager_restore (OrchManager *m, GError **error)
   if (m->state == NULL)
     return TRUE;
   records = orch_state_load (m->state, error);
-  if (records == NULL)
+  if (records == NULL || !orch_state_begin (m->state, error))
     return FALSE;
   for (guint i = 0; i < records->len; i++)
     {
@@ -934,6 +942,8 @@ orch_manager_restore (OrchManager *m, GError **error)
       else
         maybe_schedule_restart (e);
     }
+  if (!orch_state_commit (m->state, error))
+    return FALSE;
   if (m->backend->ops->list_units)
     m->backend->ops->list_units (m->backend, units_listed, m);
   g_message (ngettext ("%u job found in the state database, reconciled in %.1f ms",
@@ -1135,7 +1145,11 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
    * its way while clients hear of the job. */
   if (m->cb.job_added)
     m->cb.job_added (e->job, m->cb_data);
-  announce (e);
+  /* attached_cb() has written the record unless the backend is still at
+   * it (systemd): then it goes to disk now, before clients hear of it. */
+  if (e->attaching)
+    persist (e);
+  notify (e);
   return e->job;
 }
 

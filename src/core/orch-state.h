@@ -31,6 +31,11 @@ const char *orch_state_moved_aside (OrchState *s);
 gboolean orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
 gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
 
+/* Groups the writes in between into one transaction (one commit for the
+ * restore of a thousand records instead of a thousand). */
+gboolean orch_state_begin (OrchState *s, GError **error);
+gboolean orch_state_commit (OrchState *s, GError **error);
+
 typedef struct {
   OrchJob *job;
   guint auto_restarts;
