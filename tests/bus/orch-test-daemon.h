@@ -54,4 +54,8 @@ GArray *orch_test_job_pids (OrchTestDaemon *d, GVariant *record);
 
 gboolean orch_test_pid_alive (pid_t pid);
 
+/* cgroupfs: the job's cgroup files say memory.max 64 MiB, cpu.max half a
+ * core, pids.max 32 (the limits test-jobs and test-ctl ask for). */
+void orch_test_check_limits (OrchTestDaemon *d, GVariant *record);
+
 G_END_DECLS
