@@ -56,12 +56,31 @@ orch_ctl_report_error (GError *error)
   return orch_ctl_fail (ORCH_CTL_EXIT_FAILED, "%s", error->message);
 }
 
+static GVariant *
+call (OrchCtl *ctl, const char *iface, const char *method, GVariant *params, const char *reply_type,
+      GUnixFDList **ret_fds, GError **error)
+{
+  g_autofree char *full_iface = g_strconcat ("org.orchestrator.", iface, NULL);
+
+  return g_dbus_connection_call_with_unix_fd_list_sync (
+      ctl->bus, ORCH_BUS_NAME, ORCH_BUS_PATH, full_iface, method, params,
+      reply_type ? G_VARIANT_TYPE (reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL,
+      ret_fds, NULL, error);
+}
+
+GVariant *
+orch_ctl_try_call (OrchCtl *ctl, const char *iface, const char *method, GVariant *params,
+                   const char *reply_type, GError **error)
+{
+  g_return_val_if_fail (ctl->bus != NULL, NULL);
+  return call (ctl, iface, method, params, reply_type, NULL, error);
+}
+
 GVariant *
 orch_ctl_call_fds (OrchCtl *ctl, const char *iface, const char *method, GVariant *params,
                    const char *reply_type, GUnixFDList **ret_fds, int *exit_code)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *full_iface = g_strconcat ("org.orchestrator.", iface, NULL);
   GDBusConnection *bus = orch_ctl_bus (ctl, exit_code);
   GVariant *reply;
 
@@ -71,10 +90,7 @@ orch_ctl_call_fds (OrchCtl *ctl, const char *iface, const char *method, GVariant
         g_variant_unref (g_variant_ref_sink (params));
       return NULL;
     }
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      bus, ORCH_BUS_NAME, ORCH_BUS_PATH, full_iface, method, params,
-      reply_type ? G_VARIANT_TYPE (reply_type) : NULL, G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL,
-      ret_fds, NULL, &error);
+  reply = call (ctl, iface, method, params, reply_type, ret_fds, &error);
   if (reply == NULL)
     *exit_code = orch_ctl_report_error (error);
   return reply;

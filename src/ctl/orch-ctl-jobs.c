@@ -216,6 +216,27 @@ command_line (GVariant *rec)
   return g_string_free (s, FALSE);
 }
 
+/* "     State: ": the labels of status right-aligned on the longest, in
+ * characters (translations have accents). */
+static void
+label (int width, const char *text)
+{
+  g_print ("%*s%s ", MAX (width - (int) g_utf8_strlen (text, -1), 0), "", text);
+}
+
+static int
+label_width (void)
+{
+  const char *labels[] = { _("State:"), _("Result:"), _("Error:"), _("Command:"), _("PID:"), _("Backend:"),
+                           _("Restarts:"), _("Log:"), _("CPU:"), _("Memory:"), _("IO:"), _("Tasks:"),
+                           _("CPU% recent:") };
+  int width = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    width = MAX (width, (int) g_utf8_strlen (labels[i], -1));
+  return width;
+}
+
 /* The human view of status: the record, the latest figures and their
  * recent history, the last log lines. */
 static void
@@ -233,35 +254,50 @@ print_status (OrchCtl *ctl, GVariant *rec, GVariant *figures, GVariant *history,
   g_autofree char *ago = age ? g_strdup_printf (_("%s ago"), age) : NULL;
   gint64 exit_status = orch_ctl_rec_i64 (rec, "exit_code", -1);
   gint64 sig = orch_ctl_rec_i64 (rec, "signal", 0);
+  int width = label_width ();
 
   g_print ("%s●%s %s%s%s%s\n", orch_ctl_sgr (ctl, orch_ctl_state_colour (state)), orch_ctl_sgr (ctl, "0"),
            orch_ctl_rec_str (rec, "id"), *name ? " (" : "", name, *name ? ")" : "");
+  label (width, _("State:"));
+  g_print ("%s%s%s", orch_ctl_sgr (ctl, orch_ctl_state_colour (state)), state, orch_ctl_sgr (ctl, "0"));
+  /* TRANSLATORS: "running since 2026-11-28 00:41:42 UTC; 5min ago" */
   if (ago)
-    /* TRANSLATORS: "running since 2026-11-28 00:41:42 UTC; 5min ago" */
-    g_print ("%12s %s%s%s %s %s; %s\n", _("State:"), orch_ctl_sgr (ctl, orch_ctl_state_colour (state)), state,
-             orch_ctl_sgr (ctl, "0"), _("since"), since_s, ago);
-  else
-    g_print ("%12s %s%s%s\n", _("State:"), orch_ctl_sgr (ctl, orch_ctl_state_colour (state)), state, orch_ctl_sgr (ctl, "0"));
-  if (exit_status >= 0 || sig > 0)
+    g_print (" %s %s; %s", _("since"), since_s, ago);
+  g_print ("\n");
+  if (sig > 0)
     {
-      if (sig > 0)
-        g_print ("%12s %s %" G_GINT64_FORMAT " (%s)\n", _("Result:"), _("killed by signal"), sig, g_strsignal ((int) sig));
-      else
-        g_print ("%12s %s %" G_GINT64_FORMAT "\n", _("Result:"), _("exit code"), exit_status);
+      label (width, _("Result:"));
+      g_print ("%s %" G_GINT64_FORMAT " (%s)\n", _("killed by signal"), sig, g_strsignal ((int) sig));
+    }
+  else if (exit_status >= 0)
+    {
+      label (width, _("Result:"));
+      g_print ("%s %" G_GINT64_FORMAT "\n", _("exit code"), exit_status);
     }
   if (*error)
-    g_print ("%12s %s%s%s\n", _("Error:"), orch_ctl_sgr (ctl, ORCH_SGR_RED), error, orch_ctl_sgr (ctl, "0"));
-  g_print ("%12s %s\n", _("Command:"), cmd);
+    {
+      label (width, _("Error:"));
+      g_print ("%s%s%s\n", orch_ctl_sgr (ctl, ORCH_SGR_RED), error, orch_ctl_sgr (ctl, "0"));
+    }
+  label (width, _("Command:"));
+  g_print ("%s\n", cmd);
   if (orch_ctl_rec_u64 (rec, "pid") && !orch_ctl_state_is_final (state))
-    g_print ("%12s %" G_GUINT64_FORMAT "\n", _("PID:"), orch_ctl_rec_u64 (rec, "pid"));
-  g_print ("%12s %s", _("Backend:"), orch_ctl_rec_str (rec, "backend"));
+    {
+      label (width, _("PID:"));
+      g_print ("%" G_GUINT64_FORMAT "\n", orch_ctl_rec_u64 (rec, "pid"));
+    }
+  label (width, _("Backend:"));
+  g_print ("%s", orch_ctl_rec_str (rec, "backend"));
   if (*orch_ctl_rec_str (rec, "unit"))
     g_print (", %s", orch_ctl_rec_str (rec, "unit"));
   else if (*orch_ctl_rec_str (rec, "cgroup"))
     g_print (", %s", orch_ctl_rec_str (rec, "cgroup"));
-  g_print ("\n%12s %" G_GUINT64_FORMAT " (%s %s)\n", _("Restarts:"), orch_ctl_rec_u64 (rec, "restarts"),
+  g_print ("\n");
+  label (width, _("Restarts:"));
+  g_print ("%" G_GUINT64_FORMAT " (%s %s)\n", orch_ctl_rec_u64 (rec, "restarts"),
            _("policy"), *orch_ctl_rec_str (rec, "restart") ? orch_ctl_rec_str (rec, "restart") : "no");
-  g_print ("%12s %s\n", _("Log:"), orch_ctl_rec_str (rec, "log_path"));
+  label (width, _("Log:"));
+  g_print ("%s\n", orch_ctl_rec_str (rec, "log_path"));
 
   if (figures && !orch_ctl_state_is_final (state))
     {
@@ -270,18 +306,22 @@ print_status (OrchCtl *ctl, GVariant *rec, GVariant *figures, GVariant *history,
       g_autofree char *rd = orch_ctl_format_size (orch_ctl_rec_u64 (figures, "io_read_bytes"));
       g_autofree char *wr = orch_ctl_format_size (orch_ctl_rec_u64 (figures, "io_write_bytes"));
       g_autofree char *cpu_time = orch_ctl_format_duration (orch_ctl_rec_u64 (figures, "cpu_usage_usec"));
-      g_print ("%12s %.1f%% (%s)\n", _("CPU:"), orch_ctl_rec_double (figures, "cpu_percent"), cpu_time);
-      g_print ("%12s %s (%s %s)\n", _("Memory:"), mem, _("peak"), peak);
-      g_print ("%12s %s %s, %s %s\n", _("IO:"), rd, _("read"), wr, _("written"));
-      g_print ("%12s %" G_GUINT64_FORMAT "\n", _("Tasks:"), orch_ctl_rec_u64 (figures, "tasks"));
+      label (width, _("CPU:"));
+      g_print ("%.1f%% (%s)\n", orch_ctl_rec_double (figures, "cpu_percent"), cpu_time);
+      label (width, _("Memory:"));
+      g_print ("%s (%s %s)\n", mem, _("peak"), peak);
+      label (width, _("IO:"));
+      g_print ("%s %s, %s %s\n", rd, _("read"), wr, _("written"));
+      label (width, _("Tasks:"));
+      g_print ("%" G_GUINT64_FORMAT "\n", orch_ctl_rec_u64 (figures, "tasks"));
     }
   if (history && g_variant_n_children (history) > 0 && !orch_ctl_state_is_final (state))
     {
-      g_print ("%12s", _("CPU% recent:"));
+      label (width, _("CPU% recent:"));
       for (gsize i = 0; i < g_variant_n_children (history); i++)
         {
           g_autoptr(GVariant) row = g_variant_get_child_value (history, i);
-          g_print (" %.1f", orch_ctl_rec_double (row, "cpu_percent"));
+          g_print ("%s%.1f", i ? " " : "", orch_ctl_rec_double (row, "cpu_percent"));
         }
       g_print ("\n");
     }
@@ -302,7 +342,6 @@ orch_ctl_cmd_status (OrchCtl *ctl, int argc, char **argv)
   g_autoptr(GVariant) history = NULL;
   g_autoptr(GString) log = g_string_new (NULL);
   int exit_code = ORCH_CTL_EXIT_OK;
-  int ignored;
   guint64 end;
 
   if (!orch_ctl_parse (ctl, "status", _("ID"), _("Show a job: its record, recent figures and last log lines."),
@@ -316,20 +355,18 @@ orch_ctl_cmd_status (OrchCtl *ctl, int argc, char **argv)
    * shows the rest. */
   if (!orch_ctl_state_is_final (orch_ctl_rec_str (rec, "state")))
     {
-      g_autoptr(GVariant) r = g_dbus_connection_call_sync (ctl->bus, "org.orchestrator", "/org/orchestrator",
-                                                           "org.orchestrator.Metrics", "GetJob",
-                                                           g_variant_new ("(s)", argv[1]), G_VARIANT_TYPE ("(a{sv})"),
-                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-      g_autoptr(GVariant) h = g_dbus_connection_call_sync (
-          ctl->bus, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Metrics", "GetJobHistory",
-          g_variant_new_parsed ("(%s, {'limit': <%u>})", argv[1], (guint32) STATUS_HISTORY_ROWS),
-          G_VARIANT_TYPE ("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+      g_autoptr(GVariant) r = orch_ctl_try_call (ctl, "Metrics", "GetJob", g_variant_new ("(s)", argv[1]),
+                                                 "(a{sv})", NULL);
+      g_autoptr(GVariant) h = orch_ctl_try_call (
+          ctl, "Metrics", "GetJobHistory",
+          g_variant_new_parsed ("(%s, {'limit': <%u>})", argv[1], (guint32) STATUS_HISTORY_ROWS), "(aa{sv})", NULL);
       if (r)
         figures = g_variant_get_child_value (r, 0);
       if (h)
         history = g_variant_get_child_value (h, 0);
     }
-  if (!orch_ctl_read_log (ctl, argv[1], "all", STATUS_LOG_LINES, log, &end, &ignored))
+  /* A log cleaned up or deleted: status without it. */
+  if (!orch_ctl_read_log (ctl, argv[1], "all", STATUS_LOG_LINES, log, &end, NULL))
     g_string_truncate (log, 0);
 
   if (json)

@@ -20,7 +20,7 @@
 
 gboolean
 orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_lines, GString *out,
-                   guint64 *ret_end, int *exit_code)
+                   guint64 *ret_end, GError **error)
 {
   guint64 offset = 0;
 
@@ -39,7 +39,7 @@ orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_
         g_variant_builder_add (&opts, "{sv}", "tail_lines", g_variant_new_uint32 (tail_lines));
       else
         g_variant_builder_add (&opts, "{sv}", "offset", g_variant_new_uint64 (offset));
-      reply = orch_ctl_call (ctl, "Logs", "Read", g_variant_new ("(sa{sv})", id, &opts), "(st)", exit_code);
+      reply = orch_ctl_try_call (ctl, "Logs", "Read", g_variant_new ("(sa{sv})", id, &opts), "(st)", error);
       if (reply == NULL)
         return FALSE;
       g_variant_get (reply, "(&st)", &text, &next);
@@ -109,9 +109,7 @@ follow_tick (gpointer data)
 
   /* Look at the state before reading, so the last output of a job that
    * just ended is read after we know it ended. */
-  reply = g_dbus_connection_call_sync (f->ctl->bus, "org.orchestrator", "/org/orchestrator",
-                                       "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", f->id),
-                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  reply = orch_ctl_try_call (f->ctl, "Jobs", "Get", g_variant_new ("(s)", f->id), "(a{sv})", NULL);
   if (reply)
     {
       g_autoptr(GVariant) rec = g_variant_get_child_value (reply, 0);
@@ -183,6 +181,7 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
     { NULL }
   };
   g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
   const char *stream;
   int exit_code = ORCH_CTL_EXIT_OK;
   guint64 end = 0;
@@ -197,8 +196,10 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
   if (follow_flag && lines < 0)
     lines = 10;
   stream = stderr_flag ? "stderr" : "all";
-  if (!orch_ctl_read_log (ctl, argv[1], stream, lines > 0 ? (guint) lines : 0, text, &end, &exit_code))
+  if (orch_ctl_bus (ctl, &exit_code) == NULL)
     return exit_code;
+  if (!orch_ctl_read_log (ctl, argv[1], stream, lines > 0 ? (guint) lines : 0, text, &end, &error))
+    return orch_ctl_report_error (error);
   if (json)
     {
       orch_ctl_print_json (g_variant_new_parsed ("{'text': <%s>, 'next_offset': <%t>}", text->str, end));

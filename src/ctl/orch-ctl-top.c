@@ -54,9 +54,7 @@ fetch (Top *top, const char *iface, const char *method, GVariant *params, const 
         g_variant_unref (g_variant_ref_sink (params));
       return NULL;
     }
-  reply = g_dbus_connection_call_sync (top->ctl->bus, "org.orchestrator", "/org/orchestrator", iface, method,
-                                       params, G_VARIANT_TYPE (type), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
-                                       &top->error);
+  reply = orch_ctl_try_call (top->ctl, iface, method, params, type, &top->error);
   return reply ? g_variant_get_child_value (reply, 0) : NULL;
 }
 
@@ -86,8 +84,8 @@ clip (GString *frame, const char *text, guint rows, guint cols)
 static void
 draw (Top *top)
 {
-  g_autoptr(GVariant) sys = fetch (top, "org.orchestrator.Metrics", "GetSystem", NULL, "(a{sv})");
-  g_autoptr(GVariant) jobs = fetch (top, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"),
+  g_autoptr(GVariant) sys = fetch (top, "Metrics", "GetSystem", NULL, "(a{sv})");
+  g_autoptr(GVariant) jobs = fetch (top, "Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"),
                                     "(aa{sv})");
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GString) frame = g_string_new (NULL);
@@ -127,7 +125,9 @@ draw (Top *top)
   g_string_append_printf (text, "%s ↓ %s/s ↑ %s/s   %s %" G_GUINT64_FORMAT "   ", _("Net:"), rx, tx,
                           _("Processes:"), orch_ctl_rec_u64 (sys, "process_count"));
   g_string_append_printf (text, _("Jobs: %u running of %u"), running, (guint) g_variant_n_children (jobs));
-  g_string_append_printf (text, "   %s\n\n", top->tty ? _("(q: quit)") : "");
+  if (top->tty)
+    g_string_append_printf (text, "   %s", _("(q: quit)"));
+  g_string_append (text, "\n\n");
   table = orch_ctl_job_table (top->ctl, jobs, TRUE);
   orch_ctl_table_print (table, text, top->tty ? cols : 0);
 

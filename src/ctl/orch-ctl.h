@@ -51,6 +51,10 @@ GVariant *orch_ctl_call (OrchCtl *ctl, const char *iface, const char *method, GV
 /* As orch_ctl_call, with an fd list back (Logs.Open). */
 GVariant *orch_ctl_call_fds (OrchCtl *ctl, const char *iface, const char *method, GVariant *params,
                              const char *reply_type, GUnixFDList **ret_fds, int *exit_code);
+/* As orch_ctl_call, quietly: the error is the caller's (the bus must be
+ * connected already). */
+GVariant *orch_ctl_try_call (OrchCtl *ctl, const char *iface, const char *method, GVariant *params,
+                             const char *reply_type, GError **error);
 /* Prints a failed call's error as orch_ctl_call does; returns the exit code. */
 int orch_ctl_report_error (GError *error);
 /* The bus, connected on first use; NULL (message printed) on failure. */
@@ -121,8 +125,9 @@ int orch_ctl_cmd_metrics (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_top (OrchCtl *ctl, int argc, char **argv);
 
 /* Reads a log: the last @tail_lines lines (0: all of it) of @stream
- * into @out; *@ret_end is the offset after it.  For status and logs. */
+ * into @out; *@ret_end is the offset after it.  For status and logs;
+ * the bus must be connected. */
 gboolean orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_lines,
-                            GString *out, guint64 *ret_end, int *exit_code);
+                            GString *out, guint64 *ret_end, GError **error);
 
 G_END_DECLS

@@ -552,7 +552,7 @@ test_cleanup (void)
   g_autofree char *id = RUN_JOB ("--", "sh", "-c", "echo bye");
   g_autoptr(GVariant) rec = orch_test_wait_state (d, id, "exited", 10000);
   g_autofree char *log = g_strdup (rec_str (rec, "log_path"));
-  g_autoptr(Result) week = NULL, now = NULL;
+  g_autoptr(Result) week = NULL, now = NULL, status = NULL;
   g_autoptr(JsonNode) n = NULL;
 
   g_assert_true (g_file_test (log, G_FILE_TEST_EXISTS));
@@ -565,7 +565,27 @@ test_cleanup (void)
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (n), "removed"), >=, 1);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (n), "bytes_freed"), >=, 4);
   g_assert_false (g_file_test (log, G_FILE_TEST_EXISTS));
+  /* status still shows the job, without its log and without complaint. */
+  status = CTL ("status", id);
+  assert_ok (status);
+  g_assert_cmpstr (status->err, ==, "");
+  g_assert_nonnull (strstr (status->out, "exit code 0"));
   orch_test_discard (d, id);
+}
+
+static void
+test_daemon_gone (void)
+{
+  g_autoptr(Result) list = NULL, status = NULL;
+
+  orch_test_daemon_kill (d, SIGTERM);
+  list = CTL ("list");
+  assert_fails (list, 1);
+  g_assert_nonnull (strstr (list->err, "orchestratord is not running"));
+  g_assert_nonnull (strstr (list->err, "systemctl start orchestratord"));
+  orch_test_daemon_spawn (d);
+  status = CTL ("list", "-q");
+  assert_ok (status);
 }
 
 /* ---- a pseudo-terminal ---- */
@@ -807,6 +827,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/colour", test_colour);
   g_test_add_func ("/ctl/spanish", test_spanish);
   g_test_add_func ("/ctl/cleanup", test_cleanup);
+  g_test_add_func ("/ctl/daemon-gone", test_daemon_gone);
 
   ret = g_test_run ();
   orch_test_daemon_free (d);
