@@ -709,6 +709,17 @@ pty_close (Pty *t)
   g_string_free (t->out, TRUE);
 }
 
+static guint32
+pid_of (const char *id)
+{
+  g_autoptr(GVariant) rec = orch_test_get (d, id);
+  guint32 pid = 0;
+
+  g_assert_nonnull (rec);
+  g_assert_true (g_variant_lookup (rec, "pid", "u", &pid));
+  return pid;
+}
+
 static void
 test_top (void)
 {
@@ -724,8 +735,15 @@ test_top (void)
   /* Two refreshes: the screen is cleared and drawn twice. */
   g_assert_true (pty_read_until (&t, "\033[H\033[2J", 3, 10000));
   g_assert_true (pty_read_until (&t, id, 1, 5000));
-  g_assert_nonnull (strstr (t.out->str, "topjob"));
-  g_assert_nonnull (strstr (t.out->str, "running"));
+  /* The job's row: id, name, state (coloured), its pid. */
+  {
+    const char *row = strstr (t.out->str, id);
+    g_autofree char *line = g_strndup (row, strcspn (row, "\r\n"));
+    g_autofree char *pid = g_strdup_printf (" %u ", pid_of (id));
+    g_assert_nonnull (strstr (line, " topjob "));
+    g_assert_nonnull (strstr (line, "running"));
+    g_assert_nonnull (strstr (line, pid));
+  }
   g_assert_nonnull (strstr (t.out->str, "CPU:"));
   g_assert_nonnull (strstr (t.out->str, "\033[?1049h")); /* the alternate screen */
   /* While it runs, keys are read one by one, not echoed. */
