@@ -6,6 +6,8 @@ packages=(
   # build
   meson ninja-build gcc pkg-config gettext
   libsystemd-dev libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev
+  # man pages (optional: the build skips them without scdoc)
+  scdoc
   # tests: a private bus, busctl, and the systemd tier's container
   dbus-daemon systemd systemd-container python3
   # the parsers' fuzz target (libFuzzer)

@@ -16,14 +16,6 @@ const char *const orch_rest_spec_types[] = {
   "cpu_quota", "d", "tasks_max", "u", "stderr", "s", "older_than_s", "t", NULL
 };
 
-char *
-orch_rest_variant_to_json (GVariant *v)
-{
-  g_autoptr(JsonNode) node = json_gvariant_serialize (v);
-
-  return json_to_string (node, FALSE);
-}
-
 static gboolean
 field_error (GError **error, const char *field, const char *what)
 {

@@ -5,10 +5,6 @@
 
 G_BEGIN_DECLS
 
-/* JSON text for a D-Bus record (a{sv}, aa{sv}, ...): the same keys, via
- * json-glib's GVariant bridge. */
-char *orch_rest_variant_to_json (GVariant *v);
-
 /* A JSON object body as a{sv} for D-Bus, each member converted to the
  * type the daemon expects for it (@types: {"key", "type", ..., NULL});
  * members not in @types are guessed and left for the daemon to judge.

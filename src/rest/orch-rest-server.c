@@ -6,6 +6,7 @@
 #include "orch-rest-routes.h"
 #include "orch-rest-stream.h"
 
+#include "client/orch-client.h"
 #include "core/orch-error.h"
 
 #include <glib/gi18n.h>
@@ -97,13 +98,9 @@ respond_dbus_error (SoupServerMessage *msg, GError *error)
 {
   g_autofree char *name = g_dbus_error_get_remote_error (error);
   guint status = orch_rest_status_for_error (name);
-  const char *tail;
+  const char *tail = orch_client_error_tail (name);
 
   g_dbus_error_strip_remote_error (error);
-  if (name && g_str_has_prefix (name, "org.orchestrator.Error."))
-    tail = name + strlen ("org.orchestrator.Error.");
-  else
-    tail = "Failed";
   if (status == 503)
     respond_error (msg, status, tail, _("orchestratord is not running on the bus"));
   else
@@ -168,7 +165,7 @@ static void
 respond_value (Request *r, guint status, GVariant *v)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (v);
-  g_autofree char *json = orch_rest_variant_to_json (owned);
+  g_autofree char *json = orch_client_variant_to_json (owned, FALSE);
 
   respond_json (r->msg, status, json);
   finish_request (r);

@@ -4,6 +4,8 @@
 #include "orch-rest-stream.h"
 #include "orch-rest-json.h"
 
+#include "client/orch-client.h"
+
 #include <errno.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
@@ -183,9 +185,7 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
     {
       g_autofree char *name = g_dbus_error_get_remote_error (error);
       g_dbus_error_strip_remote_error (error);
-      respond_error_now (f, orch_rest_status_for_error (name),
-                         name && g_str_has_prefix (name, "org.orchestrator.Error.")
-                             ? name + strlen ("org.orchestrator.Error.") : "Failed",
+      respond_error_now (f, orch_rest_status_for_error (name), orch_client_error_tail (name),
                          error->message);
       return;
     }
@@ -259,13 +259,13 @@ broadcast (OrchRestFeed *feed, const char *text)
 static char *
 frame (const char *type, const char *id, GVariant *data)
 {
-  g_autofree char *payload = orch_rest_variant_to_json (data);
+  g_autofree char *payload = orch_client_variant_to_json (data, FALSE);
   g_autofree char *quoted_id = NULL;
 
   if (id)
     {
       g_autoptr(GVariant) s = g_variant_ref_sink (g_variant_new_string (id));
-      quoted_id = orch_rest_variant_to_json (s);
+      quoted_id = orch_client_variant_to_json (s, FALSE);
       return g_strdup_printf ("{\"type\":\"%s\",\"id\":%s,\"data\":%s}", type, quoted_id, payload);
     }
   return g_strdup_printf ("{\"type\":\"%s\",\"data\":%s}", type, payload);

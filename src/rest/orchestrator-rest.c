@@ -3,6 +3,7 @@
 
 #include "orch-rest-server.h"
 
+#include "client/orch-client.h"
 #include "core/orch-config.h"
 
 #include <glib-unix.h>
@@ -45,17 +46,6 @@ read_token (const char *path, GError **error)
       return NULL;
     }
   return g_steal_pointer (&text);
-}
-
-static GDBusConnection *
-open_bus (const Options *o, GError **error)
-{
-  if (o->bus_address)
-    return g_dbus_connection_new_for_address_sync (
-        o->bus_address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, error);
-  return g_bus_get_sync (o->user ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, error);
 }
 
 static int
@@ -102,7 +92,7 @@ run (Options *o)
         return EXIT_FAILURE;
       }
 
-  bus = open_bus (o, &error);
+  bus = orch_client_open_bus (o->user, o->bus_address, &error);
   if (bus == NULL)
     {
       g_printerr (_("orchestrator-rest: cannot connect to the bus: %s\n"), error->message);

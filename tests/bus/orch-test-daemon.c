@@ -486,3 +486,26 @@ orch_test_log_text (OrchTestDaemon *d, const char *id)
     return g_strdup ("");
   return text;
 }
+
+void
+orch_test_check_limits (OrchTestDaemon *d, GVariant *record)
+{
+  const char *cgroup = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *mem_path = NULL, *cpu_path = NULL, *pids_path = NULL;
+  g_autofree char *mem = NULL, *cpu = NULL, *pids = NULL;
+
+  if (g_strcmp0 (d->backend, "cgroupfs") != 0)
+    return;
+  g_assert_true (g_variant_lookup (record, "cgroup", "&s", &cgroup));
+  dir = g_build_filename (d->cgroup_mount, cgroup, NULL);
+  mem_path = g_build_filename (dir, "memory.max", NULL);
+  cpu_path = g_build_filename (dir, "cpu.max", NULL);
+  pids_path = g_build_filename (dir, "pids.max", NULL);
+  g_assert_true (g_file_get_contents (mem_path, &mem, NULL, NULL));
+  g_assert_cmpstr (mem, ==, "67108864\n");
+  g_assert_true (g_file_get_contents (cpu_path, &cpu, NULL, NULL));
+  g_assert_cmpstr (cpu, ==, "50000 100000\n");
+  g_assert_true (g_file_get_contents (pids_path, &pids, NULL, NULL));
+  g_assert_cmpstr (pids, ==, "32\n");
+}

@@ -61,4 +61,8 @@ gint64 orch_test_rec_int (GVariant *record, const char *key);
 /* The job's log file as it is now ("" if there is none). */
 char *orch_test_log_text (OrchTestDaemon *d, const char *id);
 
+/* cgroupfs: the job's cgroup files say memory.max 64 MiB, cpu.max half a
+ * core, pids.max 32 (the limits test-jobs and test-ctl ask for). */
+void orch_test_check_limits (OrchTestDaemon *d, GVariant *record);
+
 G_END_DECLS

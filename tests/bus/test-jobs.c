@@ -870,20 +870,7 @@ test_limits_applied (void)
       return;
     }
   rec = orch_test_wait_state (d, id, "running", 10000);
-  if (g_strcmp0 (d->backend, "cgroupfs") == 0)
-    {
-      g_autofree char *dir = g_build_filename (d->cgroup_mount, orch_test_rec_str (rec, "cgroup"), NULL);
-      g_autofree char *mem_path = g_build_filename (dir, "memory.max", NULL);
-      g_autofree char *cpu_path = g_build_filename (dir, "cpu.max", NULL);
-      g_autofree char *pids_path = g_build_filename (dir, "pids.max", NULL);
-      g_autofree char *mem = NULL, *cpu = NULL, *pids = NULL;
-      g_assert_true (g_file_get_contents (mem_path, &mem, NULL, NULL));
-      g_assert_cmpstr (mem, ==, "67108864\n");
-      g_assert_true (g_file_get_contents (cpu_path, &cpu, NULL, NULL));
-      g_assert_cmpstr (cpu, ==, "50000 100000\n");
-      g_assert_true (g_file_get_contents (pids_path, &pids, NULL, NULL));
-      g_assert_cmpstr (pids, ==, "32\n");
-    }
+  orch_test_check_limits (d, rec);
   stopped = stop_job (id, NULL);
   remove_job (id);
 }

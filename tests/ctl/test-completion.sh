@@ -1,0 +1,49 @@
+#!/bin/bash
+# The bash completion against a daemon on a private bus: commands, options,
+# values, and job ids from List on the bus named on the line.
+#   tests/ctl/test-completion.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+src=$(realpath "$2")
+source "$src/tests/private-daemon.sh" "$1"
+ctl="$build/src/orchestratorctl"
+source "$src/completion/orchestratorctl.bash"
+
+comp() {
+  COMP_LINE=$1
+  COMP_POINT=${#COMP_LINE}
+  COMPREPLY=()
+  _orchestratorctl
+  printf '%s\n' "${COMPREPLY[@]}"
+}
+expect() { # expect WORDS... -- LINE: each word among the completions
+  local line=${*: -1} got
+  got=$(comp "$line")
+  for w in "${@:1:$#-2}"; do
+    grep -qxF -- "$w" <<<"$got" || { echo "“$line”: “$w” not offered; got: $got"; exit 1; }
+  done
+}
+expect_none() {
+  local got
+  got=$(comp "$1")
+  [ -z "$got" ] || { echo "“$1”: expected nothing, got: $got"; exit 1; }
+}
+
+ID=$("$ctl" --bus-address="$addr" run --name comp -- sleep 600)
+expect status stop -- "$ctl st"
+expect run restart rm -- "$ctl r"
+expect --bus-address= --system -- "$ctl --"
+expect "$ID" -- "$ctl --bus-address=$addr status "
+expect "$ID" -- "$ctl --bus-address $addr logs -n 5 "
+expect "$ID" -- "$ctl status --bus-address=$addr "
+expect "$ID" -- "$ctl --bus-address=$addr metrics job "
+expect system detailed job pid -- "$ctl metrics "
+expect no on-failure always -- "$ctl run --restart "
+expect running failed -- "$ctl list --state "
+expect --state --json --quiet -- "$ctl list --"
+expect --memory-max --env --cwd -- "$ctl run --"
+expect KILL TERM -- "$ctl stop --signal "
+expect_none "$ctl --bus-address=$addr status $ID "
+expect_none "$ctl run --memory-max "
+expect sleep -- "$ctl run --name x -- sle"
+"$ctl" --bus-address="$addr" stop "$ID" >/dev/null
+echo "bash completion: ok"
