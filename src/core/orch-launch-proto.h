@@ -20,6 +20,8 @@ typedef enum {
   ORCH_LAUNCH_STAGE_MONITOR,
 } OrchLaunchStage;
 
-/* The fds orchestrator-monitor is started with (0-2 are stdio). */
+/* The fds orchestrator-monitor is started with (0-2 are stdio); it waits
+ * for a byte on the hold fd before it starts the command. */
 #define ORCH_MONITOR_EXIT_DIR_FD 3
 #define ORCH_MONITOR_STATUS_FD 4
+#define ORCH_MONITOR_HOLD_FD 5

@@ -94,12 +94,6 @@ orch_launch_build_env (const OrchSpec *spec, const char *job_id)
   return (char **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
 }
 
-static int
-compare_int (const void *a, const void *b)
-{
-  return *(const int *) a - *(const int *) b;
-}
-
 char *
 orch_launch_find_monitor (void)
 {
@@ -167,35 +161,14 @@ child_fail (int status_fd, OrchLaunchStage stage)
   _exit (127);
 }
 
-/* Closes every fd from 3 up but those in @keep (sorted), so a held child
- * keeps no other job's pipes open. */
-static void
-child_close_others (const int *keep, int n)
-{
-  unsigned int from = 3;
-
-  for (int i = 0; i < n; i++)
-    {
-      if (keep[i] < (int) from)
-        continue;
-      if (keep[i] > (int) from)
-        close_range (from, (unsigned int) keep[i] - 1, 0);
-      from = (unsigned int) keep[i] + 1;
-    }
-  close_range (from, ~0U, 0);
-}
-
 static void G_GNUC_NORETURN
 child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
            int hold_fd, int status_fd, int null_fd)
 {
-  /* In the order orchestrator-monitor expects them at fds 0 to 4. */
-  int want[5] = { null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, status_fd };
-  int keep[6] = { hold_fd, status_fd, null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd };
-  int moved[5];
+  /* In the order orchestrator-monitor expects them at fds 0 to 5. */
+  int want[6] = { null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, status_fd, hold_fd };
+  int moved[6];
   sigset_t all;
-  char c;
-  ssize_t n;
 
   /* GLib and the daemon's signal handlers must not leak into the job. */
   for (int sig = 1; sig < NSIG; sig++)
@@ -204,31 +177,22 @@ child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
 
-  qsort (keep, G_N_ELEMENTS (keep), sizeof (int), compare_int);
-  child_close_others (keep, G_N_ELEMENTS (keep));
-
   /* Own session: no controlling terminal inherited from whoever started
    * the daemon. */
   setsid ();
 
-  do
-    n = read (hold_fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1)
-    {
-      errno = n == 0 ? ECANCELED : errno;
-      child_fail (status_fd, ORCH_LAUNCH_STAGE_HOLD);
-    }
-
-  /* Out of the way first, then into place: a source may sit at 3 or 4. */
-  for (int i = 0; i < 5; i++)
+  /* Out of the way first, then into place: a source may sit at 3 to 5.
+   * Everything else (other jobs' pipes) is closed. */
+  for (int i = 0; i < 6; i++)
     if ((moved[i] = fcntl (want[i], F_DUPFD, 10)) < 0)
       child_fail (status_fd, ORCH_LAUNCH_STAGE_STDIO);
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 6; i++)
     if (dup2 (moved[i], i) < 0)
       child_fail (moved[4], ORCH_LAUNCH_STAGE_STDIO);
-  close_range (5, ~0U, 0);
+  close_range (6, ~0U, 0);
 
+  /* The monitor starts now and waits on the hold pipe itself: its exec
+   * overlaps the backend's attach instead of following the release. */
   execve (margv[0], margv, envp);
   child_fail (ORCH_MONITOR_STATUS_FD, ORCH_LAUNCH_STAGE_MONITOR);
 }

@@ -9,6 +9,8 @@
  * The daemon execs it with:
  *   fd 0 /dev/null, fd 1 and 2 the job's log files,
  *   fd 3 the exit directory (O_DIRECTORY), fd 4 the launch status pipe,
+ *   fd 5 the hold pipe: a byte once the daemon has put us in the job's
+ *   cgroup (EOF: the daemon gave up, or died; we leave),
  *   argv: ID EXEC CWD UID GID GROUPS NOFILE -- ARGV...
  *   (UID, GID, GROUPS, NOFILE: "-" for unchanged; GROUPS comma-separated;
  *    NOFILE "soft:hard"), environment: the job's.
@@ -32,6 +34,7 @@
 
 #define EXIT_DIR_FD ORCH_MONITOR_EXIT_DIR_FD
 #define STATUS_FD ORCH_MONITOR_STATUS_FD
+#define HOLD_FD ORCH_MONITOR_HOLD_FD
 #define MAX_GROUPS 1024
 
 extern char **environ;
@@ -187,15 +190,29 @@ main (int argc, char **argv)
   static Args a;
   pid_t pid;
   int status, r;
+  ssize_t n;
+  char c;
 
   if (parse_args (argc, argv, &a) < 0 || fcntl (EXIT_DIR_FD, F_GETFD) < 0 ||
-      fcntl (STATUS_FD, F_GETFD) < 0)
+      fcntl (STATUS_FD, F_GETFD) < 0 || fcntl (HOLD_FD, F_GETFD) < 0)
     {
       fprintf (stderr, "orchestrator-monitor: started by orchestratord only\n");
       return 2;
     }
   (void) fcntl (STATUS_FD, F_SETFD, FD_CLOEXEC);
   (void) fcntl (EXIT_DIR_FD, F_SETFD, FD_CLOEXEC);
+
+  /* Held until the daemon has put us in the job's cgroup or scope. */
+  do
+    n = read (HOLD_FD, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    {
+      errno = n == 0 ? ECANCELED : errno;
+      send_msg (ORCH_LAUNCH_STAGE_HOLD, errno);
+      return 127;
+    }
+  close (HOLD_FD);
 
   /* Signals sent to the whole cgroup are meant for the job: the monitor
    * lives on to record how it ended (only SIGKILL takes it). */
