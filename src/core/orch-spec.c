@@ -281,7 +281,9 @@ orch_spec_from_variant (GVariant *dict, GError **error)
   GVariantIter iter;
   const char *key;
   GVariant *value;
+  guint32 seen = 0;
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (fields) <= 32);
   if (!g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -304,6 +306,16 @@ orch_spec_from_variant (GVariant *dict, GError **error)
           g_variant_unref (value);
           return NULL;
         }
+      /* A key given twice would let a check read one value and the job
+       * use the other (the run-as user, say). */
+      if (seen & (1u << i))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("spec field “%s” is given more than once"), key);
+          g_variant_unref (value);
+          return NULL;
+        }
+      seen |= 1u << i;
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (fields[i].type)))
         {
           g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,

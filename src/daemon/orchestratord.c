@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "bus/orch-bus-auth.h"
 #include "bus/orch-bus-jobs.h"
 #include "bus/orch-bus-logs.h"
 #include "bus/orch-bus-metrics.h"
@@ -126,6 +127,7 @@ run (Options *o)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(sd_bus) bus = NULL;
   g_autoptr(OrchBusJobs) jobs = NULL;
+  g_autoptr(OrchBusAuth) auth = NULL;
   g_autoptr(OrchManager) manager = NULL;
   g_autoptr(OrchLogs) logs = NULL;
   g_autoptr(OrchBusLogs) bus_logs = NULL;
@@ -158,6 +160,7 @@ run (Options *o)
       return EXIT_FAILURE;
     }
 
+  auth = orch_bus_auth_new (bus, config);
   jobs = orch_bus_jobs_new (bus, &error);
   if (jobs)
     manager = orch_manager_new (config, backend, orch_bus_jobs_callbacks (), jobs, &error);
@@ -169,6 +172,7 @@ run (Options *o)
       return EXIT_FAILURE;
     }
   orch_bus_jobs_set_manager (jobs, manager);
+  orch_bus_jobs_set_auth (jobs, auth);
 
   logs = orch_logs_new (config, manager, &error);
   if (logs)
@@ -178,6 +182,7 @@ run (Options *o)
       g_printerr ("orchestratord: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  orch_bus_logs_set_auth (bus_logs, auth);
 
   bus_metrics = orch_bus_metrics_new (bus, &error);
   if (bus_metrics)
@@ -213,6 +218,8 @@ run (Options *o)
   (void) sd_bus_release_name (bus, BUS_NAME);
   g_source_destroy (bus_source);
   g_source_unref (bus_source);
+  /* Open polkit questions hold the handlers' objects: drop them first. */
+  g_clear_pointer (&auth, orch_bus_auth_free);
   g_clear_pointer (&sampler, orch_sampler_free);
   g_clear_pointer (&bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&bus_logs, orch_bus_logs_free);

@@ -21,11 +21,17 @@ typedef struct {
   char *cgroup_root;  /* cgroupfs: the jobs' parent cgroup */
   int watcher_fd;     /* closing it tells the watcher to clean up */
   pid_t watcher_pid;
+  char *bus_address;  /* the test bus, whichever kind */
+  GSubprocess *open_bus; /* orch_test_daemon_new_open(): our own dbus-daemon */
 } OrchTestDaemon;
 
 /* Returns NULL after g_test_skip()-worthy reasons in @skip_reason. */
 OrchTestDaemon *orch_test_daemon_new (const char *backend, const char *extra_config,
                                       char **skip_reason);
+/* Same, on a dbus-daemon that lets every user connect and call anything,
+ * so that what a test of callers sees is the daemon's own check. */
+OrchTestDaemon *orch_test_daemon_new_open (const char *backend, const char *extra_config,
+                                           char **skip_reason);
 void orch_test_daemon_free (OrchTestDaemon *d);
 /* Starts orchestratord (again) on the test bus and waits until it serves. */
 void orch_test_daemon_spawn (OrchTestDaemon *d);

@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static OrchTestDaemon *d;
 static GSubprocess *shim;
@@ -19,6 +20,15 @@ static SoupSession *session;
 #define MAX_CONCURRENT 6
 
 /* ---- the shim ---- */
+
+static gboolean
+has_arg_prefix (const char *const *v, const char *prefix)
+{
+  for (; v && *v; v++)
+    if (g_str_has_prefix (*v, prefix))
+      return TRUE;
+  return FALSE;
+}
 
 static GSubprocess *
 start_shim (const char *const *extra, char **ret_base, GError **error)
@@ -36,6 +46,10 @@ start_shim (const char *const *extra, char **ret_base, GError **error)
   g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_path));
   for (const char *const *e = extra; e && *e; e++)
     g_ptr_array_add (argv, g_strdup (*e));
+  /* Tests run without a token unless they give one: the default token
+   * file is the installed shim's, not theirs to create. */
+  if (!has_arg_prefix (extra, "--token-file="))
+    g_ptr_array_add (argv, g_strdup ("--no-auth"));
   g_ptr_array_add (argv, NULL);
   p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
   if (p == NULL)
@@ -769,7 +783,7 @@ test_socket_activation (void)
   dd = g_strdup_printf ("--data-dir=%s", data);
   cfg = g_strdup_printf ("--config=%s", d->config_path);
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                        tool, "-l", listen, "--", g_getenv ("ORCHESTRATOR_REST"), bus, dd, cfg, NULL);
+                        tool, "-l", listen, "--", g_getenv ("ORCHESTRATOR_REST"), bus, dd, cfg, "--no-auth", NULL);
   g_assert_no_error (error);
   for (int i = 0; i < 200; i++)
     {
@@ -808,6 +822,14 @@ test_token (void)
 
   g_assert_true (g_file_set_contents (token_file, token, -1, NULL));
   arg = g_strdup_printf ("--token-file=%s", token_file);
+  /* A token others can read is no secret: refused. */
+  g_assert_cmpint (chmod (token_file, 0644), ==, 0);
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_null (at);
+  g_assert_cmpint (g_subprocess_get_exit_status (p), !=, 0);
+  g_clear_object (&p);
+  g_assert_cmpint (chmod (token_file, 0640), ==, 0);
   p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
   g_assert_no_error (error);
   g_assert_nonnull (at);
@@ -840,7 +862,7 @@ test_token (void)
   }
   stop_shim (p);
 
-  /* Beyond loopback without a token: it refuses to start. */
+  /* Beyond loopback without a token: it refuses to start, --no-auth or not. */
   g_clear_pointer (&at, g_free);
   p = start_shim ((const char *const[]){ "--listen=0.0.0.0:0", NULL }, &at, &error);
   g_assert_no_error (error);
