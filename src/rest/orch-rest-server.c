@@ -666,8 +666,10 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     }
   if (param)
     {
-      decoded = g_uri_unescape_string (param, NULL);
-      if (decoded == NULL)
+      decoded = g_uri_unescape_string (param, "/");
+      /* It becomes a D-Bus string: UTF-8, no NUL (the unescape refuses
+       * %00), no slash. */
+      if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
         {
           respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
           return;
