@@ -60,4 +60,11 @@ GArray *orch_test_job_pids (OrchTestDaemon *d, GVariant *record);
 
 gboolean orch_test_pid_alive (pid_t pid);
 
+/* Starts orchestrator-rest ($ORCHESTRATOR_REST) against the test bus with
+ * @extra arguments (--no-auth unless they name a --token-file) and reads
+ * the URL it listens on into @ret_base (NULL if it refused to start: it
+ * has exited then). */
+GSubprocess *orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_base,
+                                   GError **error);
+
 G_END_DECLS

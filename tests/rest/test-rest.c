@@ -21,56 +21,10 @@ static SoupSession *session;
 
 /* ---- the shim ---- */
 
-static gboolean
-has_arg_prefix (const char *const *v, const char *prefix)
-{
-  for (; v && *v; v++)
-    if (g_str_has_prefix (*v, prefix))
-      return TRUE;
-  return FALSE;
-}
-
 static GSubprocess *
 start_shim (const char *const *extra, char **ret_base, GError **error)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *data = g_test_build_filename (G_TEST_DIST, "..", "..", "data", NULL);
-  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  GSubprocess *p;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("ORCHESTRATOR_REST")));
-  g_ptr_array_add (argv, g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus)));
-  g_ptr_array_add (argv, g_strdup_printf ("--data-dir=%s", data));
-  g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_path));
-  for (const char *const *e = extra; e && *e; e++)
-    g_ptr_array_add (argv, g_strdup (*e));
-  /* Tests run without a token unless they give one: the default token
-   * file is the installed shim's, not theirs to create. */
-  if (!has_arg_prefix (extra, "--token-file="))
-    g_ptr_array_add (argv, g_strdup ("--no-auth"));
-  g_ptr_array_add (argv, NULL);
-  p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
-  if (p == NULL)
-    return NULL;
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
-  line = g_data_input_stream_read_line (out, NULL, NULL, NULL);
-  if (line == NULL || !g_str_has_prefix (line, "listening on "))
-    {
-      /* It refused to start: that is the answer some tests want. */
-      g_subprocess_wait (p, NULL, NULL);
-      if (ret_base)
-        *ret_base = NULL;
-      return p;
-    }
-  if (ret_base)
-    {
-      *ret_base = g_strdup (line + strlen ("listening on "));
-      if (g_str_has_suffix (*ret_base, "/"))
-        (*ret_base)[strlen (*ret_base) - 1] = '\0';
-    }
-  return p;
+  return orch_test_shim_start (d, extra, ret_base, error);
 }
 
 static void
@@ -779,7 +733,7 @@ test_socket_activation (void)
   g_socket_close (probe, NULL);
   listen = g_strdup_printf ("127.0.0.1:%u", port);
   at = g_strdup_printf ("http://127.0.0.1:%u", port);
-  bus = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+  bus = g_strdup_printf ("--bus-address=%s", d->bus_address);
   dd = g_strdup_printf ("--data-dir=%s", data);
   cfg = g_strdup_printf ("--config=%s", d->config_path);
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
