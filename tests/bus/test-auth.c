@@ -258,6 +258,14 @@ test_group_member (void)
   orch_test_discard (d, root_job);
 }
 
+static gboolean
+have_program (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  return path != NULL;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,8 +276,8 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  if (geteuid () != 0 || !g_find_program_in_path ("useradd") || !g_find_program_in_path ("setpriv") ||
-      !g_find_program_in_path ("gdbus") || !g_find_program_in_path ("dbus-daemon"))
+  if (geteuid () != 0 || !have_program ("useradd") || !have_program ("setpriv") ||
+      !have_program ("gdbus") || !have_program ("dbus-daemon"))
     {
       g_print ("1..0 # SKIP needs root, useradd, setpriv, gdbus and dbus-daemon\n");
       return 77;
