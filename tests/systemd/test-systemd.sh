@@ -23,7 +23,7 @@ export LC_ALL=C
 BOOT_TIMEOUT=${ORCH_SYSTEMD_BOOT_TIMEOUT:-60}   # seconds until systemd is up
 CMD_TIMEOUT=30                                  # any single in-container command
 STATE_TIMEOUT=15                                # waiting for a job state
-TOTAL_TIMEOUT=${ORCH_SYSTEMD_TOTAL_TIMEOUT:-170} # whole run, then give up
+TOTAL_TIMEOUT=${ORCH_SYSTEMD_TOTAL_TIMEOUT:-220} # whole run, then give up
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR SOURCE_DIR" >&2
@@ -496,6 +496,70 @@ check_scope_metrics() {
     check "busy job's scope ${unit:-?} gone after Stop" scope_gone "${unit:-orchestrator-$id.scope}" 10
 }
 check_scope_metrics
+
+# ---------------------------------------------------------------- 6. callers
+# A real unprivileged user on the container's system bus, with the
+# installed bus policy and polkit (D-Bus activated, our actions mounted
+# over its read-only /usr/share/polkit-1/actions in the container only).
+# Users and groups live in the container's tmpfs /etc; removed anyway.
+AUSER=orchtest
+# as_user METHOD-ARGS...: gdbus call as $AUSER; prints what gdbus says
+as_user() {
+    local path=$1 method=$2; shift 2
+    cexec setpriv --reuid "$AUSER" --regid "$AUSER" --init-groups -- \
+        gdbus call --system --dest org.orchestrator --object-path "$path" \
+        --timeout 20 --method "$method" "$@" 2>&1
+}
+denied() { [[ "$1" == *org.orchestrator.Error.PermissionDenied* ]]; }
+check_callers() {
+    local out id pid made_group=0 uid
+    if ! cexec getent group orchestrator >/dev/null; then
+        cexec groupadd orchestrator && made_group=1
+    fi
+    cexec useradd --no-create-home --user-group --shell /usr/sbin/nologin "$AUSER" ||
+        { not_ok "useradd $AUSER in the container"; return; }
+    uid=$(cexec id -u "$AUSER")
+    # dbus-daemon resolves group="orchestrator" when it loads its policy.
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    csh "mkdir -p $SCRATCH/polkit-actions && cp /usr/share/polkit-1/actions/* $SCRATCH/polkit-actions/ 2>/dev/null;
+         cat > $SCRATCH/polkit-actions/org.orchestrator.policy" < "$SOURCE_DIR/data/org.orchestrator.policy"
+    cexec mount --bind "$SCRATCH/polkit-actions" /usr/share/polkit-1/actions 2>&1 | diag
+    cexec systemctl restart polkit.service 2>&1 | diag
+    echo "# polkit in the container: $(cexec systemctl is-active polkit.service 2>&1)"
+
+    out=$(as_user /org/orchestrator org.orchestrator.Metrics.GetSystem)
+    check "user $AUSER may read metrics" grep -q cpu_percent <<<"$out"
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.List "{}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not list jobs (PermissionDenied)" denied "$out"
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['sleep', '600']>}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not create a job (PermissionDenied, polkit said no)" denied "$out"
+
+    cexec gpasswd -a "$AUSER" orchestrator >/dev/null
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['sleep', '600']>}")
+    id=$(sed -n "s/^('\\([^']*\\)'.*/\\1/p" <<<"$out")
+    if [ -n "$id" ]; then ok "user $AUSER in group orchestrator creates a job ($id)"
+    else not_ok "user $AUSER in group orchestrator creates a job"; echo "$out" | diag; fi
+    if [ -n "$id" ] && wait_state "$id" running >/dev/null; then
+        pid=$(get_job "$id" | jfield pid)
+        check "its job runs as uid $uid (/proc/$pid/status)" \
+            csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
+        check "its job is a scope in orchestrator.slice" \
+            [ "$(unit_prop "orchestrator-$id.scope" Slice)" = orchestrator.slice ]
+        out=$(as_user /org/orchestrator org.orchestrator.Jobs.Stop "'$id'" "{}")
+        check "user $AUSER stops its job" grep -q stopped <<<"$out"
+    fi
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['true']>, 'user': <'root'>}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not run a job as root (PermissionDenied)" denied "$out"
+
+    cexec userdel -f "$AUSER" >/dev/null 2>&1
+    [ "$made_group" = 1 ] && cexec groupdel orchestrator >/dev/null 2>&1
+    cexec umount /usr/share/polkit-1/actions 2>/dev/null
+}
+check_callers
 check_daemon_stop
 
 # ---------------------------------------------------------------- report
