@@ -107,7 +107,11 @@ polkit_done (sd_bus_message *reply, void *userdata, sd_bus_error *unused)
       r = -EACCES;
     }
   else
-    r = sd_bus_message_read (reply, "(bb", &authorized, &challenge);
+    {
+      r = sd_bus_message_enter_container (reply, 'r', "bba{ss}");
+      if (r >= 0)
+        r = sd_bus_message_read (reply, "bb", &authorized, &challenge);
+    }
 
   if (r >= 0 && authorized)
     {

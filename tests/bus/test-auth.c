@@ -19,6 +19,7 @@ static char *group_name;
 static uid_t user_uid;
 static gid_t user_gid;
 static gboolean made_user, made_group;
+static gboolean interactive;  /* next calls: gdbus call --interactive */
 
 static gboolean
 run_tool (const char *const *argv, char **ret_out)
@@ -67,9 +68,18 @@ call_as_user (const char *path, const char *method, const char *arg1, const char
                          "env", "-i", "PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8",
                          "gdbus", "call", "--address", d->bus_address, "--dest", "org.orchestrator",
                          "--object-path", path, "--timeout", "20", "--method", method,
-                         arg1, arg2, NULL };
+                         arg1, arg2, NULL, NULL };
   char *out = NULL;
 
+  if (interactive)
+    {
+      /* After --method: shift the arguments along and put it first. */
+      argv[G_N_ELEMENTS (argv) - 2] = argv[G_N_ELEMENTS (argv) - 3];
+      argv[G_N_ELEMENTS (argv) - 3] = argv[G_N_ELEMENTS (argv) - 4];
+      argv[G_N_ELEMENTS (argv) - 4] = "--interactive";
+      if (arg1 == NULL)
+        argv[G_N_ELEMENTS (argv) - 3] = NULL;
+    }
   *ret_ok = run_tool (argv, &out);
   return out;
 }
@@ -266,6 +276,167 @@ have_program (const char *name)
   return path != NULL;
 }
 
+/* ---- a stand-in for polkit on the test bus ----
+ * It runs in a thread of its own (its own main context), so it answers
+ * while the test waits for gdbus. */
+static struct {
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  gint answer;            /* 1 yes, 0 no */
+  GMutex lock;
+  char *last_action;
+  guint32 last_flags;
+  char *last_subject_kind;
+  guint calls;
+} polkit;
+
+static void
+polkit_method (GDBusConnection *conn, const char *sender, const char *path, const char *iface,
+               const char *method, GVariant *params, GDBusMethodInvocation *inv, gpointer data)
+{
+  const char *kind, *action;
+  guint32 flags;
+
+  g_variant_get (params, "((&s@a{sv})&s@a{ss}u&s)", &kind, NULL, &action, NULL, &flags, NULL);
+  g_mutex_lock (&polkit.lock);
+  g_free (polkit.last_action);
+  polkit.last_action = g_strdup (action);
+  g_free (polkit.last_subject_kind);
+  polkit.last_subject_kind = g_strdup (kind);
+  polkit.last_flags = flags;
+  polkit.calls++;
+  g_mutex_unlock (&polkit.lock);
+  g_dbus_method_invocation_return_value (
+      inv, g_variant_new ("((bb@a{ss}))", g_atomic_int_get (&polkit.answer) == 1, FALSE,
+                          g_variant_new_array (G_VARIANT_TYPE ("{ss}"), NULL, 0)));
+}
+
+static const char polkit_xml[] =
+  "<node><interface name='org.freedesktop.PolicyKit1.Authority'>"
+  "<method name='CheckAuthorization'>"
+  "<arg type='(sa{sv})' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='a{ss}' direction='in'/><arg type='u' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='(bba{ss})' direction='out'/>"
+  "</method></interface></node>";
+
+static gpointer
+polkit_thread (gpointer ready)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (polkit_xml, &error);
+  g_autoptr(GDBusConnection) conn = NULL;
+  const GDBusInterfaceVTable vtable = { polkit_method, NULL, NULL, { 0 } };
+  guint reg;
+  g_autoptr(GVariant) owned = NULL;
+
+  g_main_context_push_thread_default (polkit.context);
+  conn = g_dbus_connection_new_for_address_sync (d->bus_address,
+                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                 NULL, NULL, &error);
+  g_assert_no_error (error);
+  reg = g_dbus_connection_register_object (conn, "/org/freedesktop/PolicyKit1/Authority",
+                                           info->interfaces[0], &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  owned = g_dbus_connection_call_sync (conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.PolicyKit1", 4u),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_atomic_int_set ((gint *) ready, 1);
+  g_main_loop_run (polkit.loop);
+  g_dbus_connection_unregister_object (conn, reg);
+  g_dbus_connection_close_sync (conn, NULL, NULL);
+  g_main_context_pop_thread_default (polkit.context);
+  return NULL;
+}
+
+static void
+polkit_start (void)
+{
+  gint ready = 0;
+
+  polkit.context = g_main_context_new ();
+  polkit.loop = g_main_loop_new (polkit.context, FALSE);
+  polkit.thread = g_thread_new ("polkit", polkit_thread, &ready);
+  while (!g_atomic_int_get (&ready))
+    g_usleep (1000);
+}
+
+static gboolean
+quit_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+polkit_stop (void)
+{
+  g_main_context_invoke (polkit.context, quit_loop, polkit.loop);
+  g_thread_join (polkit.thread);
+  g_main_loop_unref (polkit.loop);
+  g_main_context_unref (polkit.context);
+  g_clear_pointer (&polkit.last_action, g_free);
+  g_clear_pointer (&polkit.last_subject_kind, g_free);
+}
+
+/* Callers outside the group: the daemon asks polkit, asynchronously,
+ * with the caller's bus name as subject, and does what it says. */
+static void
+test_polkit (void)
+{
+  g_autofree char *out = NULL, *id = NULL, *listed = NULL, *as_root = NULL, *root_id = NULL;
+  g_autofree char *quoted = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  guint32 pid = 0;
+
+  polkit_start ();
+
+  g_atomic_int_set (&polkit.answer, 1);
+  out = assert_allowed (OBJ, "org.orchestrator.Jobs.Create", "{'command': <['sleep', '600']>}", NULL);
+  g_assert_cmpstr (polkit.last_action, ==, "org.orchestrator.manage-jobs");
+  g_assert_cmpstr (polkit.last_subject_kind, ==, "system-bus-name");
+  g_assert_cmpuint (polkit.last_flags, ==, 0);
+  id = id_of_create_output (out);
+  quoted = g_strdup_printf ("'%s'", id);
+  rec = orch_test_wait_state (d, id, "running", 10000);
+  g_assert_true (g_variant_lookup (rec, "pid", "u", &pid));
+  assert_runs_as (pid, user_uid, user_gid);
+  listed = assert_allowed (OBJ, "org.orchestrator.Jobs.List", "{}", NULL);
+  g_assert_cmpstr (polkit.last_action, ==, "org.orchestrator.read");
+  g_assert_nonnull (strstr (listed, id));
+
+  /* The caller's allow-interactive-authorization flag reaches polkit. */
+  interactive = TRUE;
+  {
+    g_autofree char *again = assert_allowed (OBJ, "org.orchestrator.Jobs.Get", quoted, NULL);
+  }
+  interactive = FALSE;
+  g_assert_cmpuint (polkit.last_flags, ==, 1);
+
+  /* polkit's yes to manage-jobs also lets it name another user. */
+  as_root = assert_allowed (OBJ, "org.orchestrator.Jobs.Create", "{'command': <['sleep', '600']>, 'user': <'root'>}", NULL);
+  root_id = id_of_create_output (as_root);
+  {
+    g_autoptr(GVariant) r = orch_test_wait_state (d, root_id, "running", 10000);
+    guint32 rpid = 0;
+    g_assert_true (g_variant_lookup (r, "pid", "u", &rpid));
+    assert_runs_as (rpid, 0, 0);
+  }
+
+  /* And its no is PermissionDenied. */
+  g_atomic_int_set (&polkit.answer, 0);
+  assert_denied (OBJ, "org.orchestrator.Jobs.Create", "{'command': <['true']>}", NULL);
+  assert_denied (OBJ, "org.orchestrator.Jobs.Stop", quoted, "{}");
+  g_variant_unref (orch_test_wait_state (d, id, "running", 1000));
+
+  polkit_stop ();
+  orch_test_discard (d, id);
+  orch_test_discard (d, root_id);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -307,6 +478,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/auth/outsider", test_outsider);
   g_test_add_func ("/auth/read-everyone", test_read_everyone);
+  g_test_add_func ("/auth/polkit", test_polkit);
   g_test_add_func ("/auth/group-member", test_group_member);
   ret = g_test_run ();
   orch_test_daemon_free (d);
