@@ -126,6 +126,19 @@ child_close_others (const int *keep, int n)
   close_range (from, ~0U, 0);
 }
 
+static gboolean
+child_user_is (uid_t uid, gid_t gid)
+{
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+
+  if (getresuid (&ru, &eu, &su) < 0 || getresgid (&rg, &eg, &sg) < 0)
+    return FALSE;
+  if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+    return FALSE;
+  return uid == 0 || setuid (0) < 0;
+}
+
 static void G_GNUC_NORETURN
 child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp,
            const gid_t *groups, size_t ngroups, const char *cwd,
@@ -174,6 +187,12 @@ child_run (const OrchLaunchParams *p, const char *const *argv, char *const *envp
       if (setgroups (ngroups, groups) < 0 || setresgid (spec->gid, spec->gid, spec->gid) < 0 ||
           setresuid (spec->uid, spec->uid, spec->uid) < 0)
         child_fail (status_fd, ORCH_LAUNCH_STAGE_USER);
+      /* Checked, not trusted: every id changed, and root is not coming back. */
+      if (!child_user_is (spec->uid, spec->gid))
+        {
+          errno = EPERM;
+          child_fail (status_fd, ORCH_LAUNCH_STAGE_USER);
+        }
     }
 
   if (chdir (cwd) < 0)
