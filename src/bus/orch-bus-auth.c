@@ -19,7 +19,13 @@ struct _OrchBusAuth {
   sd_bus *bus;
   const OrchConfig *config;
   GHashTable *pending;   /* Pending* set: freed with the object */
+  GHashTable *uids;      /* unique bus name -> uid + 1 */
 };
+
+/* A unique name is never reused on a bus and its connection's uid never
+ * changes, so one question to the bus per connection is enough; the
+ * table is dropped whole when it grows past this. */
+#define MAX_CACHED_UIDS 4096
 
 typedef struct {
   OrchBusAuth *self;
@@ -45,6 +51,7 @@ orch_bus_auth_new (sd_bus *bus, const OrchConfig *config)
   self->bus = sd_bus_ref (bus);
   self->config = config;
   self->pending = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) pending_free, NULL);
+  self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
 }
 
@@ -54,25 +61,43 @@ orch_bus_auth_free (OrchBusAuth *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->uids);
   sd_bus_unref (self->bus);
   g_free (self);
 }
 
 int
-orch_bus_auth_caller_uid (sd_bus_message *m, uid_t *ret_uid)
+orch_bus_auth_caller_uid (OrchBusAuth *self, sd_bus_message *m, uid_t *ret_uid)
 {
   g_autoptr(sd_bus_creds) creds = NULL;
+  const char *sender = sd_bus_message_get_sender (m);
+  gpointer cached;
+  uid_t uid;
   int r;
 
+  if (sender && g_hash_table_lookup_extended (self->uids, sender, NULL, &cached))
+    {
+      *ret_uid = (uid_t) (GPOINTER_TO_SIZE (cached) - 1);
+      return 0;
+    }
   /* No SD_BUS_CREDS_AUGMENT: what the bus itself vouches for (the peer
    * credentials of the caller's socket), never a racy read of /proc. */
   r = sd_bus_query_sender_creds (m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds);
   if (r < 0)
     return r;
-  r = sd_bus_creds_get_euid (creds, ret_uid);
+  r = sd_bus_creds_get_euid (creds, &uid);
   if (r < 0)
-    r = sd_bus_creds_get_uid (creds, ret_uid);
-  return r;
+    r = sd_bus_creds_get_uid (creds, &uid);
+  if (r < 0)
+    return r;
+  if (sender && sender[0] == ':')
+    {
+      if (g_hash_table_size (self->uids) >= MAX_CACHED_UIDS)
+        g_hash_table_remove_all (self->uids);
+      g_hash_table_insert (self->uids, g_strdup (sender), GSIZE_TO_POINTER ((gsize) uid + 1));
+    }
+  *ret_uid = uid;
+  return 0;
 }
 
 static int
@@ -178,7 +203,7 @@ orch_bus_auth_gate (OrchBusAuth *self, sd_bus_message *m, OrchAccess access,
 
   if (access == ORCH_ACCESS_PUBLIC)
     return handler (m, userdata, ret_error);
-  r = orch_bus_auth_caller_uid (m, &uid);
+  r = orch_bus_auth_caller_uid (self, m, &uid);
   if (r < 0)
     return deny (ret_error, _("permission denied: the bus did not say who is calling"));
 
@@ -199,7 +224,7 @@ orch_bus_auth_gate_admin (OrchBusAuth *self, sd_bus_message *m, OrchBusHandler h
                           void *userdata, sd_bus_error *ret_error)
 {
   uid_t uid;
-  int r = orch_bus_auth_caller_uid (m, &uid);
+  int r = orch_bus_auth_caller_uid (self, m, &uid);
 
   if (r < 0)
     return deny (ret_error, _("permission denied: the bus did not say who is calling"));
@@ -218,7 +243,7 @@ orch_bus_auth_check_now (OrchBusAuth *self, sd_bus_message *m, OrchAccess access
 
   if (access == ORCH_ACCESS_PUBLIC)
     return 0;
-  if (m == NULL || orch_bus_auth_caller_uid (m, &uid) < 0)
+  if (m == NULL || orch_bus_auth_caller_uid (self, m, &uid) < 0)
     return deny (ret_error, _("permission denied: the bus did not say who is calling"));
   if (orch_auth_decide_uid (self->config, access, uid) != ORCH_AUTH_ALLOW)
     return deny (ret_error, denied_message (access));

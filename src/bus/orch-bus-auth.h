@@ -44,7 +44,8 @@ int orch_bus_auth_gate_admin (OrchBusAuth *self, sd_bus_message *m,
 int orch_bus_auth_check_now (OrchBusAuth *self, sd_bus_message *m, OrchAccess access,
                              sd_bus_error *ret_error);
 
-/* The uid of @m's sender, from the bus (not from /proc). */
-int orch_bus_auth_caller_uid (sd_bus_message *m, uid_t *ret_uid);
+/* The uid of @m's sender, from the bus (not from /proc), remembered per
+ * unique name. */
+int orch_bus_auth_caller_uid (OrchBusAuth *self, sd_bus_message *m, uid_t *ret_uid);
 
 G_END_DECLS

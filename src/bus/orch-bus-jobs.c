@@ -209,7 +209,7 @@ create_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   if (r < 0)
     return r;
-  r = orch_bus_auth_caller_uid (m, &caller);
+  r = orch_bus_auth_caller_uid (self->auth, m, &caller);
   if (r < 0)
     return r;
   /* A caller other than root runs jobs as itself unless root or polkit
