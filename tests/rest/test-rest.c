@@ -826,6 +826,80 @@ test_token (void)
   g_object_unref (p);
 }
 
+/* No token file yet: the shim makes one, readable by owner and group
+ * only, and requires it; the next start reads the same token. */
+static void
+test_token_generated (void)
+{
+  g_autofree char *token_file = g_build_filename (d->scratch, "made-token", NULL);
+  g_autofree char *arg = g_strdup_printf ("--token-file=%s", token_file);
+  g_autofree char *at = NULL, *token = NULL, *again = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *p;
+  struct stat st;
+
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at);
+  g_assert_cmpint (stat (token_file, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640);
+  g_assert_true (g_file_get_contents (token_file, &token, NULL, NULL));
+  g_strstrip (token);
+  g_assert_cmpuint (strlen (token), ==, 64);
+  {
+    g_autoptr(Response) none = http_to (at, "GET", "/jobs/", NULL, NULL);
+    g_autoptr(Response) right = http_to (at, "GET", "/jobs/", NULL, token);
+    g_assert_cmpuint (none->status, ==, 401);
+    g_assert_cmpuint (right->status, ==, 200);
+  }
+  stop_shim (p);
+  g_clear_pointer (&at, g_free);
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_nonnull (at);
+  g_assert_true (g_file_get_contents (token_file, &again, NULL, NULL));
+  g_strstrip (again);
+  g_assert_cmpstr (again, ==, token);
+  stop_shim (p);
+}
+
+/* CORS: nothing by default; the configured origin, and only it, gets
+ * the headers and a preflight. */
+static void
+test_cors (void)
+{
+  g_autofree char *cfg_path = g_build_filename (d->scratch, "cors.conf", NULL);
+  g_autofree char *cfg_arg = g_strdup_printf ("--config=%s", cfg_path);
+  g_autofree char *at = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *p;
+
+  g_assert_true (g_file_set_contents (cfg_path, "[rest]\ncors_origins=https://ok.example\n", -1, NULL));
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", cfg_arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at);
+  {
+    g_autofree char *url = g_strconcat (at, "/jobs/", NULL);
+    g_autoptr(SoupMessage) good = soup_message_new ("GET", url);
+    g_autoptr(SoupMessage) evil = soup_message_new ("GET", url);
+    g_autoptr(SoupMessage) pre = soup_message_new ("OPTIONS", url);
+    g_autoptr(GBytes) b1 = NULL, b2 = NULL, b3 = NULL;
+    soup_message_headers_replace (soup_message_get_request_headers (good), "Origin", "https://ok.example");
+    soup_message_headers_replace (soup_message_get_request_headers (evil), "Origin", "https://evil.example");
+    soup_message_headers_replace (soup_message_get_request_headers (pre), "Origin", "https://ok.example");
+    b1 = soup_session_send_and_read (session, good, NULL, NULL);
+    b2 = soup_session_send_and_read (session, evil, NULL, NULL);
+    b3 = soup_session_send_and_read (session, pre, NULL, NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (good),
+                                                   "Access-Control-Allow-Origin"), ==, "https://ok.example");
+    g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (evil),
+                                                 "Access-Control-Allow-Origin"));
+    g_assert_cmpuint (soup_message_get_status (pre), ==, 204);
+    g_assert_nonnull (soup_message_headers_get_one (soup_message_get_response_headers (pre),
+                                                    "Access-Control-Allow-Headers"));
+  }
+  stop_shim (p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -863,6 +937,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rest/ipv6", test_ipv6);
   g_test_add_func ("/rest/socket-activation", test_socket_activation);
   g_test_add_func ("/rest/token", test_token);
+  g_test_add_func ("/rest/token-generated", test_token_generated);
+  g_test_add_func ("/rest/cors", test_cors);
 
   ret = g_test_run ();
   g_object_unref (session);
