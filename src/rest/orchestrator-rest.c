@@ -102,6 +102,11 @@ run (Options *o)
         return EXIT_FAILURE;
       }
 
+  /* Before anything can be asked of us: a stop the moment we listen
+   * must still end cleanly. */
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+
   bus = open_bus (o, &error);
   if (bus == NULL)
     {
@@ -149,8 +154,6 @@ run (Options *o)
     g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   }
 
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
   (void) sd_notify (0, "READY=1");
   g_main_loop_run (loop);
   return EXIT_SUCCESS;
