@@ -583,6 +583,83 @@ EOF
     cexec umount /usr/share/polkit-1/actions 2>/dev/null
 }
 check_callers
+
+# ---------------------------------------------------------------- 7. REST unit
+# The shipped orchestrator-rest.socket/.service (on a port of this run's
+# own: the container shares the host's network), its sysusers.d user, its
+# sandbox, and the token it makes at first start.
+# http METHOD URL [TOKEN] [BODY] -> "STATUS BODY" from inside the container
+http() {
+    cexec python3 -c '
+import sys, urllib.request, urllib.error
+m, url = sys.argv[1], sys.argv[2]
+tok = sys.argv[3] if len(sys.argv) > 3 else ""
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url, data=body, method=m)
+if tok:
+    req.add_header("Authorization", "Bearer " + tok)
+try:
+    r = urllib.request.urlopen(req, timeout=10)
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+' "$@" 2>&1
+}
+check_rest_unit() {
+    local port=$((20000 + $$ % 20000)) rest_in out tok id pid uid f
+    rest_in="$BUILD_DIR/src/orchestrator-rest"
+    if [ "$BIND_BUILD" = 0 ]; then
+        rest_in="$SCRATCH/bin/orchestrator-rest"
+        cexec sh -c "cat > '$rest_in' && chmod 755 '$rest_in'" < "$BUILD_DIR/src/orchestrator-rest"
+    fi
+    csh "mkdir -p $SCRATCH/data /etc/sysusers.d /etc/systemd/system/orchestrator-rest.service.d"
+    for f in openapi.json docs.html; do
+        cexec sh -c "cat > $SCRATCH/data/$f" < "$SOURCE_DIR/data/$f"
+    done
+    cexec sh -c 'cat > /etc/sysusers.d/orchestrator.conf' < "$SOURCE_DIR/systemd/orchestrator.sysusers"
+    cexec systemd-sysusers /etc/sysusers.d/orchestrator.conf 2>&1 | diag
+    sed -e "s|@bindir@|$(dirname "$rest_in")|g" "$SOURCE_DIR/systemd/orchestrator-rest.service.in" |
+        cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.service'
+    cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.service.d/50-test.conf' <<EOF
+[Service]
+ExecStart=
+ExecStart=$rest_in --system --data-dir=$SCRATCH/data
+$LIB_ENV
+EOF
+    sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$port|" "$SOURCE_DIR/systemd/orchestrator-rest.socket" |
+        cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.socket'
+    cexec systemctl daemon-reload
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    check "orchestrator-rest.socket starts" cexec systemctl start orchestrator-rest.socket
+
+    out=$(http GET "http://127.0.0.1:$port/healthz")
+    check "socket-activated shim answers /healthz (${out%% *})" [ "${out%% *}" = 200 ]
+    check "orchestrator-rest.service runs as orchestrator-rest" \
+        [ "$(unit_prop orchestrator-rest.service User)" = orchestrator-rest ]
+    check "the token was made at first start, mode 640, group orchestrator" \
+        [ "$(cexec stat -c '%a %G' /var/lib/orchestrator-rest/token 2>&1)" = "640 orchestrator" ]
+    check "the journal names the token file" \
+        csh "journalctl -u orchestrator-rest.service -o cat | grep -q 'generated a bearer token in /var/lib/orchestrator-rest/token'"
+    tok=$(cexec cat /var/lib/orchestrator-rest/token)
+    out=$(http GET "http://127.0.0.1:$port/jobs/")
+    check "no token: 401 (${out%% *})" [ "${out%% *}" = 401 ]
+    out=$(http GET "http://127.0.0.1:$port/jobs/" "$tok")
+    check "with the token: 200 (${out%% *})" [ "${out%% *}" = 200 ]
+    out=$(http POST "http://127.0.0.1:$port/jobs/" "$tok" '{"command": ["sleep", "600"]}')
+    id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1].split(" ", 1)[1])["id"])' "$out" 2>/dev/null)
+    if [ -n "$id" ]; then ok "POST /jobs/ through the sandboxed shim ($id)"
+    else not_ok "POST /jobs/ through the sandboxed shim"; echo "$out" | diag; fi
+    if [ -n "$id" ] && wait_state "$id" running >/dev/null; then
+        pid=$(get_job "$id" | jfield pid); uid=$(cexec id -u orchestrator-rest)
+        check "a job made through the shim runs as orchestrator-rest (uid $uid), not root" \
+            csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
+        orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    fi
+    cexec systemd-analyze security --no-pager orchestrator-rest.service 2>&1 | tail -n 1 | diag
+    cexec systemctl stop orchestrator-rest.socket orchestrator-rest.service
+    cexec journalctl -u orchestrator-rest.service -o cat --no-pager 2>&1 | tail -n 5 | diag
+}
+check_rest_unit
 check_daemon_stop
 
 # ---------------------------------------------------------------- report
