@@ -25,7 +25,7 @@ typedef enum {
 #define ORCH_POLKIT_ACTION_MANAGE "org.orchestrator.manage-jobs"
 #define ORCH_POLKIT_ACTION_READ "org.orchestrator.read"
 
-/* The rule: root may do anything; members of @config's group may read
+/* The rule: root (and the daemon's own user) may do anything; members of @config's group may read
  * and manage; anyone may read where [auth] read=everyone; the rest is
  * polkit's to decide ([auth] polkit=true) or denied.  @gids are the
  * caller's groups (primary and supplementary). */
@@ -40,7 +40,8 @@ const char *orch_auth_polkit_action (OrchAccess access);
 
 /* The user a job of a Create @spec (a{sv}) from @caller runs as.  Root's
  * spec is kept as it is.  For anyone else a spec without "user" gets the
- * caller's uid; one naming the caller is kept; one naming somebody else
+ * caller's uid (but the daemon's own user's spec is kept too: a daemon
+ * that is not root cannot change users); one naming the caller is kept; one naming somebody else
  * sets @ret_other_user: only root or polkit's manage-jobs may do that.
  * Returns the spec to use (a new reference). */
 GVariant *orch_auth_spec_run_as (GVariant *spec, uid_t caller, gboolean *ret_other_user);
