@@ -655,7 +655,8 @@ EOF
             csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
         orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
     fi
-    cexec systemd-analyze security --no-pager orchestrator-rest.service 2>&1 | tail -n 1 | diag
+    cexec systemd-analyze security --no-pager orchestrator-rest.service orchestratord.service 2>&1 |
+        grep 'Overall exposure' | diag
     cexec systemctl stop orchestrator-rest.socket orchestrator-rest.service
     cexec journalctl -u orchestrator-rest.service -o cat --no-pager 2>&1 | tail -n 5 | diag
 }
