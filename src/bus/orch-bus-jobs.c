@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include "orch-bus-jobs.h"
+#include "orch-bus-auth.h"
 #include "orch-bus-error.h"
 #include "orch-bus-variant.h"
 
+#include "core/orch-auth.h"
 #include "core/orch-error.h"
 #include "core/orch-id.h"
 #include "core/orch-sd-bus.h"
@@ -22,6 +24,7 @@
 struct _OrchBusJobs {
   sd_bus *bus;
   OrchManager *manager;
+  OrchBusAuth *auth;
   sd_bus_slot *slots[5];
   guint last_running;
 };
@@ -168,26 +171,58 @@ do_stop (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret
 /* ---- org.orchestrator.Jobs ---- */
 
 static int
-method_create (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+create_job (OrchBusJobs *self, sd_bus_message *m, GVariant *spec, sd_bus_error *ret_error)
 {
-  OrchBusJobs *self = userdata;
-  g_autoptr(GVariant) spec = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
-  OrchJob *job;
-  int r = orch_bus_read_argument (m, &spec, ret_error);
+  OrchJob *job = orch_manager_create (self->manager, spec, &error);
 
-  if (r < 0)
-    return r;
-  job = orch_manager_create (self->manager, spec, &error);
   if (job == NULL)
     return orch_bus_set_gerror (ret_error, error);
   path = job_path (job->id);
   return sd_bus_reply_method_return (m, "so", job->id, path);
 }
 
+/* Root or polkit said yes to running the job as the user it names. */
 static int
-method_list (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+create_as_named_user (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GVariant) spec = NULL;
+  int r = sd_bus_message_rewind (m, 1);
+
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &spec, ret_error);
+  if (r < 0)
+    return r;
+  return create_job (userdata, m, spec, ret_error);
+}
+
+static int
+create_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) spec = NULL;
+  g_autoptr(GVariant) run_as = NULL;
+  gboolean other_user;
+  uid_t caller;
+  int r = orch_bus_read_argument (m, &spec, ret_error);
+
+  if (r < 0)
+    return r;
+  r = orch_bus_auth_caller_uid (self->auth, m, &caller);
+  if (r < 0)
+    return r;
+  /* A caller other than root runs jobs as itself unless root or polkit
+   * lets it name somebody else: the group grants managing jobs, not
+   * becoming root. */
+  run_as = orch_auth_spec_run_as (spec, caller, &other_user);
+  if (other_user)
+    return orch_bus_auth_gate_admin (self->auth, m, create_as_named_user, self, ret_error);
+  return create_job (self, m, run_as, ret_error);
+}
+
+static int
+list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusJobs *self = userdata;
   g_autoptr(GVariant) filter = NULL;
@@ -222,7 +257,7 @@ method_list (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_get (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+get_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusJobs *self = userdata;
   g_autoptr(GError) error = NULL;
@@ -239,7 +274,7 @@ method_get (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+stop_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   const char *id;
   int r = sd_bus_message_read (m, "s", &id);
@@ -250,7 +285,7 @@ method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+restart_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusJobs *self = userdata;
   const char *id;
@@ -263,7 +298,7 @@ method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_remove (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+remove_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusJobs *self = userdata;
   g_autoptr(GError) error = NULL;
@@ -276,6 +311,14 @@ method_remove (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return orch_bus_set_gerror (ret_error, error);
   return sd_bus_reply_method_return (m, NULL);
 }
+
+/* Every method goes through the caller check first. */
+ORCH_BUS_GATED (method_create, OrchBusJobs, ORCH_ACCESS_MANAGE, create_authorized)
+ORCH_BUS_GATED (method_list, OrchBusJobs, ORCH_ACCESS_READ, list_authorized)
+ORCH_BUS_GATED (method_get, OrchBusJobs, ORCH_ACCESS_READ, get_authorized)
+ORCH_BUS_GATED (method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, stop_authorized)
+ORCH_BUS_GATED (method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, restart_authorized)
+ORCH_BUS_GATED (method_remove, OrchBusJobs, ORCH_ACCESS_MANAGE, remove_authorized)
 
 static int
 prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -394,6 +437,17 @@ job_prop (sd_bus *bus, const char *path, const char *interface, const char *prop
   gsize n;
   const OrchJobField *fields = orch_job_fields (&n);
 
+  OrchBusJobs *self = userdata;
+  sd_bus_message *current = sd_bus_get_current_message (bus);
+  int r = 0;
+
+  /* A caller reading properties is checked; the same getters also fill
+   * PropertiesChanged signals, sent from whatever message caused them. */
+  if (current && (sd_bus_message_is_method_call (current, "org.freedesktop.DBus.Properties", NULL) > 0 ||
+                  sd_bus_message_is_method_call (current, "org.freedesktop.DBus.ObjectManager", NULL) > 0))
+    r = orch_bus_auth_check_now (self->auth, current, ORCH_ACCESS_READ, ret_error);
+  if (r < 0)
+    return r;
   if (job == NULL)
     return orch_bus_set_gerror (ret_error, error);
   for (gsize i = 0; i < n; i++)
@@ -408,7 +462,7 @@ job_prop (sd_bus *bus, const char *path, const char *interface, const char *prop
 }
 
 static int
-job_method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+job_stop_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   const char *id = id_from_path (sd_bus_message_get_path (m));
 
@@ -418,7 +472,7 @@ job_method_stop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-job_method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+job_restart_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusJobs *self = userdata;
   const char *id = id_from_path (sd_bus_message_get_path (m));
@@ -428,6 +482,9 @@ job_method_restart (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   orch_manager_restart (self->manager, id, deferred_done, deferred_new (self, m));
   return 1;
 }
+
+ORCH_BUS_GATED (job_method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, job_stop_authorized)
+ORCH_BUS_GATED (job_method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, job_restart_authorized)
 
 #define JOB_PROP(name, sig) \
   SD_BUS_PROPERTY (name, sig, job_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -561,6 +618,12 @@ orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager)
 {
   self->manager = manager;
   self->last_running = orch_manager_running_count (manager);
+}
+
+void
+orch_bus_jobs_set_auth (OrchBusJobs *self, OrchBusAuth *auth)
+{
+  self->auth = auth;
 }
 
 void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-bus-auth.h"
 #include "core/orch-manager.h"
 
 #include <systemd/sd-bus.h>
@@ -16,6 +17,8 @@ void orch_bus_jobs_free (OrchBusJobs *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBusJobs, orch_bus_jobs_free)
 
 void orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager);
+/* Who may call what; must be set before the name is taken. */
+void orch_bus_jobs_set_auth (OrchBusJobs *self, OrchBusAuth *auth);
 /* For orch_manager_new(), with @self as user data. */
 const OrchManagerCallbacks *orch_bus_jobs_callbacks (void);
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-bus-logs.h"
+#include "orch-bus-auth.h"
 #include "orch-bus-error.h"
 #include "orch-bus-variant.h"
 
@@ -13,11 +14,12 @@
 
 struct _OrchBusLogs {
   OrchLogs *logs;
+  OrchBusAuth *auth;
   sd_bus_slot *slot;
 };
 
 static int
-method_read (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+read_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusLogs *self = userdata;
   g_autoptr(GVariant) options = NULL;
@@ -39,7 +41,7 @@ method_read (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_open (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+open_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusLogs *self = userdata;
   g_autoptr(GError) error = NULL;
@@ -59,7 +61,7 @@ method_open (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_delete (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+delete_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusLogs *self = userdata;
   g_autoptr(GError) error = NULL;
@@ -74,7 +76,7 @@ method_delete (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-method_cleanup (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+cleanup_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusLogs *self = userdata;
   g_autoptr(GVariant) options = NULL;
@@ -89,6 +91,11 @@ method_cleanup (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return orch_bus_set_gerror (ret_error, error);
   return sd_bus_reply_method_return (m, "ut", (uint32_t) removed, (uint64_t) freed);
 }
+
+ORCH_BUS_GATED (method_read, OrchBusLogs, ORCH_ACCESS_READ, read_authorized)
+ORCH_BUS_GATED (method_open, OrchBusLogs, ORCH_ACCESS_READ, open_authorized)
+ORCH_BUS_GATED (method_delete, OrchBusLogs, ORCH_ACCESS_MANAGE, delete_authorized)
+ORCH_BUS_GATED (method_cleanup, OrchBusLogs, ORCH_ACCESS_MANAGE, cleanup_authorized)
 
 static const sd_bus_vtable logs_vtable[] = {
   SD_BUS_VTABLE_START (0),
@@ -122,6 +129,12 @@ orch_bus_logs_new (sd_bus *bus, OrchLogs *logs, GError **error)
       return NULL;
     }
   return self;
+}
+
+void
+orch_bus_logs_set_auth (OrchBusLogs *self, OrchBusAuth *auth)
+{
+  self->auth = auth;
 }
 
 void

@@ -15,6 +15,7 @@ static const char *const default_deny[] = {
    * "rm -rf /tmp/x"; only the exact forms are listed. */
   "rm -rf /", "rm -fr /", "rm -r /", "rm -rf --no-preserve-root /",
   "dd * of=/dev/*", "dd of=/dev/*",
+  "blkdiscard", "shred /dev/*", "shred * /dev/*",
   NULL
 };
 
@@ -30,6 +31,8 @@ orch_config_new (void)
   c->max_concurrent = 64;
   c->stop_timeout_ms = 10000;
   c->deny = g_strdupv ((char **) default_deny);
+  c->allow = g_new0 (char *, 1);
+  c->deny_device_writes = TRUE;
   c->max_args = 4096;
   c->max_arg_bytes = 1024 * 1024;
   c->max_env = 1024;
@@ -49,7 +52,13 @@ orch_config_new (void)
   c->keep_finished = 1000;
   c->keep_finished_days = 30;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
-  c->rest_token_file = g_strdup ("");
+  c->rest_token_file = g_strdup (ORCH_DEFAULT_TOKEN_FILE);
+  c->rest_auth = g_strdup ("token");
+  c->rest_cors_origins = g_new0 (char *, 1);
+  c->rest_max_header_bytes = 16384;
+  c->auth_group = g_strdup ("orchestrator");
+  c->auth_read = g_strdup ("group");
+  c->auth_polkit = TRUE;
   return c;
 }
 
@@ -63,8 +72,13 @@ orch_config_free (OrchConfig *c)
   g_free (c->state_dir);
   g_free (c->cgroup_root);
   g_strfreev (c->deny);
+  g_strfreev (c->allow);
   g_free (c->rest_listen);
   g_free (c->rest_token_file);
+  g_free (c->rest_auth);
+  g_strfreev (c->rest_cors_origins);
+  g_free (c->auth_group);
+  g_free (c->auth_read);
   g_free (c);
 }
 
@@ -75,7 +89,7 @@ orch_config_backend_is_valid (const char *backend)
                           backend);
 }
 
-typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_UINT64, KEY_LIST, KEY_BACKEND, KEY_BOOL } KeyType;
+typedef enum { KEY_STRING, KEY_PATH, KEY_UINT, KEY_UINT64, KEY_LIST, KEY_BACKEND, KEY_BOOL, KEY_CHOICE } KeyType;
 
 typedef struct {
   const char *group;
@@ -83,38 +97,50 @@ typedef struct {
   KeyType type;
   gsize offset;
   guint64 min, max;
+  const char *const *choices; /* KEY_CHOICE */
 } KeyDef;
+
+static const char *const rest_auth_choices[] = { "token", "none", NULL };
+static const char *const auth_read_choices[] = { "group", "everyone", NULL };
 
 #define OFF(f) G_STRUCT_OFFSET (OrchConfig, f)
 
 static const KeyDef keys[] = {
-  { "daemon", "backend", KEY_BACKEND, OFF (backend), 0, 0 },
-  { "daemon", "log_dir", KEY_PATH, OFF (log_dir), 0, 0 },
-  { "daemon", "state_dir", KEY_PATH, OFF (state_dir), 0, 0 },
-  { "daemon", "cgroup_root", KEY_STRING, OFF (cgroup_root), 0, 0 },
-  { "jobs", "max_concurrent", KEY_UINT, OFF (max_concurrent), 1, 100000 },
-  { "jobs", "stop_timeout_ms", KEY_UINT, OFF (stop_timeout_ms), 1, 3600 * 1000 },
-  { "jobs", "deny", KEY_LIST, OFF (deny), 0, 0 },
-  { "jobs", "max_args", KEY_UINT, OFF (max_args), 1, 1 << 20 },
-  { "jobs", "max_arg_bytes", KEY_UINT, OFF (max_arg_bytes), 1, 64 << 20 },
-  { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20 },
-  { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000 },
-  { "metrics", "history_size", KEY_UINT, OFF (history_size), 0, 1000000 },
-  { "metrics", "history_coarse_size", KEY_UINT, OFF (history_coarse_size), 0, 1000000 },
-  { "metrics", "history_coarse_step_s", KEY_UINT, OFF (history_coarse_step_s), 1, 86400 },
-  { "metrics", "job_history_size", KEY_UINT, OFF (job_history_size), 0, 1000000 },
-  { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000 },
-  { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400 },
-  { "metrics", "process_track_s", KEY_UINT, OFF (process_track_s), 1, 7 * 86400 },
-  { "metrics", "max_tracked_processes", KEY_UINT, OFF (max_tracked_processes), 0, 100000 },
-  { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20 },
-  { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64 },
-  { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100 },
-  { "state", "durable", KEY_BOOL, OFF (durable), 0, 0 },
-  { "state", "keep_finished", KEY_UINT, OFF (keep_finished), 0, 10000000 },
-  { "state", "keep_finished_days", KEY_UINT, OFF (keep_finished_days), 0, 100000 },
-  { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0 },
-  { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0 },
+  { "daemon", "backend", KEY_BACKEND, OFF (backend), 0, 0, NULL },
+  { "daemon", "log_dir", KEY_PATH, OFF (log_dir), 0, 0, NULL },
+  { "daemon", "state_dir", KEY_PATH, OFF (state_dir), 0, 0, NULL },
+  { "daemon", "cgroup_root", KEY_STRING, OFF (cgroup_root), 0, 0, NULL },
+  { "jobs", "max_concurrent", KEY_UINT, OFF (max_concurrent), 1, 100000, NULL },
+  { "jobs", "stop_timeout_ms", KEY_UINT, OFF (stop_timeout_ms), 1, 3600 * 1000, NULL },
+  { "jobs", "deny", KEY_LIST, OFF (deny), 0, 0, NULL },
+  { "jobs", "allow", KEY_LIST, OFF (allow), 0, 0, NULL },
+  { "jobs", "deny_device_writes", KEY_BOOL, OFF (deny_device_writes), 0, 0, NULL },
+  { "jobs", "max_args", KEY_UINT, OFF (max_args), 1, 1 << 20, NULL },
+  { "jobs", "max_arg_bytes", KEY_UINT, OFF (max_arg_bytes), 1, 64 << 20, NULL },
+  { "jobs", "max_env", KEY_UINT, OFF (max_env), 0, 1 << 20, NULL },
+  { "metrics", "sample_interval_ms", KEY_UINT, OFF (sample_interval_ms), 10, 3600 * 1000, NULL },
+  { "metrics", "history_size", KEY_UINT, OFF (history_size), 0, 1000000, NULL },
+  { "metrics", "history_coarse_size", KEY_UINT, OFF (history_coarse_size), 0, 1000000, NULL },
+  { "metrics", "history_coarse_step_s", KEY_UINT, OFF (history_coarse_step_s), 1, 86400, NULL },
+  { "metrics", "job_history_size", KEY_UINT, OFF (job_history_size), 0, 1000000, NULL },
+  { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000, NULL },
+  { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400, NULL },
+  { "metrics", "process_track_s", KEY_UINT, OFF (process_track_s), 1, 7 * 86400, NULL },
+  { "metrics", "max_tracked_processes", KEY_UINT, OFF (max_tracked_processes), 0, 100000, NULL },
+  { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20, NULL },
+  { "logs", "max_log_bytes", KEY_UINT64, OFF (max_log_bytes), 0, G_MAXINT64, NULL },
+  { "logs", "rotate_keep", KEY_UINT, OFF (rotate_keep), 0, 100, NULL },
+  { "state", "durable", KEY_BOOL, OFF (durable), 0, 0, NULL },
+  { "state", "keep_finished", KEY_UINT, OFF (keep_finished), 0, 10000000, NULL },
+  { "state", "keep_finished_days", KEY_UINT, OFF (keep_finished_days), 0, 100000, NULL },
+  { "rest", "listen", KEY_STRING, OFF (rest_listen), 0, 0, NULL },
+  { "rest", "token_file", KEY_STRING, OFF (rest_token_file), 0, 0, NULL },
+  { "rest", "auth", KEY_CHOICE, OFF (rest_auth), 0, 0, rest_auth_choices },
+  { "rest", "cors_origins", KEY_LIST, OFF (rest_cors_origins), 0, 0, NULL },
+  { "rest", "max_header_bytes", KEY_UINT, OFF (rest_max_header_bytes), 1024, 1 << 20, NULL },
+  { "auth", "group", KEY_STRING, OFF (auth_group), 0, 0, NULL },
+  { "auth", "read", KEY_CHOICE, OFF (auth_read), 0, 0, auth_read_choices },
+  { "auth", "polkit", KEY_BOOL, OFF (auth_polkit), 0, 0, NULL },
 };
 
 static const KeyDef *
@@ -147,6 +173,7 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
     case KEY_STRING:
     case KEY_PATH:
     case KEY_BACKEND:
+    case KEY_CHOICE:
       {
         g_autofree char *v = g_key_file_get_string (kf, def->group, def->key, &local);
         if (v == NULL)
@@ -166,8 +193,24 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
                          origin, def->group, def->key, v);
             return FALSE;
           }
+        if (def->type == KEY_CHOICE && !g_strv_contains (def->choices, v))
+          {
+            g_autofree char *all = g_strjoinv (", ", (char **) def->choices);
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("%s: [%s] %s: “%s” is not one of %s"),
+                         origin, def->group, def->key, v, all);
+            return FALSE;
+          }
         g_free (*(char **) field);
         *(char **) field = g_steal_pointer (&v);
+        return TRUE;
+      }
+    case KEY_BOOL:
+      {
+        gboolean b = g_key_file_get_boolean (kf, def->group, def->key, &local);
+        if (local)
+          break;
+        *(gboolean *) field = b;
         return TRUE;
       }
     case KEY_UINT:
@@ -193,14 +236,6 @@ apply_key (OrchConfig *config, GKeyFile *kf, const KeyDef *def,
           *(guint64 *) field = n;
         else
           *(guint *) field = (guint) n;
-        return TRUE;
-      }
-    case KEY_BOOL:
-      {
-        gboolean v = g_key_file_get_boolean (kf, def->group, def->key, &local);
-        if (local)
-          break;
-        *(gboolean *) field = v;
         return TRUE;
       }
     case KEY_LIST:

@@ -13,6 +13,8 @@ typedef struct {
   guint max_concurrent;
   guint stop_timeout_ms;
   char **deny;              /* command deny patterns, see orch-policy.c */
+  char **allow;             /* non-empty: only commands matching one run */
+  gboolean deny_device_writes; /* refuse commands that write to block devices */
   guint max_args;
   guint max_arg_bytes;      /* all of argv together */
   guint max_env;
@@ -33,6 +35,12 @@ typedef struct {
   guint keep_finished_days; /* finished jobs older than this go, 0 = never */
   char *rest_listen;
   char *rest_token_file;
+  char *rest_auth;          /* token|none */
+  char **rest_cors_origins; /* empty: no CORS headers at all */
+  guint rest_max_header_bytes;
+  char *auth_group;         /* members may manage jobs, as root */
+  char *auth_read;          /* group|everyone: who may List/Get/Read logs */
+  gboolean auth_polkit;     /* ask polkit for callers outside the group */
 } OrchConfig;
 
 OrchConfig *orch_config_new (void);

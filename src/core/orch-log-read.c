@@ -3,6 +3,7 @@
 
 #include "orch-log-read.h"
 #include "orch-error.h"
+#include "orch-vardict.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -611,4 +612,35 @@ orch_log_read_fd (int fd, const OrchLogReadOptions *opts,
     }
   return orch_log_read_with (fd_pread, GINT_TO_POINTER (fd), (guint64) st.st_size,
                              opts, ret_text, ret_next_offset, error);
+}
+
+gboolean
+orch_log_read_options_parse (GVariant *options, guint32 cap, OrchLogReadOptions *ret_opts,
+                             const char **ret_stream, GError **error)
+{
+  OrchLogReadOptions o = { .max_bytes = ORCH_LOG_DEFAULT_READ_BYTES };
+  guint32 max_bytes;
+
+  if (!orch_vardict_check (options, _("option"),
+                           (const char *const[]){ "stream", "s", "offset", "t", "tail_lines", "u",
+                                                  "max_bytes", "u", NULL },
+                           error))
+    return FALSE;
+  g_variant_lookup (options, "stream", "&s", ret_stream);
+  g_variant_lookup (options, "offset", "t", &o.offset);
+  g_variant_lookup (options, "tail_lines", "u", &o.tail_lines);
+  if (g_variant_lookup (options, "max_bytes", "u", &max_bytes))
+    {
+      if (max_bytes < ORCH_LOG_READ_MIN_BYTES)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("option “max_bytes”: must be at least %u"), ORCH_LOG_READ_MIN_BYTES);
+          return FALSE;
+        }
+      o.max_bytes = max_bytes;
+    }
+  /* The configured cap wins over what a caller asks for. */
+  o.max_bytes = MIN (o.max_bytes, MAX (cap, ORCH_LOG_READ_MIN_BYTES));
+  *ret_opts = o;
+  return TRUE;
 }

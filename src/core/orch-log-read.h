@@ -8,6 +8,8 @@ G_BEGIN_DECLS
 /* Room for the longest UTF-8 character (4 bytes) several times over, so a
  * page always makes progress. */
 #define ORCH_LOG_READ_MIN_BYTES 16
+/* What one Logs.Read returns when the caller does not say. */
+#define ORCH_LOG_DEFAULT_READ_BYTES (64 * 1024)
 
 typedef struct {
   guint64 offset;      /* byte offset to start at; ignored when tail_lines > 0 */
@@ -72,5 +74,12 @@ gboolean orch_log_read_fd (int fd, const OrchLogReadOptions *opts,
 gboolean orch_log_read_with (OrchLogPreadFunc pread_func, gpointer user_data, guint64 size,
                              const OrchLogReadOptions *opts,
                              char **ret_text, guint64 *ret_next_offset, GError **error);
+
+/* Logs.Read's options (a{sv}: stream s, offset t, tail_lines u, max_bytes
+ * u) into @ret_opts, max_bytes capped at @cap; *@ret_stream points into
+ * @options.  Unknown keys, wrong types, max_bytes below the minimum:
+ * ORCH_ERROR_INVALID_ARGUMENT. */
+gboolean orch_log_read_options_parse (GVariant *options, guint32 cap, OrchLogReadOptions *ret_opts,
+                                      const char **ret_stream, GError **error);
 
 G_END_DECLS

@@ -119,32 +119,13 @@ gboolean
 orch_logs_read (OrchLogs *logs, const char *id, GVariant *options, char **ret_text,
                 guint64 *ret_next_offset, GError **error)
 {
-  OrchLogReadOptions o = { .max_bytes = ORCH_LOG_DEFAULT_READ_BYTES };
+  OrchLogReadOptions o;
   const char *stream = NULL;
-  guint32 max_bytes;
   gboolean ok;
   int fd;
 
-  if (!orch_vardict_check (options, _("option"),
-                           (const char *const[]){ "stream", "s", "offset", "t", "tail_lines", "u",
-                                                  "max_bytes", "u", NULL },
-                           error))
+  if (!orch_log_read_options_parse (options, logs->config->log_read_max_bytes, &o, &stream, error))
     return FALSE;
-  g_variant_lookup (options, "stream", "&s", &stream);
-  g_variant_lookup (options, "offset", "t", &o.offset);
-  g_variant_lookup (options, "tail_lines", "u", &o.tail_lines);
-  if (g_variant_lookup (options, "max_bytes", "u", &max_bytes))
-    {
-      if (max_bytes < ORCH_LOG_READ_MIN_BYTES)
-        {
-          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                       _("option “max_bytes”: must be at least %u"), ORCH_LOG_READ_MIN_BYTES);
-          return FALSE;
-        }
-      o.max_bytes = max_bytes;
-    }
-  /* The configured cap wins over what a caller asks for. */
-  o.max_bytes = MIN (o.max_bytes, logs->config->log_read_max_bytes);
 
   fd = open_stream (logs, id, stream, error);
   if (fd < 0)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "orch-config.h"
+#include "orch-log-read.h"
 #include "orch-manager.h"
 
 #include <glib.h>
@@ -12,8 +13,6 @@ G_BEGIN_DECLS
  * Every file is reached through the log directory's fd by a name built
  * from a validated job id, never from a path a caller gave. */
 typedef struct _OrchLogs OrchLogs;
-
-#define ORCH_LOG_DEFAULT_READ_BYTES (64 * 1024)
 
 OrchLogs *orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error);
 void orch_logs_free (OrchLogs *logs);

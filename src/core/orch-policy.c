@@ -47,6 +47,69 @@ orch_policy_match_deny (const char *const *deny, const char *const *argv,
 }
 
 static gboolean
+is_block_device (const char *path)
+{
+  struct stat st;
+
+  /* Names under /dev/disk and /dev/mapper are links to block devices;
+   * stat follows them. */
+  return g_str_has_prefix (path, "/dev/") && stat (path, &st) == 0 && S_ISBLK (st.st_mode);
+}
+
+/* Finds, in a shell command line, a redirection target ("> /dev/sda",
+ * ">>/dev/sda", "1>/dev/sda", "of=/dev/sda") that is a block device. */
+static const char *
+shell_writes_device (const char *text, char **ret_target)
+{
+  for (const char *p = text; (p = strpbrk (p, ">=")) != NULL; p++)
+    {
+      const char *t = p + 1;
+      gsize n;
+      if (*p == '=' && (p - text < 2 || strncmp (p - 2, "of", 2) != 0))
+        continue;
+      while (*t == '>' || *t == '|' || *t == ' ' || *t == '\t')
+        t++;
+      n = strcspn (t, " \t;&|)'\"\n");
+      if (n > 0)
+        {
+          g_autofree char *target = g_strndup (t, n);
+          if (is_block_device (target))
+            {
+              *ret_target = g_steal_pointer (&target);
+              return p;
+            }
+        }
+    }
+  return NULL;
+}
+
+char *
+orch_policy_device_write (const char *const *argv)
+{
+  g_autofree char *base = g_path_get_basename (argv[0]);
+  gboolean writer = g_strv_contains ((const char *const[]){ "tee", "cp", "mv", "install", "truncate", NULL },
+                                     base);
+
+  for (guint i = 1; argv[i]; i++)
+    {
+      g_autofree char *target = NULL;
+      /* Every argument of a program that writes its operands... */
+      if (writer && argv[i][0] != '-' && is_block_device (argv[i]))
+        return g_strdup (argv[i]);
+      /* ...and redirections or of= anywhere (sh -c '... > /dev/sda'). */
+      if (shell_writes_device (argv[i], &target))
+        return g_steal_pointer (&target);
+    }
+  return NULL;
+}
+
+static gboolean
+matches_any (const char *const *patterns, const char *const *argv, const char *resolved_exec)
+{
+  return orch_policy_match_deny (patterns, argv, resolved_exec) != NULL;
+}
+
+static gboolean
 is_executable_file (const char *path)
 {
   struct stat st;
@@ -195,6 +258,25 @@ orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **error)
                                  (const char *const *) spec->argv, exec);
   if (rule)
     goto denied;
+
+  if (config->allow && config->allow[0] &&
+      !matches_any ((const char *const *) config->allow, (const char *const *) spec->argv, exec))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED,
+                   _("command rejected: it matches no pattern of the allow list ([jobs] allow in the configuration)"));
+      return FALSE;
+    }
+  if (config->deny_device_writes)
+    {
+      g_autofree char *device = orch_policy_device_write ((const char *const *) spec->argv);
+      if (device)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED,
+                       _("command rejected: it writes to the block device %s ([jobs] deny_device_writes in the configuration)"),
+                       device);
+          return FALSE;
+        }
+    }
 
   if (spec->user && !resolve_user (spec, error))
     return FALSE;

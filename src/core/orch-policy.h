@@ -16,6 +16,11 @@ gboolean orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **e
 const char *orch_policy_match_deny (const char *const *deny, const char *const *argv,
                                     const char *resolved_exec);
 
+/* The block device @argv writes to (a newly allocated path), or NULL:
+ * dd's of=, a redirection in a shell string, an operand of tee, cp, mv,
+ * install or truncate. */
+char *orch_policy_device_write (const char *const *argv);
+
 /* Resolves argv0 like execvp() would, with @path_env (NULL = default PATH)
  * and @cwd for relative names.  Returns a newly allocated absolute path. */
 char *orch_policy_find_executable (const char *argv0, const char *path_env,

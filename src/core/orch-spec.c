@@ -107,6 +107,27 @@ parse_name (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   return TRUE;
 }
 
+/* The program's file name, made into a name parse_name() accepts: it
+ * ends up in records, logs and Prometheus labels like a given one. */
+static char *
+default_name (const char *argv0)
+{
+  g_autofree char *base = g_path_get_basename (argv0);
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = base; *p && out->len < 252; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (g_unichar_iscntrl (c))
+        g_string_append_c (out, '?');
+      else
+        g_string_append_unichar (out, c);
+    }
+  if (out->len == 0)
+    g_string_append_c (out, '?');
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 env_name_is_valid (const char *name)
 {
@@ -281,7 +302,9 @@ orch_spec_from_variant (GVariant *dict, GError **error)
   GVariantIter iter;
   const char *key;
   GVariant *value;
+  guint32 seen = 0;
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (fields) <= 32);
   if (!g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -304,6 +327,16 @@ orch_spec_from_variant (GVariant *dict, GError **error)
           g_variant_unref (value);
           return NULL;
         }
+      /* A key given twice would let a check read one value and the job
+       * use the other (the run-as user, say). */
+      if (seen & (1u << i))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("spec field “%s” is given more than once"), key);
+          g_variant_unref (value);
+          return NULL;
+        }
+      seen |= 1u << i;
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (fields[i].type)))
         {
           g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -326,7 +359,7 @@ orch_spec_from_variant (GVariant *dict, GError **error)
       return NULL;
     }
   if (spec->name == NULL)
-    spec->name = g_path_get_basename (spec->argv[0]);
+    spec->name = default_name (spec->argv[0]);
 
   return g_steal_pointer (&spec);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include "bus/orch-bus-auth.h"
 #include "bus/orch-bus-jobs.h"
 #include "bus/orch-bus-logs.h"
 #include "bus/orch-bus-metrics.h"
@@ -151,6 +152,7 @@ run (Options *o)
   g_autoptr(sd_bus) bus = NULL;
   g_autoptr(OrchState) state = NULL;   /* outlives the manager */
   g_autoptr(OrchBusJobs) jobs = NULL;
+  g_autoptr(OrchBusAuth) auth = NULL;
   g_autoptr(OrchManager) manager = NULL;
   g_autoptr(OrchLogs) logs = NULL;
   g_autoptr(OrchBusLogs) bus_logs = NULL;
@@ -196,6 +198,7 @@ run (Options *o)
         }
     }
 
+  auth = orch_bus_auth_new (bus, config);
   jobs = orch_bus_jobs_new (bus, &error);
   if (jobs)
     manager = orch_manager_new (config, backend, state, orch_bus_jobs_callbacks (), jobs, &error);
@@ -207,6 +210,7 @@ run (Options *o)
       return EXIT_FAILURE;
     }
   orch_bus_jobs_set_manager (jobs, manager);
+  orch_bus_jobs_set_auth (jobs, auth);
   /* Before the name is taken: clients never see a half-loaded list. */
   if (!orch_manager_restore (manager, &error))
     {
@@ -222,6 +226,7 @@ run (Options *o)
       g_printerr ("orchestratord: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  orch_bus_logs_set_auth (bus_logs, auth);
 
   /* Retention: once now, for what accumulated while the daemon was down,
    * then every minute. */
@@ -265,6 +270,8 @@ run (Options *o)
   g_source_remove (purge_source);
   g_source_destroy (bus_source);
   g_source_unref (bus_source);
+  /* Open polkit questions hold the handlers' objects: drop them first. */
+  g_clear_pointer (&auth, orch_bus_auth_free);
   g_clear_pointer (&sampler, orch_sampler_free);
   g_clear_pointer (&bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&bus_logs, orch_bus_logs_free);

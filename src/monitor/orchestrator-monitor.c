@@ -125,6 +125,20 @@ parse_args (int argc, char **argv, Args *a)
   return 0;
 }
 
+/* Every id is what was asked for, and root is not coming back. */
+static int
+user_is (uid_t uid, gid_t gid)
+{
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+
+  if (getresuid (&ru, &eu, &su) < 0 || getresgid (&rg, &eg, &sg) < 0)
+    return 0;
+  if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+    return 0;
+  return uid == 0 || setuid (0) < 0;
+}
+
 static _Noreturn void
 run_child (const Args *a)
 {
@@ -147,6 +161,12 @@ run_child (const Args *a)
       if (setgroups (a->ngroups, a->groups) < 0 || setresgid (a->gid, a->gid, a->gid) < 0 ||
           setresuid (a->uid, a->uid, a->uid) < 0)
         child_fail (ORCH_LAUNCH_STAGE_USER);
+      /* Checked, not trusted. */
+      if (!user_is (a->uid, a->gid))
+        {
+          errno = EPERM;
+          child_fail (ORCH_LAUNCH_STAGE_USER);
+        }
     }
   if (chdir (a->cwd) < 0)
     child_fail (ORCH_LAUNCH_STAGE_CWD);

@@ -136,6 +136,76 @@ type_of (const char *const *types, const char *key)
   return NULL;
 }
 
+/* Whether every string in @n (keys too) is valid UTF-8: json-glib
+ * turns an escaped lone surrogate ("\ud800") into bytes that are not. */
+static gboolean
+strings_valid (JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_VALUE (n))
+    return json_node_get_value_type (n) != G_TYPE_STRING ||
+           g_utf8_validate (json_node_get_string (n), -1, NULL);
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    {
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        if (!strings_valid (json_array_get_element (a, i)))
+          return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (n))
+    {
+      JsonObject *o = json_node_get_object (n);
+      g_autoptr(GList) members = json_object_get_members (o);
+      for (GList *l = members; l; l = l->next)
+        if (!g_utf8_validate (l->data, -1, NULL) || !strings_valid (json_object_get_member (o, l->data)))
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether @body is one object and nothing after it but white space.
+ * Checked before json-glib sees it: json-glib 1.6 leaks the nodes of a
+ * second top-level value ('{} {}'), which a client could repeat at will. */
+static gboolean
+is_single_object (const char *body, gsize len)
+{
+  gsize i = 0, depth = 0;
+  gboolean in_string = FALSE;
+
+  while (i < len && g_ascii_isspace (body[i]))
+    i++;
+  if (i == len || body[i] != '{')
+    return FALSE;
+  for (; i < len; i++)
+    {
+      char c = body[i];
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        depth++;
+      else if (c == '}' || c == ']')
+        {
+          if (depth == 0)
+            return FALSE;
+          if (--depth == 0)
+            break;
+        }
+    }
+  if (i >= len)
+    return TRUE; /* unterminated: json-glib says where */
+  for (i++; i < len; i++)
+    if (!g_ascii_isspace (body[i]))
+      return FALSE;
+  return TRUE;
+}
+
 GVariant *
 orch_rest_object_from_json (const char *body, gsize len, const char *const *types, GError **error)
 {
@@ -145,13 +215,31 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
   GVariantBuilder b;
   JsonObject *o;
 
-  if (!json_parser_load_from_data (parser, body ? body : "", (gssize) len, &local))
+  if (body == NULL)
+    body = "";
+  /* JSON is UTF-8, and every string of it may become a D-Bus string. */
+  if (!g_utf8_validate_len (body, len, NULL))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("the request body is not valid JSON: %s"), local->message);
+                   _("the request body is not UTF-8 JSON"));
       return NULL;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!is_single_object (body, len))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body must be one JSON object"));
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, body, (gssize) len, &local))
+    {
+      /* json-glib quotes the offending bytes, valid UTF-8 or not. */
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body is not valid JSON: %s"), why);
+      return NULL;
+    }
+  /* An empty body parses, with no root at all. */
+  if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
                    _("the request body must be a JSON object"));
@@ -167,15 +255,17 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
       const char *type = type_of (types, key);
       GVariant *v;
 
-      if (type)
+      if (!g_utf8_validate (key, -1, NULL) || !strings_valid (n))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("the request body holds a string that is not valid UTF-8 (a lone \\u surrogate?)"));
+          v = NULL;
+        }
+      else if (type)
         v = convert (key, n, type, error);
       else
-        {
-          /* The daemon names unknown fields; send it something to judge. */
-          v = json_gvariant_deserialize (n, NULL, NULL);
-          if (v == NULL)
-            v = g_variant_new_string ("");
-        }
+        /* The daemon names unknown fields; its value does not matter. */
+        v = g_variant_new_boolean (TRUE);
       if (v == NULL)
         {
           g_variant_builder_clear (&b);
@@ -200,6 +290,15 @@ orch_rest_options_from_query (GHashTable *query, const char *const *types, GErro
       while (g_hash_table_iter_next (&it, &k, &v))
         {
           const char *const *t;
+          /* Checked before anything quotes them back (D-Bus strings and
+           * the JSON error must be UTF-8). */
+          if (!g_utf8_validate (k, -1, NULL) || !g_utf8_validate (v, -1, NULL))
+            {
+              g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("query parameters must be UTF-8"));
+              g_variant_builder_clear (&b);
+              return NULL;
+            }
           for (t = types; t && *t; t += 3)
             if (strcmp (t[0], k) == 0)
               break;

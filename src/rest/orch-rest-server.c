@@ -25,7 +25,13 @@ struct _OrchRestServer {
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
   guint timeout_s;
+  guint max_header_bytes;
+  char **cors_origins;    /* empty: no CORS at all */
 };
+
+/* The body as it arrived, capped: libsoup would otherwise hold any size
+ * a client sends before the handler could look at it. */
+#define BODY_KEY "orch-body"
 
 /* More requests than this waiting on the daemon at once and new ones get
  * 503 at once: a flood cannot queue unbounded work behind the bus. */
@@ -403,14 +409,16 @@ dispatch (Request *r, GHashTable *query)
 {
   SoupServerMessage *msg = r->msg;
   g_autoptr(GError) error = NULL;
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  GByteArray *body = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+  const char *body_data = body ? (const char *) body->data : "";
+  gsize body_len = body ? body->len : 0;
   GVariant *opts;
 
   switch (r->route->id)
     {
     case ORCH_ROUTE_JOB_CREATE:
       {
-        GVariant *spec = orch_rest_object_from_json (body->data, (gsize) body->length,
+        GVariant *spec = orch_rest_object_from_json (body_data, body_len,
                                                      orch_rest_spec_types, &error);
         if (spec == NULL)
           break;
@@ -514,7 +522,7 @@ dispatch (Request *r, GHashTable *query)
       call (r, "org.orchestrator.Logs", "Delete", g_variant_new ("(s)", r->param), reply_log_deleted);
       return;
     case ORCH_ROUTE_LOGS_CLEANUP:
-      opts = orch_rest_object_from_json (body->data, (gsize) body->length,
+      opts = orch_rest_object_from_json (body_data, body_len,
                                          (const char *const[]){ "older_than_s", "t", NULL }, &error);
       if (opts == NULL)
         break;
@@ -552,6 +560,50 @@ log_access (SoupServerMessage *msg, gpointer data)
               soup_server_message_get_status (msg), (g_get_monotonic_time () - start) / 1000.0);
 }
 
+/* CORS only for the origins configured ([rest] cors_origins; "*" for
+ * any): a browser page elsewhere gets nothing by default. */
+static const char *
+cors_origin (OrchRestServer *self, SoupServerMessage *msg)
+{
+  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
+
+  if (origin == NULL)
+    return NULL;
+  for (char **o = self->cors_origins; *o; o++)
+    if (strcmp (*o, "*") == 0 || strcmp (*o, origin) == 0)
+      return origin;
+  return NULL;
+}
+
+static void
+cors_headers (OrchRestServer *self, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+  const char *origin = cors_origin (self, msg);
+
+  if (self->cors_origins[0] == NULL)
+    return;
+  soup_message_headers_append (out, "Vary", "Origin");
+  if (origin)
+    soup_message_headers_replace (out, "Access-Control-Allow-Origin", origin);
+}
+
+static void
+cors_preflight (OrchRestServer *self, SoupServerMessage *msg, const char *path)
+{
+  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+
+  if (cors_origin (self, msg) == NULL)
+    {
+      respond_error (msg, 403, "PermissionDenied", _("this origin is not allowed ([rest] cors_origins)"));
+      return;
+    }
+  soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
+  soup_message_headers_replace (out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+  soup_message_headers_replace (out, "Access-Control-Max-Age", "600");
+  soup_server_message_set_status (msg, 204, NULL);
+}
+
 static void
 handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query_unused,
         gpointer data)
@@ -563,12 +615,22 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   g_autofree char *allow = NULL;
   g_autofree char *decoded = NULL;
   g_autoptr(GHashTable) query = NULL;
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  GByteArray *body = g_object_get_data (G_OBJECT (msg), BODY_KEY);
   const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
   Request *r;
 
   g_object_set_data (G_OBJECT (msg), "orch-start", GSIZE_TO_POINTER (g_get_monotonic_time ()));
   g_signal_connect (msg, "finished", G_CALLBACK (log_access), NULL);
+
+  /* Refused before the body was read (early handler): already answered. */
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+  cors_headers (self, msg);
+  if (strcmp (method, "OPTIONS") == 0 && self->cors_origins[0])
+    {
+      cors_preflight (self, msg, path);
+      return;
+    }
 
   switch (orch_rest_route_match (method, path, &route, &param, &allow))
     {
@@ -594,15 +656,17 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
       return;
     }
-  if (body->length > MAX_BODY)
+  if (body && body->len > MAX_BODY)
     {
       respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
       return;
     }
   if (param)
     {
-      decoded = g_uri_unescape_string (param, NULL);
-      if (decoded == NULL)
+      decoded = g_uri_unescape_string (param, "/");
+      /* It becomes a D-Bus string: UTF-8, no NUL (the unescape refuses
+       * %00), no slash. */
+      if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
         {
           respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
           return;
@@ -646,6 +710,59 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   dispatch (r, query);
 }
 
+static void
+on_body_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+  GByteArray *body = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+  gsize n;
+  const guint8 *p = g_bytes_get_data (chunk, &n);
+
+  /* One byte past the limit is enough to answer 413. */
+  if (body->len <= MAX_BODY)
+    g_byte_array_append (body, p, (guint) MIN (n, (gsize) MAX_BODY + 1 - body->len));
+}
+
+/* Before the body is read: headers too large (431), a declared body too
+ * large (413); else the body is collected by us, capped. */
+static gboolean
+early_limits (OrchRestServer *self, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupMessageHeadersIter it;
+  const char *name, *value;
+  gsize total = 0;
+  goffset length;
+
+  soup_message_headers_iter_init (&it, h);
+  while (soup_message_headers_iter_next (&it, &name, &value))
+    total += strlen (name) + strlen (value) + 4;
+  if (total > self->max_header_bytes)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      respond_error (msg, 431, "InvalidArgument", _("the request headers are too large"));
+      return FALSE;
+    }
+  length = soup_message_headers_get_content_length (h);
+  if (length > MAX_BODY)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      return FALSE;
+    }
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_object_set_data_full (G_OBJECT (msg), BODY_KEY, g_byte_array_new (),
+                          (GDestroyNotify) g_byte_array_unref);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (on_body_chunk), NULL);
+  return TRUE;
+}
+
+static void
+early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+       gpointer data)
+{
+  early_limits (data, msg);
+}
+
 /* The WebSocket handshake is checked for the token like any request. */
 static void
 ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -653,6 +770,8 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 {
   OrchRestServer *self = data;
 
+  if (!early_limits (self, msg))
+    return;
   if (!authorized (self, msg))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -684,6 +803,19 @@ request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 }
 
 void
+orch_rest_server_set_limits (OrchRestServer *self, guint max_header_bytes)
+{
+  self->max_header_bytes = max_header_bytes;
+}
+
+void
+orch_rest_server_set_cors (OrchRestServer *self, const char *const *origins)
+{
+  g_strfreev (self->cors_origins);
+  self->cors_origins = g_strdupv ((char **) origins);
+}
+
+void
 orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
 {
   self->timeout_s = seconds;
@@ -706,6 +838,9 @@ orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_
   self->timeout_s = 30;
   g_signal_connect (self->server, "request-started", G_CALLBACK (request_started), self);
   self->feed = orch_rest_feed_new (bus);
+  self->max_header_bytes = 16384;
+  self->cors_origins = g_new0 (char *, 1);
+  soup_server_add_early_handler (self->server, NULL, early, self, NULL);
   soup_server_add_early_handler (self->server, "/ws/metrics", ws_early, self, NULL);
   soup_server_add_websocket_handler (self->server, "/ws/metrics", NULL, NULL, ws_connected, self, NULL);
   return g_steal_pointer (&self);
@@ -728,6 +863,7 @@ orch_rest_server_free (OrchRestServer *self)
   g_free (self->token);
   g_free (self->openapi);
   g_free (self->docs);
+  g_strfreev (self->cors_origins);
   g_free (self);
 }
 

@@ -20,6 +20,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchRestServer, orch_rest_server_free)
 /* Seconds a connection may stall on one read or write (default 30). */
 void orch_rest_server_set_timeout (OrchRestServer *self, guint seconds);
 
+/* Request headers over @max_header_bytes get 431. */
+void orch_rest_server_set_limits (OrchRestServer *self, guint max_header_bytes);
+/* Origins answered with CORS headers ("*": any); none by default. */
+void orch_rest_server_set_cors (OrchRestServer *self, const char *const *origins);
+
 /* "127.0.0.1:8000", "[::1]:8000", "localhost:0" ... */
 gboolean orch_rest_server_listen (OrchRestServer *self, const char *host_port, GError **error);
 /* A socket from systemd socket activation. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-rest-server.h"
+#include "orch-rest-token.h"
 
 #include "client/orch-client.h"
 #include "core/orch-config.h"
@@ -31,23 +32,6 @@ quit_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static char *
-read_token (const char *path, GError **error)
-{
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
-  g_strstrip (text);
-  if (strlen (text) < 16)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("%s: a token must be at least 16 characters"), path);
-      return NULL;
-    }
-  return g_steal_pointer (&text);
-}
-
 static int
 run (Options *o)
 {
@@ -58,6 +42,7 @@ run (Options *o)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *token = NULL;
   const char *token_file;
+  gboolean no_auth;
   g_auto(GStrv) listen = NULL;
   int n_fds;
 
@@ -67,30 +52,50 @@ run (Options *o)
       g_printerr ("orchestrator-rest: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  no_auth = o->no_auth || g_strcmp0 (config->rest_auth, "none") == 0;
   token_file = o->token_file ? o->token_file : config->rest_token_file;
-  if (token_file && *token_file && !o->no_auth)
+  if (no_auth)
+    /* Said at every start, so it cannot be forgotten; "<4>" is the
+     * journal's warning priority for a line on stderr. */
+    g_printerr ("%sorchestrator-rest: %s\n", g_getenv ("JOURNAL_STREAM") ? "<4>" : "",
+                _("warning: authentication is off (--no-auth or [rest] auth=none): every local user can call every endpoint"));
+  else if (token_file == NULL || *token_file == '\0')
     {
-      token = read_token (token_file, &error);
+      g_printerr ("%s\n", _("orchestrator-rest: no token file: set [rest] token_file or --token-file, or run with --no-auth"));
+      return EXIT_FAILURE;
+    }
+  else
+    {
+      gboolean created;
+      token = orch_rest_token_load_or_create (token_file, config->auth_group, &created, &error);
       if (token == NULL)
         {
           g_printerr ("orchestrator-rest: %s\n", error->message);
           return EXIT_FAILURE;
         }
+      if (created)
+        g_message (_("generated a bearer token in %s (readable by root and the %s group)"),
+                   token_file, config->auth_group);
+      else
+        g_message (_("bearer token from %s"), token_file);
     }
-  if (o->no_auth)
-    g_warning ("%s", _("--no-auth: every local user can call every endpoint"));
 
   listen = o->listen && o->listen[0] ? g_strdupv (o->listen)
                                      : g_strsplit (config->rest_listen, ",", -1);
   n_fds = sd_listen_fds (TRUE);
   /* Loopback is a boundary only on a single-user machine; beyond it, never
-   * without a token. */
+   * without a token, --no-auth or not. */
   for (char **l = listen; n_fds <= 0 && *l; l++)
-    if (token == NULL && !o->no_auth && !orch_rest_listen_is_loopback (g_strstrip (*l)))
+    if (token == NULL && !orch_rest_listen_is_loopback (g_strstrip (*l)))
       {
         g_printerr (_("orchestrator-rest: refusing to listen on %s without a token (--token-file)\n"), *l);
         return EXIT_FAILURE;
       }
+
+  /* Before anything can be asked of us: a stop the moment we listen
+   * must still end cleanly. */
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
 
   bus = orch_client_open_bus (o->user, o->bus_address, &error);
   if (bus == NULL)
@@ -107,6 +112,8 @@ run (Options *o)
 
   if (o->timeout_s > 0)
     orch_rest_server_set_timeout (server, (guint) o->timeout_s);
+  orch_rest_server_set_limits (server, config->rest_max_header_bytes);
+  orch_rest_server_set_cors (server, (const char *const *) config->rest_cors_origins);
 
   if (n_fds > 0)
     {
@@ -137,8 +144,6 @@ run (Options *o)
     g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   }
 
-  g_unix_signal_add (SIGTERM, quit_cb, loop);
-  g_unix_signal_add (SIGINT, quit_cb, loop);
   (void) sd_notify (0, "READY=1");
   g_main_loop_run (loop);
   return EXIT_SUCCESS;

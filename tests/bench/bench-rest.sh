@@ -29,7 +29,7 @@ addr="unix:path=$work/bus"
 printf '[daemon]\nbackend=none\nlog_dir=%s/log\nstate_dir=%s/state\n' "$work" "$work" > "$work/orch.conf"
 "$build/src/orchestratord" --bus-address="$addr" --config="$work/orch.conf" 2>/dev/null & pids+=($!)
 for _ in $(seq 100); do busctl --address="$addr" status org.orchestrator >/dev/null 2>&1 && break; sleep 0.05; done
-"$build/src/orchestrator-rest" --bus-address="$addr" --config="$work/orch.conf" --listen=127.0.0.1:0 \
+"$build/src/orchestrator-rest" --bus-address="$addr" --config="$work/orch.conf" --listen=127.0.0.1:0 --no-auth \
   --data-dir="$src/data" > "$work/rest.out" 2>/dev/null & shim=$!; pids+=($shim)
 for _ in $(seq 100); do grep -q '^listening on' "$work/rest.out" 2>/dev/null && break; sleep 0.05; done
 url=$(sed -n 's#^listening on \(http://[^/]*\)/*$#\1#p' "$work/rest.out" | head -n1)

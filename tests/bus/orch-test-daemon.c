@@ -159,8 +159,66 @@ find_daemon (void)
   return g_test_build_filename (G_TEST_BUILT, "..", "..", "src", "orchestratord", NULL);
 }
 
+static void
+die_with_parent (gpointer unused)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* A dbus-daemon of our own: GTestDBus's lets only its own user in. */
+static void
+start_open_bus (OrchTestDaemon *d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf = g_build_filename (d->scratch, "bus.conf", NULL);
+  g_autofree char *conf_arg = g_strdup_printf ("--config-file=%s", conf);
+  g_autofree char *text = g_strdup_printf (
+      "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
+      " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+      "<busconfig>\n"
+      "  <listen>unix:abstract=orch-test-%d-%08x</listen>\n"
+      "  <auth>EXTERNAL</auth>\n"
+      "  <policy context=\"default\">\n"
+      "    <allow user=\"*\"/>\n"
+      "    <allow own=\"*\"/>\n"
+      "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+      "    <allow eavesdrop=\"true\"/>\n"
+      "  </policy>\n"
+      "</busconfig>\n",
+      (int) getpid (), g_random_int ());
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  g_assert_true (g_file_set_contents (conf, text, -1, &error));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* The bus goes when the test goes, however it goes. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  d->open_bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", conf_arg,
+                                             "--nofork", "--print-address=1", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (d->open_bus));
+  d->bus_address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (d->bus_address);
+}
+
+static OrchTestDaemon *
+daemon_new (const char *backend, const char *extra_config, gboolean open_bus, char **skip_reason);
+
 OrchTestDaemon *
 orch_test_daemon_new (const char *backend, const char *extra_config, char **skip_reason)
+{
+  return daemon_new (backend, extra_config, FALSE, skip_reason);
+}
+
+OrchTestDaemon *
+orch_test_daemon_new_open (const char *backend, const char *extra_config, char **skip_reason)
+{
+  return daemon_new (backend, extra_config, TRUE, skip_reason);
+}
+
+static OrchTestDaemon *
+daemon_new (const char *backend, const char *extra_config, gboolean open_bus, char **skip_reason)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *config = NULL;
@@ -197,10 +255,16 @@ orch_test_daemon_new (const char *backend, const char *extra_config, char **skip
                             extra_config ? extra_config : "");
   g_assert_true (g_file_set_contents (d->config_path, config, -1, &error));
 
-  d->dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (d->dbus);
+  if (open_bus)
+    start_open_bus (d);
+  else
+    {
+      d->dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
+      g_test_dbus_up (d->dbus);
+      d->bus_address = g_strdup (g_test_dbus_get_bus_address (d->dbus));
+    }
 
-  d->conn = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (d->dbus),
+  d->conn = g_dbus_connection_new_for_address_sync (d->bus_address,
                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                     NULL, NULL, &error);
@@ -215,7 +279,7 @@ orch_test_daemon_spawn (OrchTestDaemon *d)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *daemon_path = find_daemon ();
-  g_autofree char *address_arg = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+  g_autofree char *address_arg = g_strdup_printf ("--bus-address=%s", d->bus_address);
 
   g_assert_null (d->daemon);
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
@@ -292,6 +356,12 @@ orch_test_daemon_free (OrchTestDaemon *d)
       g_test_dbus_down (d->dbus);
       g_object_unref (d->dbus);
     }
+  if (d->open_bus)
+    {
+      g_subprocess_send_signal (d->open_bus, SIGTERM);
+      g_subprocess_wait (d->open_bus, NULL, NULL);
+      g_object_unref (d->open_bus);
+    }
   /* Jobs outlive the daemon by design; the tests stop theirs, and the
    * watcher ends anything left and removes what the run made. */
   if (d->watcher_pid > 0)
@@ -307,6 +377,7 @@ orch_test_daemon_free (OrchTestDaemon *d)
   g_free (d->config_path);
   g_free (d->cgroup_mount);
   g_free (d->cgroup_root);
+  g_free (d->bus_address);
   g_free (d);
 }
 
@@ -508,4 +579,58 @@ orch_test_check_limits (OrchTestDaemon *d, GVariant *record)
   g_assert_cmpstr (cpu, ==, "50000 100000\n");
   g_assert_true (g_file_get_contents (pids_path, &pids, NULL, NULL));
   g_assert_cmpstr (pids, ==, "32\n");
+}
+
+static gboolean
+has_arg_prefix (const char *const *v, const char *prefix)
+{
+  for (; v && *v; v++)
+    if (g_str_has_prefix (*v, prefix))
+      return TRUE;
+  return FALSE;
+}
+
+GSubprocess *
+orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_base, GError **error)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *data = g_test_build_filename (G_TEST_DIST, "..", "..", "data", NULL);
+  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  GSubprocess *p;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+
+  /* A test that dies must not leave its shim serving. */
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  g_ptr_array_add (argv, g_strdup (g_getenv ("ORCHESTRATOR_REST")));
+  g_ptr_array_add (argv, g_strdup_printf ("--bus-address=%s", d->bus_address));
+  g_ptr_array_add (argv, g_strdup_printf ("--data-dir=%s", data));
+  g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_path));
+  for (const char *const *e = extra; e && *e; e++)
+    g_ptr_array_add (argv, g_strdup (*e));
+  /* Tests run without a token unless they give one: the default token
+   * file is the installed shim's, not theirs to create. */
+  if (!has_arg_prefix (extra, "--token-file="))
+    g_ptr_array_add (argv, g_strdup ("--no-auth"));
+  g_ptr_array_add (argv, NULL);
+  p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
+  if (p == NULL)
+    return NULL;
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
+  line = g_data_input_stream_read_line (out, NULL, NULL, NULL);
+  if (line == NULL || !g_str_has_prefix (line, "listening on "))
+    {
+      /* It refused to start: that is the answer some tests want. */
+      g_subprocess_wait (p, NULL, NULL);
+      if (ret_base)
+        *ret_base = NULL;
+      return p;
+    }
+  if (ret_base)
+    {
+      *ret_base = g_strdup (line + strlen ("listening on "));
+      if (g_str_has_suffix (*ret_base, "/"))
+        (*ret_base)[strlen (*ret_base) - 1] = '\0';
+    }
+  return p;
 }

@@ -21,11 +21,17 @@ typedef struct {
   char *cgroup_root;  /* cgroupfs: the jobs' parent cgroup */
   int watcher_fd;     /* closing it tells the watcher to clean up */
   pid_t watcher_pid;
+  char *bus_address;  /* the test bus, whichever kind */
+  GSubprocess *open_bus; /* orch_test_daemon_new_open(): our own dbus-daemon */
 } OrchTestDaemon;
 
 /* Returns NULL after g_test_skip()-worthy reasons in @skip_reason. */
 OrchTestDaemon *orch_test_daemon_new (const char *backend, const char *extra_config,
                                       char **skip_reason);
+/* Same, on a dbus-daemon that lets every user connect and call anything,
+ * so that what a test of callers sees is the daemon's own check. */
+OrchTestDaemon *orch_test_daemon_new_open (const char *backend, const char *extra_config,
+                                           char **skip_reason);
 void orch_test_daemon_free (OrchTestDaemon *d);
 /* Starts orchestratord (again) on the test bus and waits until it serves. */
 void orch_test_daemon_spawn (OrchTestDaemon *d);
@@ -64,5 +70,12 @@ char *orch_test_log_text (OrchTestDaemon *d, const char *id);
 /* cgroupfs: the job's cgroup files say memory.max 64 MiB, cpu.max half a
  * core, pids.max 32 (the limits test-jobs and test-ctl ask for). */
 void orch_test_check_limits (OrchTestDaemon *d, GVariant *record);
+
+/* Starts orchestrator-rest ($ORCHESTRATOR_REST) against the test bus with
+ * @extra arguments (--no-auth unless they name a --token-file) and reads
+ * the URL it listens on into @ret_base (NULL if it refused to start: it
+ * has exited then). */
+GSubprocess *orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_base,
+                                   GError **error);
 
 G_END_DECLS

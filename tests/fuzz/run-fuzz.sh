@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Builds tests/fuzz/fuzz-parsers.c with libFuzzer + ASan + UBSan and fuzzes
-# the parsers for a bounded time.  See tests/fuzz/README.
+# Builds tests/fuzz/fuzz-parsers.c (the /proc, cgroup and log parsers) and
+# tests/fuzz/fuzz-input.c (what callers send: specs, JSON bodies, log read
+# options, HTTP paths and queries) with libFuzzer + ASan + UBSan and fuzzes
+# each for a bounded time.  See tests/fuzz/README.
 #
 #   run-fuzz.sh SOURCE_DIR SECONDS            fuzz, seeded from tests/fixtures
 #   run-fuzz.sh SOURCE_DIR 0 INPUT...         rebuild and run only INPUT(s)
@@ -30,8 +32,8 @@ if ! command -v "$CC" >/dev/null 2>&1; then
   echo "run-fuzz: SKIP: $CC not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
   exit 77
 fi
-if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists glib-2.0; then
-  echo "run-fuzz: SKIP: glib-2.0 development files (pkg-config) not found" >&2
+if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists glib-2.0 json-glib-1.0; then
+  echo "run-fuzz: SKIP: glib-2.0 or json-glib development files (pkg-config) not found" >&2
   exit 77
 fi
 
@@ -57,15 +59,23 @@ cat > "$WORK/include/config.h" <<'EOF'
 EOF
 
 BIN=$WORK/fuzz-parsers
-# shellcheck disable=SC2046 # word splitting of pkg-config output is wanted
-if ! "$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-     -D_GNU_SOURCE -std=gnu11 -Wall \
+BIN_INPUT=$WORK/fuzz-input
+FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Wall"
+# shellcheck disable=SC2046,SC2086 # word splitting of pkg-config output and FLAGS is wanted
+if ! "$CC" $FLAGS \
      -I "$SRC/src" -I "$SRC/src/core" -I "$WORK/include" $(pkg-config --cflags glib-2.0) \
      "$SRC/tests/fuzz/fuzz-parsers.c" \
      "$SRC/src/core/orch-metrics-parse.c" "$SRC/src/core/orch-proc.c" \
      "$SRC/src/core/orch-cgroup.c" "$SRC/src/core/orch-log-read.c" \
-     "$SRC/src/core/orch-error.c" \
-     $(pkg-config --libs glib-2.0) -o "$BIN" >"$WORK/build.log" 2>&1; then
+     "$SRC/src/core/orch-error.c" "$SRC/src/core/orch-vardict.c" \
+     $(pkg-config --libs glib-2.0) -o "$BIN" >"$WORK/build.log" 2>&1 ||
+   ! "$CC" $FLAGS \
+     -I "$SRC/src" -I "$SRC/src/core" -I "$WORK/include" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
+     "$SRC/tests/fuzz/fuzz-input.c" \
+     "$SRC/src/core/orch-spec.c" "$SRC/src/core/orch-log-read.c" \
+     "$SRC/src/core/orch-error.c" "$SRC/src/core/orch-vardict.c" \
+     "$SRC/src/rest/orch-rest-json.c" "$SRC/src/rest/orch-rest-routes.c" \
+     $(pkg-config --libs glib-2.0 json-glib-1.0) -lm -o "$BIN_INPUT" >>"$WORK/build.log" 2>&1; then
   echo "run-fuzz: build failed:" >&2
   cat "$WORK/build.log" >&2
   exit 2
@@ -83,7 +93,8 @@ export G_SLICE G_DEBUG ASAN_OPTIONS UBSAN_OPTIONS
 if [ $# -gt 0 ]; then
   for f in "$@"; do
     case $f in /*) ;; *) f=$PWD/$f ;; esac
-    "$BIN" -runs=1 "$f" || { echo "run-fuzz: $f reproduces a finding" >&2; exit 1; }
+    "$BIN" -runs=1 "$f" || { echo "run-fuzz: $f reproduces a finding (fuzz-parsers)" >&2; exit 1; }
+    "$BIN_INPUT" -runs=1 "$f" || { echo "run-fuzz: $f reproduces a finding (fuzz-input)" >&2; exit 1; }
   done
   echo "run-fuzz: no finding reproduced"
   exit 0
@@ -153,15 +164,53 @@ for s in 'caf\303\251 \342\202\254 \360\237\230\200' '\342\202A' '\300\257' '\37
   { byte $SANITIZE; byte 4; printf "$s"; } > "$CORPUS/seed-utf8-edge-open-$e"
 done
 
-echo "run-fuzz: fuzzing the parsers for ${SECS}s ($n fixtures as seeds)"
-rc=0
-(cd "$WORK" && "$BIN" -max_total_time="$SECS" -max_len=65536 -timeout=10 \
-  -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
-  -artifact_prefix="$WORK/artifacts/" "$CORPUS") >"$WORK/fuzz.log" 2>&1 || rc=$?
+# Seeds for fuzz-input: selector byte, then the input (see fuzz-input.c).
+ICORPUS=$WORK/corpus-input
+mkdir -p "$ICORPUS"
+i=0
+seed () { i=$((i + 1)); { byte "$1"; printf '%s' "$2"; } > "$ICORPUS/seed-$1-$i"; }
+seed 1 "{'command': <['sleep', '600']>, 'name': <'x'>, 'env': <{'A': 'b'}>, 'restart': <'on-failure'>, 'memory_max': <uint64 1048576>, 'cpu_quota': <0.5>}"
+seed 1 "{'command': <@as []>}"
+seed 1 "{'command': <['true']>, 'user': <'root'>, 'user': <'nobody'>}"
+seed 1 "{'command': <['true']>, 'tasks_max': <uint32 4294967295>, 'restart_delay_ms': <uint32 4294967295>}"
+seed 2 '{"command": ["sh", "-c", "echo hi"], "env": {"A": "1"}, "cpu_quota": 1.5, "memory_max": 1048576}'
+seed 2 '{"command": ["x"], "memory_max": 18446744073709551616, "tasks_max": -1}'
+seed 2 '{"command": [[[[[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]]]]]}'
+seed 2 '{"command": ["a\u0000b"], "name": "\ud800"}'
+seed 4 "GET
+/jobs/job_20260101_000000_abcdef?state=running&name=x"
+seed 4 "DELETE
+/jobs/%2e%2e%2fetc?signal=9&timeout_ms=1"
+seed 4 "GET
+/logs/cleanup/../x?tail=99999999999999999999&offset=-1&max_bytes=16"
+seed 4 "POST
+//jobs//job_x//restart//"
+# Log options: GVariant text, NUL, then the log text.
+for opts in "{'tail_lines': <uint32 3>}" "{'offset': <uint64 2>, 'max_bytes': <uint32 16>}" \
+            "{'stream': <'stderr'>, 'max_bytes': <uint32 4294967295>}" "{'offset': <uint64 18446744073709551615>}"; do
+  i=$((i + 1))
+  { byte 3; printf '%s' "$opts"; byte 0; printf 'line one\ncaf\303\251 \377 two\nthree'; } > "$ICORPUS/seed-3-$i"
+done
 
-# Summary: the last status line and the final stats.
-grep -E '^#[0-9]+' "$WORK/fuzz.log" | tail -n 1 || true
-grep -E '^stat::' "$WORK/fuzz.log" || true
+run_target () { # NAME BINARY CORPUS
+  rc_t=0
+  mkdir -p "$WORK/artifacts-$1"
+  (cd "$WORK" && "$2" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
+    -artifact_prefix="$WORK/artifacts-$1/" "$3") >"$WORK/fuzz-$1.log" 2>&1 || rc_t=$?
+  # Summary: the last status line and the number of runs.
+  echo "run-fuzz: $1: $(grep -E '^#[0-9]+' "$WORK/fuzz-$1.log" | tail -n 1)"
+  grep -E '^stat::number_of_executed_units' "$WORK/fuzz-$1.log" | sed "s/^/run-fuzz: $1: /" || true
+  cat "$WORK/fuzz-$1.log" >> "$WORK/fuzz.log"
+  cp "$WORK/artifacts-$1"/* "$WORK/artifacts/" 2>/dev/null || true
+  [ $rc_t -eq 0 ] || rc=$rc_t
+}
+
+echo "run-fuzz: fuzzing each target for ${SECS}s ($n fixtures and $i hand-made inputs as seeds)"
+rc=0
+: > "$WORK/fuzz.log"
+run_target parsers "$BIN" "$CORPUS"
+run_target input "$BIN_INPUT" "$ICORPUS"
 
 found=$(find "$WORK/artifacts" -type f | head -n 1)
 if [ $rc -eq 0 ] && [ -z "$found" ]; then

@@ -5,7 +5,7 @@
 set -euo pipefail
 src=$(realpath "$2")
 source "$src/tests/private-daemon.sh" "$1"
-"$build/src/orchestrator-rest" --bus-address="$addr" --config="$work/orch.conf" --listen=127.0.0.1:0 \
+"$build/src/orchestrator-rest" --bus-address="$addr" --config="$work/orch.conf" --listen=127.0.0.1:0 --no-auth \
   --data-dir="$src/data" > "$work/rest.out" 2>"$work/rest.log" & pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$work/rest.out" 2>/dev/null && break; sleep 0.05; done
 URL=$(sed -n 's#^listening on \(http://[^/]*\)/*$#\1#p' "$work/rest.out" | head -n1)

@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static OrchTestDaemon *d;
 static GSubprocess *shim;
@@ -23,40 +24,7 @@ static SoupSession *session;
 static GSubprocess *
 start_shim (const char *const *extra, char **ret_base, GError **error)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *data = g_test_build_filename (G_TEST_DIST, "..", "..", "data", NULL);
-  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  GSubprocess *p;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("ORCHESTRATOR_REST")));
-  g_ptr_array_add (argv, g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus)));
-  g_ptr_array_add (argv, g_strdup_printf ("--data-dir=%s", data));
-  g_ptr_array_add (argv, g_strdup_printf ("--config=%s", d->config_path));
-  for (const char *const *e = extra; e && *e; e++)
-    g_ptr_array_add (argv, g_strdup (*e));
-  g_ptr_array_add (argv, NULL);
-  p = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, error);
-  if (p == NULL)
-    return NULL;
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
-  line = g_data_input_stream_read_line (out, NULL, NULL, NULL);
-  if (line == NULL || !g_str_has_prefix (line, "listening on "))
-    {
-      /* It refused to start: that is the answer some tests want. */
-      g_subprocess_wait (p, NULL, NULL);
-      if (ret_base)
-        *ret_base = NULL;
-      return p;
-    }
-  if (ret_base)
-    {
-      *ret_base = g_strdup (line + strlen ("listening on "));
-      if (g_str_has_suffix (*ret_base, "/"))
-        (*ret_base)[strlen (*ret_base) - 1] = '\0';
-    }
-  return p;
+  return orch_test_shim_start (d, extra, ret_base, error);
 }
 
 static void
@@ -765,11 +733,11 @@ test_socket_activation (void)
   g_socket_close (probe, NULL);
   listen = g_strdup_printf ("127.0.0.1:%u", port);
   at = g_strdup_printf ("http://127.0.0.1:%u", port);
-  bus = g_strdup_printf ("--bus-address=%s", g_test_dbus_get_bus_address (d->dbus));
+  bus = g_strdup_printf ("--bus-address=%s", d->bus_address);
   dd = g_strdup_printf ("--data-dir=%s", data);
   cfg = g_strdup_printf ("--config=%s", d->config_path);
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                        tool, "-l", listen, "--", g_getenv ("ORCHESTRATOR_REST"), bus, dd, cfg, NULL);
+                        tool, "-l", listen, "--", g_getenv ("ORCHESTRATOR_REST"), bus, dd, cfg, "--no-auth", NULL);
   g_assert_no_error (error);
   for (int i = 0; i < 200; i++)
     {
@@ -808,6 +776,14 @@ test_token (void)
 
   g_assert_true (g_file_set_contents (token_file, token, -1, NULL));
   arg = g_strdup_printf ("--token-file=%s", token_file);
+  /* A token others can read is no secret: refused. */
+  g_assert_cmpint (chmod (token_file, 0644), ==, 0);
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_null (at);
+  g_assert_cmpint (g_subprocess_get_exit_status (p), !=, 0);
+  g_clear_object (&p);
+  g_assert_cmpint (chmod (token_file, 0640), ==, 0);
   p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
   g_assert_no_error (error);
   g_assert_nonnull (at);
@@ -840,7 +816,7 @@ test_token (void)
   }
   stop_shim (p);
 
-  /* Beyond loopback without a token: it refuses to start. */
+  /* Beyond loopback without a token: it refuses to start, --no-auth or not. */
   g_clear_pointer (&at, g_free);
   p = start_shim ((const char *const[]){ "--listen=0.0.0.0:0", NULL }, &at, &error);
   g_assert_no_error (error);
@@ -848,6 +824,80 @@ test_token (void)
   g_assert_true (g_subprocess_get_if_exited (p));
   g_assert_cmpint (g_subprocess_get_exit_status (p), !=, 0);
   g_object_unref (p);
+}
+
+/* No token file yet: the shim makes one, readable by owner and group
+ * only, and requires it; the next start reads the same token. */
+static void
+test_token_generated (void)
+{
+  g_autofree char *token_file = g_build_filename (d->scratch, "made-token", NULL);
+  g_autofree char *arg = g_strdup_printf ("--token-file=%s", token_file);
+  g_autofree char *at = NULL, *token = NULL, *again = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *p;
+  struct stat st;
+
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at);
+  g_assert_cmpint (stat (token_file, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0640);
+  g_assert_true (g_file_get_contents (token_file, &token, NULL, NULL));
+  g_strstrip (token);
+  g_assert_cmpuint (strlen (token), ==, 64);
+  {
+    g_autoptr(Response) none = http_to (at, "GET", "/jobs/", NULL, NULL);
+    g_autoptr(Response) right = http_to (at, "GET", "/jobs/", NULL, token);
+    g_assert_cmpuint (none->status, ==, 401);
+    g_assert_cmpuint (right->status, ==, 200);
+  }
+  stop_shim (p);
+  g_clear_pointer (&at, g_free);
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", arg, NULL }, &at, &error);
+  g_assert_nonnull (at);
+  g_assert_true (g_file_get_contents (token_file, &again, NULL, NULL));
+  g_strstrip (again);
+  g_assert_cmpstr (again, ==, token);
+  stop_shim (p);
+}
+
+/* CORS: nothing by default; the configured origin, and only it, gets
+ * the headers and a preflight. */
+static void
+test_cors (void)
+{
+  g_autofree char *cfg_path = g_build_filename (d->scratch, "cors.conf", NULL);
+  g_autofree char *cfg_arg = g_strdup_printf ("--config=%s", cfg_path);
+  g_autofree char *at = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *p;
+
+  g_assert_true (g_file_set_contents (cfg_path, "[rest]\ncors_origins=https://ok.example\n", -1, NULL));
+  p = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", cfg_arg, NULL }, &at, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (at);
+  {
+    g_autofree char *url = g_strconcat (at, "/jobs/", NULL);
+    g_autoptr(SoupMessage) good = soup_message_new ("GET", url);
+    g_autoptr(SoupMessage) evil = soup_message_new ("GET", url);
+    g_autoptr(SoupMessage) pre = soup_message_new ("OPTIONS", url);
+    g_autoptr(GBytes) b1 = NULL, b2 = NULL, b3 = NULL;
+    soup_message_headers_replace (soup_message_get_request_headers (good), "Origin", "https://ok.example");
+    soup_message_headers_replace (soup_message_get_request_headers (evil), "Origin", "https://evil.example");
+    soup_message_headers_replace (soup_message_get_request_headers (pre), "Origin", "https://ok.example");
+    b1 = soup_session_send_and_read (session, good, NULL, NULL);
+    b2 = soup_session_send_and_read (session, evil, NULL, NULL);
+    b3 = soup_session_send_and_read (session, pre, NULL, NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (good),
+                                                   "Access-Control-Allow-Origin"), ==, "https://ok.example");
+    g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (evil),
+                                                 "Access-Control-Allow-Origin"));
+    g_assert_cmpuint (soup_message_get_status (pre), ==, 204);
+    g_assert_nonnull (soup_message_headers_get_one (soup_message_get_response_headers (pre),
+                                                    "Access-Control-Allow-Headers"));
+  }
+  stop_shim (p);
 }
 
 int
@@ -887,6 +937,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rest/ipv6", test_ipv6);
   g_test_add_func ("/rest/socket-activation", test_socket_activation);
   g_test_add_func ("/rest/token", test_token);
+  g_test_add_func ("/rest/token-generated", test_token_generated);
+  g_test_add_func ("/rest/cors", test_cors);
 
   ret = g_test_run ();
   g_object_unref (session);

@@ -23,7 +23,7 @@ export LC_ALL=C
 BOOT_TIMEOUT=${ORCH_SYSTEMD_BOOT_TIMEOUT:-60}   # seconds until systemd is up
 CMD_TIMEOUT=30                                  # any single in-container command
 STATE_TIMEOUT=15                                # waiting for a job state
-TOTAL_TIMEOUT=${ORCH_SYSTEMD_TOTAL_TIMEOUT:-170} # whole run, then give up
+TOTAL_TIMEOUT=${ORCH_SYSTEMD_TOTAL_TIMEOUT:-220} # whole run, then give up
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR SOURCE_DIR" >&2
@@ -565,6 +565,171 @@ check_unknown_units() {
 check_scope_metrics
 check_readoption
 check_unknown_units
+
+# ---------------------------------------------------------------- 6. callers
+# A real unprivileged user on the container's system bus, with the
+# installed bus policy and polkit (D-Bus activated, our actions mounted
+# over its read-only /usr/share/polkit-1/actions in the container only).
+# Users and groups live in the container's tmpfs /etc; removed anyway.
+AUSER=orchtest
+# as_user METHOD-ARGS...: gdbus call as $AUSER; prints what gdbus says
+as_user() {
+    local path=$1 method=$2; shift 2
+    cexec setpriv --reuid "$AUSER" --regid "$AUSER" --init-groups -- \
+        gdbus call --system --dest org.orchestrator --object-path "$path" \
+        --timeout 20 --method "$method" "$@" 2>&1
+}
+denied() { [[ "$1" == *org.orchestrator.Error.PermissionDenied* ]]; }
+check_callers() {
+    local out id pid made_group=0 uid
+    if ! cexec getent group orchestrator >/dev/null; then
+        cexec groupadd orchestrator && made_group=1
+    fi
+    cexec useradd --no-create-home --user-group --shell /usr/sbin/nologin "$AUSER" ||
+        { not_ok "useradd $AUSER in the container"; return; }
+    uid=$(cexec id -u "$AUSER")
+    # dbus-daemon resolves group="orchestrator" when it loads its policy.
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    csh "mkdir -p $SCRATCH/polkit-actions && cp /usr/share/polkit-1/actions/* $SCRATCH/polkit-actions/ 2>/dev/null;
+         cat > $SCRATCH/polkit-actions/org.orchestrator.policy" < "$SOURCE_DIR/data/org.orchestrator.policy"
+    cexec mount --bind "$SCRATCH/polkit-actions" /usr/share/polkit-1/actions 2>&1 | diag
+    cexec systemctl restart polkit.service 2>&1 | diag
+    echo "# polkit in the container: $(cexec systemctl is-active polkit.service 2>&1)"
+
+    out=$(as_user /org/orchestrator org.orchestrator.Metrics.GetSystem)
+    check "user $AUSER may read metrics" grep -q cpu_percent <<<"$out"
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.List "{}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not list jobs (PermissionDenied)" denied "$out"
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['sleep', '600']>}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not create a job (PermissionDenied, polkit said no)" denied "$out"
+
+    # A polkit rule that says yes for this user: polkit, asked by the
+    # daemon, now lets it manage jobs without being in the group.
+    cexec mkdir -p /etc/polkit-1/rules.d
+    cexec sh -c 'cat > /etc/polkit-1/rules.d/50-orchtest.rules' <<EOF
+polkit.addRule(function(action, subject) {
+    if (action.id.indexOf("org.orchestrator.") == 0 && subject.user == "$AUSER")
+        return polkit.Result.YES;
+});
+EOF
+    cexec systemctl restart polkit.service 2>&1 | diag
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['sleep', '600']>}")
+    id=$(sed -n "s/^('\\([^']*\\)'.*/\\1/p" <<<"$out")
+    if [ -n "$id" ]; then ok "with a polkit rule for it, user $AUSER creates a job ($id)"
+    else not_ok "with a polkit rule for it, user $AUSER creates a job"; echo "$out" | diag; fi
+    if [ -n "$id" ] && wait_state "$id" running >/dev/null; then
+        pid=$(get_job "$id" | jfield pid)
+        check "that job runs as uid $uid, not root" \
+            csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
+        orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    fi
+    cexec rm -f /etc/polkit-1/rules.d/50-orchtest.rules
+    cexec systemctl restart polkit.service 2>&1 | diag
+
+    cexec gpasswd -a "$AUSER" orchestrator >/dev/null
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['sleep', '600']>}")
+    id=$(sed -n "s/^('\\([^']*\\)'.*/\\1/p" <<<"$out")
+    if [ -n "$id" ]; then ok "user $AUSER in group orchestrator creates a job ($id)"
+    else not_ok "user $AUSER in group orchestrator creates a job"; echo "$out" | diag; fi
+    if [ -n "$id" ] && wait_state "$id" running >/dev/null; then
+        pid=$(get_job "$id" | jfield pid)
+        check "its job runs as uid $uid (/proc/$pid/status)" \
+            csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
+        check "its job is a scope in orchestrator.slice" \
+            [ "$(unit_prop "orchestrator-$id.scope" Slice)" = orchestrator.slice ]
+        out=$(as_user /org/orchestrator org.orchestrator.Jobs.Stop "'$id'" "{}")
+        check "user $AUSER stops its job" grep -q stopped <<<"$out"
+    fi
+    out=$(as_user /org/orchestrator org.orchestrator.Jobs.Create "{'command': <['true']>, 'user': <'root'>}")
+    echo "$out" | head -2 | diag
+    check "user $AUSER may not run a job as root (PermissionDenied)" denied "$out"
+
+    cexec userdel -f "$AUSER" >/dev/null 2>&1
+    [ "$made_group" = 1 ] && cexec groupdel orchestrator >/dev/null 2>&1
+    cexec umount /usr/share/polkit-1/actions 2>/dev/null
+}
+check_callers
+
+# ---------------------------------------------------------------- 7. REST unit
+# The shipped orchestrator-rest.socket/.service (on a port of this run's
+# own: the container shares the host's network), its sysusers.d user, its
+# sandbox, and the token it makes at first start.
+# http METHOD URL [TOKEN] [BODY] -> "STATUS BODY" from inside the container
+http() {
+    cexec python3 -c '
+import sys, urllib.request, urllib.error
+m, url = sys.argv[1], sys.argv[2]
+tok = sys.argv[3] if len(sys.argv) > 3 else ""
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(url, data=body, method=m)
+if tok:
+    req.add_header("Authorization", "Bearer " + tok)
+try:
+    r = urllib.request.urlopen(req, timeout=10)
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+' "$@" 2>&1
+}
+check_rest_unit() {
+    local port=$((20000 + $$ % 20000)) rest_in out tok id pid uid f
+    rest_in="$BUILD_DIR/src/orchestrator-rest"
+    if [ "$BIND_BUILD" = 0 ]; then
+        rest_in="$SCRATCH/bin/orchestrator-rest"
+        cexec sh -c "cat > '$rest_in' && chmod 755 '$rest_in'" < "$BUILD_DIR/src/orchestrator-rest"
+    fi
+    csh "mkdir -p $SCRATCH/data /etc/sysusers.d /etc/systemd/system/orchestrator-rest.service.d"
+    for f in openapi.json docs.html; do
+        cexec sh -c "cat > $SCRATCH/data/$f" < "$SOURCE_DIR/data/$f"
+    done
+    cexec sh -c 'cat > /etc/sysusers.d/orchestrator.conf' < "$SOURCE_DIR/systemd/orchestrator.sysusers"
+    cexec systemd-sysusers /etc/sysusers.d/orchestrator.conf 2>&1 | diag
+    sed -e "s|@bindir@|$(dirname "$rest_in")|g" "$SOURCE_DIR/systemd/orchestrator-rest.service.in" |
+        cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.service'
+    cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.service.d/50-test.conf' <<EOF
+[Service]
+ExecStart=
+ExecStart=$rest_in --system --data-dir=$SCRATCH/data
+$LIB_ENV
+EOF
+    sed -e "s|^ListenStream=.*|ListenStream=127.0.0.1:$port|" "$SOURCE_DIR/systemd/orchestrator-rest.socket" |
+        cexec sh -c 'cat > /etc/systemd/system/orchestrator-rest.socket'
+    cexec systemctl daemon-reload
+    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    check "orchestrator-rest.socket starts" cexec systemctl start orchestrator-rest.socket
+
+    out=$(http GET "http://127.0.0.1:$port/healthz")
+    check "socket-activated shim answers /healthz (${out%% *})" [ "${out%% *}" = 200 ]
+    check "orchestrator-rest.service runs as orchestrator-rest" \
+        [ "$(unit_prop orchestrator-rest.service User)" = orchestrator-rest ]
+    check "the token was made at first start, mode 640, group orchestrator" \
+        [ "$(cexec stat -c '%a %G' /var/lib/orchestrator-rest/token 2>&1)" = "640 orchestrator" ]
+    check "the journal names the token file" \
+        csh "journalctl -u orchestrator-rest.service -o cat | grep -q 'generated a bearer token in /var/lib/orchestrator-rest/token'"
+    tok=$(cexec cat /var/lib/orchestrator-rest/token)
+    out=$(http GET "http://127.0.0.1:$port/jobs/")
+    check "no token: 401 (${out%% *})" [ "${out%% *}" = 401 ]
+    out=$(http GET "http://127.0.0.1:$port/jobs/" "$tok")
+    check "with the token: 200 (${out%% *})" [ "${out%% *}" = 200 ]
+    out=$(http POST "http://127.0.0.1:$port/jobs/" "$tok" '{"command": ["sleep", "600"]}')
+    id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1].split(" ", 1)[1])["id"])' "$out" 2>/dev/null)
+    if [ -n "$id" ]; then ok "POST /jobs/ through the sandboxed shim ($id)"
+    else not_ok "POST /jobs/ through the sandboxed shim"; echo "$out" | diag; fi
+    if [ -n "$id" ] && wait_state "$id" running >/dev/null; then
+        pid=$(get_job "$id" | jfield pid); uid=$(cexec id -u orchestrator-rest)
+        check "a job made through the shim runs as orchestrator-rest (uid $uid), not root" \
+            csh "grep -q \"^Uid:[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid[[:space:]]*$uid\$\" /proc/$pid/status"
+        orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
+    fi
+    cexec systemd-analyze security --no-pager orchestrator-rest.service orchestratord.service 2>&1 |
+        grep 'Overall exposure' | diag
+    cexec systemctl stop orchestrator-rest.socket orchestrator-rest.service
+    cexec journalctl -u orchestrator-rest.service -o cat --no-pager 2>&1 | tail -n 5 | diag
+}
+check_rest_unit
 check_daemon_stop
 
 # ---------------------------------------------------------------- report

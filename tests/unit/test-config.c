@@ -34,6 +34,14 @@ assert_config_equal (const OrchConfig *a, const OrchConfig *b)
   g_assert_cmpuint (a->keep_finished_days, ==, b->keep_finished_days);
   g_assert_cmpstr (a->rest_listen, ==, b->rest_listen);
   g_assert_cmpstr (a->rest_token_file, ==, b->rest_token_file);
+  g_assert_cmpstrv (a->allow, b->allow);
+  g_assert_cmpint (a->deny_device_writes, ==, b->deny_device_writes);
+  g_assert_cmpstr (a->rest_auth, ==, b->rest_auth);
+  g_assert_cmpstrv (a->rest_cors_origins, b->rest_cors_origins);
+  g_assert_cmpuint (a->rest_max_header_bytes, ==, b->rest_max_header_bytes);
+  g_assert_cmpstr (a->auth_group, ==, b->auth_group);
+  g_assert_cmpstr (a->auth_read, ==, b->auth_read);
+  g_assert_cmpint (a->auth_polkit, ==, b->auth_polkit);
 }
 
 /* The shipped file documents every key with its default, commented out:
@@ -62,7 +70,7 @@ test_shipped_file_matches_defaults (void)
       else
         g_string_append_printf (uncommented, "%s\n", *l);
     }
-  g_assert_cmpuint (keys, ==, 27);
+  g_assert_cmpuint (keys, ==, 35);
   g_assert_true (orch_config_load_data (loaded, uncommented->str, path, &error));
   g_assert_no_error (error);
   assert_config_equal (loaded, defaults);

@@ -144,6 +144,132 @@ test_check (void)
   g_clear_error (&error);
 }
 
+/* The first block device in /dev, or NULL. */
+static char *
+some_block_device (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/dev", 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = g_build_filename ("/dev", name, NULL);
+      struct stat st;
+      if (lstat (path, &st) == 0 && S_ISBLK (st.st_mode))
+        return g_steal_pointer (&path);
+    }
+  return NULL;
+}
+
+static void
+test_device_writes (void)
+{
+  g_autofree char *dev = some_block_device ();
+  g_autofree char *redirect = NULL, *redirect2 = NULL, *of = NULL;
+  g_autoptr(OrchConfig) c = orch_config_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no block device in /dev");
+      return;
+    }
+  redirect = g_strdup_printf ("echo x > %s", dev);
+  redirect2 = g_strdup_printf ("cat /etc/hostname 1>>%s; true", dev);
+  of = g_strdup_printf ("of=%s", dev);
+  {
+    const char *const writes[][4] = {
+      { "tee", dev }, { "/usr/bin/cp", "/etc/hostname", dev }, { "sh", "-c", redirect },
+      { "bash", "-c", redirect2 }, { "dd", "if=/dev/zero", of },
+    };
+    const char *const reads[][4] = {
+      { "cat", dev }, { "blkid", dev }, { "sh", "-c", "echo x > /dev/null" }, { "tee", "/dev/null" },
+      { "dd", "of=/dev/null" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (writes); i++)
+      {
+        g_autofree char *hit = orch_policy_device_write (writes[i]);
+        g_assert_cmpstr (hit, ==, dev);
+      }
+    for (gsize i = 0; i < G_N_ELEMENTS (reads); i++)
+      {
+        g_autofree char *hit = orch_policy_device_write (reads[i]);
+        g_assert_null (hit);
+      }
+  }
+
+  /* Through the whole check: the message names the device and the rule. */
+  {
+    g_autoptr(OrchSpec) s = spec_for ((const char *const[]){ "sh", "-c", redirect, NULL });
+    g_assert_false (orch_policy_check (c, s, &error));
+    g_assert_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED);
+    g_assert_nonnull (strstr (error->message, dev));
+    g_assert_nonnull (strstr (error->message, "deny_device_writes"));
+    g_clear_error (&error);
+    c->deny_device_writes = FALSE;
+    g_assert_true (orch_policy_check (c, s, &error));
+    g_assert_no_error (error);
+  }
+}
+
+static void
+test_allow_list (void)
+{
+  g_autoptr(OrchConfig) c = orch_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchSpec) ok = spec_for ((const char *const[]){ "/bin/sleep", "1", NULL });
+  g_autoptr(OrchSpec) other = spec_for ((const char *const[]){ "true", NULL });
+  g_autoptr(OrchSpec) denied = spec_for ((const char *const[]){ "reboot", NULL });
+
+  g_strfreev (c->allow);
+  c->allow = g_strsplit ("sleep;echo *;reboot", ";", -1);
+  g_assert_true (orch_policy_check (c, ok, &error));
+  g_assert_no_error (error);
+  g_assert_false (orch_policy_check (c, other, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED);
+  g_assert_nonnull (strstr (error->message, "[jobs] allow"));
+  g_clear_error (&error);
+  /* Deny still applies to what the allow list lets through. */
+  g_assert_false (orch_policy_check (c, denied, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_COMMAND_REJECTED);
+  g_assert_nonnull (strstr (error->message, "“reboot”"));
+}
+
+/* Limits are checked before anything touches the system, with the
+ * figure and the limit in the message. */
+static void
+test_limits (void)
+{
+  g_autoptr(OrchConfig) c = orch_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) many = g_ptr_array_new ();
+  g_autoptr(OrchSpec) s = NULL;
+
+  c->max_args = 3;
+  for (int i = 0; i < 10; i++)
+    g_ptr_array_add (many, (gpointer) "true");
+  g_ptr_array_add (many, NULL);
+  s = spec_for ((const char *const *) many->pdata);
+  g_assert_false (orch_policy_check (c, s, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "10 arguments"));
+  g_clear_error (&error);
+
+  c->max_args = 4096;
+  c->max_arg_bytes = 8;
+  g_assert_false (orch_policy_check (c, s, &error));
+  g_assert_nonnull (strstr (error->message, "50 bytes"));
+  g_clear_error (&error);
+
+  c->max_arg_bytes = 1 << 20;
+  c->max_env = 2;
+  s->env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (int i = 0; i < 3; i++)
+    g_hash_table_insert (s->env, g_strdup_printf ("V%d", i), g_strdup ("x"));
+  g_assert_false (orch_policy_check (c, s, &error));
+  g_assert_nonnull (strstr (error->message, "3 variables"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -151,5 +277,8 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/deny", test_deny);
   g_test_add_func ("/policy/find-executable", test_find_executable);
   g_test_add_func ("/policy/check", test_check);
+  g_test_add_func ("/policy/device-writes", test_device_writes);
+  g_test_add_func ("/policy/allow-list", test_allow_list);
+  g_test_add_func ("/policy/limits", test_limits);
   return g_test_run ();
 }
