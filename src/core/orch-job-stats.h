@@ -53,6 +53,10 @@ typedef struct {
   /* /proc/PID/io totals, read every ORCH_JOB_REFRESH_TICKS ticks */
   guint64 io_read, io_write;
   gboolean io_ok;
+  /* cpu.stat's usage as of the last read: kept while no process of the
+   * job runs (see OrchPidFiles), on a host that has /proc read anyway */
+  guint64 cpu_usec;
+  gboolean have_cpu;
 } OrchJobFiles;
 
 /* The slow-moving parts — which pids a cgroup holds, their io counters —
@@ -68,6 +72,17 @@ typedef struct {
   pid_t pid;
   int stat_fd;              /* /proc/PID/stat */
   int io_fd;                /* /proc/PID/io, -1 when not readable */
+  int sched_fd;             /* /proc/PID/schedstat, -1 when not there */
+  pid_t pgrp;               /* as of the last read, 0 if it failed or a zombie */
+  /* The last stat reading, and the run time (schedstat, ns) it was taken
+   * at: a single-threaded process that has not run since has the same
+   * CPU times and thread count, so stat is not read again (it costs four
+   * times what schedstat does) until the next refresh tick. */
+  gboolean have_last;
+  guint64 run_ns;
+  guint64 cpu_ticks;
+  guint64 rss_bytes;
+  guint32 threads;
 } OrchPidFiles;
 
 /* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
