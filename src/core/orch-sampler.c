@@ -48,6 +48,7 @@ typedef struct {
   double cpu_percent;
   guint64 peak_seen;      /* procfs has no peak: the highest sampled */
   OrchRing *history;
+  guint64 seen;           /* the last tick that found the job listed */
 } JobEntry;
 
 typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
@@ -83,11 +84,15 @@ struct _OrchSampler {
   GHashTable *jobs;       /* id -> JobEntry */
   GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
   guint groups_age;       /* ticks since the /proc scan behind it */
+  guint process_count;    /* as of the last /proc scan */
+  guint count_age;        /* ticks since then */
+  guint count_ticks;      /* rescanned every this many ticks: about 1 s */
   GArray *pids;           /* scratch */
   char *scratch;          /* scratch for file text */
   OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];
+  int root_fd;            /* "/", for its disk figures without a path lookup */
   DIR *proc_dir;
   GByteArray *buf;
   OrchCpuTimes prev_cpu;
@@ -98,16 +103,21 @@ struct _OrchSampler {
   GArray *nets;           /* NetRow */
   GArray *disks;          /* DiskRow */
   OrchRing *history;
+  guint64 ticks;          /* sample_jobs() runs */
   guint timer;
   OrchSampledFunc sampled;
   gpointer user_data;
 };
 
 /* Reads a whole /proc file through its kept-open fd: pread at 0 makes the
- * kernel produce it afresh, with no open/close per tick. */
+ * kernel produce it afresh, with no open/close per tick.  Files of one
+ * seq_file record (stat, meminfo, loadavg, uptime) come whole in one read,
+ * so a short read ends them; net/dev and diskstats come a page at a time. */
 static int
-read_fd (OrchSampler *s, int fd, const char **ret_text, gsize *ret_len)
+read_fd (OrchSampler *s, SysFile which, const char **ret_text, gsize *ret_len)
 {
+  int fd = s->fds[which];
+  gboolean one_record = which != F_NETDEV && which != F_DISKSTATS;
   gsize len = 0;
 
   for (;;)
@@ -125,6 +135,8 @@ read_fd (OrchSampler *s, int fd, const char **ret_text, gsize *ret_len)
       if (n == 0)
         break;
       len += (gsize) n;
+      if (one_record && (gsize) n < s->buf->len - (len - (gsize) n) - 1)
+        break;
     }
   s->buf->data[len] = '\0';
   *ret_text = (const char *) s->buf->data;
@@ -132,6 +144,9 @@ read_fd (OrchSampler *s, int fd, const char **ret_text, gsize *ret_len)
   return 0;
 }
 
+/* Only /proc's directory tells how many processes there are, and reading
+ * it costs a dentry lookup per process: at most once a second (every tick
+ * at the default interval), or with the process group scan. */
 static guint
 count_processes (OrchSampler *s)
 {
@@ -157,7 +172,7 @@ take_sample (OrchSampler *s)
   double dt;
   double values[N_SERIES];
 
-  if (s->fds[F_STAT] >= 0 && read_fd (s, s->fds[F_STAT], &text, &len) == 0)
+  if (s->fds[F_STAT] >= 0 && read_fd (s, F_STAT, &text, &len) == 0)
     {
       OrchSysStat st = { 0 };
       if (orch_parse_sys_stat (text, len, &st) == 0)
@@ -178,14 +193,14 @@ take_sample (OrchSampler *s)
           orch_sys_stat_clear (&st);
         }
     }
-  if (s->fds[F_MEMINFO] >= 0 && read_fd (s, s->fds[F_MEMINFO], &text, &len) == 0)
+  if (s->fds[F_MEMINFO] >= 0 && read_fd (s, F_MEMINFO, &text, &len) == 0)
     (void) orch_parse_meminfo (text, len, &cur.mem);
-  if (s->fds[F_LOADAVG] >= 0 && read_fd (s, s->fds[F_LOADAVG], &text, &len) == 0)
+  if (s->fds[F_LOADAVG] >= 0 && read_fd (s, F_LOADAVG, &text, &len) == 0)
     (void) orch_parse_loadavg (text, len, &cur.load);
-  if (s->fds[F_UPTIME] >= 0 && read_fd (s, s->fds[F_UPTIME], &text, &len) == 0)
+  if (s->fds[F_UPTIME] >= 0 && read_fd (s, F_UPTIME, &text, &len) == 0)
     (void) orch_parse_uptime (text, len, &cur.uptime_s);
   dt = s->last.time_us ? (cur.time_us - s->last.time_us) / 1e6 : 0.0;
-  if (s->fds[F_NETDEV] >= 0 && read_fd (s, s->fds[F_NETDEV], &text, &len) == 0)
+  if (s->fds[F_NETDEV] >= 0 && read_fd (s, F_NETDEV, &text, &len) == 0)
     {
       g_autoptr(GArray) devs = NULL;
       if (orch_parse_net_dev (text, len, &devs) == 0)
@@ -214,7 +229,7 @@ take_sample (OrchSampler *s)
           s->nets = g_steal_pointer (&rows);
         }
     }
-  if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, s->fds[F_DISKSTATS], &text, &len) == 0)
+  if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, F_DISKSTATS, &text, &len) == 0)
     {
       g_autoptr(GArray) disks = NULL;
       if (orch_parse_diskstats (text, len, &disks) == 0)
@@ -239,14 +254,16 @@ take_sample (OrchSampler *s)
           s->disks = g_steal_pointer (&rows);
         }
     }
-  if (statvfs ("/", &vfs) == 0)
+  if (s->root_fd >= 0 && fstatvfs (s->root_fd, &vfs) == 0)
     {
       cur.disk_total = (guint64) vfs.f_blocks * vfs.f_frsize;
       cur.disk_free = (guint64) vfs.f_bavail * vfs.f_frsize;
       /* As df: used excludes the blocks reserved for root. */
       cur.disk_used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
     }
-  cur.process_count = count_processes (s);
+  if (s->count_age++ % s->count_ticks == 0)
+    s->process_count = count_processes (s);
+  cur.process_count = s->process_count;
 
   if (dt > 0)
     {
@@ -287,34 +304,62 @@ job_entry_free (JobEntry *e)
 }
 
 /* pgid -> GArray of pids, for jobs without a cgroup (none backend): one
- * /proc scan per tick serves them all. */
+ * /proc scan serves them all.  The processes of jobs were read this tick
+ * or the last through their kept fds, so their group is known: only the
+ * others' stat files are opened.  The scan counts the processes too. */
 static GHashTable *
 scan_process_groups (OrchSampler *s)
 {
   GHashTable *groups = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+  g_autoptr(GHashTable) known = g_hash_table_new (NULL, NULL);
+  GHashTableIter it;
+  gpointer value;
   struct dirent *de;
+  guint count = 0;
 
   if (s->proc_dir == NULL)
     return groups;
+  g_hash_table_iter_init (&it, s->jobs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      const JobEntry *e = value;
+      for (guint i = 0; e->files.procs && i < e->files.procs->len; i++)
+        {
+          const OrchPidFiles *p = &g_array_index (e->files.procs, OrchPidFiles, i);
+          if (p->pgrp > 0)
+            g_hash_table_insert (known, GINT_TO_POINTER (p->pid), GINT_TO_POINTER (p->pgrp));
+        }
+    }
   rewinddir (s->proc_dir);
   while ((de = readdir (s->proc_dir)))
     {
       OrchProcStat st;
       char *end;
       long pid = strtol (de->d_name, &end, 10);
+      pid_t pgrp;
       GArray *pids;
 
-      if (*end || pid <= 0 || orch_proc_read_stat (s->proc_root, (pid_t) pid, &st) < 0 ||
-          st.state == 'Z')
+      if (*end || pid <= 0 || pid > G_MAXINT32)
         continue;
-      pids = g_hash_table_lookup (groups, GINT_TO_POINTER (st.pgrp));
+      count++;
+      pgrp = GPOINTER_TO_INT (g_hash_table_lookup (known, GINT_TO_POINTER (pid)));
+      if (pgrp == 0)
+        {
+          if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch, SCRATCH_SIZE, &st) < 0 ||
+              st.state == 'Z')
+            continue;
+          pgrp = st.pgrp;
+        }
+      pids = g_hash_table_lookup (groups, GINT_TO_POINTER (pgrp));
       if (pids == NULL)
         {
           pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-          g_hash_table_insert (groups, GINT_TO_POINTER (st.pgrp), pids);
+          g_hash_table_insert (groups, GINT_TO_POINTER (pgrp), pids);
         }
-      g_array_append_val (pids, st.pid);
+      g_array_append_vals (pids, &(pid_t){ (pid_t) pid }, 1);
     }
+  s->process_count = count;
+  s->count_age = 1;
   return groups;
 }
 
@@ -371,6 +416,8 @@ sample_job (OrchSampler *s, OrchJob *job)
   gint64 t = g_get_real_time ();
   double values[N_JOB_SERIES];
   gboolean refresh = orch_job_files_tick (&e->files);
+
+  e->seen = s->ticks;
 
   if (e->files.dir_fd >= 0)
     {
@@ -436,11 +483,12 @@ sample_jobs (OrchSampler *s)
 {
   g_autoptr(GPtrArray) jobs = NULL;
   GHashTableIter it;
-  gpointer key, value;
+  gpointer value;
 
   if (s->manager == NULL)
     return;
   jobs = orch_manager_list (s->manager, NULL, NULL, NULL);
+  s->ticks++;
   if (s->groups && ++s->groups_age >= GROUP_SCAN_TICKS)
     g_clear_pointer (&s->groups, g_hash_table_unref);
   for (guint i = 0; i < jobs->len; i++)
@@ -453,14 +501,17 @@ sample_jobs (OrchSampler *s)
           /* Finished: keep the figures and history, drop the fd. */
           JobEntry *e = g_hash_table_lookup (s->jobs, job->id);
           if (e)
-            job_entry_close (e);
+            {
+              job_entry_close (e);
+              e->seen = s->ticks;
+            }
           job->cpu_percent = 0.0;
         }
     }
-  /* Forget jobs that were removed. */
+  /* Forget jobs that were removed: those the list above did not show. */
   g_hash_table_iter_init (&it, s->jobs);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    if (orch_manager_lookup (s->manager, key, NULL) == NULL)
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((JobEntry *) value)->seen != s->ticks)
       g_hash_table_iter_remove (&it);
 }
 
@@ -487,10 +538,15 @@ orch_sampler_get_system (OrchSampler *s)
   const SystemSample *c = &s->last;
   guint64 used = c->mem.total - MIN (c->mem.available, c->mem.total);
   guint64 swap_used = c->mem.swap_total - MIN (c->mem.swap_free, c->mem.swap_total);
-  GVariantBuilder b;
+  GVariant *entries[32];
+  guint n = 0;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-#define ADD(k, v) g_variant_builder_add (&b, "{sv}", k, v)
+  /* Built on every tick for SystemSampled: entries made directly, as a
+   * builder parses a format string for each. */
+#define ADD(k, v) G_STMT_START { \
+    g_assert (n < G_N_ELEMENTS (entries)); \
+    entries[n++] = g_variant_new_dict_entry (g_variant_new_string (k), g_variant_new_variant (v)); \
+  } G_STMT_END
   ADD ("timestamp", g_variant_new_uint64 ((guint64) c->time_us));
   ADD ("cpu_percent", g_variant_new_double (c->cpu_percent));
   ADD ("cpu_count", g_variant_new_uint32 (c->cpu_count));
@@ -518,7 +574,7 @@ orch_sampler_get_system (OrchSampler *s)
   ADD ("net_recv_rate", g_variant_new_double (c->net_rx_rate));
   ADD ("process_count", g_variant_new_uint32 (c->process_count));
 #undef ADD
-  return g_variant_builder_end (&b);
+  return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), entries, n);
 }
 
 static GVariant *
@@ -787,15 +843,17 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   g_autoptr(OrchSampler) s = g_new0 (OrchSampler, 1);
   int dfd;
 
+  s->root_fd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   s->config = config;
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   s->scratch = g_malloc (SCRATCH_SIZE);
-  s->procs = orch_proc_tracker_new (config, s->proc_root);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
+  s->procs = orch_proc_tracker_new (config, s->proc_root);
   s->sampled = sampled;
   s->user_data = user_data;
+  s->count_ticks = MAX (1, 1000 / MAX (config->sample_interval_ms, 1));
   s->cpu_percents = g_array_new (FALSE, TRUE, sizeof (double));
   s->nets = g_array_new (FALSE, TRUE, sizeof (NetRow));
   s->disks = g_array_new (FALSE, TRUE, sizeof (DiskRow));
@@ -839,6 +897,8 @@ orch_sampler_free (OrchSampler *s)
       close (s->fds[i]);
   if (s->proc_dir)
     closedir (s->proc_dir);
+  if (s->root_fd >= 0)
+    close (s->root_fd);
   g_clear_pointer (&s->history, orch_ring_free);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
   g_clear_pointer (&s->groups, g_hash_table_unref);
