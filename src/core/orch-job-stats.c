@@ -90,6 +90,8 @@ orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir)
   f->io_read = f->io_write = 0;
   f->io_ok = FALSE;
   f->have_cpu = FALSE;
+  f->ran_since_pids = FALSE;
+  f->unread_refreshes = 0;
 }
 
 static void
@@ -126,6 +128,29 @@ orch_job_files_tick (OrchJobFiles *f)
   return f->ticks++ % ORCH_JOB_REFRESH_TICKS == 0;
 }
 
+static gboolean
+needs_procfs (const OrchJobFiles *f)
+{
+  return f->cg[ORCH_CG_CPU_STAT] < 0 || f->cg[ORCH_CG_MEMORY_CURRENT] < 0 ||
+         f->cg[ORCH_CG_IO_STAT] < 0 || f->cg[ORCH_CG_PIDS_CURRENT] < 0;
+}
+
+gboolean
+orch_job_files_want_pids (OrchJobFiles *f)
+{
+  /* The cgroup's own files tell everything: its pids are not needed. */
+  if (!needs_procfs (f))
+    return FALSE;
+  /* No process of it has run since the set was read, so none forked or
+   * exited; read it all the same now and then, for one moved in from
+   * outside. */
+  if (f->procs && f->procs->len > 0 && !f->ran_since_pids &&
+      ++f->unread_refreshes < ORCH_JOB_PIDS_MAX_SKIPS)
+    return FALSE;
+  f->unread_refreshes = 0;
+  return TRUE;
+}
+
 int
 orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GArray *pids)
 {
@@ -159,6 +184,7 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
   g_autoptr(GArray) next = NULL;
   guint same = 0;
 
+  f->ran_since_pids = FALSE;
   /* Mostly the set has not changed: nothing to do. */
   while (same < n_pids && same < f->procs->len &&
          g_array_index (f->procs, OrchPidFiles, same).pid == pids[same])
@@ -219,14 +245,15 @@ read_run_ns (int fd, char *buf, gsize size, guint64 *ret)
 }
 
 /* Sums over the job's processes; TRUE if none of them has run since the
- * last tick (and each has one thread): then nothing in the job moved. */
+ * last tick, nor since the set was read (each with one thread), so that
+ * nothing in the job can have moved. */
 static gboolean
 read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *cpu_usec,
              guint64 *rss, guint64 *io_read, guint64 *io_write, guint32 *tasks, gboolean *io_ok)
 {
   static long ticks = 0, page = 0;
   guint64 cpu_ticks = 0;
-  gboolean quiet = !refresh && f->procs->len > 0;
+  gboolean moved = FALSE;
 
   if (ticks == 0)
     {
@@ -247,9 +274,11 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       OrchProcIo io;
       guint64 run_ns = 0;
       gboolean have_run = read_run_ns (p->sched_fd, buf, size, &run_ns);
+      gboolean still = have_run && p->have_last && p->threads == 1 && run_ns == p->run_ns;
       gssize n;
 
-      if (!refresh && have_run && p->have_last && p->threads == 1 && run_ns == p->run_ns)
+      moved |= !still;
+      if (!refresh && still)
         {
           /* Has not run since it was last read: nothing there moved. */
           cpu_ticks += p->cpu_ticks;
@@ -257,7 +286,6 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
           *tasks += p->threads;
           continue;
         }
-      quiet = FALSE;
       /* A process that is gone reads as an error through its old fd, even
        * if its pid was given to another one meanwhile. */
       n = pread_all (p->stat_fd, buf, size, TRUE);
@@ -292,7 +320,9 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       f->io_write = *io_write;
       f->io_ok = *io_ok;
     }
-  return quiet;
+  /* One that ran may have forked: the set is in doubt until re-read. */
+  f->ran_since_pids |= moved;
+  return !refresh && !moved && !f->ran_since_pids && f->procs->len > 0;
 }
 
 static gboolean
@@ -318,8 +348,7 @@ orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboolean 
 
   /* A file missing (a hybrid host's unified tree has only cpu.stat):
    * /proc first, as whether the job ran tells if cpu.stat moved. */
-  if (f->cg[ORCH_CG_CPU_STAT] < 0 || f->cg[ORCH_CG_MEMORY_CURRENT] < 0 ||
-      f->cg[ORCH_CG_IO_STAT] < 0 || f->cg[ORCH_CG_PIDS_CURRENT] < 0)
+  if (needs_procfs (f))
     {
       /* pids NULL: keep the set of the last refresh. */
       if (pids)

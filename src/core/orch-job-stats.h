@@ -57,6 +57,8 @@ typedef struct {
    * job runs (see OrchPidFiles), on a host that has /proc read anyway */
   guint64 cpu_usec;
   gboolean have_cpu;
+  gboolean ran_since_pids;  /* a process ran since the pid set was read */
+  guint unread_refreshes;   /* refresh ticks that did not read the set */
 } OrchJobFiles;
 
 /* The slow-moving parts — which pids a cgroup holds, their io counters —
@@ -88,6 +90,14 @@ typedef struct {
 /* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
 void orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir);
 void orch_job_files_close (OrchJobFiles *f);
+
+/* At most this many refresh ticks in a row skip cgroup.procs. */
+#define ORCH_JOB_PIDS_MAX_SKIPS 10
+
+/* Whether a refresh tick should read the cgroup's pids: not when its own
+ * files tell everything, nor when none of its processes has run since the
+ * set was read (then none can have forked or exited). */
+gboolean orch_job_files_want_pids (OrchJobFiles *f);
 
 /* The pids of the job's cgroup into @pids (cleared first). */
 int orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GArray *pids);
