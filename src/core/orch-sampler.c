@@ -50,6 +50,8 @@ typedef struct {
   guint64 peak_seen;      /* procfs has no peak: the highest sampled */
   OrchRing *history;
   guint64 seen;           /* the last tick that found the job listed */
+  const char *id;         /* the key in OrchSampler.jobs */
+  const OrchJob *job;     /* compared, never followed: may be gone */
 } JobEntry;
 
 typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
@@ -83,6 +85,7 @@ struct _OrchSampler {
   const OrchConfig *config;
   OrchManager *manager;
   GHashTable *jobs;       /* id -> JobEntry */
+  GPtrArray *by_pos;      /* JobEntry of the running job at each list position, last tick */
   GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
   guint groups_age;       /* ticks since the /proc scan behind it */
   guint process_count;    /* as of the last /proc scan */
@@ -392,13 +395,26 @@ scan_process_groups (OrchSampler *s)
   return groups;
 }
 
+/* @pos: the job's place in the manager's list, G_MAXUINT outside a tick.
+ * The list keeps its order, so the entry found there last tick is mostly
+ * the one: no hashing of the id. */
 static JobEntry *
-job_entry_for (OrchSampler *s, OrchJob *job)
+job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
 {
-  JobEntry *e = g_hash_table_lookup (s->jobs, job->id);
+  JobEntry *e = NULL;
 
+  if (pos < s->by_pos->len)
+    {
+      JobEntry *c = s->by_pos->pdata[pos];
+      if (c && c->job == job && strcmp (c->id, job->id) == 0)
+        e = c;
+    }
+  if (e == NULL)
+    e = g_hash_table_lookup (s->jobs, job->id);
   if (e == NULL)
     {
+      char *id = g_strdup (job->id);
+
       e = g_new0 (JobEntry, 1);
       e->run = -1; /* so the files are opened below */
       e->files.dir_fd = -1;
@@ -407,7 +423,15 @@ job_entry_for (OrchSampler *s, OrchJob *job)
       e->history = orch_ring_new (N_JOB_SERIES, s->config->job_history_size,
                                   s->config->job_history_coarse_size,
                                   s->config->job_history_coarse_step_s);
-      g_hash_table_insert (s->jobs, g_strdup (job->id), e);
+      e->id = id;
+      g_hash_table_insert (s->jobs, id, e);
+    }
+  e->job = job;
+  if (pos != G_MAXUINT)
+    {
+      if (pos >= s->by_pos->len)
+        g_ptr_array_set_size (s->by_pos, pos + 1);
+      s->by_pos->pdata[pos] = e;
     }
   /* A new run (restart), or a cgroup learned since: start over. */
   if (e->run != job->started_at || g_strcmp0 (e->cgroup, job->cgroup) != 0)
@@ -436,9 +460,9 @@ job_entry_for (OrchSampler *s, OrchJob *job)
 #define GROUP_SCAN_TICKS 10
 
 static void
-sample_job (OrchSampler *s, OrchJob *job)
+sample_job (OrchSampler *s, OrchJob *job, guint pos)
 {
-  JobEntry *e = job_entry_for (s, job);
+  JobEntry *e = job_entry_for (s, job, pos);
   const pid_t *pids = NULL;
   guint n_pids = 0;
   OrchJobStats now;
@@ -525,7 +549,7 @@ sample_jobs (OrchSampler *s)
     {
       OrchJob *job = jobs->pdata[i];
       if (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING)
-        sample_job (s, job);
+        sample_job (s, job, i);
       else
         {
           /* Finished: keep the figures and history, drop the fd. */
@@ -535,9 +559,14 @@ sample_jobs (OrchSampler *s)
               job_entry_close (e);
               e->seen = s->ticks;
             }
+          if (i < s->by_pos->len)
+            s->by_pos->pdata[i] = NULL;
           job->cpu_percent = 0.0;
         }
     }
+  /* Only entries seen now stay in it, so none it holds is freed below. */
+  if (s->by_pos->len > jobs->len)
+    g_ptr_array_set_size (s->by_pos, jobs->len);
   /* Forget jobs that were removed: those the list above did not show. */
   g_hash_table_iter_init (&it, s->jobs);
   while (g_hash_table_iter_next (&it, NULL, &value))
@@ -813,7 +842,7 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
       (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING))
     {
       /* Asked before the first tick reached it: sample it now. */
-      sample_job (s, job);
+      sample_job (s, job, G_MAXUINT);
       e = g_hash_table_lookup (s->jobs, id);
     }
 
@@ -888,6 +917,7 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   s->config = config;
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
+  s->by_pos = g_ptr_array_new ();
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   s->scratch = g_malloc (SCRATCH_SIZE);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
@@ -943,6 +973,7 @@ orch_sampler_free (OrchSampler *s)
   if (s->root_fd >= 0)
     close (s->root_fd);
   g_clear_pointer (&s->history, orch_ring_free);
+  g_clear_pointer (&s->by_pos, g_ptr_array_unref);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
   g_clear_pointer (&s->groups, g_hash_table_unref);
   g_clear_pointer (&s->pids, g_array_unref);
