@@ -48,29 +48,18 @@ struct _OrchRing {
   guint32 *agg_counts;
 };
 
+/* Slot @slot of a tier (ring->fine or ring->coarse, which have the same
+ * shape): its time (a coarse bucket's start), then its values (sums). */
 static inline gint64 *
-fine_time (OrchRing *ring, guint slot)
+slot_time (OrchRing *ring, char *tier, guint slot)
 {
-  return (gint64 *) (void *) (ring->fine + (gsize) slot * ring->fine_stride);
+  return (gint64 *) (void *) (tier + (gsize) slot * ring->fine_stride);
 }
 
 static inline double *
-fine_values (OrchRing *ring, guint slot)
+slot_values (OrchRing *ring, char *tier, guint slot)
 {
-  return (double *) (void *) (ring->fine + (gsize) slot * ring->fine_stride + sizeof (gint64));
-}
-
-/* A coarse slot has the same shape as a fine one. */
-static inline gint64 *
-coarse_start (OrchRing *ring, guint slot)
-{
-  return (gint64 *) (void *) (ring->coarse + (gsize) slot * ring->fine_stride);
-}
-
-static inline double *
-coarse_sums (OrchRing *ring, guint slot)
-{
-  return (double *) (void *) (ring->coarse + (gsize) slot * ring->fine_stride + sizeof (gint64));
+  return (double *) (void *) (slot_time (ring, tier, slot) + 1);
 }
 
 static inline guint32 *
@@ -222,7 +211,7 @@ evict_oldest_fine (OrchRing *ring)
   /* Without a coarse tier nothing can show the dropped part anyway. */
   if (ring->coarse_capacity == 0)
     return;
-  bucket = align_down (*fine_time (ring, slot), ring->coarse_step_us);
+  bucket = align_down (*slot_time (ring, ring->fine, slot), ring->coarse_step_us);
   if (ring->evict_nsamples == 0 || ring->evict_bucket != bucket)
     {
       ring->evict_bucket = bucket;
@@ -231,7 +220,7 @@ evict_oldest_fine (OrchRing *ring)
       memset (ring->evict_counts, 0, ring->n_values * sizeof (guint32));
     }
   ring->evict_nsamples++;
-  accumulate (ring->evict_sums, ring->evict_counts, fine_values (ring, slot), ring->n_values);
+  accumulate (ring->evict_sums, ring->evict_counts, slot_values (ring, ring->fine, slot), ring->n_values);
 }
 
 static void
@@ -247,9 +236,9 @@ push_fine (OrchRing *ring, gint64 time_us, const double *values)
       slot = ring->fine_head;
       ring->fine_head = (ring->fine_head + 1) % ring->fine_capacity;
     }
-  *fine_time (ring, slot) = time_us;
+  *slot_time (ring, ring->fine, slot) = time_us;
   if (ring->n_values > 0)
-    memcpy (fine_values (ring, slot), values, ring->n_values * sizeof (double));
+    memcpy (slot_values (ring, ring->fine, slot), values, ring->n_values * sizeof (double));
 }
 
 static void
@@ -260,7 +249,7 @@ push_coarse (OrchRing *ring, gint64 time_us, const double *values)
   guint slot = (ring->coarse_head + ring->coarse_len + ring->coarse_capacity - 1) %
                ring->coarse_capacity;
 
-  if (ring->coarse_len == 0 || *coarse_start (ring, slot) != bucket)
+  if (ring->coarse_len == 0 || *slot_time (ring, ring->coarse, slot) != bucket)
     {
       if (ring->coarse_len < ring->coarse_capacity)
         slot = (ring->coarse_head + ring->coarse_len++) % ring->coarse_capacity;
@@ -269,13 +258,13 @@ push_coarse (OrchRing *ring, gint64 time_us, const double *values)
           slot = ring->coarse_head;
           ring->coarse_head = (ring->coarse_head + 1) % ring->coarse_capacity;
         }
-      *coarse_start (ring, slot) = bucket;
+      *slot_time (ring, ring->coarse, slot) = bucket;
       *coarse_nsamples (ring, slot) = 0;
-      memset (coarse_sums (ring, slot), 0, n * sizeof (double));
+      memset (slot_values (ring, ring->coarse, slot), 0, n * sizeof (double));
       memset (coarse_counts (ring, slot), 0, n * sizeof (guint32));
     }
   (*coarse_nsamples (ring, slot))++;
-  accumulate (coarse_sums (ring, slot), coarse_counts (ring, slot), values, n);
+  accumulate (slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot), values, n);
 }
 
 gboolean
@@ -375,18 +364,18 @@ query_run (Query *q)
   gboolean coarse_as_is = q->step_us == 0 || q->step_us < ring->coarse_step_us;
 
   if (ring->fine_len > 0 && ring->coarse_capacity > 0)
-    seam = align_down (*fine_time (ring, ring->fine_head), ring->coarse_step_us);
+    seam = align_down (*slot_time (ring, ring->fine, ring->fine_head), ring->coarse_step_us);
 
   /* Buckets wholly older than the oldest fine sample, then the dropped
    * part of the one it lies in; newer buckets are all in the fine tier. */
   for (guint i = 0; i < ring->coarse_len; i++)
     {
       guint slot = (ring->coarse_head + i) % ring->coarse_capacity;
-      gint64 start = *coarse_start (ring, slot);
+      gint64 start = *slot_time (ring, ring->coarse, slot);
       gint64 row_us = coarse_as_is ? start : align_down (start, q->step_us);
 
       if (start < seam)
-        query_add (q, row_us, coarse_sums (ring, slot), coarse_counts (ring, slot));
+        query_add (q, row_us, slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot));
       else
         {
           if (start == seam && ring->evict_nsamples > 0 && ring->evict_bucket == seam)
@@ -398,9 +387,9 @@ query_run (Query *q)
   for (guint i = 0; i < ring->fine_len; i++)
     {
       guint slot = (ring->fine_head + i) % ring->fine_capacity;
-      gint64 t = *fine_time (ring, slot);
+      gint64 t = *slot_time (ring, ring->fine, slot);
 
-      query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us), fine_values (ring, slot), NULL);
+      query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us), slot_values (ring, ring->fine, slot), NULL);
     }
   query_flush (q);
 }
