@@ -304,11 +304,19 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       *tasks += p->threads;
       if (!refresh)
         continue;
-      n = pread_all (p->io_fd, buf, size, TRUE);
-      if (n >= 0 && orch_parse_proc_io (buf, (gsize) n, &io) == 0)
+      /* Its bytes read and written are counted as it runs. */
+      if (!(have_run && p->have_io && p->threads == 1 && run_ns == p->io_run_ns))
         {
-          *io_read += io.read_bytes;
-          *io_write += io.write_bytes;
+          n = pread_all (p->io_fd, buf, size, TRUE);
+          p->have_io = n >= 0 && orch_parse_proc_io (buf, (gsize) n, &io) == 0;
+          p->io_run_ns = run_ns;
+          p->io_read = p->have_io ? io.read_bytes : 0;
+          p->io_write = p->have_io ? io.write_bytes : 0;
+        }
+      if (p->have_io)
+        {
+          *io_read += p->io_read;
+          *io_write += p->io_write;
         }
       else
         *io_ok = FALSE; /* /proc/PID/io needs ptrace rights or a kernel with it */

@@ -85,6 +85,10 @@ typedef struct {
   guint64 cpu_ticks;
   guint64 rss_bytes;
   guint32 threads;
+  /* Likewise the last /proc/PID/io reading, and the run time it was at. */
+  gboolean have_io;
+  guint64 io_run_ns;
+  guint64 io_read, io_write;
 } OrchPidFiles;
 
 /* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
