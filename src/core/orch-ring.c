@@ -284,6 +284,24 @@ orch_ring_push (OrchRing *ring, gint64 time_us, const double *values)
   return TRUE;
 }
 
+void
+orch_ring_prefetch (OrchRing *ring)
+{
+  if (ring->fine_capacity > 0)
+    {
+      guint slot = ring->fine_len < ring->fine_capacity
+                       ? (ring->fine_head + ring->fine_len) % ring->fine_capacity
+                       : ring->fine_head;
+      __builtin_prefetch (slot_time (ring, ring->fine, slot), 1);
+    }
+  if (ring->coarse_capacity > 0 && ring->coarse_len > 0)
+    {
+      guint slot = (ring->coarse_head + ring->coarse_len - 1) % ring->coarse_capacity;
+      __builtin_prefetch (slot_time (ring, ring->coarse, slot), 1);
+      __builtin_prefetch (coarse_nsamples (ring, slot), 1);
+    }
+}
+
 /* A query walks the held history once, oldest first, as a stream of
  * pieces (a coarse bucket, the dropped part of the seam bucket, a fine
  * sample), each with the time of the row it belongs to; consecutive

@@ -548,6 +548,9 @@ sample_jobs (OrchSampler *s)
   for (guint i = 0; i < jobs->len; i++)
     {
       OrchJob *job = jobs->pdata[i];
+      /* The next entry's ring, while this job's files are read. */
+      if (i + 1 < s->by_pos->len && s->by_pos->pdata[i + 1])
+        orch_ring_prefetch (((JobEntry *) s->by_pos->pdata[i + 1])->history);
       if (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING)
         sample_job (s, job, i);
       else
