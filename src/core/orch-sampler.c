@@ -88,6 +88,8 @@ struct _OrchSampler {
   GPtrArray *by_pos;      /* JobEntry of the running job at each list position, last tick */
   GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
   guint groups_age;       /* ticks since the /proc scan behind it */
+  GHashTable *foreign;    /* pid -> Foreign, as of the last scan */
+  guint64 scans;
   guint process_count;    /* as of the last /proc scan */
   guint count_age;        /* ticks since then */
   guint count_ticks;      /* recounted every this many ticks: 5 s */
@@ -335,10 +337,24 @@ job_entry_free (JobEntry *e)
   g_free (e);
 }
 
+/* A process no job holds, as the last scans saw it. */
+typedef struct {
+  ino_t ino;              /* of its /proc directory: a reused pid has another */
+  pid_t pgrp;             /* 0: a zombie */
+  guint reads;            /* scans since its stat was read */
+  guint64 scan;           /* the last scan that saw it */
+} Foreign;
+
+/* A foreign process's stat is read again every this many scans, in case
+ * it changed its group: those of jobs' processes are always fresh. */
+#define FOREIGN_REREAD_SCANS 10
+
 /* pgid -> GArray of pids, for jobs without a cgroup (none backend): one
  * /proc scan serves them all.  The processes of jobs were read this tick
- * or the last through their kept fds, so their group is known: only the
- * others' stat files are opened.  The scan counts the processes too. */
+ * or the last through their kept fds, so their group is known; the other
+ * processes on the host are remembered by the inode of their /proc
+ * directory, so only new ones have their stat file opened.  The scan
+ * counts the processes too. */
 static GHashTable *
 scan_process_groups (OrchSampler *s)
 {
@@ -351,6 +367,7 @@ scan_process_groups (OrchSampler *s)
 
   if (s->proc_dir == NULL)
     return groups;
+  s->scans++;
   g_hash_table_iter_init (&it, s->jobs);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
@@ -377,10 +394,24 @@ scan_process_groups (OrchSampler *s)
       pgrp = GPOINTER_TO_INT (g_hash_table_lookup (known, GINT_TO_POINTER (pid)));
       if (pgrp == 0)
         {
-          if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch, SCRATCH_SIZE, &st) < 0 ||
-              st.state == 'Z')
+          Foreign *f = g_hash_table_lookup (s->foreign, GINT_TO_POINTER (pid));
+          if (f == NULL || f->ino != de->d_ino || ++f->reads >= FOREIGN_REREAD_SCANS)
+            {
+              if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch, SCRATCH_SIZE, &st) < 0)
+                continue;
+              if (f == NULL)
+                {
+                  f = g_new0 (Foreign, 1);
+                  g_hash_table_insert (s->foreign, GINT_TO_POINTER (pid), f);
+                }
+              f->ino = de->d_ino;
+              f->pgrp = st.state == 'Z' ? 0 : st.pgrp;
+              f->reads = 0;
+            }
+          f->scan = s->scans;
+          pgrp = f->pgrp;
+          if (pgrp == 0)
             continue;
-          pgrp = st.pgrp;
         }
       pids = g_hash_table_lookup (groups, GINT_TO_POINTER (pgrp));
       if (pids == NULL)
@@ -390,6 +421,11 @@ scan_process_groups (OrchSampler *s)
         }
       g_array_append_vals (pids, &(pid_t){ (pid_t) pid }, 1);
     }
+  /* Forget the processes that are gone. */
+  g_hash_table_iter_init (&it, s->foreign);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Foreign *) value)->scan != s->scans)
+      g_hash_table_iter_remove (&it);
   s->process_count = count;
   s->count_age = 1;
   return groups;
@@ -921,6 +957,7 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
   s->by_pos = g_ptr_array_new ();
+  s->foreign = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   s->scratch = g_malloc (SCRATCH_SIZE);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
@@ -979,6 +1016,7 @@ orch_sampler_free (OrchSampler *s)
   g_clear_pointer (&s->by_pos, g_ptr_array_unref);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
   g_clear_pointer (&s->groups, g_hash_table_unref);
+  g_clear_pointer (&s->foreign, g_hash_table_unref);
   g_clear_pointer (&s->pids, g_array_unref);
   g_free (s->scratch);
   g_clear_pointer (&s->procs, orch_proc_tracker_free);
