@@ -75,6 +75,7 @@ typedef struct {
   int stat_fd;              /* /proc/PID/stat */
   int io_fd;                /* /proc/PID/io, -1 when not readable */
   int sched_fd;             /* /proc/PID/schedstat, -1 when not there */
+  int statm_fd;             /* /proc/PID/statm, opened when first wanted */
   pid_t pgrp;               /* as of the last read, 0 if it failed or a zombie */
   /* The last stat reading, and the run time (schedstat, ns) it was taken
    * at: a single-threaded process that has not run since has the same
