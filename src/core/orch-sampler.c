@@ -620,7 +620,7 @@ orch_sampler_tick (OrchSampler *s)
   sample_jobs (s);
   orch_proc_tracker_tick (s->procs);
   if (s->sampled)
-    s->sampled (orch_sampler_get_system (s), s->user_data);
+    s->sampled (s, s->user_data);
 }
 
 static gboolean
@@ -630,48 +630,63 @@ tick_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-GVariant *
-orch_sampler_get_system (OrchSampler *s)
+guint
+orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_MAX_FIELDS])
 {
   const SystemSample *c = &s->last;
   guint64 used = c->mem.total - MIN (c->mem.available, c->mem.total);
   guint64 swap_used = c->mem.swap_total - MIN (c->mem.swap_free, c->mem.swap_total);
-  GVariant *entries[32];
   guint n = 0;
 
-  /* Built on every tick for SystemSampled: entries made directly, as a
-   * builder parses a format string for each. */
-#define ADD(k, v) G_STMT_START { \
-    g_assert (n < G_N_ELEMENTS (entries)); \
-    entries[n++] = g_variant_new_dict_entry (g_variant_new_string (k), g_variant_new_variant (v)); \
+#define ADD(k, ty, value) G_STMT_START { \
+    g_assert (n < ORCH_SAMPLE_MAX_FIELDS); \
+    fields[n].key = k; \
+    fields[n].type = #ty[0]; \
+    fields[n++].v.ty = value; \
   } G_STMT_END
-  ADD ("timestamp", g_variant_new_uint64 ((guint64) c->time_us));
-  ADD ("cpu_percent", g_variant_new_double (c->cpu_percent));
-  ADD ("cpu_count", g_variant_new_uint32 (c->cpu_count));
-  ADD ("memory_total", g_variant_new_uint64 (c->mem.total));
-  ADD ("memory_available", g_variant_new_uint64 (c->mem.available));
-  ADD ("memory_used", g_variant_new_uint64 (used));
-  ADD ("memory_percent", g_variant_new_double (c->mem.total ? 100.0 * used / c->mem.total : 0.0));
-  ADD ("swap_total", g_variant_new_uint64 (c->mem.swap_total));
-  ADD ("swap_used", g_variant_new_uint64 (swap_used));
-  ADD ("swap_percent", g_variant_new_double (c->mem.swap_total ? 100.0 * swap_used / c->mem.swap_total : 0.0));
-  ADD ("load_1", g_variant_new_double (c->load.load1));
-  ADD ("load_5", g_variant_new_double (c->load.load5));
-  ADD ("load_15", g_variant_new_double (c->load.load15));
-  ADD ("uptime_s", g_variant_new_double (c->uptime_s));
-  ADD ("disk_total", g_variant_new_uint64 (c->disk_total));
-  ADD ("disk_used", g_variant_new_uint64 (c->disk_used));
-  ADD ("disk_free", g_variant_new_uint64 (c->disk_free));
-  ADD ("disk_percent", g_variant_new_double (
-           c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0));
-  ADD ("net_bytes_sent", g_variant_new_uint64 (c->net_tx_bytes));
-  ADD ("net_bytes_recv", g_variant_new_uint64 (c->net_rx_bytes));
-  ADD ("net_packets_sent", g_variant_new_uint64 (c->net_tx_packets));
-  ADD ("net_packets_recv", g_variant_new_uint64 (c->net_rx_packets));
-  ADD ("net_send_rate", g_variant_new_double (c->net_tx_rate));
-  ADD ("net_recv_rate", g_variant_new_double (c->net_rx_rate));
-  ADD ("process_count", g_variant_new_uint32 (c->process_count));
+  ADD ("timestamp", t, (guint64) c->time_us);
+  ADD ("cpu_percent", d, c->cpu_percent);
+  ADD ("cpu_count", u, c->cpu_count);
+  ADD ("memory_total", t, c->mem.total);
+  ADD ("memory_available", t, c->mem.available);
+  ADD ("memory_used", t, used);
+  ADD ("memory_percent", d, c->mem.total ? 100.0 * used / c->mem.total : 0.0);
+  ADD ("swap_total", t, c->mem.swap_total);
+  ADD ("swap_used", t, swap_used);
+  ADD ("swap_percent", d, c->mem.swap_total ? 100.0 * swap_used / c->mem.swap_total : 0.0);
+  ADD ("load_1", d, c->load.load1);
+  ADD ("load_5", d, c->load.load5);
+  ADD ("load_15", d, c->load.load15);
+  ADD ("uptime_s", d, c->uptime_s);
+  ADD ("disk_total", t, c->disk_total);
+  ADD ("disk_used", t, c->disk_used);
+  ADD ("disk_free", t, c->disk_free);
+  ADD ("disk_percent", d, c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0);
+  ADD ("net_bytes_sent", t, c->net_tx_bytes);
+  ADD ("net_bytes_recv", t, c->net_rx_bytes);
+  ADD ("net_packets_sent", t, c->net_tx_packets);
+  ADD ("net_packets_recv", t, c->net_rx_packets);
+  ADD ("net_send_rate", d, c->net_tx_rate);
+  ADD ("net_recv_rate", d, c->net_rx_rate);
+  ADD ("process_count", u, c->process_count);
 #undef ADD
+  return n;
+}
+
+GVariant *
+orch_sampler_get_system (OrchSampler *s)
+{
+  OrchSampleField f[ORCH_SAMPLE_MAX_FIELDS];
+  GVariant *entries[ORCH_SAMPLE_MAX_FIELDS];
+  guint n = orch_sampler_system_fields (s, f);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GVariant *v = f[i].type == 't' ? g_variant_new_uint64 (f[i].v.t)
+                    : f[i].type == 'u' ? g_variant_new_uint32 (f[i].v.u)
+                                       : g_variant_new_double (f[i].v.d);
+      entries[i] = g_variant_new_dict_entry (g_variant_new_string (f[i].key), g_variant_new_variant (v));
+    }
   return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), entries, n);
 }
 
