@@ -358,7 +358,7 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
     }
   /* One that ran may have forked: the set is in doubt until re-read. */
   f->ran_since_pids |= moved;
-  return !refresh && !moved && !f->ran_since_pids && f->procs->len > 0;
+  return !moved && !f->ran_since_pids && f->procs->len > 0;
 }
 
 static gboolean
@@ -393,7 +393,9 @@ orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboolean 
       procfs_read = TRUE;
     }
 
-  if (quiet && f->have_cpu)
+  /* Nothing ran: cpu.stat is as it was, unless a process moved in from
+   * outside, which only the pid set shows: read with it. */
+  if (quiet && f->have_cpu && pids == NULL)
     {
       s.cpu_usage_usec = f->cpu_usec;
       s.cpu_source = ORCH_SOURCE_CGROUP;

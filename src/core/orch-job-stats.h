@@ -96,7 +96,7 @@ typedef struct {
 void orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir);
 void orch_job_files_close (OrchJobFiles *f);
 
-/* At most this many refresh ticks in a row skip cgroup.procs. */
+/* cgroup.procs is read on at least one refresh tick in this many. */
 #define ORCH_JOB_PIDS_MAX_SKIPS 10
 
 /* Whether a refresh tick should read the cgroup's pids: not when its own

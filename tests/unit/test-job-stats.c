@@ -203,8 +203,10 @@ test_quiet_cgroup (Fixture *fx, gconstpointer data)
   st = read_stats (fx, &f, FALSE, FALSE);
   g_assert_cmpuint (st.cpu_usage_usec, ==, 5000);
   g_assert_false (orch_job_files_want_pids (&f));
-  /* On a refresh tick it is read all the same. */
   st = read_stats (fx, &f, TRUE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 5000);
+  /* With the set (read now and then, for a process moved in), it is read. */
+  st = read_stats (fx, &f, TRUE, TRUE);
   g_assert_cmpuint (st.cpu_usage_usec, ==, 9000);
 
   /* It ran (it may have forked): cpu.stat on every tick until the set is
