@@ -91,10 +91,10 @@ struct _OrchSampler {
   GHashTable *foreign;    /* pid -> Foreign, as of the last scan */
   guint64 scans;
   guint process_count;    /* as of the last /proc scan */
-  guint count_age;        /* ticks since then */
+  guint count_age;        /* ticks counted, the count taken every count_ticks */
   guint count_ticks;      /* recounted every this many ticks: 5 s */
   guint second_ticks;     /* ticks in a second, at least 1 */
-  guint disk_age;         /* ticks since diskstats was read */
+  guint disk_age;         /* ticks counted, diskstats read every second_ticks */
   gint64 disks_time_us;   /* when it was */
   gint64 detail_until;    /* monotonic: GetSystemDetailed was called lately */
   GArray *pids;           /* scratch */
