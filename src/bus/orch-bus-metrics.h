@@ -16,6 +16,6 @@ void orch_bus_metrics_free (OrchBusMetrics *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBusMetrics, orch_bus_metrics_free)
 
 /* An OrchSampledFunc: emits SystemSampled.  @user_data is the OrchBusMetrics. */
-void orch_bus_metrics_sampled (GVariant *sample, gpointer user_data);
+void orch_bus_metrics_sampled (OrchSampler *sampler, gpointer user_data);
 
 G_END_DECLS

@@ -53,6 +53,12 @@ typedef struct {
   /* /proc/PID/io totals, read every ORCH_JOB_REFRESH_TICKS ticks */
   guint64 io_read, io_write;
   gboolean io_ok;
+  /* cpu.stat's usage as of the last read: kept while no process of the
+   * job runs (see OrchPidFiles), on a host that has /proc read anyway */
+  guint64 cpu_usec;
+  gboolean have_cpu;
+  gboolean ran_since_pids;  /* a process ran since the pid set was read */
+  guint unread_refreshes;   /* refresh ticks that did not read the set */
 } OrchJobFiles;
 
 /* The slow-moving parts — which pids a cgroup holds, their io counters —
@@ -68,11 +74,35 @@ typedef struct {
   pid_t pid;
   int stat_fd;              /* /proc/PID/stat */
   int io_fd;                /* /proc/PID/io, -1 when not readable */
+  int sched_fd;             /* /proc/PID/schedstat, -1 when not there */
+  int statm_fd;             /* /proc/PID/statm, opened when first wanted */
+  pid_t pgrp;               /* as of the last read, 0 if it failed or a zombie */
+  /* The last stat reading, and the run time (schedstat, ns) it was taken
+   * at: a single-threaded process that has not run since has the same
+   * CPU times and thread count, so stat is not read again (it costs four
+   * times what schedstat does) until the next refresh tick. */
+  gboolean have_last;
+  guint64 run_ns;
+  guint64 cpu_ticks;
+  guint64 rss_bytes;
+  guint32 threads;
+  /* Likewise the last /proc/PID/io reading, and the run time it was at. */
+  gboolean have_io;
+  guint64 io_run_ns;
+  guint64 io_read, io_write;
 } OrchPidFiles;
 
 /* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
 void orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir);
 void orch_job_files_close (OrchJobFiles *f);
+
+/* cgroup.procs is read on at least one refresh tick in this many. */
+#define ORCH_JOB_PIDS_MAX_SKIPS 10
+
+/* Whether a refresh tick should read the cgroup's pids: not when its own
+ * files tell everything, nor when none of its processes has run since the
+ * set was read (then none can have forked or exited). */
+gboolean orch_job_files_want_pids (OrchJobFiles *f);
 
 /* The pids of the job's cgroup into @pids (cleared first). */
 int orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GArray *pids);

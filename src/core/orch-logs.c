@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ struct _OrchLogs {
   OrchManager *manager;
   int dir_fd;
   guint rotate_source;
+  int inotify_fd;         /* IN_MODIFY on the log directory, -1 without */
 };
 
 static gboolean rotate_tick (gpointer data);
@@ -48,8 +50,22 @@ orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error)
   logs->dir_fd = fd;
   /* Sizes are checked on the sampling tick: the daemon is not in the
    * data path, so it cannot rotate at the exact byte. */
+  logs->inotify_fd = -1;
   if (config->max_log_bytes > 0)
-    logs->rotate_source = g_timeout_add (config->sample_interval_ms, rotate_tick, logs);
+    {
+      /* Which logs were written since the last tick: only those can have
+       * outgrown the cap, so a tick stats them, not every running job's. */
+      logs->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+      if (logs->inotify_fd >= 0 &&
+          inotify_add_watch (logs->inotify_fd, config->log_dir, IN_MODIFY | IN_ONLYDIR) < 0)
+        {
+          g_message ("cannot watch %s (%s): every running job's log is checked on every tick",
+                     config->log_dir, g_strerror (errno));
+          close (logs->inotify_fd);
+          logs->inotify_fd = -1;
+        }
+      logs->rotate_source = g_timeout_add (config->sample_interval_ms, rotate_tick, logs);
+    }
   return logs;
 }
 
@@ -60,6 +76,8 @@ orch_logs_free (OrchLogs *logs)
     return;
   if (logs->rotate_source)
     g_source_remove (logs->rotate_source);
+  if (logs->inotify_fd >= 0)
+    close (logs->inotify_fd);
   close (logs->dir_fd);
   g_free (logs);
 }
@@ -401,10 +419,40 @@ rotate_if_big (OrchLogs *logs, const char *name)
     rotate_file (logs, name);
 }
 
+/* The current logs (<id>.log, <id>.stderr.log) written since the last
+ * call, into @names; FALSE when that is not known (no watch, or the
+ * kernel's event queue overflowed). */
 static gboolean
-rotate_tick (gpointer data)
+written_logs (OrchLogs *logs, GHashTable *names)
 {
-  OrchLogs *logs = data;
+  char buf[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  gboolean known = logs->inotify_fd >= 0;
+
+  while (logs->inotify_fd >= 0)
+    {
+      ssize_t n = read (logs->inotify_fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (char *p = buf; p < buf + n;)
+        {
+          const struct inotify_event *ev = (const struct inotify_event *) (void *) p;
+
+          if (ev->mask & IN_Q_OVERFLOW)
+            known = FALSE;
+          else if (ev->len > 0 && g_str_has_suffix (ev->name, STDOUT_SUFFIX))
+            g_hash_table_add (names, g_strdup (ev->name));
+          p += sizeof *ev + ev->len;
+        }
+    }
+  return known;
+}
+
+static void
+rotate_all (OrchLogs *logs)
+{
   g_autoptr(GPtrArray) jobs = orch_manager_list (logs->manager, NULL, NULL, NULL);
 
   /* Only running jobs grow their logs. */
@@ -421,6 +469,33 @@ rotate_tick (gpointer data)
           err = g_strconcat (job->id, STDERR_SUFFIX, NULL);
           rotate_if_big (logs, err);
         }
+    }
+}
+
+static gboolean
+rotate_tick (gpointer data)
+{
+  OrchLogs *logs = data;
+  g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter it;
+  gpointer key;
+
+  if (!written_logs (logs, names))
+    {
+      rotate_all (logs);
+      return G_SOURCE_CONTINUE;
+    }
+  g_hash_table_iter_init (&it, names);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    {
+      const char *name = key;
+      gsize suffix = strlen (g_str_has_suffix (name, STDERR_SUFFIX) ? STDERR_SUFFIX : STDOUT_SUFFIX);
+      g_autofree char *id = g_strndup (name, strlen (name) - suffix);
+      OrchJob *job = orch_manager_lookup (logs->manager, id, NULL);
+
+      /* Only running jobs grow their logs. */
+      if (job && orch_job_state_is_active (job->state))
+        rotate_if_big (logs, name);
     }
   return G_SOURCE_CONTINUE;
 }

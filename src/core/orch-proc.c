@@ -4,54 +4,65 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+/* The next blank-delimited decimal of [*p, end): optional '-' when
+ * @is_signed, then digits, then a ' ' or '\n' that must lie inside the
+ * buffer — a number cut off by the end of the buffer may be short.
+ * Hand-rolled: this runs for every process of every job on every tick. */
 static gboolean
-next_field (const char **p, const char *end, guint64 *v, gboolean is_signed, gint64 *sv)
+next_field (const char **p, const char *end, gboolean is_signed, guint64 *ret_v, gint64 *ret_sv)
 {
   const char *s = *p;
-  char buf[32];
-  gsize n;
-  char *e;
+  gboolean neg = FALSE;
+  guint64 v = 0;
 
   while (s < end && *s == ' ')
     s++;
-  for (n = 0; s + n < end && s[n] != ' ' && s[n] != '\n'; n++)
-    ;
-  /* A number cut off by the end of the buffer may be short: refuse it. */
-  if (n == 0 || n >= sizeof buf || s + n == end)
+  if (s < end && *s == '-')
+    {
+      if (!is_signed)
+        return FALSE;
+      neg = TRUE;
+      s++;
+    }
+  if (s >= end || *s < '0' || *s > '9')
     return FALSE;
-  memcpy (buf, s, n);
-  buf[n] = '\0';
-  errno = 0;
+  for (; s < end && *s >= '0' && *s <= '9'; s++)
+    {
+      guint d = (guint) (*s - '0');
+      if (v > (G_MAXUINT64 - d) / 10)
+        return FALSE;
+      v = v * 10 + d;
+    }
+  if (s >= end || (*s != ' ' && *s != '\n'))
+    return FALSE;
   if (is_signed)
     {
-      long long x = strtoll (buf, &e, 10);
-      if (sv)
-        *sv = x;
+      if (v > (guint64) G_MAXINT64 + (neg ? 1 : 0))
+        return FALSE;
+      *ret_sv = neg ? (gint64) (0 - v) : (gint64) v;
     }
   else
-    {
-      if (buf[0] == '-')
-        return FALSE;
-      unsigned long long x = strtoull (buf, &e, 10);
-      if (v)
-        *v = x;
-    }
-  if (errno != 0 || *e != '\0')
-    return FALSE;
-  *p = s + n;
+    *ret_v = v;
+  *p = s;
   return TRUE;
 }
 
 int
 orch_proc_parse_stat (const char *text, gsize len, OrchProcStat *ret)
 {
+  /* Fields 4..24 (1-based, as in proc(5)) that are signed. */
+  static const guint32 signed_fields = (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) |
+                                       (1u << 8) | (1u << 16) | (1u << 17) | (1u << 18) |
+                                       (1u << 19) | (1u << 20) | (1u << 21) | (1u << 24);
   const char *end = text + len, *open, *close, *p;
   OrchProcStat st = { 0 };
-  gint64 sv;
-  guint64 v;
+  gint64 sv = 0;
+  guint64 v = 0;
   gsize comm_len;
 
   open = memchr (text, '(', len);
@@ -65,7 +76,8 @@ orch_proc_parse_stat (const char *text, gsize len, OrchProcStat *ret)
   if (open == NULL || close == NULL || close < open)
     return -EBADMSG;
 
-  if (!next_field (&(const char *){ text }, open, NULL, TRUE, &sv) || sv <= 0)
+  p = text;
+  if (!next_field (&p, open, TRUE, NULL, &sv) || sv <= 0 || sv > G_MAXINT32)
     return -EBADMSG;
   st.pid = (pid_t) sv;
   comm_len = MIN ((gsize) (close - open - 1), sizeof st.comm - 1);
@@ -78,13 +90,9 @@ orch_proc_parse_stat (const char *text, gsize len, OrchProcStat *ret)
     return -EBADMSG;
   st.state = *p++;
 
-  /* Fields 4.. (1-based, as in proc(5)). */
   for (int field = 4; field <= 24; field++)
     {
-      gboolean is_signed = field == 4 || field == 5 || field == 6 || field == 7 || field == 8 ||
-                           field == 16 || field == 17 || field == 18 || field == 19 ||
-                           field == 20 || field == 21 || field == 24;
-      if (!next_field (&p, end, &v, is_signed, &sv))
+      if (!next_field (&p, end, (signed_fields >> field) & 1, &v, &sv))
         return -EBADMSG;
       switch (field)
         {
@@ -114,6 +122,31 @@ orch_proc_read_stat (const char *proc_root, pid_t pid, OrchProcStat *ret)
   if (r < 0)
     return r == -ENOENT ? -ESRCH : r;
   return orch_proc_parse_stat (text, strlen (text), ret);
+}
+
+int
+orch_proc_read_stat_at (int proc_fd, pid_t pid, char *buf, gsize size, OrchProcStat *ret)
+{
+  char name[32];
+  gsize len = 0;
+  int fd;
+
+  g_return_val_if_fail (size > 1, -EINVAL);
+  g_snprintf (name, sizeof name, "%d/stat", (int) pid);
+  fd = openat (proc_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return errno == ENOENT ? -ESRCH : -errno;
+  while (len < size - 1)
+    {
+      ssize_t n = read (fd, buf + len, size - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += (gsize) n;
+    }
+  close (fd);
+  return orch_proc_parse_stat (buf, len, ret);
 }
 
 int

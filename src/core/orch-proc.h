@@ -29,6 +29,10 @@ int orch_proc_parse_stat (const char *text, gsize len, OrchProcStat *ret);
 /* Reads and parses /proc/PID/stat (under @proc_root, NULL = "/proc"). */
 int orch_proc_read_stat (const char *proc_root, pid_t pid, OrchProcStat *ret);
 
+/* Reads and parses PID/stat under the /proc directory open as @proc_fd,
+ * with @buf (of @size bytes) for the text: no allocation. */
+int orch_proc_read_stat_at (int proc_fd, pid_t pid, char *buf, gsize size, OrchProcStat *ret);
+
 /* 1 if a live (not zombie) process has process group @pgrp, 0 if none. */
 int orch_proc_pgrp_has_live (const char *proc_root, pid_t pgrp);
 

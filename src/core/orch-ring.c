@@ -13,21 +13,28 @@ struct _OrchRing {
   gint64 newest_us;
   gboolean have_newest;
 
-  /* fine tier: slot (fine_head + i) % fine_capacity is the i-th oldest */
+  /* A slot's fields lie together, so that a push touches a few cache
+   * lines of one ring rather than one per array: with a ring per job,
+   * pushes were a tenth of a tick's CPU, most of it cache misses. */
+
+  /* fine tier: slot (fine_head + i) % fine_capacity is the i-th oldest;
+   * a slot is { gint64 time; double values[n_values]; }, fine_stride
+   * bytes */
   guint fine_head;
   guint fine_len;
-  gint64 *fine_times;
-  double *fine_values;      /* n_values per slot */
+  char *fine;
+  gsize fine_stride;
 
   /* coarse tier: sums rather than averages, so buckets can be merged into
    * wider windows weighted by their samples; the newest slot is the
-   * bucket still filling */
+   * bucket still filling.  A slot is { gint64 start; double
+   * sums[n_values]; } in one array and { guint32 nsamples (32 bits: 4e9
+   * samples in one bucket is not a use); guint32 counts[n_values] (non-NaN
+   * values); } in another, so that neither needs padding. */
   guint coarse_head;
   guint coarse_len;
-  gint64 *coarse_starts;
-  double *coarse_sums;      /* n_values per slot */
-  guint32 *coarse_nsamples; /* 32 bits: 4e9 samples in one bucket is not a use */
-  guint32 *coarse_counts;   /* non-NaN values, n_values per slot */
+  char *coarse;
+  char *coarse_tally;
 
   /* fine samples pushed out while in bucket evict_bucket */
   gint64 evict_bucket;
@@ -41,15 +48,39 @@ struct _OrchRing {
   guint32 *agg_counts;
 };
 
+/* Slot @slot of a tier (ring->fine or ring->coarse, which have the same
+ * shape): its time (a coarse bucket's start), then its values (sums). */
+static inline gint64 *
+slot_time (OrchRing *ring, char *tier, guint slot)
+{
+  return (gint64 *) (void *) (tier + (gsize) slot * ring->fine_stride);
+}
+
+static inline double *
+slot_values (OrchRing *ring, char *tier, guint slot)
+{
+  return (double *) (void *) (slot_time (ring, tier, slot) + 1);
+}
+
+static inline guint32 *
+coarse_nsamples (OrchRing *ring, guint slot)
+{
+  return (guint32 *) (void *) (ring->coarse_tally +
+                               (gsize) slot * (1 + ring->n_values) * sizeof (guint32));
+}
+
+static inline guint32 *
+coarse_counts (OrchRing *ring, guint slot)
+{
+  return coarse_nsamples (ring, slot) + 1;
+}
+
 typedef struct {
-  gsize fine_times;
-  gsize fine_values;
-  gsize coarse_starts;
-  gsize coarse_sums;
+  gsize fine;
+  gsize coarse;
+  gsize coarse_tally;
   gsize evict_sums;
   gsize agg_sums;
-  gsize coarse_nsamples;
-  gsize coarse_counts;
   gsize evict_counts;
   gsize agg_counts;
   gsize total;
@@ -74,19 +105,17 @@ layout_take (gsize *pos, gsize *out, gsize a, gsize b, gsize elem)
 static gboolean
 layout_compute (guint n_values, guint fine_capacity, guint coarse_capacity, Layout *l)
 {
-  gsize pos = sizeof (OrchRing);
+  gsize pos = sizeof (OrchRing), slot = (gsize) n_values + 1;
 
   G_STATIC_ASSERT (sizeof (OrchRing) % 8 == 0);
   G_STATIC_ASSERT (sizeof (double) == 8 && sizeof (gint64) == 8);
 
-  if (!layout_take (&pos, &l->fine_times, fine_capacity, 1, sizeof (gint64)) ||
-      !layout_take (&pos, &l->fine_values, fine_capacity, n_values, sizeof (double)) ||
-      !layout_take (&pos, &l->coarse_starts, coarse_capacity, 1, sizeof (gint64)) ||
-      !layout_take (&pos, &l->coarse_sums, coarse_capacity, n_values, sizeof (double)) ||
+  if (slot == 0 ||
+      !layout_take (&pos, &l->fine, fine_capacity, slot, sizeof (double)) ||
+      !layout_take (&pos, &l->coarse, coarse_capacity, slot, sizeof (double)) ||
       !layout_take (&pos, &l->evict_sums, n_values, 1, sizeof (double)) ||
       !layout_take (&pos, &l->agg_sums, n_values, 1, sizeof (double)) ||
-      !layout_take (&pos, &l->coarse_nsamples, coarse_capacity, 1, sizeof (guint32)) ||
-      !layout_take (&pos, &l->coarse_counts, coarse_capacity, n_values, sizeof (guint32)) ||
+      !layout_take (&pos, &l->coarse_tally, coarse_capacity, slot, sizeof (guint32)) ||
       !layout_take (&pos, &l->evict_counts, n_values, 1, sizeof (guint32)) ||
       !layout_take (&pos, &l->agg_counts, n_values, 1, sizeof (guint32)))
     return FALSE;
@@ -122,16 +151,14 @@ orch_ring_new (guint n_values, guint fine_capacity, guint coarse_capacity, guint
   ring->coarse_capacity = coarse_capacity;
   ring->coarse_step_s = coarse_step_s;
   ring->coarse_step_us = (gint64) coarse_step_s * G_USEC_PER_SEC;
-  ring->fine_times = (gint64 *) (base + l.fine_times);
-  ring->fine_values = (double *) (base + l.fine_values);
-  ring->coarse_starts = (gint64 *) (base + l.coarse_starts);
-  ring->coarse_sums = (double *) (base + l.coarse_sums);
-  ring->evict_sums = (double *) (base + l.evict_sums);
-  ring->agg_sums = (double *) (base + l.agg_sums);
-  ring->coarse_nsamples = (guint32 *) (base + l.coarse_nsamples);
-  ring->coarse_counts = (guint32 *) (base + l.coarse_counts);
-  ring->evict_counts = (guint32 *) (base + l.evict_counts);
-  ring->agg_counts = (guint32 *) (base + l.agg_counts);
+  ring->fine = base + l.fine;
+  ring->fine_stride = ((gsize) n_values + 1) * sizeof (double);
+  ring->coarse = base + l.coarse;
+  ring->coarse_tally = base + l.coarse_tally;
+  ring->evict_sums = (double *) (void *) (base + l.evict_sums);
+  ring->agg_sums = (double *) (void *) (base + l.agg_sums);
+  ring->evict_counts = (guint32 *) (void *) (base + l.evict_counts);
+  ring->agg_counts = (guint32 *) (void *) (base + l.agg_counts);
   return ring;
 }
 
@@ -184,7 +211,7 @@ evict_oldest_fine (OrchRing *ring)
   /* Without a coarse tier nothing can show the dropped part anyway. */
   if (ring->coarse_capacity == 0)
     return;
-  bucket = align_down (ring->fine_times[slot], ring->coarse_step_us);
+  bucket = align_down (*slot_time (ring, ring->fine, slot), ring->coarse_step_us);
   if (ring->evict_nsamples == 0 || ring->evict_bucket != bucket)
     {
       ring->evict_bucket = bucket;
@@ -193,8 +220,7 @@ evict_oldest_fine (OrchRing *ring)
       memset (ring->evict_counts, 0, ring->n_values * sizeof (guint32));
     }
   ring->evict_nsamples++;
-  accumulate (ring->evict_sums, ring->evict_counts,
-              ring->fine_values + (gsize) slot * ring->n_values, ring->n_values);
+  accumulate (ring->evict_sums, ring->evict_counts, slot_values (ring, ring->fine, slot), ring->n_values);
 }
 
 static void
@@ -210,10 +236,9 @@ push_fine (OrchRing *ring, gint64 time_us, const double *values)
       slot = ring->fine_head;
       ring->fine_head = (ring->fine_head + 1) % ring->fine_capacity;
     }
-  ring->fine_times[slot] = time_us;
+  *slot_time (ring, ring->fine, slot) = time_us;
   if (ring->n_values > 0)
-    memcpy (ring->fine_values + (gsize) slot * ring->n_values, values,
-            ring->n_values * sizeof (double));
+    memcpy (slot_values (ring, ring->fine, slot), values, ring->n_values * sizeof (double));
 }
 
 static void
@@ -224,7 +249,7 @@ push_coarse (OrchRing *ring, gint64 time_us, const double *values)
   guint slot = (ring->coarse_head + ring->coarse_len + ring->coarse_capacity - 1) %
                ring->coarse_capacity;
 
-  if (ring->coarse_len == 0 || ring->coarse_starts[slot] != bucket)
+  if (ring->coarse_len == 0 || *slot_time (ring, ring->coarse, slot) != bucket)
     {
       if (ring->coarse_len < ring->coarse_capacity)
         slot = (ring->coarse_head + ring->coarse_len++) % ring->coarse_capacity;
@@ -233,14 +258,13 @@ push_coarse (OrchRing *ring, gint64 time_us, const double *values)
           slot = ring->coarse_head;
           ring->coarse_head = (ring->coarse_head + 1) % ring->coarse_capacity;
         }
-      ring->coarse_starts[slot] = bucket;
-      ring->coarse_nsamples[slot] = 0;
-      memset (ring->coarse_sums + (gsize) slot * n, 0, n * sizeof (double));
-      memset (ring->coarse_counts + (gsize) slot * n, 0, n * sizeof (guint32));
+      *slot_time (ring, ring->coarse, slot) = bucket;
+      *coarse_nsamples (ring, slot) = 0;
+      memset (slot_values (ring, ring->coarse, slot), 0, n * sizeof (double));
+      memset (coarse_counts (ring, slot), 0, n * sizeof (guint32));
     }
-  ring->coarse_nsamples[slot]++;
-  accumulate (ring->coarse_sums + (gsize) slot * n, ring->coarse_counts + (gsize) slot * n,
-              values, n);
+  (*coarse_nsamples (ring, slot))++;
+  accumulate (slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot), values, n);
 }
 
 gboolean
@@ -258,6 +282,24 @@ orch_ring_push (OrchRing *ring, gint64 time_us, const double *values)
   if (ring->coarse_capacity > 0)
     push_coarse (ring, time_us, values);
   return TRUE;
+}
+
+void
+orch_ring_prefetch (OrchRing *ring)
+{
+  if (ring->fine_capacity > 0)
+    {
+      guint slot = ring->fine_len < ring->fine_capacity
+                       ? (ring->fine_head + ring->fine_len) % ring->fine_capacity
+                       : ring->fine_head;
+      __builtin_prefetch (slot_time (ring, ring->fine, slot), 1);
+    }
+  if (ring->coarse_capacity > 0 && ring->coarse_len > 0)
+    {
+      guint slot = (ring->coarse_head + ring->coarse_len - 1) % ring->coarse_capacity;
+      __builtin_prefetch (slot_time (ring, ring->coarse, slot), 1);
+      __builtin_prefetch (coarse_nsamples (ring, slot), 1);
+    }
 }
 
 /* A query walks the held history once, oldest first, as a stream of
@@ -336,24 +378,22 @@ static void
 query_run (Query *q)
 {
   OrchRing *ring = q->ring;
-  guint n = ring->n_values;
   gint64 seam = G_MAXINT64;
   gboolean coarse_as_is = q->step_us == 0 || q->step_us < ring->coarse_step_us;
 
   if (ring->fine_len > 0 && ring->coarse_capacity > 0)
-    seam = align_down (ring->fine_times[ring->fine_head], ring->coarse_step_us);
+    seam = align_down (*slot_time (ring, ring->fine, ring->fine_head), ring->coarse_step_us);
 
   /* Buckets wholly older than the oldest fine sample, then the dropped
    * part of the one it lies in; newer buckets are all in the fine tier. */
   for (guint i = 0; i < ring->coarse_len; i++)
     {
       guint slot = (ring->coarse_head + i) % ring->coarse_capacity;
-      gint64 start = ring->coarse_starts[slot];
+      gint64 start = *slot_time (ring, ring->coarse, slot);
       gint64 row_us = coarse_as_is ? start : align_down (start, q->step_us);
 
       if (start < seam)
-        query_add (q, row_us, ring->coarse_sums + (gsize) slot * n,
-                   ring->coarse_counts + (gsize) slot * n);
+        query_add (q, row_us, slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot));
       else
         {
           if (start == seam && ring->evict_nsamples > 0 && ring->evict_bucket == seam)
@@ -365,10 +405,9 @@ query_run (Query *q)
   for (guint i = 0; i < ring->fine_len; i++)
     {
       guint slot = (ring->fine_head + i) % ring->fine_capacity;
-      gint64 t = ring->fine_times[slot];
+      gint64 t = *slot_time (ring, ring->fine, slot);
 
-      query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us),
-                 ring->fine_values + (gsize) slot * n, NULL);
+      query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us), slot_values (ring, ring->fine, slot), NULL);
     }
   query_flush (q);
 }

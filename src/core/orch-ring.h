@@ -48,6 +48,11 @@ gsize orch_ring_memory_bytes (guint n_values, guint fine_capacity, guint coarse_
  * O(n_values), never allocates. */
 gboolean orch_ring_push (OrchRing *ring, gint64 time_us, const double *values);
 
+/* Asks the CPU to fetch what the next push will write, for a caller that
+ * has other work to do before it pushes: pushing to many rings in turn
+ * is mostly cache misses. */
+void orch_ring_prefetch (OrchRing *ring);
+
 guint orch_ring_n_values (OrchRing *ring);
 guint orch_ring_len (OrchRing *ring);   /* fine samples held */
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The system series kept in history, in ring column order. */
@@ -48,6 +49,9 @@ typedef struct {
   double cpu_percent;
   guint64 peak_seen;      /* procfs has no peak: the highest sampled */
   OrchRing *history;
+  guint64 seen;           /* the last tick that found the job listed */
+  const char *id;         /* the key in OrchSampler.jobs */
+  const OrchJob *job;     /* compared, never followed: may be gone */
 } JobEntry;
 
 typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
@@ -81,13 +85,25 @@ struct _OrchSampler {
   const OrchConfig *config;
   OrchManager *manager;
   GHashTable *jobs;       /* id -> JobEntry */
+  GPtrArray *by_pos;      /* JobEntry of the running job at each list position, last tick */
   GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
   guint groups_age;       /* ticks since the /proc scan behind it */
+  GHashTable *foreign;    /* pid -> Foreign, as of the last scan */
+  guint64 scans;
+  guint process_count;    /* as of the last /proc scan */
+  guint count_age;        /* ticks counted, the count taken every count_ticks */
+  guint count_ticks;      /* recounted every this many ticks: 5 s */
+  guint second_ticks;     /* ticks in a second, at least 1 */
+  guint disk_age;         /* ticks counted, diskstats read every second_ticks */
+  gint64 disks_time_us;   /* when it was */
+  gint64 detail_until;    /* monotonic: GetSystemDetailed was called lately */
   GArray *pids;           /* scratch */
   char *scratch;          /* scratch for file text */
   OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];
+  int root_fd;            /* "/", for its disk figures without a path lookup */
+  gboolean boottime_uptime; /* the real /proc: uptime is CLOCK_BOOTTIME */
   DIR *proc_dir;
   GByteArray *buf;
   OrchCpuTimes prev_cpu;
@@ -98,16 +114,21 @@ struct _OrchSampler {
   GArray *nets;           /* NetRow */
   GArray *disks;          /* DiskRow */
   OrchRing *history;
+  guint64 ticks;          /* sample_jobs() runs */
   guint timer;
   OrchSampledFunc sampled;
   gpointer user_data;
 };
 
 /* Reads a whole /proc file through its kept-open fd: pread at 0 makes the
- * kernel produce it afresh, with no open/close per tick. */
+ * kernel produce it afresh, with no open/close per tick.  Files of one
+ * seq_file record (stat, meminfo, loadavg, uptime) come whole in one read,
+ * so a short read ends them; net/dev and diskstats come a page at a time. */
 static int
-read_fd (OrchSampler *s, int fd, const char **ret_text, gsize *ret_len)
+read_fd (OrchSampler *s, SysFile which, const char **ret_text, gsize *ret_len)
 {
+  int fd = s->fds[which];
+  gboolean one_record = which != F_NETDEV && which != F_DISKSTATS;
   gsize len = 0;
 
   for (;;)
@@ -125,12 +146,19 @@ read_fd (OrchSampler *s, int fd, const char **ret_text, gsize *ret_len)
       if (n == 0)
         break;
       len += (gsize) n;
+      if (one_record && (gsize) n < s->buf->len - (len - (gsize) n) - 1)
+        break;
     }
   s->buf->data[len] = '\0';
   *ret_text = (const char *) s->buf->data;
   *ret_len = len;
   return 0;
 }
+
+/* Only /proc's directory tells how many processes there are, and reading
+ * it costs a dentry lookup per process (0.9 ms with 2000 of them, twenty
+ * times the rest of a tick): every 5 s, or with the process group scan. */
+#define PROCESS_COUNT_MS 5000
 
 static guint
 count_processes (OrchSampler *s)
@@ -148,6 +176,41 @@ count_processes (OrchSampler *s)
 }
 
 static void
+read_disks (OrchSampler *s, gint64 now_us)
+{
+  double dt = s->disks_time_us ? (now_us - s->disks_time_us) / 1e6 : 0.0;
+  const char *text;
+  gsize len;
+
+  if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, F_DISKSTATS, &text, &len) == 0)
+    {
+      g_autoptr(GArray) disks = NULL;
+      if (orch_parse_diskstats (text, len, &disks) == 0)
+        {
+          g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (DiskRow), disks->len);
+          for (guint i = 0; i < disks->len; i++)
+            {
+              DiskRow row = { .disk = g_array_index (disks, OrchDiskStat, i) };
+              for (guint j = 0; dt > 0 && j < s->disks->len; j++)
+                {
+                  const DiskRow *p = &g_array_index (s->disks, DiskRow, j);
+                  if (strcmp (p->disk.name, row.disk.name) != 0)
+                    continue;
+                  if (row.disk.read_sectors >= p->disk.read_sectors)
+                    row.read_rate = (row.disk.read_sectors - p->disk.read_sectors) * 512.0 / dt;
+                  if (row.disk.write_sectors >= p->disk.write_sectors)
+                    row.write_rate = (row.disk.write_sectors - p->disk.write_sectors) * 512.0 / dt;
+                }
+              g_array_append_val (rows, row);
+            }
+          g_array_unref (s->disks);
+          s->disks = g_steal_pointer (&rows);
+        }
+    }
+  s->disks_time_us = now_us;
+}
+
+static void
 take_sample (OrchSampler *s)
 {
   SystemSample cur = { .time_us = g_get_real_time () };
@@ -157,7 +220,7 @@ take_sample (OrchSampler *s)
   double dt;
   double values[N_SERIES];
 
-  if (s->fds[F_STAT] >= 0 && read_fd (s, s->fds[F_STAT], &text, &len) == 0)
+  if (s->fds[F_STAT] >= 0 && read_fd (s, F_STAT, &text, &len) == 0)
     {
       OrchSysStat st = { 0 };
       if (orch_parse_sys_stat (text, len, &st) == 0)
@@ -178,14 +241,21 @@ take_sample (OrchSampler *s)
           orch_sys_stat_clear (&st);
         }
     }
-  if (s->fds[F_MEMINFO] >= 0 && read_fd (s, s->fds[F_MEMINFO], &text, &len) == 0)
+  if (s->fds[F_MEMINFO] >= 0 && read_fd (s, F_MEMINFO, &text, &len) == 0)
     (void) orch_parse_meminfo (text, len, &cur.mem);
-  if (s->fds[F_LOADAVG] >= 0 && read_fd (s, s->fds[F_LOADAVG], &text, &len) == 0)
+  if (s->fds[F_LOADAVG] >= 0 && read_fd (s, F_LOADAVG, &text, &len) == 0)
     (void) orch_parse_loadavg (text, len, &cur.load);
-  if (s->fds[F_UPTIME] >= 0 && read_fd (s, s->fds[F_UPTIME], &text, &len) == 0)
+  if (s->boottime_uptime)
+    {
+      /* What /proc/uptime says, without a read. */
+      struct timespec ts;
+      if (clock_gettime (CLOCK_BOOTTIME, &ts) == 0)
+        cur.uptime_s = ts.tv_sec + ts.tv_nsec / 1e9;
+    }
+  else if (s->fds[F_UPTIME] >= 0 && read_fd (s, F_UPTIME, &text, &len) == 0)
     (void) orch_parse_uptime (text, len, &cur.uptime_s);
   dt = s->last.time_us ? (cur.time_us - s->last.time_us) / 1e6 : 0.0;
-  if (s->fds[F_NETDEV] >= 0 && read_fd (s, s->fds[F_NETDEV], &text, &len) == 0)
+  if (s->fds[F_NETDEV] >= 0 && read_fd (s, F_NETDEV, &text, &len) == 0)
     {
       g_autoptr(GArray) devs = NULL;
       if (orch_parse_net_dev (text, len, &devs) == 0)
@@ -214,39 +284,20 @@ take_sample (OrchSampler *s)
           s->nets = g_steal_pointer (&rows);
         }
     }
-  if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, s->fds[F_DISKSTATS], &text, &len) == 0)
-    {
-      g_autoptr(GArray) disks = NULL;
-      if (orch_parse_diskstats (text, len, &disks) == 0)
-        {
-          g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (DiskRow), disks->len);
-          for (guint i = 0; i < disks->len; i++)
-            {
-              DiskRow row = { .disk = g_array_index (disks, OrchDiskStat, i) };
-              for (guint j = 0; dt > 0 && j < s->disks->len; j++)
-                {
-                  const DiskRow *p = &g_array_index (s->disks, DiskRow, j);
-                  if (strcmp (p->disk.name, row.disk.name) != 0)
-                    continue;
-                  if (row.disk.read_sectors >= p->disk.read_sectors)
-                    row.read_rate = (row.disk.read_sectors - p->disk.read_sectors) * 512.0 / dt;
-                  if (row.disk.write_sectors >= p->disk.write_sectors)
-                    row.write_rate = (row.disk.write_sectors - p->disk.write_sectors) * 512.0 / dt;
-                }
-              g_array_append_val (rows, row);
-            }
-          g_array_unref (s->disks);
-          s->disks = g_steal_pointer (&rows);
-        }
-    }
-  if (statvfs ("/", &vfs) == 0)
+  /* Per-disk figures are only in GetSystemDetailed: every tick while
+   * someone asks for them, else about once a second. */
+  if (s->disk_age++ % s->second_ticks == 0 || g_get_monotonic_time () < s->detail_until)
+    read_disks (s, cur.time_us);
+  if (s->root_fd >= 0 && fstatvfs (s->root_fd, &vfs) == 0)
     {
       cur.disk_total = (guint64) vfs.f_blocks * vfs.f_frsize;
       cur.disk_free = (guint64) vfs.f_bavail * vfs.f_frsize;
       /* As df: used excludes the blocks reserved for root. */
       cur.disk_used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
     }
-  cur.process_count = count_processes (s);
+  if (s->count_age++ % s->count_ticks == 0)
+    s->process_count = count_processes (s);
+  cur.process_count = s->process_count;
 
   if (dt > 0)
     {
@@ -286,45 +337,120 @@ job_entry_free (JobEntry *e)
   g_free (e);
 }
 
+/* A process no job holds, as the last scans saw it. */
+typedef struct {
+  ino_t ino;              /* of its /proc directory: a reused pid has another */
+  pid_t pgrp;             /* 0: a zombie */
+  guint reads;            /* scans since its stat was read */
+  guint64 scan;           /* the last scan that saw it */
+} Foreign;
+
+/* A foreign process's stat is read again every this many scans, in case
+ * it changed its group: those of jobs' processes are always fresh. */
+#define FOREIGN_REREAD_SCANS 10
+
 /* pgid -> GArray of pids, for jobs without a cgroup (none backend): one
- * /proc scan per tick serves them all. */
+ * /proc scan serves them all.  The processes of jobs were read this tick
+ * or the last through their kept fds, so their group is known; the other
+ * processes on the host are remembered by the inode of their /proc
+ * directory, so only new ones have their stat file opened.  The scan
+ * counts the processes too. */
 static GHashTable *
 scan_process_groups (OrchSampler *s)
 {
   GHashTable *groups = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_array_unref);
+  g_autoptr(GHashTable) known = g_hash_table_new (NULL, NULL);
+  GHashTableIter it;
+  gpointer value;
   struct dirent *de;
+  guint count = 0;
 
   if (s->proc_dir == NULL)
     return groups;
+  s->scans++;
+  g_hash_table_iter_init (&it, s->jobs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      const JobEntry *e = value;
+      for (guint i = 0; e->files.procs && i < e->files.procs->len; i++)
+        {
+          const OrchPidFiles *p = &g_array_index (e->files.procs, OrchPidFiles, i);
+          if (p->pgrp > 0)
+            g_hash_table_insert (known, GINT_TO_POINTER (p->pid), GINT_TO_POINTER (p->pgrp));
+        }
+    }
   rewinddir (s->proc_dir);
   while ((de = readdir (s->proc_dir)))
     {
       OrchProcStat st;
       char *end;
       long pid = strtol (de->d_name, &end, 10);
+      pid_t pgrp;
       GArray *pids;
 
-      if (*end || pid <= 0 || orch_proc_read_stat (s->proc_root, (pid_t) pid, &st) < 0 ||
-          st.state == 'Z')
+      if (*end || pid <= 0 || pid > G_MAXINT32)
         continue;
-      pids = g_hash_table_lookup (groups, GINT_TO_POINTER (st.pgrp));
+      count++;
+      pgrp = GPOINTER_TO_INT (g_hash_table_lookup (known, GINT_TO_POINTER (pid)));
+      if (pgrp == 0)
+        {
+          Foreign *f = g_hash_table_lookup (s->foreign, GINT_TO_POINTER (pid));
+          if (f == NULL || f->ino != de->d_ino || ++f->reads >= FOREIGN_REREAD_SCANS)
+            {
+              if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch, SCRATCH_SIZE, &st) < 0)
+                continue;
+              if (f == NULL)
+                {
+                  f = g_new0 (Foreign, 1);
+                  g_hash_table_insert (s->foreign, GINT_TO_POINTER (pid), f);
+                }
+              f->ino = de->d_ino;
+              f->pgrp = st.state == 'Z' ? 0 : st.pgrp;
+              f->reads = 0;
+            }
+          f->scan = s->scans;
+          pgrp = f->pgrp;
+          if (pgrp == 0)
+            continue;
+        }
+      pids = g_hash_table_lookup (groups, GINT_TO_POINTER (pgrp));
       if (pids == NULL)
         {
           pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-          g_hash_table_insert (groups, GINT_TO_POINTER (st.pgrp), pids);
+          g_hash_table_insert (groups, GINT_TO_POINTER (pgrp), pids);
         }
-      g_array_append_val (pids, st.pid);
+      g_array_append_vals (pids, &(pid_t){ (pid_t) pid }, 1);
     }
+  /* Forget the processes that are gone. */
+  g_hash_table_iter_init (&it, s->foreign);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Foreign *) value)->scan != s->scans)
+      g_hash_table_iter_remove (&it);
+  s->process_count = count;
+  s->count_age = 1;
   return groups;
 }
 
+/* @pos: the job's place in the manager's list, G_MAXUINT outside a tick.
+ * The list keeps its order, so the entry found there last tick is mostly
+ * the one: no hashing of the id. */
 static JobEntry *
-job_entry_for (OrchSampler *s, OrchJob *job)
+job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
 {
-  JobEntry *e = g_hash_table_lookup (s->jobs, job->id);
+  JobEntry *e = NULL;
 
+  if (pos < s->by_pos->len)
+    {
+      JobEntry *c = s->by_pos->pdata[pos];
+      if (c && c->job == job && strcmp (c->id, job->id) == 0)
+        e = c;
+    }
+  if (e == NULL)
+    e = g_hash_table_lookup (s->jobs, job->id);
   if (e == NULL)
     {
+      char *id = g_strdup (job->id);
+
       e = g_new0 (JobEntry, 1);
       e->run = -1; /* so the files are opened below */
       e->files.dir_fd = -1;
@@ -333,7 +459,15 @@ job_entry_for (OrchSampler *s, OrchJob *job)
       e->history = orch_ring_new (N_JOB_SERIES, s->config->job_history_size,
                                   s->config->job_history_coarse_size,
                                   s->config->job_history_coarse_step_s);
-      g_hash_table_insert (s->jobs, g_strdup (job->id), e);
+      e->id = id;
+      g_hash_table_insert (s->jobs, id, e);
+    }
+  e->job = job;
+  if (pos != G_MAXUINT)
+    {
+      if (pos >= s->by_pos->len)
+        g_ptr_array_set_size (s->by_pos, pos + 1);
+      s->by_pos->pdata[pos] = e;
     }
   /* A new run (restart), or a cgroup learned since: start over. */
   if (e->run != job->started_at || g_strcmp0 (e->cgroup, job->cgroup) != 0)
@@ -362,9 +496,9 @@ job_entry_for (OrchSampler *s, OrchJob *job)
 #define GROUP_SCAN_TICKS 10
 
 static void
-sample_job (OrchSampler *s, OrchJob *job)
+sample_job (OrchSampler *s, OrchJob *job, guint pos)
 {
-  JobEntry *e = job_entry_for (s, job);
+  JobEntry *e = job_entry_for (s, job, pos);
   const pid_t *pids = NULL;
   guint n_pids = 0;
   OrchJobStats now;
@@ -372,10 +506,13 @@ sample_job (OrchSampler *s, OrchJob *job)
   double values[N_JOB_SERIES];
   gboolean refresh = orch_job_files_tick (&e->files);
 
+  e->seen = s->ticks;
+
   if (e->files.dir_fd >= 0)
     {
       /* Between refreshes pids stays NULL: the last set is kept. */
-      if (refresh && orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
+      if (refresh && orch_job_files_want_pids (&e->files) &&
+          orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
         {
           pids = (const pid_t *) s->pids->data;
           n_pids = s->pids->len;
@@ -436,31 +573,43 @@ sample_jobs (OrchSampler *s)
 {
   g_autoptr(GPtrArray) jobs = NULL;
   GHashTableIter it;
-  gpointer key, value;
+  gpointer value;
 
   if (s->manager == NULL)
     return;
   jobs = orch_manager_list (s->manager, NULL, NULL, NULL);
+  s->ticks++;
   if (s->groups && ++s->groups_age >= GROUP_SCAN_TICKS)
     g_clear_pointer (&s->groups, g_hash_table_unref);
   for (guint i = 0; i < jobs->len; i++)
     {
       OrchJob *job = jobs->pdata[i];
+      /* The next entry's ring, while this job's files are read. */
+      if (i + 1 < s->by_pos->len && s->by_pos->pdata[i + 1])
+        orch_ring_prefetch (((JobEntry *) s->by_pos->pdata[i + 1])->history);
       if (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING)
-        sample_job (s, job);
+        sample_job (s, job, i);
       else
         {
           /* Finished: keep the figures and history, drop the fd. */
           JobEntry *e = g_hash_table_lookup (s->jobs, job->id);
           if (e)
-            job_entry_close (e);
+            {
+              job_entry_close (e);
+              e->seen = s->ticks;
+            }
+          if (i < s->by_pos->len)
+            s->by_pos->pdata[i] = NULL;
           job->cpu_percent = 0.0;
         }
     }
-  /* Forget jobs that were removed. */
+  /* Only entries seen now stay in it, so none it holds is freed below. */
+  if (s->by_pos->len > jobs->len)
+    g_ptr_array_set_size (s->by_pos, jobs->len);
+  /* Forget jobs that were removed: those the list above did not show. */
   g_hash_table_iter_init (&it, s->jobs);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    if (orch_manager_lookup (s->manager, key, NULL) == NULL)
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((JobEntry *) value)->seen != s->ticks)
       g_hash_table_iter_remove (&it);
 }
 
@@ -471,7 +620,7 @@ orch_sampler_tick (OrchSampler *s)
   sample_jobs (s);
   orch_proc_tracker_tick (s->procs);
   if (s->sampled)
-    s->sampled (orch_sampler_get_system (s), s->user_data);
+    s->sampled (s, s->user_data);
 }
 
 static gboolean
@@ -481,44 +630,64 @@ tick_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-GVariant *
-orch_sampler_get_system (OrchSampler *s)
+guint
+orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_MAX_FIELDS])
 {
   const SystemSample *c = &s->last;
   guint64 used = c->mem.total - MIN (c->mem.available, c->mem.total);
   guint64 swap_used = c->mem.swap_total - MIN (c->mem.swap_free, c->mem.swap_total);
-  GVariantBuilder b;
+  guint n = 0;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-#define ADD(k, v) g_variant_builder_add (&b, "{sv}", k, v)
-  ADD ("timestamp", g_variant_new_uint64 ((guint64) c->time_us));
-  ADD ("cpu_percent", g_variant_new_double (c->cpu_percent));
-  ADD ("cpu_count", g_variant_new_uint32 (c->cpu_count));
-  ADD ("memory_total", g_variant_new_uint64 (c->mem.total));
-  ADD ("memory_available", g_variant_new_uint64 (c->mem.available));
-  ADD ("memory_used", g_variant_new_uint64 (used));
-  ADD ("memory_percent", g_variant_new_double (c->mem.total ? 100.0 * used / c->mem.total : 0.0));
-  ADD ("swap_total", g_variant_new_uint64 (c->mem.swap_total));
-  ADD ("swap_used", g_variant_new_uint64 (swap_used));
-  ADD ("swap_percent", g_variant_new_double (c->mem.swap_total ? 100.0 * swap_used / c->mem.swap_total : 0.0));
-  ADD ("load_1", g_variant_new_double (c->load.load1));
-  ADD ("load_5", g_variant_new_double (c->load.load5));
-  ADD ("load_15", g_variant_new_double (c->load.load15));
-  ADD ("uptime_s", g_variant_new_double (c->uptime_s));
-  ADD ("disk_total", g_variant_new_uint64 (c->disk_total));
-  ADD ("disk_used", g_variant_new_uint64 (c->disk_used));
-  ADD ("disk_free", g_variant_new_uint64 (c->disk_free));
-  ADD ("disk_percent", g_variant_new_double (
-           c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0));
-  ADD ("net_bytes_sent", g_variant_new_uint64 (c->net_tx_bytes));
-  ADD ("net_bytes_recv", g_variant_new_uint64 (c->net_rx_bytes));
-  ADD ("net_packets_sent", g_variant_new_uint64 (c->net_tx_packets));
-  ADD ("net_packets_recv", g_variant_new_uint64 (c->net_rx_packets));
-  ADD ("net_send_rate", g_variant_new_double (c->net_tx_rate));
-  ADD ("net_recv_rate", g_variant_new_double (c->net_rx_rate));
-  ADD ("process_count", g_variant_new_uint32 (c->process_count));
+#define ADD(k, ty, value) G_STMT_START { \
+    g_assert (n < ORCH_SAMPLE_MAX_FIELDS); \
+    fields[n].key = k; \
+    fields[n].type = #ty[0]; \
+    fields[n++].v.ty = value; \
+  } G_STMT_END
+  ADD ("timestamp", t, (guint64) c->time_us);
+  ADD ("cpu_percent", d, c->cpu_percent);
+  ADD ("cpu_count", u, c->cpu_count);
+  ADD ("memory_total", t, c->mem.total);
+  ADD ("memory_available", t, c->mem.available);
+  ADD ("memory_used", t, used);
+  ADD ("memory_percent", d, c->mem.total ? 100.0 * used / c->mem.total : 0.0);
+  ADD ("swap_total", t, c->mem.swap_total);
+  ADD ("swap_used", t, swap_used);
+  ADD ("swap_percent", d, c->mem.swap_total ? 100.0 * swap_used / c->mem.swap_total : 0.0);
+  ADD ("load_1", d, c->load.load1);
+  ADD ("load_5", d, c->load.load5);
+  ADD ("load_15", d, c->load.load15);
+  ADD ("uptime_s", d, c->uptime_s);
+  ADD ("disk_total", t, c->disk_total);
+  ADD ("disk_used", t, c->disk_used);
+  ADD ("disk_free", t, c->disk_free);
+  ADD ("disk_percent", d, c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0);
+  ADD ("net_bytes_sent", t, c->net_tx_bytes);
+  ADD ("net_bytes_recv", t, c->net_rx_bytes);
+  ADD ("net_packets_sent", t, c->net_tx_packets);
+  ADD ("net_packets_recv", t, c->net_rx_packets);
+  ADD ("net_send_rate", d, c->net_tx_rate);
+  ADD ("net_recv_rate", d, c->net_rx_rate);
+  ADD ("process_count", u, c->process_count);
 #undef ADD
-  return g_variant_builder_end (&b);
+  return n;
+}
+
+GVariant *
+orch_sampler_get_system (OrchSampler *s)
+{
+  OrchSampleField f[ORCH_SAMPLE_MAX_FIELDS];
+  GVariant *entries[ORCH_SAMPLE_MAX_FIELDS];
+  guint n = orch_sampler_system_fields (s, f);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GVariant *v = f[i].type == 't' ? g_variant_new_uint64 (f[i].v.t)
+                    : f[i].type == 'u' ? g_variant_new_uint32 (f[i].v.u)
+                                       : g_variant_new_double (f[i].v.d);
+      entries[i] = g_variant_new_dict_entry (g_variant_new_string (f[i].key), g_variant_new_variant (v));
+    }
+  return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), entries, n);
 }
 
 static GVariant *
@@ -595,14 +764,25 @@ mounts_list (const char *proc_root)
   return g_variant_builder_end (&b);
 }
 
+/* How long per-disk figures are read on every tick after a
+ * GetSystemDetailed. */
+#define DETAIL_WANTED_US (10 * G_USEC_PER_SEC)
+
 GVariant *
 orch_sampler_get_system_detailed (OrchSampler *s)
 {
-  g_autoptr(GVariant) base = g_variant_ref_sink (orch_sampler_get_system (s));
+  g_autoptr(GVariant) base = NULL;
   GVariantBuilder b, disks, nets;
   GVariantIter it;
   const char *key;
   GVariant *value;
+
+  /* Asked for: per-disk figures on every tick for a while, and fresh now
+   * if they were not read on the last one. */
+  if (g_get_monotonic_time () >= s->detail_until && s->disks_time_us != s->last.time_us)
+    read_disks (s, g_get_real_time ());
+  s->detail_until = g_get_monotonic_time () + DETAIL_WANTED_US;
+  base = g_variant_ref_sink (orch_sampler_get_system (s));
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_iter_init (&it, base);
@@ -716,7 +896,7 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
       (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING))
     {
       /* Asked before the first tick reached it: sample it now. */
-      sample_job (s, job);
+      sample_job (s, job, G_MAXUINT);
       e = g_hash_table_lookup (s->jobs, id);
     }
 
@@ -787,15 +967,21 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   g_autoptr(OrchSampler) s = g_new0 (OrchSampler, 1);
   int dfd;
 
+  s->root_fd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   s->config = config;
   s->manager = manager;
   s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
+  s->by_pos = g_ptr_array_new ();
+  s->foreign = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   s->scratch = g_malloc (SCRATCH_SIZE);
-  s->procs = orch_proc_tracker_new (config, s->proc_root);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
+  s->procs = orch_proc_tracker_new (config, s->proc_root);
+  s->boottime_uptime = strcmp (s->proc_root, "/proc") == 0;
   s->sampled = sampled;
   s->user_data = user_data;
+  s->second_ticks = MAX (1, 1000 / MAX (config->sample_interval_ms, 1));
+  s->count_ticks = MAX (1, PROCESS_COUNT_MS / MAX (config->sample_interval_ms, 1));
   s->cpu_percents = g_array_new (FALSE, TRUE, sizeof (double));
   s->nets = g_array_new (FALSE, TRUE, sizeof (NetRow));
   s->disks = g_array_new (FALSE, TRUE, sizeof (DiskRow));
@@ -839,9 +1025,13 @@ orch_sampler_free (OrchSampler *s)
       close (s->fds[i]);
   if (s->proc_dir)
     closedir (s->proc_dir);
+  if (s->root_fd >= 0)
+    close (s->root_fd);
   g_clear_pointer (&s->history, orch_ring_free);
+  g_clear_pointer (&s->by_pos, g_ptr_array_unref);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
   g_clear_pointer (&s->groups, g_hash_table_unref);
+  g_clear_pointer (&s->foreign, g_hash_table_unref);
   g_clear_pointer (&s->pids, g_array_unref);
   g_free (s->scratch);
   g_clear_pointer (&s->procs, orch_proc_tracker_free);

@@ -12,11 +12,24 @@ G_BEGIN_DECLS
  * (files kept open, read with pread) and appends them to the history. */
 typedef struct _OrchSampler OrchSampler;
 
-typedef void (*OrchSampledFunc) (GVariant *sample, gpointer user_data);
+typedef void (*OrchSampledFunc) (OrchSampler *s, gpointer user_data);
+
+/* One figure of the system record. */
+typedef struct {
+  const char *key;
+  char type;              /* 't' (guint64), 'u' (guint32) or 'd' (double) */
+  union {
+    guint64 t;
+    guint32 u;
+    double d;
+  } v;
+} OrchSampleField;
+
+#define ORCH_SAMPLE_MAX_FIELDS 32
 
 /* @proc_root: "/proc" but for tests.  @manager: whose jobs are sampled
- * (NULL: none).  @sampled runs after every tick with the new system record
- * (floating GVariant, a{sv}). */
+ * (NULL: none).  @sampled runs after every tick, to read the new system
+ * record (orch_sampler_system_fields, orch_sampler_get_system). */
 OrchSampler *orch_sampler_new (const OrchConfig *config, const char *proc_root,
                                OrchManager *manager, OrchSampledFunc sampled,
                                gpointer user_data, GError **error);
@@ -28,6 +41,9 @@ void orch_sampler_tick (OrchSampler *s);
 
 /* The latest system record, a{sv}. */
 GVariant *orch_sampler_get_system (OrchSampler *s);
+/* The same as plain fields, in the same order, into @fields; how many.
+ * For the per-tick signal: no GVariant to build and take apart. */
+guint orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_MAX_FIELDS]);
 /* The latest sample with per-CPU, per-disk, per-interface figures, the
  * real mounts and pressure, a{sv}. */
 GVariant *orch_sampler_get_system_detailed (OrchSampler *s);

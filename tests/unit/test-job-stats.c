@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What a job's reading skips: a process that has not run since its last
+ * reading (its schedstat run time unchanged) keeps that reading's CPU and
+ * threads, its RSS comes from statm on refresh ticks, its io is kept, and
+ * its cgroup's cpu.stat is not read.  A /proc and a cgroup of fixture files
+ * stand in for the kernel's, rewritten in place between readings (the
+ * reader keeps them open). */
+#include "core/orch-job-stats.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PID 4242
+
+typedef struct {
+  char *root;       /* the fake /proc */
+  char *cgroup;     /* a fake cgroup with only cpu.stat, as on a hybrid host */
+  guint64 tick_us;  /* one clock tick */
+  guint64 page;
+} Fixture;
+
+static void
+put (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  FILE *f = fopen (path, "w"); /* truncates in place: fds kept open see it */
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (fputs (text, f), >=, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
+}
+
+static void
+put_proc (Fixture *fx, const char *name, const char *text)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/%d", fx->root, PID);
+  put (dir, name, text);
+}
+
+static void
+put_stat (Fixture *fx, guint utime, guint threads, guint rss_pages)
+{
+  g_autofree char *text = g_strdup_printf (
+      "%d (sleep) S 1 %d %d 0 -1 4194304 0 0 0 0 %u 0 0 0 20 0 %u 0 12345 1000000 %u "
+      "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+      PID, PID, PID, utime, threads, rss_pages);
+  put_proc (fx, "stat", text);
+}
+
+static void
+put_run_ns (Fixture *fx, guint64 ns)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT " 0 1\n", ns);
+  put_proc (fx, "schedstat", text);
+}
+
+static void
+put_io (Fixture *fx, guint64 read_bytes)
+{
+  g_autofree char *text = g_strdup_printf ("rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\n"
+                                           "read_bytes: %" G_GUINT64_FORMAT "\nwrite_bytes: 0\n"
+                                           "cancelled_write_bytes: 0\n", read_bytes);
+  put_proc (fx, "io", text);
+}
+
+static void
+put_statm (Fixture *fx, guint rss_pages)
+{
+  g_autofree char *text = g_strdup_printf ("250 %u 10 1 0 100 0\n", rss_pages);
+  put_proc (fx, "statm", text);
+}
+
+static void
+put_cpu_stat (Fixture *fx, guint64 usage_usec)
+{
+  g_autofree char *text = g_strdup_printf ("usage_usec %" G_GUINT64_FORMAT "\nuser_usec 0\n"
+                                           "system_usec 0\n", usage_usec);
+  put (fx->cgroup, "cpu.stat", text);
+}
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+
+  fx->root = g_dir_make_tmp ("orch-test-job-stats-XXXXXX", &error);
+  g_assert_no_error (error);
+  dir = g_strdup_printf ("%s/%d", fx->root, PID);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  fx->cgroup = g_build_filename (fx->root, "cgroup", NULL);
+  g_assert_cmpint (g_mkdir (fx->cgroup, 0700), ==, 0);
+  fx->tick_us = G_USEC_PER_SEC / (guint64) sysconf (_SC_CLK_TCK);
+  fx->page = (guint64) sysconf (_SC_PAGESIZE);
+
+  put_stat (fx, 10, 1, 50);
+  put_run_ns (fx, 1000);
+  put_io (fx, 4096);
+  put_statm (fx, 50);
+  put_cpu_stat (fx, 5000);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  static const char *const files[] = { "stat", "schedstat", "io", "statm" };
+  g_autofree char *dir = g_strdup_printf ("%s/%d", fx->root, PID);
+  g_autofree char *cpu_stat = g_build_filename (fx->cgroup, "cpu.stat", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_unlink (cpu_stat), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  g_assert_cmpint (g_rmdir (fx->cgroup), ==, 0);
+  g_assert_cmpint (g_rmdir (fx->root), ==, 0);
+  g_free (fx->cgroup);
+  g_free (fx->root);
+}
+
+static OrchJobStats
+read_stats (Fixture *fx, OrchJobFiles *f, gboolean refresh, gboolean with_pids)
+{
+  static const pid_t pids[] = { PID };
+  char buf[4096];
+  OrchJobStats st;
+
+  orch_job_stats_read (f, with_pids ? pids : NULL, with_pids ? 1 : 0, refresh, fx->root, buf,
+                       sizeof buf, &st);
+  return st;
+}
+
+static void
+test_quiet_process (Fixture *fx, gconstpointer data)
+{
+  OrchJobFiles f = { 0 };
+  OrchJobStats st;
+
+  orch_job_files_open (&f, NULL);
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpint (st.cpu_source, ==, ORCH_SOURCE_PROCFS);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 50 * fx->page);
+  g_assert_cmpuint (st.io_read_bytes, ==, 4096);
+  g_assert_cmpuint (st.tasks, ==, 1);
+
+  /* Not run since (schedstat unchanged): stat and io are not read again. */
+  put_stat (fx, 20, 1, 60);
+  put_io (fx, 8192);
+  put_statm (fx, 70);
+  st = read_stats (fx, &f, FALSE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 50 * fx->page);
+  /* A refresh reads its RSS, from statm; its io is still the same. */
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 70 * fx->page);
+  g_assert_cmpuint (st.io_read_bytes, ==, 4096);
+
+  /* It ran: everything is read. */
+  put_run_ns (fx, 2000);
+  st = read_stats (fx, &f, FALSE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 20 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 60 * fx->page);
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (st.io_read_bytes, ==, 8192);
+
+  /* schedstat counts one thread: with more, stat is read every tick. */
+  put_stat (fx, 30, 2, 60);
+  put_run_ns (fx, 3000);
+  st = read_stats (fx, &f, FALSE, TRUE);
+  g_assert_cmpuint (st.tasks, ==, 2);
+  put_stat (fx, 40, 2, 60);
+  st = read_stats (fx, &f, FALSE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 40 * fx->tick_us);
+  orch_job_files_close (&f);
+}
+
+static void
+test_quiet_cgroup (Fixture *fx, gconstpointer data)
+{
+  OrchJobFiles f = { 0 };
+  OrchJobStats st;
+
+  orch_job_files_open (&f, fx->cgroup);
+  /* Only cpu.stat: the pids are wanted, for memory, io and tasks. */
+  g_assert_true (orch_job_files_want_pids (&f));
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpint (st.cpu_source, ==, ORCH_SOURCE_CGROUP);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 5000);
+  g_assert_cmpint (st.memory_source, ==, ORCH_SOURCE_PROCFS);
+  /* The process was new: the set is read again on the next refresh. */
+  g_assert_true (orch_job_files_want_pids (&f));
+  st = read_stats (fx, &f, TRUE, TRUE);
+
+  /* Nothing in the job ran: cpu.stat cannot have moved, nor the set. */
+  put_cpu_stat (fx, 9000);
+  st = read_stats (fx, &f, FALSE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 5000);
+  g_assert_false (orch_job_files_want_pids (&f));
+  st = read_stats (fx, &f, TRUE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 5000);
+  /* With the set (read now and then, for a process moved in), it is read. */
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 9000);
+
+  /* It ran (it may have forked): cpu.stat on every tick until the set is
+   * read again. */
+  put_cpu_stat (fx, 12000);
+  put_run_ns (fx, 2000);
+  st = read_stats (fx, &f, FALSE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 12000);
+  put_cpu_stat (fx, 13000);
+  st = read_stats (fx, &f, FALSE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 13000);
+  g_assert_true (orch_job_files_want_pids (&f));
+  orch_job_files_close (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/job-stats/quiet-process", Fixture, NULL, fixture_set_up, test_quiet_process,
+              fixture_tear_down);
+  g_test_add ("/job-stats/quiet-cgroup", Fixture, NULL, fixture_set_up, test_quiet_cgroup,
+              fixture_tear_down);
+  return g_test_run ();
+}
