@@ -10,6 +10,8 @@ packages=(
   scdoc
   # tests: a private bus, busctl, and the systemd tier's container
   dbus-daemon systemd systemd-container python3
+  # authorization tests: polkit in the container, useradd, setpriv
+  polkitd passwd util-linux
   # the parsers' fuzz target (libFuzzer)
   clang libclang-rt-14-dev
 )
