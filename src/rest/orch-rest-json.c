@@ -162,48 +162,217 @@ strings_valid (JsonNode *n)
   return TRUE;
 }
 
-/* Whether @body is one object and nothing after it but white space.
- * Checked before json-glib sees it: json-glib 1.6 leaks the nodes of a
- * second top-level value ('{} {}'), which a client could repeat at will. */
-static gboolean
-is_single_object (const char *body, gsize len)
-{
-  gsize i = 0, depth = 0;
-  gboolean in_string = FALSE;
+/* A strict JSON check of the whole body before json-glib sees it.
+ * json-glib 1.6 leaks on several malformed inputs a client could repeat
+ * at will (the nodes of a second top-level value, '{} {}'; its scanner's
+ * buffer on a bad \u escape or surrogate pair, found by the fuzzer), so it
+ * only ever gets well-formed JSON: one object, strings with valid escapes
+ * and paired surrogates, no raw control characters, bounded nesting. */
+#define MAX_JSON_DEPTH 512
 
-  while (i < len && g_ascii_isspace (body[i]))
-    i++;
-  if (i == len || body[i] != '{')
-    return FALSE;
-  for (; i < len; i++)
+typedef enum { BODY_OK, BODY_NOT_OBJECT, BODY_INVALID, BODY_TOO_DEEP } BodyCheck;
+
+typedef struct {
+  const char *p, *end;
+  guint depth;
+  gboolean too_deep;
+} Scan;
+
+static void
+skip_ws (Scan *s)
+{
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    s->p++;
+}
+
+static gboolean
+take (Scan *s, char c)
+{
+  skip_ws (s);
+  if (s->p < s->end && *s->p == c)
     {
-      char c = body[i];
-      if (in_string)
+      s->p++;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+hex4 (Scan *s, guint *out)
+{
+  guint v = 0;
+
+  if (s->end - s->p < 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++, s->p++)
+    {
+      int d = g_ascii_xdigit_value (*s->p);
+      if (d < 0)
+        return FALSE;
+      v = v * 16 + (guint) d;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+scan_string (Scan *s)
+{
+  if (!take (s, '"'))
+    return FALSE;
+  while (s->p < s->end)
+    {
+      unsigned char c = (unsigned char) *s->p++;
+      guint cp, lo;
+
+      if (c == '"')
+        return TRUE;
+      if (c < 0x20)
+        return FALSE;
+      if (c != '\\')
+        continue;
+      if (s->p >= s->end)
+        return FALSE;
+      c = (unsigned char) *s->p++;
+      if (c != 'u')
         {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
+          if (c == '\0' || !strchr ("\"\\/bfnrt", c))
+            return FALSE;
           continue;
         }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        depth++;
-      else if (c == '}' || c == ']')
+      if (!hex4 (s, &cp) || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return FALSE;
+      if (cp >= 0xD800 && cp <= 0xDBFF)
         {
-          if (depth == 0)
+          if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
             return FALSE;
-          if (--depth == 0)
-            break;
+          s->p += 2;
+          if (!hex4 (s, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+            return FALSE;
         }
     }
-  if (i >= len)
-    return TRUE; /* unterminated: json-glib says where */
-  for (i++; i < len; i++)
-    if (!g_ascii_isspace (body[i]))
-      return FALSE;
+  return FALSE; /* unterminated */
+}
+
+static gboolean
+scan_digits (Scan *s)
+{
+  const char *start = s->p;
+
+  while (s->p < s->end && g_ascii_isdigit (*s->p))
+    s->p++;
+  return s->p > start;
+}
+
+static gboolean
+scan_number (Scan *s)
+{
+  if (s->p < s->end && *s->p == '-')
+    s->p++;
+  if (s->p < s->end && *s->p == '0')
+    s->p++;
+  else if (!scan_digits (s))
+    return FALSE;
+  if (s->p < s->end && *s->p == '.')
+    {
+      s->p++;
+      if (!scan_digits (s))
+        return FALSE;
+    }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+    {
+      s->p++;
+      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+        s->p++;
+      if (!scan_digits (s))
+        return FALSE;
+    }
   return TRUE;
+}
+
+static gboolean
+scan_word (Scan *s, const char *w)
+{
+  gsize n = strlen (w);
+
+  if ((gsize) (s->end - s->p) < n || memcmp (s->p, w, n) != 0)
+    return FALSE;
+  s->p += n;
+  return TRUE;
+}
+
+static gboolean scan_value (Scan *s);
+
+/* The members or elements of an object or array, after its opening. */
+static gboolean
+scan_container (Scan *s, char close, gboolean object)
+{
+  gboolean ok = FALSE;
+
+  if (++s->depth > MAX_JSON_DEPTH)
+    {
+      s->too_deep = TRUE;
+      return FALSE;
+    }
+  if (take (s, close))
+    ok = TRUE;
+  else
+    do
+      {
+        if (object && (!scan_string (s) || !take (s, ':')))
+          break;
+        if (!scan_value (s))
+          break;
+        if (take (s, close))
+          {
+            ok = TRUE;
+            break;
+          }
+      }
+    while (take (s, ','));
+  s->depth--;
+  return ok;
+}
+
+static gboolean
+scan_value (Scan *s)
+{
+  skip_ws (s);
+  if (s->p >= s->end)
+    return FALSE;
+  switch (*s->p)
+    {
+    case '{':
+      s->p++;
+      return scan_container (s, '}', TRUE);
+    case '[':
+      s->p++;
+      return scan_container (s, ']', FALSE);
+    case '"':
+      return scan_string (s);
+    case 't':
+      return scan_word (s, "true");
+    case 'f':
+      return scan_word (s, "false");
+    case 'n':
+      return scan_word (s, "null");
+    default:
+      return scan_number (s);
+    }
+}
+
+static BodyCheck
+check_body (const char *body, gsize len)
+{
+  Scan s = { body, body + len, 0, FALSE };
+
+  skip_ws (&s);
+  if (s.p >= s.end || *s.p != '{')
+    return BODY_NOT_OBJECT;
+  if (!scan_value (&s))
+    return s.too_deep ? BODY_TOO_DEEP : BODY_INVALID;
+  skip_ws (&s);
+  return s.p == s.end ? BODY_OK : BODY_NOT_OBJECT;
 }
 
 GVariant *
@@ -224,10 +393,22 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
                    _("the request body is not UTF-8 JSON"));
       return NULL;
     }
-  if (!is_single_object (body, len))
+  switch (check_body (body, len))
     {
+    case BODY_OK:
+      break;
+    case BODY_NOT_OBJECT:
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
                    _("the request body must be one JSON object"));
+      return NULL;
+    case BODY_TOO_DEEP:
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body is nested more than %d levels deep"), MAX_JSON_DEPTH);
+      return NULL;
+    case BODY_INVALID:
+    default:
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("the request body is not valid JSON (a malformed value, string or escape, or an unpaired \\u surrogate)"));
       return NULL;
     }
   if (!json_parser_load_from_data (parser, body, (gssize) len, &local))

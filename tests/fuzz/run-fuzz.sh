@@ -177,6 +177,9 @@ seed 2 '{"command": ["sh", "-c", "echo hi"], "env": {"A": "1"}, "cpu_quota": 1.5
 seed 2 '{"command": ["x"], "memory_max": 18446744073709551616, "tasks_max": -1}'
 seed 2 '{"command": [[[[[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]]]]]}'
 seed 2 '{"command": ["a\u0000b"], "name": "\ud800"}'
+# A short \u escape: json-glib 1.6 leaked its scanner buffer on it.
+seed 2 '{"command": ["\ud80"], "name": "\x"}'
+seed 2 '{"c c \ud800\ud800'
 seed 4 "GET
 /jobs/job_20260101_000000_abcdef?state=running&name=x"
 seed 4 "DELETE

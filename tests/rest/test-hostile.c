@@ -276,6 +276,12 @@ test_http_bodies (void)
     { "{\"command\": [\"true\"]}\0junk", 27, 400 },
     { "{\"command\": [\"tr\xff\xfe\"]}", 22, 400 },
     { "{\"command\": [\"\\ud800\"]}", 23, 400 },
+    /* short and unknown escapes: refused before json-glib (it leaked) */
+    { "{\"command\": [\"\\ud80\"]}", 22, 400 },
+    { "{\"command\": [\"\\x\"]}", 19, 400 },
+    /* two high surrogates, unterminated: json-glib leaked on this too */
+    { "{\"c c \\ud800\\ud800", 18, 400 },
+    { "{\"command\": [\"a\tb\"]}", 20, 400 },
     { "{\"command\": [\"a\\u0000b\"], \"name\": 1}", 36, 422 },
     { "{\"command\": [\"true\"], \"memory_max\": 18446744073709551616}", 57, 422 },
     { "{\"command\": [\"true\"], \"tasks_max\": -1}", 38, 422 },

@@ -676,11 +676,11 @@ except urllib.error.HTTPError as e:
 }
 check_rest_unit() {
     local port=$((20000 + $$ % 20000)) rest_in out tok id pid uid f
-    rest_in="$BUILD_DIR/src/orchestrator-rest"
-    if [ "$BIND_BUILD" = 0 ]; then
-        rest_in="$SCRATCH/bin/orchestrator-rest"
-        cexec sh -c "cat > '$rest_in' && chmod 755 '$rest_in'" < "$BUILD_DIR/src/orchestrator-rest"
-    fi
+    # Always a copy: the sandboxed unit runs as orchestrator-rest with
+    # ProtectHome=, so a build dir under /root or /home (or any 0700
+    # parent) is out of its reach even when bound.
+    rest_in="$SCRATCH/bin/orchestrator-rest"
+    cexec sh -c "cat > '$rest_in' && chmod 755 '$rest_in'" < "$BUILD_DIR/src/orchestrator-rest"
     csh "mkdir -p $SCRATCH/data /etc/sysusers.d /etc/systemd/system/orchestrator-rest.service.d"
     for f in openapi.json docs.html; do
         cexec sh -c "cat > $SCRATCH/data/$f" < "$SOURCE_DIR/data/$f"
