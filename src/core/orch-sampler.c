@@ -514,6 +514,15 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
       if (refresh && orch_job_files_want_pids (&e->files) &&
           orch_job_files_pids (&e->files, s->scratch, SCRATCH_SIZE, s->pids) == 0)
         {
+          /* Not orchestrator-monitor, the job's parent in its cgroup: its
+           * few pages are not the job's, and reading its /proc files
+           * would double the work of the procfs fallback. */
+          for (guint i = 0; i < s->pids->len; i++)
+            if (job->monitor_pid > 0 && g_array_index (s->pids, pid_t, i) == job->monitor_pid)
+              {
+                g_array_remove_index_fast (s->pids, i);
+                break;
+              }
           pids = (const pid_t *) s->pids->data;
           n_pids = s->pids->len;
         }
