@@ -455,7 +455,7 @@ read_launch_status (Entry *e)
 {
   OrchJob *job = e->job;
   OrchLaunchMsg msg;
-  gboolean done = FALSE;
+  gboolean done;
   ssize_t n;
 
   if (e->launch.status_fd < 0)
@@ -482,8 +482,9 @@ read_launch_status (Entry *e)
                                         g_strerror (msg.value));
         }
     }
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || n > 0)
-    done = TRUE;
+  /* Only "nothing yet" leaves it open: EOF, an error or a torn message
+   * all end it. */
+  done = !(n < 0 && (errno == EAGAIN || errno == EINTR));
   if (done)
     {
       clear_source (&e->status_source);
@@ -493,37 +494,33 @@ read_launch_status (Entry *e)
   return done;
 }
 
-/* The monitor is gone: how the command ended comes from its exit record;
- * the monitor's own status stands in only if it left none (it was
- * killed).  @status is the monitor's, or -1 if unknown (not our child). */
-static void
-run_ended (Entry *e, int status)
+/* How the command ended, as its monitor recorded it (the record is then
+ * removed): into @status and the job's finished_at.  FALSE if there is no
+ * record: the monitor was killed, or the run never got that far. */
+static gboolean
+take_exit_record (Entry *e, int *status)
 {
   OrchJob *job = e->job;
   OrchExitRecord rec;
   int r = orch_exit_record_read (e->m->exit_dir_fd, job->id, &rec);
 
-  if (r == 0)
-    {
-      status = rec.status;
-      job->finished_at = rec.finished_at;
-      orch_exit_record_remove (e->m->exit_dir_fd, job->id);
-    }
-  else if (e->released)
+  if (r < 0)
     {
       if (r != -ENOENT)
         g_warning ("job %s: unreadable exit record: %s", job->id, g_strerror (-r));
-      if (status < 0)
-        {
-          /* Neither ours to wait for nor recorded: it was killed with its
-           * monitor, the only way a monitor leaves no record. */
-          status = SIGKILL;
-          g_free (job->error);
-          job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
-        }
+      return FALSE;
     }
-  if (status < 0)
-    status = SIGKILL;
+  *status = rec.status;
+  job->finished_at = rec.finished_at;
+  orch_exit_record_remove (e->m->exit_dir_fd, job->id);
+  return TRUE;
+}
+
+/* The monitor is gone and the run ended with @status (waitpid's). */
+static void
+run_ended (Entry *e, int status)
+{
+  OrchJob *job = e->job;
 
   e->main_exited = TRUE;
   e->wait_status = status;
@@ -558,6 +555,9 @@ child_exited (GPid pid, int status, gpointer data)
   Entry *e = data;
 
   e->child_source = 0;
+  /* The record says how the command ended; the monitor's own status
+   * stands in only if it left none. */
+  take_exit_record (e, &status);
   run_ended (e, status);
 }
 
@@ -780,10 +780,20 @@ pidfd_cb (int fd, GIOCondition cond, gpointer data)
 {
   Entry *e = data;
 
+  int status;
+
   e->pidfd_source = 0;
   close (e->pidfd);
   e->pidfd = -1;
-  run_ended (e, -1);
+  if (!take_exit_record (e, &status))
+    {
+      /* Not ours to wait for, and no record: it was killed with its
+       * monitor, the only way a monitor leaves none. */
+      status = SIGKILL;
+      g_free (e->job->error);
+      e->job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
+    }
+  run_ended (e, status);
   return G_SOURCE_REMOVE;
 }
 
@@ -814,15 +824,15 @@ reconcile_run (Entry *e)
   OrchManager *m = e->m;
   OrchJob *job = e->job;
   g_autofree char *why = NULL;
-  OrchExitRecord rec;
   OrchAdoptVerdict v;
+  int status;
 
   e->stop_requested = job->state == ORCH_JOB_STOPPING;
   e->released = job->monitor_pid > 0;
-  if (orch_exit_record_read (m->exit_dir_fd, job->id, &rec) == 0)
+  if (take_exit_record (e, &status))
     {
       g_message (_("job %s ended while the daemon was down"), job->id);
-      run_ended (e, -1);
+      run_ended (e, status);
       persist (e);
       return;
     }
@@ -873,13 +883,13 @@ units_listed (char **units, gpointer data)
 {
   OrchManager *m = data;
   g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
+  g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
 
+  for (guint i = 0; i < m->order->len; i++)
+    g_hash_table_add (known, ((Entry *) g_ptr_array_index (m->order, i))->job->unit);
   for (char **u = units; u && *u; u++)
     {
-      gboolean known = FALSE;
-      for (guint i = 0; i < m->order->len && !known; i++)
-        known = g_strcmp0 (((Entry *) g_ptr_array_index (m->order, i))->job->unit, *u) == 0;
-      if (known)
+      if (g_hash_table_contains (known, *u))
         continue;
       /* Not ours to kill: it may be a job of a lost database, or someone
        * else's; an administrator decides. */
@@ -918,11 +928,6 @@ orch_manager_restore (OrchManager *m, GError **error)
       Entry *e = entry_new (m, g_steal_pointer (&rec->job));
       OrchJob *job = e->job;
 
-      if (g_hash_table_contains (m->entries, job->id))
-        {
-          entry_free (e);
-          continue;
-        }
       job->backend = g_strcmp0 (rec->backend, backend) == 0 ? backend
                                                             : g_intern_string (rec->backend);
       e->auto_restarts = rec->auto_restarts;
