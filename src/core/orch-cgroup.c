@@ -186,17 +186,13 @@ orch_cgroup_attach (const char *dir, pid_t pid)
   return orch_write_file (path, buf);
 }
 
-int
-orch_cgroup_pids (const char *dir, GArray **ret_pids)
+void
+orch_cgroup_parse_pids (const char *text, GArray *pids)
 {
-  g_autofree char *path = g_build_filename (dir, "cgroup.procs", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GArray) pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  int r = orch_read_small_file (path, &text);
-  char *p, *end;
+  const char *p;
+  char *end;
 
-  if (r < 0)
-    return r;
+  g_array_set_size (pids, 0);
   for (p = text; *p; p = end)
     {
       long v = strtol (p, &end, 10);
@@ -210,6 +206,19 @@ orch_cgroup_pids (const char *dir, GArray **ret_pids)
       while (*end == '\n')
         end++;
     }
+}
+
+int
+orch_cgroup_pids (const char *dir, GArray **ret_pids)
+{
+  g_autofree char *path = g_build_filename (dir, "cgroup.procs", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GArray) pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  int r = orch_read_small_file (path, &text);
+
+  if (r < 0)
+    return r;
+  orch_cgroup_parse_pids (text, pids);
   *ret_pids = g_steal_pointer (&pids);
   return 0;
 }

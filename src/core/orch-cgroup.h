@@ -32,6 +32,9 @@ int orch_cgroup_attach (const char *dir, pid_t pid);
 /* Sends @sig to every process in @dir; SIGKILL through cgroup.kill where the
  * kernel has it. */
 int orch_cgroup_kill (const char *dir, int sig);
+/* The pids of cgroup.procs' text (NUL-terminated) into @pids, replacing
+ * what it held. */
+void orch_cgroup_parse_pids (const char *text, GArray *pids);
 /* Pids in cgroup.procs. */
 int orch_cgroup_pids (const char *dir, GArray **ret_pids);
 /* The cgroup (relative to the hierarchy root) that @pid is in. */

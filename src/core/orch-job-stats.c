@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-job-stats.h"
+#include "orch-cgroup.h"
 #include "orch-proc.h"
 
 #include <errno.h>
@@ -157,24 +158,11 @@ int
 orch_job_files_pids (OrchJobFiles *f, char *scratch, gsize scratch_size, GArray *pids)
 {
   gssize n = pread_all (f->cg[ORCH_CG_PROCS], scratch, scratch_size, FALSE);
-  char *p, *end;
 
   g_array_set_size (pids, 0);
   if (n < 0)
     return (int) n;
-  for (p = scratch; *p; p = end)
-    {
-      long v = strtol (p, &end, 10);
-      if (end == p)
-        break;
-      if (v > 0)
-        {
-          pid_t pid = (pid_t) v;
-          g_array_append_val (pids, pid);
-        }
-      while (*end == '\n')
-        end++;
-    }
+  orch_cgroup_parse_pids (scratch, pids);
   return 0;
 }
 
