@@ -273,6 +273,20 @@ daemon_new (const char *backend, const char *extra_config, gboolean open_bus, ch
   return d;
 }
 
+static gboolean
+name_has_owner (OrchTestDaemon *d)
+{
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", "org.orchestrator"), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has = FALSE;
+
+  if (r)
+    g_variant_get (r, "(b)", &has);
+  return has;
+}
+
 void
 orch_test_daemon_spawn (OrchTestDaemon *d)
 {
@@ -290,33 +304,12 @@ orch_test_daemon_spawn (OrchTestDaemon *d)
   /* Wait for the name: the daemon owns it only once it serves. */
   for (int i = 0; i < 1000; i++)
     {
-      g_autoptr(GVariant) r = g_dbus_connection_call_sync (
-          d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-          "NameHasOwner", g_variant_new ("(s)", "org.orchestrator"), G_VARIANT_TYPE ("(b)"),
-          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-      gboolean has = FALSE;
-      if (r)
-        g_variant_get (r, "(b)", &has);
-      if (has)
+      if (name_has_owner (d))
         return;
       g_assert_nonnull (g_subprocess_get_identifier (d->daemon));
       g_usleep (10000);
     }
   g_error ("orchestratord did not take its bus name within 10 s");
-}
-
-static gboolean
-name_has_owner (OrchTestDaemon *d)
-{
-  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
-      d->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-      "NameHasOwner", g_variant_new ("(s)", "org.orchestrator"), G_VARIANT_TYPE ("(b)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  gboolean has = FALSE;
-
-  if (r)
-    g_variant_get (r, "(b)", &has);
-  return has;
 }
 
 void
