@@ -21,6 +21,8 @@
  *   bench-launch --system ...        (the system bus)
  *   bench-launch --systemd-run ...   (peer: `systemd-run --scope -- true`, timed)
  */
+#include "bench-proc.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -96,27 +98,10 @@ on_signal (int sig)
   interrupted = 1;
 }
 
-static uint64_t
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
 static double
 ns_to_ms (uint64_t ns)
 {
   return (double) ns / 1e6;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
 }
 
 /* Nearest-rank percentile of @n sorted values. */
@@ -152,67 +137,6 @@ mean_of (const double *v, size_t n)
   for (size_t i = 0; i < n; i++)
     s += v[i];
   return n ? s / (double) n : 0;
-}
-
-/* utime+stime of @pid in clock ticks, or -1. */
-static long long
-proc_cpu_ticks (int pid)
-{
-  char path[64], buf[2048];
-  unsigned long long utime, stime;
-  FILE *f;
-  char *p;
-  size_t n;
-
-  snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  f = fopen (path, "re");
-  if (f == NULL)
-    return -1;
-  n = fread (buf, 1, sizeof buf - 1, f);
-  fclose (f);
-  buf[n] = '\0';
-  /* comm may hold spaces and parentheses: fields start after the last ')'. */
-  p = strrchr (buf, ')');
-  if (p == NULL)
-    return -1;
-  /* state(3) ... utime(14) stime(15): skip 11 fields after the state. */
-  if (sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-    return -1;
-  return (long long) (utime + stime);
-}
-
-/* On-CPU time of every thread of @pid in ns (schedstat), or -1. */
-static long long
-proc_cpu_ns (int pid)
-{
-  char path[64];
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-  long long total = 0;
-  gboolean any = FALSE;
-
-  snprintf (path, sizeof path, "/proc/%d/task", pid);
-  dir = g_dir_open (path, 0, NULL);
-  if (dir == NULL)
-    return -1;
-  while ((name = g_dir_read_name (dir)))
-    {
-      char file[128];
-      unsigned long long ns;
-      FILE *f;
-
-      snprintf (file, sizeof file, "/proc/%d/task/%s/schedstat", pid, name);
-      f = fopen (file, "re");
-      if (f == NULL)
-        continue;
-      if (fscanf (f, "%llu", &ns) == 1)
-        {
-          total += (long long) ns;
-          any = TRUE;
-        }
-      fclose (f);
-    }
-  return any ? total : -1;
 }
 
 /* The daemon's CPU use while nobody talks to it, in percent of one CPU. */

@@ -36,6 +36,8 @@
  *
  * Prints one JSON object on stdout; progress on stderr.
  */
+#include "bench-proc.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
@@ -123,15 +125,6 @@ on_signal (int sig)
   interrupted = 1;
 }
 
-static uint64_t
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-}
-
 static void
 set_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
@@ -147,14 +140,6 @@ set_error (const char *fmt, ...)
   fprintf (stderr, "bench-sample: %s\n", last_error);
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 static double
 median_of (const double *in, int n)
 {
@@ -168,65 +153,6 @@ median_of (const double *in, int n)
 }
 
 /* ---- the daemon's CPU and memory ---- */
-
-/* utime+stime of @pid in clock ticks, or -1. */
-static long long
-proc_cpu_ticks (int pid)
-{
-  char path[64], buf[2048];
-  unsigned long long utime, stime;
-  FILE *f;
-  char *p;
-  size_t n;
-
-  snprintf (path, sizeof path, "/proc/%d/stat", pid);
-  f = fopen (path, "re");
-  if (f == NULL)
-    return -1;
-  n = fread (buf, 1, sizeof buf - 1, f);
-  fclose (f);
-  buf[n] = '\0';
-  p = strrchr (buf, ')');
-  if (p == NULL)
-    return -1;
-  if (sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-    return -1;
-  return (long long) (utime + stime);
-}
-
-/* On-CPU time of every thread of @pid in ns (schedstat), or -1. */
-static long long
-proc_cpu_ns (int pid)
-{
-  char path[64];
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-  long long total = 0;
-  gboolean any = FALSE;
-
-  snprintf (path, sizeof path, "/proc/%d/task", pid);
-  dir = g_dir_open (path, 0, NULL);
-  if (dir == NULL)
-    return -1;
-  while ((name = g_dir_read_name (dir)))
-    {
-      char file[128];
-      unsigned long long ns;
-      FILE *f;
-
-      snprintf (file, sizeof file, "/proc/%d/task/%s/schedstat", pid, name);
-      f = fopen (file, "re");
-      if (f == NULL)
-        continue;
-      if (fscanf (f, "%llu", &ns) == 1)
-        {
-          total += (long long) ns;
-          any = TRUE;
-        }
-      fclose (f);
-    }
-  return any ? total : -1;
-}
 
 /* VmRSS of @pid in MiB, or -1. */
 static double
