@@ -1,7 +1,7 @@
 #!/bin/bash
-# Runs every test tier: unit, bus (none and cgroupfs backends), systemd (a
-# throwaway systemd in a container, needs root), then the unit and bus tiers
-# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Runs every test tier: unit, bus (none and cgroupfs backends), fault and
+# soak, systemd (a throwaway systemd in a container, needs root), then the
+# unit, bus and soak tiers again under AddressSanitizer + UndefinedBehaviorSanitizer.
 #
 #   ./run-tests.sh [--install-deps]
 set -euo pipefail
@@ -25,11 +25,11 @@ setup build
 meson compile -C build
 meson test -C build --print-errorlogs || status=1
 
-# Sanitizers: unit and bus tiers (the systemd tier runs the plain build).
+# Sanitizers: unit, bus and soak tiers (the systemd tier runs the plain build).
 setup build-asan -Dsanitize=true -Db_lundef=false -Dsystemd_tests=false
 meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  meson test -C build-asan --print-errorlogs --suite unit --suite bus || status=1
+  meson test -C build-asan --print-errorlogs --suite unit --suite bus --suite soak || status=1
 
 # One closing line over both runs.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'

@@ -44,10 +44,15 @@ quit_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Set when the loop ends because the bus went away: a failure, so that
+ * the service manager's Restart=on-failure brings the daemon back. */
+static gboolean bus_lost;
+
 static gboolean
 bus_lost_cb (gpointer data)
 {
   g_warning ("%s", _("lost the D-Bus connection, exiting"));
+  bus_lost = TRUE;
   g_main_loop_quit (data);
   return G_SOURCE_REMOVE;
 }
@@ -277,7 +282,7 @@ run (Options *o)
   g_clear_pointer (&bus_logs, orch_bus_logs_free);
   g_clear_pointer (&logs, orch_logs_free);
   g_clear_pointer (&manager, orch_manager_free);
-  return EXIT_SUCCESS;
+  return bus_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int

@@ -1,0 +1,241 @@
+#!/bin/bash
+# Shared by the shell test tiers (fault, soak): a private bus, orchestratord
+# and orchestrator-rest on it, and a cleanup that leaves nothing behind,
+# pass or fail: every process started here, every job the daemon started
+# (by its cgroup, or by its log file for the none backend), every cgroup,
+# every mount, the scratch directory.  Sourced, not run:
+#
+#   source "$SRC/tests/lib.sh" BUILD_DIR SOURCE_DIR
+#
+# Sets $BUILD, $SRC, $T (scratch directory).  Tests exit 0 (pass),
+# 1 (fail, through fail()) or 77 (skip, through skip()).
+
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+T=$(mktemp -d "${TMPDIR:-/tmp}/orch-test-XXXXXX")
+export LC_ALL=C.UTF-8
+
+LIB_PIDS=()        # processes we started, ended in reverse order
+LIB_MOUNTS=()      # mount points we made
+LIB_CGROUPS=()     # cgroup directories we made (the jobs' parents)
+BUS_ADDR=""
+DAEMON_PID=""
+SHIM_PID=""
+URL=""
+
+log() { echo "# $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# Ends @pid (one we started and checked): TERM, KILL after 5 s, reaped.
+lib_stop_pid() {
+  local p=$1
+  [ -n "$p" ] || return 0
+  if kill -0 "$p" 2>/dev/null; then
+    kill -TERM "$p" 2>/dev/null
+    kill -CONT "$p" 2>/dev/null   # a test may have stopped it
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  fi
+  wait "$p" 2>/dev/null
+  return 0
+}
+
+# Jobs outlive the daemon by design: the none backend's are found by their
+# stdout, which is a log file under $T.
+lib_kill_log_writers() {
+  local p target
+  for p in /proc/[0-9]*; do
+    target=$(readlink "$p/fd/1" 2>/dev/null) || continue
+    case $target in "$T"/*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+  done
+}
+
+lib_remove_cgroup() {
+  local cg=$1
+  [ -d "$cg" ] || return 0
+  if [ -e "$cg/cgroup.kill" ]; then
+    echo 1 > "$cg/cgroup.kill" 2>/dev/null
+  else
+    find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null |
+      while read -r p; do kill -KILL "$p" 2>/dev/null; done
+  fi
+  for _ in $(seq 50); do
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+    [ -d "$cg" ] || return 0
+    sleep 0.1
+  done
+  echo "# cannot remove cgroup $cg" >&2
+}
+
+lib_cleanup() {
+  local i
+  for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do lib_stop_pid "${LIB_PIDS[i]}"; done
+  lib_kill_log_writers
+  for cg in "${LIB_CGROUPS[@]}"; do lib_remove_cgroup "$cg"; done
+  for ((i = ${#LIB_MOUNTS[@]} - 1; i >= 0; i--)); do
+    umount -l "${LIB_MOUNTS[i]}" 2>/dev/null
+  done
+  rm -rf "$T"
+}
+trap lib_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# The cgroup2 mount point: /sys/fs/cgroup (pure v2) or the unified mount of
+# a hybrid host.
+cgroup2_mount() {
+  awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
+    /proc/self/mountinfo | head -n 1
+}
+
+# A cgroup of our own for the cgroupfs backend's jobs; prints its path.
+# Skips the test where there is none to write.
+lib_cgroup_root() {
+  local m cg
+  m=$(cgroup2_mount)
+  [ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ] ||
+    skip "cgroupfs backend: needs root and a writable cgroup2 hierarchy"
+  cg="$m/orch-test-${T##*-}"
+  mkdir "$cg" || fail "cannot make $cg"
+  LIB_CGROUPS+=("$cg")
+  echo "$cg"
+}
+
+# lib_tmpfs DIR SIZE: a small tmpfs at DIR (made), gone at the end.
+lib_tmpfs() {
+  [ "$(id -u)" -eq 0 ] || skip "a tmpfs needs root"
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" || skip "cannot mount a tmpfs at $1"
+  LIB_MOUNTS+=("$1")
+}
+
+# Fills the file system holding DIR until it has no block left.
+lib_fill() {
+  dd if=/dev/zero of="$1/.fill" bs=64k status=none 2>/dev/null || true
+  dd if=/dev/zero of="$1/.fill-tail" bs=512 status=none 2>/dev/null || true
+  # Inodes too: a new file must fail as well.
+  local i=0
+  while : > "$1/.inode-$i" 2>/dev/null; do i=$((i + 1)); [ $i -lt 100000 ] || break; done
+}
+
+lib_unfill() { rm -f "$1"/.fill "$1"/.fill-tail "$1"/.inode-*; }
+
+lib_start_bus() {
+  cat > "$T/bus.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$T/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="max_replies_per_connection">1024</limit>
+</busconfig>
+EOF
+  rm -f "$T/bus"
+  dbus-daemon --config-file="$T/bus.conf" --nofork --nosyslog </dev/null >"$T/dbus.log" 2>&1 &
+  BUS_PID=$!
+  LIB_PIDS+=("$BUS_PID")
+  for _ in $(seq 100); do [ -S "$T/bus" ] && break; sleep 0.05; done
+  [ -S "$T/bus" ] || fail "dbus-daemon did not start: $(cat "$T/dbus.log")"
+  BUS_ADDR="unix:path=$T/bus"
+}
+
+# lib_config BACKEND [LINE...]: writes $T/orch.conf ([daemon] backend, log
+# and state directories under $T unless LOG_DIR/STATE_DIR say otherwise,
+# and for cgroupfs a cgroup of our own); further lines are appended as
+# they are (give their [group] headers).
+lib_config() {
+  local backend=$1; shift
+  LOG_DIR=${LOG_DIR:-$T/log}
+  STATE_DIR=${STATE_DIR:-$T/state}
+  {
+    printf '[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s\n' "$backend" "$LOG_DIR" "$STATE_DIR"
+    if [ "$backend" = cgroupfs ]; then
+      [ -n "${CGROUP_ROOT:-}" ] || CGROUP_ROOT=$(lib_cgroup_root) || exit $?
+      printf 'cgroup_root=%s\n' "$CGROUP_ROOT"
+    fi
+    for line in "$@"; do printf '%s\n' "$line"; done
+  } > "$T/orch.conf"
+}
+
+lib_daemon_serves() {
+  busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1
+}
+
+# Starts orchestratord on the test bus with $T/orch.conf (and any further
+# arguments under "$@"); waits until it owns its name.
+lib_start_daemon() {
+  "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
+    >>"$T/daemon.log" 2>&1 &
+  DAEMON_PID=$!
+  LIB_PIDS+=("$DAEMON_PID")
+  for _ in $(seq 200); do
+    lib_daemon_serves && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "orchestratord exited: $(tail -n 20 "$T/daemon.log")"
+    sleep 0.05
+  done
+  fail "orchestratord did not take its name: $(tail -n 20 "$T/daemon.log")"
+}
+
+# Starts orchestrator-rest on 127.0.0.1 (a free port) without a token,
+# with further arguments from "$@"; sets $URL.
+lib_start_shim() {
+  "$BUILD/src/orchestrator-rest" --bus-address="$BUS_ADDR" --config="$T/orch.conf" \
+    --listen=127.0.0.1:0 --no-auth --data-dir="$SRC/data" "$@" >"$T/rest.out" 2>>"$T/rest.log" &
+  SHIM_PID=$!
+  LIB_PIDS+=("$SHIM_PID")
+  for _ in $(seq 200); do
+    grep -q '^listening on' "$T/rest.out" 2>/dev/null && break
+    kill -0 "$SHIM_PID" 2>/dev/null || fail "orchestrator-rest exited: $(cat "$T/rest.log")"
+    sleep 0.05
+  done
+  URL=$(sed -n 's#^listening on \(http://[^/]*\)/*$#\1#p' "$T/rest.out" | head -n 1)
+  [ -n "$URL" ] || fail "orchestrator-rest did not say where it listens"
+}
+
+# lib_call INTERFACE METHOD SIGNATURE ARGS...: busctl call on the daemon,
+# JSON reply on stdout (busctl --json=short), the error on stderr.
+lib_call() {
+  local iface=$1 method=$2; shift 2
+  busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
+    "org.orchestrator.$iface" "$method" "$@"
+}
+
+# lib_create ARGV...: Jobs.Create with this command; prints the id.
+lib_create() {
+  local out
+  out=$(lib_call Jobs Create 'a{sv}' 1 command as $# "$@") || return 1
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0])' <<<"$out"
+}
+
+# lib_get ID: the job record as a flat JSON object on stdout.
+lib_get() {
+  lib_call Jobs Get s "$1" | python3 -c '
+import json, sys
+rec = json.load(sys.stdin)["data"][0]
+print(json.dumps({k: v["data"] for k, v in rec.items()}))'
+}
+
+# lib_field ID KEY: one field of the job record.
+lib_field() {
+  lib_get "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+# lib_wait_state ID STATES [SECONDS]: polls until the state is one of
+# STATES ("exited|failed"); fails the test after SECONDS (10).
+lib_wait_state() {
+  local id=$1 states=$2 limit=${3:-10} s
+  for _ in $(seq $((limit * 20))); do
+    s=$(lib_field "$id" state 2>/dev/null) && [[ "|$states|" == *"|$s|"* ]] && return 0
+    sleep 0.05
+  done
+  fail "job $id is ${s:-unknown}, not $states, after ${limit}s"
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+fd_count() { ls "/proc/$1/fd" | wc -l; }
