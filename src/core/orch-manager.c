@@ -154,9 +154,11 @@ run_waiters (Entry *e, const GError *error)
       if (!ready && w->kind == WAIT_FINISHED)
         ready = !orch_job_state_is_active (e->job->state);
       else if (!ready && w->kind == WAIT_RESTARTED)
+        /* The run it asked for has begun, or has already ended (an
+         * automatic restart the policy arms after it is another run). */
         ready = e->generation >= w->generation &&
                 (e->job->state == ORCH_JOB_RUNNING || !orch_job_state_is_active (e->job->state)) &&
-                e->restart_timer == 0 && !e->restart_requested;
+                !e->restart_requested;
       if (ready)
         w->done (e->job, error, w->user_data);
       else
@@ -223,8 +225,10 @@ entry_clear_run (Entry *e)
   orch_launch_clear (&e->launch);
 }
 
+/* @why: what callers still waiting on the job are told (it was removed,
+ * or the daemon is shutting down). */
 static void
-entry_free (Entry *e)
+entry_free (Entry *e, const GError *why)
 {
   if (e->job->monitor_pid > 0)
     g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->monitor_pid));
@@ -232,9 +236,7 @@ entry_free (Entry *e)
   clear_source (&e->restart_timer);
   if (e->waiters)
     {
-      g_autoptr(GError) error = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED,
-                                             _("the daemon is shutting down"));
-      run_waiters (e, error);
+      run_waiters (e, why);
       g_clear_pointer (&e->waiters, g_array_unref);
     }
   orch_job_free (e->job);
@@ -1013,6 +1015,8 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *sta
 void
 orch_manager_free (OrchManager *m)
 {
+  g_autoptr(GError) shutdown = NULL;
+
   if (m == NULL)
     return;
   for (guint i = 0; i < m->order->len; i++)
@@ -1026,8 +1030,9 @@ orch_manager_free (OrchManager *m)
         e->m->backend->ops->forget (e->m->backend, e->job);
     }
   /* Free entries after the backend forgot them all (pending calls). */
+  shutdown = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED, _("the daemon is shutting down"));
   for (guint i = 0; i < m->order->len; i++)
-    entry_free (g_ptr_array_index (m->order, i));
+    entry_free (g_ptr_array_index (m->order, i), shutdown);
   g_ptr_array_unref (m->order);
   g_hash_table_unref (m->entries);
   g_hash_table_unref (m->watches);
@@ -1142,7 +1147,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
         g_propagate_error (error, g_steal_pointer (&local));
         g_hash_table_remove (m->entries, id);
         g_ptr_array_remove (m->order, e);
-        entry_free (e);
+        entry_free (e, NULL);
         return NULL;
       }
   }
@@ -1307,7 +1312,12 @@ orch_manager_remove (OrchManager *m, const char *id, GError **error)
     m->cb.job_removed (saved_id, m->cb_data);
   g_hash_table_remove (m->entries, saved_id);
   g_ptr_array_remove (m->order, e);
-  entry_free (e);
+  {
+    /* A Restart still waiting for its run hears what became of the job. */
+    g_autoptr(GError) gone = g_error_new (ORCH_ERROR, ORCH_ERROR_NOT_FOUND,
+                                          _("job %s was removed"), saved_id);
+    entry_free (e, gone);
+  }
   return TRUE;
 }
 

@@ -203,6 +203,69 @@ resolve_user (OrchSpec *spec, GError **error)
   return TRUE;
 }
 
+/* The kernel refuses one argv or environment string longer than this
+ * (MAX_ARG_STRLEN: 32 pages, with its NUL), with E2BIG at exec. */
+#define MAX_ARG_STRLEN (32 * 4096)
+/* What the launch adds to a job's exec beyond its own argv and env:
+ * orchestrator-monitor's arguments and the default variables (PATH, HOME,
+ * USER, LOGNAME, ORCHESTRATOR_JOB_ID, LANG), generously. */
+#define LAUNCH_OVERHEAD 8192
+
+/* What exec would refuse (E2BIG) is refused here, at Create, rather than
+ * accepted and failed at launch: one string over MAX_ARG_STRLEN, or argv
+ * and environment together over the ARG_MAX the kernel enforces (a
+ * quarter of the stack limit).  @extra: the paths the launch adds. */
+static gboolean
+check_exec_size (const OrchSpec *spec, gsize extra, GError **error)
+{
+  long arg_max = sysconf (_SC_ARG_MAX);
+  gsize total = LAUNCH_OVERHEAD + extra;
+  guint count = 0;
+
+  for (guint i = 0; spec->argv[i]; i++, count++)
+    {
+      gsize len = strlen (spec->argv[i]) + 1;
+      if (len > MAX_ARG_STRLEN)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("spec field “command”: argument %u is %zu bytes long; the kernel runs no command with an argument over %u bytes"),
+                       i, len - 1, MAX_ARG_STRLEN - 1);
+          return FALSE;
+        }
+      total += len;
+    }
+  if (spec->env)
+    {
+      GHashTableIter it;
+      gpointer k, v;
+
+      g_hash_table_iter_init (&it, spec->env);
+      while (g_hash_table_iter_next (&it, &k, &v))
+        {
+          gsize len = strlen (k) + 1 + strlen (v) + 1;
+          if (len > MAX_ARG_STRLEN)
+            {
+              g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("spec field “env”: variable “%s” is %zu bytes long; the kernel runs no command with a variable over %u bytes"),
+                           (const char *) k, len - 1, MAX_ARG_STRLEN - 1);
+              return FALSE;
+            }
+          total += len;
+          count++;
+        }
+    }
+  /* The kernel counts the pointers too. */
+  total += (count + 16) * sizeof (char *);
+  if (arg_max > 0 && total > (gsize) arg_max)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec fields “command” and “env”: %zu bytes together, more than the %ld bytes the kernel accepts for a command (ARG_MAX)"),
+                   total, arg_max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **error)
 {
@@ -279,6 +342,8 @@ orch_policy_check (const OrchConfig *config, OrchSpec *spec, GError **error)
     }
 
   if (spec->user && !resolve_user (spec, error))
+    return FALSE;
+  if (!check_exec_size (spec, strlen (exec) + (spec->cwd ? strlen (spec->cwd) : 1), error))
     return FALSE;
 
   g_free (spec->resolved_exec);

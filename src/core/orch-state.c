@@ -5,9 +5,13 @@
 #include "orch-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 struct _OrchState {
   sqlite3 *db;
@@ -191,6 +195,51 @@ move_aside (const char *path)
         g_warning ("cannot move %s aside: %s", from, g_strerror (errno));
     }
   return target;
+}
+
+int
+orch_state_lock_dir (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  char pid[32];
+  int fd, len;
+
+  if (g_mkdir_with_parents (dir, 0750) < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create state directory %s: %s"),
+                   dir, g_strerror (errno));
+      return -1;
+    }
+  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot open %s: %s"), path,
+                   g_strerror (errno));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      int saved = errno;
+      ssize_t n = pread (fd, pid, sizeof pid - 1, 0);
+
+      pid[MAX (n, 0)] = '\0';
+      g_strstrip (pid);
+      close (fd);
+      if (saved == EWOULDBLOCK)
+        g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                     _("state directory %s is in use by another orchestratord (pid %s)"), dir,
+                     *pid ? pid : "?");
+      else
+        g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot lock %s: %s"), path,
+                     g_strerror (saved));
+      return -1;
+    }
+  /* Who holds it, for the message the next one prints; a write that fails
+   * (a full disk) leaves the lock itself intact. */
+  len = snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) < 0 || pwrite (fd, pid, (size_t) len, 0) != len)
+    g_debug ("cannot write the pid into %s", path);
+  return fd;
 }
 
 OrchState *

@@ -15,6 +15,12 @@ typedef struct _OrchState OrchState;
 
 #define ORCH_STATE_SCHEMA_VERSION 1
 
+/* Takes the state directory @dir (made if missing) for this process: an
+ * exclusive lock on @dir/lock that holds while the returned fd is open,
+ * so two daemons never write one database or one exit directory.  -1 and
+ * @error (naming the other daemon's pid) if another process holds it. */
+int orch_state_lock_dir (const char *dir, GError **error);
+
 /* Opens (creating, migrating) @dir/orchestrator.db.  A database that cannot
  * be read is moved aside as orchestrator.db.corrupt-TIMESTAMP, said so in
  * the log, and an empty one takes its place. */

@@ -13,6 +13,7 @@
 #include "core/orch-manager.h"
 #include "core/orch-sampler.h"
 #include "core/orch-sd-bus.h"
+#include "core/orch-state.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -168,6 +169,7 @@ run (Options *o)
   Purge purge;
   guint purge_source;
   GSource *bus_source;
+  int lock_fd;   /* the state directory is ours while it is open: until exit */
   int r;
 
   if (!load_config (o, config, &error))
@@ -183,6 +185,16 @@ run (Options *o)
       return EXIT_FAILURE;
     }
   g_message ("%s", why);
+
+  /* Before the database is touched: a second daemon on this state
+   * directory must not reconcile or write anything. */
+  lock_fd = orch_state_lock_dir (config->state_dir, &error);
+  if (lock_fd < 0)
+    {
+      orch_backend_free (backend);
+      g_printerr ("orchestratord: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
 
   r = open_bus (o, &bus);
   if (r < 0)
@@ -282,6 +294,8 @@ run (Options *o)
   g_clear_pointer (&bus_logs, orch_bus_logs_free);
   g_clear_pointer (&logs, orch_logs_free);
   g_clear_pointer (&manager, orch_manager_free);
+  g_clear_pointer (&state, orch_state_free);
+  close (lock_fd);
   return bus_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

@@ -507,6 +507,84 @@ test_remove (void)
   g_assert_nonnull (error);
 }
 
+typedef struct {
+  GVariant *reply;
+  GError *error;
+  gboolean done;
+} AsyncCall;
+
+static void
+async_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  AsyncCall *c = data;
+
+  c->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &c->error);
+  c->done = TRUE;
+}
+
+/* The D-Bus error name of a failed call, or "ok". */
+static char *
+outcome (GVariant *reply, GError *error)
+{
+  if (reply == NULL && !g_dbus_error_is_remote_error (error))
+    return g_strdup (error->message);
+  return reply ? g_strdup ("ok") : g_dbus_error_get_remote_error (error);
+}
+
+/* A Restart and a Remove of one job, racing: each answers success or the
+ * error that says what happened (NotFound, InvalidState), never Failed.
+ * The job's program stops being executable after its first run, so the
+ * restarted run fails before it runs and waits 3 s for its automatic
+ * restart: the Restart is still waiting when Remove comes. */
+static void
+test_restart_races_remove (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("orch-race-XXXXXX", NULL);
+  g_autofree char *prog = g_build_filename (dir, "prog", NULL);
+  g_autofree char *spec = g_strdup_printf (
+      "{'command': <['%s']>, 'restart': <'always'>, 'restart_delay_ms': <uint32 3000>}", prog);
+
+  for (int round = 0; round < 3; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = NULL;
+      g_autoptr(GVariant) rec = NULL;
+      g_autoptr(GVariant) removed = NULL;
+      g_autoptr(GError) remove_error = NULL;
+      g_autofree char *restart_outcome = NULL;
+      g_autofree char *remove_outcome = NULL;
+      AsyncCall restart = { 0 };
+
+      g_assert_true (g_file_set_contents (prog, "#!/bin/sh\nexit 0\n", -1, NULL));
+      g_assert_cmpint (chmod (prog, 0755), ==, 0);
+      id = orch_test_create (d, spec, &error);
+      g_assert_no_error (error);
+      rec = orch_test_wait_state (d, id, "exited", 10000);
+      g_assert_cmpint (chmod (prog, 0644), ==, 0);
+      g_dbus_connection_call (d->conn, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs",
+                              "Restart", g_variant_new ("(s)", id), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                              NULL, async_done, &restart);
+      g_usleep ((gulong) round * 100000);
+      removed = orch_test_call (d, "Remove", g_variant_new ("(s)", id), &remove_error);
+      while (!restart.done)
+        g_main_context_iteration (NULL, TRUE);
+      restart_outcome = outcome (restart.reply, restart.error);
+      remove_outcome = outcome (removed, remove_error);
+      g_test_message ("round %d: Restart %s, Remove %s", round, restart_outcome, remove_outcome);
+      g_assert_true (g_strv_contains ((const char *const[]){ "ok", "org.orchestrator.Error.NotFound",
+                                                             "org.orchestrator.Error.InvalidState", NULL },
+                                      restart_outcome));
+      g_assert_true (g_strv_contains ((const char *const[]){ "ok", "org.orchestrator.Error.InvalidState", NULL },
+                                      remove_outcome));
+      g_clear_pointer (&restart.reply, g_variant_unref);
+      g_clear_error (&restart.error);
+      if (removed == NULL)
+        orch_test_discard (d, id);
+    }
+  g_unlink (prog);
+  g_rmdir (dir);
+}
+
 /* ---- signals ---- */
 
 typedef struct {
@@ -824,6 +902,71 @@ test_bad_input (void)
     }
 }
 
+static GVariant *
+spec_with_env (const char *arg, guint nvars, gsize var_len)
+{
+  GVariantBuilder b, env;
+  const char *argv[] = { "true", arg, NULL };
+  g_autofree char *value = g_strnfill (var_len, 'v');
+
+  g_variant_builder_init (&env, G_VARIANT_TYPE ("a{ss}"));
+  for (guint i = 0; i < nvars; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("V%u", i);
+      g_variant_builder_add (&env, "{ss}", name, value);
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "command", g_variant_new_strv (argv, arg ? 2 : 1));
+  g_variant_builder_add (&b, "{sv}", "env", g_variant_builder_end (&env));
+  return g_variant_new ("(@a{sv})", g_variant_builder_end (&b));
+}
+
+/* What exec would refuse with E2BIG (one string of 128 KiB with its NUL,
+ * or argv and env together over ARG_MAX) is refused at Create, naming the
+ * field, and starts nothing; one byte less runs. */
+static void
+test_exec_size (void)
+{
+  g_autofree char *big = g_strnfill (128 * 1024, 'x');
+  g_autoptr(GVariant) before = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
+  g_autoptr(GVariant) after = NULL;
+  struct {
+    GVariant *args;
+    const char *needle;
+  } cases[] = {
+    { spec_with_env (big, 0, 0), "argument 1 is 131072 bytes" },
+    { spec_with_env (NULL, 1, 128 * 1024), "variable “V0”" },
+    { spec_with_env (NULL, (guint) (sysconf (_SC_ARG_MAX) / (100 * 1024)) + 1, 100 * 1024), "ARG_MAX" },
+  };
+  g_autoptr(GVariant) fits = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(GVariant) r = orch_test_call (d, "Create", cases[i].args, &local);
+      g_autofree char *remote = g_dbus_error_get_remote_error (local);
+      g_assert_null (r);
+      g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+      if (strstr (local->message, cases[i].needle) == NULL)
+        g_error ("case %zu: “%s” does not name %s", i, local->message, cases[i].needle);
+    }
+  after = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
+  g_assert_true (g_variant_equal (before, after));
+
+  big[128 * 1024 - 1] = '\0';
+  fits = orch_test_call (d, "Create", spec_with_env (big, 0, 0), &error);
+  g_assert_no_error (error);
+  g_variant_get (fits, "(&so)", &id, NULL);
+  {
+    g_autoptr(GVariant) rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+    g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "exited");
+    g_assert_cmpint (orch_test_rec_int (rec, "exit_code"), ==, 0);
+  }
+  orch_test_discard (d, id);
+}
+
 static void
 test_max_concurrent (void)
 {
@@ -906,6 +1049,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jobs/restart-always-stop", test_restart_always_and_stop);
   g_test_add_func ("/jobs/restart-method", test_restart_method);
   g_test_add_func ("/jobs/remove", test_remove);
+  g_test_add_func ("/jobs/restart-races-remove", test_restart_races_remove);
   g_test_add_func ("/jobs/signals-in-order", test_signals_in_order);
   g_test_add_func ("/jobs/log-and-environment", test_log_and_environment);
   g_test_add_func ("/jobs/stderr-separate", test_stderr_separate);
@@ -913,6 +1057,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jobs/user", test_user);
   g_test_add_func ("/jobs/list-filters", test_list_filters);
   g_test_add_func ("/jobs/bad-input", test_bad_input);
+  g_test_add_func ("/jobs/exec-size", test_exec_size);
   g_test_add_func ("/jobs/max-concurrent", test_max_concurrent);
   g_test_add_func ("/jobs/limits", test_limits_applied);
 

@@ -270,6 +270,46 @@ test_limits (void)
   g_assert_nonnull (strstr (error->message, "3 variables"));
 }
 
+/* What exec would refuse with E2BIG is refused at Create: one string of
+ * 128 KiB (MAX_ARG_STRLEN counts its NUL), or argv and env together over
+ * ARG_MAX; one byte less passes. */
+static void
+test_exec_size (void)
+{
+  g_autoptr(OrchConfig) c = orch_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = g_strnfill (128 * 1024, 'x');
+  g_autofree char *fits = g_strnfill (128 * 1024 - 1, 'x');
+  long arg_max = sysconf (_SC_ARG_MAX);
+  const char *argv_big[] = { "true", big, NULL };
+  const char *argv_fits[] = { "true", fits, NULL };
+  g_autoptr(OrchSpec) s = spec_for (argv_big);
+  g_autoptr(OrchSpec) ok = spec_for (argv_fits);
+  g_autoptr(OrchSpec) env = spec_for ((const char *const[]){ "true", NULL });
+
+  c->max_arg_bytes = 64 << 20;
+  g_assert_false (orch_policy_check (c, s, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "argument 1 is 131072 bytes"));
+  g_clear_error (&error);
+  g_assert_true (orch_policy_check (c, ok, &error));
+  g_assert_no_error (error);
+
+  env->env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (env->env, g_strdup ("BIG"), g_strnfill (128 * 1024, 'y'));
+  g_assert_false (orch_policy_check (c, env, &error));
+  g_assert_nonnull (strstr (error->message, "variable “BIG”"));
+  g_clear_error (&error);
+
+  /* Many strings that each fit, more than ARG_MAX together. */
+  g_hash_table_remove_all (env->env);
+  for (long i = 0; i * 100 * 1024 <= arg_max; i++)
+    g_hash_table_insert (env->env, g_strdup_printf ("V%ld", i), g_strnfill (100 * 1024, 'z'));
+  g_assert_false (orch_policy_check (c, env, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "ARG_MAX"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -280,5 +320,6 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/device-writes", test_device_writes);
   g_test_add_func ("/policy/allow-list", test_allow_list);
   g_test_add_func ("/policy/limits", test_limits);
+  g_test_add_func ("/policy/exec-size", test_exec_size);
   return g_test_run ();
 }
