@@ -18,6 +18,7 @@ typedef enum {
   ORCH_LAUNCH_STAGE_CWD,
   ORCH_LAUNCH_STAGE_EXEC,
   ORCH_LAUNCH_STAGE_MONITOR,
+  ORCH_LAUNCH_STAGE_EXIT_RECORD,
 } OrchLaunchStage;
 
 /* The fds orchestrator-monitor is started with (0-2 are stdio); it waits

@@ -50,6 +50,8 @@ orch_launch_stage_to_string (OrchLaunchStage stage)
       return N_("executing the command");
     case ORCH_LAUNCH_STAGE_MONITOR:
       return N_("starting orchestrator-monitor");
+    case ORCH_LAUNCH_STAGE_EXIT_RECORD:
+      return N_("making room for the exit record");
     default:
       return N_("starting");
     }

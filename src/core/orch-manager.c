@@ -59,6 +59,10 @@ typedef struct {
   guint pidfd_source;
   guint auto_restarts;    /* since the last manual start, for the policy */
   GArray *waiters;        /* Waiter */
+  gboolean dirty;         /* the record on disk is behind: a save failed */
+  gboolean exit_record_pending; /* read, removed once the end is saved */
+  GError *persist_error;  /* the save before release failed: not started */
+  gboolean abandoned;     /* a Create that failed: freed once reaped */
 } Entry;
 
 struct _OrchManager {
@@ -80,6 +84,8 @@ struct _OrchManager {
   int exit_dir_fd;        /* where monitors write ID.exit */
   char *monitor;          /* orchestrator-monitor's path */
   char **unknown_units;   /* job units in the system no record knows */
+  guint retry_source;     /* saves records that could not be saved */
+  GPtrArray *abandoned;   /* Entry: Creates undone, monitors not yet reaped */
 };
 
 static void launch_run (Entry *e, GError **error);
@@ -91,15 +97,38 @@ now_us (void)
   return g_get_real_time ();
 }
 
-/* Writes the record; before any announcement, so what clients heard of
- * survives the daemon. */
-static void
-persist (Entry *e)
-{
-  g_autoptr(GError) error = NULL;
+static gboolean retry_cb (gpointer data);
 
-  if (e->m->state && !orch_state_save (e->m->state, e->job, e->auto_restarts, &error))
-    g_warning ("job %s: %s", e->job->id, error->message);
+/* Writes the record; before any announcement, so what clients heard of
+ * survives the daemon.  A save that fails (a full disk) leaves the entry
+ * dirty: a timer saves it again every second, and announces it then.  The
+ * run's exit record is removed only once its end is in the database, so
+ * a daemon that dies meanwhile still finds how the run ended. */
+static gboolean
+persist (Entry *e, GError **error)
+{
+  OrchManager *m = e->m;
+  g_autoptr(GError) local = NULL;
+
+  if (m->state && !orch_state_save (m->state, e->job, e->auto_restarts, &local))
+    {
+      if (!e->dirty)
+        g_warning (_("job %s: %s; saving it again every second"), e->job->id, local->message);
+      e->dirty = TRUE;
+      if (m->retry_source == 0)
+        m->retry_source = g_timeout_add_seconds (1, retry_cb, m);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (e->dirty)
+    g_message (_("job %s: its record is saved again"), e->job->id);
+  e->dirty = FALSE;
+  if (e->exit_record_pending)
+    {
+      orch_exit_record_remove (m->exit_dir_fd, e->job->id);
+      e->exit_record_pending = FALSE;
+    }
+  return TRUE;
 }
 
 /* Tells clients, without writing: only where the record on disk is
@@ -111,11 +140,15 @@ notify (Entry *e)
     e->m->cb.job_changed (e->job, e->m->cb_data);
 }
 
-static void
-announce (Entry *e)
+/* Saves, then tells clients; a change that could not be saved is told
+ * once it is (retry_cb). */
+static gboolean
+announce (Entry *e, GError **error)
 {
-  persist (e);
+  if (!persist (e, error))
+    return FALSE;
   notify (e);
+  return TRUE;
 }
 
 static void
@@ -182,11 +215,46 @@ add_waiter (Entry *e, WaitKind kind, guint generation, OrchManagerDoneFunc done,
   g_array_append_val (e->waiters, w);
 }
 
+/* The job changed: saved, announced, and callers waiting for it answered
+ * - with an error if the change could not be saved, since a call never
+ * reports what a restarted daemon would not know. */
 static void
 changed (Entry *e)
 {
-  announce (e);
-  run_waiters (e, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (announce (e, &error))
+    {
+      /* A run that was not started because it could not be saved. */
+      g_autoptr(GError) not_started = g_steal_pointer (&e->persist_error);
+      run_waiters (e, not_started);
+      return;
+    }
+  g_prefix_error (&error, _("job %s is %s, but that is not saved yet (orchestratord saves it again every second): "),
+                  e->job->id, orch_job_state_to_string (e->job->state));
+  run_waiters (e, error);
+}
+
+static gboolean
+retry_cb (gpointer data)
+{
+  OrchManager *m = data;
+  gboolean left = FALSE;
+
+  for (guint i = 0; i < m->order->len; i++)
+    {
+      Entry *e = g_ptr_array_index (m->order, i);
+      if (!e->dirty)
+        continue;
+      if (persist (e, NULL))
+        notify (e);
+      else
+        left = TRUE;
+    }
+  if (left)
+    return G_SOURCE_CONTINUE;
+  m->retry_source = 0;
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -239,6 +307,7 @@ entry_free (Entry *e, const GError *why)
       run_waiters (e, why);
       g_clear_pointer (&e->waiters, g_array_unref);
     }
+  g_clear_error (&e->persist_error);
   orch_job_free (e->job);
   g_free (e);
 }
@@ -271,6 +340,10 @@ restart_timer_cb (gpointer data)
 {
   Entry *e = data;
 
+  /* The last run's end is not saved yet (a full disk): a new run would
+   * bury it.  Wait for the save. */
+  if (e->dirty)
+    return G_SOURCE_CONTINUE;
   e->restart_timer = 0;
   e->auto_restarts++;
   e->job->restarts++;
@@ -316,7 +389,7 @@ finish (Entry *e)
       e->restart_requested = FALSE;
       e->auto_restarts = 0;
       job->restarts++;
-      announce (e); /* stopped, before the new run */
+      (void) announce (e, NULL); /* stopped, before the new run */
       relaunch (e);
       return;
     }
@@ -496,8 +569,8 @@ read_launch_status (Entry *e)
   return done;
 }
 
-/* How the command ended, as its monitor recorded it (the record is then
- * removed): into @status and the job's finished_at.  FALSE if there is no
+/* How the command ended, as its monitor recorded it (the record goes once
+ * the end is saved): into @status and the job's finished_at.  FALSE if there is no
  * record: the monitor was killed, or the run never got that far. */
 static gboolean
 take_exit_record (Entry *e, int *status)
@@ -514,7 +587,8 @@ take_exit_record (Entry *e, int *status)
     }
   *status = rec.status;
   job->finished_at = rec.finished_at;
-  orch_exit_record_remove (e->m->exit_dir_fd, job->id);
+  /* Removed by persist() once the run's end is saved. */
+  e->exit_record_pending = TRUE;
   return TRUE;
 }
 
@@ -551,15 +625,29 @@ run_ended (Entry *e, int status)
   changed (e);
 }
 
+static void abandoned_reaped (Entry *e);
+
 static void
 child_exited (GPid pid, int status, gpointer data)
 {
   Entry *e = data;
 
   e->child_source = 0;
-  /* The record says how the command ended; the monitor's own status
-   * stands in only if it left none. */
-  take_exit_record (e, &status);
+  if (e->abandoned)
+    {
+      abandoned_reaped (e);
+      return;
+    }
+  /* The record says how the command ended.  Without one, the monitor's
+   * own status is the command's: it exits with the command's code or dies
+   * of its signal when it cannot write the record (a full disk); killed
+   * with SIGKILL, it was killed with the job's whole group. */
+  if (!take_exit_record (e, &status) && e->released && !e->launch_failed &&
+      !(WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL))
+    {
+      g_free (e->job->error);
+      e->job->error = g_strdup (_("orchestrator-monitor could not save the exit status to disk (is the state directory's file system full?); the status is the one it exited with"));
+    }
   run_ended (e, status);
 }
 
@@ -588,6 +676,7 @@ static void
 attached_cb (OrchJob *job, const GError *error, gpointer data)
 {
   Entry *e = data;
+  g_autoptr(GError) error_local = NULL;
 
   e->attaching = FALSE;
   if (error)
@@ -610,8 +699,19 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       return;
     }
   /* On disk before the process can run: a daemon that dies from here on
-   * finds the job again (before this, the held child dies with it). */
-  persist (e);
+   * finds the job again (before this, the held child dies with it).  What
+   * cannot be saved does not run. */
+  if (!persist (e, &error_local))
+    {
+      g_warning ("job %s: not started: %s", job->id, error_local->message);
+      e->launch_failed = TRUE;
+      g_free (job->error);
+      job->error = g_strdup_printf (_("not started: %s"), error_local->message);
+      e->persist_error = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED, _("job %s was not started: %s"),
+                                      job->id, error_local->message);
+      kill (job->monitor_pid, SIGKILL);
+      return; /* child_exited() ends the run, or Create undoes it */
+    }
   if (!orch_launch_release (&e->launch))
     {
       g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
@@ -672,6 +772,7 @@ launch_run (Entry *e, GError **error)
   job->signal = 0;
   job->started_at = job->finished_at = 0;
   g_clear_pointer (&job->error, g_free);
+  g_clear_error (&e->persist_error);
   set_state (e, ORCH_JOB_STARTING);
   /* A record a previous run left must not end this one. */
   orch_exit_record_remove (m->exit_dir_fd, job->id);
@@ -728,7 +829,12 @@ relaunch (Entry *e)
   g_autoptr(GError) error = NULL;
 
   launch_run (e, &error);
-  announce (e);
+  /* attached_cb() has saved the new run unless the backend is still at
+   * it; a run it could not save is being undone (child_exited()). */
+  if (e->attaching || error)
+    (void) announce (e, NULL);
+  else if (e->persist_error == NULL)
+    notify (e);
   if (error)
     run_waiters (e, NULL);
 }
@@ -835,7 +941,7 @@ reconcile_run (Entry *e)
     {
       g_message (_("job %s ended while the daemon was down"), job->id);
       run_ended (e, status);
-      persist (e);
+      (void) persist (e, NULL);
       return;
     }
 
@@ -862,7 +968,7 @@ reconcile_run (Entry *e)
       else if (e->stop_requested)
         signal_group (e, SIGTERM, 0); /* the stop that was under way */
       g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
-      persist (e);
+      (void) persist (e, NULL);
       return;
     }
 
@@ -877,7 +983,7 @@ reconcile_run (Entry *e)
   set_state (e, e->stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
   job->finished_at = now_us ();
   maybe_schedule_restart (e);
-  persist (e);
+  (void) persist (e, NULL);
 }
 
 static void
@@ -1005,6 +1111,7 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *sta
   m->watches = g_hash_table_new (NULL, NULL);
   m->rand = g_rand_new ();
   m->children = g_hash_table_new (NULL, NULL);
+  m->abandoned = g_ptr_array_new ();
   setup_sigchld (m);
   m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (m->inotify_fd >= 0)
@@ -1033,6 +1140,12 @@ orch_manager_free (OrchManager *m)
   shutdown = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED, _("the daemon is shutting down"));
   for (guint i = 0; i < m->order->len; i++)
     entry_free (g_ptr_array_index (m->order, i), shutdown);
+  /* Their held children were killed; what is left of them is found as
+   * a group no record knows at the next start. */
+  for (guint i = 0; i < m->abandoned->len; i++)
+    entry_free (g_ptr_array_index (m->abandoned, i), NULL);
+  g_ptr_array_unref (m->abandoned);
+  clear_source (&m->retry_source);
   g_ptr_array_unref (m->order);
   g_hash_table_unref (m->entries);
   g_hash_table_unref (m->watches);
@@ -1094,6 +1207,55 @@ orch_manager_lookup (OrchManager *m, const char *id, GError **error)
   return e ? e->job : NULL;
 }
 
+/* Removes the (empty) log file a job that never ran made. */
+static void
+unlink_if_empty (const char *path)
+{
+  struct stat st;
+
+  if (path && stat (path, &st) == 0 && st.st_size == 0)
+    (void) g_unlink (path);
+}
+
+/* Undoes a Create that failed after its child was forked: the job goes
+ * from the tables at once (nobody heard of it), the held child is killed,
+ * and its group and log file go once it is reaped (abandoned_reaped()). */
+static void
+abandon (Entry *e)
+{
+  OrchManager *m = e->m;
+
+  g_hash_table_remove (m->entries, e->job->id);
+  g_ptr_array_remove (m->order, e);
+  set_state (e, ORCH_JOB_FAILED);
+  e->abandoned = TRUE;
+  e->dirty = FALSE;
+  if (e->attaching)
+    {
+      m->backend->ops->forget (m->backend, e->job);
+      e->attaching = FALSE;
+    }
+  if (!e->main_exited && e->job->monitor_pid > 0)
+    {
+      kill (e->job->monitor_pid, SIGKILL);
+      g_ptr_array_add (m->abandoned, e);
+      return;
+    }
+  abandoned_reaped (e);
+}
+
+static void
+abandoned_reaped (Entry *e)
+{
+  OrchManager *m = e->m;
+
+  m->backend->ops->forget (m->backend, e->job);
+  unlink_if_empty (e->job->log_path);
+  unlink_if_empty (e->job->stderr_log_path);
+  g_ptr_array_remove (m->abandoned, e);
+  entry_free (e, NULL);
+}
+
 OrchJob *
 orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
 {
@@ -1151,14 +1313,26 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
         return NULL;
       }
   }
+  /* attached_cb() has written the record unless the backend is still at
+   * it (systemd): then it goes to disk now, before clients hear of it.
+   * A job that cannot be saved is not started: the call fails and the
+   * held child goes, with its group and its log file. */
+  if (e->attaching)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!persist (e, &local))
+        e->persist_error = g_error_copy (local);
+    }
+  if (e->persist_error)
+    {
+      g_propagate_error (error, g_steal_pointer (&e->persist_error));
+      abandon (e);
+      return NULL;
+    }
   /* Announced once launched, so the StartTransientUnit call is already on
    * its way while clients hear of the job. */
   if (m->cb.job_added)
     m->cb.job_added (e->job, m->cb_data);
-  /* attached_cb() has written the record unless the backend is still at
-   * it (systemd): then it goes to disk now, before clients hear of it. */
-  if (e->attaching)
-    persist (e);
   notify (e);
   return e->job;
 }
@@ -1195,7 +1369,9 @@ stop_entry (Entry *e, int sig, guint timeout_ms)
     return; /* already on its way */
   e->stop_requested = TRUE;
   set_state (e, ORCH_JOB_STOPPING);
-  announce (e);
+  /* Stopped even if that cannot be saved: a full disk must not keep a job
+   * from being stopped.  The caller hears of it when the job has ended. */
+  (void) announce (e, NULL);
   if (e->attaching)
     {
       kill (e->job->monitor_pid, SIGKILL);
@@ -1277,6 +1453,14 @@ orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, 
       g_set_error (&error, ORCH_ERROR, ORCH_ERROR_LIMIT_REACHED,
                    _("%u jobs are running, the configured maximum ([jobs] max_concurrent)"),
                    m->config->max_concurrent);
+      done (NULL, error, user_data);
+      return;
+    }
+  if (e->dirty)
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                   _("job %s: its last change is not saved yet (is the state directory's file system full?); not starting a new run"),
+                   id);
       done (NULL, error, user_data);
       return;
     }

@@ -77,10 +77,15 @@ orch_exit_record_read (int dir_fd, const char *id, OrchExitRecord *out)
 void
 orch_exit_record_remove (int dir_fd, const char *id)
 {
-  g_autofree char *name = g_strconcat (id, ".exit", NULL);
+  /* With the file a monitor prepares for it (left by a killed one). */
+  static const char *const suffixes[] = { ".exit", ".exit.tmp" };
 
-  if (unlinkat (dir_fd, name, 0) < 0 && errno != ENOENT)
-    g_warning ("cannot remove exit record %s: %s", name, g_strerror (errno));
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *name = g_strconcat (id, suffixes[i], NULL);
+      if (unlinkat (dir_fd, name, 0) < 0 && errno != ENOENT)
+        g_warning ("cannot remove exit record %s: %s", name, g_strerror (errno));
+    }
 }
 
 guint64

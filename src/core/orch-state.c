@@ -72,8 +72,15 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
 static gboolean
 db_error (sqlite3 *db, GError **error, const char *what)
 {
-  g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("state database: %s: %s"), what,
-               db ? sqlite3_errmsg (db) : "out of memory");
+  int code = db ? sqlite3_errcode (db) : SQLITE_NOMEM;
+
+  /* What an administrator acts on, rather than SQLite's wording. */
+  if (code == SQLITE_FULL)
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                 _("state database: disk full (%s: %s)"), what, sqlite3_errmsg (db));
+  else
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("state database: %s: %s"), what,
+                 db ? sqlite3_errmsg (db) : "out of memory");
   return FALSE;
 }
 

@@ -4,6 +4,12 @@
  * the state directory (write temporary file, fsync, rename), so the exit
  * status survives a daemon that is down at that moment.  Then it exits.
  *
+ * The record's file is made, with its blocks, before the command starts:
+ * a disk that fills up while the job runs (a job's own log may fill it)
+ * cannot keep the end from being written.  If it still cannot be written,
+ * the monitor ends the way the command ended (its exit code, or its
+ * signal), so the daemon, its parent, still learns the real status.
+ *
  * Kept to libc and a few pages of memory: there is one per running job.
  *
  * The daemon execs it with:
@@ -175,33 +181,80 @@ run_child (const Args *a)
   child_fail (ORCH_LAUNCH_STAGE_EXEC);
 }
 
-/* Writes ID.exit atomically; the daemon reads and removes it. */
+/* The record's size, allocated up front: its text is far shorter. */
+#define RECORD_SPACE 512
+
+static char record_tmp[256];
+
+/* Makes ID.exit.tmp with its blocks allocated, before the command runs;
+ * returns its fd or -errno (no space now: the job does not start). */
 static int
-write_exit_file (const char *id, pid_t pid, int status)
+prepare_exit_file (const char *id)
 {
-  char tmp[256], name[256], buf[256];
+  static const char zeros[RECORD_SPACE];
+  int fd, r;
+
+  if (snprintf (record_tmp, sizeof record_tmp, "%s.exit.tmp", id) >= (int) sizeof record_tmp)
+    return -ENAMETOOLONG;
+  fd = openat (EXIT_DIR_FD, record_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return -errno;
+  r = fallocate (fd, 0, 0, RECORD_SPACE);
+  /* A file system without fallocate: written zeros hold the blocks too. */
+  if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
+    r = pwrite (fd, zeros, sizeof zeros, 0) == (ssize_t) sizeof zeros ? 0 : -1;
+  if (r < 0)
+    {
+      r = -errno;
+      close (fd);
+      (void) unlinkat (EXIT_DIR_FD, record_tmp, 0);
+      return r;
+    }
+  return fd;
+}
+
+/* Writes ID.exit atomically into the prepared file (no new block needed),
+ * then renames it; the daemon reads it and removes it. */
+static int
+write_exit_file (int fd, const char *id, pid_t pid, int status)
+{
+  char name[256], buf[256];
   struct timespec ts;
-  int fd, len, r = 0;
+  int len;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  if (snprintf (tmp, sizeof tmp, "%s.exit.tmp", id) >= (int) sizeof tmp ||
-      snprintf (name, sizeof name, "%s.exit", id) >= (int) sizeof name)
+  if (snprintf (name, sizeof name, "%s.exit", id) >= (int) sizeof name)
     return -ENAMETOOLONG;
   len = snprintf (buf, sizeof buf, "pid=%d\nstatus=%d\nfinished_at=%lld\n", (int) pid, status,
                   (long long) ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
-  fd = openat (EXIT_DIR_FD, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
+  if (pwrite (fd, buf, (size_t) len, 0) != len || ftruncate (fd, len) < 0 || fsync (fd) < 0)
+    return -EIO;
+  if (renameat (EXIT_DIR_FD, record_tmp, EXIT_DIR_FD, name) < 0)
     return -errno;
-  if (write (fd, buf, (size_t) len) != len || fsync (fd) < 0)
-    r = -EIO;
-  close (fd);
-  if (r == 0 && renameat (EXIT_DIR_FD, tmp, EXIT_DIR_FD, name) < 0)
-    r = -errno;
-  if (r == 0)
-    (void) fsync (EXIT_DIR_FD);
-  else
-    (void) unlinkat (EXIT_DIR_FD, tmp, 0);
-  return r;
+  (void) fsync (EXIT_DIR_FD);
+  return 0;
+}
+
+/* Ends this process the way the command ended: the daemon reads the
+ * command's status as this monitor's own. */
+static _Noreturn void
+exit_like (int status)
+{
+  struct rlimit no_core = { 0, 0 };
+  sigset_t sig;
+
+  if (WIFSIGNALED (status))
+    {
+      int s = WTERMSIG (status);
+      (void) setrlimit (RLIMIT_CORE, &no_core);
+      signal (s, SIG_DFL);
+      sigemptyset (&sig);
+      sigaddset (&sig, s);
+      sigprocmask (SIG_UNBLOCK, &sig, NULL);
+      raise (s);
+      _exit (128 + s);
+    }
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 126);
 }
 
 int
@@ -209,7 +262,7 @@ main (int argc, char **argv)
 {
   static Args a;
   pid_t pid;
-  int status, r;
+  int status, r, record_fd;
   ssize_t n;
   char c;
 
@@ -221,6 +274,14 @@ main (int argc, char **argv)
     }
   (void) fcntl (STATUS_FD, F_SETFD, FD_CLOEXEC);
   (void) fcntl (EXIT_DIR_FD, F_SETFD, FD_CLOEXEC);
+
+  /* While the daemon attaches us: the space for how the job ends. */
+  record_fd = prepare_exit_file (a.id);
+  if (record_fd < 0)
+    {
+      send_msg (ORCH_LAUNCH_STAGE_EXIT_RECORD, -record_fd);
+      return 127;
+    }
 
   /* Held until the daemon has put us in the job's cgroup or scope. */
   do
@@ -261,7 +322,6 @@ main (int argc, char **argv)
   if (r < 0)
     return 126;
 
-  if (write_exit_file (a.id, pid, status) < 0)
-    return 125;
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  (void) write_exit_file (record_fd, a.id, pid, status);
+  exit_like (status);
 }
