@@ -279,3 +279,13 @@ for p in os.listdir("/proc"):
 print(n)
 PY
 }
+
+# True when BUILD is the AddressSanitizer build (-Dsanitize=true): soak
+# tests scale their counts down there, the code runs several times slower.
+lib_sanitized() {
+  "$PY" - "$BUILD/meson-info/intro-buildoptions.json" <<'PY'
+import json, sys
+opts = {o["name"]: o["value"] for o in json.load(open(sys.argv[1]))}
+sys.exit(0 if opts.get("sanitize") else 1)
+PY
+}

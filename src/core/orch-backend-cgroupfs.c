@@ -149,6 +149,39 @@ cgroupfs_forget (OrchBackend *b, OrchJob *job)
 }
 
 static void
+cgroupfs_list_units (OrchBackend *b, OrchBackendUnitsFunc done, gpointer user_data)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autoptr(GDir) dir = g_dir_open (self->root, 0, NULL);
+  g_autoptr(GPtrArray) units = g_ptr_array_new ();
+  const char *name;
+
+  if (dir == NULL)
+    {
+      done (NULL, user_data);
+      return;
+    }
+  while ((name = g_dir_read_name (dir)))
+    {
+      g_autofree char *path = g_build_filename (self->root, name, NULL);
+      if (g_str_has_prefix (name, "job_") && g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (units, g_strdup (path + strlen (self->mount)));
+    }
+  g_ptr_array_add (units, NULL);
+  done ((char **) g_ptr_array_free (g_steal_pointer (&units), FALSE), user_data);
+}
+
+static int
+cgroupfs_remove_unit (OrchBackend *b, const char *unit)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autofree char *dir = g_build_filename (self->mount, unit, NULL);
+
+  /* The kernel refuses (EBUSY) while a process is in it. */
+  return rmdir (dir) < 0 ? -errno : 0;
+}
+
+static void
 cgroupfs_free (OrchBackend *b)
 {
   CgroupfsBackend *self = (CgroupfsBackend *) b;
@@ -168,6 +201,8 @@ static const OrchBackendOps cgroupfs_ops = {
   .kill = cgroupfs_kill,
   .is_empty = cgroupfs_is_empty,
   .events_path = cgroupfs_events_path,
+  .list_units = cgroupfs_list_units,
+  .remove_unit = cgroupfs_remove_unit,
   .forget = cgroupfs_forget,
   .free = cgroupfs_free,
 };

@@ -35,9 +35,14 @@ typedef struct {
    * inotify; NULL when the caller must poll. */
   char *(*events_path) (OrchBackend *b, OrchJob *job);
   /* Lists every job unit of this backend's kind in the system (systemd:
-   * orchestrator-*.scope), to find those no record knows.  Optional;
-   * @done runs later, never after free(). */
+   * orchestrator-*.scope; cgroupfs: the job cgroups under its root, as
+   * job->cgroup names them), to find those no record knows.  Optional;
+   * @done runs later (or at once), never after free(). */
   void (*list_units) (OrchBackend *b, OrchBackendUnitsFunc done, gpointer user_data);
+  /* Removes a unit list_units() named if no process is in it: 0, -EBUSY
+   * if some are, or another -errno.  Optional (systemd removes empty
+   * scopes itself). */
+  int (*remove_unit) (OrchBackend *b, const char *unit);
   /* The job has finished: drop its group and any pending call. */
   void (*forget) (OrchBackend *b, OrchJob *job);
   void (*free) (OrchBackend *b);

@@ -85,6 +85,7 @@ struct _OrchManager {
   char *monitor;          /* orchestrator-monitor's path */
   char **unknown_units;   /* job units in the system no record knows */
   guint retry_source;     /* saves records that could not be saved */
+  GHashTable *requests;   /* request_id -> Entry: Creates that may be retried */
   GPtrArray *abandoned;   /* Entry: Creates undone, monitors not yet reaped */
 };
 
@@ -323,6 +324,25 @@ entry_new (OrchManager *m, OrchJob *job /* owned */)
   e->launch.release_fd = e->launch.status_fd = -1;
   e->job = job;
   return e;
+}
+
+/* The tables that find a job: by id, in creation order, by request id. */
+static void
+index_entry (OrchManager *m, Entry *e)
+{
+  g_hash_table_insert (m->entries, e->job->id, e);
+  g_ptr_array_add (m->order, e);
+  if (e->job->spec->request_id)
+    g_hash_table_insert (m->requests, e->job->spec->request_id, e);
+}
+
+static void
+unindex_entry (OrchManager *m, Entry *e)
+{
+  g_hash_table_remove (m->entries, e->job->id);
+  g_ptr_array_remove (m->order, e);
+  if (e->job->spec->request_id && g_hash_table_lookup (m->requests, e->job->spec->request_id) == e)
+    g_hash_table_remove (m->requests, e->job->spec->request_id);
 }
 
 static guint
@@ -994,11 +1014,22 @@ units_listed (char **units, gpointer data)
   g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < m->order->len; i++)
-    g_hash_table_add (known, ((Entry *) g_ptr_array_index (m->order, i))->job->unit);
+    {
+      OrchJob *job = ((Entry *) g_ptr_array_index (m->order, i))->job;
+      g_hash_table_add (known, job->unit);
+      g_hash_table_add (known, job->cgroup);
+    }
   for (char **u = units; u && *u; u++)
     {
       if (g_hash_table_contains (known, *u))
         continue;
+      /* Empty: what a Create cut short by the daemon's death left (its
+       * held child died with the daemon).  Nothing to lose; it goes. */
+      if (m->backend->ops->remove_unit && m->backend->ops->remove_unit (m->backend, *u) == 0)
+        {
+          g_message (_("removed %s: no record knows it and no process is in it (a Create cut short)"), *u);
+          continue;
+        }
       /* Not ours to kill: it may be a job of a lost database, or someone
        * else's; an administrator decides. */
       g_warning (_("%s looks like a job of this daemon but no record knows it; left as it is"), *u);
@@ -1016,6 +1047,34 @@ orch_manager_unknown_units (OrchManager *m)
   static const char *const none[] = { NULL };
 
   return m->unknown_units ? (const char *const *) m->unknown_units : none;
+}
+
+/* Empty log files no record knows: made by a Create that the daemon's
+ * death cut short, before the record was written.  A log with bytes in it
+ * stays: it may be all that is left of a job of a lost database. */
+static void
+remove_orphan_logs (OrchManager *m)
+{
+  g_autoptr(GDir) dir = g_dir_open (m->config->log_dir, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *id = NULL;
+      g_autofree char *path = NULL;
+      const char *end;
+      struct stat st;
+
+      if (!g_str_has_prefix (name, "job_") || !(end = strchr (name, '.')) ||
+          !(g_str_equal (end, ".log") || g_str_equal (end, ".stderr.log")))
+        continue;
+      id = g_strndup (name, (gsize) (end - name));
+      if (g_hash_table_contains (m->entries, id))
+        continue;
+      path = g_build_filename (m->config->log_dir, name, NULL);
+      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0 && g_unlink (path) == 0)
+        g_message (_("removed %s: no record knows it and it is empty (a Create cut short)"), path);
+    }
 }
 
 gboolean
@@ -1042,8 +1101,7 @@ orch_manager_restore (OrchManager *m, GError **error)
       /* Resolves the executable and user for later runs; if the system
        * changed meanwhile, the next run says why it cannot start. */
       (void) orch_policy_check (m->config, job->spec, NULL);
-      g_hash_table_insert (m->entries, job->id, e);
-      g_ptr_array_add (m->order, e);
+      index_entry (m, e);
       if (m->cb.job_added)
         m->cb.job_added (job, m->cb_data);
 
@@ -1057,6 +1115,7 @@ orch_manager_restore (OrchManager *m, GError **error)
     }
   if (!orch_state_commit (m->state, error))
     return FALSE;
+  remove_orphan_logs (m);
   if (m->backend->ops->list_units)
     m->backend->ops->list_units (m->backend, units_listed, m);
   g_message (ngettext ("%u job found in the state database, reconciled in %.1f ms",
@@ -1112,6 +1171,7 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *sta
   m->rand = g_rand_new ();
   m->children = g_hash_table_new (NULL, NULL);
   m->abandoned = g_ptr_array_new ();
+  m->requests = g_hash_table_new (g_str_hash, g_str_equal);
   setup_sigchld (m);
   m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (m->inotify_fd >= 0)
@@ -1145,6 +1205,7 @@ orch_manager_free (OrchManager *m)
   for (guint i = 0; i < m->abandoned->len; i++)
     entry_free (g_ptr_array_index (m->abandoned, i), NULL);
   g_ptr_array_unref (m->abandoned);
+  g_hash_table_unref (m->requests);
   clear_source (&m->retry_source);
   g_ptr_array_unref (m->order);
   g_hash_table_unref (m->entries);
@@ -1225,8 +1286,7 @@ abandon (Entry *e)
 {
   OrchManager *m = e->m;
 
-  g_hash_table_remove (m->entries, e->job->id);
-  g_ptr_array_remove (m->order, e);
+  unindex_entry (m, e);
   set_state (e, ORCH_JOB_FAILED);
   e->abandoned = TRUE;
   e->dirty = FALSE;
@@ -1256,6 +1316,25 @@ abandoned_reaped (Entry *e)
   entry_free (e, NULL);
 }
 
+/* A Create retried with the request_id of a job that exists: that job,
+ * if the spec is the same (the first answer may have been lost with a
+ * daemon or a connection); an error if it is not. */
+static OrchJob *
+replay_create (Entry *e, const OrchSpec *spec, GError **error)
+{
+  g_autoptr(GVariant) asked = g_variant_ref_sink (orch_spec_to_variant (spec));
+  g_autoptr(GVariant) had = g_variant_ref_sink (orch_spec_to_variant (e->job->spec));
+
+  if (!g_variant_equal (asked, had))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("spec field “request_id”: “%s” was used by job %s, whose spec is different"),
+                   spec->request_id, e->job->id);
+      return NULL;
+    }
+  return e->job;
+}
+
 OrchJob *
 orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
 {
@@ -1264,7 +1343,11 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
   OrchBackend *b = m->backend;
   Entry *e;
 
-  if (spec == NULL || !orch_policy_check (m->config, spec, error))
+  if (spec == NULL)
+    return NULL;
+  if (spec->request_id && (e = g_hash_table_lookup (m->requests, spec->request_id)))
+    return replay_create (e, spec, error);
+  if (!orch_policy_check (m->config, spec, error))
     return NULL;
   if (b->ops->check_spec && !b->ops->check_spec (b, spec, error))
     return NULL;
@@ -1297,8 +1380,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
       e->job->stderr_log_path = g_build_filename (m->config->log_dir, name, NULL);
     }
 
-  g_hash_table_insert (m->entries, e->job->id, e);
-  g_ptr_array_add (m->order, e);
+  index_entry (m, e);
 
   {
     g_autoptr(GError) local = NULL;
@@ -1307,8 +1389,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
       {
         /* Could not even fork: leave no trace of a job that never was. */
         g_propagate_error (error, g_steal_pointer (&local));
-        g_hash_table_remove (m->entries, id);
-        g_ptr_array_remove (m->order, e);
+        unindex_entry (m, e);
         entry_free (e, NULL);
         return NULL;
       }
@@ -1494,8 +1575,7 @@ orch_manager_remove (OrchManager *m, const char *id, GError **error)
   orch_exit_record_remove (m->exit_dir_fd, saved_id);
   if (m->cb.job_removed)
     m->cb.job_removed (saved_id, m->cb_data);
-  g_hash_table_remove (m->entries, saved_id);
-  g_ptr_array_remove (m->order, e);
+  unindex_entry (m, e);
   {
     /* A Restart still waiting for its run hears what became of the job. */
     g_autoptr(GError) gone = g_error_new (ORCH_ERROR, ORCH_ERROR_NOT_FOUND,

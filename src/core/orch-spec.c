@@ -34,6 +34,7 @@ orch_spec_free (OrchSpec *s)
   g_free (s->resolved_exec);
   g_clear_pointer (&s->groups, g_array_unref);
   g_free (s->home);
+  g_free (s->request_id);
   g_free (s);
 }
 
@@ -275,6 +276,24 @@ parse_stderr (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   return TRUE;
 }
 
+/* A key a client makes up to retry a Create safely: printable, no spaces,
+ * so it reads well in logs (a UUID fits). */
+static gboolean
+parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
+{
+  const char *s = g_variant_get_string (v, NULL);
+  gsize len = strlen (s);
+
+  if (len == 0 || len > 128)
+    return invalid (error, key, _("must be 1 to 128 characters long"));
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isgraph (*p))
+      return invalid (error, key, _("must be printable ASCII without spaces"));
+  g_free (spec->request_id);
+  spec->request_id = g_strdup (s);
+  return TRUE;
+}
+
 static const struct {
   const char *key;
   const char *type;
@@ -293,6 +312,7 @@ static const struct {
   { "cpu_quota", "d", parse_cpu_quota },
   { "tasks_max", "u", parse_tasks_max },
   { "stderr", "s", parse_stderr },
+  { "request_id", "s", parse_request_id },
 };
 
 OrchSpec *
@@ -411,5 +431,7 @@ orch_spec_to_variant (const OrchSpec *s)
     g_variant_builder_add (&b, "{sv}", "tasks_max", g_variant_new_uint32 (s->tasks_max));
   g_variant_builder_add (&b, "{sv}", "stderr",
                          g_variant_new_string (s->stderr_mode == ORCH_STDERR_SEPARATE ? "separate" : "merge"));
+  if (s->request_id)
+    g_variant_builder_add (&b, "{sv}", "request_id", g_variant_new_string (s->request_id));
   return g_variant_builder_end (&b);
 }

@@ -34,6 +34,7 @@ typedef struct {
   double cpu_quota;          /* cores, 0 = no limit */
   guint tasks_max;           /* 0 = no limit */
   OrchStderrMode stderr_mode;
+  char *request_id;          /* the caller's idempotency key, NULL if none */
 
   /* Filled by orch_policy_check(). */
   char *resolved_exec;

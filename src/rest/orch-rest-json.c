@@ -13,7 +13,7 @@
 const char *const orch_rest_spec_types[] = {
   "command", "as", "name", "s", "env", "a{ss}", "cwd", "s", "user", "s", "restart", "s",
   "restart_max", "u", "restart_delay_ms", "u", "stop_timeout_ms", "u", "memory_max", "t",
-  "cpu_quota", "d", "tasks_max", "u", "stderr", "s", "older_than_s", "t", NULL
+  "cpu_quota", "d", "tasks_max", "u", "stderr", "s", "request_id", "s", "older_than_s", "t", NULL
 };
 
 static gboolean
