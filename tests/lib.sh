@@ -88,13 +88,19 @@ cgroup2_mount() {
     /proc/self/mountinfo | head -n 1
 }
 
+# Whether the cgroupfs backend can run here (root, a writable cgroup2).
+lib_have_cgroupfs() {
+  local m
+  m=$(cgroup2_mount)
+  [ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ]
+}
+
 # A cgroup of our own for the cgroupfs backend's jobs; prints its path.
 # Skips the test where there is none to write.
 lib_cgroup_root() {
   local m cg
+  lib_have_cgroupfs || skip "cgroupfs backend: needs root and a writable cgroup2 hierarchy"
   m=$(cgroup2_mount)
-  [ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ] ||
-    skip "cgroupfs backend: needs root and a writable cgroup2 hierarchy"
   cg="$m/orch-test-${T##*-}"
   mkdir "$cg" || fail "cannot make $cg"
   LIB_CGROUPS+=("$cg")
@@ -156,7 +162,11 @@ lib_config() {
   {
     printf '[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s\n' "$backend" "$LOG_DIR" "$STATE_DIR"
     if [ "$backend" = cgroupfs ]; then
-      [ -n "${CGROUP_ROOT:-}" ] || CGROUP_ROOT=$(lib_cgroup_root) || exit $?
+      if [ -z "${CGROUP_ROOT:-}" ]; then
+        # Made in a subshell: remembered here, for the cleanup.
+        CGROUP_ROOT=$(lib_cgroup_root) || exit $?
+        LIB_CGROUPS+=("$CGROUP_ROOT")
+      fi
       printf 'cgroup_root=%s\n' "$CGROUP_ROOT"
     fi
     for line in "$@"; do printf '%s\n' "$line"; done
@@ -199,10 +209,13 @@ lib_start_shim() {
 }
 
 # lib_call INTERFACE METHOD SIGNATURE ARGS...: busctl call on the daemon,
-# JSON reply on stdout (busctl --json=short), the error on stderr.
+# JSON reply on stdout (busctl --json=short), the error on stderr.  A call
+# gives up after $LIB_CALL_TIMEOUT (busctl's 25 s unless set), so that a
+# test of a daemon that freezes fails in time.
 lib_call() {
   local iface=$1 method=$2; shift 2
-  busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
+  busctl --address="$BUS_ADDR" --json=short --timeout="${LIB_CALL_TIMEOUT:-25}" \
+    call org.orchestrator /org/orchestrator \
     "org.orchestrator.$iface" "$method" "$@"
 }
 
