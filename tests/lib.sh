@@ -178,9 +178,10 @@ lib_daemon_serves() {
 }
 
 # Starts orchestratord on the test bus with $T/orch.conf (and any further
-# arguments under "$@"); waits until it owns its name.
+# arguments under "$@"); waits until it owns its name.  $LIB_DAEMON_WRAP,
+# if set, is a command that execs it (e.g. "prlimit --nofile=128:128 --").
 lib_start_daemon() {
-  "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
+  ${LIB_DAEMON_WRAP:-} "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
     >>"$T/daemon.log" 2>&1 &
   DAEMON_PID=$!
   LIB_PIDS+=("$DAEMON_PID")
