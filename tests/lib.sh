@@ -215,7 +215,8 @@ lib_start_shim() {
 # test of a daemon that freezes fails in time.
 lib_call() {
   local iface=$1 method=$2; shift 2
-  busctl --address="$BUS_ADDR" --json=short --timeout="${LIB_CALL_TIMEOUT:-25}" \
+  # "--": an argument such as "-n" is the job's, not busctl's.
+  busctl --address="$BUS_ADDR" --json=short --timeout="${LIB_CALL_TIMEOUT:-25}" -- \
     call org.orchestrator /org/orchestrator \
     "org.orchestrator.$iface" "$method" "$@"
 }

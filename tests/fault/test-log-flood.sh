@@ -31,7 +31,10 @@ flood() {
   lib_start_daemon
   cpu0=$(daemon_cpu_ticks)
   t0=$(date +%s%N)
-  id=$(lib_create timeout "$FLOOD_S" dd if=/dev/zero bs=64k) || fail "$backend: Create failed"
+  # Niced: still far faster than any copy, but it leaves the daemon (and
+  # busctl) the CPU on a two-core machine others use too: what is measured
+  # is the daemon's main loop, not the scheduler.
+  id=$(lib_create timeout "$FLOOD_S" nice -n 19 dd if=/dev/zero bs=64k) || fail "$backend: Create failed"
 
   # Until the flood is nearly over (timeout ends it after FLOOD_S).
   while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt $((FLOOD_S * 1000 - 500)) ]; do
