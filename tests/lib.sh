@@ -98,13 +98,19 @@ cgroup2_mount() {
     /proc/self/mountinfo | head -n 1
 }
 
+# Whether the cgroupfs backend can run here (root, a writable cgroup2).
+lib_have_cgroupfs() {
+  local m
+  m=$(cgroup2_mount)
+  [ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ]
+}
+
 # A cgroup of our own for the cgroupfs backend's jobs; prints its path.
 # Skips the test where there is none to write.
 lib_cgroup_root() {
   local m cg
+  lib_have_cgroupfs || skip "cgroupfs backend: needs root and a writable cgroup2 hierarchy"
   m=$(cgroup2_mount)
-  [ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ] ||
-    skip "cgroupfs backend: needs root and a writable cgroup2 hierarchy"
   cg="$m/orch-test-${T##*-}"
   mkdir "$cg" || fail "cannot make $cg"
   LIB_CGROUPS+=("$cg")
@@ -164,7 +170,11 @@ lib_config() {
   {
     printf '[daemon]\nbackend=%s\nlog_dir=%s\nstate_dir=%s\n' "$backend" "$LOG_DIR" "$STATE_DIR"
     if [ "$backend" = cgroupfs ]; then
-      [ -n "${CGROUP_ROOT:-}" ] || CGROUP_ROOT=$(lib_cgroup_root) || exit $?
+      if [ -z "${CGROUP_ROOT:-}" ]; then
+        # Made in a subshell: remembered here, for the cleanup.
+        CGROUP_ROOT=$(lib_cgroup_root) || exit $?
+        LIB_CGROUPS+=("$CGROUP_ROOT")
+      fi
       printf 'cgroup_root=%s\n' "$CGROUP_ROOT"
     fi
     for line in "$@"; do printf '%s\n' "$line"; done
@@ -176,9 +186,10 @@ lib_daemon_serves() {
 }
 
 # Starts orchestratord on the test bus with $T/orch.conf (and any further
-# arguments under "$@"); waits until it owns its name.
+# arguments under "$@"); waits until it owns its name.  $LIB_DAEMON_WRAP,
+# if set, is a command that execs it (e.g. "prlimit --nofile=128:128 --").
 lib_start_daemon() {
-  "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
+  ${LIB_DAEMON_WRAP:-} "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
     >>"$T/daemon.log" 2>&1 &
   DAEMON_PID=$!
   LIB_PIDS+=("$DAEMON_PID")
@@ -207,10 +218,14 @@ lib_start_shim() {
 }
 
 # lib_call INTERFACE METHOD SIGNATURE ARGS...: busctl call on the daemon,
-# JSON reply on stdout (busctl --json=short), the error on stderr.
+# JSON reply on stdout (busctl --json=short), the error on stderr.  A call
+# gives up after $LIB_CALL_TIMEOUT (busctl's 25 s unless set), so that a
+# test of a daemon that freezes fails in time.
 lib_call() {
   local iface=$1 method=$2; shift 2
-  busctl --address="$BUS_ADDR" --json=short -- call org.orchestrator /org/orchestrator \
+  # "--": an argument such as "-n" is the job's, not busctl's.
+  busctl --address="$BUS_ADDR" --json=short --timeout="${LIB_CALL_TIMEOUT:-25}" -- \
+    call org.orchestrator /org/orchestrator \
     "org.orchestrator.$iface" "$method" "$@"
 }
 

@@ -125,6 +125,21 @@ orch_job_files_close (OrchJobFiles *f)
   g_clear_pointer (&f->procs, g_array_unref);
 }
 
+guint
+orch_job_files_count (const OrchJobFiles *f)
+{
+  guint n = f->dir_fd >= 0;
+
+  for (int i = 0; i < ORCH_CG_N_FILES; i++)
+    n += f->cg[i] >= 0;
+  for (guint i = 0; f->procs && i < f->procs->len; i++)
+    {
+      const OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
+      n += (p->stat_fd >= 0) + (p->io_fd >= 0) + (p->sched_fd >= 0) + (p->statm_fd >= 0);
+    }
+  return n;
+}
+
 gboolean
 orch_job_files_tick (OrchJobFiles *f)
 {

@@ -95,6 +95,8 @@ typedef struct {
 /* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
 void orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir);
 void orch_job_files_close (OrchJobFiles *f);
+/* How many fds @f holds open. */
+guint orch_job_files_count (const OrchJobFiles *f);
 
 /* cgroup.procs is read on at least one refresh tick in this many. */
 #define ORCH_JOB_PIDS_MAX_SKIPS 10

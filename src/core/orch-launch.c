@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,12 +26,22 @@ orch_launch_raise_nofile (void)
 {
   struct rlimit rl;
 
-  if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
     return;
+  /* select() breaks past FD_SETSIZE: a job starts no higher than that,
+   * as systemd's services do, and may raise itself to the hard limit. */
   child_nofile = rl;
-  rl.rlim_cur = rl.rlim_max;
-  if (setrlimit (RLIMIT_NOFILE, &rl) == 0)
-    restore_nofile = TRUE;
+  if (child_nofile.rlim_cur > FD_SETSIZE)
+    child_nofile.rlim_cur = FD_SETSIZE;
+  /* The daemon keeps files of every job open: as many as it may. */
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+        g_message ("cannot raise the open-file limit to %llu: %s",
+                   (unsigned long long) rl.rlim_max, g_strerror (errno));
+    }
+  restore_nofile = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != child_nofile.rlim_cur;
 }
 
 const char *

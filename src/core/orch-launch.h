@@ -42,8 +42,10 @@ const char *orch_launch_stage_to_string (OrchLaunchStage stage);
  * running executable (a build tree), else the installed one. */
 char *orch_launch_find_monitor (void);
 
-/* The daemon raises its own open-file limit (it keeps files of every job
- * open); jobs get back the soft limit it started with. */
+/* The daemon raises its own soft open-file limit to the hard one (it
+ * keeps files of every job open); jobs get back the soft limit it started
+ * with, at most FD_SETSIZE (1024, as systemd gives its services: select()
+ * breaks above it), and the hard one. */
 void orch_launch_raise_nofile (void);
 
 /* The environment a job starts with: a clean base (PATH, HOME, USER,

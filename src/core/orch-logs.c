@@ -23,9 +23,16 @@ struct _OrchLogs {
   int dir_fd;
   guint rotate_source;
   int inotify_fd;         /* IN_MODIFY on the log directory, -1 without */
+  GHashTable *seen;       /* live log name -> LogSeen */
+  GQueue *rotations;      /* Rotation under way, the next to step first */
+  guint step_source;      /* steps the rotations, while there are any */
+  guint hot_source;       /* checks the hot logs, while there are any */
+  guint64 ticks;
 };
 
 static gboolean rotate_tick (gpointer data);
+static void logs_rotation_init (OrchLogs *logs);
+static void logs_rotation_clear (OrchLogs *logs);
 
 #define STDOUT_SUFFIX ".log"
 #define STDERR_SUFFIX ".stderr.log"
@@ -48,6 +55,7 @@ orch_logs_new (const OrchConfig *config, OrchManager *manager, GError **error)
   logs->config = config;
   logs->manager = manager;
   logs->dir_fd = fd;
+  logs_rotation_init (logs);
   /* Sizes are checked on the sampling tick: the daemon is not in the
    * data path, so it cannot rotate at the exact byte. */
   logs->inotify_fd = -1;
@@ -76,6 +84,7 @@ orch_logs_free (OrchLogs *logs)
     return;
   if (logs->rotate_source)
     g_source_remove (logs->rotate_source);
+  logs_rotation_clear (logs);
   if (logs->inotify_fd >= 0)
     close (logs->inotify_fd);
   close (logs->dir_fd);
@@ -325,20 +334,89 @@ orch_logs_cleanup (OrchLogs *logs, GVariant *options, guint *ret_removed, guint6
   return TRUE;
 }
 
-/* ---- rotation ---- */
+/* ---- rotation ----
+ *
+ * Copy-truncate, as logrotate's copytruncate: the job keeps its O_APPEND
+ * fd and goes on writing at the start of the emptied file.  The daemon is
+ * not in the data path and a job can write faster than anything copies,
+ * so a rotation copies at most max_log_bytes of what the log held when it
+ * began (the newest bytes), ROTATE_STEP bytes per main-loop iteration,
+ * then truncates: a generation never holds more than the cap, and no
+ * iteration does more than one step of copying. */
 
-/* Appends to @dst_fd what @src_fd holds from @from on; returns the offset
- * reached, or -1. */
-static gint64
-copy_from (int src_fd, int dst_fd, gint64 from)
+/* About 0.2 ms of copying from the page cache. */
+#define ROTATE_STEP ((guint64) 1 << 20)
+/* The daemon's log hears of dropped bytes at most this often per log. */
+#define DROP_NOTE_US (60 * G_USEC_PER_SEC)
+/* A log that outran the cap is checked this often until it calms down,
+ * not once a tick: what it can write past the cap shrinks with it. */
+#define HOT_CHECK_MS 100
+/* Forgotten logs (of jobs no longer running) are pruned every this many ticks. */
+#define PRUNE_TICKS 64
+
+#define DROP_MARK "--- orchestrator: %" G_GUINT64_FORMAT " bytes dropped here: the log outgrew max_log_bytes between two checks ---\n"
+
+/* What the last check saw of one live log. */
+typedef struct {
+  guint64 size;
+  gboolean rotating;
+  gboolean hot;         /* outran the cap: checked every HOT_CHECK_MS */
+  guint64 dropped;      /* not told yet */
+  gint64 told_at;       /* monotonic */
+} LogSeen;
+
+typedef struct {
+  char *name;           /* the live log */
+  LogSeen *seen;        /* owned by OrchLogs.seen, kept while rotating */
+  int src, dst;         /* the live log (read-write) and <name>.1 */
+  guint64 from, end;    /* the part of the live log still to copy */
+  guint64 room;         /* what <name>.1 may still take under the cap */
+} Rotation;
+
+static void
+rotation_free (Rotation *r)
 {
-  loff_t in = from;
+  close (r->src);
+  close (r->dst);
+  r->seen->rotating = FALSE;
+  g_free (r->name);
+  g_free (r);
+}
 
-  for (;;)
+static void
+logs_rotation_init (OrchLogs *logs)
+{
+  logs->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  logs->rotations = g_queue_new ();
+}
+
+static void
+logs_rotation_clear (OrchLogs *logs)
+{
+  if (logs->step_source)
+    g_source_remove (logs->step_source);
+  if (logs->hot_source)
+    g_source_remove (logs->hot_source);
+  logs->step_source = logs->hot_source = 0;
+  if (logs->rotations)
+    g_queue_free_full (logs->rotations, (GDestroyNotify) rotation_free);
+  logs->rotations = NULL;
+  g_clear_pointer (&logs->seen, g_hash_table_unref);
+}
+
+/* Appends to @dst_fd at most @len bytes of @src_fd from @from; returns
+ * how many (fewer at the end of the file), or -errno. */
+static gint64
+copy_range (int src_fd, int dst_fd, guint64 from, guint64 len)
+{
+  loff_t in = (loff_t) from;
+  guint64 done = 0;
+
+  while (done < len)
     {
-      ssize_t n = copy_file_range (src_fd, &in, dst_fd, NULL, 1 << 20, 0);
+      ssize_t n = copy_file_range (src_fd, &in, dst_fd, NULL, (size_t) MIN (len - done, ROTATE_STEP), 0);
       if (n == 0)
-        return in;
+        break;
       if (n < 0)
         {
           char buf[65536];
@@ -346,77 +424,214 @@ copy_from (int src_fd, int dst_fd, gint64 from)
           if (errno == EINTR)
             continue;
           if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-            return -1;
+            return -errno;
           /* No copy_file_range here: plain reads and writes. */
-          r = pread (src_fd, buf, sizeof buf, in);
-          if (r <= 0)
-            return r == 0 ? in : -1;
-          if (write (dst_fd, buf, r) != r)
-            return -1;
+          r = pread (src_fd, buf, (size_t) MIN (sizeof buf, len - done), in);
+          if (r < 0)
+            return -errno;
+          if (r == 0)
+            break;
+          if (write (dst_fd, buf, (size_t) r) != r)
+            return errno ? -errno : -EIO;
+          n = r;
           in += r;
         }
+      done += (guint64) n;
     }
+  return (gint64) done;
 }
 
-/* Copy-truncate, as logrotate's copytruncate: the job keeps its O_APPEND
- * fd and goes on writing at the start of the emptied file.  A line written
- * between the last copy and the truncate is lost; the copy is repeated
- * until the file stops growing to keep that window to a few syscalls. */
+static gboolean hot_check (gpointer data);
+
 static void
-rotate_file (OrchLogs *logs, const char *name)
+note_dropped (OrchLogs *logs, LogSeen *seen, const char *name, guint64 bytes)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  seen->hot = TRUE;
+  if (logs->hot_source == 0)
+    logs->hot_source = g_timeout_add (MIN (HOT_CHECK_MS, logs->config->sample_interval_ms),
+                                      hot_check, logs);
+  seen->dropped += bytes;
+  if (seen->told_at != 0 && now - seen->told_at < DROP_NOTE_US)
+    return;
+  g_message ("log %s: %" G_GUINT64_FORMAT " bytes dropped: the job writes more than "
+             "[logs] max_log_bytes between two checks", name, seen->dropped);
+  seen->dropped = 0;
+  seen->told_at = now;
+}
+
+/* The copy is done: what the job wrote meanwhile goes in too if it fits
+ * under the cap (a job that outran the copy loses it), then the live log
+ * is emptied.  A line written between the size check and the truncate is
+ * lost: a window of one bounded copy at most. */
+static void
+rotation_finish (OrchLogs *logs, Rotation *r)
+{
+  struct stat st;
+  guint64 tail = 0;
+
+  if (fstat (r->src, &st) == 0 && (guint64) st.st_size > r->end)
+    {
+      tail = (guint64) st.st_size - r->end;
+      if (tail <= MIN (r->room, ROTATE_STEP) && copy_range (r->src, r->dst, r->end, tail) == (gint64) tail)
+        tail = 0;
+    }
+  if (ftruncate (r->src, 0) < 0)
+    {
+      g_warning ("cannot truncate %s: %s", r->name, g_strerror (errno));
+      return;
+    }
+  r->seen->size = 0;
+  if (tail > 0)
+    note_dropped (logs, r->seen, r->name, tail);
+}
+
+/* One step of copying, for the rotation first in line. */
+static gboolean
+rotate_step (gpointer data)
+{
+  OrchLogs *logs = data;
+  Rotation *r = g_queue_pop_head (logs->rotations);
+  gint64 n;
+
+  if (r == NULL)
+    {
+      logs->step_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  n = copy_range (r->src, r->dst, r->from, MIN (r->end - r->from, ROTATE_STEP));
+  if (n < 0)
+    {
+      g_warning ("cannot rotate %s: %s", r->name, g_strerror ((int) -n));
+      rotation_free (r);
+    }
+  else
+    {
+      r->from += (guint64) n;
+      r->room -= MIN (r->room, (guint64) n);
+      /* Shorter than it was: Logs.Delete emptied it meanwhile. */
+      if (n == 0)
+        r->end = r->from;
+      if (r->from < r->end)
+        g_queue_push_tail (logs->rotations, r);
+      else
+        {
+          rotation_finish (logs, r);
+          rotation_free (r);
+        }
+    }
+  if (g_queue_is_empty (logs->rotations))
+    {
+      logs->step_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* <name>.N-1 becomes <name>.N, and a new <name>.1 starts with the newest
+ * max_log_bytes of the @size bytes the log holds now. */
+static void
+rotation_start (OrchLogs *logs, const char *name, guint64 size, LogSeen *seen)
 {
   guint keep = logs->config->rotate_keep;
+  guint64 cap = logs->config->max_log_bytes;
   g_autofree char *first = g_strdup_printf ("%s.1", name);
-  int src = -1, dst = -1;
-  gint64 copied = 0;
-  struct stat st;
+  g_autofree char *mark = NULL;
+  Rotation *r;
+  int src, dst;
 
   src = openat (logs->dir_fd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
   if (src < 0)
     return;
-  if (keep > 0)
+  if (keep == 0)
     {
-      for (guint i = keep; i > 1; i--)
-        {
-          g_autofree char *from = g_strdup_printf ("%s.%u", name, i - 1);
-          g_autofree char *to = g_strdup_printf ("%s.%u", name, i);
-          if (renameat (logs->dir_fd, from, logs->dir_fd, to) < 0 && errno != ENOENT)
-            g_warning ("cannot rotate %s: %s", from, g_strerror (errno));
-        }
-      dst = openat (logs->dir_fd, first, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-      if (dst < 0)
-        {
-          g_warning ("cannot rotate %s: %s", name, g_strerror (errno));
-          close (src);
-          return;
-        }
+      if (ftruncate (src, 0) < 0)
+        g_warning ("cannot truncate %s: %s", name, g_strerror (errno));
+      else
+        seen->size = 0;
+      close (src);
+      return;
+    }
+  for (guint i = keep; i > 1; i--)
+    {
+      g_autofree char *from = g_strdup_printf ("%s.%u", name, i - 1);
+      g_autofree char *to = g_strdup_printf ("%s.%u", name, i);
+      if (renameat (logs->dir_fd, from, logs->dir_fd, to) < 0 && errno != ENOENT)
+        g_warning ("cannot rotate %s: %s", from, g_strerror (errno));
+    }
+  dst = openat (logs->dir_fd, first, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (dst < 0)
+    {
+      g_warning ("cannot rotate %s: %s", name, g_strerror (errno));
+      close (src);
+      return;
+    }
+
+  r = g_new0 (Rotation, 1);
+  r->name = g_strdup (name);
+  r->seen = seen;
+  r->src = src;
+  r->dst = dst;
+  r->end = size;
+  r->room = cap;
+  if (size > cap)
+    {
+      /* More than a generation holds: the newest bytes stay, after a line
+       * that says how many went (its length counts under the cap). */
+      guint64 from = size - cap;
       for (int i = 0; i < 4; i++)
         {
-          copied = copy_from (src, dst, copied);
-          if (copied < 0 || fstat (src, &st) < 0 || st.st_size <= copied)
+          g_free (mark);
+          mark = g_strdup_printf (DROP_MARK, from);
+          if (strlen (mark) >= cap || size - (cap - strlen (mark)) == from)
             break;
+          from = size - (cap - strlen (mark));
         }
-      close (dst);
-      if (copied < 0)
-        {
-          g_warning ("cannot rotate %s: %s", name, g_strerror (errno));
-          close (src);
-          return;
-        }
+      if (strlen (mark) < cap && write (dst, mark, strlen (mark)) == (ssize_t) strlen (mark))
+        r->room -= strlen (mark);
+      else
+        from = size - cap;
+      r->from = from;
+      note_dropped (logs, seen, name, from);
     }
-  if (ftruncate (src, 0) < 0)
-    g_warning ("cannot truncate %s: %s", name, g_strerror (errno));
-  close (src);
+  r->room -= r->end - r->from;
+  seen->rotating = TRUE;
+  g_queue_push_tail (logs->rotations, r);
+  /* Beside the bus's source, at its priority: steps and calls take turns. */
+  if (logs->step_source == 0)
+    logs->step_source = g_idle_add_full (G_PRIORITY_DEFAULT, rotate_step, logs, NULL);
 }
 
-static void
-rotate_if_big (OrchLogs *logs, const char *name)
+/* TRUE if @name is being rotated.  Rotates it when it has passed the cap, or would pass it before the
+ * next check at the rate it grew since the last one: twice that rate, so
+ * that what the job writes while the copy runs still fits under the cap. */
+static gboolean
+check_log (OrchLogs *logs, const char *name)
 {
+  guint64 cap = logs->config->max_log_bytes;
+  LogSeen *seen = g_hash_table_lookup (logs->seen, name);
+  guint64 size, grew;
   struct stat st;
 
-  if (fstatat (logs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode) &&
-      (guint64) st.st_size > logs->config->max_log_bytes)
-    rotate_file (logs, name);
+  if (seen && seen->rotating)
+    return TRUE;
+  if (fstatat (logs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+  if (seen == NULL)
+    {
+      seen = g_new0 (LogSeen, 1);
+      g_hash_table_insert (logs->seen, g_strdup (name), seen);
+    }
+  size = (guint64) st.st_size;
+  grew = size >= seen->size ? size - seen->size : size;
+  seen->size = size;
+  if (size > cap || (grew > 0 && grew > (cap - size) / 2))
+    {
+      rotation_start (logs, name, size, seen);
+      return TRUE;
+    }
+  return FALSE;
 }
 
 /* The current logs (<id>.log, <id>.stderr.log) written since the last
@@ -450,12 +665,23 @@ written_logs (OrchLogs *logs, GHashTable *names)
   return known;
 }
 
+/* The job a live log name (<id>.log, <id>.stderr.log) belongs to, if it
+ * runs: only running jobs grow their logs. */
+static OrchJob *
+running_job_of (OrchLogs *logs, const char *name)
+{
+  gsize suffix = strlen (g_str_has_suffix (name, STDERR_SUFFIX) ? STDERR_SUFFIX : STDOUT_SUFFIX);
+  g_autofree char *id = g_strndup (name, strlen (name) - MIN (suffix, strlen (name)));
+  OrchJob *job = orch_manager_lookup (logs->manager, id, NULL);
+
+  return job && orch_job_state_is_active (job->state) ? job : NULL;
+}
+
 static void
 rotate_all (OrchLogs *logs)
 {
   g_autoptr(GPtrArray) jobs = orch_manager_list (logs->manager, NULL, NULL, NULL);
 
-  /* Only running jobs grow their logs. */
   for (guint i = 0; i < jobs->len; i++)
     {
       OrchJob *job = jobs->pdata[i];
@@ -463,13 +689,37 @@ rotate_all (OrchLogs *logs)
       if (!orch_job_state_is_active (job->state))
         continue;
       out = g_strconcat (job->id, STDOUT_SUFFIX, NULL);
-      rotate_if_big (logs, out);
+      check_log (logs, out);
       if (job->stderr_log_path)
         {
           err = g_strconcat (job->id, STDERR_SUFFIX, NULL);
-          rotate_if_big (logs, err);
+          check_log (logs, err);
         }
     }
+}
+
+/* The logs that outran the cap, checked between ticks until one check
+ * finds them under it. */
+static gboolean
+hot_check (gpointer data)
+{
+  OrchLogs *logs = data;
+  GHashTableIter it;
+  gpointer key, value;
+  gboolean any = FALSE;
+
+  g_hash_table_iter_init (&it, logs->seen);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      LogSeen *seen = value;
+      if (!seen->hot)
+        continue;
+      seen->hot = running_job_of (logs, key) != NULL && check_log (logs, key);
+      any |= seen->hot;
+    }
+  if (!any)
+    logs->hot_source = 0;
+  return any ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -478,24 +728,24 @@ rotate_tick (gpointer data)
   OrchLogs *logs = data;
   g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter it;
-  gpointer key;
+  gpointer key, value;
 
   if (!written_logs (logs, names))
+    rotate_all (logs);
+  else
     {
-      rotate_all (logs);
-      return G_SOURCE_CONTINUE;
+      g_hash_table_iter_init (&it, names);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        if (running_job_of (logs, key))
+          check_log (logs, key);
     }
-  g_hash_table_iter_init (&it, names);
-  while (g_hash_table_iter_next (&it, &key, NULL))
-    {
-      const char *name = key;
-      gsize suffix = strlen (g_str_has_suffix (name, STDERR_SUFFIX) ? STDERR_SUFFIX : STDOUT_SUFFIX);
-      g_autofree char *id = g_strndup (name, strlen (name) - suffix);
-      OrchJob *job = orch_manager_lookup (logs->manager, id, NULL);
 
-      /* Only running jobs grow their logs. */
-      if (job && orch_job_state_is_active (job->state))
-        rotate_if_big (logs, name);
+  if (++logs->ticks % PRUNE_TICKS == 0)
+    {
+      g_hash_table_iter_init (&it, logs->seen);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        if (!((LogSeen *) value)->rotating && running_job_of (logs, key) == NULL)
+          g_hash_table_iter_remove (&it);
     }
   return G_SOURCE_CONTINUE;
 }

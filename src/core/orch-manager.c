@@ -3,6 +3,7 @@
 
 #include "orch-manager.h"
 #include "orch-error.h"
+#include "orch-fd-budget.h"
 #include "orch-id.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
@@ -385,6 +386,23 @@ maybe_schedule_restart (Entry *e)
     }
 }
 
+/* ---- file descriptors (orch-fd-budget.h) ----
+ * Stopping a job and reading its exit record must not fail for want of
+ * an fd; a new run is refused before it would leave too few for that. */
+
+static void
+fd_room_for_stop (void)
+{
+  if (!orch_fd_budget_make_room (ORCH_FD_STOP))
+    g_warning ("no file descriptor is free, even from the reserve");
+}
+
+static gboolean
+fd_room_for_launch (OrchManager *m, GError **error)
+{
+  return orch_fd_budget_check_launch (active_count (m), error);
+}
+
 /* ---- the end of a run ---- */
 
 static void
@@ -503,6 +521,7 @@ kill_timer_cb (gpointer data)
   OrchBackend *b = e->m->backend;
 
   e->kill_timer = 0;
+  fd_room_for_stop ();
   g_message ("job %s: still running after the stop timeout, sending SIGKILL", e->job->id);
   if (!e->main_exited && e->job->pid > 0)
     kill (e->job->pid, SIGKILL);
@@ -527,6 +546,7 @@ signal_group (Entry *e, int sig, guint timeout_ms)
   OrchBackend *b = e->m->backend;
   int r;
 
+  fd_room_for_stop ();
   if (!e->released)
     {
       /* Still held before exec: nothing to stop gracefully. */
@@ -597,8 +617,10 @@ take_exit_record (Entry *e, int *status)
 {
   OrchJob *job = e->job;
   OrchExitRecord rec;
-  int r = orch_exit_record_read (e->m->exit_dir_fd, job->id, &rec);
+  int r;
 
+  fd_room_for_stop ();
+  r = orch_exit_record_read (e->m->exit_dir_fd, job->id, &rec);
   if (r < 0)
     {
       if (r != -ENOENT)
@@ -1358,6 +1380,8 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
                    m->config->max_concurrent);
       return NULL;
     }
+  if (!fd_room_for_launch (m, error))
+    return NULL;
 
   do
     {
@@ -1542,6 +1566,11 @@ orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, 
       g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED,
                    _("job %s: its last change is not saved yet (is the state directory's file system full?); not starting a new run"),
                    id);
+      done (NULL, error, user_data);
+      return;
+    }
+  if (!fd_room_for_launch (m, &error))
+    {
       done (NULL, error, user_data);
       return;
     }

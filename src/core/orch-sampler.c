@@ -4,6 +4,7 @@
 #include "orch-sampler.h"
 #include "orch-cgroup.h"
 #include "orch-error.h"
+#include "orch-fd-budget.h"
 #include "orch-history.h"
 #include "orch-job-stats.h"
 #include "orch-proc.h"
@@ -43,7 +44,10 @@ static const char *const job_history_keys[] = {
 typedef struct {
   gint64 run;             /* job->started_at of the run being sampled */
   char *cgroup;
-  OrchJobFiles files;     /* kept open for the run */
+  OrchJobFiles files;     /* kept open for the run, unless uncached */
+  gboolean open;          /* files opened for this run (or this tick) */
+  gboolean uncached;      /* fds are short: opened, read and closed each tick */
+  guint n_fds;            /* what files holds between ticks */
   OrchJobStats stats;
   gint64 time_us;         /* of stats, 0 = no sample yet */
   double cpu_percent;
@@ -115,6 +119,11 @@ struct _OrchSampler {
   GArray *disks;          /* DiskRow */
   OrchRing *history;
   guint64 ticks;          /* sample_jobs() runs */
+  guint64 cached_fds;     /* held by the jobs' files between ticks */
+  gboolean fds_tight;     /* gave fds back lately: new runs start uncached */
+  guint64 fd_cap;         /* the most cached_fds may be, from the limit */
+  guint fd_probe_age;     /* ticks since free fds were counted, not estimated */
+  guint fd_probe_ticks;   /* counted every this many ticks */
   guint timer;
   OrchSampledFunc sampled;
   gpointer user_data;
@@ -326,6 +335,22 @@ static void
 job_entry_close (JobEntry *e)
 {
   orch_job_files_close (&e->files);
+  e->open = FALSE;
+}
+
+static void
+job_entry_open (JobEntry *e)
+{
+  const char *mount;
+
+  if (e->cgroup && e->cgroup[0] && orch_cgroup_v2_mount (&mount) == 0)
+    {
+      g_autofree char *dir = g_build_filename (mount, e->cgroup, NULL);
+      orch_job_files_open (&e->files, dir);
+    }
+  else
+    orch_job_files_open (&e->files, NULL);
+  e->open = TRUE;
 }
 
 static void
@@ -472,7 +497,6 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
   /* A new run (restart), or a cgroup learned since: start over. */
   if (e->run != job->started_at || g_strcmp0 (e->cgroup, job->cgroup) != 0)
     {
-      const char *mount;
       job_entry_close (e);
       g_free (e->cgroup);
       e->cgroup = g_strdup (job->cgroup);
@@ -480,13 +504,8 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
       e->time_us = 0;
       e->peak_seen = 0;
       memset (&e->stats, 0, sizeof e->stats);
-      if (job->cgroup[0] && orch_cgroup_v2_mount (&mount) == 0)
-        {
-          g_autofree char *dir = g_build_filename (mount, job->cgroup, NULL);
-          orch_job_files_open (&e->files, dir);
-        }
-      else
-        orch_job_files_open (&e->files, NULL);
+      /* Opened in sample_job(); kept only while fds are not short. */
+      e->uncached = s->fds_tight || s->cached_fds + ORCH_CG_N_FILES + 1 > s->fd_cap;
     }
   return e;
 }
@@ -495,7 +514,7 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
  * and a scan reads every process on the host. */
 #define GROUP_SCAN_TICKS 10
 
-static void
+static JobEntry *
 sample_job (OrchSampler *s, OrchJob *job, guint pos)
 {
   JobEntry *e = job_entry_for (s, job, pos);
@@ -504,9 +523,12 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   OrchJobStats now;
   gint64 t = g_get_real_time ();
   double values[N_JOB_SERIES];
-  gboolean refresh = orch_job_files_tick (&e->files);
+  gboolean refresh;
 
   e->seen = s->ticks;
+  if (!e->open)
+    job_entry_open (e);
+  refresh = orch_job_files_tick (&e->files);
 
   if (e->files.dir_fd >= 0)
     {
@@ -551,6 +573,10 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
     }
   orch_job_stats_read (&e->files, pids, n_pids, refresh, s->proc_root, s->scratch, SCRATCH_SIZE,
                        &now);
+  /* Counted either way: what it would hold if cached again. */
+  e->n_fds = orch_job_files_count (&e->files);
+  if (e->uncached)
+    job_entry_close (e);
 
   if (e->time_us > 0 && t > e->time_us)
     {
@@ -575,6 +601,87 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   values[3] = now.io_source ? (double) now.io_write_bytes : NAN;
   values[4] = (double) now.tasks;
   orch_ring_push (e->history, t, values);
+  return e;
+}
+
+/* Under pressure (orch-fd-budget.h): closes the files of cached jobs until
+ * @want fds are given back; those jobs are read with open/read/close from
+ * then on, and so are new runs for a while. */
+static guint
+give_back_fds (guint want, gpointer data)
+{
+  OrchSampler *s = data;
+  GHashTableIter it;
+  gpointer value;
+  guint given = 0;
+
+  s->fds_tight = TRUE;
+  g_hash_table_iter_init (&it, s->jobs);
+  while (given < want && g_hash_table_iter_next (&it, NULL, &value))
+    {
+      JobEntry *e = value;
+      if (!e->open || e->uncached)
+        continue;
+      given += orch_job_files_count (&e->files);
+      job_entry_close (e);
+      e->uncached = TRUE;
+    }
+  s->cached_fds -= MIN (s->cached_fds, given);
+  orch_fd_budget_cache_held (give_back_fds, s, s->cached_fds);
+  return given;
+}
+
+/* Once fds are plenty again, one uncached job a tick keeps its files. */
+static void
+recache_one (OrchSampler *s)
+{
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, s->jobs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      JobEntry *e = value;
+      if (e->uncached && e->seen == s->ticks && s->cached_fds + e->n_fds <= s->fd_cap)
+        {
+          e->uncached = FALSE; /* opened and kept from the next tick */
+          return;
+        }
+    }
+}
+
+/* Free fds are counted (not estimated, orch-fd-budget.h) at least this
+ * often: what the estimate does not see, e.g. the limit lowered under the
+ * daemon, shows within it. */
+#define FD_PROBE_MS 10000
+
+/* The jobs' open files stay within their share of the fds: under the cap
+ * the limit gives them, and handed back at once when fewer than the
+ * headroom are free; taken again, a job a second, once fds are plenty.
+ * @held is what they hold now, @running how many jobs run, @uncached how
+ * many of them are read without keeping files. */
+static void
+balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
+{
+  gboolean count = ++s->fd_probe_age >= s->fd_probe_ticks;
+
+  if (count)
+    s->fd_probe_age = 0;
+  s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
+  s->cached_fds = held;
+  orch_fd_budget_cache_held (give_back_fds, s, held);
+  if (held > s->fd_cap)
+    give_back_fds ((guint) MIN (held - s->fd_cap, G_MAXUINT), s);
+  else if (held > 0 && !orch_fd_budget_room_for (ORCH_FD_HEADROOM, running, count))
+    give_back_fds (ORCH_FD_HEADROOM, s);
+  else if ((s->fds_tight || uncached > 0) && s->ticks % s->second_ticks == 0 &&
+           orch_fd_budget_room_for (ORCH_FD_HEADROOM + ORCH_FD_LAUNCH, running, FALSE))
+    {
+      s->fds_tight = FALSE;
+      if (uncached > 0)
+        recache_one (s);
+    }
+  orch_fd_budget_maintain ();
 }
 
 static void
@@ -583,6 +690,8 @@ sample_jobs (OrchSampler *s)
   g_autoptr(GPtrArray) jobs = NULL;
   GHashTableIter it;
   gpointer value;
+  guint64 held = 0;
+  guint running = 0, uncached = 0;
 
   if (s->manager == NULL)
     return;
@@ -597,7 +706,14 @@ sample_jobs (OrchSampler *s)
       if (i + 1 < s->by_pos->len && s->by_pos->pdata[i + 1])
         orch_ring_prefetch (((JobEntry *) s->by_pos->pdata[i + 1])->history);
       if (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING)
-        sample_job (s, job, i);
+        {
+          JobEntry *e = sample_job (s, job, i);
+          running++;
+          if (e->uncached)
+            uncached++;
+          else
+            held += e->n_fds;
+        }
       else
         {
           /* Finished: keep the figures and history, drop the fd. */
@@ -620,6 +736,7 @@ sample_jobs (OrchSampler *s)
   while (g_hash_table_iter_next (&it, NULL, &value))
     if (((JobEntry *) value)->seen != s->ticks)
       g_hash_table_iter_remove (&it);
+  balance_fds (s, held, running, uncached);
 }
 
 void
@@ -916,7 +1033,14 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
   if (e == NULL || e->time_us == 0)
     return g_variant_builder_end (&b);
   /* Pressure only when asked: it is not kept in history. */
-  orch_job_stats_read_pressure (&e->files, &e->stats);
+  if (e->open)
+    orch_job_stats_read_pressure (&e->files, &e->stats);
+  else if (e->uncached && (job->state == ORCH_JOB_RUNNING || job->state == ORCH_JOB_STOPPING))
+    {
+      job_entry_open (e);
+      orch_job_stats_read_pressure (&e->files, &e->stats);
+      job_entry_close (e);
+    }
   st = &e->stats;
   g_variant_builder_add (&b, "{sv}", "cpu_usage_usec", g_variant_new_uint64 (st->cpu_usage_usec));
   g_variant_builder_add (&b, "{sv}", "cpu_percent", g_variant_new_double (e->cpu_percent));
@@ -986,11 +1110,14 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   s->scratch = g_malloc (SCRATCH_SIZE);
   s->proc_root = g_strdup (proc_root ? proc_root : "/proc");
   s->procs = orch_proc_tracker_new (config, s->proc_root);
+  s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
+  orch_fd_budget_add_cache (give_back_fds, s);
   s->boottime_uptime = strcmp (s->proc_root, "/proc") == 0;
   s->sampled = sampled;
   s->user_data = user_data;
   s->second_ticks = MAX (1, 1000 / MAX (config->sample_interval_ms, 1));
   s->count_ticks = MAX (1, PROCESS_COUNT_MS / MAX (config->sample_interval_ms, 1));
+  s->fd_probe_ticks = MAX (1, FD_PROBE_MS / MAX (config->sample_interval_ms, 1));
   s->cpu_percents = g_array_new (FALSE, TRUE, sizeof (double));
   s->nets = g_array_new (FALSE, TRUE, sizeof (NetRow));
   s->disks = g_array_new (FALSE, TRUE, sizeof (DiskRow));
@@ -1029,6 +1156,7 @@ orch_sampler_free (OrchSampler *s)
     return;
   if (s->timer)
     g_source_remove (s->timer);
+  orch_fd_budget_remove_cache (give_back_fds, s);
   for (int i = 0; i < N_FILES; i++)
     if (s->fds[i] >= 0)
       close (s->fds[i]);

@@ -10,8 +10,7 @@ cycles=${SOAK_CYCLES:-10000}
 lib_sanitized && cycles=${SOAK_CYCLES:-2000}
 warmup=$((cycles / 5))
 backend=none
-m=$(cgroup2_mount)
-[ "$(id -u)" -eq 0 ] && [ -n "$m" ] && [ -w "$m" ] && backend=cgroupfs
+lib_have_cgroupfs && backend=cgroupfs
 
 lib_start_bus
 lib_config "$backend" '[state]' 'keep_finished=100'
