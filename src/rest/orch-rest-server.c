@@ -166,11 +166,14 @@ call (Request *r, const char *iface, const char *method, GVariant *params, Reply
                           call_done, p);
 }
 
-/* Every JSON reply is a D-Bus value turned into JSON the same way. */
+/* Every JSON reply is a D-Bus value turned into JSON the same way.  Takes
+ * @v, floating (built here) or not (a child of a reply): ref_sink on a
+ * full reference would add one, and the child would keep the whole reply
+ * alive, a few KiB per request for ever. */
 static void
 respond_value (Request *r, guint status, GVariant *v)
 {
-  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
+  g_autoptr(GVariant) owned = g_variant_take_ref (v);
   g_autofree char *json = orch_client_variant_to_json (owned, FALSE);
 
   respond_json (r->msg, status, json);
