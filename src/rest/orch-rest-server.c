@@ -3,6 +3,7 @@
 
 #include "orch-rest-server.h"
 #include "orch-rest-json.h"
+#include "orch-rest-keepalive.h"
 #include "orch-rest-routes.h"
 #include "orch-rest-stream.h"
 
@@ -24,7 +25,7 @@ struct _OrchRestServer {
   char *docs;
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
-  guint timeout_s;
+  OrchRestKeepalive *keepalive;
   guint max_header_bytes;
   char **cors_origins;    /* empty: no CORS at all */
 };
@@ -792,19 +793,6 @@ ws_connected (SoupServer *server, SoupServerMessage *msg, const char *path,
   orch_rest_feed_add (self->feed, conn);
 }
 
-/* Every connection gets a deadline on each read and write, so a client
- * that sends half a request, or never reads the answer, is dropped
- * instead of holding a connection forever. */
-static void
-request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
-{
-  OrchRestServer *self = data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-
-  if (socket && self->timeout_s)
-    g_socket_set_timeout (socket, self->timeout_s);
-}
-
 void
 orch_rest_server_set_limits (OrchRestServer *self, guint max_header_bytes)
 {
@@ -821,7 +809,7 @@ orch_rest_server_set_cors (OrchRestServer *self, const char *const *origins)
 void
 orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
 {
-  self->timeout_s = seconds;
+  orch_rest_keepalive_set_timeout (self->keepalive, seconds);
 }
 
 OrchRestServer *
@@ -838,8 +826,9 @@ orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
-  self->timeout_s = 30;
-  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started), self);
+  /* A client that sends half a request, never reads the answer or keeps
+   * an idle connection is dropped instead of holding it for ever. */
+  self->keepalive = orch_rest_keepalive_new (self->server, 30);
   self->feed = orch_rest_feed_new (bus);
   self->max_header_bytes = 16384;
   self->cors_origins = g_new0 (char *, 1);
@@ -854,6 +843,7 @@ orch_rest_server_free (OrchRestServer *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->keepalive, orch_rest_keepalive_free);
   if (self->server)
     {
       soup_server_disconnect (self->server);
