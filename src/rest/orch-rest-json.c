@@ -538,7 +538,11 @@ orch_rest_status_for_error (const char *name)
     /* The daemon is not there: the shim is fine, the service is not. */
     { "org.freedesktop.DBus.Error.ServiceUnknown", 503 },
     { "org.freedesktop.DBus.Error.NameHasNoOwner", 503 },
+    { "org.freedesktop.DBus.Error.Disconnected", 503 },
+    /* It is there but did not answer in time. */
     { "org.freedesktop.DBus.Error.NoReply", 504 },
+    { "org.freedesktop.DBus.Error.Timeout", 504 },
+    { "org.freedesktop.DBus.Error.TimedOut", 504 },
     { "org.freedesktop.DBus.Error.AccessDenied", 403 },
   };
 
