@@ -849,6 +849,7 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
           gpointer data)
 {
   OrchRestServer *self = data;
+  GSocket *socket;
 
   if (!early_limits (self, msg))
     return;
@@ -857,7 +858,14 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
       orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      return;
     }
+  /* A feed's client only listens: the stall timeout on reads would drop
+   * it after --timeout seconds.  Now, before libsoup makes the
+   * WebSocket's read source, which keeps the timeout it is made with. */
+  socket = soup_server_message_get_socket (msg);
+  if (socket)
+    g_socket_set_timeout (socket, 0);
 }
 
 static void

@@ -11,7 +11,9 @@ source "$(dirname "$0")/../lib.sh" "$1" "$2"
 lib_start_bus
 lib_config none
 lib_start_daemon
-lib_start_shim
+# A short stall timeout: a WebSocket client that only listens must not be
+# taken for a stalled one.
+lib_start_shim --timeout=3
 id=$(lib_create sh -c 'while :; do echo tick; sleep 0.2; done') || fail "Create failed"
 lib_wait_state "$id" running
 
