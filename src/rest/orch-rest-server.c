@@ -4,7 +4,7 @@
 #include "orch-rest-server.h"
 #include "orch-rest-bus.h"
 #include "orch-rest-json.h"
-#include "orch-rest-keepalive.h"
+#include "orch-rest-connections.h"
 #include "orch-rest-reply.h"
 #include "orch-rest-routes.h"
 #include "orch-rest-stream.h"
@@ -41,7 +41,7 @@ struct _OrchRestServer {
   char *docs;
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
-  OrchRestKeepalive *keepalive;
+  OrchRestConnections *connections;
   guint max_header_bytes;
   char **cors_origins;    /* empty: no CORS at all */
 };
@@ -893,7 +893,7 @@ orch_rest_server_set_cors (OrchRestServer *self, const char *const *origins)
 void
 orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
 {
-  orch_rest_keepalive_set_timeout (self->keepalive, seconds);
+  orch_rest_connections_set_timeout (self->connections, seconds);
 }
 
 OrchRestServer *
@@ -912,7 +912,7 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
   /* A client that sends half a request, never reads the answer or keeps
    * an idle connection is dropped instead of holding it for ever. */
-  self->keepalive = orch_rest_keepalive_new (self->server, 30);
+  self->connections = orch_rest_connections_new (self->server, 30);
   self->feed = orch_rest_feed_new (bus);
   self->max_header_bytes = 16384;
   self->cors_origins = g_new0 (char *, 1);
@@ -927,7 +927,7 @@ orch_rest_server_free (OrchRestServer *self)
 {
   if (self == NULL)
     return;
-  g_clear_pointer (&self->keepalive, orch_rest_keepalive_free);
+  g_clear_pointer (&self->connections, orch_rest_connections_free);
   if (self->server)
     {
       soup_server_disconnect (self->server);
