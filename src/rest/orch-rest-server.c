@@ -221,9 +221,10 @@ static void
 respond_value (Request *r, guint status, GVariant *v)
 {
   g_autoptr(GVariant) owned = g_variant_take_ref (v);
-  g_autofree char *json = orch_client_variant_to_json (owned, FALSE);
+  g_autoptr(GString) json = g_string_sized_new (4096);
 
-  orch_rest_respond_json (r->msg, status, json);
+  orch_rest_variant_to_json (json, owned);
+  orch_rest_respond_json (r->msg, status, json->str);
   finish_request (r);
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-rest-stream.h"
+#include "orch-rest-json.h"
 #include "orch-rest-reply.h"
 
 #include "client/orch-client.h"
@@ -318,16 +319,20 @@ broadcast (OrchRestFeed *feed, const char *text)
 static char *
 frame (const char *type, const char *id, GVariant *data)
 {
-  g_autofree char *payload = orch_client_variant_to_json (data, FALSE);
-  g_autofree char *quoted_id = NULL;
+  GString *out = g_string_new (NULL);
 
+  g_string_append_printf (out, "{\"type\":\"%s\",", type);
   if (id)
     {
       g_autoptr(GVariant) s = g_variant_ref_sink (g_variant_new_string (id));
-      quoted_id = orch_client_variant_to_json (s, FALSE);
-      return g_strdup_printf ("{\"type\":\"%s\",\"id\":%s,\"data\":%s}", type, quoted_id, payload);
+      g_string_append (out, "\"id\":");
+      orch_rest_variant_to_json (out, s);
+      g_string_append_c (out, ',');
     }
-  return g_strdup_printf ("{\"type\":\"%s\",\"data\":%s}", type, payload);
+  g_string_append (out, "\"data\":");
+  orch_rest_variant_to_json (out, data);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
 }
 
 static void
