@@ -320,3 +320,16 @@ PY
   WS_PID=$!
   LIB_PIDS+=("$WS_PID")
 }
+
+# lib_exit_clean PID NAME LOG: ends PID (one we started) with SIGTERM and
+# fails the test unless it exits within 10 s with status 0 (under the
+# sanitizers: no error, no leak); LOG is quoted when it does not.
+lib_exit_clean() {
+  local pid=$1 name=$2 logf=$3 rc
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "$name did not exit 10 s after SIGTERM"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "$name exited with status $rc: $(tail -n 30 "$logf")"
+}

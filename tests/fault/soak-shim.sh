@@ -3,14 +3,15 @@
 # read route, with keep-alive and with "Connection: close", plus job
 # creates, stops, log deletes and cleanups alongside.  After a
 # warm-up, the shim's RSS must grow by less than 2 MiB and its fd count
-# must come back to where it was.
+# must come back to where it was; then it must exit cleanly (under the
+# sanitizers: no leak).
 #   tests/fault/soak-shim.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh" "$1" "$2"
 
 TARGET=${SOAK_REQUESTS:-200000}
 PASS_SECONDS=${SOAK_PASS_SECONDS:-10}
-RSS_LIMIT_KB=2048
+RSS_LIMIT_KB=${SOAK_RSS_LIMIT_KB:-2048}
 command -v wrk >/dev/null || skip "wrk is not installed (tools/install-deps.sh)"
 
 lib_start_bus
@@ -157,4 +158,6 @@ log "after $((total - warm)) more requests in $((SECONDS - start)) s: RSS ${rss1
 log "orchestratord: RSS $(rss_kb "$DAEMON_PID") kB, $(fd_count "$DAEMON_PID") fds"
 [ "$grow" -lt "$RSS_LIMIT_KB" ] || fail "the shim's RSS grew by ${grow} kB (limit ${RSS_LIMIT_KB} kB)"
 [ "$fd1" -le "$fd0" ] || fail "the shim holds ${fd1} fds, ${fd0} after warm-up"
+# A clean exit after all that: under the sanitizers LeakSanitizer runs here.
+lib_exit_clean "$SHIM_PID" orchestrator-rest "$T/rest.log"
 echo "ok: $((total - warm)) requests after warm-up; RSS ${rss0} -> ${rss1} kB; fds ${fd0} -> ${fd1}"

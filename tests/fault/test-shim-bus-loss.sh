@@ -74,4 +74,5 @@ for _ in $(seq 100); do kill -0 "$FOLLOW_PID" 2>/dev/null || break; sleep 0.1; d
 kill -0 "$FOLLOW_PID" 2>/dev/null && fail "the log follow did not end 10 s after its job stopped"
 wait "$FOLLOW_PID"; rc=$?
 [ "$rc" -eq 0 ] || fail "the log follow ended with curl status $rc"
+lib_exit_clean "$SHIM_PID" orchestrator-rest "$T/rest.log"
 echo "ok: 503 without a bus or daemon, 200 after the reconnect; the feed and a follow carried on"

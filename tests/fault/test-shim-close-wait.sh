@@ -39,4 +39,5 @@ done
 now=$(fd_count "$SHIM_PID")
 log "shim fds after $REQUESTS requests: $now"
 [ "$now" -le "$base" ] || fail "the shim holds $now fds after $REQUESTS requests, $base before"
+lib_exit_clean "$SHIM_PID" orchestrator-rest "$T/rest.log"
 echo "ok: $REQUESTS fresh connections closed by the client, fds $base -> $now"

@@ -51,4 +51,5 @@ lib_http GET "/jobs/$id"
 # The Stop sent while the daemon was stopped still reached it: a 504 says
 # the answer did not come in time, not that nothing happened.
 lib_wait_state "$id" "stopped|exited|failed"
+lib_exit_clean "$SHIM_PID" orchestrator-rest "$T/rest.log"
 echo "ok: reads answer 504 in ${READ_LIMIT}s at most, /healthz 503, a Stop 504; all 200 after SIGCONT"
