@@ -32,13 +32,13 @@ pid=$(lib_field "${ids[0]}" pid)
   # Histories limited to what the warm-up fills (a sample a second):
   # answers that grow with the daemon's uptime would look like a leak.
   for p in /jobs/ "/jobs/?state=running" /metrics/system /metrics/system/detailed \
-           "/metrics/system/history?limit=15" "/metrics/system/history?step_s=3&limit=5" \
-           "/metrics/process/$pid" "/metrics/process/$pid/history?limit=15" \
+           "/metrics/system/history?limit=10" "/metrics/system/history?step_s=2&limit=5" \
+           "/metrics/process/$pid" "/metrics/process/$pid/history?limit=10" \
            /metrics /healthz /openapi.json /docs; do
     echo "  \"$p\","
   done
   for id in "${ids[@]}"; do
-    echo "  \"/jobs/$id\", \"/metrics/jobs/$id\", \"/metrics/jobs/$id/history?limit=15\","
+    echo "  \"/jobs/$id\", \"/metrics/jobs/$id\", \"/metrics/jobs/$id/history?limit=10\","
     echo "  \"/logs/$id?tail=20\", \"/logs/$id?max_bytes=4096\","
   done
   cat <<'LUA'
@@ -131,9 +131,9 @@ settle() {
 start=$SECONDS
 # Warm-up: every kind of request, then the baseline.
 cycles_start 5
-wrk_pass "$PASS_SECONDS"
+wrk_pass $((PASS_SECONDS / 2))
 cycles_end
-wrk_pass "$PASS_SECONDS" "Connection: close"
+wrk_pass $((PASS_SECONDS / 2)) "Connection: close"
 settle
 rss0=$(rss_kb "$SHIM_PID")
 fd0=$(fd_count "$SHIM_PID")
