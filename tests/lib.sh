@@ -295,12 +295,95 @@ print(n)
 PY
 }
 
-# True when BUILD is the AddressSanitizer build (-Dsanitize=true): soak
-# tests scale their counts down there, the code runs several times slower.
-lib_sanitized() {
-  "$PY" - "$BUILD/meson-info/intro-buildoptions.json" <<'PY'
-import json, sys
-opts = {o["name"]: o["value"] for o in json.load(open(sys.argv[1]))}
-sys.exit(0 if opts.get("sanitize") else 1)
+# lib_http METHOD PATH [CURL_ARGS...]: one request to the shim ($URL) on a
+# fresh connection; sets HTTP_STATUS ("000" when nothing came back),
+# HTTP_BODY and HTTP_SECONDS.  Gives up after LIB_HTTP_MAX_TIME seconds (60).
+lib_http() {
+  local method=$1 path=$2 out
+  shift 2
+  rm -f "$T/http.body"
+  out=$(curl -s -X "$method" --max-time "${LIB_HTTP_MAX_TIME:-60}" -o "$T/http.body" \
+          -w '%{http_code} %{time_total}' "$@" "$URL$path")
+  HTTP_STATUS=${out%% *}
+  HTTP_SECONDS=${out##* }
+  HTTP_BODY=$(cat "$T/http.body" 2>/dev/null)
+}
+
+# lib_json KEY: that member of the JSON object on stdin.
+lib_json() {
+  "$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# lib_wait_http PATH STATUS [SECONDS]: polls GET PATH until it answers
+# STATUS; fails the test after SECONDS (20).
+lib_wait_http() {
+  local path=$1 want=$2 limit=${3:-20} end
+  end=$((SECONDS + limit))
+  while :; do
+    LIB_HTTP_MAX_TIME=5 lib_http GET "$path"
+    [ "$HTTP_STATUS" = "$want" ] && return 0
+    [ $SECONDS -lt $end ] || fail "GET $path: $HTTP_STATUS, not $want, after ${limit}s: $HTTP_BODY"
+    sleep 0.2
+  done
+}
+
+# lib_ws_listen PATH OUT: a WebSocket client of the shim in the background
+# (python3, no module beyond the standard library); one line per text
+# frame ("<type>"), "closed <code>" when the server closes.  Sets WS_PID.
+lib_ws_listen() {
+  "$PY" - "$URL" "$1" >"$2" 2>&1 <<'PY' &
+import base64, json, os, socket, struct, sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+s = socket.create_connection((url.hostname, url.port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET {sys.argv[2]} HTTP/1.1\r\nHost: {url.netloc}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+f = s.makefile("rb")
+status = f.readline().split()
+if len(status) < 2 or status[1] != b"101":
+    print("handshake", status, flush=True)
+    sys.exit(1)
+while f.readline() not in (b"\r\n", b""):
+    pass
+def send(opcode, payload):
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    s.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body)
+while True:
+    head = f.read(2)
+    if len(head) < 2:
+        print("eof", flush=True)
+        sys.exit(0)
+    opcode, n = head[0] & 0x0F, head[1] & 0x7F
+    if n == 126:
+        n = struct.unpack(">H", f.read(2))[0]
+    elif n == 127:
+        n = struct.unpack(">Q", f.read(8))[0]
+    payload = f.read(n)
+    if opcode == 1:
+        print(json.loads(payload).get("type"), flush=True)
+    elif opcode == 8:
+        code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 0
+        print("closed", code, flush=True)
+        send(8, payload[:2])
+        sys.exit(0)
+    elif opcode == 9:
+        send(10, payload)
 PY
+  WS_PID=$!
+  LIB_PIDS+=("$WS_PID")
+}
+
+# lib_exit_clean PID NAME LOG: ends PID (one we started) with SIGTERM and
+# fails the test unless it exits within 10 s with status 0 (under the
+# sanitizers: no error, no leak); LOG is quoted when it does not.
+lib_exit_clean() {
+  local pid=$1 name=$2 logf=$3 rc
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "$name did not exit 10 s after SIGTERM"
+  wait "$pid"
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "$name exited with status $rc: $(tail -n 30 "$logf")"
 }

@@ -522,6 +522,174 @@ orch_rest_options_from_query (GHashTable *query, const char *const *types, GErro
   return g_variant_builder_end (&b);
 }
 
+static void
+json_string (GString *out, const char *s)
+{
+  static const char hex[] = "0123456789abcdef";
+  const char *run = s, *p;
+
+  g_string_append_c (out, '"');
+  for (p = s; *p; p++)
+    {
+      unsigned char c = (unsigned char) *p;
+      if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, run, p - run);
+      run = p + 1;
+      g_string_append_c (out, '\\');
+      switch (c)
+        {
+        case '"': case '\\': g_string_append_c (out, (char) c); break;
+        case '\n': g_string_append_c (out, 'n'); break;
+        case '\t': g_string_append_c (out, 't'); break;
+        case '\r': g_string_append_c (out, 'r'); break;
+        case '\b': g_string_append_c (out, 'b'); break;
+        case '\f': g_string_append_c (out, 'f'); break;
+        default:
+          g_string_append (out, "u00");
+          g_string_append_c (out, hex[c >> 4]);
+          g_string_append_c (out, hex[c & 0xf]);
+        }
+    }
+  g_string_append_len (out, run, p - run);
+  g_string_append_c (out, '"');
+}
+
+/* A dictionary key that is not a string, as json-glib names it. */
+static char *
+key_string (GVariant *key)
+{
+  switch (g_variant_classify (key))
+    {
+    case G_VARIANT_CLASS_STRING:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
+      return g_variant_dup_string (key, NULL);
+    case G_VARIANT_CLASS_BOOLEAN:
+      return g_strdup (g_variant_get_boolean (key) ? "true" : "false");
+    case G_VARIANT_CLASS_DOUBLE:
+      {
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        return g_strdup (g_ascii_formatd (buf, sizeof buf, "%f", g_variant_get_double (key)));
+      }
+    default:
+      return g_variant_print (key, FALSE);
+    }
+}
+
+void
+orch_rest_variant_to_json (GString *out, GVariant *v)
+{
+  GVariantClass class = g_variant_classify (v);
+  gsize n;
+
+  switch (class)
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+      g_string_append (out, g_variant_get_boolean (v) ? "true" : "false");
+      return;
+    case G_VARIANT_CLASS_BYTE:
+      g_string_append_printf (out, "%u", g_variant_get_byte (v));
+      return;
+    case G_VARIANT_CLASS_INT16:
+      g_string_append_printf (out, "%d", g_variant_get_int16 (v));
+      return;
+    case G_VARIANT_CLASS_UINT16:
+      g_string_append_printf (out, "%u", g_variant_get_uint16 (v));
+      return;
+    case G_VARIANT_CLASS_INT32:
+      g_string_append_printf (out, "%d", g_variant_get_int32 (v));
+      return;
+    case G_VARIANT_CLASS_UINT32:
+      g_string_append_printf (out, "%u", g_variant_get_uint32 (v));
+      return;
+    case G_VARIANT_CLASS_INT64:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, g_variant_get_int64 (v));
+      return;
+    case G_VARIANT_CLASS_UINT64:
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT, g_variant_get_uint64 (v));
+      return;
+    case G_VARIANT_CLASS_HANDLE:
+      g_string_append_printf (out, "%d", g_variant_get_handle (v));
+      return;
+    case G_VARIANT_CLASS_DOUBLE:
+      {
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        double d = g_variant_get_double (v);
+        if (!isfinite (d))
+          {
+            g_string_append (out, "null");
+            return;
+          }
+        g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
+        /* A double stays a double: 1.0, not 1. */
+        if (strpbrk (buf, ".e") == NULL)
+          g_string_append (out, ".0");
+        return;
+      }
+    case G_VARIANT_CLASS_STRING:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
+      json_string (out, g_variant_get_string (v, NULL));
+      return;
+    case G_VARIANT_CLASS_VARIANT:
+    case G_VARIANT_CLASS_MAYBE:
+      {
+        g_autoptr(GVariant) inner = class == G_VARIANT_CLASS_VARIANT ? g_variant_get_variant (v)
+                                                                     : g_variant_get_maybe (v);
+        if (inner)
+          orch_rest_variant_to_json (out, inner);
+        else
+          g_string_append (out, "null");
+        return;
+      }
+    case G_VARIANT_CLASS_DICT_ENTRY:
+    case G_VARIANT_CLASS_ARRAY:
+    case G_VARIANT_CLASS_TUPLE:
+      break;
+    default:
+      g_string_append (out, "null");
+      return;
+    }
+
+  n = g_variant_n_children (v);
+  if (class == G_VARIANT_CLASS_DICT_ENTRY ||
+      (class == G_VARIANT_CLASS_ARRAY && g_variant_get_type_string (v)[1] == '{'))
+    {
+      /* A dictionary (or one entry of it): an object. */
+      gboolean one = class == G_VARIANT_CLASS_DICT_ENTRY;
+      g_string_append_c (out, '{');
+      for (gsize i = 0; i < (one ? 1 : n); i++)
+        {
+          g_autoptr(GVariant) entry = one ? g_variant_ref (v) : g_variant_get_child_value (v, i);
+          g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+          g_autoptr(GVariant) value = g_variant_get_child_value (entry, 1);
+          if (i)
+            g_string_append_c (out, ',');
+          if (g_variant_is_of_type (key, G_VARIANT_TYPE_STRING))
+            json_string (out, g_variant_get_string (key, NULL));
+          else
+            {
+              g_autofree char *name = key_string (key);
+              json_string (out, name);
+            }
+          g_string_append_c (out, ':');
+          orch_rest_variant_to_json (out, value);
+        }
+      g_string_append_c (out, '}');
+      return;
+    }
+  g_string_append_c (out, '[');
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) child = g_variant_get_child_value (v, i);
+      if (i)
+        g_string_append_c (out, ',');
+      orch_rest_variant_to_json (out, child);
+    }
+  g_string_append_c (out, ']');
+}
+
 guint
 orch_rest_status_for_error (const char *name)
 {
@@ -538,7 +706,11 @@ orch_rest_status_for_error (const char *name)
     /* The daemon is not there: the shim is fine, the service is not. */
     { "org.freedesktop.DBus.Error.ServiceUnknown", 503 },
     { "org.freedesktop.DBus.Error.NameHasNoOwner", 503 },
+    { "org.freedesktop.DBus.Error.Disconnected", 503 },
+    /* It is there but did not answer in time. */
     { "org.freedesktop.DBus.Error.NoReply", 504 },
+    { "org.freedesktop.DBus.Error.Timeout", 504 },
+    { "org.freedesktop.DBus.Error.TimedOut", 504 },
     { "org.freedesktop.DBus.Error.AccessDenied", 403 },
   };
 

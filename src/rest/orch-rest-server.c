@@ -2,7 +2,10 @@
 #include "config.h"
 
 #include "orch-rest-server.h"
+#include "orch-rest-bus.h"
 #include "orch-rest-json.h"
+#include "orch-rest-connections.h"
+#include "orch-rest-reply.h"
 #include "orch-rest-routes.h"
 #include "orch-rest-stream.h"
 
@@ -14,17 +17,31 @@
 #include <string.h>
 
 #define MAX_BODY (64 * 1024)
-#define DBUS_TIMEOUT_MS (60 * 60 * 1000) /* a Stop may wait out a long stop timeout */
+
+/* How long orchestratord may take to answer, by kind of call; then 504. */
+#define READ_TIMEOUT_MS ORCH_REST_READ_TIMEOUT_MS
+#define HEALTH_TIMEOUT_MS 2000
+/* Create, log deletion and cleanup do their work before they answer. */
+#define WRITE_TIMEOUT_MS 60000
+/* Stop and Restart answer when the job has ended: after its stop timeout
+ * (the request's timeout_ms, else the job's or the daemon's, which the
+ * shim does not see: at most an hour), then SIGKILL and the state write. */
+#define STOP_TIMEOUT_MAX_MS (3600 * 1000)
+#define STOP_MARGIN_MS 30000
+/* While a call may take longer than a read, the daemon must keep
+ * answering pings: one that hangs fails the call within a read's bound
+ * and the ping interval, not an hour later. */
+#define PING_INTERVAL_MS 2000
 
 struct _OrchRestServer {
   SoupServer *server;
-  GDBusConnection *bus;
+  OrchRestBus *bus;
   char *token;
   char *openapi;
   char *docs;
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
-  guint timeout_s;
+  OrchRestConnections *connections;
   guint max_header_bytes;
   char **cors_origins;    /* empty: no CORS at all */
 };
@@ -45,6 +62,10 @@ typedef struct {
   gboolean gone;          /* the client went away while we waited */
   gulong finished_id;
   GVariant *system;       /* /metrics: the first of its two calls */
+  GCancellable *cancel;   /* the call and pings under way */
+  guint ping_timer;
+  gboolean ping_pending;
+  gboolean unresponsive;  /* a ping went unanswered: the call is cancelled */
 } Request;
 
 static void
@@ -53,6 +74,11 @@ request_free (Request *r)
   r->self->in_flight--;
   if (r->finished_id)
     g_signal_handler_disconnect (r->msg, r->finished_id);
+  if (r->ping_timer)
+    g_source_remove (r->ping_timer);
+  /* A ping still under way finishes cancelled, without touching @r. */
+  g_cancellable_cancel (r->cancel);
+  g_object_unref (r->cancel);
   g_object_unref (r->msg);
   g_free (r->param);
   g_clear_pointer (&r->system, g_variant_unref);
@@ -67,27 +93,6 @@ on_finished (SoupServerMessage *msg, gpointer data)
   r->gone = TRUE;
 }
 
-static void
-respond (SoupServerMessage *msg, guint status, const char *content_type, const char *body)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
-}
-
-static void
-respond_json (SoupServerMessage *msg, guint status, const char *json)
-{
-  respond (msg, status, "application/json; charset=utf-8", json);
-}
-
-static void
-respond_error (SoupServerMessage *msg, guint status, const char *tail, const char *message)
-{
-  g_autofree char *json = orch_rest_error_json (tail, message);
-
-  respond_json (msg, status, json);
-}
-
 /* A GError from the shim itself (bad body, bad query): 400 for what is
  * not even well-formed, 422 for a well-formed request that makes no sense. */
 static void
@@ -95,22 +100,7 @@ respond_gerror (SoupServerMessage *msg, guint status, const GError *error)
 {
   int code = error->domain == ORCH_ERROR ? error->code : ORCH_ERROR_FAILED;
 
-  respond_error (msg, status, orch_error_to_short_name (code), error->message);
-}
-
-/* A D-Bus error from the daemon: its name says the status. */
-static void
-respond_dbus_error (SoupServerMessage *msg, GError *error)
-{
-  g_autofree char *name = g_dbus_error_get_remote_error (error);
-  guint status = orch_rest_status_for_error (name);
-  const char *tail = orch_client_error_tail (name);
-
-  g_dbus_error_strip_remote_error (error);
-  if (status == 503)
-    respond_error (msg, status, tail, _("orchestratord is not running on the bus"));
-  else
-    respond_error (msg, status, tail, error->message);
+  orch_rest_respond_error (msg, status, orch_error_to_short_name (code), error->message);
 }
 
 static void
@@ -140,6 +130,7 @@ call_done (GObject *source, GAsyncResult *res, gpointer data)
   ReplyFunc then = p->then;
 
   g_free (p);
+  g_clear_handle_id (&r->ping_timer, g_source_remove);
   if (r->gone)
     {
       request_free (r);
@@ -147,7 +138,11 @@ call_done (GObject *source, GAsyncResult *res, gpointer data)
     }
   if (reply == NULL)
     {
-      respond_dbus_error (r->msg, error);
+      /* Cancelled by the pings' watch alone. */
+      if (r->unresponsive)
+        orch_rest_respond_timeout (r->msg);
+      else
+        orch_rest_respond_call_error (r->msg, error);
       finish_request (r);
       return;
     }
@@ -155,25 +150,81 @@ call_done (GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
-call (Request *r, const char *iface, const char *method, GVariant *params, ReplyFunc then)
+ping_done (GObject *source, GAsyncResult *res, gpointer data)
 {
-  Pending *p = g_new0 (Pending, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  Request *r = data;
 
-  p->request = r;
-  p->then = then;
-  g_dbus_connection_call (r->self->bus, "org.orchestrator", "/org/orchestrator", iface, method,
-                          params, NULL, G_DBUS_CALL_FLAGS_NONE, DBUS_TIMEOUT_MS, NULL,
-                          call_done, p);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* @r is gone */
+  r->ping_pending = FALSE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      r->unresponsive = TRUE;
+      g_cancellable_cancel (r->cancel);
+    }
 }
 
-/* Every JSON reply is a D-Bus value turned into JSON the same way. */
+static gboolean
+ping_tick (gpointer data)
+{
+  Request *r = data;
+  GDBusConnection *bus = orch_rest_bus_get_connection (r->self->bus);
+
+  if (bus && !r->ping_pending)
+    {
+      r->ping_pending = TRUE;
+      g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                              NULL, NULL, G_DBUS_CALL_FLAGS_NONE, READ_TIMEOUT_MS, r->cancel,
+                              ping_done, r);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* One call to orchestratord that may take @timeout_ms. */
+static void
+call (Request *r, int timeout_ms, const char *iface, const char *method, GVariant *params,
+      ReplyFunc then)
+{
+  GDBusConnection *bus = orch_rest_bus_get_connection (r->self->bus);
+  Pending *p;
+
+  if (bus == NULL)
+    {
+      if (params)
+        g_variant_unref (g_variant_ref_sink (params));
+      orch_rest_respond_no_bus (r->msg);
+      finish_request (r);
+      return;
+    }
+  p = g_new0 (Pending, 1);
+  p->request = r;
+  p->then = then;
+  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, iface, method, params, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, timeout_ms, r->cancel, call_done, p);
+  if (timeout_ms > READ_TIMEOUT_MS)
+    r->ping_timer = g_timeout_add (PING_INTERVAL_MS, ping_tick, r);
+}
+
+static void
+read_call (Request *r, const char *iface, const char *method, GVariant *params, ReplyFunc then)
+{
+  call (r, READ_TIMEOUT_MS, iface, method, params, then);
+}
+
+/* Every JSON reply is a D-Bus value turned into JSON the same way.  Takes
+ * @v, floating (built here) or not (a child of a reply): ref_sink on a
+ * full reference would add one, and the child would keep the whole reply
+ * alive, a few KiB per request for ever. */
 static void
 respond_value (Request *r, guint status, GVariant *v)
 {
-  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
-  g_autofree char *json = orch_client_variant_to_json (owned, FALSE);
+  g_autoptr(GVariant) owned = g_variant_take_ref (v);
+  g_autoptr(GString) json = g_string_sized_new (4096);
 
-  respond_json (r->msg, status, json);
+  orch_rest_variant_to_json (json, owned);
+  orch_rest_respond_json (r->msg, status, json->str);
   finish_request (r);
 }
 
@@ -197,7 +248,7 @@ after_create (Request *r, GVariant *reply)
   /* Create answers (id, path); the client of the original API gets the
    * whole job record, so one more call. */
   g_variant_get (reply, "(&so)", &id, NULL);
-  call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", id), reply_created);
+  read_call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", id), reply_created);
 }
 
 static void
@@ -353,7 +404,7 @@ reply_prom_jobs (Request *r, GVariant *reply)
 
   prom_system (out, r->system);
   prom_jobs (out, jobs);
-  respond (r->msg, 200, "text/plain; version=0.0.4; charset=utf-8", out->str);
+  orch_rest_respond (r->msg, 200, "text/plain; version=0.0.4; charset=utf-8", out->str);
   finish_request (r);
 }
 
@@ -361,24 +412,42 @@ static void
 reply_prom_system (Request *r, GVariant *reply)
 {
   r->system = g_variant_get_child_value (reply, 0);
-  call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
+  read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
 }
 
 /* ---- health ---- */
 
+/* 503 when the daemon does not answer, so that a load balancer or a
+ * service manager sees it; the body says why. */
 static void
-ping_done (GObject *source, GAsyncResult *res, gpointer data)
+respond_health (SoupServerMessage *msg, gboolean daemon)
+{
+  orch_rest_respond_json (msg, daemon ? 200 : 503,
+                          daemon ? "{\"status\":\"ok\",\"daemon\":true}" : "{\"status\":\"degraded\",\"daemon\":false}");
+}
+
+static void
+health_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   Request *r = data;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
 
   if (!r->gone)
-    respond_json (r->msg, reply ? 200 : 503,
-                  reply ? "{\"status\":\"ok\",\"daemon\":true}" : "{\"status\":\"degraded\",\"daemon\":false}");
+    respond_health (r->msg, reply != NULL);
   finish_request (r);
 }
 
 /* ---- dispatch ---- */
+
+static int
+stop_budget_ms (GVariant *opts)
+{
+  guint32 timeout_ms;
+
+  if (g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms) && timeout_ms <= STOP_TIMEOUT_MAX_MS)
+    return (int) timeout_ms + STOP_MARGIN_MS;
+  return STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS;
+}
 
 static const char *const history_query[] = {
   "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
@@ -422,38 +491,40 @@ dispatch (Request *r, GHashTable *query)
                                                      orch_rest_spec_types, &error);
         if (spec == NULL)
           break;
-        call (r, "org.orchestrator.Jobs", "Create", g_variant_new_tuple (&spec, 1), after_create);
+        call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Jobs", "Create", g_variant_new_tuple (&spec, 1), after_create);
         return;
       }
     case ORCH_ROUTE_JOB_LIST:
       opts = orch_rest_options_from_query (query, (const char *const[]){ "state", "state", "s", "name", "name", "s", NULL }, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Jobs", "List", g_variant_new_tuple (&opts, 1), reply_first_child);
+      read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_tuple (&opts, 1), reply_first_child);
       return;
     case ORCH_ROUTE_JOB_GET:
-      call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", r->param), reply_first_child);
+      read_call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", r->param), reply_first_child);
       return;
     case ORCH_ROUTE_JOB_STOP:
       opts = orch_rest_options_from_query (query, (const char *const[]){ "signal", "signal", "i", "timeout_ms", "timeout_ms", "u", NULL }, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Jobs", "Stop", g_variant_new ("(s@a{sv})", r->param, opts), reply_first_child);
+      call (r, stop_budget_ms (opts), "org.orchestrator.Jobs", "Stop",
+            g_variant_new ("(s@a{sv})", r->param, opts), reply_first_child);
       return;
     case ORCH_ROUTE_JOB_RESTART:
-      call (r, "org.orchestrator.Jobs", "Restart", g_variant_new ("(s)", r->param), reply_first_child);
+      call (r, STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS, "org.orchestrator.Jobs", "Restart",
+            g_variant_new ("(s)", r->param), reply_first_child);
       return;
     case ORCH_ROUTE_SYSTEM:
-      call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_first_child);
+      read_call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_first_child);
       return;
     case ORCH_ROUTE_SYSTEM_DETAILED:
-      call (r, "org.orchestrator.Metrics", "GetSystemDetailed", NULL, reply_first_child);
+      read_call (r, "org.orchestrator.Metrics", "GetSystemDetailed", NULL, reply_first_child);
       return;
     case ORCH_ROUTE_SYSTEM_HISTORY:
       opts = orch_rest_options_from_query (query, history_query, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Metrics", "GetSystemHistory", g_variant_new_tuple (&opts, 1), reply_first_child);
+      read_call (r, "org.orchestrator.Metrics", "GetSystemHistory", g_variant_new_tuple (&opts, 1), reply_first_child);
       return;
     case ORCH_ROUTE_PROCESS:
     case ORCH_ROUTE_PROCESS_HISTORY:
@@ -467,25 +538,25 @@ dispatch (Request *r, GHashTable *query)
           }
         if (r->route->id == ORCH_ROUTE_PROCESS)
           {
-            call (r, "org.orchestrator.Metrics", "GetProcess", g_variant_new ("(u)", (guint32) pid), reply_first_child);
+            read_call (r, "org.orchestrator.Metrics", "GetProcess", g_variant_new ("(u)", (guint32) pid), reply_first_child);
             return;
           }
         opts = orch_rest_options_from_query (query, history_query, &error);
         if (opts == NULL)
           break;
-        call (r, "org.orchestrator.Metrics", "GetProcessHistory",
-              g_variant_new ("(u@a{sv})", (guint32) pid, opts), reply_first_child);
+        read_call (r, "org.orchestrator.Metrics", "GetProcessHistory",
+                   g_variant_new ("(u@a{sv})", (guint32) pid, opts), reply_first_child);
         return;
       }
     case ORCH_ROUTE_JOB_METRICS:
-      call (r, "org.orchestrator.Metrics", "GetJob", g_variant_new ("(s)", r->param), reply_first_child);
+      read_call (r, "org.orchestrator.Metrics", "GetJob", g_variant_new ("(s)", r->param), reply_first_child);
       return;
     case ORCH_ROUTE_JOB_METRICS_HISTORY:
       opts = orch_rest_options_from_query (query, history_query, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Metrics", "GetJobHistory", g_variant_new ("(s@a{sv})", r->param, opts),
-            reply_first_child);
+      read_call (r, "org.orchestrator.Metrics", "GetJobHistory", g_variant_new ("(s@a{sv})", r->param, opts),
+                 reply_first_child);
       return;
     case ORCH_ROUTE_LOGS_READ:
       if (query && g_hash_table_contains (query, "follow"))
@@ -516,26 +587,35 @@ dispatch (Request *r, GHashTable *query)
                                         "max_bytes", "max_bytes", "u", NULL }, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Logs", "Read", g_variant_new ("(s@a{sv})", r->param, opts), reply_log_text);
+      read_call (r, "org.orchestrator.Logs", "Read", g_variant_new ("(s@a{sv})", r->param, opts), reply_log_text);
       return;
     case ORCH_ROUTE_LOGS_DELETE:
-      call (r, "org.orchestrator.Logs", "Delete", g_variant_new ("(s)", r->param), reply_log_deleted);
+      call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Logs", "Delete", g_variant_new ("(s)", r->param), reply_log_deleted);
       return;
     case ORCH_ROUTE_LOGS_CLEANUP:
       opts = orch_rest_object_from_json (body_data, body_len,
                                          (const char *const[]){ "older_than_s", "t", NULL }, &error);
       if (opts == NULL)
         break;
-      call (r, "org.orchestrator.Logs", "Cleanup", g_variant_new_tuple (&opts, 1), reply_cleanup);
+      call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Logs", "Cleanup", g_variant_new_tuple (&opts, 1), reply_cleanup);
       return;
     case ORCH_ROUTE_PROMETHEUS:
-      call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_prom_system);
+      read_call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_prom_system);
       return;
     case ORCH_ROUTE_HEALTHZ:
-      g_dbus_connection_call (r->self->bus, "org.orchestrator", "/org/orchestrator",
-                              "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                              G_DBUS_CALL_FLAGS_NONE, 2000, NULL, ping_done, r);
-      return;
+      {
+        GDBusConnection *bus = orch_rest_bus_get_connection (r->self->bus);
+        if (bus == NULL)
+          {
+            respond_health (msg, FALSE);
+            finish_request (r);
+            return;
+          }
+        g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                NULL, NULL, G_DBUS_CALL_FLAGS_NONE, HEALTH_TIMEOUT_MS, NULL,
+                                health_done, r);
+        return;
+      }
     case ORCH_ROUTE_OPENAPI:
     case ORCH_ROUTE_DOCS:
     default:
@@ -595,7 +675,7 @@ cors_preflight (OrchRestServer *self, SoupServerMessage *msg, const char *path)
 
   if (cors_origin (self, msg) == NULL)
     {
-      respond_error (msg, 403, "PermissionDenied", _("this origin is not allowed ([rest] cors_origins)"));
+      orch_rest_respond_error (msg, 403, "PermissionDenied", _("this origin is not allowed ([rest] cors_origins)"));
       return;
     }
   soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
@@ -635,11 +715,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   switch (orch_rest_route_match (method, path, &route, &param, &allow))
     {
     case ORCH_ROUTE_NO_PATH:
-      respond_error (msg, 404, "NotFound", _("no such endpoint; see /docs"));
+      orch_rest_respond_error (msg, 404, "NotFound", _("no such endpoint; see /docs"));
       return;
     case ORCH_ROUTE_NO_METHOD:
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow);
-      respond_error (msg, 405, "InvalidArgument", _("method not allowed here"));
+      orch_rest_respond_error (msg, 405, "InvalidArgument", _("method not allowed here"));
       return;
     case ORCH_ROUTE_MATCH:
     default:
@@ -653,12 +733,12 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
-      respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
       return;
     }
   if (body && body->len > MAX_BODY)
     {
-      respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      orch_rest_respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
       return;
     }
   if (param)
@@ -668,7 +748,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
        * %00), no slash. */
       if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
         {
-          respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
+          orch_rest_respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
           return;
         }
     }
@@ -678,25 +758,25 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       query = g_uri_parse_params (raw_query, -1, "&", G_URI_PARAMS_NONE, &error);
       if (query == NULL)
         {
-          respond_error (msg, 400, "InvalidArgument", error->message);
+          orch_rest_respond_error (msg, 400, "InvalidArgument", error->message);
           return;
         }
     }
 
   if (route->id == ORCH_ROUTE_OPENAPI)
     {
-      respond (msg, 200, "application/json; charset=utf-8", self->openapi);
+      orch_rest_respond (msg, 200, "application/json; charset=utf-8", self->openapi);
       return;
     }
   if (route->id == ORCH_ROUTE_DOCS)
     {
-      respond (msg, 200, "text/html; charset=utf-8", self->docs);
+      orch_rest_respond (msg, 200, "text/html; charset=utf-8", self->docs);
       return;
     }
 
   if (self->in_flight >= MAX_IN_FLIGHT)
     {
-      respond_error (msg, 503, "LimitReached", _("too many requests in flight; try again"));
+      orch_rest_respond_error (msg, 503, "LimitReached", _("too many requests in flight; try again"));
       return;
     }
   self->in_flight++;
@@ -706,6 +786,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   r->route = route;
   r->param = g_steal_pointer (&decoded);
   r->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_finished), r);
+  r->cancel = g_cancellable_new ();
   soup_server_message_pause (msg);
   dispatch (r, query);
 }
@@ -739,14 +820,14 @@ early_limits (OrchRestServer *self, SoupServerMessage *msg)
   if (total > self->max_header_bytes)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      respond_error (msg, 431, "InvalidArgument", _("the request headers are too large"));
+      orch_rest_respond_error (msg, 431, "InvalidArgument", _("the request headers are too large"));
       return FALSE;
     }
   length = soup_message_headers_get_content_length (h);
   if (length > MAX_BODY)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      orch_rest_respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
       return FALSE;
     }
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
@@ -769,6 +850,7 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
           gpointer data)
 {
   OrchRestServer *self = data;
+  GSocket *socket;
 
   if (!early_limits (self, msg))
     return;
@@ -776,8 +858,15 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
-      respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      return;
     }
+  /* A feed's client only listens: the stall timeout on reads would drop
+   * it after --timeout seconds.  Now, before libsoup makes the
+   * WebSocket's read source, which keeps the timeout it is made with. */
+  socket = soup_server_message_get_socket (msg);
+  if (socket)
+    g_socket_set_timeout (socket, 0);
 }
 
 static void
@@ -787,19 +876,6 @@ ws_connected (SoupServer *server, SoupServerMessage *msg, const char *path,
   OrchRestServer *self = data;
 
   orch_rest_feed_add (self->feed, conn);
-}
-
-/* Every connection gets a deadline on each read and write, so a client
- * that sends half a request, or never reads the answer, is dropped
- * instead of holding a connection forever. */
-static void
-request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
-{
-  OrchRestServer *self = data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-
-  if (socket && self->timeout_s)
-    g_socket_set_timeout (socket, self->timeout_s);
 }
 
 void
@@ -818,11 +894,11 @@ orch_rest_server_set_cors (OrchRestServer *self, const char *const *origins)
 void
 orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
 {
-  self->timeout_s = seconds;
+  orch_rest_connections_set_timeout (self->connections, seconds);
 }
 
 OrchRestServer *
-orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_dir, GError **error)
+orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir, GError **error)
 {
   g_autoptr(OrchRestServer) self = g_new0 (OrchRestServer, 1);
   g_autofree char *openapi_path = g_build_filename (data_dir, "openapi.json", NULL);
@@ -835,8 +911,9 @@ orch_rest_server_new (GDBusConnection *bus, const char *token, const char *data_
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
-  self->timeout_s = 30;
-  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started), self);
+  /* A client that sends half a request, never reads the answer or keeps
+   * an idle connection is dropped instead of holding it for ever. */
+  self->connections = orch_rest_connections_new (self->server, 30);
   self->feed = orch_rest_feed_new (bus);
   self->max_header_bytes = 16384;
   self->cors_origins = g_new0 (char *, 1);
@@ -851,6 +928,7 @@ orch_rest_server_free (OrchRestServer *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->connections, orch_rest_connections_free);
   if (self->server)
     {
       soup_server_disconnect (self->server);

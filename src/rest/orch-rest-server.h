@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-rest-bus.h"
+
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
 
 /* The REST shim's HTTP side: every endpoint is one call to orchestratord
- * on @bus (GDBus, async: a request waits paused, nothing blocks). */
+ * on @bus (GDBus, async: a request waits paused, nothing blocks), which
+ * answers 503 while the bus is away and 504 when the daemon does not
+ * answer in time. */
 typedef struct _OrchRestServer OrchRestServer;
 
 /* @token: required as "Authorization: Bearer <token>" on every endpoint
  * but /healthz, NULL for none.  @data_dir holds openapi.json and
  * docs.html. */
-OrchRestServer *orch_rest_server_new (GDBusConnection *bus, const char *token,
+OrchRestServer *orch_rest_server_new (OrchRestBus *bus, const char *token,
                                       const char *data_dir, GError **error);
 void orch_rest_server_free (OrchRestServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchRestServer, orch_rest_server_free)

@@ -3,6 +3,7 @@
 
 #include "orch-rest-stream.h"
 #include "orch-rest-json.h"
+#include "orch-rest-reply.h"
 
 #include "client/orch-client.h"
 
@@ -16,9 +17,12 @@
 /* New output is looked for this often while a client follows a log: the
  * daemon is not in the data path, so there is nothing to wake us. */
 #define FOLLOW_POLL_MS 100
+/* Whether the job has ended is asked again this often while the daemon
+ * cannot say (after the bus came back, before the daemon did). */
+#define FOLLOW_RECHECK_MS 1000
 
 typedef struct {
-  GDBusConnection *bus;
+  OrchRestBus *bus;
   SoupServerMessage *msg;
   char *id;
   char *stream;
@@ -27,6 +31,9 @@ typedef struct {
   int fd;
   guint timer;
   guint subscription;
+  gulong reconnected_id;
+  guint recheck;
+  GCancellable *cancel;   /* the calls under way */
   gulong finished_id;
   gboolean ended;         /* the job finished: drain and close */
   gboolean gone;
@@ -35,10 +42,16 @@ typedef struct {
 static void
 follow_free (Follow *f)
 {
+  g_cancellable_cancel (f->cancel);
+  g_object_unref (f->cancel);
   if (f->timer)
     g_source_remove (f->timer);
+  if (f->recheck)
+    g_source_remove (f->recheck);
   if (f->subscription)
-    g_dbus_connection_signal_unsubscribe (f->bus, f->subscription);
+    orch_rest_bus_unsubscribe (f->bus, f->subscription);
+  if (f->reconnected_id)
+    g_signal_handler_disconnect (f->bus, f->reconnected_id);
   if (f->finished_id)
     g_signal_handler_disconnect (f->msg, f->finished_id);
   if (f->fd >= 0)
@@ -114,12 +127,21 @@ on_client_gone (SoupServerMessage *msg, gpointer data)
   f->ended = TRUE;
 }
 
+static gboolean
+state_is_final (GVariant *rec)
+{
+  const char *state = NULL;
+
+  return g_variant_lookup (rec, "state", "&s", &state) &&
+         g_strv_contains ((const char *const[]){ "exited", "failed", "stopped", NULL }, state);
+}
+
 static void
 on_job_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
                 const char *signal, GVariant *params, gpointer data)
 {
   Follow *f = data;
-  const char *id, *state = NULL;
+  const char *id;
   g_autoptr(GVariant) rec = NULL;
 
   if (strcmp (signal, "JobRemoved") == 0)
@@ -128,50 +150,77 @@ on_job_changed (GDBusConnection *c, const char *sender, const char *path, const 
       return;
     }
   g_variant_get (params, "(&s@a{sv})", &id, &rec);
-  if (g_variant_lookup (rec, "state", "&s", &state) &&
-      g_strv_contains ((const char *const[]){ "exited", "failed", "stopped", NULL }, state))
+  if (state_is_final (rec))
     f->ended = TRUE;
 }
 
-static void
-respond_error_now (Follow *f, guint status, const char *tail, const char *message)
-{
-  g_autofree char *json = orch_rest_error_json (tail, message);
+static void check_state (Follow *f);
 
-  soup_server_message_set_status (f->msg, status, NULL);
-  soup_server_message_set_response (f->msg, "application/json; charset=utf-8", SOUP_MEMORY_COPY,
-                                    json, strlen (json));
-  soup_server_message_unpause (f->msg);
-  follow_free (f);
+static gboolean
+recheck (gpointer data)
+{
+  Follow *f = data;
+
+  f->recheck = 0;
+  check_state (f);
+  return G_SOURCE_REMOVE;
 }
 
 static void
 got_state (GObject *source, GAsyncResult *res, gpointer data)
 {
-  Follow *f = data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
   g_autoptr(GVariant) rec = NULL;
-  const char *state = NULL;
+  g_autofree char *name = NULL;
+  Follow *f = data;
 
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* @f is gone */
   if (reply)
     {
       rec = g_variant_get_child_value (reply, 0);
       /* Already over: send what there is and close. */
-      if (g_variant_lookup (rec, "state", "&s", &state) &&
-          g_strv_contains ((const char *const[]){ "exited", "failed", "stopped", NULL }, state))
+      if (state_is_final (rec))
         f->ended = TRUE;
+      return;
     }
-  f->timer = g_timeout_add (FOLLOW_POLL_MS, follow_tick, f);
+  name = g_dbus_error_get_remote_error (error);
+  if (g_strcmp0 (name, "org.orchestrator.Error.NotFound") == 0)
+    f->ended = TRUE;
+  else if (f->recheck == 0)
+    /* No daemon yet, or no answer: its signals may have been missed. */
+    f->recheck = g_timeout_add (FOLLOW_RECHECK_MS, recheck, f);
+}
+
+/* Whether the job has ended: at the start, and after each reconnect,
+ * when its JobChanged signals may have been lost with the bus. */
+static void
+check_state (Follow *f)
+{
+  GDBusConnection *bus = orch_rest_bus_get_connection (f->bus);
+
+  if (bus == NULL)
+    return; /* on_reconnected() asks again */
+  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "Get",
+                          g_variant_new ("(s)", f->id), G_VARIANT_TYPE ("(a{sv})"),
+                          G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, f->cancel, got_state, f);
+}
+
+static void
+on_reconnected (OrchRestBus *bus, GParamSpec *pspec, gpointer data)
+{
+  check_state (data);
 }
 
 static void
 opened (GObject *source, GAsyncResult *res, gpointer data)
 {
-  Follow *f = data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GUnixFDList) fds = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
                                                                                 &fds, res, &error);
+  Follow *f = data;
   SoupMessageHeaders *h = soup_server_message_get_response_headers (f->msg);
   gint32 handle;
   struct stat st;
@@ -183,17 +232,18 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
     }
   if (reply == NULL)
     {
-      g_autofree char *name = g_dbus_error_get_remote_error (error);
-      g_dbus_error_strip_remote_error (error);
-      respond_error_now (f, orch_rest_status_for_error (name), orch_client_error_tail (name),
-                         error->message);
+      orch_rest_respond_call_error (f->msg, error);
+      soup_server_message_unpause (f->msg);
+      follow_free (f);
       return;
     }
   g_variant_get (reply, "(h)", &handle);
   f->fd = g_unix_fd_list_get (fds, handle, &error);
   if (f->fd < 0)
     {
-      respond_error_now (f, 500, "Failed", error->message);
+      orch_rest_respond_error (f->msg, 500, "Failed", error->message);
+      soup_server_message_unpause (f->msg);
+      follow_free (f);
       return;
     }
   if (f->from_end && fstat (f->fd, &st) == 0)
@@ -208,20 +258,28 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
   pump (f);
   soup_server_message_unpause (f->msg);
 
-  f->subscription = g_dbus_connection_signal_subscribe (
-      f->bus, "org.orchestrator", "org.orchestrator.Jobs", NULL, "/org/orchestrator", f->id,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_job_changed, f, NULL);
-  g_dbus_connection_call (f->bus, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs",
-                          "Get", g_variant_new ("(s)", f->id), NULL, G_DBUS_CALL_FLAGS_NONE, 10000,
-                          NULL, got_state, f);
+  /* The log is read from the fd: the follow outlives a lost bus, and
+   * only learns again when the job ends. */
+  f->subscription = orch_rest_bus_subscribe (f->bus, "org.orchestrator.Jobs", NULL, f->id, on_job_changed, f);
+  f->reconnected_id = g_signal_connect (f->bus, "notify::connection", G_CALLBACK (on_reconnected), f);
+  check_state (f);
+  f->timer = g_timeout_add (FOLLOW_POLL_MS, follow_tick, f);
 }
 
 void
-orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const char *id,
+orch_rest_follow_log (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
                       const char *stream, guint64 offset, gboolean from_end)
 {
-  Follow *f = g_new0 (Follow, 1);
+  GDBusConnection *connection = orch_rest_bus_get_connection (bus);
+  Follow *f;
 
+  if (connection == NULL)
+    {
+      orch_rest_respond_no_bus (msg);
+      soup_server_message_unpause (msg);
+      return;
+    }
+  f = g_new0 (Follow, 1);
   f->bus = g_object_ref (bus);
   f->msg = g_object_ref (msg);
   f->id = g_strdup (id);
@@ -229,17 +287,19 @@ orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const char *
   f->pos = offset;
   f->from_end = from_end;
   f->fd = -1;
+  f->cancel = g_cancellable_new ();
   f->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_client_gone), f);
-  g_dbus_connection_call_with_unix_fd_list (bus, "org.orchestrator", "/org/orchestrator",
+  g_dbus_connection_call_with_unix_fd_list (connection, ORCH_BUS_NAME, ORCH_BUS_PATH,
                                             "org.orchestrator.Logs", "Open",
                                             g_variant_new ("(ss)", f->id, f->stream), G_VARIANT_TYPE ("(h)"),
-                                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL, opened, f);
+                                            G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, NULL, NULL,
+                                            opened, f);
 }
 
 /* ---- /ws/metrics ---- */
 
 struct _OrchRestFeed {
-  GDBusConnection *bus;
+  OrchRestBus *bus;
   GPtrArray *clients;     /* SoupWebsocketConnection */
   guint sub_system;
   guint sub_jobs;
@@ -259,16 +319,20 @@ broadcast (OrchRestFeed *feed, const char *text)
 static char *
 frame (const char *type, const char *id, GVariant *data)
 {
-  g_autofree char *payload = orch_client_variant_to_json (data, FALSE);
-  g_autofree char *quoted_id = NULL;
+  GString *out = g_string_new (NULL);
 
+  g_string_append_printf (out, "{\"type\":\"%s\",", type);
   if (id)
     {
       g_autoptr(GVariant) s = g_variant_ref_sink (g_variant_new_string (id));
-      quoted_id = orch_client_variant_to_json (s, FALSE);
-      return g_strdup_printf ("{\"type\":\"%s\",\"id\":%s,\"data\":%s}", type, quoted_id, payload);
+      g_string_append (out, "\"id\":");
+      orch_rest_variant_to_json (out, s);
+      g_string_append_c (out, ',');
     }
-  return g_strdup_printf ("{\"type\":\"%s\",\"data\":%s}", type, payload);
+  g_string_append (out, "\"data\":");
+  orch_rest_variant_to_json (out, data);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
 }
 
 static void
@@ -304,18 +368,18 @@ on_ws_closed (SoupWebsocketConnection *conn, gpointer data)
 }
 
 OrchRestFeed *
-orch_rest_feed_new (GDBusConnection *bus)
+orch_rest_feed_new (OrchRestBus *bus)
 {
   OrchRestFeed *feed = g_new0 (OrchRestFeed, 1);
 
   feed->bus = g_object_ref (bus);
   feed->clients = g_ptr_array_new_with_free_func (g_object_unref);
-  feed->sub_system = g_dbus_connection_signal_subscribe (bus, "org.orchestrator", "org.orchestrator.Metrics",
-                                                         "SystemSampled", "/org/orchestrator", NULL,
-                                                         G_DBUS_SIGNAL_FLAGS_NONE, on_feed_signal, feed, NULL);
-  feed->sub_jobs = g_dbus_connection_signal_subscribe (bus, "org.orchestrator", "org.orchestrator.Jobs",
-                                                       "JobChanged", "/org/orchestrator", NULL,
-                                                       G_DBUS_SIGNAL_FLAGS_NONE, on_feed_signal, feed, NULL);
+  /* Kept by the bus across reconnects: the clients stay connected while
+   * the bus is away and get frames again when it is back. */
+  feed->sub_system = orch_rest_bus_subscribe (bus, "org.orchestrator.Metrics", "SystemSampled", NULL,
+                                              on_feed_signal, feed);
+  feed->sub_jobs = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobChanged", NULL,
+                                            on_feed_signal, feed);
   return feed;
 }
 
@@ -337,8 +401,8 @@ orch_rest_feed_free (OrchRestFeed *feed)
 {
   if (feed == NULL)
     return;
-  g_dbus_connection_signal_unsubscribe (feed->bus, feed->sub_system);
-  g_dbus_connection_signal_unsubscribe (feed->bus, feed->sub_jobs);
+  orch_rest_bus_unsubscribe (feed->bus, feed->sub_system);
+  orch_rest_bus_unsubscribe (feed->bus, feed->sub_jobs);
   for (guint i = 0; i < feed->clients->len; i++)
     {
       SoupWebsocketConnection *c = feed->clients->pdata[i];

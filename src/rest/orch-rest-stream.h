@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-rest-bus.h"
+
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
@@ -8,8 +10,9 @@ G_BEGIN_DECLS
 
 /* GET /logs/{id}?follow=1: the log as a chunked stream from @offset (or
  * from its current end when @from_end), new output as it lands, until the
- * job ends or the client goes away.  @msg is paused; this unpauses it. */
-void orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const char *id,
+ * job ends or the client goes away; through a lost bus too.  @msg is
+ * paused; this unpauses it. */
+void orch_rest_follow_log (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
                            const char *stream, guint64 offset, gboolean from_end);
 
 /* /ws/metrics: every SystemSampled and JobChanged as JSON text frames,
@@ -17,7 +20,7 @@ void orch_rest_follow_log (GDBusConnection *bus, SoupServerMessage *msg, const c
  * "data": {...}}, to every connected client. */
 typedef struct _OrchRestFeed OrchRestFeed;
 
-OrchRestFeed *orch_rest_feed_new (GDBusConnection *bus);
+OrchRestFeed *orch_rest_feed_new (OrchRestBus *bus);
 void orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn);
 guint orch_rest_feed_n_clients (OrchRestFeed *feed);
 void orch_rest_feed_free (OrchRestFeed *feed);

@@ -4,7 +4,6 @@
 #include "orch-rest-server.h"
 #include "orch-rest-token.h"
 
-#include "client/orch-client.h"
 #include "core/orch-config.h"
 
 #include <glib-unix.h>
@@ -37,7 +36,7 @@ run (Options *o)
 {
   g_autoptr(OrchConfig) config = orch_config_new ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(OrchRestBus) bus = NULL;
   g_autoptr(OrchRestServer) server = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *token = NULL;
@@ -97,7 +96,7 @@ run (Options *o)
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_unix_signal_add (SIGINT, quit_cb, loop);
 
-  bus = orch_client_open_bus (o->user, o->bus_address, &error);
+  bus = orch_rest_bus_new (o->user, o->bus_address, &error);
   if (bus == NULL)
     {
       g_printerr (_("orchestrator-rest: cannot connect to the bus: %s\n"), error->message);
@@ -164,7 +163,7 @@ main (int argc, char **argv)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &o.token_file, N_("Require the bearer token in FILE"), N_("FILE") },
     { "no-auth", 0, 0, G_OPTION_ARG_NONE, &o.no_auth, N_("Serve without a token (development only)"), NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config_path, N_("Configuration file"), N_("FILE") },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout_s, N_("Drop a connection that stalls this long on a read or write (default 30)"), N_("SECONDS") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &o.timeout_s, N_("Drop a connection that stalls this long on a read or write, or idles this long between requests (default 30)"), N_("SECONDS") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.data_dir, N_("Directory with openapi.json and docs.html"), N_("DIR") },
     { NULL }
   };

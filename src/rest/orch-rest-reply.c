@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-rest-reply.h"
+#include "orch-rest-json.h"
+
+#include "client/orch-client.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+void
+orch_rest_respond (SoupServerMessage *msg, guint status, const char *content_type, const char *body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+void
+orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *json)
+{
+  orch_rest_respond (msg, status, "application/json; charset=utf-8", json);
+}
+
+void
+orch_rest_respond_error (SoupServerMessage *msg, guint status, const char *tail, const char *message)
+{
+  g_autofree char *json = orch_rest_error_json (tail, message);
+
+  /* Each cause of a 503 is brief: a flood, a bus coming back. */
+  if (status == 503)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
+  orch_rest_respond_json (msg, status, json);
+}
+
+void
+orch_rest_respond_no_bus (SoupServerMessage *msg)
+{
+  orch_rest_respond_error (msg, 503, "Unavailable",
+                           _("orchestrator-rest lost the bus and is connecting again; try again shortly"));
+}
+
+void
+orch_rest_respond_timeout (SoupServerMessage *msg)
+{
+  orch_rest_respond_error (msg, 504, "Timeout",
+                           _("orchestratord did not answer in time; a change asked for may still happen"));
+}
+
+void
+orch_rest_respond_call_error (SoupServerMessage *msg, GError *error)
+{
+  g_autofree char *name = NULL;
+  guint status;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      orch_rest_respond_timeout (msg);
+      return;
+    }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    {
+      orch_rest_respond_no_bus (msg);
+      return;
+    }
+  name = g_dbus_error_get_remote_error (error);
+  status = orch_rest_status_for_error (name);
+  g_dbus_error_strip_remote_error (error);
+  if (status == 503)
+    orch_rest_respond_error (msg, status, "Unavailable", _("orchestratord is not running on the bus"));
+  else if (status == 504)
+    orch_rest_respond_error (msg, status, "Timeout", error->message);
+  else
+    orch_rest_respond_error (msg, status, orch_client_error_tail (name), error->message);
+}
