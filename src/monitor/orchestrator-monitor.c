@@ -157,9 +157,11 @@ run_child (const Args *a)
   sigprocmask (SIG_SETMASK, &none, NULL);
   close (EXIT_DIR_FD);
 
-  /* Its own session and process group, so the none backend can signal the
-   * job without reaching this monitor. */
-  setsid ();
+  /* Its own process group, so the none backend can signal the job without
+   * reaching this monitor; the parent makes it too (setpgid on both sides),
+   * so the group exists by the time the daemon hears the pid.  The session
+   * is the monitor's, which has no controlling terminal. */
+  (void) setpgid (0, 0);
   if (a->has_nofile)
     (void) setrlimit (RLIMIT_NOFILE, &a->nofile);
   if (a->has_user)
@@ -296,7 +298,16 @@ main (int argc, char **argv)
   close (HOLD_FD);
 
   /* Signals sent to the whole cgroup are meant for the job: the monitor
-   * lives on to record how it ended (only SIGKILL takes it). */
+   * lives on to record how it ended (only SIGKILL takes it).  Blocked as
+   * well as ignored, and from before the fork: an ignored signal is lost,
+   * but a blocked one waits, so a stop that reaches the child before it
+   * has set its handlers back (a Stop right after Create) is delivered
+   * when run_child() unblocks it. */
+  {
+    sigset_t all;
+    sigfillset (&all);
+    sigprocmask (SIG_BLOCK, &all, NULL);
+  }
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
       signal (sig, SIG_IGN);
@@ -310,6 +321,7 @@ main (int argc, char **argv)
   if (pid == 0)
     run_child (&a);
 
+  (void) setpgid (pid, pid);
   send_msg (ORCH_LAUNCH_MSG_PID, pid);
   close (STATUS_FD);
   /* Let go of the log files: only the job writes them. */

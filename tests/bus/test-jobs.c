@@ -301,6 +301,32 @@ test_stop_escalates_to_sigkill (void)
   remove_job (id);
 }
 
+/* A Stop sent the moment Create answers, while the job's process may not
+ * exist yet or may not have set its signal handlers back: the SIGTERM
+ * still ends it (not the SIGKILL after the stop timeout, 5 s here). */
+static void
+test_stop_at_once (void)
+{
+  for (int i = 0; i < 10; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = orch_test_create (d, "{'command': <['sleep', '600']>}", &error);
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr(GVariant) rec = NULL;
+      gint64 ms;
+
+      g_assert_no_error (error);
+      rec = stop_job (id, NULL);
+      ms = (g_get_monotonic_time () - t0) / 1000;
+      g_test_message ("round %d: %s, signal %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " ms", i,
+                      orch_test_rec_str (rec, "state"), orch_test_rec_int (rec, "signal"), ms);
+      g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "stopped");
+      g_assert_cmpint (orch_test_rec_int (rec, "signal"), !=, SIGKILL);
+      g_assert_cmpint (ms, <, 4000);
+      remove_job (id);
+    }
+}
+
 static void
 test_stop_signal_option (void)
 {
@@ -1044,6 +1070,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jobs/stop-whole-group", test_stop_whole_group);
   g_test_add_func ("/jobs/stop-escalates", test_stop_escalates_to_sigkill);
   g_test_add_func ("/jobs/stop-signal-option", test_stop_signal_option);
+  g_test_add_func ("/jobs/stop-at-once", test_stop_at_once);
   g_test_add_func ("/jobs/exit-code", test_exit_code);
   g_test_add_func ("/jobs/killed-by-signal", test_killed_by_signal);
   g_test_add_func ("/jobs/leftovers-cleaned", test_leftovers_cleaned);
