@@ -3,7 +3,7 @@
 
 #include "orch-bus-auth.h"
 
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 #include "core/orch-sd-bus.h"
 
 #include <errno.h>

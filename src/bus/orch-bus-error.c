@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-bus-error.h"
 
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 
 int
 orch_bus_set_gerror (sd_bus_error *ret_error, const GError *error)

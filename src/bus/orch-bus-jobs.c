@@ -7,10 +7,10 @@
 #include "orch-bus-variant.h"
 
 #include "core/orch-auth.h"
-#include "core/orch-error.h"
-#include "core/orch-id.h"
+#include "basic/orch-error.h"
+#include "basic/orch-id.h"
 #include "core/orch-sd-bus.h"
-#include "core/orch-vardict.h"
+#include "basic/orch-vardict.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>

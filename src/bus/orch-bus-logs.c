@@ -6,7 +6,7 @@
 #include "orch-bus-error.h"
 #include "orch-bus-variant.h"
 
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>

@@ -5,7 +5,7 @@
 #include "orch-bus-error.h"
 #include "orch-bus-variant.h"
 
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 #include "core/orch-sd-bus.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "orch-config.h"
+#include "basic/orch-config.h"
 
 #include <glib.h>
 #include <sys/types.h>

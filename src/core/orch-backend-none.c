@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "orch-backend.h"
-#include "orch-error.h"
-#include "orch-proc.h"
+#include "basic/orch-error.h"
+#include "basic/orch-proc.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>

@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "orch-backend.h"
-#include "orch-cgroup.h"
-#include "orch-error.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-error.h"
 
 #include <glib/gi18n.h>
 #include <string.h>

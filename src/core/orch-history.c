@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "orch-history.h"
-#include "orch-error.h"
-#include "orch-vardict.h"
+#include "basic/orch-error.h"
+#include "basic/orch-vardict.h"
 
 #include <glib/gi18n.h>
 #include <math.h>

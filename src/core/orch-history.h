@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "orch-ring.h"
+#include "basic/orch-ring.h"
 
 G_BEGIN_DECLS
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-job-stats.h"
-#include "orch-cgroup.h"
-#include "orch-proc.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "orch-metrics-parse.h"
+#include "basic/orch-metrics-parse.h"
 
 #include <glib.h>
 #include <sys/types.h>

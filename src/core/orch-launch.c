@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "orch-launch.h"
-#include "orch-error.h"
+#include "basic/orch-error.h"
 #include "orch-policy.h"
 
 #include <errno.h>

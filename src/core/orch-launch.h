@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "orch-launch-proto.h"
-#include "orch-spec.h"
+#include "basic/orch-launch-proto.h"
+#include "basic/orch-spec.h"
 
 #include <glib.h>
 #include <sys/types.h>

@@ -2,10 +2,10 @@
 #include "config.h"
 
 #include "orch-logs.h"
-#include "orch-error.h"
-#include "orch-id.h"
-#include "orch-log-read.h"
-#include "orch-vardict.h"
+#include "basic/orch-error.h"
+#include "basic/orch-id.h"
+#include "basic/orch-log-read.h"
+#include "basic/orch-vardict.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include "orch-manager.h"
-#include "orch-error.h"
-#include "orch-fd-budget.h"
-#include "orch-id.h"
+#include "basic/orch-error.h"
+#include "basic/orch-fd-budget.h"
+#include "basic/orch-id.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
 #include "orch-reconcile.h"

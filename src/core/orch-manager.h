@@ -2,7 +2,7 @@
 #pragma once
 
 #include "orch-backend.h"
-#include "orch-config.h"
+#include "basic/orch-config.h"
 #include "orch-job.h"
 #include "orch-state.h"
 

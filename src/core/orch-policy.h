@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "orch-config.h"
-#include "orch-spec.h"
+#include "basic/orch-config.h"
+#include "basic/orch-spec.h"
 
 G_BEGIN_DECLS
 

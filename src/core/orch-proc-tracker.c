@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include "orch-proc-tracker.h"
-#include "orch-cgroup.h"
-#include "orch-error.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-error.h"
 #include "orch-history.h"
-#include "orch-metrics-parse.h"
-#include "orch-proc.h"
-#include "orch-ring.h"
+#include "basic/orch-metrics-parse.h"
+#include "basic/orch-proc.h"
+#include "basic/orch-ring.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,17 +2,17 @@
 #include "config.h"
 
 #include "orch-sampler.h"
-#include "orch-cgroup.h"
-#include "orch-error.h"
-#include "orch-fd-budget.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-error.h"
+#include "basic/orch-fd-budget.h"
 #include "orch-history.h"
 #include "orch-job-stats.h"
-#include "orch-proc.h"
+#include "basic/orch-proc.h"
 #include "orch-proc-tracker.h"
-#include "orch-metrics-parse.h"
-#include "orch-mounts.h"
-#include "orch-ring.h"
-#include "orch-vardict.h"
+#include "basic/orch-metrics-parse.h"
+#include "basic/orch-mounts.h"
+#include "basic/orch-ring.h"
+#include "basic/orch-vardict.h"
 
 #include <dirent.h>
 #include <errno.h>

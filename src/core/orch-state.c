@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "orch-state.h"
-#include "orch-error.h"
+#include "basic/orch-error.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,7 +22,7 @@
  *    NOFILE "soft:hard"), environment: the job's.
  * On the status pipe it writes the job's pid, and the child writes the
  * stage and errno if it cannot exec; EOF means the command runs. */
-#include "core/orch-launch-proto.h"
+#include "basic/orch-launch-proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,7 +184,7 @@ run_child (const Args *a)
 }
 
 /* The record's size, allocated up front: its text is far shorter. */
-#define RECORD_SPACE 512
+#define RECORD_SPACE ORCH_EXIT_RECORD_SPACE
 
 static char record_tmp[256];
 
@@ -196,7 +196,7 @@ prepare_exit_file (const char *id)
   static const char zeros[RECORD_SPACE];
   int fd, r;
 
-  if (snprintf (record_tmp, sizeof record_tmp, "%s.exit.tmp", id) >= (int) sizeof record_tmp)
+  if (snprintf (record_tmp, sizeof record_tmp, "%s" ORCH_EXIT_RECORD_TMP_SUFFIX, id) >= (int) sizeof record_tmp)
     return -ENAMETOOLONG;
   fd = openat (EXIT_DIR_FD, record_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
@@ -225,9 +225,9 @@ write_exit_file (int fd, const char *id, pid_t pid, int status)
   int len;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  if (snprintf (name, sizeof name, "%s.exit", id) >= (int) sizeof name)
+  if (snprintf (name, sizeof name, "%s" ORCH_EXIT_RECORD_SUFFIX, id) >= (int) sizeof name)
     return -ENAMETOOLONG;
-  len = snprintf (buf, sizeof buf, "pid=%d\nstatus=%d\nfinished_at=%lld\n", (int) pid, status,
+  len = snprintf (buf, sizeof buf, ORCH_EXIT_RECORD_FORMAT, (int) pid, status,
                   (long long) ts.tv_sec * 1000000LL + ts.tv_nsec / 1000);
   if (pwrite (fd, buf, (size_t) len, 0) != len || ftruncate (fd, len) < 0 || fsync (fd) < 0)
     return -EIO;

@@ -3,7 +3,7 @@
 
 #include "orch-rest-json.h"
 
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>

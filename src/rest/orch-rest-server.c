@@ -10,7 +10,7 @@
 #include "orch-rest-stream.h"
 
 #include "client/orch-client.h"
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>

@@ -4,7 +4,7 @@
 #include "orch-rest-server.h"
 #include "orch-rest-token.h"
 
-#include "core/orch-config.h"
+#include "basic/orch-config.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>

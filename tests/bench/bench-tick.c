@@ -12,7 +12,7 @@
  * how often the slower parts (process count, per-disk figures) are read.
  * Prints one JSON object on stdout.
  */
-#include "core/orch-config.h"
+#include "basic/orch-config.h"
 #include "core/orch-sampler.h"
 
 #include <glib.h>

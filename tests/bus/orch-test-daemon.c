@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-test-daemon.h"
 
-#include "core/orch-cgroup.h"
-#include "core/orch-proc.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-proc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
 /* org.orchestrator.Jobs through the bus, against a real orchestratord on a
  * private bus, with the backend named by the first argument. */
 #include "orch-test-daemon.h"
-#include "core/orch-cgroup.h"
-#include "core/orch-proc.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-proc.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>

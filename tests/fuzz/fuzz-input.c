@@ -5,9 +5,9 @@
  *
  * Input layout: byte 0 selects the decoder (modulo N_TARGETS); the rest
  * is its input.  See tests/fuzz/README and run-fuzz.sh. */
-#include "core/orch-error.h"
-#include "core/orch-log-read.h"
-#include "core/orch-spec.h"
+#include "basic/orch-error.h"
+#include "basic/orch-log-read.h"
+#include "basic/orch-spec.h"
 #include "rest/orch-rest-json.h"
 #include "rest/orch-rest-routes.h"
 

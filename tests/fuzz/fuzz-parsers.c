@@ -4,10 +4,10 @@
  * Input layout: byte 0 selects the parser (modulo N_TARGETS, see the enum);
  * the rest is the text.  The sanitizer target takes one more parameter byte
  * (byte 1) before its text.  See tests/fuzz/README and run-fuzz.sh. */
-#include "core/orch-cgroup.h"
-#include "core/orch-log-read.h"
-#include "core/orch-metrics-parse.h"
-#include "core/orch-proc.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-log-read.h"
+#include "basic/orch-metrics-parse.h"
+#include "basic/orch-proc.h"
 
 #include <errno.h>
 #include <glib.h>

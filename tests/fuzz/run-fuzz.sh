@@ -24,7 +24,7 @@ SRC=$1
 SECS=$2
 shift 2
 case $SECS in '' | *[!0-9]*) usage ;; esac
-[ -f "$SRC/src/core/orch-metrics-parse.c" ] || { echo "run-fuzz: $SRC is not the source tree" >&2; exit 2; }
+[ -f "$SRC/src/basic/orch-metrics-parse.c" ] || { echo "run-fuzz: $SRC is not the source tree" >&2; exit 2; }
 SRC=$(cd "$SRC" && pwd)
 
 CC=${CC_FUZZ:-clang}
@@ -63,17 +63,17 @@ BIN_INPUT=$WORK/fuzz-input
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Wall"
 # shellcheck disable=SC2046,SC2086 # word splitting of pkg-config output and FLAGS is wanted
 if ! "$CC" $FLAGS \
-     -I "$SRC/src" -I "$SRC/src/core" -I "$WORK/include" $(pkg-config --cflags glib-2.0) \
+     -I "$SRC/src" -I "$SRC/src/basic" -I "$WORK/include" $(pkg-config --cflags glib-2.0) \
      "$SRC/tests/fuzz/fuzz-parsers.c" \
-     "$SRC/src/core/orch-metrics-parse.c" "$SRC/src/core/orch-proc.c" \
-     "$SRC/src/core/orch-cgroup.c" "$SRC/src/core/orch-log-read.c" \
-     "$SRC/src/core/orch-error.c" "$SRC/src/core/orch-vardict.c" \
+     "$SRC/src/basic/orch-metrics-parse.c" "$SRC/src/basic/orch-proc.c" \
+     "$SRC/src/basic/orch-cgroup.c" "$SRC/src/basic/orch-fileio.c" "$SRC/src/basic/orch-log-read.c" \
+     "$SRC/src/basic/orch-error.c" "$SRC/src/basic/orch-vardict.c" \
      $(pkg-config --libs glib-2.0) -o "$BIN" >"$WORK/build.log" 2>&1 ||
    ! "$CC" $FLAGS \
-     -I "$SRC/src" -I "$SRC/src/core" -I "$WORK/include" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
+     -I "$SRC/src" -I "$SRC/src/basic" -I "$WORK/include" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
      "$SRC/tests/fuzz/fuzz-input.c" \
-     "$SRC/src/core/orch-spec.c" "$SRC/src/core/orch-log-read.c" \
-     "$SRC/src/core/orch-error.c" "$SRC/src/core/orch-vardict.c" \
+     "$SRC/src/basic/orch-spec.c" "$SRC/src/basic/orch-log-read.c" \
+     "$SRC/src/basic/orch-error.c" "$SRC/src/basic/orch-vardict.c" \
      "$SRC/src/rest/orch-rest-json.c" "$SRC/src/rest/orch-rest-routes.c" \
      $(pkg-config --libs glib-2.0 json-glib-1.0) -lm -o "$BIN_INPUT" >>"$WORK/build.log" 2>&1; then
   echo "run-fuzz: build failed:" >&2

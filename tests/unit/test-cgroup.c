@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-cgroup.h"
-#include "core/orch-proc.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-proc.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-config.h"
-#include "core/orch-error.h"
+#include "basic/orch-config.h"
+#include "basic/orch-error.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-error.h"
-#include "core/orch-fd-budget.h"
+#include "basic/orch-error.h"
+#include "basic/orch-fd-budget.h"
 
 #include <fcntl.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "core/orch-error.h"
-#include "core/orch-spec.h"
+#include "basic/orch-error.h"
+#include "basic/orch-spec.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>

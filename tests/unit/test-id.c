@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-id.h"
+#include "basic/orch-id.h"
 
 #include <string.h>
 

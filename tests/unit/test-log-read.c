@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-error.h"
-#include "core/orch-log-read.h"
+#include "basic/orch-error.h"
+#include "basic/orch-log-read.h"
 
 #include <errno.h>
 #include <string.h>

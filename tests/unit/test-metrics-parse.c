@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-metrics-parse.h"
+#include "basic/orch-metrics-parse.h"
 
 #include <errno.h>
 #include <stdlib.h>

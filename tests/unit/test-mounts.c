@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-cgroup.h"
-#include "core/orch-mounts.h"
+#include "basic/orch-cgroup.h"
+#include "basic/orch-mounts.h"
 
 #include <errno.h>
 

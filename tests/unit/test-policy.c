@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 #include "core/orch-policy.h"
 
 #include <glib/gstdio.h>

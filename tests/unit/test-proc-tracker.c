@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The process tracker over a fake /proc: reuse of a pid starts a new
  * history, a vanished pid is forgotten, limits hold. */
-#include "core/orch-error.h"
+#include "basic/orch-error.h"
 #include "core/orch-proc-tracker.h"
 
 #include <glib/gstdio.h>

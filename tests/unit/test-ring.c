@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "core/orch-ring.h"
+#include "basic/orch-ring.h"
 
 #include <math.h>
 #ifdef __GLIBC__

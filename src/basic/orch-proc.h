@@ -36,4 +36,11 @@ int orch_proc_read_stat_at (int proc_fd, pid_t pid, char *buf, gsize size, OrchP
 /* 1 if a live (not zombie) process has process group @pgrp, 0 if none. */
 int orch_proc_pgrp_has_live (const char *proc_root, pid_t pgrp);
 
+/* The start time of live process @pid (clock ticks after boot, the
+ * identity that survives PID reuse); 0 if it is gone or a zombie. */
+guint64 orch_process_start_time (pid_t pid);
+
+/* The first child of @pid (the monitor's is the job's process), 0 if none. */
+pid_t orch_process_first_child (pid_t pid);
+
 G_END_DECLS

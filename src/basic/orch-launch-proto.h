@@ -26,3 +26,13 @@ typedef enum {
 #define ORCH_MONITOR_EXIT_DIR_FD 3
 #define ORCH_MONITOR_STATUS_FD 4
 #define ORCH_MONITOR_HOLD_FD 5
+
+/* The exit record: ID.exit in the state directory, written by the monitor
+ * when the command ends (into ID.exit.tmp, made with this much space
+ * allocated before the command runs, then renamed) and read, then
+ * removed, by the daemon (orch-exit-record.h). */
+#define ORCH_EXIT_RECORD_SUFFIX ".exit"
+#define ORCH_EXIT_RECORD_TMP_SUFFIX ".exit.tmp"
+#define ORCH_EXIT_RECORD_SPACE 512
+/* pid, waitpid() status, finished_at in microseconds since the epoch. */
+#define ORCH_EXIT_RECORD_FORMAT "pid=%d\nstatus=%d\nfinished_at=%lld\n"

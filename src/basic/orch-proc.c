@@ -173,3 +173,26 @@ orch_proc_pgrp_has_live (const char *proc_root, pid_t pgrp)
   closedir (d);
   return found;
 }
+
+guint64
+orch_process_start_time (pid_t pid)
+{
+  OrchProcStat st;
+
+  if (pid <= 0 || orch_proc_read_stat (NULL, pid, &st) < 0 || st.state == 'Z' || st.state == 'X')
+    return 0;
+  return st.starttime;
+}
+
+pid_t
+orch_process_first_child (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/task/%d/children", (int) pid, (int) pid);
+  g_autofree char *text = NULL;
+  gint64 child;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  child = g_ascii_strtoll (text, NULL, 10);
+  return child > 0 && child <= G_MAXINT32 ? (pid_t) child : 0;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-fileio.h"
+
 #include <glib.h>
 #include <sys/types.h>
 
@@ -19,10 +21,6 @@ int orch_cgroup_parse_proc_cgroup (const char *text, const char *controller, cha
 
 /* From the text of cgroup.events, the "populated" value. */
 int orch_cgroup_parse_populated (const char *text, gboolean *ret_populated);
-
-/* Reads the whole small file at @path (cgroup and /proc files). */
-int orch_read_small_file (const char *path, char **ret_text);
-int orch_write_file (const char *path, const char *text);
 
 /* Where this host's cgroup2 hierarchy is mounted (cached). */
 int orch_cgroup_v2_mount (const char **ret);
