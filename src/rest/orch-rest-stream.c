@@ -388,12 +388,6 @@ orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn)
   g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), feed);
 }
 
-guint
-orch_rest_feed_n_clients (OrchRestFeed *feed)
-{
-  return feed->clients->len;
-}
-
 void
 orch_rest_feed_free (OrchRestFeed *feed)
 {
