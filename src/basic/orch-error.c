@@ -5,40 +5,72 @@
 
 G_DEFINE_QUARK (orch-error-quark, orch_error)
 
+#define DBUS_PREFIX "org.orchestrator.Error."
+
+/* Everything a caller sees of an error, by code: the daemon's D-Bus name
+ * (sd-bus replies, GDBus clients map it back to the code), the shim's HTTP
+ * status and the body's "error" (the name's short form), orchestratorctl's
+ * exit status (ORCH_CTL_EXIT_*: 1 failure, 2 input refused as invalid,
+ * 4 no such job).  The README's tables of statuses and exit codes say the
+ * same. */
 static const struct {
-  OrchError code;
-  const char *name;
-} error_names[] = {
-  { ORCH_ERROR_FAILED, "org.orchestrator.Error.Failed" },
-  { ORCH_ERROR_NOT_FOUND, "org.orchestrator.Error.NotFound" },
-  { ORCH_ERROR_INVALID_ARGUMENT, "org.orchestrator.Error.InvalidArgument" },
-  { ORCH_ERROR_COMMAND_REJECTED, "org.orchestrator.Error.CommandRejected" },
-  { ORCH_ERROR_LIMIT_REACHED, "org.orchestrator.Error.LimitReached" },
-  { ORCH_ERROR_INVALID_STATE, "org.orchestrator.Error.InvalidState" },
-  { ORCH_ERROR_PERMISSION_DENIED, "org.orchestrator.Error.PermissionDenied" },
+  const char *dbus_name;
+  guint http_status;
+  int exit_code;
+} errors[] = {
+  [ORCH_ERROR_FAILED] = { DBUS_PREFIX "Failed", 500, 1 },
+  [ORCH_ERROR_NOT_FOUND] = { DBUS_PREFIX "NotFound", 404, 4 },
+  [ORCH_ERROR_INVALID_ARGUMENT] = { DBUS_PREFIX "InvalidArgument", 422, 2 },
+  [ORCH_ERROR_COMMAND_REJECTED] = { DBUS_PREFIX "CommandRejected", 403, 1 },
+  [ORCH_ERROR_LIMIT_REACHED] = { DBUS_PREFIX "LimitReached", 429, 1 },
+  [ORCH_ERROR_INVALID_STATE] = { DBUS_PREFIX "InvalidState", 409, 1 },
+  [ORCH_ERROR_PERMISSION_DENIED] = { DBUS_PREFIX "PermissionDenied", 403, 1 },
+  [ORCH_ERROR_TIMEOUT] = { DBUS_PREFIX "Timeout", 504, 1 },
+  [ORCH_ERROR_UNAVAILABLE] = { DBUS_PREFIX "Unavailable", 503, 1 },
+  [ORCH_ERROR_MALFORMED] = { DBUS_PREFIX "InvalidArgument.Malformed", 400, 2 },
 };
 
-const char *
-orch_error_to_dbus_name (int code)
+G_STATIC_ASSERT (G_N_ELEMENTS (errors) == ORCH_ERROR_N_CODES);
+
+static guint
+row (OrchError code)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (error_names); i++)
-    if ((int) error_names[i].code == code)
-      return error_names[i].name;
-  return error_names[0].name;
+  return (guint) code < G_N_ELEMENTS (errors) ? (guint) code : ORCH_ERROR_FAILED;
+}
+
+OrchError
+orch_error_code (const GError *error)
+{
+  return error->domain == ORCH_ERROR ? (OrchError) row (error->code) : ORCH_ERROR_FAILED;
+}
+
+const char *
+orch_error_to_dbus_name (OrchError code)
+{
+  return errors[row (code)].dbus_name;
+}
+
+const char *
+orch_error_to_short_name (OrchError code)
+{
+  const char *tail = errors[row (code)].dbus_name + strlen (DBUS_PREFIX);
+  const char *dot = strchr (tail, '.');
+  g_autofree char *parent = NULL;
+
+  if (dot == NULL)
+    return tail;
+  parent = g_strndup (tail, dot - tail);
+  return g_intern_string (parent);
+}
+
+guint
+orch_error_to_http_status (OrchError code)
+{
+  return errors[row (code)].http_status;
 }
 
 int
-orch_error_from_dbus_name (const char *name)
+orch_error_to_exit_code (OrchError code)
 {
-  for (gsize i = 0; name && i < G_N_ELEMENTS (error_names); i++)
-    if (strcmp (error_names[i].name, name) == 0)
-      return error_names[i].code;
-  return ORCH_ERROR_FAILED;
-}
-
-const char *
-orch_error_to_short_name (int code)
-{
-  const char *full = orch_error_to_dbus_name (code);
-  return strrchr (full, '.') + 1;
+  return errors[row (code)].exit_code;
 }

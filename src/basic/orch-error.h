@@ -7,8 +7,10 @@ G_BEGIN_DECLS
 
 #define ORCH_ERROR (orch_error_quark ())
 
-/* One domain for the whole project; each code maps to one D-Bus error name
- * (org.orchestrator.Error.<Name>) and one HTTP status, in orch-error.c. */
+/* One domain for the whole project.  Each code has one row in the table in
+ * orch-error.c: its D-Bus error name, the HTTP status the REST shim answers
+ * with and orchestratorctl's exit status.  A new error is a new code and a
+ * new row, nothing else. */
 typedef enum {
   ORCH_ERROR_FAILED,
   ORCH_ERROR_NOT_FOUND,
@@ -17,15 +19,29 @@ typedef enum {
   ORCH_ERROR_LIMIT_REACHED,
   ORCH_ERROR_INVALID_STATE,
   ORCH_ERROR_PERMISSION_DENIED,
+  /* The clients' own, never sent by the daemon: it did not answer in
+   * time; it is not there (or the bus is not). */
+  ORCH_ERROR_TIMEOUT,
+  ORCH_ERROR_UNAVAILABLE,
+  /* Request input that is not even well-formed (bad JSON, a bad escape):
+   * reported as InvalidArgument, with HTTP 400 rather than 422. */
+  ORCH_ERROR_MALFORMED,
+  ORCH_ERROR_N_CODES /* not a code: how many there are */
 } OrchError;
 
 GQuark orch_error_quark (void);
 
-/* "org.orchestrator.Error.NotFound" for ORCH_ERROR_NOT_FOUND, ... */
-const char *orch_error_to_dbus_name (int code);
-/* Inverse of the above; ORCH_ERROR_FAILED for unknown names. */
-int orch_error_from_dbus_name (const char *name);
-/* The tail of the D-Bus name ("NotFound"), as the REST shim reports it. */
-const char *orch_error_to_short_name (int code);
+/* @error's code if it is an ORCH_ERROR, else ORCH_ERROR_FAILED. */
+OrchError orch_error_code (const GError *error);
+
+/* "org.orchestrator.Error.NotFound" for ORCH_ERROR_NOT_FOUND, ...; unique
+ * per code.  Out-of-range codes are ORCH_ERROR_FAILED. */
+const char *orch_error_to_dbus_name (OrchError code);
+/* The name's first element after org.orchestrator.Error. ("NotFound"), as
+ * the REST shim's bodies and the README say it: a refinement
+ * (InvalidArgument.Malformed) reports the error it refines. */
+const char *orch_error_to_short_name (OrchError code);
+guint orch_error_to_http_status (OrchError code);
+int orch_error_to_exit_code (OrchError code);
 
 G_END_DECLS

@@ -3,18 +3,17 @@
 
 #include "basic/orch-error.h"
 
+/* The name comes from the one error table (orch-error.c); a GError of
+ * another domain is org.orchestrator.Error.Failed. */
 int
 orch_bus_set_gerror (sd_bus_error *ret_error, const GError *error)
 {
-  int code = error->domain == ORCH_ERROR ? error->code : ORCH_ERROR_FAILED;
-
-  return sd_bus_error_set (ret_error, orch_error_to_dbus_name (code), error->message);
+  return sd_bus_error_set (ret_error, orch_error_to_dbus_name (orch_error_code (error)), error->message);
 }
 
 int
 orch_bus_reply_gerror (sd_bus_message *m, const GError *error)
 {
-  int code = error->domain == ORCH_ERROR ? error->code : ORCH_ERROR_FAILED;
-
-  return sd_bus_reply_method_errorf (m, orch_error_to_dbus_name (code), "%s", error->message);
+  return sd_bus_reply_method_errorf (m, orch_error_to_dbus_name (orch_error_code (error)), "%s",
+                                     error->message);
 }

@@ -7,7 +7,6 @@
 
 #include <gio/gunixfdlist.h>
 #include <glib/gi18n.h>
-#include <string.h>
 
 /* Stop and Restart reply only once the job is gone or runs again, which
  * may take a long stop timeout. */
@@ -31,29 +30,32 @@ orch_ctl_bus (OrchCtl *ctl, int *exit_code)
   return ctl->bus;
 }
 
-/* One line that says what went wrong and what to do about it. */
+/* One line that says what went wrong and what to do about it; the exit
+ * status is the error table's. */
 int
 orch_ctl_report_error (GError *error)
 {
-  g_autofree char *name = g_dbus_error_get_remote_error (error);
-  const char *tail = orch_client_error_tail (name);
+  OrchError code = orch_client_error_code (error);
+  int exit_code = orch_error_to_exit_code (code);
 
   g_dbus_error_strip_remote_error (error);
-  if (g_strcmp0 (name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
-      g_strcmp0 (name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
-    return orch_ctl_fail (ORCH_CTL_EXIT_FAILED, "%s",
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+    return orch_ctl_fail (exit_code, "%s",
                           _("orchestratord is not running on this bus: start it (systemctl start orchestratord) "
                             "or choose the bus with --system, --user or --bus-address"));
-  if (g_strcmp0 (name, "org.freedesktop.DBus.Error.AccessDenied") == 0 || strcmp (tail, "PermissionDenied") == 0)
-    return orch_ctl_fail (ORCH_CTL_EXIT_FAILED, _("%s (run as root or as a member of the orchestrator group)"),
-                          error->message);
-  if (strcmp (tail, "NotFound") == 0)
-    return orch_ctl_fail (ORCH_CTL_EXIT_NOT_FOUND, _("%s (see “orchestratorctl list”)"), error->message);
-  if (strcmp (tail, "InvalidArgument") == 0)
-    return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, "%s", error->message);
-  if (strcmp (tail, "InvalidState") == 0)
-    return orch_ctl_fail (ORCH_CTL_EXIT_FAILED, _("%s (see “orchestratorctl status”)"), error->message);
-  return orch_ctl_fail (ORCH_CTL_EXIT_FAILED, "%s", error->message);
+  switch (code)
+    {
+    case ORCH_ERROR_PERMISSION_DENIED:
+      return orch_ctl_fail (exit_code, _("%s (run as root or as a member of the orchestrator group)"),
+                            error->message);
+    case ORCH_ERROR_NOT_FOUND:
+      return orch_ctl_fail (exit_code, _("%s (see “orchestratorctl list”)"), error->message);
+    case ORCH_ERROR_INVALID_STATE:
+      return orch_ctl_fail (exit_code, _("%s (see “orchestratorctl status”)"), error->message);
+    default:
+      return orch_ctl_fail (exit_code, "%s", error->message);
+    }
 }
 
 static GVariant *

@@ -134,6 +134,7 @@ orch_rest_bus_new (gboolean user, const char *address, GError **error)
   g_autoptr(OrchRestBus) self = g_object_new (ORCH_TYPE_REST_BUS, NULL);
   GDBusConnection *connection;
 
+  orch_client_register_errors ();
   /* By address even for the system or session bus: GIO's shared
    * connections exit the process when the bus closes. */
   self->address = address ? g_strdup (address)

@@ -389,7 +389,7 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
   /* JSON is UTF-8, and every string of it may become a D-Bus string. */
   if (!g_utf8_validate_len (body, len, NULL))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body is not UTF-8 JSON"));
       return NULL;
     }
@@ -398,16 +398,16 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
     case BODY_OK:
       break;
     case BODY_NOT_OBJECT:
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body must be one JSON object"));
       return NULL;
     case BODY_TOO_DEEP:
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body is nested more than %d levels deep"), MAX_JSON_DEPTH);
       return NULL;
     case BODY_INVALID:
     default:
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body is not valid JSON (a malformed value, string or escape, or an unpaired \\u surrogate)"));
       return NULL;
     }
@@ -415,14 +415,14 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
     {
       /* json-glib quotes the offending bytes, valid UTF-8 or not. */
       g_autofree char *why = g_utf8_make_valid (local->message, -1);
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body is not valid JSON: %s"), why);
       return NULL;
     }
   /* An empty body parses, with no root at all. */
   if (json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
                    _("the request body must be a JSON object"));
       return NULL;
     }
@@ -690,45 +690,15 @@ orch_rest_variant_to_json (GString *out, GVariant *v)
   g_string_append_c (out, ']');
 }
 
-guint
-orch_rest_status_for_error (const char *name)
-{
-  static const struct {
-    const char *name;
-    guint status;
-  } map[] = {
-    { "org.orchestrator.Error.NotFound", 404 },
-    { "org.orchestrator.Error.InvalidArgument", 422 },
-    { "org.orchestrator.Error.CommandRejected", 403 },
-    { "org.orchestrator.Error.PermissionDenied", 403 },
-    { "org.orchestrator.Error.InvalidState", 409 },
-    { "org.orchestrator.Error.LimitReached", 429 },
-    /* The daemon is not there: the shim is fine, the service is not. */
-    { "org.freedesktop.DBus.Error.ServiceUnknown", 503 },
-    { "org.freedesktop.DBus.Error.NameHasNoOwner", 503 },
-    { "org.freedesktop.DBus.Error.Disconnected", 503 },
-    /* It is there but did not answer in time. */
-    { "org.freedesktop.DBus.Error.NoReply", 504 },
-    { "org.freedesktop.DBus.Error.Timeout", 504 },
-    { "org.freedesktop.DBus.Error.TimedOut", 504 },
-    { "org.freedesktop.DBus.Error.AccessDenied", 403 },
-  };
-
-  for (gsize i = 0; name && i < G_N_ELEMENTS (map); i++)
-    if (strcmp (map[i].name, name) == 0)
-      return map[i].status;
-  return 500;
-}
-
 char *
-orch_rest_error_json (const char *error_tail, const char *message)
+orch_rest_error_json (const char *name, const char *message)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, error_tail);
+  json_builder_add_string_value (b, name);
   json_builder_set_member_name (b, "message");
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);

@@ -8,8 +8,8 @@ G_BEGIN_DECLS
 /* A JSON object body as a{sv} for D-Bus, each member converted to the
  * type the daemon expects for it (@types: {"key", "type", ..., NULL});
  * members not in @types are guessed and left for the daemon to judge.
- * Malformed JSON, a non-object, a wrong type or a number out of range:
- * ORCH_ERROR_INVALID_ARGUMENT naming the field. */
+ * Not one well-formed JSON object: ORCH_ERROR_MALFORMED; a wrong type or a
+ * number out of range: ORCH_ERROR_INVALID_ARGUMENT naming the field. */
 GVariant *orch_rest_object_from_json (const char *body, gsize len, const char *const *types,
                                       GError **error);
 
@@ -26,10 +26,8 @@ GVariant *orch_rest_options_from_query (GHashTable *query, const char *const *ty
  * escapes U+001F and writes a non-finite double as null. */
 void orch_rest_variant_to_json (GString *out, GVariant *v);
 
-/* HTTP status for a D-Bus error name (org.orchestrator.Error.* or not). */
-guint orch_rest_status_for_error (const char *dbus_error_name);
-/* {"error": "<tail>", "message": "..."} */
-char *orch_rest_error_json (const char *error_tail, const char *message);
+/* {"error": "<name>", "message": "..."} */
+char *orch_rest_error_json (const char *name, const char *message);
 
 /* The Create spec's fields and their D-Bus types. */
 extern const char *const orch_rest_spec_types[];

@@ -23,9 +23,9 @@ orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *json)
 }
 
 void
-orch_rest_respond_error (SoupServerMessage *msg, guint status, const char *tail, const char *message)
+orch_rest_respond_http_error (SoupServerMessage *msg, guint status, OrchError code, const char *message)
 {
-  g_autofree char *json = orch_rest_error_json (tail, message);
+  g_autofree char *json = orch_rest_error_json (orch_error_to_short_name (code), message);
 
   /* Each cause of a 503 is brief: a flood, a bus coming back. */
   if (status == 503)
@@ -34,42 +34,40 @@ orch_rest_respond_error (SoupServerMessage *msg, guint status, const char *tail,
 }
 
 void
+orch_rest_respond_error (SoupServerMessage *msg, OrchError code, const char *message)
+{
+  orch_rest_respond_http_error (msg, orch_error_to_http_status (code), code, message);
+}
+
+void
 orch_rest_respond_no_bus (SoupServerMessage *msg)
 {
-  orch_rest_respond_error (msg, 503, "Unavailable",
+  orch_rest_respond_error (msg, ORCH_ERROR_UNAVAILABLE,
                            _("orchestrator-rest lost the bus and is connecting again; try again shortly"));
 }
 
 void
 orch_rest_respond_timeout (SoupServerMessage *msg)
 {
-  orch_rest_respond_error (msg, 504, "Timeout",
+  orch_rest_respond_error (msg, ORCH_ERROR_TIMEOUT,
                            _("orchestratord did not answer in time; a change asked for may still happen"));
 }
 
 void
-orch_rest_respond_call_error (SoupServerMessage *msg, GError *error)
+orch_rest_respond_gerror (SoupServerMessage *msg, GError *error)
 {
-  g_autofree char *name = NULL;
-  guint status;
+  OrchError code = orch_client_error_code (error);
 
+  /* Where GDBus has no words a user can act on, the shim's own. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    {
-      orch_rest_respond_timeout (msg);
-      return;
-    }
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-    {
-      orch_rest_respond_no_bus (msg);
-      return;
-    }
-  name = g_dbus_error_get_remote_error (error);
-  status = orch_rest_status_for_error (name);
-  g_dbus_error_strip_remote_error (error);
-  if (status == 503)
-    orch_rest_respond_error (msg, status, "Unavailable", _("orchestratord is not running on the bus"));
-  else if (status == 504)
-    orch_rest_respond_error (msg, status, "Timeout", error->message);
+    orch_rest_respond_timeout (msg);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    orch_rest_respond_no_bus (msg);
+  else if (code == ORCH_ERROR_UNAVAILABLE)
+    orch_rest_respond_error (msg, code, _("orchestratord is not running on the bus"));
   else
-    orch_rest_respond_error (msg, status, orch_client_error_tail (name), error->message);
+    {
+      g_dbus_error_strip_remote_error (error);
+      orch_rest_respond_error (msg, code, error->message);
+    }
 }

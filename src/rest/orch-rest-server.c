@@ -93,16 +93,6 @@ on_finished (SoupServerMessage *msg, gpointer data)
   r->gone = TRUE;
 }
 
-/* A GError from the shim itself (bad body, bad query): 400 for what is
- * not even well-formed, 422 for a well-formed request that makes no sense. */
-static void
-respond_gerror (SoupServerMessage *msg, guint status, const GError *error)
-{
-  int code = error->domain == ORCH_ERROR ? error->code : ORCH_ERROR_FAILED;
-
-  orch_rest_respond_error (msg, status, orch_error_to_short_name (code), error->message);
-}
-
 static void
 finish_request (Request *r)
 {
@@ -142,7 +132,7 @@ call_done (GObject *source, GAsyncResult *res, gpointer data)
       if (r->unresponsive)
         orch_rest_respond_timeout (r->msg);
       else
-        orch_rest_respond_call_error (r->msg, error);
+        orch_rest_respond_gerror (r->msg, error);
       finish_request (r);
       return;
     }
@@ -622,9 +612,9 @@ dispatch (Request *r, GHashTable *query)
       g_assert_not_reached ();
     }
 
-  /* A request the shim itself refuses: malformed body (400) or a
-   * parameter that cannot be what it should (422). */
-  respond_gerror (msg, strstr (error->message, "JSON") ? 400 : 422, error);
+  /* A request the shim itself refuses: its code says 400 (malformed) or
+   * 422 (well-formed, but makes no sense). */
+  orch_rest_respond_gerror (msg, error);
   finish_request (r);
 }
 
@@ -675,7 +665,8 @@ cors_preflight (OrchRestServer *self, SoupServerMessage *msg, const char *path)
 
   if (cors_origin (self, msg) == NULL)
     {
-      orch_rest_respond_error (msg, 403, "PermissionDenied", _("this origin is not allowed ([rest] cors_origins)"));
+      orch_rest_respond_error (msg, ORCH_ERROR_PERMISSION_DENIED,
+                               _("this origin is not allowed ([rest] cors_origins)"));
       return;
     }
   soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
@@ -715,11 +706,12 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   switch (orch_rest_route_match (method, path, &route, &param, &allow))
     {
     case ORCH_ROUTE_NO_PATH:
-      orch_rest_respond_error (msg, 404, "NotFound", _("no such endpoint; see /docs"));
+      orch_rest_respond_error (msg, ORCH_ERROR_NOT_FOUND, _("no such endpoint; see /docs"));
       return;
     case ORCH_ROUTE_NO_METHOD:
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow);
-      orch_rest_respond_error (msg, 405, "InvalidArgument", _("method not allowed here"));
+      orch_rest_respond_http_error (msg, 405, ORCH_ERROR_INVALID_ARGUMENT,
+                                    _("method not allowed here"));
       return;
     case ORCH_ROUTE_MATCH:
     default:
@@ -733,12 +725,14 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
-      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      orch_rest_respond_http_error (msg, 401, ORCH_ERROR_PERMISSION_DENIED,
+                                    _("a valid bearer token is required"));
       return;
     }
   if (body && body->len > MAX_BODY)
     {
-      orch_rest_respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      orch_rest_respond_http_error (msg, 413, ORCH_ERROR_INVALID_ARGUMENT,
+                                    _("the request body is larger than 64 KiB"));
       return;
     }
   if (param)
@@ -748,7 +742,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
        * %00), no slash. */
       if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
         {
-          orch_rest_respond_error (msg, 400, "InvalidArgument", _("the path holds an invalid escape"));
+          orch_rest_respond_error (msg, ORCH_ERROR_MALFORMED,
+                                   _("the path holds an invalid escape"));
           return;
         }
     }
@@ -758,7 +753,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       query = g_uri_parse_params (raw_query, -1, "&", G_URI_PARAMS_NONE, &error);
       if (query == NULL)
         {
-          orch_rest_respond_error (msg, 400, "InvalidArgument", error->message);
+          orch_rest_respond_error (msg, ORCH_ERROR_MALFORMED, error->message);
           return;
         }
     }
@@ -776,7 +771,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
 
   if (self->in_flight >= MAX_IN_FLIGHT)
     {
-      orch_rest_respond_error (msg, 503, "LimitReached", _("too many requests in flight; try again"));
+      orch_rest_respond_http_error (msg, 503, ORCH_ERROR_LIMIT_REACHED,
+                                    _("too many requests in flight; try again"));
       return;
     }
   self->in_flight++;
@@ -820,14 +816,16 @@ early_limits (OrchRestServer *self, SoupServerMessage *msg)
   if (total > self->max_header_bytes)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      orch_rest_respond_error (msg, 431, "InvalidArgument", _("the request headers are too large"));
+      orch_rest_respond_http_error (msg, 431, ORCH_ERROR_INVALID_ARGUMENT,
+                                    _("the request headers are too large"));
       return FALSE;
     }
   length = soup_message_headers_get_content_length (h);
   if (length > MAX_BODY)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      orch_rest_respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
+      orch_rest_respond_http_error (msg, 413, ORCH_ERROR_INVALID_ARGUMENT,
+                                    _("the request body is larger than 64 KiB"));
       return FALSE;
     }
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
@@ -858,7 +856,8 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "WWW-Authenticate", "Bearer");
-      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
+      orch_rest_respond_http_error (msg, 401, ORCH_ERROR_PERMISSION_DENIED,
+                                    _("a valid bearer token is required"));
       return;
     }
   /* A feed's client only listens: the stall timeout on reads would drop

@@ -172,7 +172,6 @@ got_state (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
   g_autoptr(GVariant) rec = NULL;
-  g_autofree char *name = NULL;
   Follow *f = data;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -185,8 +184,7 @@ got_state (GObject *source, GAsyncResult *res, gpointer data)
         f->ended = TRUE;
       return;
     }
-  name = g_dbus_error_get_remote_error (error);
-  if (g_strcmp0 (name, "org.orchestrator.Error.NotFound") == 0)
+  if (g_error_matches (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND))
     f->ended = TRUE;
   else if (f->recheck == 0)
     /* No daemon yet, or no answer: its signals may have been missed. */
@@ -232,7 +230,7 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
     }
   if (reply == NULL)
     {
-      orch_rest_respond_call_error (f->msg, error);
+      orch_rest_respond_gerror (f->msg, error);
       soup_server_message_unpause (f->msg);
       follow_free (f);
       return;
@@ -241,7 +239,7 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
   f->fd = g_unix_fd_list_get (fds, handle, &error);
   if (f->fd < 0)
     {
-      orch_rest_respond_error (f->msg, 500, "Failed", error->message);
+      orch_rest_respond_error (f->msg, ORCH_ERROR_FAILED, error->message);
       soup_server_message_unpause (f->msg);
       follow_free (f);
       return;
@@ -388,12 +386,6 @@ orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn)
 {
   g_ptr_array_add (feed->clients, g_object_ref (conn));
   g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), feed);
-}
-
-guint
-orch_rest_feed_n_clients (OrchRestFeed *feed)
-{
-  return feed->clients->len;
 }
 
 void

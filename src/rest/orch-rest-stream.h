@@ -22,7 +22,6 @@ typedef struct _OrchRestFeed OrchRestFeed;
 
 OrchRestFeed *orch_rest_feed_new (OrchRestBus *bus);
 void orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn);
-guint orch_rest_feed_n_clients (OrchRestFeed *feed);
 void orch_rest_feed_free (OrchRestFeed *feed);
 
 G_END_DECLS
