@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every test tier: unit, bus (none and cgroupfs backends), fault and
 # soak, systemd (a throwaway systemd in a container, needs root), then the
-# unit, bus and soak tiers again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit, bus and soak tiers again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# and checks the formatting of the C lines changed since tools/format-base.
 #
 #   ./run-tests.sh [--install-deps]
 set -euo pipefail
@@ -31,10 +32,18 @@ meson compile -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   meson test -C build-asan --print-errorlogs --suite unit --suite bus --suite soak || status=1
 
-# One closing line over both runs.
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
-import json, sys
+# Formatting: clang-format on the changed lines only (HACKING.md, "Formatting").
+format=passed
+tools/check-format.sh || case $? in
+  77) format=skipped ;;
+  *) format=failed; status=1 ;;
+esac
+
+# One closing line over both runs and the format check.
+FORMAT=$format python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, os, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
+counts[os.environ["FORMAT"]] += 1
 for path in sys.argv[1:]:
     for line in open(path):
         r = json.loads(line)["result"]

@@ -16,6 +16,8 @@ packages=(
   polkitd passwd util-linux
   # the parsers' fuzz target (libFuzzer)
   clang libclang-rt-14-dev
+  # tools/check-format.sh (run by run-tests.sh)
+  clang-format
 )
 
 missing=()

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* Parsers for the metrics sources (DESIGN.md "Metrics sources").
+/* Parsers for the metrics sources (docs/ARCHITECTURE.md, "Metrics sources").
  *
  * Common rules for every parser below:
  *  - pure functions over (text, len); @text need not be NUL-terminated and

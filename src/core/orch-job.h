@@ -68,7 +68,7 @@ OrchJob *orch_job_new (const char *id, OrchSpec *spec /* owned */);
 void orch_job_free (OrchJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchJob, orch_job_free)
 
-/* The job record, a{sv} with the keys of DESIGN.md. */
+/* The job record, a{sv} with the keys in docs/API.md ("Job record"). */
 GVariant *orch_job_to_variant (const OrchJob *job);
 
 /* The record's fields, for writers other than GVariant (the D-Bus layer

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Sampling benchmark driver (DESIGN.md, "Metrics sources" and "Performance
+# Sampling benchmark driver (docs/ARCHITECTURE.md, "Metrics sources" and "Performance
 # budgets").  Not a test.
 #
 #   tests/bench/bench-sample.sh BUILD_DIR
@@ -259,7 +259,7 @@ else
     log "no writable cgroup2 hierarchy: skipping cgroupfs"
     echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$TMP/res-cgroupfs.json"
 fi
-# The system figures alone, in process (DESIGN.md: <= 50 us per sample).
+# The system figures alone, in process (docs/ARCHITECTURE.md: <= 50 us per sample).
 SYSTEM=null
 if [ -x "$BUILD_DIR/tests/bench/bench-tick" ]; then
     SYSTEM=$("$BUILD_DIR/tests/bench/bench-tick" --interval-ms="$INTERVAL_MS" 2>/dev/null) || SYSTEM=null

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-tick: CPU time of the sampler's system figures, one tick with no
- * jobs, in process (no bus, no main loop): what DESIGN.md's "system
+ * jobs, in process (no bus, no main loop): what docs/ARCHITECTURE.md's "system
  * figures per sample" row budgets.  Not a test.
  *
  *   bench-tick [--ticks=2000] [--windows=5] [--interval-ms=100]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Launch benchmark driver (DESIGN.md, "Performance budgets").  Not a test.
+# Launch benchmark driver (docs/ARCHITECTURE.md, "Performance budgets").  Not a test.
 #
 #   tests/bench/run-bench.sh BUILD_DIR              none + cgroupfs backends
 #   tests/bench/run-bench.sh --systemd BUILD_DIR    systemd backend in a

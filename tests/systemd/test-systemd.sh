@@ -1,5 +1,5 @@
 #!/bin/bash
-# systemd test tier (DESIGN.md, "Test tiers" item 3).
+# systemd test tier (docs/ARCHITECTURE.md, "Test tiers" item 3).
 #
 #   tests/systemd/test-systemd.sh BUILD_DIR SOURCE_DIR
 #
