@@ -2,11 +2,25 @@
 # What the benchmark drivers (run-bench.sh, bench-sample.sh) share on top
 # of tests/lib.sh, which gives them the private bus, orchestratord's start
 # and the cleanup of everything: the machine's facts, the bench binary,
-# and one daemon per backend with the checks around a run.  Sourced after
-# lib.sh, not run.  They expect log() from the driver; $PIDS_FILE (job
-# pids, one a line) is set here.
+# and one daemon per backend with the checks around a run.  Sourced, not
+# run:
+#
+#   . "$SRC_DIR/bench-lib.sh" NAME BUILD_DIR
+#
+# NAME prefixes the diagnostics.  Sets BUILD_DIR, DAEMON, $PIDS_FILE (job
+# pids, one a line) and what lib.sh sets; exits 2 when BUILD_DIR holds no
+# orchestratord.
+
+BUILD_DIR=$(realpath -e "$2") || { echo "$1: no build dir $2" >&2; exit 2; }
+DAEMON="$BUILD_DIR/src/orchestratord"
+[ -x "$DAEMON" ] || { echo "$1: $DAEMON not built" >&2; exit 2; }
+BENCH_LOG_NAME=$1
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" "$BUILD_DIR" "$(dirname "${BASH_SOURCE[0]}")/../.."
+export LC_ALL=C
 
 # Diagnostics go to stderr: stdout is for the one JSON document.
+log() { echo "$BENCH_LOG_NAME: $*" >&2; }
 fail() { log "$*"; exit 1; }
 trap 'log interrupted; exit 130' INT HUP
 trap 'log terminated; exit 143' TERM
@@ -76,13 +90,16 @@ note_daemon_children() {
     return 0
 }
 
-# bench_daemon_start NAME RESULT [orchestratord args...]: orchestratord on
-# the bench bus with $T/NAME's orchestratord.conf (written by the caller),
-# logs and state; on failure the error goes to RESULT as JSON.  Runs in the
-# main shell (not in $(...)) so the cleanup knows DAEMON_PID.
+# bench_daemon_start NAME RESULT CONFIG [orchestratord args...]:
+# orchestratord on the bench bus with CONFIG (the text of its
+# configuration file), logs and state in $T/NAME; on failure the error
+# goes to RESULT as JSON.  Runs in the main shell (not in $(...)) so the
+# cleanup knows DAEMON_PID.
 bench_daemon_start() {
     local name=$1 result=$2 dir="$T/$1"
-    shift 2
+    mkdir -p "$dir/log" "$dir/state"
+    printf '%s\n' "$3" > "$dir/orchestratord.conf"
+    shift 3
     if ! LIB_DAEMON_CONFIG="$dir/orchestratord.conf" LIB_DAEMON_LOG="$dir/daemon.log" \
          lib_spawn_daemon --log-dir="$dir/log" --state-dir="$dir/state" "$@"; then
         log "orchestratord ($name) did not start:"; sed 's/^/  /' "$dir/daemon.log" >&2
@@ -126,6 +143,25 @@ bench_daemon_finish() {
     printf '%s,"leftover_jobs":%s,"daemon_warnings":%s,"bench_exit":%s}' \
         "${out%\}}" "$left" "$warn" "$BENCH_RC" > "$result"
     [ "$BENCH_RC" = 0 ] && [ "$left" = 0 ]
+}
+
+# bench_cgroupfs CGROUP: the driver's bench_backend for the cgroupfs
+# backend, its jobs under CGROUP in the cgroup2 hierarchy (removed after),
+# result in $T/res-cgroupfs.json; a "skipped" result where there is no
+# writable cgroup2 hierarchy.  Fails if the run or the removal does.
+bench_cgroupfs() {
+    local cg2 cgroot rc=0
+    cg2=$(cgroup2_mount)
+    if [ -z "$cg2" ] || [ ! -w "$cg2/cgroup.procs" ]; then
+        log "no writable cgroup2 hierarchy: skipping cgroupfs"
+        echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$T/res-cgroupfs.json"
+        return 0
+    fi
+    cgroot="$cg2/$1"
+    LIB_CGROUPS+=("$cgroot")
+    bench_backend cgroupfs "$T/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$cgroot" || rc=1
+    lib_remove_cgroup "$cgroot" || rc=1
+    return $rc
 }
 
 # At any exit, before lib.sh ends the daemon and the bus: the bench binary

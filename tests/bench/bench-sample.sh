@@ -28,25 +28,17 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 
-BUILD_DIR=$(realpath -e "$1") || { echo "bench-sample: no build dir $1" >&2; exit 2; }
 SRC_DIR=$(cd "$(dirname "$0")" && pwd)
-DAEMON="$BUILD_DIR/src/orchestratord"
 LEVELS=${BENCH_LEVELS:-0,200,1000}
 INTERVAL_MS=${BENCH_INTERVAL_MS:-100}
 WINDOWS=${BENCH_WINDOWS:-3}
 WINDOW_TICKS=${BENCH_WINDOW_TICKS:-20}
 FILL_TICKS=${BENCH_FILL_TICKS:-310}
 BACKENDS=" ${BENCH_BACKENDS:-none cgroupfs} "
-[ -x "$DAEMON" ] || { echo "bench-sample: $DAEMON not built" >&2; exit 2; }
 TOP=${LEVELS##*,}
-
-# shellcheck source=tests/lib.sh
-. "$SRC_DIR/../lib.sh" "$BUILD_DIR" "$SRC_DIR/../.."
-export LC_ALL=C
-PYTHON=$PY
-log() { echo "bench-sample: $*" >&2; }
 # shellcheck source=tests/bench/bench-lib.sh
-. "$SRC_DIR/bench-lib.sh"
+. "$SRC_DIR/bench-lib.sh" bench-sample "$1"
+PYTHON=$PY
 BENCH_STOP_S=60
 
 # ------------------------------------------------------------------ helpers
@@ -118,17 +110,12 @@ fi
 # Runs in the main shell (not in $(...)) so the cleanup knows the pids.
 bench_backend() {
     local name=$1 result=$2; shift 2
-    local dir="$T/$name"
-    mkdir -p "$dir/log" "$dir/state"
-    cat > "$dir/orchestratord.conf" <<EOF
-[jobs]
+    bench_daemon_start "$name" "$result" "[jobs]
 max_concurrent=$((TOP + 100))
 [metrics]
 sample_interval_ms=$INTERVAL_MS
 job_history_size=300
-job_history_coarse_size=288
-EOF
-    bench_daemon_start "$name" "$result" "$@" || return 1
+job_history_coarse_size=288" "$@" || return 1
     log "$name: orchestratord pid $DAEMON_PID, levels $LEVELS, tick ${INTERVAL_MS} ms"
     bench_run "$name" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --levels="$LEVELS" \
         --windows="$WINDOWS" --window-ticks="$WINDOW_TICKS" --fill-ticks="$FILL_TICKS" \
@@ -150,18 +137,9 @@ case "$BACKENDS" in *" none "*)
     bench_backend none "$T/res-none.json" --backend=none || status=1 ;;
 esac
 
-CG2=$(cgroup2_mount)
-if [ "${BACKENDS/ cgroupfs /}" = "$BACKENDS" ]; then
-    :
-elif [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
-    CGROOT="$CG2/orch-bench-sample-$$"
-    LIB_CGROUPS+=("$CGROOT")
-    bench_backend cgroupfs "$T/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$CGROOT" || status=1
-    lib_remove_cgroup "$CGROOT" || status=1
-else
-    log "no writable cgroup2 hierarchy: skipping cgroupfs"
-    echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$T/res-cgroupfs.json"
-fi
+case "$BACKENDS" in *" cgroupfs "*)
+    bench_cgroupfs "orch-bench-sample-$$" || status=1 ;;
+esac
 # The system figures alone, in process (DESIGN.md: <= 50 us per sample).
 SYSTEM=null
 if [ -x "$BUILD_DIR/tests/bench/bench-tick" ]; then

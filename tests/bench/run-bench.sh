@@ -33,20 +33,12 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 
-BUILD_DIR=$(realpath -e "$1") || { echo "run-bench: no build dir $1" >&2; exit 2; }
 SRC_DIR=$(cd "$(dirname "$0")" && pwd)
-DAEMON="$BUILD_DIR/src/orchestratord"
 JOBS=${BENCH_JOBS:-200}
 RUNS=${BENCH_RUNS:-3}
 LIST_CALLS=${BENCH_LIST_CALLS:-20}
-[ -x "$DAEMON" ] || { echo "run-bench: $DAEMON not built" >&2; exit 2; }
-
-# shellcheck source=tests/lib.sh
-. "$SRC_DIR/../lib.sh" "$BUILD_DIR" "$SRC_DIR/../.."
-export LC_ALL=C
-log() { echo "run-bench: $*" >&2; }
 # shellcheck source=tests/bench/bench-lib.sh
-. "$SRC_DIR/bench-lib.sh"
+. "$SRC_DIR/bench-lib.sh" run-bench "$1"
 
 NSPID=""
 CPID=""
@@ -65,14 +57,9 @@ bench_binary bench-launch
 # Runs in the main shell (not in $(...)) so the cleanup knows DAEMON_PID.
 bench_backend() {
     local name=$1 result=$2; shift 2
-    local dir="$T/$name"
-    mkdir -p "$dir/log" "$dir/state"
-    cat > "$dir/orchestratord.conf" <<EOF
-[jobs]
+    bench_daemon_start "$name" "$result" "[jobs]
 max_concurrent=$((JOBS + 50))
-${EXTRA_CONF:-}
-EOF
-    bench_daemon_start "$name" "$result" "$@" || return 1
+${EXTRA_CONF:-}" "$@" || return 1
     log "$name: orchestratord pid $DAEMON_PID, $RUNS runs of $JOBS jobs"
     bench_run "$name" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
         --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE"
@@ -345,16 +332,7 @@ log "private bus $BUS_ADDR (dbus-daemon pid $BUS_PID)"
 status=0
 bench_backend none "$T/res-none.json" --backend=none || status=1
 
-CG2=$(cgroup2_mount)
-if [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
-    CGROOT="$CG2/orch-bench-$$"
-    LIB_CGROUPS+=("$CGROOT")
-    bench_backend cgroupfs "$T/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$CGROOT" || status=1
-    lib_remove_cgroup "$CGROOT" || status=1
-else
-    log "no writable cgroup2 hierarchy: skipping cgroupfs"
-    echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$T/res-cgroupfs.json"
-fi
+bench_cgroupfs "orch-bench-$$" || status=1
 res_none=$(cat "$T/res-none.json" 2>/dev/null || echo null)
 res_cg=$(cat "$T/res-cgroupfs.json" 2>/dev/null || echo null)
 
