@@ -1,14 +1,17 @@
 #!/bin/bash
-# Shared by the shell test tiers (fault, soak): a private bus, orchestratord
-# and orchestrator-rest on it, and a cleanup that leaves nothing behind,
-# pass or fail: every process started here, every job the daemon started
-# (by its cgroup, or by its log file for the none backend), every cgroup,
+# Shared by the shell test tiers (fault, soak, the README and completion
+# tests) and the benchmarks: a private bus, orchestratord and
+# orchestrator-rest on it, and a cleanup that leaves nothing behind, pass
+# or fail: every process started here, every job the daemon started (by
+# its cgroup, or by its log file for the none backend), every cgroup,
 # every mount, the scratch directory.  Sourced, not run:
 #
 #   source "$SRC/tests/lib.sh" BUILD_DIR SOURCE_DIR
 #
 # Sets $BUILD, $SRC, $T (scratch directory).  Tests exit 0 (pass),
-# 1 (fail, through fail()) or 77 (skip, through skip()).
+# 1 (fail, through fail()) or 77 (skip, through skip()).  A script may
+# define its own log() and fail() after sourcing (the benchmarks keep
+# stdout for their JSON); the functions here call whichever is defined.
 
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
@@ -21,7 +24,9 @@ PY=/usr/bin/python3
 LIB_PIDS=()        # processes we started, ended in reverse order
 LIB_MOUNTS=()      # mount points we made
 LIB_CGROUPS=()     # cgroup directories we made (the jobs' parents)
+LIB_CLEANUP_HOOKS=() # functions run first at cleanup, latest first
 BUS_ADDR=""
+BUS_PID=""
 DAEMON_PID=""
 SHIM_PID=""
 URL=""
@@ -30,15 +35,29 @@ log() { echo "# $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-# Ends @pid (one we started and checked): TERM, KILL after 5 s, reaped.
+# Whether @pid is a child of this shell: a pid we started and already
+# reaped may since belong to someone else.
+lib_is_child() {
+  local stat state ppid
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
+  # Past the command name, which may hold anything.
+  read -r state ppid _ <<<"${stat##*) }"
+  [ "$ppid" = "$$" ]
+}
+
+# lib_stop_pid PID [NAME]: ends PID (one we started): TERM, KILL after
+# 5 s (said on stderr when NAME is given), reaped.
 lib_stop_pid() {
-  local p=$1
+  local p=$1 name=${2:-}
   [ -n "$p" ] || return 0
-  if kill -0 "$p" 2>/dev/null; then
+  if lib_is_child "$p"; then
     kill -TERM "$p" 2>/dev/null
     kill -CONT "$p" 2>/dev/null   # a test may have stopped it
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
+    if kill -0 "$p" 2>/dev/null; then
+      [ -n "$name" ] && echo "# $name ($p) ignored SIGTERM for 5 s, killing it" >&2
+      kill -KILL "$p" 2>/dev/null
+    fi
   fi
   wait "$p" 2>/dev/null
   return 0
@@ -60,9 +79,13 @@ for p in os.listdir("/proc"):
 PY
 }
 
+# lib_remove_cgroup DIR: ends what is left in the cgroup DIR and removes
+# it, depth first; returns 1 (and says so on stderr) if it cannot.
 lib_remove_cgroup() {
   local cg=$1
-  [ -d "$cg" ] || return 0
+  [ -n "$cg" ] && [ -d "$cg" ] || return 0
+  [ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] &&
+    echo "# processes left in $cg, killing them" >&2
   if [ -e "$cg/cgroup.kill" ]; then
     echo 1 > "$cg/cgroup.kill" 2>/dev/null
   else
@@ -75,11 +98,19 @@ lib_remove_cgroup() {
     sleep 0.1
   done
   echo "# cannot remove cgroup $cg" >&2
+  return 1
 }
 
+# lib_on_cleanup FUNC: FUNC runs at cleanup before anything here is
+# ended (e.g. to stop jobs through the daemon while it still serves).
+lib_on_cleanup() { LIB_CLEANUP_HOOKS+=("$1"); }
+
 lib_cleanup() {
+  # Under set -e a failing kill or wait would end the cleanup halfway.
+  set +e
   [ -n "${LIB_TRACE:-}" ] && set -x
   local i
+  for ((i = ${#LIB_CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${LIB_CLEANUP_HOOKS[i]}"; done
   for ((i = ${#LIB_PIDS[@]} - 1; i >= 0; i--)); do lib_stop_pid "${LIB_PIDS[i]}"; done
   lib_kill_log_writers
   for cg in "${LIB_CGROUPS[@]}"; do lib_remove_cgroup "$cg"; done
@@ -96,6 +127,16 @@ trap 'exit 1' INT TERM
 cgroup2_mount() {
   awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
     /proc/self/mountinfo | head -n 1
+}
+
+# The cgroup layout in words: "v2 (/sys/fs/cgroup)", "hybrid (v2 at
+# /sys/fs/cgroup/unified)" or "v1 only".
+lib_cgroup_layout() {
+  local m
+  m=$(cgroup2_mount)
+  if [ -z "$m" ]; then echo "v1 only"
+  elif [ "$m" = /sys/fs/cgroup ]; then echo "v2 ($m)"
+  else echo "hybrid (v2 at $m)"; fi
 }
 
 # Whether the cgroupfs backend can run here (root, a writable cgroup2).
@@ -185,20 +226,36 @@ lib_daemon_serves() {
   busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1
 }
 
-# Starts orchestratord on the test bus with $T/orch.conf (and any further
-# arguments under "$@"); waits until it owns its name.  $LIB_DAEMON_WRAP,
-# if set, is a command that execs it (e.g. "prlimit --nofile=128:128 --").
-lib_start_daemon() {
-  ${LIB_DAEMON_WRAP:-} "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$T/orch.conf" "$@" \
-    >>"$T/daemon.log" 2>&1 &
+# lib_spawn_daemon [ARG...]: starts orchestratord on the test bus with
+# $LIB_DAEMON_CONFIG ($T/orch.conf) and ARGs, its output appended to
+# $LIB_DAEMON_LOG ($T/daemon.log), and waits until it owns its name,
+# looking every $LIB_DAEMON_POLL_MS (50) ms.  Returns 1, the reason in
+# $LIB_ERROR, when it exits first or has not taken the name in 10 s.
+# $LIB_DAEMON_WRAP, if set, is a command that execs it (e.g. "prlimit
+# --nofile=128:128 --").
+lib_spawn_daemon() {
+  local conf=${LIB_DAEMON_CONFIG:-$T/orch.conf} logf=${LIB_DAEMON_LOG:-$T/daemon.log}
+  local poll=${LIB_DAEMON_POLL_MS:-50} i
+  ${LIB_DAEMON_WRAP:-} "$BUILD/src/orchestratord" --bus-address="$BUS_ADDR" --config="$conf" "$@" \
+    </dev/null >>"$logf" 2>&1 &
   DAEMON_PID=$!
   LIB_PIDS+=("$DAEMON_PID")
-  for _ in $(seq 200); do
+  for ((i = 0; i < 10000 / poll; i++)); do
     lib_daemon_serves && return 0
-    kill -0 "$DAEMON_PID" 2>/dev/null || fail "orchestratord exited: $(tail -n 20 "$T/daemon.log")"
-    sleep 0.05
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+      LIB_ERROR="orchestratord exited: $(tail -n 20 "$logf")"
+      return 1
+    fi
+    sleep "$((poll / 1000)).$(printf %03d $((poll % 1000)))"
   done
-  fail "orchestratord did not take its name: $(tail -n 20 "$T/daemon.log")"
+  LIB_ERROR="orchestratord did not take its name: $(tail -n 20 "$logf")"
+  return 1
+}
+
+# lib_start_daemon [ARG...]: the same, and the test fails if it does not
+# serve.
+lib_start_daemon() {
+  lib_spawn_daemon "$@" || fail "$LIB_ERROR"
 }
 
 # Starts orchestrator-rest on 127.0.0.1 (a free port) without a token,
@@ -307,6 +364,16 @@ lib_http() {
   HTTP_STATUS=${out%% *}
   HTTP_SECONDS=${out##* }
   HTTP_BODY=$(cat "$T/http.body" 2>/dev/null)
+}
+
+# lib_json_str TEXT: TEXT as a JSON string literal (tabs and newlines
+# become spaces).
+lib_json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/ }
+  s=${s//$'\n'/ }
+  printf '"%s"' "$s"
 }
 
 # lib_json KEY: that member of the JSON object on stdin.

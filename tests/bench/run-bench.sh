@@ -22,8 +22,7 @@
 # the container: its tmpfiles "D /tmp" rule empties a bound folder.  Only
 # BUILD_DIR is bound (read-only), and only when it is not under such a place.
 
-set -u
-export LC_ALL=C
+set -uo pipefail
 
 SYSTEMD_MODE=0
 STATE_MODE=0
@@ -34,137 +33,37 @@ if [ $# -ne 1 ]; then
     exit 2
 fi
 
-BUILD_DIR=$(realpath -e "$1") || { echo "run-bench: no build dir $1" >&2; exit 2; }
 SRC_DIR=$(cd "$(dirname "$0")" && pwd)
-DAEMON="$BUILD_DIR/src/orchestratord"
 JOBS=${BENCH_JOBS:-200}
 RUNS=${BENCH_RUNS:-3}
 LIST_CALLS=${BENCH_LIST_CALLS:-20}
-[ -x "$DAEMON" ] || { echo "run-bench: $DAEMON not built" >&2; exit 2; }
-
-log() { echo "run-bench: $*" >&2; }
 # shellcheck source=tests/bench/bench-lib.sh
-. "$SRC_DIR/bench-lib.sh"
+. "$SRC_DIR/bench-lib.sh" run-bench "$1"
 
-TMP=$(mktemp -d /tmp/orch-bench.XXXXXX) || exit 1
-DBUS_PID=""
-DAEMON_PID=""
-BENCH_PID=""
-CGROOT=""
 NSPID=""
 CPID=""
 MACHINE=""
 CGROUPS=()
-CLEANED=0
-PIDS_FILE="$TMP/pids"
-: > "$PIDS_FILE"
 
 # ------------------------------------------------------------------ helpers
 machine_json() {
-    local cpu mem
-    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-    mem=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo)
-    printf '{"cpu":%s,"nproc":%s,"mem_mb":%s,"kernel":%s,"cgroup":%s,"pid1":%s}' \
-        "$(json_str "${cpu:-unknown}")" "$(nproc)" "${mem:-0}" "$(json_str "$(uname -r)")" \
-        "$(json_str "$(cgroup_layout)")" "$(json_str "$(cat /proc/1/comm 2>/dev/null)")"
+    bench_machine_json ",\"pid1\":$(lib_json_str "$(cat /proc/1/comm 2>/dev/null)")"
 }
 
-cleanup() {
-    [ "$CLEANED" = 1 ] && return 0
-    CLEANED=1
-    local left
-    if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
-        # It stops (through the API) and removes the jobs it created.
-        kill -TERM "$BENCH_PID" 2>/dev/null
-        for _ in $(seq 300); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$BENCH_PID" 2>/dev/null
-        wait "$BENCH_PID" 2>/dev/null
-    fi
-    BENCH_PID=""
-    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
-    left=$(sweep_pids)
-    [ "$left" != 0 ] && log "cleanup: killed $left leftover job(s)"
-    stop_pid "$DBUS_PID" dbus-daemon; DBUS_PID=""
-    remove_cgroup_tree "$CGROOT"
-    systemd_cleanup
-    rm -rf "$TMP"
-}
-on_exit() {
-    local rc=$?
-    cleanup
-    exit $rc
-}
-trap on_exit EXIT
-trap 'log interrupted; exit 130' INT HUP
-trap 'log terminated; exit 143' TERM
+bench_binary bench-launch
 
-# ------------------------------------------------------------------ bench binary
-BENCH="$BUILD_DIR/tests/bench/bench-launch"
-if [ ! -x "$BENCH" ] || [ "$SRC_DIR/bench-launch.c" -nt "$BENCH" ]; then
-    # Not built by meson, or older than its source: build it by hand.
-    BENCH="$TMP/bench-launch"
-    log "building $BENCH from $SRC_DIR/bench-launch.c"
-    # shellcheck disable=SC2046
-    gcc -std=gnu11 -O2 -Wall -Wextra -Werror -o "$BENCH" "$SRC_DIR/bench-launch.c" \
-        $(pkg-config --cflags --libs libsystemd glib-2.0) >&2 || { log "cannot build bench-launch"; exit 1; }
-fi
-
-# ------------------------------------------------------------------ private bus
 # ------------------------------------------------------------------ one backend
 # bench_backend NAME OUTFILE [orchestratord args...] -> JSON object in OUTFILE.
-# Runs in the main shell (not in $(...)) so the EXIT trap knows DAEMON_PID.
+# Runs in the main shell (not in $(...)) so the cleanup knows DAEMON_PID.
 bench_backend() {
     local name=$1 result=$2; shift 2
-    local dir="$TMP/$name" out rc warn left
-    mkdir -p "$dir/log" "$dir/state"
-    cat > "$dir/orchestratord.conf" <<EOF
-[jobs]
+    bench_daemon_start "$name" "$result" "[jobs]
 max_concurrent=$((JOBS + 50))
-${EXTRA_CONF:-}
-EOF
-    "$DAEMON" --bus-address="$BUS_ADDR" --config="$dir/orchestratord.conf" \
-        --log-dir="$dir/log" --state-dir="$dir/state" "$@" \
-        </dev/null >"$dir/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 100); do
-        kill -0 "$DAEMON_PID" 2>/dev/null || break
-        busctl --address="$BUS_ADDR" get-property org.orchestrator /org/orchestrator \
-            org.orchestrator.Jobs Backend >/dev/null 2>&1 && break
-        sleep 0.05
-    done
-    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-        log "orchestratord ($name) did not start:"; sed 's/^/  /' "$dir/daemon.log" >&2
-        wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
-        printf '{"error":%s}' "$(json_str "daemon did not start: $(tail -n 1 "$dir/daemon.log")")" > "$result"
-        return 1
-    fi
+${EXTRA_CONF:-}" "$@" || return 1
     log "$name: orchestratord pid $DAEMON_PID, $RUNS runs of $JOBS jobs"
-
-    # In the background and waited for, so a signal reaches our trap at once.
-    "$BENCH" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
-        --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE" \
-        </dev/null >"$dir/bench.json" 2>"$dir/bench.err" &
-    BENCH_PID=$!
-    wait "$BENCH_PID"
-    rc=$?
-    BENCH_PID=""
-    out=$(cat "$dir/bench.json")
-    sed 's/^/  /' "$dir/bench.err" >&2
-
-    # Every pid the daemon reported must be gone now (stopped through the API).
-    left=$(sweep_pids)
-    [ "$left" != 0 ] && log "$name: $left job process(es) survived Stop; killed them"
-    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
-    warn=$(grep -c -E 'WARNING|CRITICAL|ERROR' "$dir/daemon.log")
-    if [ "$warn" != 0 ]; then
-        log "$name: $warn warning line(s) from orchestratord, first ones:"
-        grep -E 'WARNING|CRITICAL|ERROR' "$dir/daemon.log" | head -n 5 | sed 's/^/  /' >&2
-    fi
-    [ -n "$out" ] || out='{"error":"bench-launch printed nothing"}'
-    # Splice our checks into bench-launch's object.
-    printf '%s,"leftover_jobs":%s,"daemon_warnings":%s,"bench_exit":%s}' \
-        "${out%\}}" "$left" "$warn" "$rc" > "$result"
-    [ "$rc" = 0 ] && [ "$left" = 0 ]
+    bench_run "$name" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" --jobs="$JOBS" \
+        --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$PIDS_FILE"
+    bench_daemon_finish "$name" "$result"
 }
 
 BUDGET='{"create_to_exec_p50_ms":{"none":2,"cgroupfs":2,"systemd":3},"daemon_rss_mb":10,"list_ms":7,"daemon_cpu_per_launch_ms":0.5,"stop_total_s":0.8,"design_md":{"launch_total_s":0.6,"create_to_exec_p50_ms":3.2,"create_to_exec_p95_ms":5}}'
@@ -185,11 +84,12 @@ systemd_cleanup() {
         wait "$NSPID" 2>/dev/null
     fi
     NSPID=""
-    for cg in "${CGROUPS[@]}"; do remove_cgroup_tree "$cg"; done
+    for cg in "${CGROUPS[@]}"; do lib_remove_cgroup "$cg"; done
     CGROUPS=()
     [ -n "$MACHINE" ] && rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
     return 0
 }
+lib_on_cleanup systemd_cleanup
 
 cexec() {
     timeout -k 5 "${CEXEC_TIMEOUT:-30}" nsenter -t "$CPID" -a \
@@ -225,11 +125,11 @@ run_systemd_mode() {
         exec systemd-nspawn --quiet --register=no --keep-unit --volatile=yes \
             --console=read-only -D / -M "$MACHINE" "${bind_args[@]}" --boot -- \
             systemd.firstboot=off systemd.unit=multi-user.target
-    ) </dev/null >"$TMP/nspawn.log" 2>&1 &
+    ) </dev/null >"$T/nspawn.log" 2>&1 &
     NSPID=$!
     end=$((SECONDS + 20))
     while [ -z "$CPID" ]; do
-        kill -0 "$NSPID" 2>/dev/null || { tail -n 20 "$TMP/nspawn.log" >&2; log "nspawn exited"; exit 77; }
+        kill -0 "$NSPID" 2>/dev/null || { tail -n 20 "$T/nspawn.log" >&2; log "nspawn exited"; exit 77; }
         for p in $(ps -o pid= --ppid "$NSPID" 2>/dev/null); do
             if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] &&
                [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]; then
@@ -293,9 +193,9 @@ EOF
     dpid=$(cexec systemctl show -p MainPID --value orch-bench-daemon)
     log "systemd: orchestratord pid $dpid (container pid namespace), $RUNS runs of $JOBS jobs"
     out=$(CEXEC_TIMEOUT=600 cexec "$bench_in" --system --daemon-pid="$dpid" --jobs="$JOBS" \
-          --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$SCRATCH/pids" 2>"$TMP/bench-systemd.err")
+          --runs="$RUNS" --list-calls="$LIST_CALLS" --pids-file="$SCRATCH/pids" 2>"$T/bench-systemd.err")
     rc=$?
-    sed 's/^/  /' "$TMP/bench-systemd.err" >&2
+    sed 's/^/  /' "$T/bench-systemd.err" >&2
     # Any `sleep 600` left in the container?  (pids are the container's)
     left=$(cexec sh -c "n=0; for p in \$(sort -un $SCRATCH/pids); do
              [ \"\$(tr '\\0' ' ' < /proc/\$p/cmdline)\" = 'sleep 600 ' ] && { n=\$((n+1)); kill -KILL \$p; }
@@ -313,8 +213,8 @@ EOF
         "${out%\}}" "${left:-null}" "${scopes:-null}" "${warn:-null}" "$rc")
 
     log "peer: $RUNS x $JOBS sequential 'systemd-run --scope -- true'"
-    peer=$(CEXEC_TIMEOUT=900 cexec "$bench_in" --systemd-run --jobs="$JOBS" --runs="$RUNS" 2>"$TMP/peer.err")
-    sed 's/^/  /' "$TMP/peer.err" >&2
+    peer=$(CEXEC_TIMEOUT=900 cexec "$bench_in" --systemd-run --jobs="$JOBS" --runs="$RUNS" 2>"$T/peer.err")
+    sed 's/^/  /' "$T/peer.err" >&2
     [ -n "$peer" ] || peer='{"error":"no output"}'
 
     printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","where":"systemd-nspawn --volatile=yes -D / container, daemon --system --backend=systemd as a transient service","backends":{"systemd":%s},"peer":{"systemd_run_scope":%s},"budget":%s}\n' \
@@ -333,18 +233,13 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "null"; else i
 
 # start_daemon DIR: orchestratord (none backend, durable) on the bench bus
 # with DIR's log/state; waits until it serves; sets START_MS, from exec to
-# serving.  Not in $(...): DAEMON_PID must reach the EXIT trap.
+# serving.  Not in $(...): DAEMON_PID must reach the cleanup.
 start_daemon() {
     local dir=$1 t0 t1
     t0=$(date +%s%N)
-    "$DAEMON" --bus-address="$BUS_ADDR" --config="$dir/orchestratord.conf" --backend=none \
-        --log-dir="$dir/log" --state-dir="$dir/state" </dev/null >>"$dir/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 2000); do
-        kill -0 "$DAEMON_PID" 2>/dev/null || { log "orchestratord died"; return 1; }
-        busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1 && break
-        sleep 0.005
-    done
+    LIB_DAEMON_CONFIG="$dir/orchestratord.conf" LIB_DAEMON_LOG="$dir/daemon.log" LIB_DAEMON_POLL_MS=5 \
+        lib_spawn_daemon --backend=none --log-dir="$dir/log" --state-dir="$dir/state" ||
+        { log "$LIB_ERROR"; return 1; }
     t1=$(date +%s%N)
     START_MS=$(( (t1 - t0) / 1000000 ))
 }
@@ -353,12 +248,12 @@ start_daemon() {
 list_ids() {
     busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
         org.orchestrator.Jobs List 'a{sv}' 0 |
-        python3 -c 'import json,sys; [print(r["id"]["data"]) for r in json.load(sys.stdin)["data"][0]]'
+        "$PY" -c 'import json,sys; [print(r["id"]["data"]) for r in json.load(sys.stdin)["data"][0]]'
 }
 
 # ratio KEY A B: A's KEY over B's (found at any depth of the JSON objects).
 ratio() {
-    python3 - "$@" <<'PY' 2>/dev/null || echo null
+    "$PY" - "$@" <<'PY' 2>/dev/null || echo null
 import json, sys
 def find(o, k):
     if isinstance(o, dict):
@@ -375,13 +270,13 @@ PY
 }
 
 run_state_mode() {
-    local n=${BENCH_RECONCILE_JOBS:-1000} dir="$TMP/reconcile" i id pid mon pss ms_empty ms_full ms_in
+    local n=${BENCH_RECONCILE_JOBS:-1000} dir="$T/reconcile" i id pid mon pss ms_empty ms_full ms_in
     local durable memory pss_med pss_max ratio_rate ratio_p50 running
-    start_bus
-    log "private bus $BUS_ADDR (dbus-daemon pid $DBUS_PID)"
-    EXTRA_CONF=$'[state]\ndurable=true' bench_backend durable "$TMP/res-durable.json" --backend=none || return 1
-    EXTRA_CONF=$'[state]\ndurable=false' bench_backend memory "$TMP/res-memory.json" --backend=none || return 1
-    durable=$(cat "$TMP/res-durable.json"); memory=$(cat "$TMP/res-memory.json")
+    lib_start_bus
+    log "private bus $BUS_ADDR (dbus-daemon pid $BUS_PID)"
+    EXTRA_CONF=$'[state]\ndurable=true' bench_backend durable "$T/res-durable.json" --backend=none || return 1
+    EXTRA_CONF=$'[state]\ndurable=false' bench_backend memory "$T/res-memory.json" --backend=none || return 1
+    durable=$(cat "$T/res-durable.json"); memory=$(cat "$T/res-memory.json")
 
     mkdir -p "$dir/log" "$dir/state"
     printf '[jobs]\nmax_concurrent=%s\n' $((n + 10)) > "$dir/orchestratord.conf"
@@ -394,15 +289,15 @@ run_state_mode() {
     done
     sleep 1
     # orchestrator-monitor's own memory: PSS of each job's parent
-    : > "$TMP/pss"
+    : > "$T/pss"
     for pid in $(busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
                  org.orchestrator.Jobs List 'a{sv}' 0 |
-                 python3 -c 'import json,sys; [print(r["pid"]["data"]) for r in json.load(sys.stdin)["data"][0]]'); do
+                 "$PY" -c 'import json,sys; [print(r["pid"]["data"]) for r in json.load(sys.stdin)["data"][0]]'); do
         echo "$pid" >> "$PIDS_FILE"
         mon=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)
-        [ -n "$mon" ] && awk '/^Pss:/ { print $2 }' "/proc/$mon/smaps_rollup" >> "$TMP/pss" 2>/dev/null
+        [ -n "$mon" ] && awk '/^Pss:/ { print $2 }' "/proc/$mon/smaps_rollup" >> "$T/pss" 2>/dev/null
     done
-    pss_med=$(median < "$TMP/pss"); pss_max=$(sort -n "$TMP/pss" | tail -n 1)
+    pss_med=$(median < "$T/pss"); pss_max=$(sort -n "$T/pss" | tail -n 1)
     log "SIGKILL the daemon with $n jobs running, then start it again"
     kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""
     while busctl --address="$BUS_ADDR" status org.orchestrator >/dev/null 2>&1; do sleep 0.01; done
@@ -417,7 +312,7 @@ run_state_mode() {
             Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
     done
     left=$(sweep_pids)
-    stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
+    lib_stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
 
     ratio_rate=$(ratio jobs_per_s "$memory" "$durable")
     ratio_p50=$(ratio create_to_exec_p50_ms "$durable" "$memory")
@@ -432,22 +327,14 @@ if [ "$STATE_MODE" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ none, cgroupfs
-start_bus
-log "private bus $BUS_ADDR (dbus-daemon pid $DBUS_PID)"
+lib_start_bus
+log "private bus $BUS_ADDR (dbus-daemon pid $BUS_PID)"
 status=0
-bench_backend none "$TMP/res-none.json" --backend=none || status=1
+bench_backend none "$T/res-none.json" --backend=none || status=1
 
-CG2=$(cgroup2_mount)
-if [ -n "$CG2" ] && [ -w "$CG2/cgroup.procs" ]; then
-    CGROOT="$CG2/orch-bench-$$"
-    bench_backend cgroupfs "$TMP/res-cgroupfs.json" --backend=cgroupfs --cgroup-root="$CGROOT" || status=1
-    remove_cgroup_tree "$CGROOT" || status=1
-else
-    log "no writable cgroup2 hierarchy: skipping cgroupfs"
-    echo '{"skipped":"no writable cgroup2 hierarchy"}' > "$TMP/res-cgroupfs.json"
-fi
-res_none=$(cat "$TMP/res-none.json" 2>/dev/null || echo null)
-res_cg=$(cat "$TMP/res-cgroupfs.json" 2>/dev/null || echo null)
+bench_cgroupfs "orch-bench-$$" || status=1
+res_none=$(cat "$T/res-none.json" 2>/dev/null || echo null)
+res_cg=$(cat "$T/res-cgroupfs.json" 2>/dev/null || echo null)
 
 printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","backends":{"none":%s,"cgroupfs":%s},"budget":%s}\n' \
     "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$res_none" "$res_cg" "$BUDGET"

@@ -627,3 +627,54 @@ orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_ba
     }
   return p;
 }
+
+int
+orch_test_main (int argc, char **argv, const OrchTestProgram *program)
+{
+  g_autofree char *skip = NULL;
+  const char *backend;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  backend = argc > 1 ? argv[1] : "none";
+  if (program->prepare)
+    skip = program->prepare ();
+  if (skip == NULL)
+    *program->daemon = program->open_bus ? orch_test_daemon_new_open (backend, program->config, &skip)
+                                         : orch_test_daemon_new (backend, program->config, &skip);
+  if (skip)
+    {
+      g_print ("1..0 # SKIP %s\n", skip);
+      return 77;
+    }
+  if (program->shim)
+    {
+      g_autoptr(GError) error = NULL;
+
+      *program->shim = orch_test_shim_start (*program->daemon, (const char *const[]){ "--listen=127.0.0.1:0", NULL },
+                                             program->shim_base, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (*program->shim_base);
+    }
+  if (program->setup)
+    program->setup ();
+  for (const OrchTestCase *t = program->tests; t->path; t++)
+    g_test_add_func (t->path, t->func);
+
+  ret = g_test_run ();
+
+  if (program->teardown)
+    program->teardown ();
+  if (program->shim)
+    {
+      g_subprocess_send_signal (*program->shim, SIGTERM);
+      g_subprocess_wait (*program->shim, NULL, NULL);
+      /* A clean exit: under ASan a leak in the shim fails here. */
+      g_assert_true (g_subprocess_get_if_exited (*program->shim));
+      g_assert_cmpint (g_subprocess_get_exit_status (*program->shim), ==, 0);
+      g_clear_object (program->shim);
+      g_clear_pointer (program->shim_base, g_free);
+    }
+  g_clear_pointer (program->daemon, orch_test_daemon_free);
+  return ret;
+}

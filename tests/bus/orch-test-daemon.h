@@ -78,4 +78,40 @@ void orch_test_check_limits (OrchTestDaemon *d, GVariant *record);
 GSubprocess *orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_base,
                                    GError **error);
 
+/* One test case of a program: its GTest path and function. */
+typedef struct {
+  const char *path;
+  GTestFunc func;
+} OrchTestCase;
+
+/* A bus test program, as its main() describes it to orch_test_main(). */
+typedef struct {
+  /* Where the tests find the daemon: set before the tests run. */
+  OrchTestDaemon **daemon;
+  /* The daemon's configuration beyond backend and directories. */
+  const char *config;
+  /* orch_test_daemon_new_open() rather than orch_test_daemon_new(). */
+  gboolean open_bus;
+  /* After g_test_init(), before the daemon starts: NULL, or why the
+   * whole program is skipped. */
+  char *(*prepare) (void);
+  /* If set: orchestrator-rest listening on 127.0.0.1 for the tests, its
+   * URL in *shim_base; at the end it must exit cleanly on SIGTERM. */
+  GSubprocess **shim;
+  char **shim_base;
+  /* After the daemon (and shim) serve, before the tests run. */
+  void (*setup) (void);
+  /* After the tests, before the shim and the daemon go. */
+  void (*teardown) (void);
+  /* Up to { NULL, NULL }. */
+  const OrchTestCase *tests;
+} OrchTestProgram;
+
+/* The main() of a bus test program: g_test_init(), the daemon on a
+ * private bus with the backend argv[1] names after the GTest options
+ * ("none" without one), the program's tests, and everything gone at the
+ * end.  Returns g_test_run()'s status, or 77 (skip, said in TAP) when
+ * the program or the backend cannot run here. */
+int orch_test_main (int argc, char **argv, const OrchTestProgram *program);
+
 G_END_DECLS

@@ -437,26 +437,24 @@ test_polkit (void)
   orch_test_discard (d, root_id);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_autofree char *skip = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *uid_s = NULL;
-  struct passwd *pw;
-  int ret;
+static const OrchTestCase tests[] = {
+  { "/auth/outsider", test_outsider },
+  { "/auth/read-everyone", test_read_everyone },
+  { "/auth/polkit", test_polkit },
+  { "/auth/group-member", test_group_member },
+  { NULL, NULL }
+};
 
-  g_test_init (&argc, &argv, NULL);
+/* The user and the group, made before the daemon starts. */
+static char *
+make_identities (void)
+{
+  struct passwd *pw;
+
   if (geteuid () != 0 || !have_program ("useradd") || !have_program ("setpriv") ||
       !have_program ("gdbus") || !have_program ("dbus-daemon"))
-    {
-      g_print ("1..0 # SKIP needs root, useradd, setpriv, gdbus and dbus-daemon\n");
-      return 77;
-    }
+    return g_strdup ("needs root, useradd, setpriv, gdbus and dbus-daemon");
 
-  /* Names of our own: other runs on this machine use theirs. */
-  user_name = g_strdup_printf ("orch-t-%d", (int) getpid ());
-  group_name = g_strdup_printf ("orch-tg-%d", (int) getpid ());
   atexit (remove_identities);
   signal (SIGTERM, on_fatal_signal);
   signal (SIGINT, on_fatal_signal);
@@ -471,19 +469,29 @@ main (int argc, char **argv)
   g_assert_nonnull (pw);
   user_uid = pw->pw_uid;
   user_gid = pw->pw_gid;
+  return NULL;
+}
 
-  config = g_strdup_printf ("[auth]\ngroup=%s\n", group_name);
-  d = orch_test_daemon_new_open ("none", config, &skip);
-  g_assert_nonnull (d);
+int
+main (int argc, char **argv)
+{
+  /* Names of our own: other runs on this machine use theirs. */
+  g_autofree char *user = g_strdup_printf ("orch-t-%d", (int) getpid ());
+  g_autofree char *group = g_strdup_printf ("orch-tg-%d", (int) getpid ());
+  g_autofree char *config = g_strdup_printf ("[auth]\ngroup=%s\n", group);
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = config,
+    .open_bus = TRUE,
+    .prepare = make_identities,
+    .tests = tests,
+  };
+  int ret;
 
-  g_test_add_func ("/auth/outsider", test_outsider);
-  g_test_add_func ("/auth/read-everyone", test_read_everyone);
-  g_test_add_func ("/auth/polkit", test_polkit);
-  g_test_add_func ("/auth/group-member", test_group_member);
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
+  user_name = user;
+  group_name = group;
+  ret = orch_test_main (argc, argv, &program);
+  /* After the daemon: the user's jobs are gone with it. */
   remove_identities ();
-  g_free (user_name);
-  g_free (group_name);
   return ret;
 }

@@ -1046,51 +1046,43 @@ test_limits_applied (void)
   remove_job (id);
 }
 
+static const OrchTestCase tests[] = {
+  { "/jobs/introspection", test_introspection },
+  { "/jobs/properties", test_properties },
+  { "/jobs/runs", test_job_runs },
+  { "/jobs/stop-whole-group", test_stop_whole_group },
+  { "/jobs/stop-escalates", test_stop_escalates_to_sigkill },
+  { "/jobs/stop-signal-option", test_stop_signal_option },
+  { "/jobs/stop-at-once", test_stop_at_once },
+  { "/jobs/exit-code", test_exit_code },
+  { "/jobs/killed-by-signal", test_killed_by_signal },
+  { "/jobs/leftovers-cleaned", test_leftovers_cleaned },
+  { "/jobs/restart-on-failure", test_restart_on_failure },
+  { "/jobs/restart-always-stop", test_restart_always_and_stop },
+  { "/jobs/restart-method", test_restart_method },
+  { "/jobs/remove", test_remove },
+  { "/jobs/restart-races-remove", test_restart_races_remove },
+  { "/jobs/signals-in-order", test_signals_in_order },
+  { "/jobs/log-and-environment", test_log_and_environment },
+  { "/jobs/stderr-separate", test_stderr_separate },
+  { "/jobs/nofile-limit", test_nofile_limit },
+  { "/jobs/user", test_user },
+  { "/jobs/list-filters", test_list_filters },
+  { "/jobs/bad-input", test_bad_input },
+  { "/jobs/exec-size", test_exec_size },
+  { "/jobs/max-concurrent", test_max_concurrent },
+  { "/jobs/limits", test_limits_applied },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  g_autofree char *extra = g_strdup_printf ("[jobs]\nmax_concurrent=%d\nstop_timeout_ms=5000\n", MAX_CONCURRENT);
-  const char *backend;
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_concurrent=" G_STRINGIFY (MAX_CONCURRENT) "\nstop_timeout_ms=5000\n",
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  backend = argc > 1 ? argv[1] : "none";
-
-  d = orch_test_daemon_new (backend, extra, &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-
-  g_test_add_func ("/jobs/introspection", test_introspection);
-  g_test_add_func ("/jobs/properties", test_properties);
-  g_test_add_func ("/jobs/runs", test_job_runs);
-  g_test_add_func ("/jobs/stop-whole-group", test_stop_whole_group);
-  g_test_add_func ("/jobs/stop-escalates", test_stop_escalates_to_sigkill);
-  g_test_add_func ("/jobs/stop-signal-option", test_stop_signal_option);
-  g_test_add_func ("/jobs/stop-at-once", test_stop_at_once);
-  g_test_add_func ("/jobs/exit-code", test_exit_code);
-  g_test_add_func ("/jobs/killed-by-signal", test_killed_by_signal);
-  g_test_add_func ("/jobs/leftovers-cleaned", test_leftovers_cleaned);
-  g_test_add_func ("/jobs/restart-on-failure", test_restart_on_failure);
-  g_test_add_func ("/jobs/restart-always-stop", test_restart_always_and_stop);
-  g_test_add_func ("/jobs/restart-method", test_restart_method);
-  g_test_add_func ("/jobs/remove", test_remove);
-  g_test_add_func ("/jobs/restart-races-remove", test_restart_races_remove);
-  g_test_add_func ("/jobs/signals-in-order", test_signals_in_order);
-  g_test_add_func ("/jobs/log-and-environment", test_log_and_environment);
-  g_test_add_func ("/jobs/stderr-separate", test_stderr_separate);
-  g_test_add_func ("/jobs/nofile-limit", test_nofile_limit);
-  g_test_add_func ("/jobs/user", test_user);
-  g_test_add_func ("/jobs/list-filters", test_list_filters);
-  g_test_add_func ("/jobs/bad-input", test_bad_input);
-  g_test_add_func ("/jobs/exec-size", test_exec_size);
-  g_test_add_func ("/jobs/max-concurrent", test_max_concurrent);
-  g_test_add_func ("/jobs/limits", test_limits_applied);
-
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

@@ -525,42 +525,39 @@ test_daemon_killed (void)
   orch_test_daemon_spawn (d);
 }
 
+static const OrchTestCase tests[] = {
+  { "/logs/introspection", test_introspection },
+  { "/logs/paging", test_paging },
+  { "/logs/invalid-utf8", test_invalid_utf8 },
+  { "/logs/separate-streams", test_separate_streams },
+  { "/logs/open-follow", test_open_follow },
+  { "/logs/delete", test_delete },
+  { "/logs/cleanup", test_cleanup },
+  { "/logs/bad-input", test_bad_input },
+  { "/logs/daemon-killed", test_daemon_killed },
+  { NULL, NULL }
+};
+
+static const OrchTestCase rotation_tests[] = {
+  { "/logs/rotation", test_rotation },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  const char *backend;
-  int ret;
+  OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_concurrent=16\nstop_timeout_ms=5000\n",
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  backend = argc > 1 ? argv[1] : "none";
+  /* "rotation" after the backend: a daemon of its own, as its small cap
+   * would rotate the other tests' logs. */
   if (argc > 2 && strcmp (argv[2], "rotation") == 0)
     {
-      /* A daemon of its own: its small cap would rotate the other tests' logs. */
-      d = orch_test_daemon_new (backend, ROTATE_CONFIG, &skip);
-      g_test_add_func ("/logs/rotation", test_rotation);
-      ret = g_test_run ();
-      orch_test_daemon_free (d);
-      return ret;
+      program.config = ROTATE_CONFIG;
+      program.tests = rotation_tests;
     }
-  d = orch_test_daemon_new (backend, "[jobs]\nmax_concurrent=16\nstop_timeout_ms=5000\n", &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-
-  g_test_add_func ("/logs/introspection", test_introspection);
-  g_test_add_func ("/logs/paging", test_paging);
-  g_test_add_func ("/logs/invalid-utf8", test_invalid_utf8);
-  g_test_add_func ("/logs/separate-streams", test_separate_streams);
-  g_test_add_func ("/logs/open-follow", test_open_follow);
-  g_test_add_func ("/logs/delete", test_delete);
-  g_test_add_func ("/logs/cleanup", test_cleanup);
-  g_test_add_func ("/logs/bad-input", test_bad_input);
-  g_test_add_func ("/logs/daemon-killed", test_daemon_killed);
-
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

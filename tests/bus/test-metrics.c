@@ -610,35 +610,31 @@ test_process_history (void)
   orch_test_discard (d, burn);
 }
 
+static const OrchTestCase tests[] = {
+  { "/metrics/introspection", test_introspection },
+  { "/metrics/properties", test_properties },
+  { "/metrics/system-agrees", test_system_agrees },
+  { "/metrics/system-detailed", test_system_detailed },
+  { "/metrics/sampled-signal", test_sampled_signal },
+  { "/metrics/history", test_history },
+  { "/metrics/job-cpu", test_job_cpu },
+  { "/metrics/job-memory", test_job_memory },
+  { "/metrics/job-io", test_job_io },
+  { "/metrics/job-errors", test_job_errors },
+  { "/metrics/process", test_process },
+  { "/metrics/process-history", test_process_history },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  g_autofree char *config = g_strdup_printf ("[metrics]\nsample_interval_ms=%d\nhistory_size=50\n"
-                                             "history_coarse_size=10\nhistory_coarse_step_s=1\n",
-                                             INTERVAL_MS);
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[metrics]\nsample_interval_ms=" G_STRINGIFY (INTERVAL_MS) "\nhistory_size=50\n"
+              "history_coarse_size=10\nhistory_coarse_step_s=1\n",
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  d = orch_test_daemon_new (argc > 1 ? argv[1] : "none", config, &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-  g_test_add_func ("/metrics/introspection", test_introspection);
-  g_test_add_func ("/metrics/properties", test_properties);
-  g_test_add_func ("/metrics/system-agrees", test_system_agrees);
-  g_test_add_func ("/metrics/system-detailed", test_system_detailed);
-  g_test_add_func ("/metrics/sampled-signal", test_sampled_signal);
-  g_test_add_func ("/metrics/history", test_history);
-  g_test_add_func ("/metrics/job-cpu", test_job_cpu);
-  g_test_add_func ("/metrics/job-memory", test_job_memory);
-  g_test_add_func ("/metrics/job-io", test_job_io);
-  g_test_add_func ("/metrics/job-errors", test_job_errors);
-  g_test_add_func ("/metrics/process", test_process);
-  g_test_add_func ("/metrics/process-history", test_process_history);
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

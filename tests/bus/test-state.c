@@ -410,28 +410,24 @@ test_retention (void)
   discard_all ();
 }
 
+static const OrchTestCase tests[] = {
+  { "/state/kill-and-restart", test_kill_and_restart },
+  { "/state/burst-kill", test_burst_kill },
+  { "/state/pid-reuse", test_pid_reuse_not_adopted },
+  { "/state/restart-policy-resumes", test_restart_policy_resumes },
+  { "/state/corrupt-database", test_corrupt_database },
+  { "/state/retention", test_retention },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  const char *backend;
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_concurrent=200\n",
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  backend = argc > 1 ? argv[1] : "none";
-  d = orch_test_daemon_new (backend, "[jobs]\nmax_concurrent=200\n", &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-  g_test_add_func ("/state/kill-and-restart", test_kill_and_restart);
-  g_test_add_func ("/state/burst-kill", test_burst_kill);
-  g_test_add_func ("/state/pid-reuse", test_pid_reuse_not_adopted);
-  g_test_add_func ("/state/restart-policy-resumes", test_restart_policy_resumes);
-  g_test_add_func ("/state/corrupt-database", test_corrupt_database);
-  g_test_add_func ("/state/retention", test_retention);
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

@@ -2,11 +2,15 @@
 # The bash completion against a daemon on a private bus: commands, options,
 # values, and job ids from List on the bus named on the line.
 #   tests/ctl/test-completion.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-src=$(realpath "$2")
-source "$src/tests/private-daemon.sh" "$1"
-ctl="$build/src/orchestratorctl"
-source "$src/completion/orchestratorctl.bash"
+set -uo pipefail
+# shellcheck source=tests/lib.sh
+source "$2/tests/lib.sh" "$1" "$2"
+lib_start_bus
+lib_config none
+lib_start_daemon
+ctl="$BUILD/src/orchestratorctl"
+addr=$BUS_ADDR
+source "$SRC/completion/orchestratorctl.bash"
 
 comp() {
   COMP_LINE=$1
@@ -19,16 +23,16 @@ expect() { # expect WORDS... -- LINE: each word among the completions
   local line=${*: -1} got
   got=$(comp "$line")
   for w in "${@:1:$#-2}"; do
-    grep -qxF -- "$w" <<<"$got" || { echo "“$line”: “$w” not offered; got: $got"; exit 1; }
+    grep -qxF -- "$w" <<<"$got" || fail "“$line”: “$w” not offered; got: $got"
   done
 }
 expect_none() {
   local got
   got=$(comp "$1")
-  [ -z "$got" ] || { echo "“$1”: expected nothing, got: $got"; exit 1; }
+  [ -z "$got" ] || fail "“$1”: expected nothing, got: $got"
 }
 
-ID=$("$ctl" --bus-address="$addr" run --name comp -- sleep 600)
+ID=$("$ctl" --bus-address="$addr" run --name comp -- sleep 600) || fail "orchestratorctl run failed"
 expect status stop -- "$ctl st"
 expect run restart rm -- "$ctl r"
 expect --bus-address= --system -- "$ctl --"
@@ -45,5 +49,5 @@ expect KILL TERM -- "$ctl stop --signal "
 expect_none "$ctl --bus-address=$addr status $ID "
 expect_none "$ctl run --memory-max "
 expect sleep -- "$ctl run --name x -- sle"
-"$ctl" --bus-address="$addr" stop "$ID" >/dev/null
+"$ctl" --bus-address="$addr" stop "$ID" >/dev/null || fail "orchestratorctl stop failed"
 echo "bash completion: ok"

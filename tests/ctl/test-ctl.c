@@ -814,40 +814,34 @@ test_spanish (void)
   g_assert_nonnull (strstr (list->out, "ESTADO"));
 }
 
+static const OrchTestCase tests[] = {
+  { "/ctl/help", test_help },
+  { "/ctl/bad-input", test_bad_input },
+  { "/ctl/run-list-logs", test_run_list_logs },
+  { "/ctl/status", test_status },
+  { "/ctl/stop-restart-rm", test_stop_restart_rm },
+  { "/ctl/rm-force", test_rm_force },
+  { "/ctl/limits", test_limits },
+  { "/ctl/logs", test_logs },
+  { "/ctl/logs-follow", test_logs_follow },
+  { "/ctl/logs-follow-interrupted", test_logs_follow_interrupted },
+  { "/ctl/metrics", test_metrics },
+  { "/ctl/top", test_top },
+  { "/ctl/colour", test_colour },
+  { "/ctl/spanish", test_spanish },
+  { "/ctl/cleanup", test_cleanup },
+  { "/ctl/daemon-gone", test_daemon_gone },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  const char *backend;
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nstop_timeout_ms=5000\n",
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  backend = argc > 1 ? argv[1] : "none";
-  d = orch_test_daemon_new (backend, "[jobs]\nstop_timeout_ms=5000\n", &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-
-  g_test_add_func ("/ctl/help", test_help);
-  g_test_add_func ("/ctl/bad-input", test_bad_input);
-  g_test_add_func ("/ctl/run-list-logs", test_run_list_logs);
-  g_test_add_func ("/ctl/status", test_status);
-  g_test_add_func ("/ctl/stop-restart-rm", test_stop_restart_rm);
-  g_test_add_func ("/ctl/rm-force", test_rm_force);
-  g_test_add_func ("/ctl/limits", test_limits);
-  g_test_add_func ("/ctl/logs", test_logs);
-  g_test_add_func ("/ctl/logs-follow", test_logs_follow);
-  g_test_add_func ("/ctl/logs-follow-interrupted", test_logs_follow_interrupted);
-  g_test_add_func ("/ctl/metrics", test_metrics);
-  g_test_add_func ("/ctl/top", test_top);
-  g_test_add_func ("/ctl/colour", test_colour);
-  g_test_add_func ("/ctl/spanish", test_spanish);
-  g_test_add_func ("/ctl/cleanup", test_cleanup);
-  g_test_add_func ("/ctl/daemon-gone", test_daemon_gone);
-
-  ret = g_test_run ();
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

@@ -1,18 +1,24 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Builds tests/fuzz/fuzz-parsers.c (the /proc, cgroup and log parsers) and
-# tests/fuzz/fuzz-input.c (what callers send: specs, JSON bodies, log read
-# options, HTTP paths and queries) with libFuzzer + ASan + UBSan and fuzzes
+# Builds the libFuzzer targets of tests/fuzz/meson.build -- fuzz-parsers
+# (the /proc, cgroup and log parsers) and fuzz-input (what callers send:
+# specs, JSON bodies, log read options, HTTP paths and queries) -- in a
+# clang build directory of their own (-Dfuzz=true, the project's
+# sanitizers, coverage instrumentation on the libraries too) and fuzzes
 # each for a bounded time.  See tests/fuzz/README.
 #
 #   run-fuzz.sh SOURCE_DIR SECONDS            fuzz, seeded from tests/fixtures
 #   run-fuzz.sh SOURCE_DIR 0 INPUT...         rebuild and run only INPUT(s)
 #
+# Environment: FUZZ_BUILD_DIR, the build directory to make or reuse (a
+# temporary one, removed at the end, without it); CC_FUZZ, the compiler
+# (clang).
+#
 # Exit: 0 no finding; 1 a crash, sanitizer report, invariant violation, leak
 # or timeout (the input is kept and its path printed); 2 usage or build
-# error; 77 clang, libFuzzer or glib is missing (skip).
-set -eu
+# error; 77 clang, libFuzzer, meson or glib is missing (skip).
+set -uo pipefail
 
 usage () {
   echo "usage: $0 SOURCE_DIR SECONDS [INPUT...]" >&2
@@ -32,7 +38,10 @@ if ! command -v "$CC" >/dev/null 2>&1; then
   echo "run-fuzz: SKIP: $CC not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
   exit 77
 fi
-if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists glib-2.0 json-glib-1.0; then
+for tool in meson ninja pkg-config; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "run-fuzz: SKIP: $tool not found" >&2; exit 77; }
+done
+if ! pkg-config --exists glib-2.0 json-glib-1.0; then
   echo "run-fuzz: SKIP: glib-2.0 or json-glib development files (pkg-config) not found" >&2
   exit 77
 fi
@@ -51,35 +60,37 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined "$WORK/probe.c" -o "$WORK/probe" 
   exit 77
 fi
 
-# The sources include "config.h" for GETTEXT_PACKAGE (glib/gi18n.h's _()).
-mkdir -p "$WORK/include"
-cat > "$WORK/include/config.h" <<'EOF'
-#pragma once
-#define GETTEXT_PACKAGE "orchestrator"
-EOF
-
-BIN=$WORK/fuzz-parsers
-BIN_INPUT=$WORK/fuzz-input
-FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -std=gnu11 -Wall"
-# shellcheck disable=SC2046,SC2086 # word splitting of pkg-config output and FLAGS is wanted
-if ! "$CC" $FLAGS \
-     -I "$SRC/src" -I "$SRC/src/basic" -I "$WORK/include" $(pkg-config --cflags glib-2.0) \
-     "$SRC/tests/fuzz/fuzz-parsers.c" \
-     "$SRC/src/basic/orch-metrics-parse.c" "$SRC/src/basic/orch-proc.c" \
-     "$SRC/src/basic/orch-cgroup.c" "$SRC/src/basic/orch-fileio.c" "$SRC/src/basic/orch-log-read.c" \
-     "$SRC/src/basic/orch-error.c" "$SRC/src/basic/orch-vardict.c" \
-     $(pkg-config --libs glib-2.0) -o "$BIN" >"$WORK/build.log" 2>&1 ||
-   ! "$CC" $FLAGS \
-     -I "$SRC/src" -I "$SRC/src/basic" -I "$WORK/include" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
-     "$SRC/tests/fuzz/fuzz-input.c" \
-     "$SRC/src/basic/orch-spec.c" "$SRC/src/basic/orch-log-read.c" \
-     "$SRC/src/basic/orch-error.c" "$SRC/src/basic/orch-vardict.c" \
-     "$SRC/src/rest/orch-rest-json.c" "$SRC/src/rest/orch-rest-routes.c" \
-     $(pkg-config --libs glib-2.0 json-glib-1.0) -lm -o "$BIN_INPUT" >>"$WORK/build.log" 2>&1; then
+# The build: ASan + UBSan (-Dsanitize) and libFuzzer's coverage
+# instrumentation (fuzzer-no-link) on everything the targets link, so
+# that the fuzzer sees the branches of the code under test; only the two
+# targets and what they need are built.  Warnings stay warnings: the gcc
+# builds are the ones that hold the code to -Werror.
+BUILD=${FUZZ_BUILD_DIR:-$WORK/build}
+OPTIONS=(-Dfuzz=true -Dsanitize=true -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
+         -Doptimization=1 -Ddebug=true -Dwerror=false -Dman=disabled -Dsystemd_tests=false)
+# A build directory of ours already set up this way is only rebuilt
+# (ninja reruns meson itself when a meson.build changed).
+: > "$WORK/build.log"
+if [ "$(cat "$BUILD/run-fuzz.options" 2>/dev/null)" != "${OPTIONS[*]}" ]; then
+  if [ -f "$BUILD/build.ninja" ]; then
+    meson configure "$BUILD" "${OPTIONS[@]}" >"$WORK/build.log" 2>&1
+  else
+    mkdir -p "$(dirname "$BUILD")"
+    CC=$CC meson setup "$BUILD" "$SRC" "${OPTIONS[@]}" >"$WORK/build.log" 2>&1
+  fi || {
+    echo "run-fuzz: meson failed:" >&2
+    cat "$WORK/build.log" >&2
+    exit 2
+  }
+  echo "${OPTIONS[*]}" > "$BUILD/run-fuzz.options"
+fi
+if ! ninja -C "$BUILD" tests/fuzz/fuzz-parsers tests/fuzz/fuzz-input >>"$WORK/build.log" 2>&1; then
   echo "run-fuzz: build failed:" >&2
   cat "$WORK/build.log" >&2
   exit 2
 fi
+BIN=$BUILD/tests/fuzz/fuzz-parsers
+BIN_INPUT=$BUILD/tests/fuzz/fuzz-input
 
 # glib: plain malloc so ASan sees every block; criticals (g_return_if_fail)
 # are findings too.
@@ -100,43 +111,45 @@ if [ $# -gt 0 ]; then
   exit 0
 fi
 
-# Selector byte = the parser (the enum in fuzz-parsers.c).
-selector () {
+# Selector byte = the parser (the enum in fuzz-parsers.c), in $sel.
+selector () { # sets sel
   case $1 in
-    cgroup-events-*)                  echo 16 ;; # orch_cgroup_parse_populated
-    mountinfo-*)                      echo 14 ;; # orch_cgroup_parse_mountinfo
-    proc-cgroup-*)                    echo 15 ;; # orch_cgroup_parse_proc_cgroup
-    proc-stat-*)                      echo 13 ;; # orch_proc_parse_stat
-    *.pressure | *-pressure-*)        echo 6 ;;  # orch_parse_pressure
-    *cpu.stat)                        echo 7 ;;  # orch_parse_cgroup_cpu_stat
-    *io.stat)                         echo 10 ;; # orch_parse_cgroup_io_stat
-    *memory.events)                   echo 9 ;;  # orch_parse_cgroup_memory_events
+    cgroup-events-*)                  sel=16 ;; # orch_cgroup_parse_populated
+    mountinfo-*)                      sel=14 ;; # orch_cgroup_parse_mountinfo
+    proc-cgroup-*)                    sel=15 ;; # orch_cgroup_parse_proc_cgroup
+    proc-stat-*)                      sel=13 ;; # orch_proc_parse_stat
+    *.pressure | *-pressure-*)        sel=6 ;;  # orch_parse_pressure
+    *cpu.stat)                        sel=7 ;;  # orch_parse_cgroup_cpu_stat
+    *io.stat)                         sel=10 ;; # orch_parse_cgroup_io_stat
+    *memory.events)                   sel=9 ;;  # orch_parse_cgroup_memory_events
     *memory.current | *memory.max | *memory.peak | *pids.current)
-                                      echo 8 ;;  # orch_parse_cgroup_u64
-    *-diskstats)                      echo 5 ;;  # orch_parse_diskstats
-    *-net-dev)                        echo 4 ;;  # orch_parse_net_dev
-    *-meminfo)                        echo 1 ;;  # orch_parse_meminfo
-    *-loadavg)                        echo 2 ;;  # orch_parse_loadavg
-    *-uptime)                         echo 3 ;;  # orch_parse_uptime
-    *-status)                         echo 11 ;; # orch_parse_proc_status
-    *-io)                             echo 12 ;; # orch_parse_proc_io
-    *-stat)                           echo 0 ;;  # orch_parse_sys_stat
-    *)                                echo ;;
+                                      sel=8 ;;  # orch_parse_cgroup_u64
+    *-diskstats)                      sel=5 ;;  # orch_parse_diskstats
+    *-net-dev)                        sel=4 ;;  # orch_parse_net_dev
+    *-meminfo)                        sel=1 ;;  # orch_parse_meminfo
+    *-loadavg)                        sel=2 ;;  # orch_parse_loadavg
+    *-uptime)                         sel=3 ;;  # orch_parse_uptime
+    *-status)                         sel=11 ;; # orch_parse_proc_status
+    *-io)                             sel=12 ;; # orch_parse_proc_io
+    *-stat)                           sel=0 ;;  # orch_parse_sys_stat
+    *)                                sel= ;;
   esac
 }
 N_TARGETS=18
 SANITIZE=17
 
+# No subshell per byte: they add up to seconds on a loaded machine.
 # shellcheck disable=SC2059 # the format is the escape we build
-byte () { printf "\\$(printf %03o "$1")"; }
+byte () { local esc; printf -v esc '\\%03o' "$1"; printf "$esc"; }
 
 CORPUS=$WORK/corpus
 mkdir -p "$CORPUS" "$WORK/artifacts"
 n=0
 for f in "$SRC"/tests/fixtures/*; do
   [ -f "$f" ] || continue
-  name=$(basename "$f")
-  sel=$(selector "$name")
+  name=${f##*/}
+  [ "$name" != README ] || continue
+  selector "$name"
   if [ -z "$sel" ]; then
     # Unknown fixture: offer it to every parser.
     i=0

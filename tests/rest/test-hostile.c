@@ -371,38 +371,26 @@ test_still_standing (void)
   g_assert_nonnull (strstr (health->body, "\"daemon\":true"));
 }
 
+static const OrchTestCase tests[] = {
+  { "/hostile/bus-sizes", test_bus_sizes },
+  { "/hostile/bus-types-and-edges", test_bus_types_and_edges },
+  { "/hostile/http-sizes", test_http_sizes },
+  { "/hostile/http-bodies", test_http_bodies },
+  { "/hostile/http-paths-and-queries", test_http_paths_and_queries },
+  { "/hostile/still-standing", test_still_standing },
+  { NULL, NULL }
+};
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  g_autoptr(GError) error = NULL;
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_env=1024\n",
+    .shim = &shim,
+    .shim_base = &base,
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  d = orch_test_daemon_new ("none", "[jobs]\nmax_env=1024\n", &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-  shim = orch_test_shim_start (d, (const char *const[]){ "--listen=127.0.0.1:0", NULL }, &base, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (base);
-
-  g_test_add_func ("/hostile/bus-sizes", test_bus_sizes);
-  g_test_add_func ("/hostile/bus-types-and-edges", test_bus_types_and_edges);
-  g_test_add_func ("/hostile/http-sizes", test_http_sizes);
-  g_test_add_func ("/hostile/http-bodies", test_http_bodies);
-  g_test_add_func ("/hostile/http-paths-and-queries", test_http_paths_and_queries);
-  g_test_add_func ("/hostile/still-standing", test_still_standing);
-  ret = g_test_run ();
-
-  g_subprocess_send_signal (shim, SIGTERM);
-  g_subprocess_wait (shim, NULL, NULL);
-  g_assert_true (g_subprocess_get_if_exited (shim));
-  g_assert_cmpint (g_subprocess_get_exit_status (shim), ==, 0);
-  g_object_unref (shim);
-  g_free (base);
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }

@@ -900,50 +900,52 @@ test_cors (void)
   stop_shim (p);
 }
 
+static const OrchTestCase tests[] = {
+  { "/rest/create-get-list", test_create_get_list },
+  { "/rest/create-parity", test_create_parity },
+  { "/rest/stop-restart", test_stop_restart },
+  { "/rest/error-parity", test_error_parity },
+  { "/rest/limit-reached", test_limit_reached },
+  { "/rest/shim-errors", test_shim_errors },
+  { "/rest/metrics-and-logs", test_metrics_and_logs },
+  { "/rest/prometheus", test_prometheus },
+  { "/rest/openapi", test_openapi_matches_routes },
+  { "/rest/healthz", test_healthz },
+  { "/rest/follow", test_follow },
+  { "/rest/websocket", test_websocket },
+  { "/rest/slow-client", test_slow_client },
+  { "/rest/ipv6", test_ipv6 },
+  { "/rest/socket-activation", test_socket_activation },
+  { "/rest/token", test_token },
+  { "/rest/token-generated", test_token_generated },
+  { "/rest/cors", test_cors },
+  { NULL, NULL }
+};
+
+static void
+session_new (void)
+{
+  session = soup_session_new ();
+}
+
+static void
+session_free (void)
+{
+  g_clear_object (&session);
+}
+
 int
 main (int argc, char **argv)
 {
-  g_autofree char *skip = NULL;
-  g_autofree char *config = g_strdup_printf ("[jobs]\nmax_concurrent=%d\n[metrics]\nsample_interval_ms=100\n",
-                                             MAX_CONCURRENT);
-  g_autoptr(GError) error = NULL;
-  int ret;
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_concurrent=" G_STRINGIFY (MAX_CONCURRENT) "\n[metrics]\nsample_interval_ms=100\n",
+    .shim = &shim,
+    .shim_base = &base,
+    .setup = session_new,
+    .teardown = session_free,
+    .tests = tests,
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  d = orch_test_daemon_new ("none", config, &skip);
-  if (d == NULL)
-    {
-      g_print ("1..0 # SKIP %s\n", skip);
-      return 77;
-    }
-  shim = start_shim ((const char *const[]){ "--listen=127.0.0.1:0", NULL }, &base, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (base);
-  session = soup_session_new ();
-
-  g_test_add_func ("/rest/create-get-list", test_create_get_list);
-  g_test_add_func ("/rest/create-parity", test_create_parity);
-  g_test_add_func ("/rest/stop-restart", test_stop_restart);
-  g_test_add_func ("/rest/error-parity", test_error_parity);
-  g_test_add_func ("/rest/limit-reached", test_limit_reached);
-  g_test_add_func ("/rest/shim-errors", test_shim_errors);
-  g_test_add_func ("/rest/metrics-and-logs", test_metrics_and_logs);
-  g_test_add_func ("/rest/prometheus", test_prometheus);
-  g_test_add_func ("/rest/openapi", test_openapi_matches_routes);
-  g_test_add_func ("/rest/healthz", test_healthz);
-  g_test_add_func ("/rest/follow", test_follow);
-  g_test_add_func ("/rest/websocket", test_websocket);
-  g_test_add_func ("/rest/slow-client", test_slow_client);
-  g_test_add_func ("/rest/ipv6", test_ipv6);
-  g_test_add_func ("/rest/socket-activation", test_socket_activation);
-  g_test_add_func ("/rest/token", test_token);
-  g_test_add_func ("/rest/token-generated", test_token_generated);
-  g_test_add_func ("/rest/cors", test_cors);
-
-  ret = g_test_run ();
-  g_object_unref (session);
-  stop_shim (shim);
-  g_free (base);
-  orch_test_daemon_free (d);
-  return ret;
+  return orch_test_main (argc, argv, &program);
 }
