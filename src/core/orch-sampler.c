@@ -25,18 +25,55 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The system series kept in history, in ring column order. */
-static const char *const history_keys[] = {
-  "cpu_percent", "memory_used", "memory_percent", "swap_used", "load_1", "load_5", "load_15",
-  "net_send_rate", "net_recv_rate", "disk_used",
-};
-#define N_SERIES G_N_ELEMENTS (history_keys)
+/* The system series kept in history: the ring's columns, in order. */
+typedef enum {
+  ORCH_SYSTEM_SERIES_CPU_PERCENT,
+  ORCH_SYSTEM_SERIES_MEMORY_USED,
+  ORCH_SYSTEM_SERIES_MEMORY_PERCENT,
+  ORCH_SYSTEM_SERIES_SWAP_USED,
+  ORCH_SYSTEM_SERIES_LOAD_1,
+  ORCH_SYSTEM_SERIES_LOAD_5,
+  ORCH_SYSTEM_SERIES_LOAD_15,
+  ORCH_SYSTEM_SERIES_NET_SEND_RATE,
+  ORCH_SYSTEM_SERIES_NET_RECV_RATE,
+  ORCH_SYSTEM_SERIES_DISK_USED,
+  ORCH_SYSTEM_N_SERIES
+} OrchSystemSeries;
 
-/* The per-job series kept in history, in ring column order. */
-static const char *const job_history_keys[] = {
-  "cpu_percent", "memory_bytes", "io_read_bytes", "io_write_bytes", "tasks",
+/* Their keys in GetSystemHistory rows. */
+static const char *const system_series_keys[] = {
+  [ORCH_SYSTEM_SERIES_CPU_PERCENT] = "cpu_percent",
+  [ORCH_SYSTEM_SERIES_MEMORY_USED] = "memory_used",
+  [ORCH_SYSTEM_SERIES_MEMORY_PERCENT] = "memory_percent",
+  [ORCH_SYSTEM_SERIES_SWAP_USED] = "swap_used",
+  [ORCH_SYSTEM_SERIES_LOAD_1] = "load_1",
+  [ORCH_SYSTEM_SERIES_LOAD_5] = "load_5",
+  [ORCH_SYSTEM_SERIES_LOAD_15] = "load_15",
+  [ORCH_SYSTEM_SERIES_NET_SEND_RATE] = "net_send_rate",
+  [ORCH_SYSTEM_SERIES_NET_RECV_RATE] = "net_recv_rate",
+  [ORCH_SYSTEM_SERIES_DISK_USED] = "disk_used",
 };
-#define N_JOB_SERIES G_N_ELEMENTS (job_history_keys)
+G_STATIC_ASSERT (G_N_ELEMENTS (system_series_keys) == ORCH_SYSTEM_N_SERIES);
+
+/* The per-job series kept in history: the ring's columns, in order. */
+typedef enum {
+  ORCH_JOB_SERIES_CPU_PERCENT,
+  ORCH_JOB_SERIES_MEMORY_BYTES,
+  ORCH_JOB_SERIES_IO_READ_BYTES,
+  ORCH_JOB_SERIES_IO_WRITE_BYTES,
+  ORCH_JOB_SERIES_TASKS,
+  ORCH_JOB_N_SERIES
+} OrchJobSeries;
+
+/* Their keys in GetJobHistory rows. */
+static const char *const job_series_keys[] = {
+  [ORCH_JOB_SERIES_CPU_PERCENT] = "cpu_percent",
+  [ORCH_JOB_SERIES_MEMORY_BYTES] = "memory_bytes",
+  [ORCH_JOB_SERIES_IO_READ_BYTES] = "io_read_bytes",
+  [ORCH_JOB_SERIES_IO_WRITE_BYTES] = "io_write_bytes",
+  [ORCH_JOB_SERIES_TASKS] = "tasks",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (job_series_keys) == ORCH_JOB_N_SERIES);
 
 /* Big enough for any per-job file; cgroup.procs of a huge job is cut. */
 #define SCRATCH_SIZE (64 * 1024)
@@ -226,8 +263,8 @@ take_sample (OrchSampler *s)
   const char *text;
   gsize len;
   struct statvfs vfs;
-  double dt;
-  double values[N_SERIES];
+  double dt, mem_used;
+  double values[ORCH_SYSTEM_N_SERIES];
 
   if (s->fds[F_STAT] >= 0 && read_fd (s, F_STAT, &text, &len) == 0)
     {
@@ -318,16 +355,18 @@ take_sample (OrchSampler *s)
     }
   s->last = cur;
 
-  values[0] = cur.cpu_percent;
-  values[1] = (double) (cur.mem.total - MIN (cur.mem.available, cur.mem.total));
-  values[2] = cur.mem.total ? 100.0 * values[1] / cur.mem.total : NAN;
-  values[3] = (double) (cur.mem.swap_total - MIN (cur.mem.swap_free, cur.mem.swap_total));
-  values[4] = cur.load.load1;
-  values[5] = cur.load.load5;
-  values[6] = cur.load.load15;
-  values[7] = cur.net_tx_rate;
-  values[8] = cur.net_rx_rate;
-  values[9] = (double) cur.disk_used;
+  mem_used = (double) (cur.mem.total - MIN (cur.mem.available, cur.mem.total));
+  values[ORCH_SYSTEM_SERIES_CPU_PERCENT] = cur.cpu_percent;
+  values[ORCH_SYSTEM_SERIES_MEMORY_USED] = mem_used;
+  values[ORCH_SYSTEM_SERIES_MEMORY_PERCENT] = cur.mem.total ? 100.0 * mem_used / cur.mem.total : NAN;
+  values[ORCH_SYSTEM_SERIES_SWAP_USED] =
+      (double) (cur.mem.swap_total - MIN (cur.mem.swap_free, cur.mem.swap_total));
+  values[ORCH_SYSTEM_SERIES_LOAD_1] = cur.load.load1;
+  values[ORCH_SYSTEM_SERIES_LOAD_5] = cur.load.load5;
+  values[ORCH_SYSTEM_SERIES_LOAD_15] = cur.load.load15;
+  values[ORCH_SYSTEM_SERIES_NET_SEND_RATE] = cur.net_tx_rate;
+  values[ORCH_SYSTEM_SERIES_NET_RECV_RATE] = cur.net_rx_rate;
+  values[ORCH_SYSTEM_SERIES_DISK_USED] = (double) cur.disk_used;
   orch_ring_push (s->history, cur.time_us, values);
 }
 
@@ -481,7 +520,7 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
       e->files.dir_fd = -1;
       for (int i = 0; i < ORCH_CG_N_FILES; i++)
         e->files.cg[i] = -1;
-      e->history = orch_ring_new (N_JOB_SERIES, s->config->job_history_size,
+      e->history = orch_ring_new (ORCH_JOB_N_SERIES, s->config->job_history_size,
                                   s->config->job_history_coarse_size,
                                   s->config->job_history_coarse_step_s);
       e->id = id;
@@ -522,7 +561,7 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   guint n_pids = 0;
   OrchJobStats now;
   gint64 t = g_get_real_time ();
-  double values[N_JOB_SERIES];
+  double values[ORCH_JOB_N_SERIES];
   gboolean refresh;
 
   e->seen = s->ticks;
@@ -595,11 +634,11 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   job->cpu_percent = e->cpu_percent;
   job->memory_bytes = now.memory_bytes;
 
-  values[0] = e->cpu_percent;
-  values[1] = (double) now.memory_bytes;
-  values[2] = now.io_source ? (double) now.io_read_bytes : NAN;
-  values[3] = now.io_source ? (double) now.io_write_bytes : NAN;
-  values[4] = (double) now.tasks;
+  values[ORCH_JOB_SERIES_CPU_PERCENT] = e->cpu_percent;
+  values[ORCH_JOB_SERIES_MEMORY_BYTES] = (double) now.memory_bytes;
+  values[ORCH_JOB_SERIES_IO_READ_BYTES] = now.io_source ? (double) now.io_read_bytes : NAN;
+  values[ORCH_JOB_SERIES_IO_WRITE_BYTES] = now.io_source ? (double) now.io_write_bytes : NAN;
+  values[ORCH_JOB_SERIES_TASKS] = (double) now.tasks;
   orch_ring_push (e->history, t, values);
   return e;
 }
@@ -970,7 +1009,7 @@ orch_sampler_get_system_detailed (OrchSampler *s)
 GVariant *
 orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error)
 {
-  return orch_history_rows (s->history, history_keys, N_SERIES, options, error);
+  return orch_history_rows (s->history, system_series_keys, ORCH_SYSTEM_N_SERIES, options, error);
 }
 
 GVariant *
@@ -990,7 +1029,7 @@ orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
         return NULL;
       return g_variant_new_array (G_VARIANT_TYPE_VARDICT, NULL, 0);
     }
-  return orch_history_rows (e->history, job_history_keys, N_JOB_SERIES, options, error);
+  return orch_history_rows (e->history, job_series_keys, ORCH_JOB_N_SERIES, options, error);
 }
 
 
@@ -1141,7 +1180,7 @@ orch_sampler_new (const OrchConfig *config, const char *proc_root, OrchManager *
   if (dfd >= 0 && (s->proc_dir = fdopendir (dfd)) == NULL)
     close (dfd);
 
-  s->history = orch_ring_new (N_SERIES, config->history_size, config->history_coarse_size,
+  s->history = orch_ring_new (ORCH_SYSTEM_N_SERIES, config->history_size, config->history_coarse_size,
                               config->history_coarse_step_s);
   /* A first reading, so the first tick has a CPU baseline. */
   take_sample (s);
