@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The sampler over a fake /proc: each system history column holds the
- * figure of the same name in the system record. */
+ * figure of the same name in the system record; the series key tables
+ * have a name for every column. */
 #include "basic/orch-config.h"
-#include "core/orch-sampler.h"
+#include "core/orch-sampler-private.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -153,10 +154,43 @@ test_system_columns (void)
   remove_proc (root);
 }
 
+/* The build checks each table's length against its enum; a hole in the
+ * middle (a series left out of a designated initializer) shows here. */
+static void
+check_keys (const char *const *keys, guint n)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_nonnull (keys[i]);
+      g_assert_true (g_regex_match_simple ("^[a-z][a-z0-9_]*$", keys[i], 0, 0));
+      g_assert_false (g_hash_table_contains (seen, keys[i]));
+      g_hash_table_add (seen, (gpointer) keys[i]);
+    }
+}
+
+static void
+test_series_keys (void)
+{
+  check_keys (orch_sampler_system_series_keys, ORCH_SYSTEM_N_SERIES);
+  check_keys (orch_sampler_job_series_keys, ORCH_JOB_N_SERIES);
+  /* The contract's names, in whatever column order. */
+  g_assert_cmpuint (ORCH_SYSTEM_N_SERIES, ==, G_N_ELEMENTS (system_series));
+  for (gsize i = 0; i < G_N_ELEMENTS (system_series); i++)
+    {
+      guint k = 0;
+      while (k < ORCH_SYSTEM_N_SERIES && strcmp (orch_sampler_system_series_keys[k], system_series[i]) != 0)
+        k++;
+      g_assert_cmpuint (k, <, ORCH_SYSTEM_N_SERIES);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sampler/system-columns", test_system_columns);
+  g_test_add_func ("/sampler/series-keys", test_series_keys);
   return g_test_run ();
 }
