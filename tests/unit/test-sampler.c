@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The sampler over a fake /proc: each system history column holds the
+ * figure of the same name in the system record; the series key tables
+ * have a name for every column. */
+#include "basic/orch-config.h"
+#include "core/orch-sampler-private.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* GetSystemHistory's series, as the D-Bus contract names them. */
+static const char *const system_series[] = {
+  "cpu_percent", "memory_used", "memory_percent", "swap_used", "load_1", "load_5", "load_15",
+  "net_send_rate", "net_recv_rate", "disk_used",
+};
+
+#define NET_DEV_HEAD \
+  "Inter-|   Receive                                                |  Transmit\n" \
+  " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
+
+/* The fake /proc: what the sampler keeps open, and where it comes from
+ * (NULL: written by the test). */
+static const struct {
+  const char *rel, *fixture;
+} proc_files[] = {
+  { "stat", "metrics-hybrid-stat" },
+  { "meminfo", "metrics-old-meminfo" }, /* has swap in use */
+  { "loadavg", "metrics-hybrid-loadavg" },
+  { "uptime", "metrics-hybrid-uptime" },
+  { "diskstats", "metrics-hybrid-diskstats" },
+  { "net/dev", NULL },
+};
+
+static void
+make_proc (const char *root)
+{
+  g_autofree char *net = g_build_filename (root, "net", NULL);
+
+  g_assert_cmpint (g_mkdir (net, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (proc_files); i++)
+    {
+      g_autofree char *path = g_build_filename (root, proc_files[i].rel, NULL);
+      g_autofree char *text = NULL;
+
+      if (proc_files[i].fixture)
+        {
+          g_autofree char *from = g_test_build_filename (G_TEST_DIST, "..", "fixtures",
+                                                         proc_files[i].fixture, NULL);
+          g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
+        }
+      else
+        text = g_strdup (NET_DEV_HEAD "  eth0:    1000      10    0    0    0     0          0         0     2000      20    0    0    0     0       0          0\n");
+      g_assert_true (g_file_set_contents (path, text, -1, NULL));
+    }
+}
+
+static void
+remove_proc (const char *root)
+{
+  g_autofree char *net = g_build_filename (root, "net", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (proc_files); i++)
+    {
+      g_autofree char *path = g_build_filename (root, proc_files[i].rel, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (net);
+  g_rmdir (root);
+}
+
+/* The sampler keeps its /proc files open: new text goes into the same
+ * inode, as the kernel's would. */
+static void
+rewrite_file (const char *root, const char *rel, const char *text)
+{
+  g_autofree char *path = g_build_filename (root, rel, NULL);
+  FILE *f = fopen (path, "r+");
+
+  g_assert_nonnull (f);
+  g_assert_cmpint (ftruncate (fileno (f), 0), ==, 0);
+  g_assert_cmpint (fputs (text, f), >=, 0);
+  g_assert_cmpint (fclose (f), ==, 0);
+}
+
+static double
+record_double (GVariant *record, const char *key)
+{
+  g_autoptr(GVariant) v = g_variant_lookup_value (record, key, NULL);
+
+  g_assert_nonnull (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
+    return (double) g_variant_get_uint64 (v);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return (double) g_variant_get_uint32 (v);
+  return g_variant_get_double (v);
+}
+
+static void
+test_system_columns (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("orch-sampler-XXXXXX", NULL);
+  g_autoptr(OrchConfig) config = orch_config_new ();
+  g_autoptr(OrchSampler) s = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) record = NULL;
+  g_autoptr(GVariant) rows = NULL;
+  g_autoptr(GVariant) row = NULL;
+  g_autoptr(GVariant) opts = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  gsize n_rows;
+
+  g_assert_nonnull (root);
+  make_proc (root);
+  s = orch_sampler_new (config, root, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Counters move by different amounts, so a swapped column shows. */
+  rewrite_file (root, "stat", "cpu  90056 0 24560 422856 690 0 243 222 0 0\n"
+                              "cpu0 44759 0 12755 211302 477 0 107 111 0 0\n"
+                              "btime 1795818833\n");
+  rewrite_file (root, "net/dev",
+                NET_DEV_HEAD "  eth0:    3000      30    0    0    0     0          0         0     9000      90    0    0    0     0       0          0\n");
+  g_usleep (2000);
+  orch_sampler_tick (s);
+
+  record = g_variant_ref_sink (orch_sampler_get_system (s));
+  rows = orch_sampler_get_system_history (s, opts, &error);
+  g_assert_no_error (error);
+  g_variant_ref_sink (rows);
+  n_rows = g_variant_n_children (rows);
+  g_assert_cmpuint (n_rows, ==, 2);
+  row = g_variant_get_child_value (rows, n_rows - 1);
+
+  g_assert_cmpuint (g_variant_n_children (row), ==, 1 + G_N_ELEMENTS (system_series));
+  g_assert_cmpfloat (record_double (row, "timestamp"), ==, record_double (record, "timestamp"));
+  for (gsize i = 0; i < G_N_ELEMENTS (system_series); i++)
+    {
+      double want = record_double (record, system_series[i]);
+      double got = record_double (row, system_series[i]);
+
+      g_test_message ("%s: record %g, history %g", system_series[i], want, got);
+      g_assert_false (isnan (got));
+      /* Both come from the one sample: equal to the bit. */
+      g_assert_cmpfloat (got, ==, want);
+    }
+  /* What the fake /proc says, not only what the record says. */
+  g_assert_cmpfloat (record_double (row, "cpu_percent"), ==, 75.0);
+  g_assert_cmpfloat (record_double (row, "load_5"), ==, 0.56);
+  g_assert_cmpfloat (record_double (row, "net_send_rate"), >, record_double (row, "net_recv_rate"));
+
+  g_clear_pointer (&s, orch_sampler_free);
+  remove_proc (root);
+}
+
+/* The build checks each table's length against its enum; a hole in the
+ * middle (a series left out of a designated initializer) shows here. */
+static void
+check_keys (const char *const *keys, guint n)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_nonnull (keys[i]);
+      g_assert_true (g_regex_match_simple ("^[a-z][a-z0-9_]*$", keys[i], 0, 0));
+      g_assert_false (g_hash_table_contains (seen, keys[i]));
+      g_hash_table_add (seen, (gpointer) keys[i]);
+    }
+}
+
+static void
+test_series_keys (void)
+{
+  check_keys (orch_sampler_system_series_keys, ORCH_SYSTEM_N_SERIES);
+  check_keys (orch_sampler_job_series_keys, ORCH_JOB_N_SERIES);
+  /* The contract's names, in whatever column order. */
+  g_assert_cmpuint (ORCH_SYSTEM_N_SERIES, ==, G_N_ELEMENTS (system_series));
+  for (gsize i = 0; i < G_N_ELEMENTS (system_series); i++)
+    {
+      guint k = 0;
+      while (k < ORCH_SYSTEM_N_SERIES && strcmp (orch_sampler_system_series_keys[k], system_series[i]) != 0)
+        k++;
+      g_assert_cmpuint (k, <, ORCH_SYSTEM_N_SERIES);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/sampler/system-columns", test_system_columns);
+  g_test_add_func ("/sampler/series-keys", test_series_keys);
+  return g_test_run ();
+}
