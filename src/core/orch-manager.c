@@ -37,27 +37,38 @@ typedef struct {
   gpointer user_data;
 } Waiter;
 
+/* What describes one run of a job, from the fork to the end of its last
+ * process.  entry_clear_run() lets go of its sources and fds; one
+ * assignment of RUN_INIT then begins the next run, so nothing of the
+ * last one leaks into it. */
 typedef struct {
-  OrchManager *m;
-  OrchJob *job;
   OrchLaunch launch;
-  guint generation;       /* one per run */
-  guint status_source;
-  guint child_source;
-  guint kill_timer;
-  guint poll_timer;
-  guint restart_timer;
-  int inotify_wd;
+  guint status_source;    /* the status pipe: the command's pid, or what failed */
+  guint child_source;     /* a GLib child watch, where SIGCHLD is not ours */
+  guint kill_timer;       /* SIGKILL once the stop timeout is over */
+  guint poll_timer;       /* emptiness of the group, without an events file */
+  int inotify_wd;         /* emptiness of the group, with one */
+  int pidfd;              /* adopted runs: the monitor, which is not our child */
+  guint pidfd_source;
   gboolean attaching;     /* backend attach outstanding */
   gboolean released;
   gboolean main_exited;
   int wait_status;
   gboolean launch_failed;
   gboolean stop_requested;
-  gboolean restart_requested;
+  gboolean restart_requested; /* another run follows this one's end */
   int pending_sig;        /* a stop signal for a command whose pid is not known yet */
-  int pidfd;              /* adopted runs: the monitor, which is not our child */
-  guint pidfd_source;
+} Run;
+
+#define RUN_INIT \
+  ((Run) { .launch = { .release_fd = -1, .status_fd = -1 }, .inotify_wd = -1, .pidfd = -1 })
+
+typedef struct {
+  OrchManager *m;
+  OrchJob *job;
+  Run run;                /* the current or last run; its sources and fds are ours */
+  guint generation;       /* one per run */
+  guint restart_timer;    /* between runs: the policy's next one */
   guint auto_restarts;    /* since the last manual start, for the policy */
   GArray *waiters;        /* Waiter */
   gboolean dirty;         /* the record on disk is behind: a save failed */
@@ -193,7 +204,7 @@ run_waiters (Entry *e, const GError *error)
          * automatic restart the policy arms after it is another run). */
         ready = e->generation >= w->generation &&
                 (e->job->state == ORCH_JOB_RUNNING || !orch_job_state_is_active (e->job->state)) &&
-                !e->restart_requested;
+                !e->run.restart_requested;
       if (ready)
         w->done (e->job, error, w->user_data);
       else
@@ -272,27 +283,27 @@ clear_source (guint *id)
 static void
 unwatch_group (Entry *e)
 {
-  if (e->inotify_wd >= 0)
+  if (e->run.inotify_wd >= 0)
     {
-      g_hash_table_remove (e->m->watches, GINT_TO_POINTER (e->inotify_wd));
-      inotify_rm_watch (e->m->inotify_fd, e->inotify_wd);
-      e->inotify_wd = -1;
+      g_hash_table_remove (e->m->watches, GINT_TO_POINTER (e->run.inotify_wd));
+      inotify_rm_watch (e->m->inotify_fd, e->run.inotify_wd);
+      e->run.inotify_wd = -1;
     }
-  clear_source (&e->poll_timer);
+  clear_source (&e->run.poll_timer);
 }
 
 static void
 entry_clear_run (Entry *e)
 {
   unwatch_group (e);
-  clear_source (&e->pidfd_source);
-  if (e->pidfd >= 0)
-    close (e->pidfd);
-  e->pidfd = -1;
-  clear_source (&e->status_source);
-  clear_source (&e->child_source);
-  clear_source (&e->kill_timer);
-  orch_launch_clear (&e->launch);
+  clear_source (&e->run.pidfd_source);
+  if (e->run.pidfd >= 0)
+    close (e->run.pidfd);
+  e->run.pidfd = -1;
+  clear_source (&e->run.status_source);
+  clear_source (&e->run.child_source);
+  clear_source (&e->run.kill_timer);
+  orch_launch_clear (&e->run.launch);
 }
 
 /* @why: what callers still waiting on the job are told (it was removed,
@@ -320,9 +331,7 @@ entry_new (OrchManager *m, OrchJob *job /* owned */)
   Entry *e = g_new0 (Entry, 1);
 
   e->m = m;
-  e->inotify_wd = -1;
-  e->pidfd = -1;
-  e->launch.release_fd = e->launch.status_fd = -1;
+  e->run = RUN_INIT;
   e->job = job;
   return e;
 }
@@ -414,17 +423,17 @@ finish (Entry *e)
   entry_clear_run (e);
   e->m->backend->ops->forget (e->m->backend, job);
 
-  if (e->launch_failed && !e->stop_requested)
+  if (e->run.launch_failed && !e->run.stop_requested)
     final = ORCH_JOB_FAILED;
   else
-    final = orch_job_final_state (e->wait_status, e->stop_requested);
+    final = orch_job_final_state (e->run.wait_status, e->run.stop_requested);
   set_state (e, final);
   if (job->finished_at == 0)
     job->finished_at = now_us (); /* else the monitor's record said when */
 
-  if (e->restart_requested)
+  if (e->run.restart_requested)
     {
-      e->restart_requested = FALSE;
+      e->run.restart_requested = FALSE;
       e->auto_restarts = 0;
       job->restarts++;
       (void) announce (e, NULL); /* stopped, before the new run */
@@ -432,7 +441,7 @@ finish (Entry *e)
       return;
     }
 
-  if (!e->stop_requested)
+  if (!e->run.stop_requested)
     maybe_schedule_restart (e);
   changed (e);
 }
@@ -452,19 +461,19 @@ watch_group (Entry *e)
   OrchManager *m = e->m;
   g_autofree char *path = NULL;
 
-  if (e->inotify_wd >= 0 || e->poll_timer)
+  if (e->run.inotify_wd >= 0 || e->run.poll_timer)
     return;
   path = m->inotify_fd >= 0 ? m->backend->ops->events_path (m->backend, e->job) : NULL;
   if (path)
     {
-      e->inotify_wd = inotify_add_watch (m->inotify_fd, path, IN_MODIFY | IN_DELETE_SELF);
-      if (e->inotify_wd >= 0)
+      e->run.inotify_wd = inotify_add_watch (m->inotify_fd, path, IN_MODIFY | IN_DELETE_SELF);
+      if (e->run.inotify_wd >= 0)
         {
-          g_hash_table_insert (m->watches, GINT_TO_POINTER (e->inotify_wd), e);
+          g_hash_table_insert (m->watches, GINT_TO_POINTER (e->run.inotify_wd), e);
           return;
         }
     }
-  e->poll_timer = g_timeout_add (EMPTY_POLL_MS, poll_cb, e);
+  e->run.poll_timer = g_timeout_add (EMPTY_POLL_MS, poll_cb, e);
 }
 
 /* Finishes the run once the main process is gone and no process of the job
@@ -475,11 +484,11 @@ maybe_finish (Entry *e)
   OrchBackend *b = e->m->backend;
   int r;
 
-  if (!e->main_exited || e->attaching)
+  if (!e->run.main_exited || e->run.attaching)
     return FALSE;
   /* The watch is set before the check, so an emptying in between is seen. */
   watch_group (e);
-  r = e->launch_failed && !e->released ? 1 : b->ops->is_empty (b, e->job);
+  r = e->run.launch_failed && !e->run.released ? 1 : b->ops->is_empty (b, e->job);
   if (r < 0)
     g_warning ("job %s: cannot tell whether processes are left: %s", e->job->id, g_strerror (-r));
   if (r == 0)
@@ -507,7 +516,7 @@ inotify_cb (int fd, GIOCondition cond, gpointer data)
           {
             /* The cgroup went away: the kernel dropped the watch. */
             g_hash_table_remove (m->watches, GINT_TO_POINTER (ev->wd));
-            e->inotify_wd = -1;
+            e->run.inotify_wd = -1;
           }
         maybe_finish (e);
       }
@@ -520,10 +529,10 @@ kill_timer_cb (gpointer data)
   Entry *e = data;
   OrchBackend *b = e->m->backend;
 
-  e->kill_timer = 0;
+  e->run.kill_timer = 0;
   fd_room_for_stop ();
   g_message ("job %s: still running after the stop timeout, sending SIGKILL", e->job->id);
-  if (!e->main_exited && e->job->pid > 0)
+  if (!e->run.main_exited && e->job->pid > 0)
     kill (e->job->pid, SIGKILL);
   b->ops->kill (b, e->job, SIGKILL);
   return G_SOURCE_REMOVE;
@@ -547,20 +556,20 @@ signal_group (Entry *e, int sig, guint timeout_ms)
   int r;
 
   fd_room_for_stop ();
-  if (!e->released)
+  if (!e->run.released)
     {
       /* Still held before exec: nothing to stop gracefully. */
-      if (!e->main_exited && e->job->monitor_pid > 0)
+      if (!e->run.main_exited && e->job->monitor_pid > 0)
         kill (e->job->monitor_pid, SIGKILL);
       return;
     }
   if (e->job->pid == 0)
-    e->pending_sig = sig; /* sent again once the monitor says which pid */
+    e->run.pending_sig = sig; /* sent again once the monitor says which pid */
   r = b->ops->kill (b, e->job, sig);
   if (r < 0 && r != -ESRCH)
     g_warning ("job %s: cannot send signal %d: %s", e->job->id, sig, g_strerror (-r));
-  if (sig != SIGKILL && e->kill_timer == 0)
-    e->kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
+  if (sig != SIGKILL && e->run.kill_timer == 0)
+    e->run.kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
 }
 
 /* Reads what the status pipe has: the command's pid, or the stage that
@@ -573,24 +582,24 @@ read_launch_status (Entry *e)
   gboolean done;
   ssize_t n;
 
-  if (e->launch.status_fd < 0)
+  if (e->run.launch.status_fd < 0)
     return TRUE;
-  while ((n = read (e->launch.status_fd, &msg, sizeof msg)) == (ssize_t) sizeof msg)
+  while ((n = read (e->run.launch.status_fd, &msg, sizeof msg)) == (ssize_t) sizeof msg)
     {
       if (msg.kind == ORCH_LAUNCH_MSG_PID && msg.value > 0 && job->pid == 0)
         {
           job->pid = msg.value;
           job->pid_start = orch_process_start_time (job->pid);
-          if (e->pending_sig)
+          if (e->run.pending_sig)
             {
               OrchBackend *b = e->m->backend;
-              (void) b->ops->kill (b, job, e->pending_sig);
-              e->pending_sig = 0;
+              (void) b->ops->kill (b, job, e->run.pending_sig);
+              e->run.pending_sig = 0;
             }
         }
       else if (msg.kind != ORCH_LAUNCH_MSG_PID)
         {
-          e->launch_failed = TRUE;
+          e->run.launch_failed = TRUE;
           g_free (job->error);
           job->error = g_strdup_printf (_("failed while %s: %s"),
                                         _(orch_launch_stage_to_string (msg.kind)),
@@ -602,9 +611,9 @@ read_launch_status (Entry *e)
   done = !(n < 0 && (errno == EAGAIN || errno == EINTR));
   if (done)
     {
-      clear_source (&e->status_source);
-      close (e->launch.status_fd);
-      e->launch.status_fd = -1;
+      clear_source (&e->run.status_source);
+      close (e->run.launch.status_fd);
+      e->run.launch.status_fd = -1;
     }
   return done;
 }
@@ -640,8 +649,8 @@ run_ended (Entry *e, int status)
 {
   OrchJob *job = e->job;
 
-  e->main_exited = TRUE;
-  e->wait_status = status;
+  e->run.main_exited = TRUE;
+  e->run.wait_status = status;
   if (WIFEXITED (status))
     {
       job->exit_code = WEXITSTATUS (status);
@@ -654,10 +663,10 @@ run_ended (Entry *e, int status)
     }
   read_launch_status (e);
   /* Exec happened but the run was too short to be seen running. */
-  if (e->released && !e->launch_failed && job->started_at == 0)
+  if (e->run.released && !e->run.launch_failed && job->started_at == 0)
     job->started_at = now_us ();
 
-  if (maybe_finish (e) || e->attaching || e->stop_requested || job->state == ORCH_JOB_STOPPING)
+  if (maybe_finish (e) || e->run.attaching || e->run.stop_requested || job->state == ORCH_JOB_STOPPING)
     return;
 
   /* The main process is gone but others of the job remain: they go too, as
@@ -674,7 +683,7 @@ child_exited (GPid pid, int status, gpointer data)
 {
   Entry *e = data;
 
-  e->child_source = 0;
+  e->run.child_source = 0;
   if (e->abandoned)
     {
       abandoned_reaped (e);
@@ -684,7 +693,7 @@ child_exited (GPid pid, int status, gpointer data)
    * own status is the command's: it exits with the command's code or dies
    * of its signal when it cannot write the record (a full disk); killed
    * with SIGKILL, it was killed with the job's whole group. */
-  if (!take_exit_record (e, &status) && e->released && !e->launch_failed &&
+  if (!take_exit_record (e, &status) && e->run.released && !e->run.launch_failed &&
       !(WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL))
     {
       g_free (e->job->error);
@@ -697,15 +706,15 @@ static gboolean
 status_cb (int fd, GIOCondition cond, gpointer data)
 {
   Entry *e = data;
-  guint self = e->status_source;
+  guint self = e->run.status_source;
 
-  e->status_source = 0; /* returning REMOVE ends it, not clear_source() */
+  e->run.status_source = 0; /* returning REMOVE ends it, not clear_source() */
   if (!read_launch_status (e))
     {
-      e->status_source = self;
+      e->run.status_source = self;
       return G_SOURCE_CONTINUE;
     }
-  if (!e->launch_failed && e->job->state == ORCH_JOB_STARTING)
+  if (!e->run.launch_failed && e->job->state == ORCH_JOB_STARTING)
     {
       e->job->started_at = now_us ();
       set_state (e, ORCH_JOB_RUNNING);
@@ -720,22 +729,22 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   Entry *e = data;
   g_autoptr(GError) error_local = NULL;
 
-  e->attaching = FALSE;
+  e->run.attaching = FALSE;
   if (error)
     {
       g_warning ("job %s: %s", job->id, error->message);
-      e->launch_failed = TRUE;
+      e->run.launch_failed = TRUE;
       g_free (job->error);
       job->error = g_strdup (error->message);
-      if (!e->main_exited)
+      if (!e->run.main_exited)
         kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
     }
-  if (e->stop_requested || e->main_exited)
+  if (e->run.stop_requested || e->run.main_exited)
     {
       /* Stopped (or gone) before it could exec. */
-      if (!e->main_exited)
+      if (!e->run.main_exited)
         kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
@@ -746,7 +755,7 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   if (!persist (e, &error_local))
     {
       g_warning ("job %s: not started: %s", job->id, error_local->message);
-      e->launch_failed = TRUE;
+      e->run.launch_failed = TRUE;
       g_free (job->error);
       job->error = g_strdup_printf (_("not started: %s"), error_local->message);
       e->persist_error = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED, _("job %s was not started: %s"),
@@ -754,13 +763,13 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       kill (job->monitor_pid, SIGKILL);
       return; /* child_exited() ends the run, or Create undoes it */
     }
-  if (!orch_launch_release (&e->launch))
+  if (!orch_launch_release (&e->run.launch))
     {
       g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
       return; /* the child is gone; child_exited() handles it */
     }
-  e->released = TRUE;
-  e->status_source = g_unix_fd_add (e->launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+  e->run.released = TRUE;
+  e->run.status_source = g_unix_fd_add (e->run.launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                     status_cb, e);
   /* No announcement here: unit and cgroup reach clients with "running" a
    * moment later, one signal fewer on every launch's critical path. */
@@ -804,10 +813,8 @@ launch_run (Entry *e, GError **error)
   gboolean ok;
 
   entry_clear_run (e);
+  e->run = RUN_INIT;
   e->generation++;
-  e->released = e->main_exited = e->launch_failed = e->stop_requested = FALSE;
-  e->wait_status = 0;
-  e->pending_sig = 0;
   job->pid = job->monitor_pid = 0;
   job->pid_start = job->monitor_start = 0;
   job->exit_code = -1;
@@ -839,26 +846,26 @@ launch_run (Entry *e, GError **error)
 
   params.stdout_fd = out_fd;
   params.stderr_fd = err_fd;
-  ok = orch_launch_fork (&params, &e->launch, error);
+  ok = orch_launch_fork (&params, &e->run.launch, error);
   if (err_fd != out_fd)
     close (err_fd);
   close (out_fd);
   if (!ok)
     goto failed;
 
-  job->monitor_pid = e->launch.pid;
-  job->monitor_start = orch_process_start_time (e->launch.pid);
+  job->monitor_pid = e->run.launch.pid;
+  job->monitor_start = orch_process_start_time (e->run.launch.pid);
   if (m->sigchld_fd >= 0)
-    g_hash_table_insert (m->children, GINT_TO_POINTER (e->launch.pid), e);
+    g_hash_table_insert (m->children, GINT_TO_POINTER (e->run.launch.pid), e);
   else
-    e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
-  e->attaching = TRUE;
+    e->run.child_source = g_child_watch_add (e->run.launch.pid, child_exited, e);
+  e->run.attaching = TRUE;
   /* systemd gets to work before anything else is done for this launch. */
-  m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
+  m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
   return;
 
 failed:
-  e->launch_failed = TRUE;
+  e->run.launch_failed = TRUE;
   job->error = g_strdup ((*error)->message);
   set_state (e, ORCH_JOB_FAILED);
   job->finished_at = now_us ();
@@ -873,7 +880,7 @@ relaunch (Entry *e)
   launch_run (e, &error);
   /* attached_cb() has saved the new run unless the backend is still at
    * it; a run it could not save is being undone (child_exited()). */
-  if (e->attaching || error)
+  if (e->run.attaching || error)
     (void) announce (e, NULL);
   else if (e->persist_error == NULL)
     notify (e);
@@ -932,9 +939,9 @@ pidfd_cb (int fd, GIOCondition cond, gpointer data)
 
   int status;
 
-  e->pidfd_source = 0;
-  close (e->pidfd);
-  e->pidfd = -1;
+  e->run.pidfd_source = 0;
+  close (e->run.pidfd);
+  e->run.pidfd = -1;
   if (!take_exit_record (e, &status))
     {
       /* Not ours to wait for, and no record: it was killed with its
@@ -961,8 +968,8 @@ watch_monitor (Entry *e)
       close (fd);
       return FALSE;
     }
-  e->pidfd = fd;
-  e->pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
+  e->run.pidfd = fd;
+  e->run.pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
   return TRUE;
 }
 
@@ -977,8 +984,8 @@ reconcile_run (Entry *e)
   OrchAdoptVerdict v;
   int status;
 
-  e->stop_requested = job->state == ORCH_JOB_STOPPING;
-  e->released = job->monitor_pid > 0;
+  e->run.stop_requested = job->state == ORCH_JOB_STOPPING;
+  e->run.released = job->monitor_pid > 0;
   if (take_exit_record (e, &status))
     {
       g_message (_("job %s ended while the daemon was down"), job->id);
@@ -1007,7 +1014,7 @@ reconcile_run (Entry *e)
           if (job->started_at == 0)
             job->started_at = now_us ();
         }
-      else if (e->stop_requested)
+      else if (e->run.stop_requested)
         signal_group (e, SIGTERM, 0); /* the stop that was under way */
       g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
       (void) persist (e, NULL);
@@ -1018,11 +1025,11 @@ reconcile_run (Entry *e)
              why ? why : g_strerror (errno));
   if (v == ORCH_ADOPT_GONE)
     m->backend->ops->forget (m->backend, job);
-  e->main_exited = TRUE;
+  e->run.main_exited = TRUE;
   g_free (job->error);
   job->error = g_strdup_printf (_("lost while the daemon was down: %s"),
                                 why ? why : g_strerror (errno));
-  set_state (e, e->stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
+  set_state (e, e->run.stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
   job->finished_at = now_us ();
   maybe_schedule_restart (e);
   (void) persist (e, NULL);
@@ -1213,9 +1220,9 @@ orch_manager_free (OrchManager *m)
       Entry *e = g_ptr_array_index (m->order, i);
       /* Held children would wait forever: they go, with their pending
        * backend calls.  Running jobs keep their groups. */
-      if (!e->released && !e->main_exited && e->job->monitor_pid > 0)
+      if (!e->run.released && !e->run.main_exited && e->job->monitor_pid > 0)
         kill (e->job->monitor_pid, SIGKILL);
-      if (e->attaching)
+      if (e->run.attaching)
         e->m->backend->ops->forget (e->m->backend, e->job);
     }
   /* Free entries after the backend forgot them all (pending calls). */
@@ -1312,12 +1319,12 @@ abandon (Entry *e)
   set_state (e, ORCH_JOB_FAILED);
   e->abandoned = TRUE;
   e->dirty = FALSE;
-  if (e->attaching)
+  if (e->run.attaching)
     {
       m->backend->ops->forget (m->backend, e->job);
-      e->attaching = FALSE;
+      e->run.attaching = FALSE;
     }
-  if (!e->main_exited && e->job->monitor_pid > 0)
+  if (!e->run.main_exited && e->job->monitor_pid > 0)
     {
       kill (e->job->monitor_pid, SIGKILL);
       g_ptr_array_add (m->abandoned, e);
@@ -1422,7 +1429,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
    * it (systemd): then it goes to disk now, before clients hear of it.
    * A job that cannot be saved is not started: the call fails and the
    * held child goes, with its group and its log file. */
-  if (e->attaching)
+  if (e->run.attaching)
     {
       g_autoptr(GError) local = NULL;
       if (!persist (e, &local))
@@ -1470,14 +1477,14 @@ orch_manager_list (OrchManager *m, const char *state, const char *name, GError *
 static void
 stop_entry (Entry *e, int sig, guint timeout_ms)
 {
-  if (e->stop_requested)
+  if (e->run.stop_requested)
     return; /* already on its way */
-  e->stop_requested = TRUE;
+  e->run.stop_requested = TRUE;
   set_state (e, ORCH_JOB_STOPPING);
   /* Stopped even if that cannot be saved: a full disk must not keep a job
    * from being stopped.  The caller hears of it when the job has ended. */
   (void) announce (e, NULL);
-  if (e->attaching)
+  if (e->run.attaching)
     {
       kill (e->job->monitor_pid, SIGKILL);
       return; /* attached_cb() finishes it */
@@ -1529,7 +1536,7 @@ orch_manager_stop (OrchManager *m, const char *id, int sig, guint timeout_ms,
     }
 
   add_waiter (e, WAIT_FINISHED, 0, done, user_data);
-  e->restart_requested = FALSE;
+  e->run.restart_requested = FALSE;
   stop_entry (e, sig, timeout_ms);
 }
 
@@ -1548,7 +1555,7 @@ orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, 
   if (orch_job_state_is_active (e->job->state))
     {
       add_waiter (e, WAIT_RESTARTED, e->generation + 1, done, user_data);
-      e->restart_requested = TRUE;
+      e->run.restart_requested = TRUE;
       stop_entry (e, 0, 0);
       return;
     }
