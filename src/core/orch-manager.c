@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "orch-manager.h"
+#include "orch-manager-private.h"
 #include "basic/orch-error.h"
+#include "basic/orch-exit-record.h"
 #include "basic/orch-fd-budget.h"
 #include "basic/orch-id.h"
+#include "basic/orch-proc.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
-#include "orch-reconcile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,78 +37,8 @@ typedef struct {
   gpointer user_data;
 } Waiter;
 
-/* What describes one run of a job, from the fork to the end of its last
- * process.  entry_clear_run() lets go of its sources and fds; one
- * assignment of RUN_INIT then begins the next run, so nothing of the
- * last one leaks into it. */
-typedef struct {
-  OrchLaunch launch;
-  guint status_source;    /* the status pipe: the command's pid, or what failed */
-  guint child_source;     /* a GLib child watch, where SIGCHLD is not ours */
-  guint kill_timer;       /* SIGKILL once the stop timeout is over */
-  guint poll_timer;       /* emptiness of the group, without an events file */
-  int inotify_wd;         /* emptiness of the group, with one */
-  int pidfd;              /* adopted runs: the monitor, which is not our child */
-  guint pidfd_source;
-  gboolean attaching;     /* backend attach outstanding */
-  gboolean released;
-  gboolean main_exited;
-  int wait_status;
-  gboolean launch_failed;
-  gboolean stop_requested;
-  gboolean restart_requested; /* another run follows this one's end */
-  int pending_sig;        /* a stop signal for a command whose pid is not known yet */
-} Run;
-
-#define RUN_INIT \
-  ((Run) { .launch = { .release_fd = -1, .status_fd = -1 }, .inotify_wd = -1, .pidfd = -1 })
-
-typedef struct {
-  OrchManager *m;
-  OrchJob *job;
-  Run run;                /* the current or last run; its sources and fds are ours */
-  guint generation;       /* one per run */
-  guint restart_timer;    /* between runs: the policy's next one */
-  guint auto_restarts;    /* since the last manual start, for the policy */
-  GArray *waiters;        /* Waiter */
-  gboolean dirty;         /* the record on disk is behind: a save failed */
-  gboolean exit_record_pending; /* read, removed once the end is saved */
-  GError *persist_error;  /* the save before release failed: not started */
-  gboolean abandoned;     /* a Create that failed: freed once reaped */
-} Entry;
-
-struct _OrchManager {
-  const OrchConfig *config;
-  OrchBackend *backend;
-  OrchManagerCallbacks cb;
-  gpointer cb_data;
-  GHashTable *entries;    /* id -> Entry */
-  GPtrArray *order;       /* Entry, by creation */
-  int inotify_fd;
-  guint inotify_source;
-  GHashTable *watches;    /* wd -> Entry */
-  GRand *rand;
-  guint active;           /* jobs starting, running or stopping */
-  int sigchld_fd;         /* signalfd for SIGCHLD, -1: GLib child watches */
-  guint sigchld_source;
-  GHashTable *children;   /* monitor pid -> Entry */
-  OrchState *state;       /* NULL: records in memory only */
-  int exit_dir_fd;        /* where monitors write ID.exit */
-  char *monitor;          /* orchestrator-monitor's path */
-  char **unknown_units;   /* job units in the system no record knows */
-  guint retry_source;     /* saves records that could not be saved */
-  GHashTable *requests;   /* request_id -> Entry: Creates that may be retried */
-  GPtrArray *abandoned;   /* Entry: Creates undone, monitors not yet reaped */
-};
-
 static void launch_run (Entry *e, GError **error);
 static gboolean maybe_finish (Entry *e);
-
-static gint64
-now_us (void)
-{
-  return g_get_real_time ();
-}
 
 static gboolean retry_cb (gpointer data);
 
@@ -117,8 +47,8 @@ static gboolean retry_cb (gpointer data);
  * dirty: a timer saves it again every second, and announces it then.  The
  * run's exit record is removed only once its end is in the database, so
  * a daemon that dies meanwhile still finds how the run ended. */
-static gboolean
-persist (Entry *e, GError **error)
+gboolean
+manager_persist (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   g_autoptr(GError) local = NULL;
@@ -158,14 +88,14 @@ notify (Entry *e)
 static gboolean
 announce (Entry *e, GError **error)
 {
-  if (!persist (e, error))
+  if (!manager_persist (e, error))
     return FALSE;
   notify (e);
   return TRUE;
 }
 
-static void
-set_state (Entry *e, OrchJobState state)
+void
+manager_set_state (Entry *e, OrchJobState state)
 {
   OrchJobState old = e->job->state;
 
@@ -259,7 +189,7 @@ retry_cb (gpointer data)
       Entry *e = g_ptr_array_index (m->order, i);
       if (!e->dirty)
         continue;
-      if (persist (e, NULL))
+      if (manager_persist (e, NULL))
         notify (e);
       else
         left = TRUE;
@@ -325,8 +255,8 @@ entry_free (Entry *e, const GError *why)
   g_free (e);
 }
 
-static Entry *
-entry_new (OrchManager *m, OrchJob *job /* owned */)
+Entry *
+manager_entry_new (OrchManager *m, OrchJob *job /* owned */)
 {
   Entry *e = g_new0 (Entry, 1);
 
@@ -337,8 +267,8 @@ entry_new (OrchManager *m, OrchJob *job /* owned */)
 }
 
 /* The tables that find a job: by id, in creation order, by request id. */
-static void
-index_entry (OrchManager *m, Entry *e)
+void
+manager_index_entry (OrchManager *m, Entry *e)
 {
   g_hash_table_insert (m->entries, e->job->id, e);
   g_ptr_array_add (m->order, e);
@@ -382,8 +312,8 @@ restart_timer_cb (gpointer data)
 }
 
 /* Arms the restart timer if the job's policy wants another run. */
-static void
-maybe_schedule_restart (Entry *e)
+void
+manager_maybe_schedule_restart (Entry *e)
 {
   OrchJob *job = e->job;
 
@@ -427,7 +357,7 @@ finish (Entry *e)
     final = ORCH_JOB_FAILED;
   else
     final = orch_job_final_state (e->run.wait_status, e->run.stop_requested);
-  set_state (e, final);
+  manager_set_state (e, final);
   if (job->finished_at == 0)
     job->finished_at = now_us (); /* else the monitor's record said when */
 
@@ -442,7 +372,7 @@ finish (Entry *e)
     }
 
   if (!e->run.stop_requested)
-    maybe_schedule_restart (e);
+    manager_maybe_schedule_restart (e);
   changed (e);
 }
 
@@ -549,8 +479,8 @@ stop_timeout (Entry *e, guint timeout_ms)
 }
 
 /* Signals every process of the job and arms the SIGKILL timer. */
-static void
-signal_group (Entry *e, int sig, guint timeout_ms)
+void
+manager_signal_group (Entry *e, int sig, guint timeout_ms)
 {
   OrchBackend *b = e->m->backend;
   int r;
@@ -621,8 +551,8 @@ read_launch_status (Entry *e)
 /* How the command ended, as its monitor recorded it (the record goes once
  * the end is saved): into @status and the job's finished_at.  FALSE if there is no
  * record: the monitor was killed, or the run never got that far. */
-static gboolean
-take_exit_record (Entry *e, int *status)
+gboolean
+manager_take_exit_record (Entry *e, int *status)
 {
   OrchJob *job = e->job;
   OrchExitRecord rec;
@@ -638,14 +568,14 @@ take_exit_record (Entry *e, int *status)
     }
   *status = rec.status;
   job->finished_at = rec.finished_at;
-  /* Removed by persist() once the run's end is saved. */
+  /* Removed by manager_persist() once the run's end is saved. */
   e->exit_record_pending = TRUE;
   return TRUE;
 }
 
 /* The monitor is gone and the run ended with @status (waitpid's). */
-static void
-run_ended (Entry *e, int status)
+void
+manager_run_ended (Entry *e, int status)
 {
   OrchJob *job = e->job;
 
@@ -671,8 +601,8 @@ run_ended (Entry *e, int status)
 
   /* The main process is gone but others of the job remain: they go too, as
    * a service's would (KillMode=control-group). */
-  set_state (e, ORCH_JOB_STOPPING);
-  signal_group (e, SIGTERM, 0);
+  manager_set_state (e, ORCH_JOB_STOPPING);
+  manager_signal_group (e, SIGTERM, 0);
   changed (e);
 }
 
@@ -693,13 +623,13 @@ child_exited (GPid pid, int status, gpointer data)
    * own status is the command's: it exits with the command's code or dies
    * of its signal when it cannot write the record (a full disk); killed
    * with SIGKILL, it was killed with the job's whole group. */
-  if (!take_exit_record (e, &status) && e->run.released && !e->run.launch_failed &&
+  if (!manager_take_exit_record (e, &status) && e->run.released && !e->run.launch_failed &&
       !(WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL))
     {
       g_free (e->job->error);
       e->job->error = g_strdup (_("orchestrator-monitor could not save the exit status to disk (is the state directory's file system full?); the status is the one it exited with"));
     }
-  run_ended (e, status);
+  manager_run_ended (e, status);
 }
 
 static gboolean
@@ -717,7 +647,7 @@ status_cb (int fd, GIOCondition cond, gpointer data)
   if (!e->run.launch_failed && e->job->state == ORCH_JOB_STARTING)
     {
       e->job->started_at = now_us ();
-      set_state (e, ORCH_JOB_RUNNING);
+      manager_set_state (e, ORCH_JOB_RUNNING);
       changed (e);
     }
   return G_SOURCE_REMOVE;
@@ -752,7 +682,7 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   /* On disk before the process can run: a daemon that dies from here on
    * finds the job again (before this, the held child dies with it).  What
    * cannot be saved does not run. */
-  if (!persist (e, &error_local))
+  if (!manager_persist (e, &error_local))
     {
       g_warning ("job %s: not started: %s", job->id, error_local->message);
       e->run.launch_failed = TRUE;
@@ -822,7 +752,7 @@ launch_run (Entry *e, GError **error)
   job->started_at = job->finished_at = 0;
   g_clear_pointer (&job->error, g_free);
   g_clear_error (&e->persist_error);
-  set_state (e, ORCH_JOB_STARTING);
+  manager_set_state (e, ORCH_JOB_STARTING);
   /* A record a previous run left must not end this one. */
   orch_exit_record_remove (m->exit_dir_fd, job->id);
   if (job->spec->resolved_exec == NULL && !orch_policy_check (m->config, job->spec, error))
@@ -867,7 +797,7 @@ launch_run (Entry *e, GError **error)
 failed:
   e->run.launch_failed = TRUE;
   job->error = g_strdup ((*error)->message);
-  set_state (e, ORCH_JOB_FAILED);
+  manager_set_state (e, ORCH_JOB_FAILED);
   job->finished_at = now_us ();
 }
 
@@ -928,229 +858,6 @@ setup_sigchld (OrchManager *m)
   m->sigchld_fd = signalfd (-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   if (m->sigchld_fd >= 0)
     m->sigchld_source = g_unix_fd_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
-}
-
-/* ---- finding jobs again after the daemon restarted ---- */
-
-static gboolean
-pidfd_cb (int fd, GIOCondition cond, gpointer data)
-{
-  Entry *e = data;
-
-  int status;
-
-  e->run.pidfd_source = 0;
-  close (e->run.pidfd);
-  e->run.pidfd = -1;
-  if (!take_exit_record (e, &status))
-    {
-      /* Not ours to wait for, and no record: it was killed with its
-       * monitor, the only way a monitor leaves none. */
-      status = SIGKILL;
-      g_free (e->job->error);
-      e->job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
-    }
-  run_ended (e, status);
-  return G_SOURCE_REMOVE;
-}
-
-/* Watches an adopted monitor, which is not our child, through a pidfd. */
-static gboolean
-watch_monitor (Entry *e)
-{
-  int fd = (int) syscall (SYS_pidfd_open, e->job->monitor_pid, 0);
-
-  if (fd < 0)
-    return FALSE;
-  /* The pid may have been reused between the check and the open. */
-  if (orch_process_start_time (e->job->monitor_pid) != e->job->monitor_start)
-    {
-      close (fd);
-      return FALSE;
-    }
-  e->run.pidfd = fd;
-  e->run.pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
-  return TRUE;
-}
-
-/* A run recorded as active: ended meanwhile (the monitor's record says
- * how), still going (supervise it again), or lost. */
-static void
-reconcile_run (Entry *e)
-{
-  OrchManager *m = e->m;
-  OrchJob *job = e->job;
-  g_autofree char *why = NULL;
-  OrchAdoptVerdict v;
-  int status;
-
-  e->run.stop_requested = job->state == ORCH_JOB_STOPPING;
-  e->run.released = job->monitor_pid > 0;
-  if (take_exit_record (e, &status))
-    {
-      g_message (_("job %s ended while the daemon was down"), job->id);
-      run_ended (e, status);
-      (void) persist (e, NULL);
-      return;
-    }
-
-  if (g_strcmp0 (job->backend, orch_backend_name (m->backend)) != 0)
-    {
-      why = g_strdup_printf (_("it was started by the %s backend"), job->backend);
-      v = ORCH_ADOPT_STRANGER;
-    }
-  else
-    v = orch_reconcile_check (job, &why);
-  if (v == ORCH_ADOPT_YES && watch_monitor (e))
-    {
-      if (job->pid == 0)
-        {
-          job->pid = orch_process_first_child (job->monitor_pid);
-          job->pid_start = orch_process_start_time (job->pid);
-        }
-      if (job->state == ORCH_JOB_STARTING)
-        {
-          set_state (e, ORCH_JOB_RUNNING);
-          if (job->started_at == 0)
-            job->started_at = now_us ();
-        }
-      else if (e->run.stop_requested)
-        signal_group (e, SIGTERM, 0); /* the stop that was under way */
-      g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
-      (void) persist (e, NULL);
-      return;
-    }
-
-  g_warning (_("job %s cannot be supervised again: %s"), job->id,
-             why ? why : g_strerror (errno));
-  if (v == ORCH_ADOPT_GONE)
-    m->backend->ops->forget (m->backend, job);
-  e->run.main_exited = TRUE;
-  g_free (job->error);
-  job->error = g_strdup_printf (_("lost while the daemon was down: %s"),
-                                why ? why : g_strerror (errno));
-  set_state (e, e->run.stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
-  job->finished_at = now_us ();
-  maybe_schedule_restart (e);
-  (void) persist (e, NULL);
-}
-
-static void
-units_listed (char **units, gpointer data)
-{
-  OrchManager *m = data;
-  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
-  g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < m->order->len; i++)
-    {
-      OrchJob *job = ((Entry *) g_ptr_array_index (m->order, i))->job;
-      g_hash_table_add (known, job->unit);
-      g_hash_table_add (known, job->cgroup);
-    }
-  for (char **u = units; u && *u; u++)
-    {
-      if (g_hash_table_contains (known, *u))
-        continue;
-      /* Empty: what a Create cut short by the daemon's death left (its
-       * held child died with the daemon).  Nothing to lose; it goes. */
-      if (m->backend->ops->remove_unit && m->backend->ops->remove_unit (m->backend, *u) == 0)
-        {
-          g_message (_("removed %s: no record knows it and no process is in it (a Create cut short)"), *u);
-          continue;
-        }
-      /* Not ours to kill: it may be a job of a lost database, or someone
-       * else's; an administrator decides. */
-      g_warning (_("%s looks like a job of this daemon but no record knows it; left as it is"), *u);
-      g_ptr_array_add (unknown, g_strdup (*u));
-    }
-  g_strfreev (units);
-  g_ptr_array_add (unknown, NULL);
-  g_strfreev (m->unknown_units);
-  m->unknown_units = (char **) g_ptr_array_free (g_steal_pointer (&unknown), FALSE);
-}
-
-const char *const *
-orch_manager_unknown_units (OrchManager *m)
-{
-  static const char *const none[] = { NULL };
-
-  return m->unknown_units ? (const char *const *) m->unknown_units : none;
-}
-
-/* Empty log files no record knows: made by a Create that the daemon's
- * death cut short, before the record was written.  A log with bytes in it
- * stays: it may be all that is left of a job of a lost database. */
-static void
-remove_orphan_logs (OrchManager *m)
-{
-  g_autoptr(GDir) dir = g_dir_open (m->config->log_dir, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *id = NULL;
-      g_autofree char *path = NULL;
-      const char *end;
-      struct stat st;
-
-      if (!g_str_has_prefix (name, "job_") || !(end = strchr (name, '.')) ||
-          !(g_str_equal (end, ".log") || g_str_equal (end, ".stderr.log")))
-        continue;
-      id = g_strndup (name, (gsize) (end - name));
-      if (g_hash_table_contains (m->entries, id))
-        continue;
-      path = g_build_filename (m->config->log_dir, name, NULL);
-      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0 && g_unlink (path) == 0)
-        g_message (_("removed %s: no record knows it and it is empty (a Create cut short)"), path);
-    }
-}
-
-gboolean
-orch_manager_restore (OrchManager *m, GError **error)
-{
-  g_autoptr(GPtrArray) records = NULL;
-  const char *backend = orch_backend_name (m->backend);
-  gint64 t0 = g_get_monotonic_time ();
-
-  if (m->state == NULL)
-    return TRUE;
-  records = orch_state_load (m->state, error);
-  if (records == NULL || !orch_state_begin (m->state, error))
-    return FALSE;
-  for (guint i = 0; i < records->len; i++)
-    {
-      OrchStateRecord *rec = g_ptr_array_index (records, i);
-      Entry *e = entry_new (m, g_steal_pointer (&rec->job));
-      OrchJob *job = e->job;
-
-      job->backend = g_strcmp0 (rec->backend, backend) == 0 ? backend
-                                                            : g_intern_string (rec->backend);
-      e->auto_restarts = rec->auto_restarts;
-      /* Resolves the executable and user for later runs; if the system
-       * changed meanwhile, the next run says why it cannot start. */
-      (void) orch_policy_check (m->config, job->spec, NULL);
-      index_entry (m, e);
-      if (m->cb.job_added)
-        m->cb.job_added (job, m->cb_data);
-
-      if (orch_job_state_is_active (job->state))
-        {
-          m->active++;
-          reconcile_run (e);
-        }
-      else
-        maybe_schedule_restart (e);
-    }
-  if (!orch_state_commit (m->state, error))
-    return FALSE;
-  remove_orphan_logs (m);
-  if (m->backend->ops->list_units)
-    m->backend->ops->list_units (m->backend, units_listed, m);
-  g_message (ngettext ("%u job found in the state database, reconciled in %.1f ms",
-                       "%u jobs found in the state database, reconciled in %.1f ms", records->len),
-             records->len, (g_get_monotonic_time () - t0) / 1000.0);
-  return TRUE;
 }
 
 /* ---- public ---- */
@@ -1316,7 +1023,7 @@ abandon (Entry *e)
   OrchManager *m = e->m;
 
   unindex_entry (m, e);
-  set_state (e, ORCH_JOB_FAILED);
+  manager_set_state (e, ORCH_JOB_FAILED);
   e->abandoned = TRUE;
   e->dirty = FALSE;
   if (e->run.attaching)
@@ -1397,7 +1104,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
     }
   while (g_hash_table_contains (m->entries, id));
 
-  e = entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
+  e = manager_entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
   e->job->created_at = now_us ();
@@ -1411,7 +1118,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
       e->job->stderr_log_path = g_build_filename (m->config->log_dir, name, NULL);
     }
 
-  index_entry (m, e);
+  manager_index_entry (m, e);
 
   {
     g_autoptr(GError) local = NULL;
@@ -1432,7 +1139,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
   if (e->run.attaching)
     {
       g_autoptr(GError) local = NULL;
-      if (!persist (e, &local))
+      if (!manager_persist (e, &local))
         e->persist_error = g_error_copy (local);
     }
   if (e->persist_error)
@@ -1480,7 +1187,7 @@ stop_entry (Entry *e, int sig, guint timeout_ms)
   if (e->run.stop_requested)
     return; /* already on its way */
   e->run.stop_requested = TRUE;
-  set_state (e, ORCH_JOB_STOPPING);
+  manager_set_state (e, ORCH_JOB_STOPPING);
   /* Stopped even if that cannot be saved: a full disk must not keep a job
    * from being stopped.  The caller hears of it when the job has ended. */
   (void) announce (e, NULL);
@@ -1489,7 +1196,7 @@ stop_entry (Entry *e, int sig, guint timeout_ms)
       kill (e->job->monitor_pid, SIGKILL);
       return; /* attached_cb() finishes it */
     }
-  signal_group (e, sig ? sig : SIGTERM, timeout_ms);
+  manager_signal_group (e, sig ? sig : SIGTERM, timeout_ms);
   maybe_finish (e);
 }
 
