@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "orch-manager.h"
+#include "orch-manager-private.h"
 #include "basic/orch-error.h"
+#include "basic/orch-exit-record.h"
 #include "basic/orch-fd-budget.h"
 #include "basic/orch-id.h"
+#include "basic/orch-proc.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
-#include "orch-reconcile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,67 +37,8 @@ typedef struct {
   gpointer user_data;
 } Waiter;
 
-typedef struct {
-  OrchManager *m;
-  OrchJob *job;
-  OrchLaunch launch;
-  guint generation;       /* one per run */
-  guint status_source;
-  guint child_source;
-  guint kill_timer;
-  guint poll_timer;
-  guint restart_timer;
-  int inotify_wd;
-  gboolean attaching;     /* backend attach outstanding */
-  gboolean released;
-  gboolean main_exited;
-  int wait_status;
-  gboolean launch_failed;
-  gboolean stop_requested;
-  gboolean restart_requested;
-  int pending_sig;        /* a stop signal for a command whose pid is not known yet */
-  int pidfd;              /* adopted runs: the monitor, which is not our child */
-  guint pidfd_source;
-  guint auto_restarts;    /* since the last manual start, for the policy */
-  GArray *waiters;        /* Waiter */
-  gboolean dirty;         /* the record on disk is behind: a save failed */
-  gboolean exit_record_pending; /* read, removed once the end is saved */
-  GError *persist_error;  /* the save before release failed: not started */
-  gboolean abandoned;     /* a Create that failed: freed once reaped */
-} Entry;
-
-struct _OrchManager {
-  const OrchConfig *config;
-  OrchBackend *backend;
-  OrchManagerCallbacks cb;
-  gpointer cb_data;
-  GHashTable *entries;    /* id -> Entry */
-  GPtrArray *order;       /* Entry, by creation */
-  int inotify_fd;
-  guint inotify_source;
-  GHashTable *watches;    /* wd -> Entry */
-  GRand *rand;
-  guint active;           /* jobs starting, running or stopping */
-  int sigchld_fd;         /* signalfd for SIGCHLD, -1: GLib child watches */
-  guint sigchld_source;
-  GHashTable *children;   /* monitor pid -> Entry */
-  OrchState *state;       /* NULL: records in memory only */
-  int exit_dir_fd;        /* where monitors write ID.exit */
-  char *monitor;          /* orchestrator-monitor's path */
-  char **unknown_units;   /* job units in the system no record knows */
-  guint retry_source;     /* saves records that could not be saved */
-  GHashTable *requests;   /* request_id -> Entry: Creates that may be retried */
-  GPtrArray *abandoned;   /* Entry: Creates undone, monitors not yet reaped */
-};
-
 static void launch_run (Entry *e, GError **error);
 static gboolean maybe_finish (Entry *e);
-
-static gint64
-now_us (void)
-{
-  return g_get_real_time ();
-}
 
 static gboolean retry_cb (gpointer data);
 
@@ -106,8 +47,8 @@ static gboolean retry_cb (gpointer data);
  * dirty: a timer saves it again every second, and announces it then.  The
  * run's exit record is removed only once its end is in the database, so
  * a daemon that dies meanwhile still finds how the run ended. */
-static gboolean
-persist (Entry *e, GError **error)
+gboolean
+manager_persist (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   g_autoptr(GError) local = NULL;
@@ -147,14 +88,14 @@ notify (Entry *e)
 static gboolean
 announce (Entry *e, GError **error)
 {
-  if (!persist (e, error))
+  if (!manager_persist (e, error))
     return FALSE;
   notify (e);
   return TRUE;
 }
 
-static void
-set_state (Entry *e, OrchJobState state)
+void
+manager_set_state (Entry *e, OrchJobState state)
 {
   OrchJobState old = e->job->state;
 
@@ -193,7 +134,7 @@ run_waiters (Entry *e, const GError *error)
          * automatic restart the policy arms after it is another run). */
         ready = e->generation >= w->generation &&
                 (e->job->state == ORCH_JOB_RUNNING || !orch_job_state_is_active (e->job->state)) &&
-                !e->restart_requested;
+                !e->run.restart_requested;
       if (ready)
         w->done (e->job, error, w->user_data);
       else
@@ -248,7 +189,7 @@ retry_cb (gpointer data)
       Entry *e = g_ptr_array_index (m->order, i);
       if (!e->dirty)
         continue;
-      if (persist (e, NULL))
+      if (manager_persist (e, NULL))
         notify (e);
       else
         left = TRUE;
@@ -272,27 +213,27 @@ clear_source (guint *id)
 static void
 unwatch_group (Entry *e)
 {
-  if (e->inotify_wd >= 0)
+  if (e->run.inotify_wd >= 0)
     {
-      g_hash_table_remove (e->m->watches, GINT_TO_POINTER (e->inotify_wd));
-      inotify_rm_watch (e->m->inotify_fd, e->inotify_wd);
-      e->inotify_wd = -1;
+      g_hash_table_remove (e->m->watches, GINT_TO_POINTER (e->run.inotify_wd));
+      inotify_rm_watch (e->m->inotify_fd, e->run.inotify_wd);
+      e->run.inotify_wd = -1;
     }
-  clear_source (&e->poll_timer);
+  clear_source (&e->run.poll_timer);
 }
 
 static void
 entry_clear_run (Entry *e)
 {
   unwatch_group (e);
-  clear_source (&e->pidfd_source);
-  if (e->pidfd >= 0)
-    close (e->pidfd);
-  e->pidfd = -1;
-  clear_source (&e->status_source);
-  clear_source (&e->child_source);
-  clear_source (&e->kill_timer);
-  orch_launch_clear (&e->launch);
+  clear_source (&e->run.pidfd_source);
+  if (e->run.pidfd >= 0)
+    close (e->run.pidfd);
+  e->run.pidfd = -1;
+  clear_source (&e->run.status_source);
+  clear_source (&e->run.child_source);
+  clear_source (&e->run.kill_timer);
+  orch_launch_clear (&e->run.launch);
 }
 
 /* @why: what callers still waiting on the job are told (it was removed,
@@ -314,22 +255,20 @@ entry_free (Entry *e, const GError *why)
   g_free (e);
 }
 
-static Entry *
-entry_new (OrchManager *m, OrchJob *job /* owned */)
+Entry *
+manager_entry_new (OrchManager *m, OrchJob *job /* owned */)
 {
   Entry *e = g_new0 (Entry, 1);
 
   e->m = m;
-  e->inotify_wd = -1;
-  e->pidfd = -1;
-  e->launch.release_fd = e->launch.status_fd = -1;
+  e->run = RUN_INIT;
   e->job = job;
   return e;
 }
 
 /* The tables that find a job: by id, in creation order, by request id. */
-static void
-index_entry (OrchManager *m, Entry *e)
+void
+manager_index_entry (OrchManager *m, Entry *e)
 {
   g_hash_table_insert (m->entries, e->job->id, e);
   g_ptr_array_add (m->order, e);
@@ -373,8 +312,8 @@ restart_timer_cb (gpointer data)
 }
 
 /* Arms the restart timer if the job's policy wants another run. */
-static void
-maybe_schedule_restart (Entry *e)
+void
+manager_maybe_schedule_restart (Entry *e)
 {
   OrchJob *job = e->job;
 
@@ -414,17 +353,17 @@ finish (Entry *e)
   entry_clear_run (e);
   e->m->backend->ops->forget (e->m->backend, job);
 
-  if (e->launch_failed && !e->stop_requested)
+  if (e->run.launch_failed && !e->run.stop_requested)
     final = ORCH_JOB_FAILED;
   else
-    final = orch_job_final_state (e->wait_status, e->stop_requested);
-  set_state (e, final);
+    final = orch_job_final_state (e->run.wait_status, e->run.stop_requested);
+  manager_set_state (e, final);
   if (job->finished_at == 0)
     job->finished_at = now_us (); /* else the monitor's record said when */
 
-  if (e->restart_requested)
+  if (e->run.restart_requested)
     {
-      e->restart_requested = FALSE;
+      e->run.restart_requested = FALSE;
       e->auto_restarts = 0;
       job->restarts++;
       (void) announce (e, NULL); /* stopped, before the new run */
@@ -432,8 +371,8 @@ finish (Entry *e)
       return;
     }
 
-  if (!e->stop_requested)
-    maybe_schedule_restart (e);
+  if (!e->run.stop_requested)
+    manager_maybe_schedule_restart (e);
   changed (e);
 }
 
@@ -452,19 +391,19 @@ watch_group (Entry *e)
   OrchManager *m = e->m;
   g_autofree char *path = NULL;
 
-  if (e->inotify_wd >= 0 || e->poll_timer)
+  if (e->run.inotify_wd >= 0 || e->run.poll_timer)
     return;
   path = m->inotify_fd >= 0 ? m->backend->ops->events_path (m->backend, e->job) : NULL;
   if (path)
     {
-      e->inotify_wd = inotify_add_watch (m->inotify_fd, path, IN_MODIFY | IN_DELETE_SELF);
-      if (e->inotify_wd >= 0)
+      e->run.inotify_wd = inotify_add_watch (m->inotify_fd, path, IN_MODIFY | IN_DELETE_SELF);
+      if (e->run.inotify_wd >= 0)
         {
-          g_hash_table_insert (m->watches, GINT_TO_POINTER (e->inotify_wd), e);
+          g_hash_table_insert (m->watches, GINT_TO_POINTER (e->run.inotify_wd), e);
           return;
         }
     }
-  e->poll_timer = g_timeout_add (EMPTY_POLL_MS, poll_cb, e);
+  e->run.poll_timer = g_timeout_add (EMPTY_POLL_MS, poll_cb, e);
 }
 
 /* Finishes the run once the main process is gone and no process of the job
@@ -475,11 +414,11 @@ maybe_finish (Entry *e)
   OrchBackend *b = e->m->backend;
   int r;
 
-  if (!e->main_exited || e->attaching)
+  if (!e->run.main_exited || e->run.attaching)
     return FALSE;
   /* The watch is set before the check, so an emptying in between is seen. */
   watch_group (e);
-  r = e->launch_failed && !e->released ? 1 : b->ops->is_empty (b, e->job);
+  r = e->run.launch_failed && !e->run.released ? 1 : b->ops->is_empty (b, e->job);
   if (r < 0)
     g_warning ("job %s: cannot tell whether processes are left: %s", e->job->id, g_strerror (-r));
   if (r == 0)
@@ -507,7 +446,7 @@ inotify_cb (int fd, GIOCondition cond, gpointer data)
           {
             /* The cgroup went away: the kernel dropped the watch. */
             g_hash_table_remove (m->watches, GINT_TO_POINTER (ev->wd));
-            e->inotify_wd = -1;
+            e->run.inotify_wd = -1;
           }
         maybe_finish (e);
       }
@@ -520,10 +459,10 @@ kill_timer_cb (gpointer data)
   Entry *e = data;
   OrchBackend *b = e->m->backend;
 
-  e->kill_timer = 0;
+  e->run.kill_timer = 0;
   fd_room_for_stop ();
   g_message ("job %s: still running after the stop timeout, sending SIGKILL", e->job->id);
-  if (!e->main_exited && e->job->pid > 0)
+  if (!e->run.main_exited && e->job->pid > 0)
     kill (e->job->pid, SIGKILL);
   b->ops->kill (b, e->job, SIGKILL);
   return G_SOURCE_REMOVE;
@@ -540,27 +479,27 @@ stop_timeout (Entry *e, guint timeout_ms)
 }
 
 /* Signals every process of the job and arms the SIGKILL timer. */
-static void
-signal_group (Entry *e, int sig, guint timeout_ms)
+void
+manager_signal_group (Entry *e, int sig, guint timeout_ms)
 {
   OrchBackend *b = e->m->backend;
   int r;
 
   fd_room_for_stop ();
-  if (!e->released)
+  if (!e->run.released)
     {
       /* Still held before exec: nothing to stop gracefully. */
-      if (!e->main_exited && e->job->monitor_pid > 0)
+      if (!e->run.main_exited && e->job->monitor_pid > 0)
         kill (e->job->monitor_pid, SIGKILL);
       return;
     }
   if (e->job->pid == 0)
-    e->pending_sig = sig; /* sent again once the monitor says which pid */
+    e->run.pending_sig = sig; /* sent again once the monitor says which pid */
   r = b->ops->kill (b, e->job, sig);
   if (r < 0 && r != -ESRCH)
     g_warning ("job %s: cannot send signal %d: %s", e->job->id, sig, g_strerror (-r));
-  if (sig != SIGKILL && e->kill_timer == 0)
-    e->kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
+  if (sig != SIGKILL && e->run.kill_timer == 0)
+    e->run.kill_timer = g_timeout_add (stop_timeout (e, timeout_ms), kill_timer_cb, e);
 }
 
 /* Reads what the status pipe has: the command's pid, or the stage that
@@ -573,24 +512,24 @@ read_launch_status (Entry *e)
   gboolean done;
   ssize_t n;
 
-  if (e->launch.status_fd < 0)
+  if (e->run.launch.status_fd < 0)
     return TRUE;
-  while ((n = read (e->launch.status_fd, &msg, sizeof msg)) == (ssize_t) sizeof msg)
+  while ((n = read (e->run.launch.status_fd, &msg, sizeof msg)) == (ssize_t) sizeof msg)
     {
       if (msg.kind == ORCH_LAUNCH_MSG_PID && msg.value > 0 && job->pid == 0)
         {
           job->pid = msg.value;
           job->pid_start = orch_process_start_time (job->pid);
-          if (e->pending_sig)
+          if (e->run.pending_sig)
             {
               OrchBackend *b = e->m->backend;
-              (void) b->ops->kill (b, job, e->pending_sig);
-              e->pending_sig = 0;
+              (void) b->ops->kill (b, job, e->run.pending_sig);
+              e->run.pending_sig = 0;
             }
         }
       else if (msg.kind != ORCH_LAUNCH_MSG_PID)
         {
-          e->launch_failed = TRUE;
+          e->run.launch_failed = TRUE;
           g_free (job->error);
           job->error = g_strdup_printf (_("failed while %s: %s"),
                                         _(orch_launch_stage_to_string (msg.kind)),
@@ -602,9 +541,9 @@ read_launch_status (Entry *e)
   done = !(n < 0 && (errno == EAGAIN || errno == EINTR));
   if (done)
     {
-      clear_source (&e->status_source);
-      close (e->launch.status_fd);
-      e->launch.status_fd = -1;
+      clear_source (&e->run.status_source);
+      close (e->run.launch.status_fd);
+      e->run.launch.status_fd = -1;
     }
   return done;
 }
@@ -612,8 +551,8 @@ read_launch_status (Entry *e)
 /* How the command ended, as its monitor recorded it (the record goes once
  * the end is saved): into @status and the job's finished_at.  FALSE if there is no
  * record: the monitor was killed, or the run never got that far. */
-static gboolean
-take_exit_record (Entry *e, int *status)
+gboolean
+manager_take_exit_record (Entry *e, int *status)
 {
   OrchJob *job = e->job;
   OrchExitRecord rec;
@@ -629,19 +568,19 @@ take_exit_record (Entry *e, int *status)
     }
   *status = rec.status;
   job->finished_at = rec.finished_at;
-  /* Removed by persist() once the run's end is saved. */
+  /* Removed by manager_persist() once the run's end is saved. */
   e->exit_record_pending = TRUE;
   return TRUE;
 }
 
 /* The monitor is gone and the run ended with @status (waitpid's). */
-static void
-run_ended (Entry *e, int status)
+void
+manager_run_ended (Entry *e, int status)
 {
   OrchJob *job = e->job;
 
-  e->main_exited = TRUE;
-  e->wait_status = status;
+  e->run.main_exited = TRUE;
+  e->run.wait_status = status;
   if (WIFEXITED (status))
     {
       job->exit_code = WEXITSTATUS (status);
@@ -654,16 +593,16 @@ run_ended (Entry *e, int status)
     }
   read_launch_status (e);
   /* Exec happened but the run was too short to be seen running. */
-  if (e->released && !e->launch_failed && job->started_at == 0)
+  if (e->run.released && !e->run.launch_failed && job->started_at == 0)
     job->started_at = now_us ();
 
-  if (maybe_finish (e) || e->attaching || e->stop_requested || job->state == ORCH_JOB_STOPPING)
+  if (maybe_finish (e) || e->run.attaching || e->run.stop_requested || job->state == ORCH_JOB_STOPPING)
     return;
 
   /* The main process is gone but others of the job remain: they go too, as
    * a service's would (KillMode=control-group). */
-  set_state (e, ORCH_JOB_STOPPING);
-  signal_group (e, SIGTERM, 0);
+  manager_set_state (e, ORCH_JOB_STOPPING);
+  manager_signal_group (e, SIGTERM, 0);
   changed (e);
 }
 
@@ -674,7 +613,7 @@ child_exited (GPid pid, int status, gpointer data)
 {
   Entry *e = data;
 
-  e->child_source = 0;
+  e->run.child_source = 0;
   if (e->abandoned)
     {
       abandoned_reaped (e);
@@ -684,31 +623,31 @@ child_exited (GPid pid, int status, gpointer data)
    * own status is the command's: it exits with the command's code or dies
    * of its signal when it cannot write the record (a full disk); killed
    * with SIGKILL, it was killed with the job's whole group. */
-  if (!take_exit_record (e, &status) && e->released && !e->launch_failed &&
+  if (!manager_take_exit_record (e, &status) && e->run.released && !e->run.launch_failed &&
       !(WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL))
     {
       g_free (e->job->error);
       e->job->error = g_strdup (_("orchestrator-monitor could not save the exit status to disk (is the state directory's file system full?); the status is the one it exited with"));
     }
-  run_ended (e, status);
+  manager_run_ended (e, status);
 }
 
 static gboolean
 status_cb (int fd, GIOCondition cond, gpointer data)
 {
   Entry *e = data;
-  guint self = e->status_source;
+  guint self = e->run.status_source;
 
-  e->status_source = 0; /* returning REMOVE ends it, not clear_source() */
+  e->run.status_source = 0; /* returning REMOVE ends it, not clear_source() */
   if (!read_launch_status (e))
     {
-      e->status_source = self;
+      e->run.status_source = self;
       return G_SOURCE_CONTINUE;
     }
-  if (!e->launch_failed && e->job->state == ORCH_JOB_STARTING)
+  if (!e->run.launch_failed && e->job->state == ORCH_JOB_STARTING)
     {
       e->job->started_at = now_us ();
-      set_state (e, ORCH_JOB_RUNNING);
+      manager_set_state (e, ORCH_JOB_RUNNING);
       changed (e);
     }
   return G_SOURCE_REMOVE;
@@ -720,22 +659,22 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   Entry *e = data;
   g_autoptr(GError) error_local = NULL;
 
-  e->attaching = FALSE;
+  e->run.attaching = FALSE;
   if (error)
     {
       g_warning ("job %s: %s", job->id, error->message);
-      e->launch_failed = TRUE;
+      e->run.launch_failed = TRUE;
       g_free (job->error);
       job->error = g_strdup (error->message);
-      if (!e->main_exited)
+      if (!e->run.main_exited)
         kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
     }
-  if (e->stop_requested || e->main_exited)
+  if (e->run.stop_requested || e->run.main_exited)
     {
       /* Stopped (or gone) before it could exec. */
-      if (!e->main_exited)
+      if (!e->run.main_exited)
         kill (job->monitor_pid, SIGKILL);
       maybe_finish (e);
       return;
@@ -743,10 +682,10 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
   /* On disk before the process can run: a daemon that dies from here on
    * finds the job again (before this, the held child dies with it).  What
    * cannot be saved does not run. */
-  if (!persist (e, &error_local))
+  if (!manager_persist (e, &error_local))
     {
       g_warning ("job %s: not started: %s", job->id, error_local->message);
-      e->launch_failed = TRUE;
+      e->run.launch_failed = TRUE;
       g_free (job->error);
       job->error = g_strdup_printf (_("not started: %s"), error_local->message);
       e->persist_error = g_error_new (ORCH_ERROR, ORCH_ERROR_FAILED, _("job %s was not started: %s"),
@@ -754,13 +693,13 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       kill (job->monitor_pid, SIGKILL);
       return; /* child_exited() ends the run, or Create undoes it */
     }
-  if (!orch_launch_release (&e->launch))
+  if (!orch_launch_release (&e->run.launch))
     {
       g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
       return; /* the child is gone; child_exited() handles it */
     }
-  e->released = TRUE;
-  e->status_source = g_unix_fd_add (e->launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+  e->run.released = TRUE;
+  e->run.status_source = g_unix_fd_add (e->run.launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                                     status_cb, e);
   /* No announcement here: unit and cgroup reach clients with "running" a
    * moment later, one signal fewer on every launch's critical path. */
@@ -804,10 +743,8 @@ launch_run (Entry *e, GError **error)
   gboolean ok;
 
   entry_clear_run (e);
+  e->run = RUN_INIT;
   e->generation++;
-  e->released = e->main_exited = e->launch_failed = e->stop_requested = FALSE;
-  e->wait_status = 0;
-  e->pending_sig = 0;
   job->pid = job->monitor_pid = 0;
   job->pid_start = job->monitor_start = 0;
   job->exit_code = -1;
@@ -815,7 +752,7 @@ launch_run (Entry *e, GError **error)
   job->started_at = job->finished_at = 0;
   g_clear_pointer (&job->error, g_free);
   g_clear_error (&e->persist_error);
-  set_state (e, ORCH_JOB_STARTING);
+  manager_set_state (e, ORCH_JOB_STARTING);
   /* A record a previous run left must not end this one. */
   orch_exit_record_remove (m->exit_dir_fd, job->id);
   if (job->spec->resolved_exec == NULL && !orch_policy_check (m->config, job->spec, error))
@@ -839,28 +776,28 @@ launch_run (Entry *e, GError **error)
 
   params.stdout_fd = out_fd;
   params.stderr_fd = err_fd;
-  ok = orch_launch_fork (&params, &e->launch, error);
+  ok = orch_launch_fork (&params, &e->run.launch, error);
   if (err_fd != out_fd)
     close (err_fd);
   close (out_fd);
   if (!ok)
     goto failed;
 
-  job->monitor_pid = e->launch.pid;
-  job->monitor_start = orch_process_start_time (e->launch.pid);
+  job->monitor_pid = e->run.launch.pid;
+  job->monitor_start = orch_process_start_time (e->run.launch.pid);
   if (m->sigchld_fd >= 0)
-    g_hash_table_insert (m->children, GINT_TO_POINTER (e->launch.pid), e);
+    g_hash_table_insert (m->children, GINT_TO_POINTER (e->run.launch.pid), e);
   else
-    e->child_source = g_child_watch_add (e->launch.pid, child_exited, e);
-  e->attaching = TRUE;
+    e->run.child_source = g_child_watch_add (e->run.launch.pid, child_exited, e);
+  e->run.attaching = TRUE;
   /* systemd gets to work before anything else is done for this launch. */
-  m->backend->ops->attach (m->backend, job, e->launch.pid, attached_cb, e);
+  m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
   return;
 
 failed:
-  e->launch_failed = TRUE;
+  e->run.launch_failed = TRUE;
   job->error = g_strdup ((*error)->message);
-  set_state (e, ORCH_JOB_FAILED);
+  manager_set_state (e, ORCH_JOB_FAILED);
   job->finished_at = now_us ();
 }
 
@@ -873,7 +810,7 @@ relaunch (Entry *e)
   launch_run (e, &error);
   /* attached_cb() has saved the new run unless the backend is still at
    * it; a run it could not save is being undone (child_exited()). */
-  if (e->attaching || error)
+  if (e->run.attaching || error)
     (void) announce (e, NULL);
   else if (e->persist_error == NULL)
     notify (e);
@@ -921,229 +858,6 @@ setup_sigchld (OrchManager *m)
   m->sigchld_fd = signalfd (-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   if (m->sigchld_fd >= 0)
     m->sigchld_source = g_unix_fd_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
-}
-
-/* ---- finding jobs again after the daemon restarted ---- */
-
-static gboolean
-pidfd_cb (int fd, GIOCondition cond, gpointer data)
-{
-  Entry *e = data;
-
-  int status;
-
-  e->pidfd_source = 0;
-  close (e->pidfd);
-  e->pidfd = -1;
-  if (!take_exit_record (e, &status))
-    {
-      /* Not ours to wait for, and no record: it was killed with its
-       * monitor, the only way a monitor leaves none. */
-      status = SIGKILL;
-      g_free (e->job->error);
-      e->job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
-    }
-  run_ended (e, status);
-  return G_SOURCE_REMOVE;
-}
-
-/* Watches an adopted monitor, which is not our child, through a pidfd. */
-static gboolean
-watch_monitor (Entry *e)
-{
-  int fd = (int) syscall (SYS_pidfd_open, e->job->monitor_pid, 0);
-
-  if (fd < 0)
-    return FALSE;
-  /* The pid may have been reused between the check and the open. */
-  if (orch_process_start_time (e->job->monitor_pid) != e->job->monitor_start)
-    {
-      close (fd);
-      return FALSE;
-    }
-  e->pidfd = fd;
-  e->pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
-  return TRUE;
-}
-
-/* A run recorded as active: ended meanwhile (the monitor's record says
- * how), still going (supervise it again), or lost. */
-static void
-reconcile_run (Entry *e)
-{
-  OrchManager *m = e->m;
-  OrchJob *job = e->job;
-  g_autofree char *why = NULL;
-  OrchAdoptVerdict v;
-  int status;
-
-  e->stop_requested = job->state == ORCH_JOB_STOPPING;
-  e->released = job->monitor_pid > 0;
-  if (take_exit_record (e, &status))
-    {
-      g_message (_("job %s ended while the daemon was down"), job->id);
-      run_ended (e, status);
-      (void) persist (e, NULL);
-      return;
-    }
-
-  if (g_strcmp0 (job->backend, orch_backend_name (m->backend)) != 0)
-    {
-      why = g_strdup_printf (_("it was started by the %s backend"), job->backend);
-      v = ORCH_ADOPT_STRANGER;
-    }
-  else
-    v = orch_reconcile_check (job, &why);
-  if (v == ORCH_ADOPT_YES && watch_monitor (e))
-    {
-      if (job->pid == 0)
-        {
-          job->pid = orch_process_first_child (job->monitor_pid);
-          job->pid_start = orch_process_start_time (job->pid);
-        }
-      if (job->state == ORCH_JOB_STARTING)
-        {
-          set_state (e, ORCH_JOB_RUNNING);
-          if (job->started_at == 0)
-            job->started_at = now_us ();
-        }
-      else if (e->stop_requested)
-        signal_group (e, SIGTERM, 0); /* the stop that was under way */
-      g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
-      (void) persist (e, NULL);
-      return;
-    }
-
-  g_warning (_("job %s cannot be supervised again: %s"), job->id,
-             why ? why : g_strerror (errno));
-  if (v == ORCH_ADOPT_GONE)
-    m->backend->ops->forget (m->backend, job);
-  e->main_exited = TRUE;
-  g_free (job->error);
-  job->error = g_strdup_printf (_("lost while the daemon was down: %s"),
-                                why ? why : g_strerror (errno));
-  set_state (e, e->stop_requested ? ORCH_JOB_STOPPED : ORCH_JOB_FAILED);
-  job->finished_at = now_us ();
-  maybe_schedule_restart (e);
-  (void) persist (e, NULL);
-}
-
-static void
-units_listed (char **units, gpointer data)
-{
-  OrchManager *m = data;
-  g_autoptr(GPtrArray) unknown = g_ptr_array_new ();
-  g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
-
-  for (guint i = 0; i < m->order->len; i++)
-    {
-      OrchJob *job = ((Entry *) g_ptr_array_index (m->order, i))->job;
-      g_hash_table_add (known, job->unit);
-      g_hash_table_add (known, job->cgroup);
-    }
-  for (char **u = units; u && *u; u++)
-    {
-      if (g_hash_table_contains (known, *u))
-        continue;
-      /* Empty: what a Create cut short by the daemon's death left (its
-       * held child died with the daemon).  Nothing to lose; it goes. */
-      if (m->backend->ops->remove_unit && m->backend->ops->remove_unit (m->backend, *u) == 0)
-        {
-          g_message (_("removed %s: no record knows it and no process is in it (a Create cut short)"), *u);
-          continue;
-        }
-      /* Not ours to kill: it may be a job of a lost database, or someone
-       * else's; an administrator decides. */
-      g_warning (_("%s looks like a job of this daemon but no record knows it; left as it is"), *u);
-      g_ptr_array_add (unknown, g_strdup (*u));
-    }
-  g_strfreev (units);
-  g_ptr_array_add (unknown, NULL);
-  g_strfreev (m->unknown_units);
-  m->unknown_units = (char **) g_ptr_array_free (g_steal_pointer (&unknown), FALSE);
-}
-
-const char *const *
-orch_manager_unknown_units (OrchManager *m)
-{
-  static const char *const none[] = { NULL };
-
-  return m->unknown_units ? (const char *const *) m->unknown_units : none;
-}
-
-/* Empty log files no record knows: made by a Create that the daemon's
- * death cut short, before the record was written.  A log with bytes in it
- * stays: it may be all that is left of a job of a lost database. */
-static void
-remove_orphan_logs (OrchManager *m)
-{
-  g_autoptr(GDir) dir = g_dir_open (m->config->log_dir, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *id = NULL;
-      g_autofree char *path = NULL;
-      const char *end;
-      struct stat st;
-
-      if (!g_str_has_prefix (name, "job_") || !(end = strchr (name, '.')) ||
-          !(g_str_equal (end, ".log") || g_str_equal (end, ".stderr.log")))
-        continue;
-      id = g_strndup (name, (gsize) (end - name));
-      if (g_hash_table_contains (m->entries, id))
-        continue;
-      path = g_build_filename (m->config->log_dir, name, NULL);
-      if (lstat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0 && g_unlink (path) == 0)
-        g_message (_("removed %s: no record knows it and it is empty (a Create cut short)"), path);
-    }
-}
-
-gboolean
-orch_manager_restore (OrchManager *m, GError **error)
-{
-  g_autoptr(GPtrArray) records = NULL;
-  const char *backend = orch_backend_name (m->backend);
-  gint64 t0 = g_get_monotonic_time ();
-
-  if (m->state == NULL)
-    return TRUE;
-  records = orch_state_load (m->state, error);
-  if (records == NULL || !orch_state_begin (m->state, error))
-    return FALSE;
-  for (guint i = 0; i < records->len; i++)
-    {
-      OrchStateRecord *rec = g_ptr_array_index (records, i);
-      Entry *e = entry_new (m, g_steal_pointer (&rec->job));
-      OrchJob *job = e->job;
-
-      job->backend = g_strcmp0 (rec->backend, backend) == 0 ? backend
-                                                            : g_intern_string (rec->backend);
-      e->auto_restarts = rec->auto_restarts;
-      /* Resolves the executable and user for later runs; if the system
-       * changed meanwhile, the next run says why it cannot start. */
-      (void) orch_policy_check (m->config, job->spec, NULL);
-      index_entry (m, e);
-      if (m->cb.job_added)
-        m->cb.job_added (job, m->cb_data);
-
-      if (orch_job_state_is_active (job->state))
-        {
-          m->active++;
-          reconcile_run (e);
-        }
-      else
-        maybe_schedule_restart (e);
-    }
-  if (!orch_state_commit (m->state, error))
-    return FALSE;
-  remove_orphan_logs (m);
-  if (m->backend->ops->list_units)
-    m->backend->ops->list_units (m->backend, units_listed, m);
-  g_message (ngettext ("%u job found in the state database, reconciled in %.1f ms",
-                       "%u jobs found in the state database, reconciled in %.1f ms", records->len),
-             records->len, (g_get_monotonic_time () - t0) / 1000.0);
-  return TRUE;
 }
 
 /* ---- public ---- */
@@ -1213,9 +927,9 @@ orch_manager_free (OrchManager *m)
       Entry *e = g_ptr_array_index (m->order, i);
       /* Held children would wait forever: they go, with their pending
        * backend calls.  Running jobs keep their groups. */
-      if (!e->released && !e->main_exited && e->job->monitor_pid > 0)
+      if (!e->run.released && !e->run.main_exited && e->job->monitor_pid > 0)
         kill (e->job->monitor_pid, SIGKILL);
-      if (e->attaching)
+      if (e->run.attaching)
         e->m->backend->ops->forget (e->m->backend, e->job);
     }
   /* Free entries after the backend forgot them all (pending calls). */
@@ -1309,15 +1023,15 @@ abandon (Entry *e)
   OrchManager *m = e->m;
 
   unindex_entry (m, e);
-  set_state (e, ORCH_JOB_FAILED);
+  manager_set_state (e, ORCH_JOB_FAILED);
   e->abandoned = TRUE;
   e->dirty = FALSE;
-  if (e->attaching)
+  if (e->run.attaching)
     {
       m->backend->ops->forget (m->backend, e->job);
-      e->attaching = FALSE;
+      e->run.attaching = FALSE;
     }
-  if (!e->main_exited && e->job->monitor_pid > 0)
+  if (!e->run.main_exited && e->job->monitor_pid > 0)
     {
       kill (e->job->monitor_pid, SIGKILL);
       g_ptr_array_add (m->abandoned, e);
@@ -1390,7 +1104,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
     }
   while (g_hash_table_contains (m->entries, id));
 
-  e = entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
+  e = manager_entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
   e->job->created_at = now_us ();
@@ -1404,7 +1118,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
       e->job->stderr_log_path = g_build_filename (m->config->log_dir, name, NULL);
     }
 
-  index_entry (m, e);
+  manager_index_entry (m, e);
 
   {
     g_autoptr(GError) local = NULL;
@@ -1422,10 +1136,10 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
    * it (systemd): then it goes to disk now, before clients hear of it.
    * A job that cannot be saved is not started: the call fails and the
    * held child goes, with its group and its log file. */
-  if (e->attaching)
+  if (e->run.attaching)
     {
       g_autoptr(GError) local = NULL;
-      if (!persist (e, &local))
+      if (!manager_persist (e, &local))
         e->persist_error = g_error_copy (local);
     }
   if (e->persist_error)
@@ -1470,19 +1184,19 @@ orch_manager_list (OrchManager *m, const char *state, const char *name, GError *
 static void
 stop_entry (Entry *e, int sig, guint timeout_ms)
 {
-  if (e->stop_requested)
+  if (e->run.stop_requested)
     return; /* already on its way */
-  e->stop_requested = TRUE;
-  set_state (e, ORCH_JOB_STOPPING);
+  e->run.stop_requested = TRUE;
+  manager_set_state (e, ORCH_JOB_STOPPING);
   /* Stopped even if that cannot be saved: a full disk must not keep a job
    * from being stopped.  The caller hears of it when the job has ended. */
   (void) announce (e, NULL);
-  if (e->attaching)
+  if (e->run.attaching)
     {
       kill (e->job->monitor_pid, SIGKILL);
       return; /* attached_cb() finishes it */
     }
-  signal_group (e, sig ? sig : SIGTERM, timeout_ms);
+  manager_signal_group (e, sig ? sig : SIGTERM, timeout_ms);
   maybe_finish (e);
 }
 
@@ -1529,7 +1243,7 @@ orch_manager_stop (OrchManager *m, const char *id, int sig, guint timeout_ms,
     }
 
   add_waiter (e, WAIT_FINISHED, 0, done, user_data);
-  e->restart_requested = FALSE;
+  e->run.restart_requested = FALSE;
   stop_entry (e, sig, timeout_ms);
 }
 
@@ -1548,7 +1262,7 @@ orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done, 
   if (orch_job_state_is_active (e->job->state))
     {
       add_waiter (e, WAIT_RESTARTED, e->generation + 1, done, user_data);
-      e->restart_requested = TRUE;
+      e->run.restart_requested = TRUE;
       stop_entry (e, 0, 0);
       return;
     }

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-daemon.h"
+#include "basic/orch-error.h"
+#include "bus/orch-bus-auth.h"
+#include "bus/orch-bus-jobs.h"
+#include "bus/orch-bus-logs.h"
+#include "bus/orch-bus-metrics.h"
+#include "core/orch-backend.h"
+#include "core/orch-sd-bus.h"
+#include "core/orch-state.h"
+
+#include <glib/gi18n.h>
+#include <unistd.h>
+
+#define BUS_NAME "org.orchestrator"
+
+struct _OrchDaemon {
+  OrchConfig *config;
+  OrchBackend *backend;     /* until the manager takes it */
+  int lock_fd;              /* the state directory is ours while it is open */
+  OrchState *state;         /* NULL: [state] durable=false */
+  OrchManager *manager;
+  OrchLogs *logs;
+  OrchSampler *sampler;
+  guint purge_source;
+
+  /* NULL without a bus */
+  sd_bus *bus;
+  OrchBusAuth *auth;
+  OrchBusJobs *bus_jobs;
+  OrchBusLogs *bus_logs;
+  OrchBusMetrics *bus_metrics;
+  GSource *bus_source;
+  gboolean name_taken;
+
+  GMainLoop *loop;
+  gboolean bus_lost;        /* why the loop ended: a failure */
+};
+
+static int
+open_bus (const OrchDaemonOptions *o, sd_bus **ret)
+{
+  g_autoptr(sd_bus) bus = NULL;
+  int r;
+
+  if (o->bus_address)
+    {
+      r = sd_bus_new (&bus);
+      if (r >= 0)
+        r = sd_bus_set_address (bus, o->bus_address);
+      if (r >= 0)
+        r = sd_bus_set_bus_client (bus, 1);
+      if (r >= 0)
+        r = sd_bus_negotiate_creds (bus, 1, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID);
+      if (r >= 0)
+        r = sd_bus_start (bus);
+    }
+  else if (o->user)
+    r = sd_bus_open_user (&bus);
+  else
+    r = sd_bus_open_system (&bus);
+  if (r < 0)
+    return r;
+  *ret = g_steal_pointer (&bus);
+  return 0;
+}
+
+static gboolean
+load_config (const OrchDaemonOptions *o, OrchConfig *config, GError **error)
+{
+  if (o->user)
+    {
+      /* A user's daemon keeps its files in the user's state directory. */
+      g_autofree char *base = g_build_filename (g_get_user_state_dir (), "orchestrator", NULL);
+      g_free (config->log_dir);
+      config->log_dir = g_build_filename (base, "log", NULL);
+      g_free (config->state_dir);
+      config->state_dir = g_build_filename (base, "state", NULL);
+    }
+  if (!orch_config_load_file (config, o->config_path ? o->config_path : ORCH_DEFAULT_CONFIG,
+                              o->config_path != NULL, error))
+    return FALSE;
+  if (o->backend)
+    {
+      if (!orch_config_backend_is_valid (o->backend))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("--backend: “%s” is not one of auto, systemd, cgroupfs, none"), o->backend);
+          return FALSE;
+        }
+      g_free (config->backend);
+      config->backend = g_strdup (o->backend);
+    }
+#define OVERRIDE(field)                       \
+  if (o->field)                               \
+    {                                         \
+      g_free (config->field);                 \
+      config->field = g_strdup (o->field);    \
+    }
+  OVERRIDE (log_dir);
+  OVERRIDE (state_dir);
+  OVERRIDE (cgroup_root);
+#undef OVERRIDE
+  return TRUE;
+}
+
+static void
+purge_logs (const char *id, gpointer data)
+{
+  OrchDaemon *self = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!orch_logs_delete (self->logs, id, &error))
+    g_warning ("job %s: %s", id, error->message);
+}
+
+static gboolean
+purge_cb (gpointer data)
+{
+  OrchDaemon *self = data;
+
+  orch_manager_purge (self->manager, g_get_real_time (), purge_logs, self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+bus_lost_cb (gpointer data)
+{
+  OrchDaemon *self = data;
+
+  g_warning ("%s", _("lost the D-Bus connection, exiting"));
+  self->bus_lost = TRUE;
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+OrchDaemon *
+orch_daemon_new (const OrchDaemonOptions *options, GError **error)
+{
+  g_autoptr(OrchDaemon) self = g_new0 (OrchDaemon, 1);
+  g_autofree char *why = NULL;
+  int r;
+
+  self->lock_fd = -1;
+  self->loop = g_main_loop_new (NULL, FALSE);
+  self->config = orch_config_new ();
+  if (!load_config (options, self->config, error))
+    return NULL;
+
+  self->backend = orch_backend_new (self->config, options->user, &why, error);
+  if (self->backend == NULL)
+    return NULL;
+  g_message ("%s", why);
+
+  /* Before the database is touched: a second daemon on this state
+   * directory must not reconcile or write anything. */
+  self->lock_fd = orch_state_lock_dir (self->config->state_dir, error);
+  if (self->lock_fd < 0)
+    return NULL;
+
+  if (!options->no_bus)
+    {
+      r = open_bus (options, &self->bus);
+      if (r < 0)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot connect to the bus: %s"),
+                       g_strerror (-r));
+          return NULL;
+        }
+    }
+
+  if (self->config->durable)
+    {
+      self->state = orch_state_open (self->config->state_dir, error);
+      if (self->state == NULL)
+        return NULL;
+    }
+
+  if (self->bus)
+    {
+      self->auth = orch_bus_auth_new (self->bus, self->config);
+      self->bus_jobs = orch_bus_jobs_new (self->bus, error);
+      if (self->bus_jobs == NULL)
+        return NULL;
+    }
+  self->manager = orch_manager_new (self->config, g_steal_pointer (&self->backend), self->state,
+                                    self->bus_jobs ? orch_bus_jobs_callbacks () : NULL,
+                                    self->bus_jobs, error);
+  if (self->manager == NULL)
+    return NULL;
+  if (self->bus_jobs)
+    {
+      /* The bus objects exist before the manager (it reports to them) and
+       * learn of it now. */
+      orch_bus_jobs_set_manager (self->bus_jobs, self->manager);
+      orch_bus_jobs_set_auth (self->bus_jobs, self->auth);
+    }
+  return g_steal_pointer (&self);
+}
+
+gboolean
+orch_daemon_start (OrchDaemon *self, GError **error)
+{
+  int r;
+
+  /* Before the name is taken: clients never see a half-loaded list. */
+  if (!orch_manager_restore (self->manager, error))
+    return FALSE;
+
+  self->logs = orch_logs_new (self->config, self->manager, error);
+  if (self->logs == NULL)
+    return FALSE;
+  if (self->bus)
+    {
+      self->bus_logs = orch_bus_logs_new (self->bus, self->logs, error);
+      if (self->bus_logs == NULL)
+        return FALSE;
+      orch_bus_logs_set_auth (self->bus_logs, self->auth);
+    }
+
+  /* Retention: once now, for what accumulated while the daemon was down,
+   * then every minute. */
+  purge_cb (self);
+  self->purge_source = g_timeout_add_seconds (60, purge_cb, self);
+
+  if (self->bus)
+    {
+      self->bus_metrics = orch_bus_metrics_new (self->bus, error);
+      if (self->bus_metrics == NULL)
+        return FALSE;
+    }
+  self->sampler = orch_sampler_new (self->config, NULL, self->manager,
+                                    self->bus_metrics ? orch_bus_metrics_sampled : NULL,
+                                    self->bus_metrics, error);
+  if (self->sampler == NULL)
+    return FALSE;
+  if (self->bus_metrics)
+    orch_bus_metrics_set_sampler (self->bus_metrics, self->sampler);
+
+  if (self->bus == NULL)
+    return TRUE;
+  r = sd_bus_request_name (self->bus, BUS_NAME, 0);
+  if (r < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot own %s: %s"), BUS_NAME,
+                   g_strerror (-r));
+      return FALSE;
+    }
+  self->name_taken = TRUE;
+  self->bus_source = orch_sd_bus_attach (self->bus, NULL);
+  g_source_set_callback (self->bus_source, bus_lost_cb, self, NULL);
+  g_message (_("serving %s with the %s backend"), BUS_NAME,
+             orch_manager_backend_name (self->manager));
+  return TRUE;
+}
+
+gboolean
+orch_daemon_run (OrchDaemon *self)
+{
+  g_main_loop_run (self->loop);
+  return !self->bus_lost;
+}
+
+void
+orch_daemon_quit (OrchDaemon *self)
+{
+  g_main_loop_quit (self->loop);
+}
+
+void
+orch_daemon_free (OrchDaemon *self)
+{
+  if (self == NULL)
+    return;
+  /* Clients go elsewhere (or wait for the next daemon) first. */
+  if (self->name_taken)
+    (void) sd_bus_release_name (self->bus, BUS_NAME);
+  if (self->purge_source)
+    g_source_remove (self->purge_source);
+  if (self->bus_source)
+    {
+      g_source_destroy (self->bus_source);
+      g_source_unref (self->bus_source);
+    }
+  /* Open polkit questions hold the handlers' objects: drop them first. */
+  g_clear_pointer (&self->auth, orch_bus_auth_free);
+  g_clear_pointer (&self->sampler, orch_sampler_free);
+  g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);
+  g_clear_pointer (&self->bus_logs, orch_bus_logs_free);
+  g_clear_pointer (&self->logs, orch_logs_free);
+  /* Answers the calls still waiting on jobs: the bus objects and the
+   * connection outlive it, and the connection is flushed last. */
+  g_clear_pointer (&self->manager, orch_manager_free);
+  g_clear_pointer (&self->backend, orch_backend_free);
+  g_clear_pointer (&self->state, orch_state_free);   /* after the manager, its last writer */
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
+  g_clear_pointer (&self->bus_jobs, orch_bus_jobs_free);
+  g_clear_pointer (&self->bus, sd_bus_flush_close_unref);
+  g_main_loop_unref (self->loop);
+  orch_config_free (self->config);
+  g_free (self);
+}
+
+const OrchConfig *
+orch_daemon_get_config (OrchDaemon *self)
+{
+  return self->config;
+}
+
+OrchManager *
+orch_daemon_get_manager (OrchDaemon *self)
+{
+  return self->manager;
+}
+
+OrchLogs *
+orch_daemon_get_logs (OrchDaemon *self)
+{
+  return self->logs;
+}
+
+OrchSampler *
+orch_daemon_get_sampler (OrchDaemon *self)
+{
+  return self->sampler;
+}

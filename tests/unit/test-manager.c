@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon in process, without a bus, on the none backend: real jobs
+ * run, end, stop, are restarted by their policy and found again by a
+ * fresh daemon on the same state directory. */
+#include "daemon/orch-daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long a job may take to get where a test waits for it (a loaded
+ * machine runs tests side by side). */
+#define WAIT_S 20
+
+typedef struct {
+  char *dir;
+  char *config_path;
+  char *log_dir;
+  OrchDaemon *daemon;
+} Fixture;
+
+/* ---- jobs never outlive the test ----
+ * Jobs outlive the daemon by design, so a test that aborts halfway would
+ * leave them running.  A watcher forked first waits for its pipe to close
+ * (however this process ends), then ends every process whose stdout is a
+ * log under the scratch directory and removes the directory. */
+
+static char *scratch;
+static int watcher_fd = -1;
+static pid_t watcher_pid;
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+kill_jobs_under (const char *dir)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  gsize len = strlen (dir);
+  const char *name;
+
+  while (proc && (name = g_dir_read_name (proc)))
+    {
+      g_autofree char *link = g_strdup_printf ("/proc/%s/fd/1", name);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      if (target && strncmp (target, dir, len) == 0 && target[len] == '/')
+        kill ((pid_t) g_ascii_strtoll (name, NULL, 10), SIGKILL);
+    }
+}
+
+static void
+start_watcher (void)
+{
+  int p[2];
+  char c;
+
+  g_assert_no_errno (pipe2 (p, O_CLOEXEC));
+  watcher_pid = fork ();
+  g_assert_cmpint (watcher_pid, >=, 0);
+  if (watcher_pid == 0)
+    {
+      close (p[1]);
+      while (read (p[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      kill_jobs_under (scratch);
+      rm_rf (scratch);
+      _exit (0);
+    }
+  close (p[0]);
+  watcher_fd = p[1];
+}
+
+static void
+stop_watcher (void)
+{
+  int status;
+
+  close (watcher_fd);
+  while (waitpid (watcher_pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* ---- helpers ---- */
+
+static gboolean
+timed_out_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef gboolean (*Predicate) (Fixture *f, gconstpointer data);
+
+/* Runs the main loop until @pred holds; fails the test after WAIT_S. */
+static void
+run_until (Fixture *f, Predicate pred, gconstpointer data, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint timer = g_timeout_add_seconds (WAIT_S, timed_out_cb, &timed_out);
+
+  while (!pred (f, data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("waited %d s for %s", WAIT_S, what);
+  g_source_remove (timer);
+}
+
+static OrchJob *
+lookup (Fixture *f, const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  OrchJob *job = orch_manager_lookup (orch_daemon_get_manager (f->daemon), id, &error);
+
+  g_assert_no_error (error);
+  return job;
+}
+
+static gboolean
+job_finished (Fixture *f, gconstpointer id)
+{
+  return !orch_job_state_is_active (lookup (f, id)->state);
+}
+
+static gboolean
+job_running (Fixture *f, gconstpointer id)
+{
+  OrchJob *job = lookup (f, id);
+
+  return job->state == ORCH_JOB_RUNNING && job->pid > 0;
+}
+
+static void
+daemon_up (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  OrchDaemonOptions o = { .no_bus = TRUE, .config_path = f->config_path };
+
+  f->daemon = orch_daemon_new (&o, &error);
+  g_assert_no_error (error);
+  g_assert_true (orch_daemon_start (f->daemon, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (orch_manager_backend_name (orch_daemon_get_manager (f->daemon)), ==, "none");
+}
+
+static char *
+create (Fixture *f, const char *spec_text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) spec = g_variant_ref_sink (g_variant_new_parsed (spec_text));
+  OrchJob *job = orch_manager_create (orch_daemon_get_manager (f->daemon), spec, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (job);
+  return g_strdup (job->id);
+}
+
+static char *
+log_text (OrchJob *job)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (job->log_path, &text, NULL, &error));
+  g_assert_no_error (error);
+  return text;
+}
+
+/* The process is there, and is what the job runs. */
+static void
+assert_alive (pid_t pid, const char *comm)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", (int) pid);
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (kill (pid, 0), ==, 0);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_strchomp (text);
+  g_assert_cmpstr (text, ==, comm);
+}
+
+static void
+assert_gone (pid_t pid)
+{
+  g_assert_cmpint (kill (pid, 0), ==, -1);
+  g_assert_cmpint (errno, ==, ESRCH);
+}
+
+/* ---- fixture ---- */
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *state_dir = NULL;
+  g_autofree char *conf = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_build_filename (scratch, g_test_get_path (), NULL);
+  g_strdelimit (f->dir + strlen (scratch) + 1, "/", '_');
+  g_assert_no_errno (g_mkdir_with_parents (f->dir, 0700));
+  f->log_dir = g_build_filename (f->dir, "log", NULL);
+  state_dir = g_build_filename (f->dir, "state", NULL);
+  f->config_path = g_build_filename (f->dir, "orchestrator.conf", NULL);
+  conf = g_strdup_printf ("[daemon]\nbackend=none\nlog_dir=%s\nstate_dir=%s\n", f->log_dir,
+                          state_dir);
+  g_assert_true (g_file_set_contents (f->config_path, conf, -1, &error));
+  g_assert_no_error (error);
+  daemon_up (f);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  kill_jobs_under (f->log_dir);
+  g_free (f->config_path);
+  g_free (f->log_dir);
+  g_free (f->dir);
+}
+
+/* ---- tests ---- */
+
+/* A command runs, ends with its code, and that is what a fresh daemon
+ * reads back from the state directory. */
+static void
+test_exit_code (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = create (f, "{'command': <['/bin/sh', '-c', 'echo ran as $$; exit 7']>}");
+  g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
+  OrchJob *job;
+
+  run_until (f, job_finished, id, "the job to end");
+  job = lookup (f, id);
+  g_assert_cmpstr (orch_job_state_to_string (job->state), ==, "failed");
+  g_assert_cmpint (job->exit_code, ==, 7);
+  g_assert_cmpint (job->signal, ==, 0);
+  g_assert_cmpint (job->pid, >, 0);
+  g_assert_cmpint (job->started_at, >=, job->created_at);
+  g_assert_cmpint (job->finished_at, >=, job->started_at);
+  /* It really ran, as the pid the job reports. */
+  text = log_text (job);
+  expected = g_strdup_printf ("ran as %d\n", (int) job->pid);
+  g_assert_cmpstr (text, ==, expected);
+
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  daemon_up (f);
+  job = lookup (f, id);
+  g_assert_cmpstr (orch_job_state_to_string (job->state), ==, "failed");
+  g_assert_cmpint (job->exit_code, ==, 7);
+  g_assert_cmpint (job->finished_at, >, 0);
+}
+
+typedef struct {
+  gboolean done;
+  OrchJobState state;
+  GError *error;
+} Done;
+
+static void
+done_cb (OrchJob *job, const GError *error, gpointer data)
+{
+  Done *d = data;
+
+  d->done = TRUE;
+  d->state = job ? job->state : ORCH_JOB_FAILED;
+  d->error = error ? g_error_copy (error) : NULL;
+}
+
+static gboolean
+is_done (Fixture *f, gconstpointer data)
+{
+  return ((const Done *) data)->done;
+}
+
+static void
+stop (Fixture *f, const char *id, pid_t pid)
+{
+  Done d = { 0 };
+  OrchJob *job;
+
+  orch_manager_stop (orch_daemon_get_manager (f->daemon), id, 0, 0, done_cb, &d);
+  run_until (f, is_done, &d, "the stop to complete");
+  g_assert_no_error (d.error);
+  g_assert_cmpstr (orch_job_state_to_string (d.state), ==, "stopped");
+  job = lookup (f, id);
+  g_assert_cmpstr (orch_job_state_to_string (job->state), ==, "stopped");
+  g_assert_cmpint (job->signal, ==, SIGTERM);
+  assert_gone (pid);
+  g_assert_cmpuint (orch_manager_running_count (orch_daemon_get_manager (f->daemon)), ==, 0);
+}
+
+/* Stop ends a running command with SIGTERM, and the caller hears of it
+ * once the process is gone. */
+static void
+test_stop (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = create (f, "{'command': <['sleep', '600']>}");
+  pid_t pid;
+
+  run_until (f, job_running, id, "the job to run");
+  g_assert_cmpuint (orch_manager_running_count (orch_daemon_get_manager (f->daemon)), ==, 1);
+  pid = lookup (f, id)->pid;
+  assert_alive (pid, "sleep");
+  stop (f, id, pid);
+}
+
+/* A job runs on without the daemon; a fresh daemon supervises it again
+ * (same process) and can stop it. */
+static void
+test_adopt (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = create (f, "{'command': <['sleep', '600']>}");
+  OrchJob *job;
+  pid_t pid;
+
+  run_until (f, job_running, id, "the job to run");
+  pid = lookup (f, id)->pid;
+
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  assert_alive (pid, "sleep");
+  daemon_up (f);
+  job = lookup (f, id);
+  g_assert_cmpstr (orch_job_state_to_string (job->state), ==, "running");
+  g_assert_cmpint (job->pid, ==, pid);
+  g_assert_cmpuint (orch_manager_running_count (orch_daemon_get_manager (f->daemon)), ==, 1);
+  stop (f, id, pid);
+}
+
+static gboolean
+restarts_done (Fixture *f, gconstpointer id)
+{
+  OrchJob *job = lookup (f, id);
+
+  return job->restarts == 2 && !orch_job_state_is_active (job->state);
+}
+
+/* The policy starts a failing command again, each run from a clean slate,
+ * until restart_max. */
+static void
+test_restart_policy (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = create (f, "{'command': <['/bin/sh', '-c', 'echo run; exit 3']>,"
+                                   " 'restart': <'on-failure'>, 'restart_max': <uint32 2>,"
+                                   " 'restart_delay_ms': <uint32 10>}");
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  OrchJob *job;
+
+  run_until (f, restarts_done, id, "two restarts");
+  /* No third run is on its way. */
+  g_usleep (100 * 1000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  job = lookup (f, id);
+  g_assert_cmpuint (job->restarts, ==, 2);
+  g_assert_cmpstr (orch_job_state_to_string (job->state), ==, "failed");
+  g_assert_cmpint (job->exit_code, ==, 3);
+  text = log_text (job);
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 6); /* run, sep, run, sep, run, "" */
+  g_assert_cmpstr (lines[0], ==, "run");
+  g_assert_true (g_str_has_prefix (lines[1], "--- orchestrator: "));
+  g_assert_true (g_str_has_suffix (lines[1], " restart 1 ---"));
+  g_assert_cmpstr (lines[2], ==, "run");
+  g_assert_true (g_str_has_suffix (lines[3], " restart 2 ---"));
+  g_assert_cmpstr (lines[4], ==, "run");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  sigset_t chld;
+  int ret;
+
+  /* As orchestratord does: the manager then takes SIGCHLD on a signalfd. */
+  sigemptyset (&chld);
+  sigaddset (&chld, SIGCHLD);
+  pthread_sigmask (SIG_BLOCK, &chld, NULL);
+
+  g_test_init (&argc, &argv, NULL);
+  /* The one just built, not an installed one. */
+  g_setenv ("ORCHESTRATOR_MONITOR", ORCH_TEST_MONITOR, FALSE);
+  scratch = g_dir_make_tmp ("orch-manager-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  start_watcher ();
+
+  g_test_add ("/manager/exit-code", Fixture, NULL, setup, test_exit_code, teardown);
+  g_test_add ("/manager/stop", Fixture, NULL, setup, test_stop, teardown);
+  g_test_add ("/manager/adopt", Fixture, NULL, setup, test_adopt, teardown);
+  g_test_add ("/manager/restart-policy", Fixture, NULL, setup, test_restart_policy, teardown);
+  ret = g_test_run ();
+
+  stop_watcher ();
+  g_assert_false (g_file_test (scratch, G_FILE_TEST_EXISTS));
+  g_free (scratch);
+  return ret;
+}
