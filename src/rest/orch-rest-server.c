@@ -4,6 +4,7 @@
 #include "orch-rest-server.h"
 #include "orch-rest-bus.h"
 #include "orch-rest-json.h"
+#include "orch-rest-prometheus.h"
 #include "orch-rest-connections.h"
 #include "orch-rest-reply.h"
 #include "orch-rest-routes.h"
@@ -277,140 +278,21 @@ reply_cleanup (Request *r, GVariant *reply)
   respond_value (r, 200, g_variant_new_parsed ("{'removed': <%u>, 'bytes_freed': <%t>}", removed, freed));
 }
 
-/* ---- Prometheus ---- */
-
-static void
-prom_label_value (GString *out, const char *v)
-{
-  for (const char *p = v; *p; p++)
-    {
-      if (*p == '\\' || *p == '"')
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, *p);
-        }
-      else if (*p == '\n')
-        g_string_append (out, "\\n");
-      else
-        g_string_append_c (out, *p);
-    }
-}
-
-static void
-prom_metric (GString *out, const char *name, const char *type, const char *help)
-{
-  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void
-prom_system (GString *out, GVariant *s)
-{
-  static const struct {
-    const char *key, *name, *type, *help;
-  } figures[] = {
-    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge", "Busy CPU time, percent of all CPUs." },
-    { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
-    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge", "Memory available for new work." },
-    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge", "Total minus available memory." },
-    { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
-    { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
-    { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
-    { "load_15", "orchestrator_system_load15", "gauge", "Load average over 15 minutes." },
-    { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
-    { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
-    { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
-    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter", "Bytes received, all interfaces but lo." },
-    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter", "Bytes sent, all interfaces but lo." },
-    { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
-    {
-      g_autoptr(GVariant) v = g_variant_lookup_value (s, figures[i].key, NULL);
-      double d;
-      if (v == NULL)
-        continue;
-      if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-        d = g_variant_get_double (v);
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
-        d = (double) g_variant_get_uint64 (v);
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-        d = g_variant_get_uint32 (v);
-      else
-        continue;
-      prom_metric (out, figures[i].name, figures[i].type, figures[i].help);
-      g_string_append_printf (out, "%s %.17g\n", figures[i].name, d);
-    }
-}
-
-static void
-prom_jobs (GString *out, GVariant *jobs)
-{
-  static const struct {
-    const char *key, *name, *type, *help;
-  } figures[] = {
-    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge", "CPU use of the job, percent of one core." },
-    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job." },
-    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again." },
-  };
-  gsize n = g_variant_n_children (jobs);
-
-  for (gsize f = 0; f < G_N_ELEMENTS (figures); f++)
-    {
-      prom_metric (out, figures[f].name, figures[f].type, figures[f].help);
-      for (gsize i = 0; i < n; i++)
-        {
-          g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-          g_autoptr(GVariant) v = g_variant_lookup_value (job, figures[f].key, NULL);
-          const char *id = "", *name = "";
-          double d = 0;
-          g_variant_lookup (job, "id", "&s", &id);
-          g_variant_lookup (job, "name", "&s", &name);
-          if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-            d = g_variant_get_double (v);
-          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
-            d = (double) g_variant_get_uint64 (v);
-          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-            d = g_variant_get_uint32 (v);
-          g_string_append_printf (out, "%s{id=\"", figures[f].name);
-          prom_label_value (out, id);
-          g_string_append (out, "\",name=\"");
-          prom_label_value (out, name);
-          g_string_append_printf (out, "\"} %.17g\n", d);
-        }
-    }
-  prom_metric (out, "orchestrator_job_up", "gauge", "1 while the job is starting, running or stopping.");
-  for (gsize i = 0; i < n; i++)
-    {
-      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-      const char *id = "", *name = "", *state = "";
-      g_variant_lookup (job, "id", "&s", &id);
-      g_variant_lookup (job, "name", "&s", &name);
-      g_variant_lookup (job, "state", "&s", &state);
-      g_string_append (out, "orchestrator_job_up{id=\"");
-      prom_label_value (out, id);
-      g_string_append (out, "\",name=\"");
-      prom_label_value (out, name);
-      g_string_append_printf (out, "\",state=\"%s\"} %d\n", state,
-                              g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state));
-    }
-}
-
 static void
 reply_prom_jobs (Request *r, GVariant *reply)
 {
   g_autoptr(GVariant) jobs = g_variant_get_child_value (reply, 0);
   g_autoptr(GString) out = g_string_new (NULL);
 
-  prom_system (out, r->system);
-  prom_jobs (out, jobs);
-  orch_rest_respond (r->msg, 200, "text/plain; version=0.0.4; charset=utf-8", out->str);
+  orch_rest_prometheus_write (out, r->system, jobs);
+  orch_rest_respond (r->msg, 200, ORCH_REST_PROMETHEUS_CONTENT_TYPE, out->str);
   finish_request (r);
 }
 
 static void
 reply_prom_system (Request *r, GVariant *reply)
 {
+  /* The exposition has the jobs too: one more call. */
   r->system = g_variant_get_child_value (reply, 0);
   read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
 }
