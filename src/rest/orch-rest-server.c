@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-rest-server.h"
+#include "orch-rest-access.h"
 #include "orch-rest-bus.h"
 #include "orch-rest-json.h"
 #include "orch-rest-prometheus.h"
@@ -335,26 +336,6 @@ static const char *const history_query[] = {
   "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
 };
 
-static gboolean
-authorized (OrchRestServer *self, SoupServerMessage *msg)
-{
-  const char *h = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
-  gsize want, have;
-  guint diff = 0;
-
-  if (self->token == NULL)
-    return TRUE;
-  if (h == NULL || g_ascii_strncasecmp (h, "Bearer ", 7) != 0)
-    return FALSE;
-  h += 7;
-  want = strlen (self->token);
-  have = strlen (h);
-  /* Constant time in the token's content: every byte is compared. */
-  for (gsize i = 0; i < want; i++)
-    diff |= (guint) (self->token[i] ^ (i < have ? h[i] : 0));
-  return diff == 0 && have == want;
-}
-
 static void
 dispatch (Request *r, GHashTable *query)
 {
@@ -522,50 +503,6 @@ log_access (SoupServerMessage *msg, gpointer data)
               soup_server_message_get_status (msg), (g_get_monotonic_time () - start) / 1000.0);
 }
 
-/* CORS only for the origins configured ([rest] cors_origins; "*" for
- * any): a browser page elsewhere gets nothing by default. */
-static const char *
-cors_origin (OrchRestServer *self, SoupServerMessage *msg)
-{
-  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
-
-  if (origin == NULL)
-    return NULL;
-  for (char **o = self->cors_origins; *o; o++)
-    if (strcmp (*o, "*") == 0 || strcmp (*o, origin) == 0)
-      return origin;
-  return NULL;
-}
-
-static void
-cors_headers (OrchRestServer *self, SoupServerMessage *msg)
-{
-  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
-  const char *origin = cors_origin (self, msg);
-
-  if (self->cors_origins[0] == NULL)
-    return;
-  soup_message_headers_append (out, "Vary", "Origin");
-  if (origin)
-    soup_message_headers_replace (out, "Access-Control-Allow-Origin", origin);
-}
-
-static void
-cors_preflight (OrchRestServer *self, SoupServerMessage *msg, const char *path)
-{
-  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
-
-  if (cors_origin (self, msg) == NULL)
-    {
-      orch_rest_respond_error (msg, 403, "PermissionDenied", _("this origin is not allowed ([rest] cors_origins)"));
-      return;
-    }
-  soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
-  soup_message_headers_replace (out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-  soup_message_headers_replace (out, "Access-Control-Max-Age", "600");
-  soup_server_message_set_status (msg, 204, NULL);
-}
-
 static void
 handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query_unused,
         gpointer data)
@@ -587,10 +524,10 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   /* Refused before the body was read (early handler): already answered. */
   if (soup_server_message_get_status (msg) != 0)
     return;
-  cors_headers (self, msg);
+  orch_rest_access_cors_headers (msg, (const char *const *) self->cors_origins);
   if (strcmp (method, "OPTIONS") == 0 && self->cors_origins[0])
     {
-      cors_preflight (self, msg, path);
+      orch_rest_access_cors_preflight (msg, (const char *const *) self->cors_origins);
       return;
     }
 
@@ -611,13 +548,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   /* The health check, the API description and the page that shows it
    * reveal nothing and must load in a browser before a token is typed. */
   if (route->id != ORCH_ROUTE_HEALTHZ && route->id != ORCH_ROUTE_OPENAPI &&
-      route->id != ORCH_ROUTE_DOCS && !authorized (self, msg))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
-      return;
-    }
+      route->id != ORCH_ROUTE_DOCS && !orch_rest_access_check_token (msg, self->token))
+    return;
   if (body && body->len > MAX_BODY)
     {
       orch_rest_respond_error (msg, 413, "InvalidArgument", _("the request body is larger than 64 KiB"));
@@ -736,13 +668,8 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 
   if (!early_limits (self, msg))
     return;
-  if (!authorized (self, msg))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      orch_rest_respond_error (msg, 401, "PermissionDenied", _("a valid bearer token is required"));
-      return;
-    }
+  if (!orch_rest_access_check_token (msg, self->token))
+    return;
   /* A feed's client only listens: the stall timeout on reads would drop
    * it after --timeout seconds.  Now, before libsoup makes the
    * WebSocket's read source, which keeps the timeout it is made with. */
