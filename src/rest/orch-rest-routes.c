@@ -1,28 +1,72 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-rest-routes.h"
+#include "orch-rest-json.h"
 
 #include <string.h>
 
+#define JOBS "org.orchestrator.Jobs"
+#define METRICS "org.orchestrator.Metrics"
+#define LOGS "org.orchestrator.Logs"
+
+/* Query specs: {parameter, option key, type}, the names a client types
+ * and the keys the daemon reads ("tail" is tail_lines). */
+static const char *const list_query[] = {
+  "state", "state", "s", "name", "name", "s", NULL
+};
+static const char *const stop_query[] = {
+  "signal", "signal", "i", "timeout_ms", "timeout_ms", "u", NULL
+};
+static const char *const history_query[] = {
+  "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
+};
+static const char *const log_query[] = {
+  "stream", "stream", "s", "offset", "offset", "t", "tail", "tail_lines", "u",
+  "max_bytes", "max_bytes", "u", NULL
+};
+static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+
+/* Unset fields are the first of their enum: no parameter, no options,
+ * read timeout, the reply's value as JSON. */
 static const OrchRoute routes[] = {
-  { ORCH_ROUTE_JOB_CREATE, "POST", "/jobs/" },
-  { ORCH_ROUTE_JOB_LIST, "GET", "/jobs/" },
-  { ORCH_ROUTE_JOB_GET, "GET", "/jobs/{id}" },
-  { ORCH_ROUTE_JOB_STOP, "DELETE", "/jobs/{id}" },
-  { ORCH_ROUTE_JOB_RESTART, "POST", "/jobs/{id}/restart" },
-  { ORCH_ROUTE_SYSTEM, "GET", "/metrics/system" },
-  { ORCH_ROUTE_SYSTEM_DETAILED, "GET", "/metrics/system/detailed" },
-  { ORCH_ROUTE_SYSTEM_HISTORY, "GET", "/metrics/system/history" },
-  { ORCH_ROUTE_PROCESS, "GET", "/metrics/process/{pid}" },
-  { ORCH_ROUTE_PROCESS_HISTORY, "GET", "/metrics/process/{pid}/history" },
-  { ORCH_ROUTE_JOB_METRICS, "GET", "/metrics/jobs/{id}" },
-  { ORCH_ROUTE_JOB_METRICS_HISTORY, "GET", "/metrics/jobs/{id}/history" },
-  { ORCH_ROUTE_LOGS_READ, "GET", "/logs/{id}" },
-  { ORCH_ROUTE_LOGS_DELETE, "DELETE", "/logs/{id}" },
-  { ORCH_ROUTE_LOGS_CLEANUP, "POST", "/logs/cleanup" },
-  { ORCH_ROUTE_PROMETHEUS, "GET", "/metrics" },
-  { ORCH_ROUTE_OPENAPI, "GET", "/openapi.json" },
-  { ORCH_ROUTE_DOCS, "GET", "/docs" },
-  { ORCH_ROUTE_HEALTHZ, "GET", "/healthz" },
+  { "POST", "/jobs/", .dbus_interface = JOBS, .dbus_method = "Create",
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = orch_rest_spec_types,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CREATED },
+  { "GET", "/jobs/", .dbus_interface = JOBS, .dbus_method = "List",
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = list_query },
+  { "GET", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Get",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "DELETE", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Stop",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = stop_query,
+    .timeout = ORCH_ROUTE_TIMEOUT_STOP },
+  { "POST", "/jobs/{id}/restart", .dbus_interface = JOBS, .dbus_method = "Restart",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_STOP },
+  { "GET", "/metrics/system", .dbus_interface = METRICS, .dbus_method = "GetSystem" },
+  { "GET", "/metrics/system/detailed", .dbus_interface = METRICS, .dbus_method = "GetSystemDetailed" },
+  { "GET", "/metrics/system/history", .dbus_interface = METRICS, .dbus_method = "GetSystemHistory",
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
+  { "GET", "/metrics/process/{pid}", .dbus_interface = METRICS, .dbus_method = "GetProcess",
+    .param = ORCH_ROUTE_PARAM_PID },
+  { "GET", "/metrics/process/{pid}/history", .dbus_interface = METRICS, .dbus_method = "GetProcessHistory",
+    .param = ORCH_ROUTE_PARAM_PID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
+  { "GET", "/metrics/jobs/{id}", .dbus_interface = METRICS, .dbus_method = "GetJob",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "GET", "/metrics/jobs/{id}/history", .dbus_interface = METRICS, .dbus_method = "GetJobHistory",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
+  { "GET", "/logs/{id}", .dbus_interface = LOGS, .dbus_method = "Read",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = log_query,
+    .reply = ORCH_ROUTE_REPLY_LOG_TEXT, .follow = TRUE },
+  { "DELETE", "/logs/{id}", .dbus_interface = LOGS, .dbus_method = "Delete",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_DELETED },
+  { "POST", "/logs/cleanup", .dbus_interface = LOGS, .dbus_method = "Cleanup",
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = cleanup_body,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CLEANUP },
+  { "GET", "/metrics", .dbus_interface = METRICS, .dbus_method = "GetSystem",
+    .reply = ORCH_ROUTE_REPLY_PROMETHEUS },
+  { "GET", "/openapi.json", .kind = ORCH_ROUTE_FILE, .public = TRUE,
+    .file = "openapi.json", .content_type = "application/json; charset=utf-8" },
+  { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE,
+    .file = "docs.html", .content_type = "text/html; charset=utf-8" },
+  { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
 };
 
 const OrchRoute *

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include "orch-rest-server.h"
+#include "orch-rest-access.h"
 #include "orch-rest-bus.h"
 #include "orch-rest-json.h"
+#include "orch-rest-prometheus.h"
 #include "orch-rest-connections.h"
 #include "orch-rest-reply.h"
 #include "orch-rest-routes.h"
@@ -37,8 +39,7 @@ struct _OrchRestServer {
   SoupServer *server;
   OrchRestBus *bus;
   char *token;
-  char *openapi;
-  char *docs;
+  GHashTable *files;      /* route -> the contents of its file */
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
   OrchRestConnections *connections;
@@ -267,143 +268,33 @@ reply_cleanup (Request *r, GVariant *reply)
   respond_value (r, 200, g_variant_new_parsed ("{'removed': <%u>, 'bytes_freed': <%t>}", removed, freed));
 }
 
-/* ---- Prometheus ---- */
-
-static void
-prom_label_value (GString *out, const char *v)
-{
-  for (const char *p = v; *p; p++)
-    {
-      if (*p == '\\' || *p == '"')
-        {
-          g_string_append_c (out, '\\');
-          g_string_append_c (out, *p);
-        }
-      else if (*p == '\n')
-        g_string_append (out, "\\n");
-      else
-        g_string_append_c (out, *p);
-    }
-}
-
-static void
-prom_metric (GString *out, const char *name, const char *type, const char *help)
-{
-  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void
-prom_system (GString *out, GVariant *s)
-{
-  static const struct {
-    const char *key, *name, *type, *help;
-  } figures[] = {
-    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge", "Busy CPU time, percent of all CPUs." },
-    { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
-    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge", "Memory available for new work." },
-    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge", "Total minus available memory." },
-    { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
-    { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
-    { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
-    { "load_15", "orchestrator_system_load15", "gauge", "Load average over 15 minutes." },
-    { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
-    { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
-    { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
-    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter", "Bytes received, all interfaces but lo." },
-    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter", "Bytes sent, all interfaces but lo." },
-    { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
-  };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
-    {
-      g_autoptr(GVariant) v = g_variant_lookup_value (s, figures[i].key, NULL);
-      double d;
-      if (v == NULL)
-        continue;
-      if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-        d = g_variant_get_double (v);
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
-        d = (double) g_variant_get_uint64 (v);
-      else if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-        d = g_variant_get_uint32 (v);
-      else
-        continue;
-      prom_metric (out, figures[i].name, figures[i].type, figures[i].help);
-      g_string_append_printf (out, "%s %.17g\n", figures[i].name, d);
-    }
-}
-
-static void
-prom_jobs (GString *out, GVariant *jobs)
-{
-  static const struct {
-    const char *key, *name, *type, *help;
-  } figures[] = {
-    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge", "CPU use of the job, percent of one core." },
-    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job." },
-    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again." },
-  };
-  gsize n = g_variant_n_children (jobs);
-
-  for (gsize f = 0; f < G_N_ELEMENTS (figures); f++)
-    {
-      prom_metric (out, figures[f].name, figures[f].type, figures[f].help);
-      for (gsize i = 0; i < n; i++)
-        {
-          g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-          g_autoptr(GVariant) v = g_variant_lookup_value (job, figures[f].key, NULL);
-          const char *id = "", *name = "";
-          double d = 0;
-          g_variant_lookup (job, "id", "&s", &id);
-          g_variant_lookup (job, "name", "&s", &name);
-          if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
-            d = g_variant_get_double (v);
-          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
-            d = (double) g_variant_get_uint64 (v);
-          else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-            d = g_variant_get_uint32 (v);
-          g_string_append_printf (out, "%s{id=\"", figures[f].name);
-          prom_label_value (out, id);
-          g_string_append (out, "\",name=\"");
-          prom_label_value (out, name);
-          g_string_append_printf (out, "\"} %.17g\n", d);
-        }
-    }
-  prom_metric (out, "orchestrator_job_up", "gauge", "1 while the job is starting, running or stopping.");
-  for (gsize i = 0; i < n; i++)
-    {
-      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-      const char *id = "", *name = "", *state = "";
-      g_variant_lookup (job, "id", "&s", &id);
-      g_variant_lookup (job, "name", "&s", &name);
-      g_variant_lookup (job, "state", "&s", &state);
-      g_string_append (out, "orchestrator_job_up{id=\"");
-      prom_label_value (out, id);
-      g_string_append (out, "\",name=\"");
-      prom_label_value (out, name);
-      g_string_append_printf (out, "\",state=\"%s\"} %d\n", state,
-                              g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state));
-    }
-}
-
 static void
 reply_prom_jobs (Request *r, GVariant *reply)
 {
   g_autoptr(GVariant) jobs = g_variant_get_child_value (reply, 0);
   g_autoptr(GString) out = g_string_new (NULL);
 
-  prom_system (out, r->system);
-  prom_jobs (out, jobs);
-  orch_rest_respond (r->msg, 200, "text/plain; version=0.0.4; charset=utf-8", out->str);
+  orch_rest_prometheus_write (out, r->system, jobs);
+  orch_rest_respond (r->msg, 200, ORCH_REST_PROMETHEUS_CONTENT_TYPE, out->str);
   finish_request (r);
 }
 
 static void
 reply_prom_system (Request *r, GVariant *reply)
 {
+  /* The exposition has the jobs too: one more call. */
   r->system = g_variant_get_child_value (reply, 0);
   read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
 }
+
+static const ReplyFunc reply_funcs[] = {
+  [ORCH_ROUTE_REPLY_VALUE] = reply_first_child,
+  [ORCH_ROUTE_REPLY_CREATED] = after_create,
+  [ORCH_ROUTE_REPLY_LOG_TEXT] = reply_log_text,
+  [ORCH_ROUTE_REPLY_DELETED] = reply_log_deleted,
+  [ORCH_ROUTE_REPLY_CLEANUP] = reply_cleanup,
+  [ORCH_ROUTE_REPLY_PROMETHEUS] = reply_prom_system,
+};
 
 /* ---- health ---- */
 
@@ -427,195 +318,133 @@ health_done (GObject *source, GAsyncResult *res, gpointer data)
   finish_request (r);
 }
 
+static void
+check_health (Request *r)
+{
+  GDBusConnection *bus = orch_rest_bus_get_connection (r->self->bus);
+
+  if (bus == NULL)
+    {
+      respond_health (r->msg, FALSE);
+      finish_request (r);
+      return;
+    }
+  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, HEALTH_TIMEOUT_MS, NULL,
+                          health_done, r);
+}
+
 /* ---- dispatch ---- */
 
 static int
-stop_budget_ms (GVariant *opts)
+call_timeout_ms (OrchRouteTimeout timeout, GVariant *opts)
 {
   guint32 timeout_ms;
 
-  if (g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms) && timeout_ms <= STOP_TIMEOUT_MAX_MS)
-    return (int) timeout_ms + STOP_MARGIN_MS;
-  return STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS;
+  switch (timeout)
+    {
+    case ORCH_ROUTE_TIMEOUT_WRITE:
+      return WRITE_TIMEOUT_MS;
+    case ORCH_ROUTE_TIMEOUT_STOP:
+      if (opts && g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms) && timeout_ms <= STOP_TIMEOUT_MAX_MS)
+        return (int) timeout_ms + STOP_MARGIN_MS;
+      return STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS;
+    case ORCH_ROUTE_TIMEOUT_READ:
+    default:
+      return READ_TIMEOUT_MS;
+    }
 }
 
-static const char *const history_query[] = {
-  "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
-};
-
-static gboolean
-authorized (OrchRestServer *self, SoupServerMessage *msg)
+/* A request the shim itself refuses: its code says 400 (malformed) or
+ * 422 (well-formed, but makes no sense). */
+static void
+refuse (Request *r, GError *error)
 {
-  const char *h = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
-  gsize want, have;
-  guint diff = 0;
-
-  if (self->token == NULL)
-    return TRUE;
-  if (h == NULL || g_ascii_strncasecmp (h, "Bearer ", 7) != 0)
-    return FALSE;
-  h += 7;
-  want = strlen (self->token);
-  have = strlen (h);
-  /* Constant time in the token's content: every byte is compared. */
-  for (gsize i = 0; i < want; i++)
-    diff |= (guint) (self->token[i] ^ (i < have ? h[i] : 0));
-  return diff == 0 && have == want;
+  orch_rest_respond_gerror (r->msg, error);
+  finish_request (r);
 }
 
+/* ?follow hands the request to the log stream, which takes stream and
+ * offset from the query and ignores the rest. */
+static gboolean
+follow_log (Request *r, GHashTable *query, GError **error)
+{
+  const char *follow = g_hash_table_lookup (query, "follow");
+  const char *stream = g_hash_table_lookup (query, "stream");
+  const char *offset_s = g_hash_table_lookup (query, "offset");
+  guint64 offset = 0;
+
+  if (g_strcmp0 (follow, "1") != 0 && g_strcmp0 (follow, "true") != 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("query parameter “follow”: use 1 or true"));
+      return FALSE;
+    }
+  if (offset_s && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("query parameter “%s”: “%s” is not a valid number"), "offset", offset_s);
+      return FALSE;
+    }
+  /* Like tail -f: from the end, unless told where to start. */
+  orch_rest_follow_log (r->self->bus, r->msg, r->param, stream, offset, offset_s == NULL);
+  request_free (r);
+  return TRUE;
+}
+
+/* The route's D-Bus call, its arguments built as its row says: the
+ * path's parameter, then the options from the query or the body. */
 static void
 dispatch (Request *r, GHashTable *query)
 {
-  SoupServerMessage *msg = r->msg;
+  const OrchRoute *route = r->route;
+  GByteArray *body = g_object_get_data (G_OBJECT (r->msg), BODY_KEY);
   g_autoptr(GError) error = NULL;
-  GByteArray *body = g_object_get_data (G_OBJECT (msg), BODY_KEY);
-  const char *body_data = body ? (const char *) body->data : "";
-  gsize body_len = body ? body->len : 0;
-  GVariant *opts;
+  GVariant *args[2];
+  gsize n_args = 0;
+  GVariant *opts = NULL;
+  guint64 pid = 0;
+  int timeout_ms;
 
-  switch (r->route->id)
+  if (route->kind == ORCH_ROUTE_HEALTH)
     {
-    case ORCH_ROUTE_JOB_CREATE:
-      {
-        GVariant *spec = orch_rest_object_from_json (body_data, body_len,
-                                                     orch_rest_spec_types, &error);
-        if (spec == NULL)
-          break;
-        call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Jobs", "Create", g_variant_new_tuple (&spec, 1), after_create);
-        return;
-      }
-    case ORCH_ROUTE_JOB_LIST:
-      opts = orch_rest_options_from_query (query, (const char *const[]){ "state", "state", "s", "name", "name", "s", NULL }, &error);
-      if (opts == NULL)
-        break;
-      read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_tuple (&opts, 1), reply_first_child);
+      check_health (r);
       return;
-    case ORCH_ROUTE_JOB_GET:
-      read_call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", r->param), reply_first_child);
+    }
+  if (route->param == ORCH_ROUTE_PARAM_PID &&
+      !g_ascii_string_to_unsigned (r->param, 10, 1, G_MAXINT32, &pid, NULL))
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a process id"), r->param);
+      refuse (r, error);
       return;
-    case ORCH_ROUTE_JOB_STOP:
-      opts = orch_rest_options_from_query (query, (const char *const[]){ "signal", "signal", "i", "timeout_ms", "timeout_ms", "u", NULL }, &error);
-      if (opts == NULL)
-        break;
-      call (r, stop_budget_ms (opts), "org.orchestrator.Jobs", "Stop",
-            g_variant_new ("(s@a{sv})", r->param, opts), reply_first_child);
+    }
+  if (route->follow && query && g_hash_table_contains (query, "follow"))
+    {
+      if (!follow_log (r, query, &error))
+        refuse (r, error);
       return;
-    case ORCH_ROUTE_JOB_RESTART:
-      call (r, STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS, "org.orchestrator.Jobs", "Restart",
-            g_variant_new ("(s)", r->param), reply_first_child);
+    }
+  if (route->options == ORCH_ROUTE_OPTIONS_QUERY)
+    opts = orch_rest_options_from_query (query, route->types, &error);
+  else if (route->options == ORCH_ROUTE_OPTIONS_BODY)
+    opts = orch_rest_object_from_json (body ? (const char *) body->data : "", body ? body->len : 0,
+                                       route->types, &error);
+  if (route->options != ORCH_ROUTE_OPTIONS_NONE && opts == NULL)
+    {
+      refuse (r, error);
       return;
-    case ORCH_ROUTE_SYSTEM:
-      read_call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_first_child);
-      return;
-    case ORCH_ROUTE_SYSTEM_DETAILED:
-      read_call (r, "org.orchestrator.Metrics", "GetSystemDetailed", NULL, reply_first_child);
-      return;
-    case ORCH_ROUTE_SYSTEM_HISTORY:
-      opts = orch_rest_options_from_query (query, history_query, &error);
-      if (opts == NULL)
-        break;
-      read_call (r, "org.orchestrator.Metrics", "GetSystemHistory", g_variant_new_tuple (&opts, 1), reply_first_child);
-      return;
-    case ORCH_ROUTE_PROCESS:
-    case ORCH_ROUTE_PROCESS_HISTORY:
-      {
-        guint64 pid;
-        if (!g_ascii_string_to_unsigned (r->param, 10, 1, G_MAXINT32, &pid, NULL))
-          {
-            g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                         _("“%s” is not a process id"), r->param);
-            break;
-          }
-        if (r->route->id == ORCH_ROUTE_PROCESS)
-          {
-            read_call (r, "org.orchestrator.Metrics", "GetProcess", g_variant_new ("(u)", (guint32) pid), reply_first_child);
-            return;
-          }
-        opts = orch_rest_options_from_query (query, history_query, &error);
-        if (opts == NULL)
-          break;
-        read_call (r, "org.orchestrator.Metrics", "GetProcessHistory",
-                   g_variant_new ("(u@a{sv})", (guint32) pid, opts), reply_first_child);
-        return;
-      }
-    case ORCH_ROUTE_JOB_METRICS:
-      read_call (r, "org.orchestrator.Metrics", "GetJob", g_variant_new ("(s)", r->param), reply_first_child);
-      return;
-    case ORCH_ROUTE_JOB_METRICS_HISTORY:
-      opts = orch_rest_options_from_query (query, history_query, &error);
-      if (opts == NULL)
-        break;
-      read_call (r, "org.orchestrator.Metrics", "GetJobHistory", g_variant_new ("(s@a{sv})", r->param, opts),
-                 reply_first_child);
-      return;
-    case ORCH_ROUTE_LOGS_READ:
-      if (query && g_hash_table_contains (query, "follow"))
-        {
-          const char *follow = g_hash_table_lookup (query, "follow");
-          const char *stream = g_hash_table_lookup (query, "stream");
-          const char *offset_s = g_hash_table_lookup (query, "offset");
-          guint64 offset = 0;
-          if (g_strcmp0 (follow, "1") != 0 && g_strcmp0 (follow, "true") != 0)
-            {
-              g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                           _("query parameter “follow”: use 1 or true"));
-              break;
-            }
-          if (offset_s && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL))
-            {
-              g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                           _("query parameter “%s”: “%s” is not a valid number"), "offset", offset_s);
-              break;
-            }
-          /* Like tail -f: from the end, unless told where to start. */
-          orch_rest_follow_log (r->self->bus, msg, r->param, stream, offset, offset_s == NULL);
-          request_free (r);
-          return;
-        }
-      opts = orch_rest_options_from_query (
-          query, (const char *const[]){ "stream", "stream", "s", "offset", "offset", "t", "tail", "tail_lines", "u",
-                                        "max_bytes", "max_bytes", "u", NULL }, &error);
-      if (opts == NULL)
-        break;
-      read_call (r, "org.orchestrator.Logs", "Read", g_variant_new ("(s@a{sv})", r->param, opts), reply_log_text);
-      return;
-    case ORCH_ROUTE_LOGS_DELETE:
-      call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Logs", "Delete", g_variant_new ("(s)", r->param), reply_log_deleted);
-      return;
-    case ORCH_ROUTE_LOGS_CLEANUP:
-      opts = orch_rest_object_from_json (body_data, body_len,
-                                         (const char *const[]){ "older_than_s", "t", NULL }, &error);
-      if (opts == NULL)
-        break;
-      call (r, WRITE_TIMEOUT_MS, "org.orchestrator.Logs", "Cleanup", g_variant_new_tuple (&opts, 1), reply_cleanup);
-      return;
-    case ORCH_ROUTE_PROMETHEUS:
-      read_call (r, "org.orchestrator.Metrics", "GetSystem", NULL, reply_prom_system);
-      return;
-    case ORCH_ROUTE_HEALTHZ:
-      {
-        GDBusConnection *bus = orch_rest_bus_get_connection (r->self->bus);
-        if (bus == NULL)
-          {
-            respond_health (msg, FALSE);
-            finish_request (r);
-            return;
-          }
-        g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
-                                NULL, NULL, G_DBUS_CALL_FLAGS_NONE, HEALTH_TIMEOUT_MS, NULL,
-                                health_done, r);
-        return;
-      }
-    case ORCH_ROUTE_OPENAPI:
-    case ORCH_ROUTE_DOCS:
-    default:
-      g_assert_not_reached ();
     }
 
-  /* A request the shim itself refuses: its code says 400 (malformed) or
-   * 422 (well-formed, but makes no sense). */
-  orch_rest_respond_gerror (msg, error);
-  finish_request (r);
+  if (route->param == ORCH_ROUTE_PARAM_ID)
+    args[n_args++] = g_variant_new_string (r->param);
+  else if (route->param == ORCH_ROUTE_PARAM_PID)
+    args[n_args++] = g_variant_new_uint32 ((guint32) pid);
+  if (opts)
+    args[n_args++] = opts;
+  timeout_ms = call_timeout_ms (route->timeout, opts);
+  call (r, timeout_ms, route->dbus_interface, route->dbus_method,
+        n_args ? g_variant_new_tuple (args, n_args) : NULL, reply_funcs[route->reply]);
 }
 
 static void
@@ -628,51 +457,6 @@ log_access (SoupServerMessage *msg, gpointer data)
   g_printerr ("%s %s %s %u %.1fms\n", soup_server_message_get_remote_host (msg),
               soup_server_message_get_method (msg), g_uri_get_path (uri),
               soup_server_message_get_status (msg), (g_get_monotonic_time () - start) / 1000.0);
-}
-
-/* CORS only for the origins configured ([rest] cors_origins; "*" for
- * any): a browser page elsewhere gets nothing by default. */
-static const char *
-cors_origin (OrchRestServer *self, SoupServerMessage *msg)
-{
-  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
-
-  if (origin == NULL)
-    return NULL;
-  for (char **o = self->cors_origins; *o; o++)
-    if (strcmp (*o, "*") == 0 || strcmp (*o, origin) == 0)
-      return origin;
-  return NULL;
-}
-
-static void
-cors_headers (OrchRestServer *self, SoupServerMessage *msg)
-{
-  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
-  const char *origin = cors_origin (self, msg);
-
-  if (self->cors_origins[0] == NULL)
-    return;
-  soup_message_headers_append (out, "Vary", "Origin");
-  if (origin)
-    soup_message_headers_replace (out, "Access-Control-Allow-Origin", origin);
-}
-
-static void
-cors_preflight (OrchRestServer *self, SoupServerMessage *msg, const char *path)
-{
-  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
-
-  if (cors_origin (self, msg) == NULL)
-    {
-      orch_rest_respond_error (msg, ORCH_ERROR_PERMISSION_DENIED,
-                               _("this origin is not allowed ([rest] cors_origins)"));
-      return;
-    }
-  soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
-  soup_message_headers_replace (out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-  soup_message_headers_replace (out, "Access-Control-Max-Age", "600");
-  soup_server_message_set_status (msg, 204, NULL);
 }
 
 static void
@@ -696,10 +480,10 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   /* Refused before the body was read (early handler): already answered. */
   if (soup_server_message_get_status (msg) != 0)
     return;
-  cors_headers (self, msg);
+  orch_rest_access_cors_headers (msg, (const char *const *) self->cors_origins);
   if (strcmp (method, "OPTIONS") == 0 && self->cors_origins[0])
     {
-      cors_preflight (self, msg, path);
+      orch_rest_access_cors_preflight (msg, (const char *const *) self->cors_origins);
       return;
     }
 
@@ -718,17 +502,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       break;
     }
 
-  /* The health check, the API description and the page that shows it
-   * reveal nothing and must load in a browser before a token is typed. */
-  if (route->id != ORCH_ROUTE_HEALTHZ && route->id != ORCH_ROUTE_OPENAPI &&
-      route->id != ORCH_ROUTE_DOCS && !authorized (self, msg))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      orch_rest_respond_http_error (msg, 401, ORCH_ERROR_PERMISSION_DENIED,
-                                    _("a valid bearer token is required"));
-      return;
-    }
+  if (!route->public && !orch_rest_access_check_token (msg, self->token))
+    return;
   if (body && body->len > MAX_BODY)
     {
       orch_rest_respond_http_error (msg, 413, ORCH_ERROR_INVALID_ARGUMENT,
@@ -758,14 +533,9 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
         }
     }
 
-  if (route->id == ORCH_ROUTE_OPENAPI)
+  if (route->kind == ORCH_ROUTE_FILE)
     {
-      orch_rest_respond (msg, 200, "application/json; charset=utf-8", self->openapi);
-      return;
-    }
-  if (route->id == ORCH_ROUTE_DOCS)
-    {
-      orch_rest_respond (msg, 200, "text/html; charset=utf-8", self->docs);
+      orch_rest_respond (msg, 200, route->content_type, g_hash_table_lookup (self->files, route));
       return;
     }
 
@@ -852,14 +622,8 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
 
   if (!early_limits (self, msg))
     return;
-  if (!authorized (self, msg))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer");
-      orch_rest_respond_http_error (msg, 401, ORCH_ERROR_PERMISSION_DENIED,
-                                    _("a valid bearer token is required"));
-      return;
-    }
+  if (!orch_rest_access_check_token (msg, self->token))
+    return;
   /* A feed's client only listens: the stall timeout on reads would drop
    * it after --timeout seconds.  Now, before libsoup makes the
    * WebSocket's read source, which keeps the timeout it is made with. */
@@ -900,12 +664,22 @@ OrchRestServer *
 orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir, GError **error)
 {
   g_autoptr(OrchRestServer) self = g_new0 (OrchRestServer, 1);
-  g_autofree char *openapi_path = g_build_filename (data_dir, "openapi.json", NULL);
-  g_autofree char *docs_path = g_build_filename (data_dir, "docs.html", NULL);
+  gsize n_routes;
+  const OrchRoute *routes = orch_rest_routes (&n_routes);
 
-  if (!g_file_get_contents (openapi_path, &self->openapi, NULL, error) ||
-      !g_file_get_contents (docs_path, &self->docs, NULL, error))
-    return NULL;
+  /* Read once: a file route is answered without touching the disk. */
+  self->files = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  for (gsize i = 0; i < n_routes; i++)
+    {
+      g_autofree char *path = NULL;
+      char *text;
+      if (routes[i].kind != ORCH_ROUTE_FILE)
+        continue;
+      path = g_build_filename (data_dir, routes[i].file, NULL);
+      if (!g_file_get_contents (path, &text, NULL, error))
+        return NULL;
+      g_hash_table_insert (self->files, (gpointer) &routes[i], text);
+    }
   self->bus = g_object_ref (bus);
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
@@ -938,8 +712,7 @@ orch_rest_server_free (OrchRestServer *self)
   if (self->token)
     memset (self->token, 0, strlen (self->token));
   g_free (self->token);
-  g_free (self->openapi);
-  g_free (self->docs);
+  g_clear_pointer (&self->files, g_hash_table_unref);
   g_strfreev (self->cors_origins);
   g_free (self);
 }

@@ -14,8 +14,9 @@ G_BEGIN_DECLS
 typedef struct _OrchRestServer OrchRestServer;
 
 /* @token: required as "Authorization: Bearer <token>" on every endpoint
- * but /healthz, NULL for none.  @data_dir holds openapi.json and
- * docs.html. */
+ * but the public ones (/healthz, /openapi.json, /docs), NULL for none.
+ * @data_dir holds the files the file routes serve (openapi.json,
+ * docs.html); they are read here, once. */
 OrchRestServer *orch_rest_server_new (OrchRestBus *bus, const char *token,
                                       const char *data_dir, GError **error);
 void orch_rest_server_free (OrchRestServer *self);
