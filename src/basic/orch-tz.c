@@ -758,3 +758,30 @@ orch_tz_instants (const OrchTz *tz, gint64 local, gint64 ret[2])
   ret[1] = after - before;
   return 0;
 }
+
+gboolean
+orch_tz_next_transition (const OrchTz *tz, gint64 t, gint64 *ret)
+{
+  const TzType *cur = type_at (tz, t);
+  guint lo = 0, hi = tz->n_trans;
+
+  /* The first transition after t, then on to one that changes something. */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (tz->trans[mid] <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint i = lo; i < tz->n_trans; i++)
+    {
+      const TzType *ty = &tz->types[tz->trans_type[i]];
+      if (ty->off != cur->off || ty->isdst != cur->isdst)
+        {
+          *ret = tz->trans[i];
+          return TRUE;
+        }
+    }
+  return FALSE;
+}

@@ -59,6 +59,10 @@ gint64 orch_tz_mktime (const OrchTz *tz, OrchTm *tm, int *guess);
  * ret[1] its length in seconds. */
 int orch_tz_instants (const OrchTz *tz, gint64 local, gint64 ret[2]);
 
+/* The first instant after @t where the offset or the DST flag changes;
+ * FALSE if there is none. */
+gboolean orch_tz_next_transition (const OrchTz *tz, gint64 t, gint64 *ret);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 gint64 orch_days_from_civil (gint64 y, int m, int d);
 void orch_civil_from_days (gint64 z, int *y, int *m, int *d);

@@ -7,9 +7,11 @@
  *   EXPR<TAB>error<TAB>MESSAGE
  *
  * the elapse times as µs since the epoch, each computed from the previous
- * one as systemd-analyze calendar --iterations does.
+ * one as systemd-analyze calendar --iterations does.  With --cron, the
+ * expressions are crontab(5) ones, in --tz (default: the local zone).
  */
 #include "basic/orch-calendar.h"
+#include "basic/orch-cron.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -21,11 +23,14 @@ main (int argc, char **argv)
 {
   gint iterations = 10;
   gint64 base = 0;
-  gboolean from_stdin = FALSE;
+  gboolean from_stdin = FALSE, cron = FALSE;
+  g_autofree char *tz = NULL;
   GOptionEntry entries[] = {
     { "iterations", 0, 0, G_OPTION_ARG_INT, &iterations, "elapse times per expression", "N" },
     { "base", 0, 0, G_OPTION_ARG_INT64, &base, "base time, µs since the epoch", "USEC" },
     { "stdin", 0, 0, G_OPTION_ARG_NONE, &from_stdin, "read expressions from stdin, one a line", NULL },
+    { "cron", 0, 0, G_OPTION_ARG_NONE, &cron, "crontab expressions", NULL },
+    { "tz", 0, 0, G_OPTION_ARG_STRING, &tz, "the cron expressions' time zone", "ZONE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("EXPR...");
@@ -53,20 +58,21 @@ main (int argc, char **argv)
     {
       const char *e = exprs->pdata[i];
       g_autoptr(GError) err = NULL;
-      g_autoptr(OrchCalendar) c = orch_calendar_parse (e, &err);
+      g_autoptr(OrchCalendar) c = cron ? NULL : orch_calendar_parse (e, &err);
+      g_autoptr(OrchCron) cr = cron ? orch_cron_parse (e, tz, &err) : NULL;
       g_autofree char *norm = NULL;
       gint64 t = base;
 
-      if (!c)
+      if (!c && !cr)
         {
           printf ("%s\terror\t%s\n", e, err->message);
           continue;
         }
-      norm = orch_calendar_normalize (c);
+      norm = c ? orch_calendar_normalize (c) : orch_cron_normalize (cr);
       printf ("%s\tok\t%s\t", e, norm);
       for (gint k = 0; k < iterations; k++)
         {
-          if (!orch_calendar_next (c, t, &t))
+          if (c ? !orch_calendar_next (c, t, &t) : !orch_cron_next (cr, t, &t))
             break;
           printf ("%s%" G_GINT64_FORMAT, k ? " " : "", t);
         }
