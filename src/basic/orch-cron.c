@@ -194,8 +194,10 @@ parse_field (CronParser *ps, const char **p, CField f, OrchCron *c)
           /* Vixie takes a step only after "*" or a range; "5/10" is an error there. */
           if (!range)
             return cfail (ps, st - 1, f, _("a step needs “*” or a range before it"));
-          if (!g_ascii_isdigit (*s) || !get_number (ps, &s, f, FALSE, &step))
+          if (!g_ascii_isdigit (*s))
             return cfail (ps, st, f, _("expected a number"));
+          if (!get_number (ps, &s, f, FALSE, &step))
+            return FALSE;
           if (step == 0)
             return cfail (ps, st, f, _("the step must not be 0"));
         }
