@@ -285,9 +285,21 @@ parse_decimal (Parser *ps, const char **p, Field f, int *ret)
   return TRUE;
 }
 
-/* A comma-separated list of N, N..M, N/R, N..M/R; or "*". */
+static gboolean parse_chain_items (Parser *ps, Field f, Chain *ch);
+
+/* A comma-separated list of N, N..M, N/R, N..M/R; or "*".  Nothing is
+ * left in @ch on failure. */
 static gboolean
 parse_chain (Parser *ps, Field f, Chain *ch)
+{
+  if (parse_chain_items (ps, f, ch))
+    return TRUE;
+  chain_clear (ch);
+  return FALSE;
+}
+
+static gboolean
+parse_chain_items (Parser *ps, Field f, Chain *ch)
 {
   const char *e = ps->p;
   int repeat_one = f == F_USEC ? (int) USEC_PER_SEC : 1;
@@ -1090,6 +1102,11 @@ orch_calendar_next (const OrchCalendar *c, gint64 after_usec, gint64 *ret_usec)
     return FALSE;
   t = mk (&s, &tm);
   if (t < 0)
+    return FALSE;
+  /* With a forced DST flag ("... CEST") around a DST change, systemd's
+   * search can land on or before the base time; a scheduler must never
+   * be handed that (it would fire in a loop), so that is "no elapse". */
+  if (t * USEC_PER_SEC + tm_usec <= after_usec)
     return FALSE;
   *ret_usec = t * USEC_PER_SEC + tm_usec;
   return TRUE;

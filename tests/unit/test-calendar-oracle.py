@@ -10,6 +10,15 @@ and an expression systemd refuses must be refused too, and vice versa.
 
     test-calendar-oracle.py BUILD/tests/unit/calendar-next [--seed=N] [--generated=N] [-v]
 
+One known disagreement: an expression ending in the local zone's own
+daylight-time abbreviation ("... CEST" with TZ=Europe/Madrid) forces
+tm_isdst=1 in systemd's mktime() search, and within a day of a DST change
+systemd 252 then gives times we do not reproduce, some on or before the
+base time (e.g. "*-*-* 01:30 EDT" from 2026-11-01 06:00 UTC gives 05:30
+UTC).  Such expressions are compared everywhere else; near a DST change
+only whether they parse and their normalized form are (FORCED_DST below),
+and orch_calendar_next() never returns a time at or before its base.
+
 Exit 77 (skip) without systemd-analyze.  systemd-analyze takes many
 expressions per call, so there is one call per (zone, base) pair.
 """
@@ -100,6 +109,10 @@ HAND_PICKED = [
     "*-*-* 01:30 Europe/Dublin", "*-*-* 02:30 Europe/London", "*-*-* 00:30 America/Havana",
     "*-*-* 00:00 America/Santiago", "*-*-* 23:30 America/Asuncion", "*-*-* 00:00 Asia/Beirut",
     "*:*:* Europe/Madrid", "UTC", "Europe/Madrid", " UTC",
+    # the local zone's own abbreviations (tzname[]), and zone files named like them
+    "daily CET", "daily CEST", "*-*-* 02:30 CET", "*-*-* 02:30 CEST", "*:0/30 CEST", "daily cet",
+    "daily EST", "daily EDT", "*-*-* 01:30 EST", "*-*-* 01:30 EDT", "*:0/30 EDT", "weekly EST5EDT",
+    "daily UTC CET", "daily GMT", "daily WET",
     # timestamps and words systemd does not take here
     "@1700000000", "@0", "@1", "@86400", "@4102444800", "@7258118400", "@-1", "@",
     "@x", "@1e3", "Mon @1893456000", "today", "now", "epoch", "yesterday", "tomorrow",
@@ -254,9 +267,42 @@ def split_zone(expr):
     return None
 
 
-def compare(failures, label, exprs, want, got, errors, what=lambda w: w):
+FORCED_DST = {"CEST": "Europe/Madrid", "EDT": "America/New_York"}
+
+
+def dst_changes(zone):
+    """UTC seconds of the zone's offset changes, 2023..2028."""
+    from datetime import datetime, timezone
+    import zoneinfo
+    tz, out = zoneinfo.ZoneInfo(zone), []
+    t = 1672531200
+    prev = datetime.fromtimestamp(t, tz).utcoffset()
+    while t < 1830297600:
+        t += 3600
+        off = datetime.fromtimestamp(t, tz).utcoffset()
+        if off != prev:
+            out.append(t)
+            prev = off
+    return out
+
+
+def near_forced_dst(expr, zone, times):
+    """Whether expr forces the local zone's DST flag and a time comes within 26 h of a change."""
+    suffix = expr.rpartition(" ")[2].upper()
+    if FORCED_DST.get(suffix) != zone:
+        return False
+    changes = dst_changes(zone)
+    return any(abs(t - c) < 26 * 3600 for t in times for c in changes)
+
+
+def compare(failures, label, exprs, want, got, errors, what=lambda w: w, zone="UTC"):
     n = 0
     for i, e in enumerate(exprs):
+        if i in want and i in got and near_forced_dst(e, zone, want[i][1] + got[i][1]):
+            what_now = lambda w: (w[0], None)
+            if what_now(want[i]) != what_now(got[i]):
+                failures.append("%s %r: normalized %r, we %r" % (label, e, want[i][0], got[i][0]))
+            continue
         if (i in want) != (i in got):
             failures.append("%s %r: systemd %s, we %s" % (
                 label, e, "accepts" if i in want else "refuses",
@@ -320,7 +366,7 @@ def main():
             times += compare(failures, "%s @%s" % (label, base), es, want, got, errors,
                              what=lambda w: (None, w[1]))
         else:
-            times += compare(failures, "%s @%s" % (label, base), es, want, got, errors)
+            times += compare(failures, "%s @%s" % (label, base), es, want, got, errors, zone=zone)
         accepted.update(es[i] for i in want if not label.startswith("zone "))
     print("# %d expressions (%d without a zone, %d with), %d accepted by systemd; "
           "%d systemd-analyze runs, %d elapse times compared"
