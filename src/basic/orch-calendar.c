@@ -727,6 +727,12 @@ orch_calendar_parse (const char *text, GError **error)
   return g_steal_pointer (&c);
 }
 
+gboolean
+orch_calendar_uses_local_zone (const OrchCalendar *c)
+{
+  return !c->utc && c->timezone == NULL;
+}
+
 /* --- the normalized form -------------------------------------------- */
 
 static void

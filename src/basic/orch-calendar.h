@@ -23,6 +23,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchCalendar, orch_calendar_free)
  * year 2199). */
 gboolean orch_calendar_next (const OrchCalendar *c, gint64 after_usec, gint64 *ret_usec);
 
+/* Whether the expression follows the local zone (it names none): such a
+ * schedule's next elapse must be computed again when the host's zone
+ * changes (after orch_tz_reset_local()). */
+gboolean orch_calendar_uses_local_zone (const OrchCalendar *c);
+
 /* systemd's "Normalized form", e.g. "Mon..Fri *-*-* 10:00:00 Europe/Madrid". */
 char *orch_calendar_normalize (const OrchCalendar *c);
 

@@ -295,6 +295,12 @@ orch_cron_parse (const char *text, const char *timezone, GError **error)
   return g_steal_pointer (&c);
 }
 
+gboolean
+orch_cron_uses_local_zone (const OrchCron *c)
+{
+  return c->tz == NULL;
+}
+
 char *
 orch_cron_normalize (const OrchCron *c)
 {

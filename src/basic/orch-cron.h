@@ -28,6 +28,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchCron, orch_cron_free)
  * a whole minute; FALSE if the expression can never match (31 February). */
 gboolean orch_cron_next (const OrchCron *c, gint64 after_usec, gint64 *ret_usec);
 
+/* Whether the expression was parsed without a zone and so follows the
+ * local one (see orch_calendar_uses_local_zone()). */
+gboolean orch_cron_uses_local_zone (const OrchCron *c);
+
 /* The expression with macros expanded and blanks collapsed, e.g.
  * "0 0 * * 0" for "@weekly", with " ZONE" when one was given. */
 char *orch_cron_normalize (const OrchCron *c);

@@ -130,6 +130,9 @@ test_calendar_next (void)
   g_assert_true (orch_calendar_next (madrid, USEC (1774742400), &t));
   g_assert_cmpint (t, ==, USEC (1774830600));
   g_assert_false (orch_calendar_next (past, USEC (1767225600), &t));
+  g_assert_true (orch_calendar_uses_local_zone (past));
+  g_assert_false (orch_calendar_uses_local_zone (daily));
+  g_assert_false (orch_calendar_uses_local_zone (madrid));
   g_assert_false (orch_calendar_next (daily, G_MAXINT64, &t));
   g_assert_true (orch_calendar_next (frac, USEC (1767225600), &t));
   g_assert_cmpint (t, ==, USEC (1767225600) + 250000);
@@ -194,6 +197,7 @@ test_cron_whole (void)
 
   c = orch_cron_parse ("@weekly", "UTC", &error);
   g_assert_no_error (error);
+  g_assert_false (orch_cron_uses_local_zone (c));
   n = orch_cron_normalize (c);
   g_assert_cmpstr (n, ==, "0 0 * * 0 UTC");
   /* Thursday 2026-01-01 -> Sunday 2026-01-04. */
