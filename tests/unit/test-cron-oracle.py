@@ -45,7 +45,8 @@ case is handled here on purpose:
 6. A date that never comes ("0 0 31 2 *"): croniter raises at get_next;
    Vixie accepts the line and never runs it; so do we (no next time).
 
-Exit 77 without croniter (apt-get install python3-croniter).
+Skipped without croniter (apt-get install python3-croniter): TAP
+"1..0 # SKIP", exit 0, since under protocol tap meson counts 77 as an error.
 """
 
 import argparse
@@ -62,7 +63,7 @@ try:
     from croniter.croniter import CroniterBadDateError
 except ImportError:
     print("1..0 # SKIP python3-croniter is missing")
-    sys.exit(77)
+    sys.exit(0)
 
 ITERATIONS = 10
 ZONES = ["UTC", "Europe/Madrid", "America/New_York", "Australia/Sydney"]
