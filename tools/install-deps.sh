@@ -10,6 +10,8 @@ packages=(
   scdoc
   # tests: a private bus, busctl, and the systemd tier's container
   dbus-daemon systemd systemd-container python3
+  # the cron oracle test (tests/unit/test-cron-oracle.py)
+  python3-croniter
   # the fault and soak tiers: HTTP load, fetches
   wrk curl
   # authorization tests: polkit in the container, useradd, setpriv
