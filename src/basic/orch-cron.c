@@ -218,7 +218,7 @@ parse_field (CronParser *ps, const char **p, CField f, OrchCron *c)
 }
 
 OrchCron *
-orch_cron_parse (const char *text, const char *timezone, GError **error)
+orch_cron_parse (const char *text, const char *zone, GError **error)
 {
   static const struct {
     const char *name, *fields;
@@ -233,17 +233,17 @@ orch_cron_parse (const char *text, const char *timezone, GError **error)
   g_autofree char *stripped = g_strstrip (g_strdup (text));
 
   c->fixed_time = TRUE;
-  if (timezone)
+  if (zone)
     {
-      if (g_ascii_strcasecmp (timezone, "UTC") == 0)
-        timezone = "UTC";
-      if (!(c->tz = orch_tz_lookup (timezone)))
+      if (g_ascii_strcasecmp (zone, "UTC") == 0)
+        zone = "UTC";
+      if (!(c->tz = orch_tz_lookup (zone)))
         {
-          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown time zone “%s”"), timezone);
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown time zone “%s”"), zone);
           return NULL;
         }
       orch_tz_ref (c->tz);
-      c->timezone = g_strdup (timezone);
+      c->timezone = g_strdup (zone);
     }
 
   if (stripped[0] == '@')

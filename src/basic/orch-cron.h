@@ -17,10 +17,10 @@ G_BEGIN_DECLS
  * times that exist, as often as they come. */
 typedef struct _OrchCron OrchCron;
 
-/* @timezone: an IANA zone name, or NULL for the process's local zone
+/* @zone: an IANA zone name, or NULL for the process's local zone
  * (followed at each orch_cron_next()).  ORCH_ERROR_INVALID_ARGUMENT names
  * the field and the character position of the problem. */
-OrchCron *orch_cron_parse (const char *text, const char *timezone, GError **error);
+OrchCron *orch_cron_parse (const char *text, const char *zone, GError **error);
 void orch_cron_free (OrchCron *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchCron, orch_cron_free)
 

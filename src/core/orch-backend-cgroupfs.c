@@ -215,7 +215,6 @@ enable_controllers (const char *dir)
   static const char *const wanted[] = { "cpu", "memory", "io", "pids", NULL };
   g_autofree char *parent = g_path_get_dirname (dir);
   g_autofree char *avail_text = NULL;
-  g_autofree char *mine_text = NULL;
   g_autofree char *parent_ctl = g_build_filename (parent, "cgroup.subtree_control", NULL);
   g_autofree char *my_ctl = g_build_filename (dir, "cgroup.subtree_control", NULL);
   g_autofree char *my_avail = g_build_filename (dir, "cgroup.controllers", NULL);
