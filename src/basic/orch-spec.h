@@ -54,6 +54,10 @@ OrchSpec *orch_spec_new (void);
 void orch_spec_free (OrchSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSpec, orch_spec_free)
 
+/* The spec's keys and their D-Bus types, as pairs ("command", "as", ...,
+ * NULL): what a client decoding a spec from another format needs. */
+extern const char *const orch_spec_field_types[];
+
 /* Parses a Create() spec: unknown keys, wrong types and values out of range
  * are ORCH_ERROR_INVALID_ARGUMENT naming the field. */
 OrchSpec *orch_spec_from_variant (GVariant *dict, GError **error);

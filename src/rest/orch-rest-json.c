@@ -10,12 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-const char *const orch_rest_spec_types[] = {
-  "command", "as", "name", "s", "env", "a{ss}", "cwd", "s", "user", "s", "restart", "s",
-  "restart_max", "u", "restart_delay_ms", "u", "stop_timeout_ms", "u", "memory_max", "t",
-  "cpu_quota", "d", "tasks_max", "u", "stderr", "s", "request_id", "s", "older_than_s", "t", NULL
-};
-
 static gboolean
 field_error (GError **error, const char *field, const char *what)
 {

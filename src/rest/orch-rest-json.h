@@ -29,7 +29,4 @@ void orch_rest_variant_to_json (GString *out, GVariant *v);
 /* {"error": "<name>", "message": "..."} */
 char *orch_rest_error_json (const char *name, const char *message);
 
-/* The Create spec's fields and their D-Bus types. */
-extern const char *const orch_rest_spec_types[];
-
 G_END_DECLS

@@ -2,6 +2,8 @@
 #include "orch-rest-routes.h"
 #include "orch-rest-json.h"
 
+#include "basic/orch-spec.h"
+
 #include <string.h>
 
 #define JOBS "org.orchestrator.Jobs"
@@ -29,7 +31,7 @@ static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
  * read timeout, the reply's value as JSON. */
 static const OrchRoute routes[] = {
   { "POST", "/jobs/", .dbus_interface = JOBS, .dbus_method = "Create",
-    .options = ORCH_ROUTE_OPTIONS_BODY, .types = orch_rest_spec_types,
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = orch_spec_field_types,
     .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CREATED },
   { "GET", "/jobs/", .dbus_interface = JOBS, .dbus_method = "List",
     .options = ORCH_ROUTE_OPTIONS_QUERY, .types = list_query },

@@ -106,7 +106,7 @@ fuzz_json_spec (const guint8 *data, size_t len)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) v = orch_rest_object_from_json ((const char *) data, len,
-                                                      orch_rest_spec_types, &error);
+                                                      orch_spec_field_types, &error);
 
   if (v == NULL)
     {

@@ -4,6 +4,7 @@
  * back, the shim's HTTP statuses and bodies, orchestratorctl's exit
  * statuses. */
 #include "basic/orch-error.h"
+#include "basic/orch-spec.h"
 #include "client/orch-client.h"
 #include "ctl/orch-ctl.h"
 #include "rest/orch-rest-json.h"
@@ -179,7 +180,7 @@ test_json_codes (void)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) v = orch_rest_object_from_json (cases[i].body, strlen (cases[i].body),
-                                                          orch_rest_spec_types, &error);
+                                                          orch_spec_field_types, &error);
       g_assert_null (v);
       g_assert_error (error, ORCH_ERROR, cases[i].code);
     }
@@ -192,7 +193,7 @@ test_json_codes (void)
   g_string_append_c (deep, '}');
   {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) v = orch_rest_object_from_json (deep->str, deep->len, orch_rest_spec_types, &error);
+    g_autoptr(GVariant) v = orch_rest_object_from_json (deep->str, deep->len, orch_spec_field_types, &error);
     g_assert_null (v);
     g_assert_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED);
     g_assert_cmpuint (orch_error_to_http_status (orch_error_code (error)), ==, 400);
