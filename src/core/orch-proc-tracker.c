@@ -17,10 +17,26 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A tracked process's history columns, named: the enum indexes the keys. */
+typedef enum {
+  PROC_SERIES_CPU_PERCENT,
+  PROC_SERIES_RSS_BYTES,
+  PROC_SERIES_VMS_BYTES,
+  PROC_SERIES_THREADS,
+  PROC_SERIES_IO_READ_BYTES,
+  PROC_SERIES_IO_WRITE_BYTES,
+  N_PROC_SERIES
+} ProcSeries;
+
 static const char *const proc_history_keys[] = {
-  "cpu_percent", "rss_bytes", "vms_bytes", "threads", "io_read_bytes", "io_write_bytes",
+  [PROC_SERIES_CPU_PERCENT] = "cpu_percent",
+  [PROC_SERIES_RSS_BYTES] = "rss_bytes",
+  [PROC_SERIES_VMS_BYTES] = "vms_bytes",
+  [PROC_SERIES_THREADS] = "threads",
+  [PROC_SERIES_IO_READ_BYTES] = "io_read_bytes",
+  [PROC_SERIES_IO_WRITE_BYTES] = "io_write_bytes",
 };
-#define N_PROC_SERIES G_N_ELEMENTS (proc_history_keys)
+G_STATIC_ASSERT (G_N_ELEMENTS (proc_history_keys) == N_PROC_SERIES);
 
 typedef struct {
   pid_t pid;
@@ -169,12 +185,12 @@ record_sample (OrchProcTracker *t, ProcEntry *e, const ProcReading *r)
   e->cpu_ticks = ticks;
   e->time_us = now;
 
-  values[0] = e->cpu_percent;
-  values[1] = (double) (r->stat.rss > 0 ? (guint64) r->stat.rss * page : 0);
-  values[2] = (double) r->stat.vsize;
-  values[3] = (double) r->stat.num_threads;
-  values[4] = r->have_io ? (double) r->io.read_bytes : NAN;
-  values[5] = r->have_io ? (double) r->io.write_bytes : NAN;
+  values[PROC_SERIES_CPU_PERCENT] = e->cpu_percent;
+  values[PROC_SERIES_RSS_BYTES] = (double) (r->stat.rss > 0 ? (guint64) r->stat.rss * page : 0);
+  values[PROC_SERIES_VMS_BYTES] = (double) r->stat.vsize;
+  values[PROC_SERIES_THREADS] = (double) r->stat.num_threads;
+  values[PROC_SERIES_IO_READ_BYTES] = r->have_io ? (double) r->io.read_bytes : NAN;
+  values[PROC_SERIES_IO_WRITE_BYTES] = r->have_io ? (double) r->io.write_bytes : NAN;
   orch_ring_push (e->history, now, values);
 }
 
