@@ -43,9 +43,9 @@ struct _OrchCalendar {
   int weekdays; /* bit 0 = Monday; -1 any */
   gboolean end_of_month;
   gboolean utc;
-  int dst;      /* -1, or the local zone's standard (0) / daylight (1) name was given */
+  int dst; /* -1, or the local zone's standard (0) / daylight (1) name was given */
   char *timezone;
-  OrchTz *tz;   /* for timezone */
+  OrchTz *tz; /* for timezone */
   Chain f[N_FIELDS];
 };
 
@@ -112,7 +112,7 @@ chain_set_const (Chain *ch, int v)
 {
   chain_clear (ch);
   ch->v = g_new (Comp, 1);
-  ch->v[0] = (Comp) { v, -1, 0, 0 };
+  ch->v[0] = (Comp){ v, -1, 0, 0 };
   ch->n = 1;
 }
 
@@ -149,9 +149,9 @@ parse_weekdays (Parser *ps)
     const char *name;
     int nr;
   } days[] = {
-    { "Monday", 0 },   { "Mon", 0 }, { "Tuesday", 1 }, { "Tue", 1 }, { "Wednesday", 2 },
-    { "Wed", 2 },      { "Thursday", 3 }, { "Thu", 3 }, { "Friday", 4 }, { "Fri", 4 },
-    { "Saturday", 5 }, { "Sat", 5 }, { "Sunday", 6 },   { "Sun", 6 },
+    { "Monday", 0 },   { "Mon", 0 },      { "Tuesday", 1 }, { "Tue", 1 },    { "Wednesday", 2 },
+    { "Wed", 2 },      { "Thursday", 3 }, { "Thu", 3 },     { "Friday", 4 }, { "Fri", 4 },
+    { "Saturday", 5 }, { "Sat", 5 },      { "Sunday", 6 },  { "Sun", 6 },
   };
   const char *field = _("weekday");
   int l = -1;
@@ -308,7 +308,7 @@ parse_chain_items (Parser *ps, Field f, Chain *ch)
   if (*e == '*')
     {
       if (f == F_USEC)
-        chain_add (ch, (Comp) { 0, -1, (int) USEC_PER_SEC, (guint) (e - ps->text) });
+        chain_add (ch, (Comp){ 0, -1, (int) USEC_PER_SEC, (guint) (e - ps->text) });
       ps->p = e + 1;
       return TRUE;
     }
@@ -439,8 +439,9 @@ parse_date (Parser *ps, gboolean *done)
     {
       chain_clear (&first);
       chain_clear (&second);
-      return fail_at (ps, t, _("date"), c->end_of_month ? _("“~” must separate the month and the day")
-                                                         : _("expected “-”, “~” or a space"));
+      return fail_at (ps, t, _("date"),
+                      c->end_of_month ? _("“~” must separate the month and the day")
+                                      : _("expected “-”, “~” or a space"));
     }
   if (*t == '~')
     c->end_of_month = TRUE;
@@ -525,7 +526,8 @@ normalize_chain (Chain *ch)
        * fires, or a range of one value, is a plain value. */
       if (x->stop > x->start && x->repeat > 0)
         x->stop -= (x->stop - x->start) % x->repeat;
-      if ((x->stop > x->start && x->repeat > 0 && x->start + x->repeat > x->stop) || x->start == x->stop)
+      if ((x->stop > x->start && x->repeat > 0 && x->start + x->repeat > x->stop) ||
+          x->start == x->stop)
         {
           x->repeat = 0;
           x->stop = -1;
@@ -592,8 +594,9 @@ chain_check (Parser *ps, Field f, int from, int to)
       if (f == F_USEC)
         range = g_strdup_printf (_("values must be within %d..%d"), from, to / (int) USEC_PER_SEC);
       else if (eom && i > 0)
-        range = g_strdup_printf (_("values must be within %d..%d (each further day after “~” "
-                                   "may count 3 days less far back)"), from, to);
+        range = g_strdup_printf (_ ("values must be within %d..%d (each further day after “~” "
+                                    "may count 3 days less far back)"),
+                                 from, to);
       else
         range = g_strdup_printf (_("values must be within %d..%d"), from, to);
       if (x->start < from || x->start > to)
@@ -643,7 +646,7 @@ parse_body (Parser *ps)
       if (g_ascii_strcasecmp (ps->p, shorthands[i].name) != 0)
         continue;
       for (guint m = 0; m < 4 && shorthands[i].month[m]; m++)
-        chain_add (&c->f[F_MONTH], (Comp) { shorthands[i].month[m], -1, 0, 0 });
+        chain_add (&c->f[F_MONTH], (Comp){ shorthands[i].month[m], -1, 0, 0 });
       if (shorthands[i].day >= 0)
         chain_set_const (&c->f[F_DAY], shorthands[i].day);
       if (shorthands[i].hour >= 0)
@@ -916,7 +919,8 @@ find_matching (Search *s, Field f, const OrchTm *tm, int *val)
         }
       else if (x->repeat > 0)
         {
-          gint64 k = start + (gint64) x->repeat * (((gint64) *val - start + x->repeat - 1) / x->repeat);
+          gint64 k = start +
+                     (gint64) x->repeat * (((gint64) *val - start + x->repeat - 1) / x->repeat);
           if ((!found || k < d) && (stop < 0 || k <= stop))
             d = (int) k, found = TRUE;
         }

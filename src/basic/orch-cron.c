@@ -19,10 +19,10 @@
 typedef enum { C_MINUTE, C_HOUR, C_DOM, C_MONTH, C_DOW, N_CFIELDS } CField;
 
 struct _OrchCron {
-  guint64 bits[N_CFIELDS]; /* bit n: value n is allowed (dow: 0 = Sunday) */
-  gboolean dom_star, dow_star;   /* the field starts with "*" */
-  gboolean fixed_time;           /* neither minute nor hour starts with "*" */
-  char *fields[N_CFIELDS];       /* as written, for the normalized form */
+  guint64 bits[N_CFIELDS];     /* bit n: value n is allowed (dow: 0 = Sunday) */
+  gboolean dom_star, dow_star; /* the field starts with "*" */
+  gboolean fixed_time;         /* neither minute nor hour starts with "*" */
+  char *fields[N_CFIELDS];     /* as written, for the normalized form */
   char *timezone;
   OrchTz *tz;
 };
@@ -39,8 +39,10 @@ static const struct {
   { 0, 59, NULL },
   { 0, 23, NULL },
   { 1, 31, NULL },
-  { 1, 12, (const char *const[]) { "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", NULL } },
-  { 0, 7, (const char *const[]) { "sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL } },
+  { 1, 12,
+    (const char *const[]){ "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                           "nov", "dec", NULL } },
+  { 0, 7, (const char *const[]){ "sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL } },
 };
 
 static const char *
@@ -129,7 +131,9 @@ get_number (CronParser *ps, const char **p, CField f, gboolean names, int *ret)
           *p = e;
           return TRUE;
         }
-  return cfail (ps, s, f, ranges[f].names ? _("not a number nor a name of this field") : _("expected a number"));
+  return cfail (ps, s, f,
+                ranges[f].names ? _("not a number nor a name of this field")
+                                : _("expected a number"));
 }
 
 static gboolean
@@ -137,7 +141,8 @@ check_value (CronParser *ps, const char *at, CField f, int v)
 {
   if (v < ranges[f].low || v > ranges[f].high)
     {
-      g_autofree char *what = g_strdup_printf (_("values must be within %d..%d"), ranges[f].low, ranges[f].high);
+      g_autofree char *what = g_strdup_printf (_("values must be within %d..%d"), ranges[f].low,
+                                               ranges[f].high);
       return cfail (ps, at, f, what);
     }
   return TRUE;
@@ -223,8 +228,8 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
   static const struct {
     const char *name, *fields;
   } macros[] = {
-    { "@yearly", "0 0 1 1 *" },  { "@annually", "0 0 1 1 *" }, { "@monthly", "0 0 1 * *" },
-    { "@weekly", "0 0 * * 0" },  { "@daily", "0 0 * * *" },    { "@midnight", "0 0 * * *" },
+    { "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" }, { "@monthly", "0 0 1 * *" },
+    { "@weekly", "0 0 * * 0" }, { "@daily", "0 0 * * *" },    { "@midnight", "0 0 * * *" },
     { "@hourly", "0 * * * *" },
   };
   g_autoptr(OrchCron) c = g_new0 (OrchCron, 1);
@@ -239,7 +244,8 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
         zone = "UTC";
       if (!(c->tz = orch_tz_lookup (zone)))
         {
-          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown time zone “%s”"), zone);
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown time zone “%s”"),
+                       zone);
           return NULL;
         }
       orch_tz_ref (c->tz);
@@ -258,12 +264,13 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
               c->fields[f] = g_steal_pointer (&m->fields[f]);
             return g_steal_pointer (&c);
           }
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   strcmp (stripped, "@reboot") == 0
-                       ? _("cron expression “%s”: @reboot is not a time; start the job at boot instead")
-                       : _("cron expression “%s”: unknown macro (use @yearly, @annually, @monthly, @weekly, "
-                           "@daily, @midnight or @hourly)"),
-                   text);
+      g_set_error (
+          error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+          strcmp (stripped, "@reboot") == 0
+              ? _("cron expression “%s”: @reboot is not a time; start the job at boot instead")
+              : _ ("cron expression “%s”: unknown macro (use @yearly, @annually, @monthly, @weekly, "
+                   "@daily, @midnight or @hourly)"),
+          text);
       return NULL;
     }
 
@@ -275,8 +282,8 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
       if (*p == '\0')
         {
           g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                       _("cron expression “%s”: the %s field is missing (five fields: minute hour "
-                         "day-of-month month day-of-week)"),
+                       _ ("cron expression “%s”: the %s field is missing (five fields: minute hour "
+                          "day-of-month month day-of-week)"),
                        text, cfield_name ((CField) f));
           return NULL;
         }
@@ -288,8 +295,8 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
   if (*p != '\0')
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("cron expression “%s”: unexpected text at character %u after the five fields"), text,
-                   (guint) (p - text) + 1);
+                   _("cron expression “%s”: unexpected text at character %u after the five fields"),
+                   text, (guint) (p - text) + 1);
       return NULL;
     }
   return g_steal_pointer (&c);
@@ -415,7 +422,8 @@ orch_cron_next (const OrchCron *c, gint64 after_usec, gint64 *ret_usec)
   g_return_val_if_fail (c != NULL, FALSE);
 
   tz = c->tz ? c->tz : orch_tz_local ();
-  floor_min = after_usec >= 0 ? after_usec / USEC_PER_MINUTE : (after_usec - USEC_PER_MINUTE + 1) / USEC_PER_MINUTE;
+  floor_min = after_usec >= 0 ? after_usec / USEC_PER_MINUTE
+                              : (after_usec - USEC_PER_MINUTE + 1) / USEC_PER_MINUTE;
   u = (floor_min + 1) * 60; /* the first whole minute strictly after */
 
   /* Walk the stretches of constant UTC offset: inside one, wall-clock time

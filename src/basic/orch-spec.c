@@ -296,20 +296,20 @@ parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 
 /* The spec's fields: key, D-Bus type, parser.  The one list; the parser
  * table and the exported key/type list both expand it. */
-#define SPEC_FIELDS(X) \
-  X ("command", "as", parse_command) \
-  X ("name", "s", parse_name) \
-  X ("env", "a{ss}", parse_env) \
-  X ("cwd", "s", parse_cwd) \
-  X ("user", "s", parse_user) \
-  X ("restart", "s", parse_restart) \
-  X ("restart_max", "u", parse_restart_max) \
+#define SPEC_FIELDS(X)                             \
+  X ("command", "as", parse_command)               \
+  X ("name", "s", parse_name)                      \
+  X ("env", "a{ss}", parse_env)                    \
+  X ("cwd", "s", parse_cwd)                        \
+  X ("user", "s", parse_user)                      \
+  X ("restart", "s", parse_restart)                \
+  X ("restart_max", "u", parse_restart_max)        \
   X ("restart_delay_ms", "u", parse_restart_delay) \
-  X ("stop_timeout_ms", "u", parse_stop_timeout) \
-  X ("memory_max", "t", parse_memory_max) \
-  X ("cpu_quota", "d", parse_cpu_quota) \
-  X ("tasks_max", "u", parse_tasks_max) \
-  X ("stderr", "s", parse_stderr) \
+  X ("stop_timeout_ms", "u", parse_stop_timeout)   \
+  X ("memory_max", "t", parse_memory_max)          \
+  X ("cpu_quota", "d", parse_cpu_quota)            \
+  X ("tasks_max", "u", parse_tasks_max)            \
+  X ("stderr", "s", parse_stderr)                  \
   X ("request_id", "s", parse_request_id)
 
 #define FIELD_ROW(key, type, parse) { key, type, parse },

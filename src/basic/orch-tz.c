@@ -20,13 +20,13 @@ struct _OrchTz {
   gint ref;
   TzType types[MAX_TYPES];
   guint n_types;
-  gint64 *trans;    /* ascending */
+  gint64 *trans; /* ascending */
   guint8 *trans_type;
   guint n_trans;
   guint before_first; /* the type before the first transition */
   GStringChunk *names;
   const char *std_name, *dst_name;
-  guint last_hit;   /* the interval found last: most lookups hit it again */
+  guint last_hit; /* the interval found last: most lookups hit it again */
 };
 
 static GHashTable *zones; /* name -> OrchTz */
@@ -80,11 +80,12 @@ static guint
 add_type (OrchTz *tz, int off, gboolean isdst, const char *abbr)
 {
   for (guint i = 0; i < tz->n_types; i++)
-    if (tz->types[i].off == off && tz->types[i].isdst == isdst && strcmp (tz->types[i].abbr, abbr) == 0)
+    if (tz->types[i].off == off && tz->types[i].isdst == isdst &&
+        strcmp (tz->types[i].abbr, abbr) == 0)
       return i;
   if (tz->n_types == MAX_TYPES)
     return tz->n_types - 1;
-  tz->types[tz->n_types] = (TzType) { off, isdst, g_string_chunk_insert_const (tz->names, abbr) };
+  tz->types[tz->n_types] = (TzType){ off, isdst, g_string_chunk_insert_const (tz->names, abbr) };
   return tz->n_types++;
 }
 
@@ -224,8 +225,8 @@ posix_parse (const char *s, TzSpec *spec)
   if (*s == '\0')
     {
       /* POSIX leaves the rule open; glibc uses the US one. */
-      spec->start = (TzRule) { 'M', 3, 2, 0, 7200 };
-      spec->end = (TzRule) { 'M', 11, 1, 0, 7200 };
+      spec->start = (TzRule){ 'M', 3, 2, 0, 7200 };
+      spec->end = (TzRule){ 'M', 11, 1, 0, 7200 };
       return TRUE;
     }
   if (*s++ != ',' || !posix_rule (&s, &spec->start) || *s++ != ',' || !posix_rule (&s, &spec->end))
@@ -401,9 +402,10 @@ tz_from_tzif (const guint8 *data, gsize len)
         return NULL;
       isut = be32 (p + 20), isstd = be32 (p + 24), leap = be32 (p + 28);
       timecnt = be32 (p + 32), typecnt = be32 (p + 36), charcnt = be32 (p + 40);
-      gsize block = timecnt * (tsize + 1) + typecnt * 6 + charcnt + leap * (tsize + 4) + isstd + isut;
-      if (typecnt == 0 || typecnt > MAX_TYPES / 2 || timecnt > 100000 || charcnt > 10000 || leap > 10000 ||
-          (gsize) (end - p - 44) < block)
+      gsize block = timecnt * (tsize + 1) + typecnt * 6 + charcnt + leap * (tsize + 4) + isstd +
+                    isut;
+      if (typecnt == 0 || typecnt > MAX_TYPES / 2 || timecnt > 100000 || charcnt > 10000 ||
+          leap > 10000 || (gsize) (end - p - 44) < block)
         return NULL;
       if (tsize == 4 && p[4] >= '2')
         {
@@ -423,7 +425,8 @@ tz_from_tzif (const guint8 *data, gsize len)
     {
       const guint8 *t = p + timecnt * (tsize + 1) + i * 6;
       guint idx = t[5];
-      g_autofree char *abbr = g_strndup (idx < charcnt ? chars + idx : "", idx < charcnt ? charcnt - idx : 0);
+      g_autofree char *abbr = g_strndup (idx < charcnt ? chars + idx : "",
+                                         idx < charcnt ? charcnt - idx : 0);
       typemap[i] = add_type (tz, (gint32) be32 (t), t[4] != 0, abbr);
     }
   for (guint i = 0; i < timecnt; i++)
@@ -449,7 +452,8 @@ tz_from_tzif (const guint8 *data, gsize len)
         {
           g_autofree char *footer = g_strndup ((const char *) p + 1, nl - p - 1);
           if (*footer && posix_parse (footer, &spec))
-            apply_spec (tz, &spec, times->len ? g_array_index (times, gint64, times->len - 1) : G_MININT64 / 4,
+            apply_spec (tz, &spec,
+                        times->len ? g_array_index (times, gint64, times->len - 1) : G_MININT64 / 4,
                         times, types);
         }
     }
@@ -533,7 +537,8 @@ orch_tz_local (void)
   else if (*env != '\0')
     {
       const char *name = env[0] == ':' ? env + 1 : env;
-      g_autofree char *path = name[0] == '/' ? g_strdup (name) : g_build_filename (ZONEINFO_DIR, name, NULL);
+      g_autofree char *path = name[0] == '/' ? g_strdup (name)
+                                             : g_build_filename (ZONEINFO_DIR, name, NULL);
       if (!strstr (name, ".."))
         local_zone = tz_load_file (path);
       if (!local_zone)
@@ -648,8 +653,8 @@ tm_local_seconds (const OrchTm *tm)
 
   y += m >= 0 ? m / 12 : (m - 11) / 12;
   m = ((m % 12) + 12) % 12;
-  return (orch_days_from_civil (y, (int) m + 1, 1) + tm->mday - 1) * 86400 + (gint64) tm->hour * 3600 +
-         (gint64) tm->min * 60 + tm->sec;
+  return (orch_days_from_civil (y, (int) m + 1, 1) + tm->mday - 1) * 86400 +
+         (gint64) tm->hour * 3600 + (gint64) tm->min * 60 + tm->sec;
 }
 
 gint64

@@ -16,9 +16,9 @@ typedef struct _OrchTz OrchTz;
 /* A broken-down local time, as struct tm but with the full year and
  * fields that may be out of range before normalization. */
 typedef struct {
-  int year;   /* e.g. 2026 */
-  int mon;    /* 0..11 */
-  int mday;   /* 1..31 */
+  int year; /* e.g. 2026 */
+  int mon;  /* 0..11 */
+  int mday; /* 1..31 */
   int hour, min, sec;
   int wday;   /* 0 = Sunday */
   int isdst;  /* -1 unknown, 0, 1 */

@@ -8,7 +8,8 @@
 int
 orch_bus_set_gerror (sd_bus_error *ret_error, const GError *error)
 {
-  return sd_bus_error_set (ret_error, orch_error_to_dbus_name (orch_error_code (error)), error->message);
+  return sd_bus_error_set (ret_error, orch_error_to_dbus_name (orch_error_code (error)),
+                           error->message);
 }
 
 int

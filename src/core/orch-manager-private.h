@@ -17,38 +17,38 @@ G_BEGIN_DECLS
  * last one leaks into it. */
 typedef struct {
   OrchLaunch launch;
-  guint status_source;    /* the status pipe: the command's pid, or what failed */
-  guint child_source;     /* a GLib child watch, where SIGCHLD is not ours */
-  guint kill_timer;       /* SIGKILL once the stop timeout is over */
-  guint poll_timer;       /* emptiness of the group, without an events file */
-  int inotify_wd;         /* emptiness of the group, with one */
-  int pidfd;              /* adopted runs: the monitor, which is not our child */
+  guint status_source; /* the status pipe: the command's pid, or what failed */
+  guint child_source;  /* a GLib child watch, where SIGCHLD is not ours */
+  guint kill_timer;    /* SIGKILL once the stop timeout is over */
+  guint poll_timer;    /* emptiness of the group, without an events file */
+  int inotify_wd;      /* emptiness of the group, with one */
+  int pidfd;           /* adopted runs: the monitor, which is not our child */
   guint pidfd_source;
-  gboolean attaching;     /* backend attach outstanding */
+  gboolean attaching; /* backend attach outstanding */
   gboolean released;
   gboolean main_exited;
   int wait_status;
   gboolean launch_failed;
   gboolean stop_requested;
   gboolean restart_requested; /* another run follows this one's end */
-  int pending_sig;        /* a stop signal for a command whose pid is not known yet */
+  int pending_sig;            /* a stop signal for a command whose pid is not known yet */
 } Run;
 
 #define RUN_INIT \
-  ((Run) { .launch = { .release_fd = -1, .status_fd = -1 }, .inotify_wd = -1, .pidfd = -1 })
+  ((Run){ .launch = { .release_fd = -1, .status_fd = -1 }, .inotify_wd = -1, .pidfd = -1 })
 
 typedef struct {
   OrchManager *m;
   OrchJob *job;
-  Run run;                /* the current or last run; its sources and fds are ours */
-  guint generation;       /* one per run */
-  guint restart_timer;    /* between runs: the policy's next one */
-  guint auto_restarts;    /* since the last manual start, for the policy */
-  GArray *waiters;        /* Waiter */
-  gboolean dirty;         /* the record on disk is behind: a save failed */
+  Run run;                      /* the current or last run; its sources and fds are ours */
+  guint generation;             /* one per run */
+  guint restart_timer;          /* between runs: the policy's next one */
+  guint auto_restarts;          /* since the last manual start, for the policy */
+  GArray *waiters;              /* Waiter */
+  gboolean dirty;               /* the record on disk is behind: a save failed */
   gboolean exit_record_pending; /* read, removed once the end is saved */
-  GError *persist_error;  /* the save before release failed: not started */
-  gboolean abandoned;     /* a Create that failed: freed once reaped */
+  GError *persist_error;        /* the save before release failed: not started */
+  gboolean abandoned;           /* a Create that failed: freed once reaped */
 } Entry;
 
 struct _OrchManager {
@@ -56,23 +56,23 @@ struct _OrchManager {
   OrchBackend *backend;
   OrchManagerCallbacks cb;
   gpointer cb_data;
-  GHashTable *entries;    /* id -> Entry */
-  GPtrArray *order;       /* Entry, by creation */
+  GHashTable *entries; /* id -> Entry */
+  GPtrArray *order;    /* Entry, by creation */
   int inotify_fd;
   guint inotify_source;
-  GHashTable *watches;    /* wd -> Entry */
+  GHashTable *watches; /* wd -> Entry */
   GRand *rand;
-  guint active;           /* jobs starting, running or stopping */
-  int sigchld_fd;         /* signalfd for SIGCHLD, -1: GLib child watches */
+  guint active;   /* jobs starting, running or stopping */
+  int sigchld_fd; /* signalfd for SIGCHLD, -1: GLib child watches */
   guint sigchld_source;
-  GHashTable *children;   /* monitor pid -> Entry */
-  OrchState *state;       /* NULL: records in memory only */
-  int exit_dir_fd;        /* where monitors write ID.exit */
-  char *monitor;          /* orchestrator-monitor's path */
-  char **unknown_units;   /* job units in the system no record knows */
-  guint retry_source;     /* saves records that could not be saved */
-  GHashTable *requests;   /* request_id -> Entry: Creates that may be retried */
-  GPtrArray *abandoned;   /* Entry: Creates undone, monitors not yet reaped */
+  GHashTable *children; /* monitor pid -> Entry */
+  OrchState *state;     /* NULL: records in memory only */
+  int exit_dir_fd;      /* where monitors write ID.exit */
+  char *monitor;        /* orchestrator-monitor's path */
+  char **unknown_units; /* job units in the system no record knows */
+  guint retry_source;   /* saves records that could not be saved */
+  GHashTable *requests; /* request_id -> Entry: Creates that may be retried */
+  GPtrArray *abandoned; /* Entry: Creates undone, monitors not yet reaped */
 };
 
 static inline gint64

@@ -109,8 +109,7 @@ reconcile_run (Entry *e)
       return;
     }
 
-  g_warning (_("job %s cannot be supervised again: %s"), job->id,
-             why ? why : g_strerror (errno));
+  g_warning (_("job %s cannot be supervised again: %s"), job->id, why ? why : g_strerror (errno));
   if (v == ORCH_ADOPT_GONE)
     m->backend->ops->forget (m->backend, job);
   e->run.main_exited = TRUE;
@@ -144,7 +143,8 @@ units_listed (char **units, gpointer data)
        * held child died with the daemon).  Nothing to lose; it goes. */
       if (m->backend->ops->remove_unit && m->backend->ops->remove_unit (m->backend, *u) == 0)
         {
-          g_message (_("removed %s: no record knows it and no process is in it (a Create cut short)"), *u);
+          g_message (
+              _("removed %s: no record knows it and no process is in it (a Create cut short)"), *u);
           continue;
         }
       /* Not ours to kill: it may be a job of a lost database, or someone

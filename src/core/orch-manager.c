@@ -596,7 +596,8 @@ manager_run_ended (Entry *e, int status)
   if (e->run.released && !e->run.launch_failed && job->started_at == 0)
     job->started_at = now_us ();
 
-  if (maybe_finish (e) || e->run.attaching || e->run.stop_requested || job->state == ORCH_JOB_STOPPING)
+  if (maybe_finish (e) || e->run.attaching || e->run.stop_requested ||
+      job->state == ORCH_JOB_STOPPING)
     return;
 
   /* The main process is gone but others of the job remain: they go too, as
@@ -700,7 +701,7 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
     }
   e->run.released = TRUE;
   e->run.status_source = g_unix_fd_add (e->run.launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                    status_cb, e);
+                                        status_cb, e);
   /* No announcement here: unit and cgroup reach clients with "running" a
    * moment later, one signal fewer on every launch's critical path. */
 }

@@ -29,12 +29,9 @@ typedef enum {
 } ProcSeries;
 
 static const char *const proc_history_keys[] = {
-  [PROC_SERIES_CPU_PERCENT] = "cpu_percent",
-  [PROC_SERIES_RSS_BYTES] = "rss_bytes",
-  [PROC_SERIES_VMS_BYTES] = "vms_bytes",
-  [PROC_SERIES_THREADS] = "threads",
-  [PROC_SERIES_IO_READ_BYTES] = "io_read_bytes",
-  [PROC_SERIES_IO_WRITE_BYTES] = "io_write_bytes",
+  [PROC_SERIES_CPU_PERCENT] = "cpu_percent",     [PROC_SERIES_RSS_BYTES] = "rss_bytes",
+  [PROC_SERIES_VMS_BYTES] = "vms_bytes",         [PROC_SERIES_THREADS] = "threads",
+  [PROC_SERIES_IO_READ_BYTES] = "io_read_bytes", [PROC_SERIES_IO_WRITE_BYTES] = "io_write_bytes",
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (proc_history_keys) == N_PROC_SERIES);
 

@@ -49,10 +49,10 @@ job_entry_free (JobEntry *e)
 
 /* A process no job holds, as the last scans saw it. */
 typedef struct {
-  ino_t ino;              /* of its /proc directory: a reused pid has another */
-  pid_t pgrp;             /* 0: a zombie */
-  guint reads;            /* scans since its stat was read */
-  guint64 scan;           /* the last scan that saw it */
+  ino_t ino;    /* of its /proc directory: a reused pid has another */
+  pid_t pgrp;   /* 0: a zombie */
+  guint reads;  /* scans since its stat was read */
+  guint64 scan; /* the last scan that saw it */
 } Foreign;
 
 /* A foreign process's stat is read again every this many scans, in case
@@ -107,7 +107,8 @@ scan_process_groups (OrchSampler *s)
           Foreign *f = g_hash_table_lookup (s->foreign, GINT_TO_POINTER (pid));
           if (f == NULL || f->ino != de->d_ino || ++f->reads >= FOREIGN_REREAD_SCANS)
             {
-              if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch, SCRATCH_SIZE, &st) < 0)
+              if (orch_proc_read_stat_at (dirfd (s->proc_dir), (pid_t) pid, s->scratch,
+                                          SCRATCH_SIZE, &st) < 0)
                 continue;
               if (f == NULL)
                 {
@@ -267,7 +268,8 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
     {
       /* /proc counts only live processes, so its total can drop. */
       guint64 used = now.cpu_usage_usec > e->stats.cpu_usage_usec
-                         ? now.cpu_usage_usec - e->stats.cpu_usage_usec : 0;
+                         ? now.cpu_usage_usec - e->stats.cpu_usage_usec
+                         : 0;
       e->cpu_percent = 100.0 * (double) used / (double) (t - e->time_us);
     }
   else if (job->started_at > 0 && t > job->started_at)
@@ -453,7 +455,8 @@ orch_sampler_job_latest (OrchSampler *s, OrchJob *job)
 void
 orch_sampler_jobs_init (OrchSampler *s)
 {
-  s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) job_entry_free);
+  s->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify) job_entry_free);
   s->by_pos = g_ptr_array_new ();
   s->foreign = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));

@@ -50,27 +50,27 @@ typedef enum {
 extern const char *const orch_sampler_job_series_keys[];
 
 typedef struct {
-  gint64 run;             /* job->started_at of the run being sampled */
+  gint64 run; /* job->started_at of the run being sampled */
   char *cgroup;
-  OrchJobFiles files;     /* kept open for the run, unless uncached */
-  gboolean open;          /* files opened for this run (or this tick) */
-  gboolean uncached;      /* fds are short: opened, read and closed each tick */
-  guint n_fds;            /* what files holds between ticks */
+  OrchJobFiles files; /* kept open for the run, unless uncached */
+  gboolean open;      /* files opened for this run (or this tick) */
+  gboolean uncached;  /* fds are short: opened, read and closed each tick */
+  guint n_fds;        /* what files holds between ticks */
   OrchJobStats stats;
-  gint64 time_us;         /* of stats, 0 = no sample yet */
+  gint64 time_us; /* of stats, 0 = no sample yet */
   double cpu_percent;
-  guint64 peak_seen;      /* procfs has no peak: the highest sampled */
+  guint64 peak_seen; /* procfs has no peak: the highest sampled */
   OrchRing *history;
-  guint64 seen;           /* the last tick that found the job listed */
-  const char *id;         /* the key in OrchSampler.jobs */
-  const OrchJob *job;     /* compared, never followed: may be gone */
+  guint64 seen;       /* the last tick that found the job listed */
+  const char *id;     /* the key in OrchSampler.jobs */
+  const OrchJob *job; /* compared, never followed: may be gone */
 } JobEntry;
 
 typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
 
 typedef struct {
   OrchNetDev dev;
-  double rx_rate, tx_rate;  /* bytes/s since the previous tick */
+  double rx_rate, tx_rate; /* bytes/s since the previous tick */
 } NetRow;
 
 typedef struct {
@@ -96,42 +96,42 @@ typedef struct {
 struct _OrchSampler {
   const OrchConfig *config;
   OrchManager *manager;
-  GHashTable *jobs;       /* id -> JobEntry */
-  GPtrArray *by_pos;      /* JobEntry of the running job at each list position, last tick */
-  GHashTable *groups;     /* pgid -> pids, for jobs without a cgroup */
-  guint groups_age;       /* ticks since the /proc scan behind it */
-  GHashTable *foreign;    /* pid -> Foreign, as of the last scan */
+  GHashTable *jobs;    /* id -> JobEntry */
+  GPtrArray *by_pos;   /* JobEntry of the running job at each list position, last tick */
+  GHashTable *groups;  /* pgid -> pids, for jobs without a cgroup */
+  guint groups_age;    /* ticks since the /proc scan behind it */
+  GHashTable *foreign; /* pid -> Foreign, as of the last scan */
   guint64 scans;
-  guint process_count;    /* as of the last /proc scan */
-  guint count_age;        /* ticks counted, the count taken every count_ticks */
-  guint count_ticks;      /* recounted every this many ticks: 5 s */
-  guint second_ticks;     /* ticks in a second, at least 1 */
-  guint disk_age;         /* ticks counted, diskstats read every second_ticks */
-  gint64 disks_time_us;   /* when it was */
-  gint64 detail_until;    /* monotonic: GetSystemDetailed was called lately */
-  GArray *pids;           /* scratch */
-  char *scratch;          /* scratch for file text */
+  guint process_count;  /* as of the last /proc scan */
+  guint count_age;      /* ticks counted, the count taken every count_ticks */
+  guint count_ticks;    /* recounted every this many ticks: 5 s */
+  guint second_ticks;   /* ticks in a second, at least 1 */
+  guint disk_age;       /* ticks counted, diskstats read every second_ticks */
+  gint64 disks_time_us; /* when it was */
+  gint64 detail_until;  /* monotonic: GetSystemDetailed was called lately */
+  GArray *pids;         /* scratch */
+  char *scratch;        /* scratch for file text */
   OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];
-  int root_fd;            /* "/", for its disk figures without a path lookup */
+  int root_fd;              /* "/", for its disk figures without a path lookup */
   gboolean boottime_uptime; /* the real /proc: uptime is CLOCK_BOOTTIME */
   DIR *proc_dir;
   GByteArray *buf;
   OrchCpuTimes prev_cpu;
   gboolean have_prev;
   SystemSample last;
-  GArray *prev_cpus;      /* OrchCpuTimes of the previous tick */
-  GArray *cpu_percents;   /* double per CPU */
-  GArray *nets;           /* NetRow */
-  GArray *disks;          /* DiskRow */
+  GArray *prev_cpus;    /* OrchCpuTimes of the previous tick */
+  GArray *cpu_percents; /* double per CPU */
+  GArray *nets;         /* NetRow */
+  GArray *disks;        /* DiskRow */
   OrchRing *history;
-  guint64 ticks;          /* orch_sampler_sample_jobs() runs */
-  guint64 cached_fds;     /* held by the jobs' files between ticks */
-  gboolean fds_tight;     /* gave fds back lately: new runs start uncached */
-  guint64 fd_cap;         /* the most cached_fds may be, from the limit */
-  guint fd_probe_age;     /* ticks since free fds were counted, not estimated */
-  guint fd_probe_ticks;   /* counted every this many ticks */
+  guint64 ticks;        /* orch_sampler_sample_jobs() runs */
+  guint64 cached_fds;   /* held by the jobs' files between ticks */
+  gboolean fds_tight;   /* gave fds back lately: new runs start uncached */
+  guint64 fd_cap;       /* the most cached_fds may be, from the limit */
+  guint fd_probe_age;   /* ticks since free fds were counted, not estimated */
+  guint fd_probe_ticks; /* counted every this many ticks */
   guint timer;
   OrchSampledFunc sampled;
   gpointer user_data;

@@ -48,12 +48,15 @@ orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_M
   guint64 swap_used = c->mem.swap_total - MIN (c->mem.swap_free, c->mem.swap_total);
   guint n = 0;
 
-#define ADD(k, ty, value) G_STMT_START { \
+#define ADD(k, ty, value)                  \
+  G_STMT_START                             \
+  {                                        \
     g_assert (n < ORCH_SAMPLE_MAX_FIELDS); \
-    fields[n].key = k; \
-    fields[n].type = #ty[0]; \
-    fields[n++].v.ty = value; \
-  } G_STMT_END
+    fields[n].key = k;                     \
+    fields[n].type = #ty[0];               \
+    fields[n++].v.ty = value;              \
+  }                                        \
+  G_STMT_END
   ADD ("timestamp", t, (guint64) c->time_us);
   ADD ("cpu_percent", d, c->cpu_percent);
   ADD ("cpu_count", u, c->cpu_count);
@@ -71,7 +74,8 @@ orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_M
   ADD ("disk_total", t, c->disk_total);
   ADD ("disk_used", t, c->disk_used);
   ADD ("disk_free", t, c->disk_free);
-  ADD ("disk_percent", d, c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0);
+  ADD ("disk_percent", d,
+       c->disk_used + c->disk_free ? 100.0 * c->disk_used / (c->disk_used + c->disk_free) : 0.0);
   ADD ("net_bytes_sent", t, c->net_tx_bytes);
   ADD ("net_bytes_recv", t, c->net_rx_bytes);
   ADD ("net_packets_sent", t, c->net_tx_packets);
@@ -92,10 +96,11 @@ orch_sampler_get_system (OrchSampler *s)
 
   for (guint i = 0; i < n; i++)
     {
-      GVariant *v = f[i].type == 't' ? g_variant_new_uint64 (f[i].v.t)
+      GVariant *v = f[i].type == 't'   ? g_variant_new_uint64 (f[i].v.t)
                     : f[i].type == 'u' ? g_variant_new_uint32 (f[i].v.u)
                                        : g_variant_new_double (f[i].v.d);
-      entries[i] = g_variant_new_dict_entry (g_variant_new_string (f[i].key), g_variant_new_variant (v));
+      entries[i] = g_variant_new_dict_entry (g_variant_new_string (f[i].key),
+                                             g_variant_new_variant (v));
     }
   return g_variant_new_array (G_VARIANT_TYPE ("{sv}"), entries, n);
 }
@@ -115,7 +120,8 @@ pressure_dict (const char *proc_root)
       GVariantBuilder one;
 
       /* Kernels without PSI (or with it off) have no such files. */
-      if (orch_read_small_file (path, &text) < 0 || orch_parse_pressure (text, strlen (text), &p) < 0)
+      if (orch_read_small_file (path, &text) < 0 ||
+          orch_parse_pressure (text, strlen (text), &p) < 0)
         continue;
       g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&one, "{sv}", "some_avg10", g_variant_new_double (p.some_avg10));
@@ -127,7 +133,8 @@ pressure_dict (const char *proc_root)
           g_variant_builder_add (&one, "{sv}", "full_avg10", g_variant_new_double (p.full_avg10));
           g_variant_builder_add (&one, "{sv}", "full_avg60", g_variant_new_double (p.full_avg60));
           g_variant_builder_add (&one, "{sv}", "full_avg300", g_variant_new_double (p.full_avg300));
-          g_variant_builder_add (&one, "{sv}", "full_total_us", g_variant_new_uint64 (p.full_total_us));
+          g_variant_builder_add (&one, "{sv}", "full_total_us",
+                                 g_variant_new_uint64 (p.full_total_us));
         }
       g_variant_builder_add (&b, "{sv}", kinds[i], g_variant_builder_end (&one));
     }
@@ -161,14 +168,17 @@ mounts_list (const char *proc_root)
       used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
       avail = (guint64) vfs.f_bavail * vfs.f_frsize;
       g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&one, "{sv}", "mount_point", g_variant_new_take_string (g_utf8_make_valid (m->mount_point, -1)));
-      g_variant_builder_add (&one, "{sv}", "device", g_variant_new_take_string (g_utf8_make_valid (m->source, -1)));
+      g_variant_builder_add (&one, "{sv}", "mount_point",
+                             g_variant_new_take_string (g_utf8_make_valid (m->mount_point, -1)));
+      g_variant_builder_add (&one, "{sv}", "device",
+                             g_variant_new_take_string (g_utf8_make_valid (m->source, -1)));
       g_variant_builder_add (&one, "{sv}", "fstype", g_variant_new_string (m->fstype));
       g_variant_builder_add (&one, "{sv}", "total", g_variant_new_uint64 (total));
       g_variant_builder_add (&one, "{sv}", "used", g_variant_new_uint64 (used));
       g_variant_builder_add (&one, "{sv}", "free", g_variant_new_uint64 (avail));
-      g_variant_builder_add (&one, "{sv}", "percent",
-                             g_variant_new_double (used + avail ? 100.0 * used / (used + avail) : 0.0));
+      g_variant_builder_add (
+          &one, "{sv}", "percent",
+          g_variant_new_double (used + avail ? 100.0 * used / (used + avail) : 0.0));
       g_variant_builder_add_value (&b, g_variant_builder_end (&one));
     }
   return g_variant_builder_end (&b);
@@ -212,14 +222,18 @@ orch_sampler_get_system_detailed (OrchSampler *s)
       g_autofree char *part = g_strdup_printf ("/sys/class/block/%s/partition", r->disk.name);
       GVariantBuilder one;
       g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&one, "{sv}", "name", g_variant_new_take_string (g_utf8_make_valid (r->disk.name, -1)));
+      g_variant_builder_add (&one, "{sv}", "name",
+                             g_variant_new_take_string (g_utf8_make_valid (r->disk.name, -1)));
       g_variant_builder_add (&one, "{sv}", "major", g_variant_new_uint32 (r->disk.major));
       g_variant_builder_add (&one, "{sv}", "minor", g_variant_new_uint32 (r->disk.minor));
-      g_variant_builder_add (&one, "{sv}", "partition", g_variant_new_boolean (g_file_test (part, G_FILE_TEST_EXISTS)));
+      g_variant_builder_add (&one, "{sv}", "partition",
+                             g_variant_new_boolean (g_file_test (part, G_FILE_TEST_EXISTS)));
       g_variant_builder_add (&one, "{sv}", "reads", g_variant_new_uint64 (r->disk.reads));
       g_variant_builder_add (&one, "{sv}", "writes", g_variant_new_uint64 (r->disk.writes));
-      g_variant_builder_add (&one, "{sv}", "read_bytes", g_variant_new_uint64 (r->disk.read_sectors * 512));
-      g_variant_builder_add (&one, "{sv}", "write_bytes", g_variant_new_uint64 (r->disk.write_sectors * 512));
+      g_variant_builder_add (&one, "{sv}", "read_bytes",
+                             g_variant_new_uint64 (r->disk.read_sectors * 512));
+      g_variant_builder_add (&one, "{sv}", "write_bytes",
+                             g_variant_new_uint64 (r->disk.write_sectors * 512));
       g_variant_builder_add (&one, "{sv}", "read_rate", g_variant_new_double (r->read_rate));
       g_variant_builder_add (&one, "{sv}", "write_rate", g_variant_new_double (r->write_rate));
       g_variant_builder_add_value (&disks, g_variant_builder_end (&one));
@@ -232,11 +246,14 @@ orch_sampler_get_system_detailed (OrchSampler *s)
       const NetRow *r = &g_array_index (s->nets, NetRow, i);
       GVariantBuilder one;
       g_variant_builder_init (&one, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&one, "{sv}", "name", g_variant_new_take_string (g_utf8_make_valid (r->dev.name, -1)));
+      g_variant_builder_add (&one, "{sv}", "name",
+                             g_variant_new_take_string (g_utf8_make_valid (r->dev.name, -1)));
       g_variant_builder_add (&one, "{sv}", "bytes_recv", g_variant_new_uint64 (r->dev.rx_bytes));
       g_variant_builder_add (&one, "{sv}", "bytes_sent", g_variant_new_uint64 (r->dev.tx_bytes));
-      g_variant_builder_add (&one, "{sv}", "packets_recv", g_variant_new_uint64 (r->dev.rx_packets));
-      g_variant_builder_add (&one, "{sv}", "packets_sent", g_variant_new_uint64 (r->dev.tx_packets));
+      g_variant_builder_add (&one, "{sv}", "packets_recv",
+                             g_variant_new_uint64 (r->dev.rx_packets));
+      g_variant_builder_add (&one, "{sv}", "packets_sent",
+                             g_variant_new_uint64 (r->dev.tx_packets));
       g_variant_builder_add (&one, "{sv}", "errors_recv", g_variant_new_uint64 (r->dev.rx_errs));
       g_variant_builder_add (&one, "{sv}", "errors_sent", g_variant_new_uint64 (r->dev.tx_errs));
       g_variant_builder_add (&one, "{sv}", "drops_recv", g_variant_new_uint64 (r->dev.rx_drop));
@@ -254,7 +271,8 @@ orch_sampler_get_system_detailed (OrchSampler *s)
 GVariant *
 orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **error)
 {
-  return orch_history_rows (s->history, orch_sampler_system_series_keys, ORCH_SYSTEM_N_SERIES, options, error);
+  return orch_history_rows (s->history, orch_sampler_system_series_keys, ORCH_SYSTEM_N_SERIES,
+                            options, error);
 }
 
 GVariant *
@@ -268,13 +286,14 @@ orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
   e = g_hash_table_lookup (s->jobs, id);
   if (e == NULL)
     {
-      if (!orch_vardict_check (options, _("option"),
-                               (const char *const[]){ "since", "t", "limit", "u", "step_s", "u", NULL },
-                               error))
+      if (!orch_vardict_check (
+              options, _("option"),
+              (const char *const[]){ "since", "t", "limit", "u", "step_s", "u", NULL }, error))
         return NULL;
       return g_variant_new_array (G_VARIANT_TYPE_VARDICT, NULL, 0);
     }
-  return orch_history_rows (e->history, orch_sampler_job_series_keys, ORCH_JOB_N_SERIES, options, error);
+  return orch_history_rows (e->history, orch_sampler_job_series_keys, ORCH_JOB_N_SERIES, options,
+                            error);
 }
 
 static void
@@ -304,16 +323,19 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "id", g_variant_new_string (job->id));
-  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (orch_job_state_to_string (job->state)));
-  g_variant_builder_add (&b, "{sv}", "timestamp", g_variant_new_uint64 (e ? (guint64) e->time_us : 0));
+  g_variant_builder_add (&b, "{sv}", "state",
+                         g_variant_new_string (orch_job_state_to_string (job->state)));
+  g_variant_builder_add (&b, "{sv}", "timestamp",
+                         g_variant_new_uint64 (e ? (guint64) e->time_us : 0));
   if (e == NULL || e->time_us == 0)
     return g_variant_builder_end (&b);
   st = &e->stats;
   g_variant_builder_add (&b, "{sv}", "cpu_usage_usec", g_variant_new_uint64 (st->cpu_usage_usec));
   g_variant_builder_add (&b, "{sv}", "cpu_percent", g_variant_new_double (e->cpu_percent));
   g_variant_builder_add (&b, "{sv}", "memory_bytes", g_variant_new_uint64 (st->memory_bytes));
-  g_variant_builder_add (&b, "{sv}", "memory_peak_bytes",
-                         g_variant_new_uint64 (st->memory_peak_source ? st->memory_peak_bytes : e->peak_seen));
+  g_variant_builder_add (
+      &b, "{sv}", "memory_peak_bytes",
+      g_variant_new_uint64 (st->memory_peak_source ? st->memory_peak_bytes : e->peak_seen));
   g_variant_builder_add (&b, "{sv}", "io_read_bytes", g_variant_new_uint64 (st->io_read_bytes));
   g_variant_builder_add (&b, "{sv}", "io_write_bytes", g_variant_new_uint64 (st->io_write_bytes));
   g_variant_builder_add (&b, "{sv}", "tasks", g_variant_new_uint32 (st->tasks));
@@ -328,7 +350,7 @@ orch_sampler_get_job (OrchSampler *s, const char *id, GError **error)
   g_variant_builder_add (&src, "{ss}", "memory", orch_stat_source_to_string (st->memory_source));
   g_variant_builder_add (&src, "{ss}", "memory_peak",
                          orch_stat_source_to_string (st->memory_peak_source ? st->memory_peak_source
-                                                     : st->memory_source));
+                                                                            : st->memory_source));
   g_variant_builder_add (&src, "{ss}", "io", orch_stat_source_to_string (st->io_source));
   g_variant_builder_add (&src, "{ss}", "tasks", orch_stat_source_to_string (st->tasks_source));
   g_variant_builder_add (&src, "{ss}", "oom_kills", orch_stat_source_to_string (st->oom_source));

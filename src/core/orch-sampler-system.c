@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const sys_file_names[N_FILES] = { "stat", "meminfo", "loadavg", "uptime",
-                                                     "net/dev", "diskstats" };
+static const char *const sys_file_names[N_FILES] = { "stat",   "meminfo", "loadavg",
+                                                     "uptime", "net/dev", "diskstats" };
 
 /* Reads a whole /proc file through its kept-open fd: pread at 0 makes the
  * kernel produce it afresh, with no open/close per tick.  Files of one
@@ -127,11 +127,12 @@ orch_sampler_read_system (OrchSampler *s)
           cur.cpu_percent = s->have_prev ? orch_cpu_busy_percent (&s->prev_cpu, &st.total) : 0.0;
           g_array_set_size (s->cpu_percents, st.cpus->len);
           for (guint i = 0; i < st.cpus->len; i++)
-            g_array_index (s->cpu_percents, double, i) =
-                s->prev_cpus && i < s->prev_cpus->len
-                    ? orch_cpu_busy_percent (&g_array_index (s->prev_cpus, OrchCpuTimes, i),
-                                             &g_array_index (st.cpus, OrchCpuTimes, i))
-                    : 0.0;
+            g_array_index (s->cpu_percents, double,
+                           i) = s->prev_cpus && i < s->prev_cpus->len
+                                    ? orch_cpu_busy_percent (
+                                          &g_array_index (s->prev_cpus, OrchCpuTimes, i),
+                                          &g_array_index (st.cpus, OrchCpuTimes, i))
+                                    : 0.0;
           s->prev_cpu = st.total;
           s->have_prev = TRUE;
           g_clear_pointer (&s->prev_cpus, g_array_unref);
@@ -167,8 +168,12 @@ orch_sampler_read_system (OrchSampler *s)
                   const NetRow *p = &g_array_index (s->nets, NetRow, j);
                   if (strcmp (p->dev.name, row.dev.name) != 0)
                     continue;
-                  row.rx_rate = row.dev.rx_bytes >= p->dev.rx_bytes ? (row.dev.rx_bytes - p->dev.rx_bytes) / dt : 0;
-                  row.tx_rate = row.dev.tx_bytes >= p->dev.tx_bytes ? (row.dev.tx_bytes - p->dev.tx_bytes) / dt : 0;
+                  row.rx_rate = row.dev.rx_bytes >= p->dev.rx_bytes
+                                    ? (row.dev.rx_bytes - p->dev.rx_bytes) / dt
+                                    : 0;
+                  row.tx_rate = row.dev.tx_bytes >= p->dev.tx_bytes
+                                    ? (row.dev.tx_bytes - p->dev.tx_bytes) / dt
+                                    : 0;
                 }
               g_array_append_val (rows, row);
               if (strcmp (row.dev.name, "lo") == 0)
@@ -201,18 +206,21 @@ orch_sampler_read_system (OrchSampler *s)
     {
       /* Counters can go back (an interface went away): no negative rates. */
       cur.net_rx_rate = cur.net_rx_bytes >= s->last.net_rx_bytes
-                            ? (cur.net_rx_bytes - s->last.net_rx_bytes) / dt : 0.0;
+                            ? (cur.net_rx_bytes - s->last.net_rx_bytes) / dt
+                            : 0.0;
       cur.net_tx_rate = cur.net_tx_bytes >= s->last.net_tx_bytes
-                            ? (cur.net_tx_bytes - s->last.net_tx_bytes) / dt : 0.0;
+                            ? (cur.net_tx_bytes - s->last.net_tx_bytes) / dt
+                            : 0.0;
     }
   s->last = cur;
 
   mem_used = (double) (cur.mem.total - MIN (cur.mem.available, cur.mem.total));
   values[ORCH_SYSTEM_SERIES_CPU_PERCENT] = cur.cpu_percent;
   values[ORCH_SYSTEM_SERIES_MEMORY_USED] = mem_used;
-  values[ORCH_SYSTEM_SERIES_MEMORY_PERCENT] = cur.mem.total ? 100.0 * mem_used / cur.mem.total : NAN;
-  values[ORCH_SYSTEM_SERIES_SWAP_USED] =
-      (double) (cur.mem.swap_total - MIN (cur.mem.swap_free, cur.mem.swap_total));
+  values[ORCH_SYSTEM_SERIES_MEMORY_PERCENT] = cur.mem.total ? 100.0 * mem_used / cur.mem.total
+                                                            : NAN;
+  values[ORCH_SYSTEM_SERIES_SWAP_USED] = (double) (cur.mem.swap_total -
+                                                   MIN (cur.mem.swap_free, cur.mem.swap_total));
   values[ORCH_SYSTEM_SERIES_LOAD_1] = cur.load.load1;
   values[ORCH_SYSTEM_SERIES_LOAD_5] = cur.load.load5;
   values[ORCH_SYSTEM_SERIES_LOAD_15] = cur.load.load15;

@@ -41,13 +41,15 @@ orch_ctl_report_error (GError *error)
   g_dbus_error_strip_remote_error (error);
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
       g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
-    return orch_ctl_fail (exit_code, "%s",
-                          _("orchestratord is not running on this bus: start it (systemctl start orchestratord) "
-                            "or choose the bus with --system, --user or --bus-address"));
+    return orch_ctl_fail (
+        exit_code, "%s",
+        _ ("orchestratord is not running on this bus: start it (systemctl start orchestratord) "
+           "or choose the bus with --system, --user or --bus-address"));
   switch (code)
     {
     case ORCH_ERROR_PERMISSION_DENIED:
-      return orch_ctl_fail (exit_code, _("%s (run as root or as a member of the orchestrator group)"),
+      return orch_ctl_fail (exit_code,
+                            _("%s (run as root or as a member of the orchestrator group)"),
                             error->message);
     case ORCH_ERROR_NOT_FOUND:
       return orch_ctl_fail (exit_code, _("%s (see “orchestratorctl list”)"), error->message);

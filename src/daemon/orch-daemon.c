@@ -18,9 +18,9 @@
 
 struct _OrchDaemon {
   OrchConfig *config;
-  OrchBackend *backend;     /* until the manager takes it */
-  int lock_fd;              /* the state directory is ours while it is open */
-  OrchState *state;         /* NULL: [state] durable=false */
+  OrchBackend *backend; /* until the manager takes it */
+  int lock_fd;          /* the state directory is ours while it is open */
+  OrchState *state;     /* NULL: [state] durable=false */
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
@@ -36,7 +36,7 @@ struct _OrchDaemon {
   gboolean name_taken;
 
   GMainLoop *loop;
-  gboolean bus_lost;        /* why the loop ended: a failure */
+  gboolean bus_lost; /* why the loop ended: a failure */
 };
 
 static int
@@ -87,17 +87,18 @@ load_config (const OrchDaemonOptions *o, OrchConfig *config, GError **error)
       if (!orch_config_backend_is_valid (o->backend))
         {
           g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                       _("--backend: “%s” is not one of auto, systemd, cgroupfs, none"), o->backend);
+                       _("--backend: “%s” is not one of auto, systemd, cgroupfs, none"),
+                       o->backend);
           return FALSE;
         }
       g_free (config->backend);
       config->backend = g_strdup (o->backend);
     }
-#define OVERRIDE(field)                       \
-  if (o->field)                               \
-    {                                         \
-      g_free (config->field);                 \
-      config->field = g_strdup (o->field);    \
+#define OVERRIDE(field)                    \
+  if (o->field)                            \
+    {                                      \
+      g_free (config->field);              \
+      config->field = g_strdup (o->field); \
     }
   OVERRIDE (log_dir);
   OVERRIDE (state_dir);
@@ -294,7 +295,7 @@ orch_daemon_free (OrchDaemon *self)
    * connection outlive it, and the connection is flushed last. */
   g_clear_pointer (&self->manager, orch_manager_free);
   g_clear_pointer (&self->backend, orch_backend_free);
-  g_clear_pointer (&self->state, orch_state_free);   /* after the manager, its last writer */
+  g_clear_pointer (&self->state, orch_state_free); /* after the manager, its last writer */
   if (self->lock_fd >= 0)
     close (self->lock_fd);
   g_clear_pointer (&self->bus_jobs, orch_bus_jobs_free);

@@ -18,10 +18,10 @@ typedef struct _OrchDaemon OrchDaemon;
 typedef struct {
   /* Where to serve.  Neither: the system bus.  @no_bus: none at all, the
    * engine alone (tests, benchmarks). */
-  gboolean user;            /* the session bus, the user's systemd manager and state dir */
-  const char *bus_address;  /* any bus, e.g. a private one */
+  gboolean user;           /* the session bus, the user's systemd manager and state dir */
+  const char *bus_address; /* any bus, e.g. a private one */
   gboolean no_bus;
-  const char *config_path;  /* NULL: the installed one, missing means defaults */
+  const char *config_path; /* NULL: the installed one, missing means defaults */
   /* Override the configuration file's; NULL: as configured. */
   const char *backend;
   const char *log_dir;

@@ -16,7 +16,7 @@
 typedef struct {
   gboolean system;
   gboolean version;
-  OrchDaemonOptions daemon;   /* its strings are ours: options_clear() */
+  OrchDaemonOptions daemon; /* its strings are ours: options_clear() */
 } Options;
 
 static void
@@ -77,14 +77,22 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   int ret;
   const GOptionEntry entries[] = {
-    { "system", 0, 0, G_OPTION_ARG_NONE, &o.system, N_("Serve on the system bus (default as root)"), NULL },
-    { "user", 0, 0, G_OPTION_ARG_NONE, &o.daemon.user, N_("Serve on the session bus, jobs in the user's systemd manager"), NULL },
-    { "bus-address", 0, 0, G_OPTION_ARG_STRING, &o.daemon.bus_address, N_("Serve on the bus at ADDRESS"), N_("ADDRESS") },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &o.daemon.backend, N_("auto, systemd, cgroupfs or none"), N_("BACKEND") },
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.daemon.config_path, N_("Configuration file"), N_("FILE") },
-    { "log-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.log_dir, N_("Directory for job logs"), N_("DIR") },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.state_dir, N_("Directory for state"), N_("DIR") },
-    { "cgroup-root", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.cgroup_root, N_("cgroupfs backend: cgroup directory for jobs"), N_("DIR") },
+    { "system", 0, 0, G_OPTION_ARG_NONE, &o.system, N_("Serve on the system bus (default as root)"),
+      NULL },
+    { "user", 0, 0, G_OPTION_ARG_NONE, &o.daemon.user,
+      N_("Serve on the session bus, jobs in the user's systemd manager"), NULL },
+    { "bus-address", 0, 0, G_OPTION_ARG_STRING, &o.daemon.bus_address,
+      N_("Serve on the bus at ADDRESS"), N_("ADDRESS") },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &o.daemon.backend,
+      N_("auto, systemd, cgroupfs or none"), N_("BACKEND") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.daemon.config_path, N_("Configuration file"),
+      N_("FILE") },
+    { "log-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.log_dir, N_("Directory for job logs"),
+      N_("DIR") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.state_dir, N_("Directory for state"),
+      N_("DIR") },
+    { "cgroup-root", 0, 0, G_OPTION_ARG_FILENAME, &o.daemon.cgroup_root,
+      N_("cgroupfs backend: cgroup directory for jobs"), N_("DIR") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o.version, N_("Print the version and exit"), NULL },
     { NULL }
   };

@@ -10,7 +10,8 @@
 static gboolean
 authorized (SoupServerMessage *msg, const char *token)
 {
-  const char *h = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  const char *h = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                "Authorization");
   gsize want, have;
   guint diff = 0;
 
@@ -32,8 +33,8 @@ orch_rest_access_check_token (SoupServerMessage *msg, const char *token)
 {
   if (authorized (msg, token))
     return TRUE;
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "WWW-Authenticate", "Bearer");
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                "Bearer");
   orch_rest_respond_http_error (msg, 401, ORCH_ERROR_PERMISSION_DENIED,
                                 _("a valid bearer token is required"));
   return FALSE;
@@ -42,7 +43,8 @@ orch_rest_access_check_token (SoupServerMessage *msg, const char *token)
 static const char *
 cors_origin (SoupServerMessage *msg, const char *const *origins)
 {
-  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
+  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     "Origin");
 
   if (origin == NULL)
     return NULL;

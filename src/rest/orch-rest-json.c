@@ -401,8 +401,9 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
       return NULL;
     case BODY_INVALID:
     default:
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
-                   _("the request body is not valid JSON (a malformed value, string or escape, or an unpaired \\u surrogate)"));
+      g_set_error (
+          error, ORCH_ERROR, ORCH_ERROR_MALFORMED,
+          _("the request body is not valid JSON (a malformed value, string or escape, or an unpaired \\u surrogate)"));
       return NULL;
     }
   if (!json_parser_load_from_data (parser, body, (gssize) len, &local))

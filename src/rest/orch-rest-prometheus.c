@@ -62,10 +62,13 @@ prom_system (GString *out, GVariant *s)
   static const struct {
     const char *key, *name, *type, *help;
   } figures[] = {
-    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge", "Busy CPU time, percent of all CPUs." },
+    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge",
+      "Busy CPU time, percent of all CPUs." },
     { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
-    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge", "Memory available for new work." },
-    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge", "Total minus available memory." },
+    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge",
+      "Memory available for new work." },
+    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge",
+      "Total minus available memory." },
     { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
     { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
     { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
@@ -73,8 +76,10 @@ prom_system (GString *out, GVariant *s)
     { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
     { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
     { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
-    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter", "Bytes received, all interfaces but lo." },
-    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter", "Bytes sent, all interfaces but lo." },
+    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter",
+      "Bytes received, all interfaces but lo." },
+    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter",
+      "Bytes sent, all interfaces but lo." },
     { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
   };
 
@@ -94,9 +99,11 @@ prom_jobs (GString *out, GVariant *jobs)
   static const struct {
     const char *key, *name, *type, *help;
   } figures[] = {
-    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge", "CPU use of the job, percent of one core." },
+    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge",
+      "CPU use of the job, percent of one core." },
     { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job." },
-    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again." },
+    { "restarts", "orchestrator_job_restarts_total", "counter",
+      "Times the job was started again." },
   };
   gsize n = g_variant_n_children (jobs);
 
@@ -112,15 +119,18 @@ prom_jobs (GString *out, GVariant *jobs)
           g_string_append_printf (out, "} %.17g\n", d);
         }
     }
-  prom_metric (out, "orchestrator_job_up", "gauge", "1 while the job is starting, running or stopping.");
+  prom_metric (out, "orchestrator_job_up", "gauge",
+               "1 while the job is starting, running or stopping.");
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
       const char *state = "";
       g_variant_lookup (job, "state", "&s", &state);
       prom_job_series (out, "orchestrator_job_up", job);
-      g_string_append_printf (out, ",state=\"%s\"} %d\n", state,
-                              g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state));
+      g_string_append_printf (
+          out, ",state=\"%s\"} %d\n", state,
+          g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL },
+                           state));
     }
 }
 

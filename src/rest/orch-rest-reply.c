@@ -23,7 +23,8 @@ orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *json)
 }
 
 void
-orch_rest_respond_http_error (SoupServerMessage *msg, guint status, OrchError code, const char *message)
+orch_rest_respond_http_error (SoupServerMessage *msg, guint status, OrchError code,
+                              const char *message)
 {
   g_autofree char *json = orch_rest_error_json (orch_error_to_short_name (code), message);
 
@@ -42,15 +43,17 @@ orch_rest_respond_error (SoupServerMessage *msg, OrchError code, const char *mes
 void
 orch_rest_respond_no_bus (SoupServerMessage *msg)
 {
-  orch_rest_respond_error (msg, ORCH_ERROR_UNAVAILABLE,
-                           _("orchestrator-rest lost the bus and is connecting again; try again shortly"));
+  orch_rest_respond_error (
+      msg, ORCH_ERROR_UNAVAILABLE,
+      _("orchestrator-rest lost the bus and is connecting again; try again shortly"));
 }
 
 void
 orch_rest_respond_timeout (SoupServerMessage *msg)
 {
-  orch_rest_respond_error (msg, ORCH_ERROR_TIMEOUT,
-                           _("orchestratord did not answer in time; a change asked for may still happen"));
+  orch_rest_respond_error (
+      msg, ORCH_ERROR_TIMEOUT,
+      _("orchestratord did not answer in time; a change asked for may still happen"));
 }
 
 void

@@ -12,19 +12,14 @@
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
-static const char *const list_query[] = {
-  "state", "state", "s", "name", "name", "s", NULL
-};
-static const char *const stop_query[] = {
-  "signal", "signal", "i", "timeout_ms", "timeout_ms", "u", NULL
-};
-static const char *const history_query[] = {
-  "since", "since", "t", "limit", "limit", "u", "step_s", "step_s", "u", NULL
-};
-static const char *const log_query[] = {
-  "stream", "stream", "s", "offset", "offset", "t", "tail", "tail_lines", "u",
-  "max_bytes", "max_bytes", "u", NULL
-};
+static const char *const list_query[] = { "state", "state", "s", "name", "name", "s", NULL };
+static const char *const stop_query[] = { "signal",     "signal", "i", "timeout_ms",
+                                          "timeout_ms", "u",      NULL };
+static const char *const history_query[] = { "since", "since",  "t",      "limit", "limit",
+                                             "u",     "step_s", "step_s", "u",     NULL };
+static const char *const log_query[] = { "stream",    "stream", "s",          "offset", "offset",
+                                         "t",         "tail",   "tail_lines", "u",      "max_bytes",
+                                         "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
@@ -43,13 +38,15 @@ static const OrchRoute routes[] = {
   { "POST", "/jobs/{id}/restart", .dbus_interface = JOBS, .dbus_method = "Restart",
     .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_STOP },
   { "GET", "/metrics/system", .dbus_interface = METRICS, .dbus_method = "GetSystem" },
-  { "GET", "/metrics/system/detailed", .dbus_interface = METRICS, .dbus_method = "GetSystemDetailed" },
+  { "GET", "/metrics/system/detailed", .dbus_interface = METRICS,
+    .dbus_method = "GetSystemDetailed" },
   { "GET", "/metrics/system/history", .dbus_interface = METRICS, .dbus_method = "GetSystemHistory",
     .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
   { "GET", "/metrics/process/{pid}", .dbus_interface = METRICS, .dbus_method = "GetProcess",
     .param = ORCH_ROUTE_PARAM_PID },
-  { "GET", "/metrics/process/{pid}/history", .dbus_interface = METRICS, .dbus_method = "GetProcessHistory",
-    .param = ORCH_ROUTE_PARAM_PID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
+  { "GET", "/metrics/process/{pid}/history", .dbus_interface = METRICS,
+    .dbus_method = "GetProcessHistory", .param = ORCH_ROUTE_PARAM_PID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = history_query },
   { "GET", "/metrics/jobs/{id}", .dbus_interface = METRICS, .dbus_method = "GetJob",
     .param = ORCH_ROUTE_PARAM_ID },
   { "GET", "/metrics/jobs/{id}/history", .dbus_interface = METRICS, .dbus_method = "GetJobHistory",
@@ -58,16 +55,17 @@ static const OrchRoute routes[] = {
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = log_query,
     .reply = ORCH_ROUTE_REPLY_LOG_TEXT, .follow = TRUE },
   { "DELETE", "/logs/{id}", .dbus_interface = LOGS, .dbus_method = "Delete",
-    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_DELETED },
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_DELETED },
   { "POST", "/logs/cleanup", .dbus_interface = LOGS, .dbus_method = "Cleanup",
-    .options = ORCH_ROUTE_OPTIONS_BODY, .types = cleanup_body,
-    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CLEANUP },
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = cleanup_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_CLEANUP },
   { "GET", "/metrics", .dbus_interface = METRICS, .dbus_method = "GetSystem",
     .reply = ORCH_ROUTE_REPLY_PROMETHEUS },
-  { "GET", "/openapi.json", .kind = ORCH_ROUTE_FILE, .public = TRUE,
-    .file = "openapi.json", .content_type = "application/json; charset=utf-8" },
-  { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE,
-    .file = "docs.html", .content_type = "text/html; charset=utf-8" },
+  { "GET", "/openapi.json", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "openapi.json",
+    .content_type = "application/json; charset=utf-8" },
+  { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
+    .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
 };
 

@@ -7,44 +7,44 @@ G_BEGIN_DECLS
 
 /* How a route is answered. */
 typedef enum {
-  ORCH_ROUTE_CALL,     /* one D-Bus call to orchestratord, as the row says */
-  ORCH_ROUTE_FILE,     /* a file of the data directory, read at start */
-  ORCH_ROUTE_HEALTH,   /* a Ping: 200, or 503 while the daemon does not answer */
+  ORCH_ROUTE_CALL,   /* one D-Bus call to orchestratord, as the row says */
+  ORCH_ROUTE_FILE,   /* a file of the data directory, read at start */
+  ORCH_ROUTE_HEALTH, /* a Ping: 200, or 503 while the daemon does not answer */
 } OrchRouteKind;
 
 /* What the path's {parameter} becomes: the call's first argument. */
 typedef enum {
   ORCH_ROUTE_PARAM_NONE,
-  ORCH_ROUTE_PARAM_ID,    /* s, as given */
-  ORCH_ROUTE_PARAM_PID,   /* u, 1 to G_MAXINT32, else 422 */
+  ORCH_ROUTE_PARAM_ID,  /* s, as given */
+  ORCH_ROUTE_PARAM_PID, /* u, 1 to G_MAXINT32, else 422 */
 } OrchRouteParam;
 
 /* Where the a{sv} argument after it comes from.  Without one, a query
  * or a body is ignored. */
 typedef enum {
   ORCH_ROUTE_OPTIONS_NONE,
-  ORCH_ROUTE_OPTIONS_QUERY,  /* types: {"param", "key", "type", ..., NULL},
-                              * see orch_rest_options_from_query() */
-  ORCH_ROUTE_OPTIONS_BODY,   /* a JSON object; types: {"key", "type", ..., NULL},
-                              * see orch_rest_object_from_json() */
+  ORCH_ROUTE_OPTIONS_QUERY, /* types: {"param", "key", "type", ..., NULL},
+                             * see orch_rest_options_from_query() */
+  ORCH_ROUTE_OPTIONS_BODY,  /* a JSON object; types: {"key", "type", ..., NULL},
+                             * see orch_rest_object_from_json() */
 } OrchRouteOptions;
 
 /* How long the daemon may take to answer; then 504. */
 typedef enum {
-  ORCH_ROUTE_TIMEOUT_READ,   /* answered from memory */
-  ORCH_ROUTE_TIMEOUT_WRITE,  /* the work is done before the answer */
-  ORCH_ROUTE_TIMEOUT_STOP,   /* until a job has stopped: its timeout_ms
-                              * option, else the longest one, and a margin */
+  ORCH_ROUTE_TIMEOUT_READ,  /* answered from memory */
+  ORCH_ROUTE_TIMEOUT_WRITE, /* the work is done before the answer */
+  ORCH_ROUTE_TIMEOUT_STOP,  /* until a job has stopped: its timeout_ms
+                             * option, else the longest one, and a margin */
 } OrchRouteTimeout;
 
 /* How the D-Bus reply becomes the HTTP answer. */
 typedef enum {
-  ORCH_ROUTE_REPLY_VALUE,       /* (v): 200, v as JSON */
-  ORCH_ROUTE_REPLY_CREATED,     /* (s id, o): 201, the record from Jobs.Get */
-  ORCH_ROUTE_REPLY_LOG_TEXT,    /* (s, t): {"text", "next_offset"} */
-  ORCH_ROUTE_REPLY_DELETED,     /* (): {"id": {id}, "deleted": true} */
-  ORCH_ROUTE_REPLY_CLEANUP,     /* (u, t): {"removed", "bytes_freed"} */
-  ORCH_ROUTE_REPLY_PROMETHEUS,  /* (a{sv} system), then Jobs.List: text exposition */
+  ORCH_ROUTE_REPLY_VALUE,      /* (v): 200, v as JSON */
+  ORCH_ROUTE_REPLY_CREATED,    /* (s id, o): 201, the record from Jobs.Get */
+  ORCH_ROUTE_REPLY_LOG_TEXT,   /* (s, t): {"text", "next_offset"} */
+  ORCH_ROUTE_REPLY_DELETED,    /* (): {"id": {id}, "deleted": true} */
+  ORCH_ROUTE_REPLY_CLEANUP,    /* (u, t): {"removed", "bytes_freed"} */
+  ORCH_ROUTE_REPLY_PROMETHEUS, /* (a{sv} system), then Jobs.List: text exposition */
 } OrchRouteReply;
 
 /* The HTTP API, path for path the original prototype's: one row per
@@ -54,12 +54,12 @@ typedef enum {
  * WebSocket feed /ws/metrics and the log stream of GET /logs/{id}?follow. */
 typedef struct {
   const char *method;
-  const char *pattern;          /* as in openapi.json: /jobs/{id} */
+  const char *pattern; /* as in openapi.json: /jobs/{id} */
   OrchRouteKind kind;
-  gboolean public;              /* no token needed: it reveals nothing and
-                                 * must load in a browser before one is typed */
+  gboolean public; /* no token needed: it reveals nothing and
+                    * must load in a browser before one is typed */
   /* ORCH_ROUTE_FILE */
-  const char *file;             /* in the data directory */
+  const char *file; /* in the data directory */
   const char *content_type;
   /* ORCH_ROUTE_CALL */
   const char *dbus_interface;
@@ -69,7 +69,7 @@ typedef struct {
   const char *const *types;
   OrchRouteTimeout timeout;
   OrchRouteReply reply;
-  gboolean follow;              /* ?follow streams the log instead */
+  gboolean follow; /* ?follow streams the log instead */
 } OrchRoute;
 
 const OrchRoute *orch_rest_routes (gsize *n_routes);

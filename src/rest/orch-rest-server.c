@@ -39,7 +39,7 @@ struct _OrchRestServer {
   SoupServer *server;
   OrchRestBus *bus;
   char *token;
-  GHashTable *files;      /* route -> the contents of its file */
+  GHashTable *files; /* route -> the contents of its file */
   OrchRestFeed *feed;
   guint in_flight;        /* requests waiting for the daemon */
   OrchRestConnections *connections;
@@ -288,12 +288,9 @@ reply_prom_system (Request *r, GVariant *reply)
 }
 
 static const ReplyFunc reply_funcs[] = {
-  [ORCH_ROUTE_REPLY_VALUE] = reply_first_child,
-  [ORCH_ROUTE_REPLY_CREATED] = after_create,
-  [ORCH_ROUTE_REPLY_LOG_TEXT] = reply_log_text,
-  [ORCH_ROUTE_REPLY_DELETED] = reply_log_deleted,
-  [ORCH_ROUTE_REPLY_CLEANUP] = reply_cleanup,
-  [ORCH_ROUTE_REPLY_PROMETHEUS] = reply_prom_system,
+  [ORCH_ROUTE_REPLY_VALUE] = reply_first_child, [ORCH_ROUTE_REPLY_CREATED] = after_create,
+  [ORCH_ROUTE_REPLY_LOG_TEXT] = reply_log_text, [ORCH_ROUTE_REPLY_DELETED] = reply_log_deleted,
+  [ORCH_ROUTE_REPLY_CLEANUP] = reply_cleanup,   [ORCH_ROUTE_REPLY_PROMETHEUS] = reply_prom_system,
 };
 
 /* ---- health ---- */
@@ -330,8 +327,8 @@ check_health (Request *r)
       return;
     }
   g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.freedesktop.DBus.Peer", "Ping",
-                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, HEALTH_TIMEOUT_MS, NULL,
-                          health_done, r);
+                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, HEALTH_TIMEOUT_MS, NULL, health_done,
+                          r);
 }
 
 /* ---- dispatch ---- */
@@ -346,7 +343,8 @@ call_timeout_ms (OrchRouteTimeout timeout, GVariant *opts)
     case ORCH_ROUTE_TIMEOUT_WRITE:
       return WRITE_TIMEOUT_MS;
     case ORCH_ROUTE_TIMEOUT_STOP:
-      if (opts && g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms) && timeout_ms <= STOP_TIMEOUT_MAX_MS)
+      if (opts && g_variant_lookup (opts, "timeout_ms", "u", &timeout_ms) &&
+          timeout_ms <= STOP_TIMEOUT_MAX_MS)
         return (int) timeout_ms + STOP_MARGIN_MS;
       return STOP_TIMEOUT_MAX_MS + STOP_MARGIN_MS;
     case ORCH_ROUTE_TIMEOUT_READ:
@@ -414,8 +412,8 @@ dispatch (Request *r, GHashTable *query)
   if (route->param == ORCH_ROUTE_PARAM_PID &&
       !g_ascii_string_to_unsigned (r->param, 10, 1, G_MAXINT32, &pid, NULL))
     {
-      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a process id"), r->param);
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("“%s” is not a process id"),
+                   r->param);
       refuse (r, error);
       return;
     }

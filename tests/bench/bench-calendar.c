@@ -21,17 +21,32 @@
 #include <time.h>
 
 static const char *const calendars[] = {
-  "minutely", "hourly", "daily", "weekly", "monthly", "quarterly", "yearly",
-  "Mon..Fri *-*-* 09:30", "Sat,Sun *-*-* 10,22:00", "*-*-* *:0/15", "*:*:0/7.25",
-  "*-*~1 23:00", "Fri *-*-13 12:00", "*-02-29 00:00", "2024..2199/4-*-* 06:00",
-  "*-*-* 02:30 Europe/Madrid", "Mon *-*~1..7 08:00 America/New_York", "*:0/20 Asia/Kolkata",
-  "*-*-1,15 12:00 UTC", "*-1,4,7,10-1 00:00:00",
+  "minutely",
+  "hourly",
+  "daily",
+  "weekly",
+  "monthly",
+  "quarterly",
+  "yearly",
+  "Mon..Fri *-*-* 09:30",
+  "Sat,Sun *-*-* 10,22:00",
+  "*-*-* *:0/15",
+  "*:*:0/7.25",
+  "*-*~1 23:00",
+  "Fri *-*-13 12:00",
+  "*-02-29 00:00",
+  "2024..2199/4-*-* 06:00",
+  "*-*-* 02:30 Europe/Madrid",
+  "Mon *-*~1..7 08:00 America/New_York",
+  "*:0/20 Asia/Kolkata",
+  "*-*-1,15 12:00 UTC",
+  "*-1,4,7,10-1 00:00:00",
 };
 
 static const char *const crons[] = {
-  "* * * * *", "*/5 * * * *", "0 * * * *", "30 2 * * *", "0 9-17 * * mon-fri",
-  "*/10 8-18 * * 1,3,5", "0 0 1,15 * *", "0 0 13 * 5", "0 0 */2 * 1", "0 0 29 2 *",
-  "0 0 1 */3 *", "@weekly", "@yearly", "15 4 * * sun",
+  "* * * * *",           "*/5 * * * *",  "0 * * * *",  "30 2 * * *",   "0 9-17 * * mon-fri",
+  "*/10 8-18 * * 1,3,5", "0 0 1,15 * *", "0 0 13 * 5", "0 0 */2 * 1",  "0 0 29 2 *",
+  "0 0 1 */3 *",         "@weekly",      "@yearly",    "15 4 * * sun",
 };
 
 static double
@@ -91,11 +106,10 @@ int
 main (int argc, char **argv)
 {
   gint calls = 2000, runs = 5;
-  GOptionEntry entries[] = {
-    { "calls", 0, 0, G_OPTION_ARG_INT, &calls, "calls per expression and run", "N" },
-    { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs", "N" },
-    { NULL }
-  };
+  GOptionEntry entries[] = { { "calls", 0, 0, G_OPTION_ARG_INT, &calls,
+                               "calls per expression and run", "N" },
+                             { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs", "N" },
+                             { NULL } };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("- next-elapse cost");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) cal = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_calendar_free);
@@ -148,8 +162,9 @@ main (int argc, char **argv)
       if (w > cron_worst)
         cron_worst = w, cron_worst_i = wi;
     }
-  printf ("{\"calendar_expressions\":%u,\"cron_expressions\":%u,\"calls_per_expression\":%d,\"runs\":%d,",
-          cal->len, cr->len, calls, runs);
+  printf (
+      "{\"calendar_expressions\":%u,\"cron_expressions\":%u,\"calls_per_expression\":%d,\"runs\":%d,",
+      cal->len, cr->len, calls, runs);
   printf ("\"calendar_next_us_runs\":[");
   for (gint r = 0; r < runs; r++)
     printf ("%s%.3f", r ? "," : "", cal_runs[r]);
@@ -159,7 +174,9 @@ main (int argc, char **argv)
   printf ("],\"calendar_next_us\":%.3f,", median (cal_runs, runs));
   printf ("\"cron_next_us\":%.3f,", median (cron_runs, runs));
   /* The slowest expression: its median per call, in its slowest run. */
-  printf ("\"calendar_slowest\":{\"expression\":\"%s\",\"us\":%.3f},", calendars[cal_worst_i], cal_worst);
-  printf ("\"cron_slowest\":{\"expression\":\"%s\",\"us\":%.3f}}\n", crons[cron_worst_i], cron_worst);
+  printf ("\"calendar_slowest\":{\"expression\":\"%s\",\"us\":%.3f},", calendars[cal_worst_i],
+          cal_worst);
+  printf ("\"cron_slowest\":{\"expression\":\"%s\",\"us\":%.3f}}\n", crons[cron_worst_i],
+          cron_worst);
   return 0;
 }

@@ -640,8 +640,9 @@ orch_test_main (int argc, char **argv, const OrchTestProgram *program)
   if (program->prepare)
     skip = program->prepare ();
   if (skip == NULL)
-    *program->daemon = program->open_bus ? orch_test_daemon_new_open (backend, program->config, &skip)
-                                         : orch_test_daemon_new (backend, program->config, &skip);
+    *program->daemon = program->open_bus
+                           ? orch_test_daemon_new_open (backend, program->config, &skip)
+                           : orch_test_daemon_new (backend, program->config, &skip);
   if (skip)
     {
       g_print ("1..0 # SKIP %s\n", skip);
@@ -651,7 +652,8 @@ orch_test_main (int argc, char **argv, const OrchTestProgram *program)
     {
       g_autoptr(GError) error = NULL;
 
-      *program->shim = orch_test_shim_start (*program->daemon, (const char *const[]){ "--listen=127.0.0.1:0", NULL },
+      *program->shim = orch_test_shim_start (*program->daemon,
+                                             (const char *const[]){ "--listen=127.0.0.1:0", NULL },
                                              program->shim_base, &error);
       g_assert_no_error (error);
       g_assert_nonnull (*program->shim_base);

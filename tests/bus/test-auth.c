@@ -437,13 +437,11 @@ test_polkit (void)
   orch_test_discard (d, root_id);
 }
 
-static const OrchTestCase tests[] = {
-  { "/auth/outsider", test_outsider },
-  { "/auth/read-everyone", test_read_everyone },
-  { "/auth/polkit", test_polkit },
-  { "/auth/group-member", test_group_member },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/auth/outsider", test_outsider },
+                                      { "/auth/read-everyone", test_read_everyone },
+                                      { "/auth/polkit", test_polkit },
+                                      { "/auth/group-member", test_group_member },
+                                      { NULL, NULL } };
 
 /* The user and the group, made before the daemon starts. */
 static char *

@@ -525,23 +525,19 @@ test_daemon_killed (void)
   orch_test_daemon_spawn (d);
 }
 
-static const OrchTestCase tests[] = {
-  { "/logs/introspection", test_introspection },
-  { "/logs/paging", test_paging },
-  { "/logs/invalid-utf8", test_invalid_utf8 },
-  { "/logs/separate-streams", test_separate_streams },
-  { "/logs/open-follow", test_open_follow },
-  { "/logs/delete", test_delete },
-  { "/logs/cleanup", test_cleanup },
-  { "/logs/bad-input", test_bad_input },
-  { "/logs/daemon-killed", test_daemon_killed },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/logs/introspection", test_introspection },
+                                      { "/logs/paging", test_paging },
+                                      { "/logs/invalid-utf8", test_invalid_utf8 },
+                                      { "/logs/separate-streams", test_separate_streams },
+                                      { "/logs/open-follow", test_open_follow },
+                                      { "/logs/delete", test_delete },
+                                      { "/logs/cleanup", test_cleanup },
+                                      { "/logs/bad-input", test_bad_input },
+                                      { "/logs/daemon-killed", test_daemon_killed },
+                                      { NULL, NULL } };
 
-static const OrchTestCase rotation_tests[] = {
-  { "/logs/rotation", test_rotation },
-  { NULL, NULL }
-};
+static const OrchTestCase rotation_tests[] = { { "/logs/rotation", test_rotation },
+                                               { NULL, NULL } };
 
 int
 main (int argc, char **argv)

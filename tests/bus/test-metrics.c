@@ -610,29 +610,28 @@ test_process_history (void)
   orch_test_discard (d, burn);
 }
 
-static const OrchTestCase tests[] = {
-  { "/metrics/introspection", test_introspection },
-  { "/metrics/properties", test_properties },
-  { "/metrics/system-agrees", test_system_agrees },
-  { "/metrics/system-detailed", test_system_detailed },
-  { "/metrics/sampled-signal", test_sampled_signal },
-  { "/metrics/history", test_history },
-  { "/metrics/job-cpu", test_job_cpu },
-  { "/metrics/job-memory", test_job_memory },
-  { "/metrics/job-io", test_job_io },
-  { "/metrics/job-errors", test_job_errors },
-  { "/metrics/process", test_process },
-  { "/metrics/process-history", test_process_history },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/metrics/introspection", test_introspection },
+                                      { "/metrics/properties", test_properties },
+                                      { "/metrics/system-agrees", test_system_agrees },
+                                      { "/metrics/system-detailed", test_system_detailed },
+                                      { "/metrics/sampled-signal", test_sampled_signal },
+                                      { "/metrics/history", test_history },
+                                      { "/metrics/job-cpu", test_job_cpu },
+                                      { "/metrics/job-memory", test_job_memory },
+                                      { "/metrics/job-io", test_job_io },
+                                      { "/metrics/job-errors", test_job_errors },
+                                      { "/metrics/process", test_process },
+                                      { "/metrics/process-history", test_process_history },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char **argv)
 {
   const OrchTestProgram program = {
     .daemon = &d,
-    .config = "[metrics]\nsample_interval_ms=" G_STRINGIFY (INTERVAL_MS) "\nhistory_size=50\n"
-              "history_coarse_size=10\nhistory_coarse_step_s=1\n",
+    .config = "[metrics]\nsample_interval_ms=" G_STRINGIFY (
+        INTERVAL_MS) "\nhistory_size=50\n"
+                     "history_coarse_size=10\nhistory_coarse_step_s=1\n",
     .tests = tests,
   };
 

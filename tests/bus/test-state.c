@@ -410,15 +410,14 @@ test_retention (void)
   discard_all ();
 }
 
-static const OrchTestCase tests[] = {
-  { "/state/kill-and-restart", test_kill_and_restart },
-  { "/state/burst-kill", test_burst_kill },
-  { "/state/pid-reuse", test_pid_reuse_not_adopted },
-  { "/state/restart-policy-resumes", test_restart_policy_resumes },
-  { "/state/corrupt-database", test_corrupt_database },
-  { "/state/retention", test_retention },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/state/kill-and-restart", test_kill_and_restart },
+                                      { "/state/burst-kill", test_burst_kill },
+                                      { "/state/pid-reuse", test_pid_reuse_not_adopted },
+                                      { "/state/restart-policy-resumes",
+                                        test_restart_policy_resumes },
+                                      { "/state/corrupt-database", test_corrupt_database },
+                                      { "/state/retention", test_retention },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char **argv)

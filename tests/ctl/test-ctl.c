@@ -814,25 +814,24 @@ test_spanish (void)
   g_assert_nonnull (strstr (list->out, "ESTADO"));
 }
 
-static const OrchTestCase tests[] = {
-  { "/ctl/help", test_help },
-  { "/ctl/bad-input", test_bad_input },
-  { "/ctl/run-list-logs", test_run_list_logs },
-  { "/ctl/status", test_status },
-  { "/ctl/stop-restart-rm", test_stop_restart_rm },
-  { "/ctl/rm-force", test_rm_force },
-  { "/ctl/limits", test_limits },
-  { "/ctl/logs", test_logs },
-  { "/ctl/logs-follow", test_logs_follow },
-  { "/ctl/logs-follow-interrupted", test_logs_follow_interrupted },
-  { "/ctl/metrics", test_metrics },
-  { "/ctl/top", test_top },
-  { "/ctl/colour", test_colour },
-  { "/ctl/spanish", test_spanish },
-  { "/ctl/cleanup", test_cleanup },
-  { "/ctl/daemon-gone", test_daemon_gone },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/ctl/help", test_help },
+                                      { "/ctl/bad-input", test_bad_input },
+                                      { "/ctl/run-list-logs", test_run_list_logs },
+                                      { "/ctl/status", test_status },
+                                      { "/ctl/stop-restart-rm", test_stop_restart_rm },
+                                      { "/ctl/rm-force", test_rm_force },
+                                      { "/ctl/limits", test_limits },
+                                      { "/ctl/logs", test_logs },
+                                      { "/ctl/logs-follow", test_logs_follow },
+                                      { "/ctl/logs-follow-interrupted",
+                                        test_logs_follow_interrupted },
+                                      { "/ctl/metrics", test_metrics },
+                                      { "/ctl/top", test_top },
+                                      { "/ctl/colour", test_colour },
+                                      { "/ctl/spanish", test_spanish },
+                                      { "/ctl/cleanup", test_cleanup },
+                                      { "/ctl/daemon-gone", test_daemon_gone },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char **argv)

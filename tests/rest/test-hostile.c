@@ -371,15 +371,14 @@ test_still_standing (void)
   g_assert_nonnull (strstr (health->body, "\"daemon\":true"));
 }
 
-static const OrchTestCase tests[] = {
-  { "/hostile/bus-sizes", test_bus_sizes },
-  { "/hostile/bus-types-and-edges", test_bus_types_and_edges },
-  { "/hostile/http-sizes", test_http_sizes },
-  { "/hostile/http-bodies", test_http_bodies },
-  { "/hostile/http-paths-and-queries", test_http_paths_and_queries },
-  { "/hostile/still-standing", test_still_standing },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/hostile/bus-sizes", test_bus_sizes },
+                                      { "/hostile/bus-types-and-edges", test_bus_types_and_edges },
+                                      { "/hostile/http-sizes", test_http_sizes },
+                                      { "/hostile/http-bodies", test_http_bodies },
+                                      { "/hostile/http-paths-and-queries",
+                                        test_http_paths_and_queries },
+                                      { "/hostile/still-standing", test_still_standing },
+                                      { NULL, NULL } };
 
 int
 main (int argc, char **argv)

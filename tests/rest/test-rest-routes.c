@@ -38,7 +38,9 @@ static char *
 in_signature (const OrchRoute *r)
 {
   return g_strconcat ("(",
-                      r->param == ORCH_ROUTE_PARAM_ID ? "s" : r->param == ORCH_ROUTE_PARAM_PID ? "u" : "",
+                      r->param == ORCH_ROUTE_PARAM_ID    ? "s"
+                      : r->param == ORCH_ROUTE_PARAM_PID ? "u"
+                                                         : "",
                       r->options != ORCH_ROUTE_OPTIONS_NONE ? "a{sv}" : "", ")", NULL);
 }
 
@@ -175,7 +177,8 @@ test_rows_found (void)
             *p = g_strdup ("123");
           }
       path = g_strjoinv ("/", parts);
-      slashed = g_str_has_suffix (path, "/") ? g_strndup (path, strlen (path) - 1) : g_strconcat (path, "/", NULL);
+      slashed = g_str_has_suffix (path, "/") ? g_strndup (path, strlen (path) - 1)
+                                             : g_strconcat (path, "/", NULL);
       for (const char *const *p = (const char *const[]){ path, slashed, NULL }; *p; p++)
         {
           const OrchRoute *found = NULL;

@@ -900,27 +900,25 @@ test_cors (void)
   stop_shim (p);
 }
 
-static const OrchTestCase tests[] = {
-  { "/rest/create-get-list", test_create_get_list },
-  { "/rest/create-parity", test_create_parity },
-  { "/rest/stop-restart", test_stop_restart },
-  { "/rest/error-parity", test_error_parity },
-  { "/rest/limit-reached", test_limit_reached },
-  { "/rest/shim-errors", test_shim_errors },
-  { "/rest/metrics-and-logs", test_metrics_and_logs },
-  { "/rest/prometheus", test_prometheus },
-  { "/rest/openapi", test_openapi_matches_routes },
-  { "/rest/healthz", test_healthz },
-  { "/rest/follow", test_follow },
-  { "/rest/websocket", test_websocket },
-  { "/rest/slow-client", test_slow_client },
-  { "/rest/ipv6", test_ipv6 },
-  { "/rest/socket-activation", test_socket_activation },
-  { "/rest/token", test_token },
-  { "/rest/token-generated", test_token_generated },
-  { "/rest/cors", test_cors },
-  { NULL, NULL }
-};
+static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get_list },
+                                      { "/rest/create-parity", test_create_parity },
+                                      { "/rest/stop-restart", test_stop_restart },
+                                      { "/rest/error-parity", test_error_parity },
+                                      { "/rest/limit-reached", test_limit_reached },
+                                      { "/rest/shim-errors", test_shim_errors },
+                                      { "/rest/metrics-and-logs", test_metrics_and_logs },
+                                      { "/rest/prometheus", test_prometheus },
+                                      { "/rest/openapi", test_openapi_matches_routes },
+                                      { "/rest/healthz", test_healthz },
+                                      { "/rest/follow", test_follow },
+                                      { "/rest/websocket", test_websocket },
+                                      { "/rest/slow-client", test_slow_client },
+                                      { "/rest/ipv6", test_ipv6 },
+                                      { "/rest/socket-activation", test_socket_activation },
+                                      { "/rest/token", test_token },
+                                      { "/rest/token-generated", test_token_generated },
+                                      { "/rest/cors", test_cors },
+                                      { NULL, NULL } };
 
 static void
 session_new (void)
@@ -939,7 +937,8 @@ main (int argc, char **argv)
 {
   const OrchTestProgram program = {
     .daemon = &d,
-    .config = "[jobs]\nmax_concurrent=" G_STRINGIFY (MAX_CONCURRENT) "\n[metrics]\nsample_interval_ms=100\n",
+    .config = "[jobs]\nmax_concurrent=" G_STRINGIFY (
+        MAX_CONCURRENT) "\n[metrics]\nsample_interval_ms=100\n",
     .shim = &shim,
     .shim_base = &base,
     .setup = session_new,

@@ -28,7 +28,8 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "iterations", 0, 0, G_OPTION_ARG_INT, &iterations, "elapse times per expression", "N" },
     { "base", 0, 0, G_OPTION_ARG_INT64, &base, "base time, µs since the epoch", "USEC" },
-    { "stdin", 0, 0, G_OPTION_ARG_NONE, &from_stdin, "read expressions from stdin, one a line", NULL },
+    { "stdin", 0, 0, G_OPTION_ARG_NONE, &from_stdin, "read expressions from stdin, one a line",
+      NULL },
     { "cron", 0, 0, G_OPTION_ARG_NONE, &cron, "crontab expressions", NULL },
     { "tz", 0, 0, G_OPTION_ARG_STRING, &tz, "the cron expressions' time zone", "ZONE" },
     { NULL }

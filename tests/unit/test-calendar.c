@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <string.h>
 
-#define USEC(s) ((gint64) (s) * G_USEC_PER_SEC)
+#define USEC(s) ((gint64) (s) *G_USEC_PER_SEC)
 
 typedef struct {
   const char *text, *field;
@@ -142,20 +142,13 @@ static void
 test_cron_errors (void)
 {
   static const BadCase cases[] = {
-    { "60 * * * *", "minute", 1 },
-    { "* 24 * * *", "hour", 3 },
-    { "* * 0 * *", "day of month", 5 },
-    { "* * * 13 *", "month", 7 },
-    { "* * * * 8", "day of week", 9 },
-    { "5/10 * * * *", "minute", 2 },
-    { "*/0 * * * *", "minute", 3 },
-    { "5-3 * * * *", "minute", 1 },
-    { "0 0 * * monday", "day of week", 9 },
-    { "0 0 * foo *", "month", 7 },
-    { "0 0 L * *", "day of month", 5 },
-    { "0 0 * * 1#2", "day of week", 10 },
-    { "*-5 * * * *", "minute", 2 },
-    { "0,,1 * * * *", "minute", 3 },
+    { "60 * * * *", "minute", 1 },          { "* 24 * * *", "hour", 3 },
+    { "* * 0 * *", "day of month", 5 },     { "* * * 13 *", "month", 7 },
+    { "* * * * 8", "day of week", 9 },      { "5/10 * * * *", "minute", 2 },
+    { "*/0 * * * *", "minute", 3 },         { "5-3 * * * *", "minute", 1 },
+    { "0 0 * * monday", "day of week", 9 }, { "0 0 * foo *", "month", 7 },
+    { "0 0 L * *", "day of month", 5 },     { "0 0 * * 1#2", "day of week", 10 },
+    { "*-5 * * * *", "minute", 2 },         { "0,,1 * * * *", "minute", 3 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -224,8 +217,13 @@ static void
 test_garbage (void)
 {
   static const char *const seeds[] = {
-    "Mon..Fri *-*-* 10:00:00", "*-*~1..7/2 02:30:15.5 Europe/Madrid", "quarterly", "@1700000000",
-    "0 9-17/2 * jan-mar mon-fri", "*/15 * 1,15 * *", "2024..2030/2-02-29 *:0/7:0/0.125 UTC",
+    "Mon..Fri *-*-* 10:00:00",
+    "*-*~1..7/2 02:30:15.5 Europe/Madrid",
+    "quarterly",
+    "@1700000000",
+    "0 9-17/2 * jan-mar mon-fri",
+    "*/15 * 1,15 * *",
+    "2024..2030/2-02-29 *:0/7:0/0.125 UTC",
   };
   static const char alphabet[] = "0123456789*-~:.,/@ MonTueFriSatSunJanFebUTC\t";
   GRand *rand = g_rand_new_with_seed (16);
@@ -242,8 +240,9 @@ test_garbage (void)
           gsize n = g_rand_int_range (rand, 0, 40);
           text = g_malloc (n + 1);
           for (gsize k = 0; k < n; k++)
-            text[k] = (char) (i % 8 == 0 ? g_rand_int_range (rand, 1, 256)
-                                         : alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)]);
+            text[k] = (char) (i % 8 == 0
+                                  ? g_rand_int_range (rand, 1, 256)
+                                  : alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)]);
           text[n] = '\0';
         }
       else

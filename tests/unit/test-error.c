@@ -58,14 +58,18 @@ test_documented (void)
   } rows[] = {
     { ORCH_ERROR_FAILED, PREFIX "Failed", "Failed", 500, ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_NOT_FOUND, PREFIX "NotFound", "NotFound", 404, ORCH_CTL_EXIT_NOT_FOUND },
-    { ORCH_ERROR_INVALID_ARGUMENT, PREFIX "InvalidArgument", "InvalidArgument", 422, ORCH_CTL_EXIT_USAGE },
-    { ORCH_ERROR_COMMAND_REJECTED, PREFIX "CommandRejected", "CommandRejected", 403, ORCH_CTL_EXIT_FAILED },
+    { ORCH_ERROR_INVALID_ARGUMENT, PREFIX "InvalidArgument", "InvalidArgument", 422,
+      ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_COMMAND_REJECTED, PREFIX "CommandRejected", "CommandRejected", 403,
+      ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_LIMIT_REACHED, PREFIX "LimitReached", "LimitReached", 429, ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_INVALID_STATE, PREFIX "InvalidState", "InvalidState", 409, ORCH_CTL_EXIT_FAILED },
-    { ORCH_ERROR_PERMISSION_DENIED, PREFIX "PermissionDenied", "PermissionDenied", 403, ORCH_CTL_EXIT_FAILED },
+    { ORCH_ERROR_PERMISSION_DENIED, PREFIX "PermissionDenied", "PermissionDenied", 403,
+      ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_TIMEOUT, PREFIX "Timeout", "Timeout", 504, ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_UNAVAILABLE, PREFIX "Unavailable", "Unavailable", 503, ORCH_CTL_EXIT_FAILED },
-    { ORCH_ERROR_MALFORMED, PREFIX "InvalidArgument.Malformed", "InvalidArgument", 400, ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_MALFORMED, PREFIX "InvalidArgument.Malformed", "InvalidArgument", 400,
+      ORCH_CTL_EXIT_USAGE },
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (rows) == ORCH_ERROR_N_CODES);
@@ -86,8 +90,8 @@ test_documented (void)
 static void
 test_round_trip (void)
 {
-  g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call ("org.orchestrator", "/org/orchestrator",
-                                                                 "org.orchestrator.Jobs", "Get");
+  g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call (
+      "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs", "Get");
 
   orch_client_register_errors ();
   orch_client_register_errors (); /* any number of times */
@@ -97,7 +101,8 @@ test_round_trip (void)
       const char *name = orch_error_to_dbus_name (code);
       g_autoptr(GError) error = g_dbus_error_new_for_dbus_error (name, "no job “x”");
       g_autoptr(GError) local = g_error_new_literal (ORCH_ERROR, code, "no job “x”");
-      g_autoptr(GDBusMessage) reply = g_dbus_message_new_method_error_literal (call, name, "no job “x”");
+      g_autoptr(GDBusMessage) reply = g_dbus_message_new_method_error_literal (call, name,
+                                                                               "no job “x”");
       g_autoptr(GError) from_reply = NULL;
       g_autofree char *remote = NULL;
       g_autofree char *encoded = NULL;
@@ -193,7 +198,8 @@ test_json_codes (void)
   g_string_append_c (deep, '}');
   {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) v = orch_rest_object_from_json (deep->str, deep->len, orch_spec_field_types, &error);
+    g_autoptr(GVariant) v = orch_rest_object_from_json (deep->str, deep->len, orch_spec_field_types,
+                                                        &error);
     g_assert_null (v);
     g_assert_error (error, ORCH_ERROR, ORCH_ERROR_MALFORMED);
     g_assert_cmpuint (orch_error_to_http_status (orch_error_code (error)), ==, 400);

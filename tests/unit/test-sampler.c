@@ -13,11 +13,11 @@
 
 /* GetSystemHistory's series, as the D-Bus contract names them. */
 static const char *const system_series[] = {
-  "cpu_percent", "memory_used", "memory_percent", "swap_used", "load_1", "load_5", "load_15",
-  "net_send_rate", "net_recv_rate", "disk_used",
+  "cpu_percent", "memory_used", "memory_percent", "swap_used",     "load_1",
+  "load_5",      "load_15",     "net_send_rate",  "net_recv_rate", "disk_used",
 };
 
-#define NET_DEV_HEAD \
+#define NET_DEV_HEAD                                                               \
   "Inter-|   Receive                                                |  Transmit\n" \
   " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"
 
@@ -52,7 +52,9 @@ make_proc (const char *root)
           g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
         }
       else
-        text = g_strdup (NET_DEV_HEAD "  eth0:    1000      10    0    0    0     0          0         0     2000      20    0    0    0     0       0          0\n");
+        text = g_strdup (
+            NET_DEV_HEAD
+            "  eth0:    1000      10    0    0    0     0          0         0     2000      20    0    0    0     0       0          0\n");
       g_assert_true (g_file_set_contents (path, text, -1, NULL));
     }
 }
@@ -108,7 +110,8 @@ test_system_columns (void)
   g_autoptr(GVariant) record = NULL;
   g_autoptr(GVariant) rows = NULL;
   g_autoptr(GVariant) row = NULL;
-  g_autoptr(GVariant) opts = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  g_autoptr(GVariant) opts = g_variant_ref_sink (
+      g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
   gsize n_rows;
 
   g_assert_nonnull (root);
@@ -117,11 +120,14 @@ test_system_columns (void)
   g_assert_no_error (error);
 
   /* Counters move by different amounts, so a swapped column shows. */
-  rewrite_file (root, "stat", "cpu  90056 0 24560 422856 690 0 243 222 0 0\n"
-                              "cpu0 44759 0 12755 211302 477 0 107 111 0 0\n"
-                              "btime 1795818833\n");
-  rewrite_file (root, "net/dev",
-                NET_DEV_HEAD "  eth0:    3000      30    0    0    0     0          0         0     9000      90    0    0    0     0       0          0\n");
+  rewrite_file (root, "stat",
+                "cpu  90056 0 24560 422856 690 0 243 222 0 0\n"
+                "cpu0 44759 0 12755 211302 477 0 107 111 0 0\n"
+                "btime 1795818833\n");
+  rewrite_file (
+      root, "net/dev",
+      NET_DEV_HEAD
+      "  eth0:    3000      30    0    0    0     0          0         0     9000      90    0    0    0     0       0          0\n");
   g_usleep (2000);
   orch_sampler_tick (s);
 
@@ -180,7 +186,8 @@ test_series_keys (void)
   for (gsize i = 0; i < G_N_ELEMENTS (system_series); i++)
     {
       guint k = 0;
-      while (k < ORCH_SYSTEM_N_SERIES && strcmp (orch_sampler_system_series_keys[k], system_series[i]) != 0)
+      while (k < ORCH_SYSTEM_N_SERIES &&
+             strcmp (orch_sampler_system_series_keys[k], system_series[i]) != 0)
         k++;
       g_assert_cmpuint (k, <, ORCH_SYSTEM_N_SERIES);
     }
