@@ -57,6 +57,22 @@ fd_count (int pid)
   return n;
 }
 
+/* The fds the daemon holds when it is idle: the fewest seen over half a
+ * second.  One reading can catch a file the sampler holds for a moment
+ * (its caches come and go with the jobs), which is no leak; a leak stays. */
+static int
+settled_fd_count (int pid)
+{
+  int least = fd_count (pid);
+
+  for (int i = 0; i < 10; i++)
+    {
+      g_usleep (50 * 1000);
+      least = MIN (least, fd_count (pid));
+    }
+  return least;
+}
+
 static char *
 create (const char *const *argv)
 {
@@ -160,7 +176,7 @@ main (int argc, char **argv)
       if (c == warmup)
         {
           rss0 = rss_kb (pid);
-          fds0 = fd_count (pid);
+          fds0 = settled_fd_count (pid);
         }
       if (c % (cycles / 20 ? cycles / 20 : 1) == 0)
         {
@@ -172,7 +188,7 @@ main (int argc, char **argv)
         }
     }
   rss_end = rss_kb (pid);
-  fds_end = fd_count (pid);
+  fds_end = settled_fd_count (pid);
   if (rss_end > rss_max)
     rss_max = rss_end;
   printf ("{\"cycles\": %ld, \"warmup\": %ld, \"seconds\": %.1f, "
@@ -188,7 +204,7 @@ main (int argc, char **argv)
       g_printerr ("RSS grew by %ld KiB after the warm-up\n", rss_max - rss0);
       return 1;
     }
-  if (fds_end != fds0)
+  if (fds_end > fds0)
     {
       g_printerr ("the daemon has %d fds open, %d after the warm-up\n", fds_end, fds0);
       return 1;
