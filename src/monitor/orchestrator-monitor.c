@@ -183,9 +183,6 @@ run_child (const Args *a)
   child_fail (ORCH_LAUNCH_STAGE_EXEC);
 }
 
-/* The record's size, allocated up front: its text is far shorter. */
-#define RECORD_SPACE ORCH_EXIT_RECORD_SPACE
-
 static char record_tmp[256];
 
 /* Makes ID.exit.tmp with its blocks allocated, before the command runs;
@@ -193,7 +190,7 @@ static char record_tmp[256];
 static int
 prepare_exit_file (const char *id)
 {
-  static const char zeros[RECORD_SPACE];
+  static const char zeros[ORCH_EXIT_RECORD_SPACE];
   int fd, r;
 
   if (snprintf (record_tmp, sizeof record_tmp, "%s" ORCH_EXIT_RECORD_TMP_SUFFIX, id) >= (int) sizeof record_tmp)
@@ -201,7 +198,7 @@ prepare_exit_file (const char *id)
   fd = openat (EXIT_DIR_FD, record_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return -errno;
-  r = fallocate (fd, 0, 0, RECORD_SPACE);
+  r = fallocate (fd, 0, 0, ORCH_EXIT_RECORD_SPACE);
   /* A file system without fallocate: written zeros hold the blocks too. */
   if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
     r = pwrite (fd, zeros, sizeof zeros, 0) == (ssize_t) sizeof zeros ? 0 : -1;
