@@ -5,12 +5,7 @@
 #include "basic/orch-cgroup.h"
 #include "basic/orch-proc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 OrchAdoptVerdict
 orch_reconcile_check (const OrchJob *job, char **why)
