@@ -20,6 +20,8 @@ packages=(
   clang libclang-rt-14-dev
   # tools/check-format.sh (run by run-tests.sh)
   clang-format
+  # the contract suite: promtool and a real Prometheus server
+  prometheus
 )
 
 missing=()

@@ -5,6 +5,7 @@
  * and the error table), every documented status has a response schema,
  * and JobSpec states the bounds of the SPEC_FIELDS rows.  Run with
  * --statuses to print what each route answers, as JSON. */
+#include "rest/orch-rest-prometheus.h"
 #include "rest/orch-rest-routes.h"
 
 #include "basic/orch-spec.h"
@@ -329,6 +330,22 @@ test_patterns_portable (void)
     }
 }
 
+/* /metrics has a state series for each state a job can be in. */
+static void
+test_prometheus_states (void)
+{
+  JsonObject *schemas = json_object_get_object_member (
+      json_object_get_object_member (doc_root (), "components"), "schemas");
+  JsonArray *states = json_object_get_array_member (
+      json_object_get_object_member (schemas, "JobState"), "enum");
+  guint n = json_array_get_length (states);
+
+  g_assert_cmpuint (n, ==, g_strv_length ((char **) orch_rest_prometheus_job_states));
+  for (guint i = 0; i < n; i++)
+    g_assert_true (g_strv_contains (orch_rest_prometheus_job_states,
+                                    json_array_get_string_element (states, i)));
+}
+
 static void
 print_statuses (void)
 {
@@ -367,5 +384,6 @@ main (int argc, char **argv)
   g_test_add_func ("/contract/no-phantoms", test_no_phantoms);
   g_test_add_func ("/contract/spec-bounds", test_spec_bounds);
   g_test_add_func ("/contract/patterns", test_patterns_portable);
+  g_test_add_func ("/contract/prometheus-states", test_prometheus_states);
   return g_test_run ();
 }
