@@ -560,10 +560,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     }
   if (param)
     {
-      decoded = g_uri_unescape_string (param, "/");
-      /* It becomes a D-Bus string: UTF-8, no NUL (the unescape refuses
-       * %00), no slash. */
-      if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
+      /* libsoup hands the path over decoded already: a second decoding
+       * made "a%2541" "aA".  It becomes a D-Bus string: UTF-8 (libsoup
+       * refuses %00; a slash splits the path). */
+      decoded = g_strdup (param);
+      if (!g_utf8_validate (decoded, -1, NULL))
         {
           orch_rest_respond_error (msg, ORCH_ERROR_MALFORMED,
                                    _("the path holds an invalid escape"));

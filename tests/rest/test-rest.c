@@ -351,6 +351,13 @@ test_shim_errors (void)
   assert_error (param, 422, "InvalidArgument");
   assert_error (pid, 422, "InvalidArgument");
 
+  /* The path is decoded once: %25 is a percent sign, not an escape. */
+  {
+    g_autoptr(Response) once = http ("GET", "/jobs/a%2541", NULL);
+    assert_error (once, 422, "InvalidArgument");
+    g_assert_nonnull (strstr (once->body, "a%41"));
+  }
+
   /* HEAD wherever GET is: the status and headers, no body. */
   {
     const char *heads[] = { "/jobs/", "/metrics/system", "/metrics", "/healthz", "/docs" };
