@@ -19,7 +19,10 @@ Fields whose validity depends on this machine (command[0], cwd, user) take
 values that exist here, so that the bodies reach the daemon's checks.
 
   fuzz-openapi.py OPENAPI_JSON BASE_URL [--requests N] [--seed S] [--token T]
-                  [--without FIELD,...]
+                  [--without FIELD,...] [--head-base URL]
+
+Behind a validating proxy (BASE_URL is Prism's), the violations it
+reports in its sl-violations header fail the run too.
 
 --without leaves body fields out of most valid bodies (one in ten keeps
 them): the job limits, on a backend that cannot enforce them.
@@ -255,11 +258,13 @@ def main():
     ap.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "1")))
     ap.add_argument("--token")
     ap.add_argument("--without", default="")
+    ap.add_argument("--head-base", help="where to send HEAD (a validating proxy may not know it)")
     a = ap.parse_args()
     without = [f for f in a.without.split(",") if f]
     doc = Doc(a.openapi)
     rnd = random.Random(a.seed)
     client = Client(a.base, a.token)
+    head_client = Client(a.head_base or a.base, a.token)
 
     ops = []
     for path, item in doc.root["paths"].items():
@@ -305,6 +310,13 @@ def main():
         stats["requests"] += 1
         stats["by_status"][status] = stats["by_status"].get(status, 0) + 1
         where = f"{method} {path} -> {status}"
+        # Behind a validating proxy (Prism): what it found in either.
+        if "sl-violations" in hdrs:
+            found = json.loads(hdrs["sl-violations"])
+            if not valid:
+                found = [v for v in found if v.get("location", [""])[0] != "request"]
+            for v in found:
+                violations.append(f"{where}: validator: {v.get('location')} {v.get('message')} ({note})")
         documented = set(op.get("responses", {}).keys())
         if status >= 500:
             violations.append(f"{where}: a 5xx ({note}) {raw[:300]!r}")
@@ -362,6 +374,12 @@ def main():
                 note = json.dumps(body)[:160]
         try:
             status, hdrs, raw = client.request(method, url, body)
+            # Prism lost its kept-alive connection to the shim (read
+            # ECONNRESET, about 1 request in 60 here; an open question,
+            # reported in the stats): once more, on a new connection.
+            if status == 500 and b'"FetchError"' in raw and b"ECONNRESET" in raw:
+                stats["proxy_upstream_resets"] = stats.get("proxy_upstream_resets", 0) + 1
+                status, hdrs, raw = client.request(method, url, body)
         except (OSError, http.client.HTTPException) as e:
             violations.append(f"{method} {url}: no answer: {e}")
             break
@@ -369,14 +387,17 @@ def main():
         if method == "POST" and path == "/jobs/" and status == 201:
             ids.append(json.loads(raw)["id"])
         if method == "GET" and rnd.random() < 0.05:
-            hs, _, hraw = client.request("HEAD", url)
+            hs, _, hraw = head_client.request("HEAD", url)
             stats["requests"] += 1
             if hs != status or hraw:
                 violations.append(f"HEAD {url}: {hs} with {len(hraw)} bytes, GET gave {status}")
 
-    # Leave nothing running.
+    # Leave nothing running (straight to the server: not part of the check).
     for i in ids:
-        client.request("DELETE", f"/jobs/{i}?timeout_ms=1000")
+        try:
+            head_client.request("DELETE", f"/jobs/{i}?timeout_ms=1000")
+        except (OSError, http.client.HTTPException) as e:
+            violations.append(f"DELETE /jobs/{i}: no answer: {e}")
     stats["jobs_created"] = len(ids)
     print(json.dumps({"seed": a.seed, **stats, "violations": len(violations)}))
     for v in violations[:50]:
