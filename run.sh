@@ -76,19 +76,9 @@ trap 'exit 143' TERM
 # A bus for this service alone: no system bus policy to install, and
 # nothing else on it.
 rm -f "$bus"
-cat >"$dir/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>$address</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
+# shellcheck source=tools/dev-bus.sh
+source tools/dev-bus.sh
+dev_bus_conf "$address" >"$dir/bus.conf"
 dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile 2>>"$dir/bus.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$bus" ] && break; sleep 0.05; done
