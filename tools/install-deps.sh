@@ -20,6 +20,9 @@ packages=(
   clang libclang-rt-14-dev
   # tools/check-format.sh (run by run-tests.sh)
   clang-format
+  # the dashboard's browser tests (tests/web): Chromium, driven by
+  # playwright-core from npm
+  chromium nodejs npm
 )
 
 missing=()
@@ -27,12 +30,16 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: everything is installed"
-  exit 0
+  echo "install-deps: every package is installed"
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages of the test folders, at the versions of their lock files.
+for dir in "$(dirname "$0")/../tests/web"; do
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
