@@ -424,7 +424,8 @@ function jobDetail(id) {
       ['created', fmtTime(j.created_at)], ['started', fmtTime(j.started_at)], ['finished', fmtTime(j.finished_at)],
       ['backend', j.backend], ['unit', j.unit || '–'], ['error', j.error || '–']];
     $('#d-rec').innerHTML = fields.map(([k, v]) => `<dt>${esc(t(k))}</dt><dd${k === 'state' ? ` class="state state-${esc(j.state)}" id="d-state"` : ''}>${esc(v)}</dd>`).join('');
-    const lim = [['memory_max', fmtBytes], ['cpu_quota', (v) => `${v} CPU`], ['tasks_max', String], ['stop_timeout_ms', (v) => `${v} ms`]]
+    const lim = [['memory_max', fmtBytes], ['cpu_quota', (v) => `${v} CPU`], ['tasks_max', String], ['stop_timeout_ms', (v) => `${v} ms`],
+      ['restart_max', String]]
       .filter(([k]) => j[k] != null).map(([k, f]) => `<dt>${esc(t(k))}</dt><dd>${esc(f(j[k]))}</dd>`).join('');
     $('#d-limits').innerHTML = lim || `<dt>${esc(t('limits'))}</dt><dd>${esc(t('no_limits'))}</dd>`;
     $('#b-stop').disabled = done;

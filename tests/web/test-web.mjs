@@ -142,6 +142,7 @@ const listsBefore = jobListFetches;
 await page.fill('#c-command', 'echo hello-web; while :; do echo "beat $(date +%s%N)"; sleep 0.3; done');
 await page.check('#c-shell');
 await page.fill('#c-name', 'web-test');
+await page.fill('#c-stop_timeout_ms', '3000');
 const argv = await page.textContent('#c-argv');
 check(argv.includes('["sh","-c","echo hello-web'), `the shell toggle wraps in sh -c: ${argv}`);
 await axe('new');
@@ -165,6 +166,7 @@ const id = await page.evaluate(() =>
   [...document.querySelectorAll('#rows tr[data-id]')].find((tr) => tr.querySelector('.name')?.textContent === 'web-test').dataset.id);
 await page.click(`#rows tr[data-id="${id}"] a`);
 await until(page, 'the log shows its first line', () => document.querySelector('#log')?.textContent.includes('hello-web'));
+check((await page.textContent('#d-limits')).includes('3000 ms'), 'the detail shows the stop timeout among the limits');
 const beats = await page.evaluate(() => (document.querySelector('#log').textContent.match(/beat/g) || []).length);
 await until(page, 'a new log line arrives while following', (n) =>
   (document.querySelector('#log').textContent.match(/beat/g) || []).length > n + 1, beats, 5000);
