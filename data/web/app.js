@@ -98,7 +98,14 @@ function connect() {
    * offered as a subprotocol; the server echoes only orchestrator.v1. */
   const protocols = token ? ['orchestrator.v1', `orchestrator.token.${token}`] : ['orchestrator.v1'];
   ws = new WebSocket(url, protocols);
-  ws.onopen = () => { wsRetry = 0; setLive(true); };
+  ws.onopen = () => {
+    /* Frames sent while away are lost: after a reconnect, read the list
+     * once more. */
+    if (wsOpened) resync();
+    wsOpened = true;
+    wsRetry = 0;
+    setLive(true);
+  };
   ws.onmessage = (ev) => ingest(JSON.parse(ev.data));
   ws.onclose = () => {
     ws = null;
@@ -107,6 +114,16 @@ function connect() {
     wsRetry = Math.min(wsRetry + 1, 5);
     setTimeout(connect, 500 * wsRetry);
   };
+}
+
+let wsOpened = false;
+async function resync() {
+  try {
+    const list = await api('GET', '/jobs/');
+    jobs.clear();
+    for (const j of list) jobs.set(j.id, j);
+    view?.onJob?.(null);
+  } catch (e) { /* the next reconnect tries again */ }
 }
 
 /* One frame of /ws/metrics. */

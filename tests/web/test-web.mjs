@@ -252,6 +252,17 @@ figures.jobs_table_1000 = perf;
 check(perf.rows_rendered < 100, `the table rendered ${perf.rows_rendered} rows, not only the visible ones`);
 await page.screenshot({ path: `${OUT}/jobs-1000-1280x800.png` });
 
+// A browser whose Accept-Language is Spanish gets Spanish at once.
+{
+  const es = await browser.newContext({ locale: 'es-ES' });
+  const p = await es.newPage();
+  await p.goto(`${BASE}/`);
+  await p.waitForSelector('#token');
+  const h = await p.textContent('#login h2');
+  check(h === 'Iniciar sesión', `a Spanish browser sees “${h}”`);
+  await es.close();
+}
+
 await browser.close();
 for (const e of expected)
   if (!e.seen) problems.push(`expected HTTP ${e.status} on ${e.path} did not happen`);
