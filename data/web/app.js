@@ -70,7 +70,9 @@ async function api(method, path, body) {
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-  if (r.status === 401) { showLogin(t('login_needed')); throw new ApiError(401, json); }
+  /* A refused token (the shim was given a new one) says so; no token yet
+   * is just the login. */
+  if (r.status === 401) { showLogin(token ? t('login_needed') : ''); throw new ApiError(401, json); }
   if (!r.ok) throw new ApiError(r.status, json);
   return json;
 }
@@ -669,6 +671,7 @@ function showLogin(why) {
   view = null;
   needToken = true;
   token = '';
+  $('#logout').hidden = true;
   sessionStorage.removeItem('orch.token');
   ws?.close();
   const main = $('#main');
@@ -693,18 +696,20 @@ function showLogin(why) {
 
 let prefetched = null;         // the first /jobs/, asked while the strings load
 async function start() {
+  const hadToken = !!token;
   let list;
   try {
     const p = prefetched;
     prefetched = null;
     list = await (p || api('GET', '/jobs/'));
   } catch (e) {
-    if (e.status === 401) showLogin(t('login_needed'));
+    if (e.status === 401) showLogin(hadToken ? t('login_needed') : '');
     else $('#main').innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`;
     return;
   }
   jobs.clear();
   for (const j of list) jobs.set(j.id, j);
+  $('#logout').hidden = !token;
   connect();
   route();
   if (!performance.getEntriesByName('orch-first-view').length) performance.mark('orch-first-view');
