@@ -22,6 +22,9 @@ packages=(
   clang-format
   # the contract suite: promtool and a real Prometheus server
   prometheus
+  # the dashboard's browser tests (tests/web): Chromium, driven by
+  # playwright-core from npm
+  chromium
 )
 
 missing=()
@@ -44,9 +47,9 @@ fi
 
 # npm packages of the tests that need them, as their package-lock.json
 # pins them (node_modules/ beside it, git-ignored): the contract suite's
-# validating proxy.
+# validating proxy, the dashboard's browser driver.
 cd "$(dirname "$0")/.."
-for dir in tests/contract; do
+for dir in tests/contract tests/web; do
   if [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
     continue
   fi

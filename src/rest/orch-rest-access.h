@@ -12,6 +12,15 @@ G_BEGIN_DECLS
  * does when @token is NULL); if not, answers 401 and returns FALSE. */
 gboolean orch_rest_access_check_token (SoupServerMessage *msg, const char *token);
 
+/* The WebSocket handshake: the same, or, for a browser, the token as one
+ * of the offered subprotocols, "orchestrator.token.@token", beside
+ * ORCH_REST_WS_PROTOCOL, the only one the server echoes. */
+#define ORCH_REST_WS_PROTOCOL "orchestrator.v1"
+#define ORCH_REST_WS_TOKEN_PREFIX "orchestrator.token."
+gboolean orch_rest_access_check_ws_token (SoupServerMessage *msg, const char *token);
+/* Whether @token can be sent as a subprotocol (RFC 9110 token chars). */
+gboolean orch_rest_access_token_fits_protocol (const char *token);
+
 /* CORS only for @origins ("*" for any; empty: no CORS headers at all),
  * so a browser page elsewhere gets nothing by default. */
 void orch_rest_access_cors_headers (SoupServerMessage *msg, const char *const *origins);

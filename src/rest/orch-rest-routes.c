@@ -73,6 +73,20 @@ static const OrchRoute routes[] = {
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
   { "GET", "/ws/metrics", .kind = ORCH_ROUTE_WEBSOCKET },
+  /* Jobs.Remove: a finished job's record goes (its logs stay until
+   * DELETE /logs/{id}). */
+  { "POST", "/jobs/{id}/remove", .dbus_interface = JOBS, .dbus_method = "Remove",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_DELETED, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  /* The dashboard: public like /docs, the token is typed into it. */
+  { "GET", "/", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "web/index.html",
+    .content_type = "text/html; charset=utf-8" },
+  { "GET", "/web/app.js", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "web/app.js",
+    .content_type = "text/javascript; charset=utf-8" },
+  { "GET", "/web/app.css", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "web/app.css",
+    .content_type = "text/css; charset=utf-8" },
+  { "GET", "/web/i18n.json", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "web/i18n.json",
+    .content_type = "application/json; charset=utf-8" },
 };
 
 static gsize

@@ -666,7 +666,8 @@ early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable 
   early_limits (data, msg);
 }
 
-/* The WebSocket handshake is checked for the token like any request. */
+/* The WebSocket handshake is checked for the token like any request, or
+ * for the token offered as a subprotocol (browsers). */
 static void
 ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
           gpointer data)
@@ -678,7 +679,7 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
     return;
   if (!ws_check_request (msg, path))
     return;
-  if (!orch_rest_access_check_token (msg, self->token))
+  if (!orch_rest_access_check_ws_token (msg, self->token))
     return;
   /* A feed's client only listens: the stall timeout on reads would drop
    * it after --timeout seconds.  Now, before libsoup makes the
@@ -748,7 +749,14 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
   self->cors_origins = g_new0 (char *, 1);
   soup_server_add_early_handler (self->server, NULL, early, self, NULL);
   soup_server_add_early_handler (self->server, "/ws/metrics", ws_early, self, NULL);
-  soup_server_add_websocket_handler (self->server, "/ws/metrics", NULL, NULL, ws_connected, self, NULL);
+  /* A client that offers subprotocols must offer this one, the only one
+   * echoed: never the token. */
+  soup_server_add_websocket_handler (self->server, "/ws/metrics", NULL,
+                                     (char *[]){ (char *) ORCH_REST_WS_PROTOCOL, NULL },
+                                     ws_connected, self, NULL);
+  if (token && !orch_rest_access_token_fits_protocol (token))
+    g_message (
+        _("the token holds characters a WebSocket subprotocol cannot carry: browsers cannot open /ws/metrics"));
   return g_steal_pointer (&self);
 }
 

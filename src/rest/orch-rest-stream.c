@@ -301,6 +301,9 @@ struct _OrchRestFeed {
   GPtrArray *clients;     /* SoupWebsocketConnection */
   guint sub_system;
   guint sub_jobs;
+  guint sub_removed;
+  GCancellable *cancel; /* the Jobs.List under way */
+  gboolean listing;
 };
 
 static void
@@ -333,6 +336,72 @@ frame (const char *type, const char *id, GVariant *data)
   return g_string_free (out, FALSE);
 }
 
+/* The figures of the jobs with a process, after each system sample:
+ * records carry cpu_percent and memory_bytes from the sampler, which
+ * sends no signal of its own for them. */
+static void
+listed (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res,
+                                                             &error);
+  g_autoptr(GVariant) jobs = NULL;
+  g_autoptr(GString) out = NULL;
+  OrchRestFeed *feed = data;
+  GVariantIter it;
+  GVariant *rec;
+  gboolean first = TRUE;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* @feed is gone */
+  feed->listing = FALSE;
+  if (reply == NULL)
+    return;
+  jobs = g_variant_get_child_value (reply, 0);
+  out = g_string_new ("{\"type\":\"jobs\",\"data\":[");
+  g_variant_iter_init (&it, jobs);
+  while ((rec = g_variant_iter_next_value (&it)))
+    {
+      const char *id = NULL;
+      guint32 pid = 0;
+      gdouble cpu = 0;
+      guint64 mem = 0;
+      g_autoptr(GVariant) owned = rec;
+      g_autoptr(GVariant) row = NULL;
+
+      if (!g_variant_lookup (rec, "pid", "u", &pid) || pid == 0 ||
+          !g_variant_lookup (rec, "id", "&s", &id))
+        continue;
+      g_variant_lookup (rec, "cpu_percent", "d", &cpu);
+      g_variant_lookup (rec, "memory_bytes", "t", &mem);
+      row = g_variant_ref_sink (
+          g_variant_new_parsed ("{'id': <%s>, 'pid': <%u>, 'cpu_percent': <%d>, "
+                                "'memory_bytes': <%t>}",
+                                id, pid, cpu, mem));
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      orch_rest_variant_to_json (out, row);
+    }
+  g_string_append (out, "]}");
+  broadcast (feed, out->str);
+}
+
+static void
+list_jobs (OrchRestFeed *feed)
+{
+  GDBusConnection *bus = orch_rest_bus_get_connection (feed->bus);
+
+  /* One at a time: a slow daemon skips ticks instead of queueing them. */
+  if (bus == NULL || feed->listing)
+    return;
+  feed->listing = TRUE;
+  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "List",
+                          g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(aa{sv})"),
+                          G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, feed->cancel, listed,
+                          feed);
+}
+
 static void
 on_feed_signal (GDBusConnection *c, const char *sender, const char *path, const char *iface,
                 const char *signal, GVariant *params, gpointer data)
@@ -346,6 +415,14 @@ on_feed_signal (GDBusConnection *c, const char *sender, const char *path, const 
     {
       g_autoptr(GVariant) s = g_variant_get_child_value (params, 0);
       text = frame ("system", NULL, s);
+      list_jobs (feed);
+    }
+  else if (strcmp (signal, "JobRemoved") == 0)
+    {
+      const char *id;
+      g_autoptr(GVariant) none = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+      g_variant_get (params, "(&s)", &id);
+      text = frame ("job_removed", id, none);
     }
   else
     {
@@ -378,6 +455,9 @@ orch_rest_feed_new (OrchRestBus *bus)
                                               on_feed_signal, feed);
   feed->sub_jobs = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobChanged", NULL,
                                             on_feed_signal, feed);
+  feed->sub_removed = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobRemoved", NULL,
+                                               on_feed_signal, feed);
+  feed->cancel = g_cancellable_new ();
   return feed;
 }
 
@@ -395,6 +475,9 @@ orch_rest_feed_free (OrchRestFeed *feed)
     return;
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_system);
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_jobs);
+  orch_rest_bus_unsubscribe (feed->bus, feed->sub_removed);
+  g_cancellable_cancel (feed->cancel);
+  g_object_unref (feed->cancel);
   for (guint i = 0; i < feed->clients->len; i++)
     {
       SoupWebsocketConnection *c = feed->clients->pdata[i];

@@ -629,6 +629,114 @@ ws_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Opens /ws/metrics at @at with @query and @protocols; the handshake's
+ * status, and the connection (or NULL) with the protocol it chose. */
+static guint
+ws_open (const char *at, const char *query, const char *const *protocols,
+         SoupWebsocketConnection **ret_conn)
+{
+  g_autofree char *url = g_strconcat (at, "/ws/metrics", query, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  WsState st = { .loop = g_main_loop_new (NULL, FALSE) };
+
+  soup_session_websocket_connect_async (session, msg, NULL, (char **) protocols, G_PRIORITY_DEFAULT,
+                                        NULL, ws_done, &st);
+  g_main_loop_run (st.loop);
+  g_main_loop_unref (st.loop);
+  g_clear_error (&st.error);
+  *ret_conn = st.conn;
+  return soup_message_get_status (msg);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  const char *id;
+  gboolean in_jobs; /* a "jobs" frame listed it */
+  gboolean removed; /* a "job_removed" frame named it */
+} FeedState;
+
+static void
+feed_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer data)
+{
+  FeedState *st = data;
+  g_autofree char *text = g_strndup (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
+  g_autoptr(JsonNode) n = parse (text);
+  JsonObject *o = json_node_get_object (n);
+  const char *t = json_object_get_string_member (o, "type");
+
+  if (strcmp (t, "jobs") == 0)
+    {
+      JsonArray *rows = json_object_get_array_member (o, "data");
+      for (guint i = 0; i < json_array_get_length (rows); i++)
+        {
+          JsonObject *row = json_array_get_object_element (rows, i);
+          if (strcmp (json_object_get_string_member (row, "id"), st->id) == 0 &&
+              json_object_has_member (row, "cpu_percent") &&
+              json_object_has_member (row, "memory_bytes"))
+            st->in_jobs = TRUE;
+        }
+    }
+  if (strcmp (t, "job_removed") == 0 &&
+      strcmp (json_object_get_string_member (o, "id"), st->id) == 0)
+    st->removed = TRUE;
+  g_main_loop_quit (st->loop);
+}
+
+static gboolean
+feed_tick (gpointer data)
+{
+  g_main_loop_quit (((FeedState *) data)->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the loop until *@flag, or 20 s. */
+static gboolean
+run_until (FeedState *st, gboolean *flag)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint timer = g_timeout_add (500, feed_tick, st);
+
+  while (!*flag && g_get_monotonic_time () < end)
+    g_main_loop_run (st->loop);
+  g_source_remove (timer);
+  return *flag;
+}
+
+/* The feed carries each tick's figures of the running jobs and the
+ * removal of a record, so a page never has to poll /jobs/. */
+static void
+test_websocket_job_frames (void)
+{
+  SoupWebsocketConnection *conn = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *path = NULL;
+  FeedState st = { .loop = g_main_loop_new (NULL, FALSE) };
+
+  g_assert_cmpuint (ws_open (base, "", NULL, &conn), ==, 101);
+  g_assert_nonnull (conn);
+  id = dbus_create ("{'command': <['sleep', '30']>}");
+  st.id = id;
+  g_signal_connect (conn, "message", G_CALLBACK (feed_message), &st);
+  g_assert_true (run_until (&st, &st.in_jobs));
+  {
+    g_autofree char *stop = g_strconcat ("/jobs/", id, NULL);
+    g_autoptr(Response) r = http ("DELETE", stop, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+  }
+  path = g_strconcat ("/jobs/", id, "/remove", NULL);
+  {
+    g_autoptr(Response) r = http ("POST", path, NULL);
+    g_autoptr(Response) again = http ("POST", path, NULL);
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (r->body, "\"deleted\":true"));
+    assert_error (again, 404, "NotFound");
+  }
+  g_assert_true (run_until (&st, &st.removed));
+  soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_object_unref (conn);
+  g_main_loop_unref (st.loop);
+}
+
 static void
 test_websocket (void)
 {
@@ -842,6 +950,36 @@ test_token (void)
       g_clear_error (&st.error);
       g_main_loop_unref (st.loop);
     }
+    /* A browser offers the token as a subprotocol; only orchestrator.v1
+     * is echoed.  Not in the URL, not a wrong one, not without v1. */
+    {
+      g_autofree char *good = g_strconcat ("orchestrator.token.", token, NULL);
+      SoupWebsocketConnection *conn = NULL;
+      g_assert_cmpuint (
+          ws_open (at, "", (const char *const[]){ "orchestrator.v1", good, NULL }, &conn), ==, 101);
+      g_assert_nonnull (conn);
+      g_assert_cmpstr (soup_websocket_connection_get_protocol (conn), ==, "orchestrator.v1");
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&conn);
+      g_assert_cmpuint (
+          ws_open (at, "",
+                   (const char *const[]){ "orchestrator.v1",
+                                          "orchestrator.token.s3cret-token-for-the-test-0123456780",
+                                          NULL },
+                   &conn),
+          ==, 401);
+      g_assert_null (conn);
+      g_assert_cmpuint (
+          ws_open (at, "", (const char *const[]){ "orchestrator.v1", "orchestrator.token.", NULL },
+                   &conn),
+          ==, 401);
+      g_assert_cmpuint (ws_open (at, "?token=s3cret-token-for-the-test-0123456789",
+                                 (const char *const[]){ "orchestrator.v1", NULL }, &conn),
+                        ==, 401);
+      g_assert_null (conn);
+      g_assert_cmpuint (ws_open (at, "", (const char *const[]){ good, NULL }, &conn), ==, 400);
+      g_assert_null (conn);
+    }
     /* The page must load before a token can be typed into it. */
     g_assert_cmpuint (docs->status, ==, 200);
     g_assert_cmpuint (spec->status, ==, 200);
@@ -944,6 +1082,7 @@ static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get
                                       { "/rest/healthz", test_healthz },
                                       { "/rest/follow", test_follow },
                                       { "/rest/websocket", test_websocket },
+                                      { "/rest/websocket-job-frames", test_websocket_job_frames },
                                       { "/rest/slow-client", test_slow_client },
                                       { "/rest/ipv6", test_ipv6 },
                                       { "/rest/socket-activation", test_socket_activation },
