@@ -168,6 +168,18 @@ do_stop (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret
   return 1;
 }
 
+static int
+do_set_limits (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret_error)
+{
+  g_autoptr(GVariant) limits = NULL;
+  int r = orch_bus_read_argument (m, &limits, ret_error);
+
+  if (r < 0)
+    return r;
+  orch_manager_set_limits (self->manager, id, limits, deferred_done, deferred_new (self, m));
+  return 1;
+}
+
 /* ---- org.orchestrator.Jobs ---- */
 
 static int
@@ -312,6 +324,17 @@ remove_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   return sd_bus_reply_method_return (m, NULL);
 }
 
+static int
+set_limits_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  return do_set_limits (userdata, m, id, ret_error);
+}
+
 /* Every method goes through the caller check first. */
 ORCH_BUS_GATED (method_create, OrchBusJobs, ORCH_ACCESS_MANAGE, create_authorized)
 ORCH_BUS_GATED (method_list, OrchBusJobs, ORCH_ACCESS_READ, list_authorized)
@@ -319,6 +342,7 @@ ORCH_BUS_GATED (method_get, OrchBusJobs, ORCH_ACCESS_READ, get_authorized)
 ORCH_BUS_GATED (method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, stop_authorized)
 ORCH_BUS_GATED (method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, restart_authorized)
 ORCH_BUS_GATED (method_remove, OrchBusJobs, ORCH_ACCESS_MANAGE, remove_authorized)
+ORCH_BUS_GATED (method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, set_limits_authorized)
 
 static int
 prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -358,18 +382,22 @@ prop_unknown (sd_bus *bus, const char *path, const char *interface, const char *
 
 static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec), SD_BUS_RESULT ("s", id, "o", path),
-                           method_create, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec),
+                           SD_BUS_RESULT ("s", id, "o", path), method_create,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("List", SD_BUS_ARGS ("a{sv}", filter), SD_BUS_RESULT ("aa{sv}", jobs),
                            method_list, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Get", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
-                           method_get, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("s", id, "a{sv}", options), SD_BUS_RESULT ("a{sv}", job),
-                           method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Get", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job), method_get,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("a{sv}", job), method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
                            method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("s", id), SD_BUS_NO_RESULT,
-                           method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("s", id), SD_BUS_NO_RESULT, method_remove,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetLimits", SD_BUS_ARGS ("s", id, "a{sv}", limits),
+                           SD_BUS_RESULT ("a{sv}", job), method_set_limits,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("JobChanged", SD_BUS_ARGS ("s", id, "a{sv}", job), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("JobRemoved", SD_BUS_ARGS ("s", id), 0),
   SD_BUS_PROPERTY ("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -483,8 +511,20 @@ job_restart_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   return 1;
 }
 
+static int
+job_set_limits_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id = id_from_path (sd_bus_message_get_path (m));
+
+  if (id == NULL)
+    return sd_bus_error_set (ret_error, orch_error_to_dbus_name (ORCH_ERROR_NOT_FOUND),
+                             "no such job");
+  return do_set_limits (userdata, m, id, ret_error);
+}
+
 ORCH_BUS_GATED (job_method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, job_stop_authorized)
 ORCH_BUS_GATED (job_method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, job_restart_authorized)
+ORCH_BUS_GATED (job_method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, job_set_limits_authorized)
 
 #define JOB_PROP(name, sig) \
   SD_BUS_PROPERTY (name, sig, job_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -495,6 +535,8 @@ static const sd_bus_vtable job_vtable[] = {
                            job_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", job),
                            job_method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetLimits", SD_BUS_ARGS ("a{sv}", limits), SD_BUS_RESULT ("a{sv}", job),
+                           job_method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_PROPERTY ("Id", "s", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   JOB_PROP ("Name", "s"),
   JOB_PROP ("Command", "as"),

@@ -158,6 +158,44 @@ static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error 
 static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
 static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
 
+/* The limits in force, each only when set (SetLimits changes them). */
+static gboolean
+f_memory_max (const OrchJob *j, OrchFieldValue *v)
+{
+  v->t = j->spec->memory_max;
+  return v->t != 0;
+}
+static gboolean
+f_memory_high (const OrchJob *j, OrchFieldValue *v)
+{
+  v->t = j->spec->memory_high;
+  return v->t != 0;
+}
+static gboolean
+f_cpu_quota (const OrchJob *j, OrchFieldValue *v)
+{
+  v->d = j->spec->cpu_quota;
+  return v->d > 0;
+}
+static gboolean
+f_cpu_weight (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->cpu_weight;
+  return v->u != 0;
+}
+static gboolean
+f_tasks_max (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->tasks_max;
+  return v->u != 0;
+}
+static gboolean
+f_io_weight (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->io_weight;
+  return v->u != 0;
+}
+
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
   { "name", "Name", ORCH_FIELD_STRING, f_name },
@@ -180,6 +218,12 @@ static const OrchJobField record_fields[] = {
   /* From the sampler: current as of the last tick, no change signal. */
   { "cpu_percent", NULL, ORCH_FIELD_DOUBLE, f_cpu_percent },
   { "memory_bytes", NULL, ORCH_FIELD_UINT64, f_memory_bytes },
+  { "memory_max", NULL, ORCH_FIELD_UINT64, f_memory_max },
+  { "memory_high", NULL, ORCH_FIELD_UINT64, f_memory_high },
+  { "cpu_quota", NULL, ORCH_FIELD_DOUBLE, f_cpu_quota },
+  { "cpu_weight", NULL, ORCH_FIELD_UINT32, f_cpu_weight },
+  { "tasks_max", NULL, ORCH_FIELD_UINT32, f_tasks_max },
+  { "io_weight", NULL, ORCH_FIELD_UINT32, f_io_weight },
 };
 
 const OrchJobField *

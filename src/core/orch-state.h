@@ -36,6 +36,8 @@ const char *orch_state_moved_aside (OrchState *s);
  * policy's count, which the record does not show. */
 gboolean orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
 gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
+/* Replaces the stored spec of record @id (its limits changed). */
+gboolean orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError **error);
 
 /* Groups the writes in between into one transaction (one commit for the
  * restore of a thousand records instead of a thousand). */
