@@ -17,6 +17,11 @@ static const OrchLimitInfo limits[ORCH_LIMIT_N] = {
   [ORCH_LIMIT_IO_WEIGHT] = { "io_weight", "io", "io.weight", "IOWeight" },
 };
 
+const char *const orch_limits_field_types[] = {
+  "memory_max", "t",         "memory_high", "t",         "cpu_quota", "d",  "cpu_weight",
+  "u",          "tasks_max", "u",           "io_weight", "u",         NULL,
+};
+
 /* The kernel's cpu.max period: quota per second / 10. */
 #define CPU_PERIOD_US 100000
 

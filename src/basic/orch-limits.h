@@ -29,6 +29,10 @@ typedef struct {
 
 const OrchLimitInfo *orch_limit_info (OrchLimit l);
 
+/* The limits' keys and D-Bus types as pairs ("memory_max", "t", ...,
+ * NULL), for clients decoding SetLimits' argument from another format. */
+extern const char *const orch_limits_field_types[];
+
 /* Limits to set: those in @mask (1 << OrchLimit), each 0 for "no limit".
  * cpu_quota is in microseconds of CPU per second (cores × 10⁶), the unit
  * both systemd and cpu.max take. */

@@ -2,6 +2,7 @@
 #include "orch-rest-routes.h"
 #include "orch-rest-json.h"
 
+#include "basic/orch-limits.h"
 #include "basic/orch-spec.h"
 
 #include <string.h>
@@ -67,6 +68,9 @@ static const OrchRoute routes[] = {
   { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
+  { "PATCH", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "SetLimits",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY,
+    .types = orch_limits_field_types, .timeout = ORCH_ROUTE_TIMEOUT_WRITE },
 };
 
 const OrchRoute *

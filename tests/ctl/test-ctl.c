@@ -814,6 +814,34 @@ test_spanish (void)
   g_assert_nonnull (strstr (list->out, "ESTADO"));
 }
 
+/* set-limits: SetLimits' answer, or its refusal with the daemon's words
+ * (the none backend has no cgroup controllers). */
+static void
+test_set_limits (void)
+{
+  g_autofree char *id = RUN_JOB ("--", "sleep", "600");
+  g_autoptr(Result) none = NULL, bad = NULL, set = NULL;
+  g_autoptr(GVariant) rec = orch_test_wait_state (d, id, "running", 10000);
+
+  none = CTL ("set-limits", id);
+  assert_fails (none, 2);
+  bad = CTL ("set-limits", id, "--memory-max", "lots");
+  assert_fails (bad, 2);
+  g_assert_nonnull (strstr (bad->err, "--memory-max"));
+  set = CTL ("set-limits", id, "--memory-max", "64M", "--cpu-quota", "20%");
+  if (set->status == 0)
+    g_assert_nonnull (strstr (set->out, "memory_max=64"));
+  else
+    {
+      g_autoptr(GVariant) after = orch_test_get (d, id);
+      g_autoptr(GVariant) limit = g_variant_lookup_value (after, "memory_max", NULL);
+      assert_fails (set, 1);
+      g_assert_nonnull (strstr (set->err, "memory"));
+      g_assert_null (limit);
+    }
+  orch_test_discard (d, id);
+}
+
 static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/bad-input", test_bad_input },
                                       { "/ctl/run-list-logs", test_run_list_logs },
@@ -831,6 +859,7 @@ static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/spanish", test_spanish },
                                       { "/ctl/cleanup", test_cleanup },
                                       { "/ctl/daemon-gone", test_daemon_gone },
+                                      { "/ctl/set-limits", test_set_limits },
                                       { NULL, NULL } };
 
 int

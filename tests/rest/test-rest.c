@@ -259,6 +259,43 @@ test_stop_restart (void)
   orch_test_discard (d, id);
 }
 
+/* PATCH /jobs/{id} is SetLimits: the record with the limits, or the
+ * daemon's refusal (the none backend has no controllers: 409). */
+static void
+test_set_limits (void)
+{
+  g_autofree char *id = dbus_create ("{'command': <['sleep', '600']>}");
+  g_autofree char *path = g_strconcat ("/jobs/", id, NULL);
+  g_autoptr(GVariant) running = orch_test_wait_state (d, id, "running", 10000);
+  g_autoptr(Response) set = http ("PATCH", path, "{\"memory_max\": 67108864, \"cpu_weight\": 50}");
+  g_autoptr(Response) unknown = http ("PATCH", path, "{\"command\": [\"true\"]}");
+  g_autoptr(Response) wrong = http ("PATCH", path, "{\"memory_max\": \"64M\"}");
+  g_autoptr(Response) missing = http ("PATCH", "/jobs/job_20200101_000000_aaaaaa",
+                                      "{\"tasks_max\": 4}");
+  g_autoptr(GVariant) after = orch_test_get (d, id);
+
+  if (set->status == 200)
+    {
+      g_autoptr(JsonNode) n = parse (set->body);
+      g_assert_cmpint (json_object_get_int_member (json_node_get_object (n), "memory_max"), ==,
+                       67108864);
+    }
+  else
+    {
+      g_autoptr(GVariant) none = g_variant_lookup_value (after, "memory_max", NULL);
+      assert_error (set, 409, "InvalidState");
+      g_assert_nonnull (strstr (set->body, "memory"));
+      g_assert_null (none);
+    }
+  g_assert_cmpuint (unknown->status, >=, 400);
+  g_assert_cmpuint (unknown->status, <, 500);
+  g_assert_nonnull (strstr (unknown->body, "command"));
+  g_assert_cmpuint (wrong->status, >=, 400);
+  g_assert_cmpuint (wrong->status, <, 500);
+  g_assert_cmpuint (missing->status, ==, 404);
+  orch_test_discard (d, id);
+}
+
 /* Every error: D-Bus name and message, HTTP status and the same words. */
 static void
 test_error_parity (void)
@@ -918,6 +955,7 @@ static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get
                                       { "/rest/token", test_token },
                                       { "/rest/token-generated", test_token_generated },
                                       { "/rest/cors", test_cors },
+                                      { "/rest/set-limits", test_set_limits },
                                       { NULL, NULL } };
 
 static void
