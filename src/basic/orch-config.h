@@ -41,6 +41,7 @@ typedef struct {
   char *auth_group;         /* members may manage jobs, as root */
   char *auth_read;          /* group|everyone: who may List/Get/Read logs */
   gboolean auth_polkit;     /* ask polkit for callers outside the group */
+  guint keep_events;        /* job events kept in the state (newest) */
 } OrchConfig;
 
 OrchConfig *orch_config_new (void);

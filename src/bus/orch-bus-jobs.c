@@ -27,6 +27,7 @@ struct _OrchBusJobs {
   OrchBusAuth *auth;
   sd_bus_slot *slots[5];
   guint last_running;
+  OrchEvents *events;
 };
 
 /* ---- helpers ---- */
@@ -335,6 +336,48 @@ set_limits_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
   return do_set_limits (userdata, m, id, ret_error);
 }
 
+static int
+get_events_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) opts = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(sd_bus_message) out = NULL;
+  GVariantBuilder b;
+  const char *id;
+  guint64 since = 0;
+  guint32 limit = 0;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &opts, ret_error);
+  if (r < 0)
+    return r;
+  if (!orch_vardict_check (opts, _("option"),
+                           (const char *const[]){ "since", "t", "limit", "u", NULL }, &error))
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_lookup (opts, "since", "t", &since);
+  g_variant_lookup (opts, "limit", "u", &limit);
+  if (*id && orch_manager_lookup (self->manager, id, &error) == NULL &&
+      !g_error_matches (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND))
+    return orch_bus_set_gerror (ret_error, error); /* not an id at all */
+  events = orch_events_list (self->events, id, since, limit, &error);
+  if (events == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < events->len; i++)
+    g_variant_builder_add_value (&b, orch_event_to_variant (events->pdata[i]));
+  reply = g_variant_ref_sink (g_variant_builder_end (&b));
+  r = sd_bus_message_new_method_return (m, &out);
+  if (r >= 0)
+    r = orch_bus_append_variant (out, reply);
+  if (r >= 0)
+    r = sd_bus_send (NULL, out, NULL);
+  return r;
+}
+
 /* Every method goes through the caller check first. */
 ORCH_BUS_GATED (method_create, OrchBusJobs, ORCH_ACCESS_MANAGE, create_authorized)
 ORCH_BUS_GATED (method_list, OrchBusJobs, ORCH_ACCESS_READ, list_authorized)
@@ -343,6 +386,7 @@ ORCH_BUS_GATED (method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, stop_authorized)
 ORCH_BUS_GATED (method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, restart_authorized)
 ORCH_BUS_GATED (method_remove, OrchBusJobs, ORCH_ACCESS_MANAGE, remove_authorized)
 ORCH_BUS_GATED (method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, set_limits_authorized)
+ORCH_BUS_GATED (method_get_events, OrchBusJobs, ORCH_ACCESS_READ, get_events_authorized)
 
 static int
 prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -398,8 +442,13 @@ static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_METHOD_WITH_ARGS ("SetLimits", SD_BUS_ARGS ("s", id, "a{sv}", limits),
                            SD_BUS_RESULT ("a{sv}", job), method_set_limits,
                            SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetEvents", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("aa{sv}", events), method_get_events,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("JobChanged", SD_BUS_ARGS ("s", id, "a{sv}", job), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("JobRemoved", SD_BUS_ARGS ("s", id), 0),
+  SD_BUS_SIGNAL_WITH_ARGS ("JobEvent", SD_BUS_ARGS ("s", id, "s", kind, "t", time, "a{sv}", data),
+                           0),
   SD_BUS_PROPERTY ("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("RunningCount", "u", prop_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("MaxConcurrent", "u", prop_max, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -660,6 +709,30 @@ orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager)
 {
   self->manager = manager;
   self->last_running = orch_manager_running_count (manager);
+}
+
+void
+orch_bus_jobs_set_events (OrchBusJobs *self, OrchEvents *events)
+{
+  self->events = events;
+}
+
+void
+orch_bus_jobs_emit_event (OrchBusJobs *self, const OrchEvent *ev)
+{
+  g_autoptr(sd_bus_message) sig = NULL;
+  guint64 time = (guint64) ev->time;
+  int r;
+
+  r = sd_bus_message_new_signal (self->bus, &sig, OBJ_PATH, JOBS_IFACE, "JobEvent");
+  if (r >= 0)
+    r = sd_bus_message_append (sig, "sst", ev->id, ev->kind, time);
+  if (r >= 0)
+    r = orch_bus_append_variant (sig, ev->data);
+  if (r >= 0)
+    r = sd_bus_send (self->bus, sig, NULL);
+  if (r < 0)
+    g_warning ("cannot emit JobEvent: %s", g_strerror (-r));
 }
 
 void

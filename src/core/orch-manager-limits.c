@@ -7,6 +7,7 @@
 #include "basic/orch-error.h"
 
 #include <glib/gi18n.h>
+#include <sqlite3.h>
 
 typedef struct {
   OrchManager *m;
@@ -31,18 +32,58 @@ ignore_result (const GError *error, gpointer data)
     g_warning ("cannot put the limits back: %s", error->message);
 }
 
+/* The spec and the limits_changed event, in one transaction: both or
+ * neither survive a crash. */
+static gboolean
+store_durably (OrchManager *m, OrchJob *job, const OrchLimits *l, OrchEvent **ret_event,
+               GError **error)
+{
+  g_autofree char *key = NULL;
+  gint64 now = now_us ();
+
+  *ret_event = NULL;
+  if (m->state == NULL)
+    {
+      if (m->events)
+        {
+          key = g_strdup_printf ("%s/limits_changed/%" G_GINT64_FORMAT, job->id, now);
+          return orch_events_add (m->events, key, job->id, "limits_changed", now,
+                                  orch_limits_to_variant (l), ret_event, error);
+        }
+      return TRUE;
+    }
+  if (!orch_state_begin (m->state, error))
+    return FALSE;
+  if (!orch_state_save_spec (m->state, job->id, job->spec, error))
+    goto rollback;
+  if (m->events)
+    {
+      key = g_strdup_printf ("%s/limits_changed/%" G_GINT64_FORMAT, job->id, now);
+      if (!orch_events_add (m->events, key, job->id, "limits_changed", now,
+                            orch_limits_to_variant (l), ret_event, error))
+        goto rollback;
+    }
+  if (orch_state_commit (m->state, error))
+    return TRUE;
+rollback:
+  g_clear_pointer (ret_event, orch_event_free);
+  (void) sqlite3_exec (orch_state_db (m->state), "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
 /* The group has the new limits: the spec takes them, durably. */
 static void
 store_limits (LimitsCall *c, Entry *e, gboolean in_group)
 {
   OrchManager *m = c->m;
   g_autoptr(GError) error = NULL;
+  g_autoptr(OrchEvent) event = NULL;
   OrchLimits old;
 
   orch_limits_from_spec (e->job->spec, &old);
   old.mask = c->limits.mask;
   orch_limits_apply (&c->limits, e->job->spec);
-  if (m->state && !orch_state_save_spec (m->state, e->job->id, e->job->spec, &error))
+  if (!store_durably (m, e->job, &c->limits, &event, &error))
     {
       /* Not durable, so not done: back to what the state still says. */
       orch_limits_apply (&old, e->job->spec);
@@ -53,7 +94,15 @@ store_limits (LimitsCall *c, Entry *e, gboolean in_group)
     }
   if (m->cb.job_changed)
     m->cb.job_changed (e->job, m->cb_data);
+  if (m->events)
+    orch_events_emit (m->events, event);
   call_finish (c, e->job, NULL);
+}
+
+void
+orch_manager_set_events (OrchManager *m, OrchEvents *events)
+{
+  m->events = events;
 }
 
 static void

@@ -3,6 +3,7 @@
 
 #include "orch-backend.h"
 #include "basic/orch-config.h"
+#include "orch-events.h"
 #include "orch-job.h"
 #include "orch-state.h"
 
@@ -63,6 +64,9 @@ gboolean orch_manager_remove (OrchManager *m, const char *id, GError **error);
  * runs, and in its stored spec.  All or none; @done gets the record. */
 void orch_manager_set_limits (OrchManager *m, const char *id, GVariant *limits,
                               OrchManagerDoneFunc done, gpointer user_data);
+/* Where SetLimits records its limits_changed events (in the transaction
+ * that stores the new spec); not owned. */
+void orch_manager_set_events (OrchManager *m, OrchEvents *events);
 
 /* Called for each job about to be purged, while it can still be looked up
  * (to delete its logs). */

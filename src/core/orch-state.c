@@ -26,7 +26,7 @@ struct _OrchState {
 static const char *const migrations[] = {
   "CREATE TABLE jobs ("
   "  id TEXT PRIMARY KEY NOT NULL,"
-  "  spec BLOB NOT NULL,"           /* a{sv}, GVariant serialised */
+  "  spec BLOB NOT NULL," /* a{sv}, GVariant serialised */
   "  state TEXT NOT NULL,"
   "  pid INTEGER NOT NULL,"
   "  pid_start INTEGER NOT NULL,"
@@ -46,6 +46,15 @@ static const char *const migrations[] = {
   "  stderr_log_path TEXT,"
   "  error TEXT);"
   "CREATE INDEX jobs_created ON jobs (created_at);",
+  /* 2: the events of the jobs (orch-events.c); key makes each once. */
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  key TEXT NOT NULL UNIQUE,"
+  "  job_id TEXT NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  time INTEGER NOT NULL,"
+  "  data BLOB NOT NULL);" /* a{sv}, GVariant serialised */
+  "CREATE INDEX events_job ON events (job_id, seq);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
@@ -391,6 +400,12 @@ orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError
       return FALSE;
     }
   return TRUE;
+}
+
+sqlite3 *
+orch_state_db (OrchState *s)
+{
+  return s->db;
 }
 
 gboolean

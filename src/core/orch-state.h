@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 1
+#define ORCH_STATE_SCHEMA_VERSION 2
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,
@@ -42,6 +42,8 @@ gboolean orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spe
 /* Groups the writes in between into one transaction (one commit for the
  * restore of a thousand records instead of a thousand). */
 gboolean orch_state_begin (OrchState *s, GError **error);
+/* The database, for the tables other files own (orch-events.c). */
+struct sqlite3 *orch_state_db (OrchState *s);
 gboolean orch_state_commit (OrchState *s, GError **error);
 
 typedef struct {
