@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup set-limits"
+    local commands="run list status stop restart rm logs top metrics cleanup set-limits events"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -79,6 +79,7 @@ _orchestratorctl() {
         top) opts="--delay --iterations" ;;
         metrics) opts="--json" ;;
         cleanup) opts="--older-than --json" ;;
+        events) opts="--follow --lines --json" ;;
         set-limits) opts="--memory-max --memory-high --cpu-quota --cpu-weight --tasks-max --io-weight --json" ;;
     esac
     if [[ $cur == -* ]]; then
@@ -97,7 +98,7 @@ _orchestratorctl() {
         esac
     done
     case $cmd in
-        status|stop|restart|rm|logs|set-limits)
+        status|stop|restart|rm|logs|set-limits|events)
             ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
         metrics)
             if ((${#pos[@]} == 0)); then

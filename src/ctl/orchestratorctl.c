@@ -34,6 +34,8 @@ static const struct {
     N_("Remove logs of jobs finished long ago") },
   { "set-limits", orch_ctl_cmd_set_limits,
     N_("set-limits ID [--memory-max SIZE] [--cpu-quota CORES] …"), N_("Change a job's limits") },
+  { "events", orch_ctl_cmd_events, N_("events [ID] [-f] [-n N] [--json]"),
+    N_("What happened to the jobs") },
 };
 
 static void

@@ -22,6 +22,7 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+static const char *const events_query[] = { "since", "since", "t", "limit", "limit", "u", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -71,6 +72,8 @@ static const OrchRoute routes[] = {
   { "PATCH", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "SetLimits",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY,
     .types = orch_limits_field_types, .timeout = ORCH_ROUTE_TIMEOUT_WRITE },
+  { "GET", "/jobs/{id}/events", .dbus_interface = JOBS, .dbus_method = "GetEvents",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = events_query },
 };
 
 const OrchRoute *

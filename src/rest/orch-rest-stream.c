@@ -149,6 +149,8 @@ on_job_changed (GDBusConnection *c, const char *sender, const char *path, const 
       f->ended = TRUE;
       return;
     }
+  if (strcmp (signal, "JobChanged") != 0)
+    return; /* JobEvent, with the same id first */
   g_variant_get (params, "(&s@a{sv})", &id, &rec);
   if (state_is_final (rec))
     f->ended = TRUE;

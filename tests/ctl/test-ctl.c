@@ -842,6 +842,44 @@ test_set_limits (void)
   orch_test_discard (d, id);
 }
 
+/* events: the list, and -f printing one as it happens. */
+static void
+test_events (void)
+{
+  g_autoptr(GPtrArray) argv = ctl_argv ((const char *const[]){ "events", "-f", NULL });
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) follow = NULL;
+  g_autofree char *id = NULL, *out = NULL, *err = NULL, *line = NULL;
+  g_autoptr(Result) list = NULL, json = NULL, bad = NULL;
+  g_autoptr(GVariant) rec = NULL;
+
+  follow = g_subprocess_newv ((const char *const *) argv->pdata,
+                              G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error);
+  g_assert_no_error (error);
+  g_usleep (500000); /* subscribed */
+  id = RUN_JOB ("--", "sh", "-c", "exit 4");
+  rec = orch_test_wait_state (d, id, "failed", 10000);
+
+  list = CTL ("events", id);
+  assert_ok (list);
+  line = g_strdup_printf ("%s  exited", id);
+  g_assert_nonnull (strstr (list->out, line));
+  g_assert_nonnull (strstr (list->out, "exit_code=4"));
+  json = CTL ("events", "--json", "-n", "1", id);
+  assert_ok (json);
+  g_assert_nonnull (strstr (json->out, "\"kind\" : \"exited\""));
+  bad = CTL ("events", id, id);
+  assert_fails (bad, 2);
+
+  g_usleep (500000);
+  g_subprocess_send_signal (follow, SIGTERM);
+  g_assert_true (g_subprocess_communicate_utf8 (follow, NULL, NULL, &out, &err, &error));
+  g_assert_true (g_subprocess_get_if_exited (follow) && g_subprocess_get_exit_status (follow) == 0);
+  g_assert_nonnull (strstr (out, line));
+  orch_test_discard (d, id);
+}
+
 static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/bad-input", test_bad_input },
                                       { "/ctl/run-list-logs", test_run_list_logs },
@@ -860,6 +898,7 @@ static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/cleanup", test_cleanup },
                                       { "/ctl/daemon-gone", test_daemon_gone },
                                       { "/ctl/set-limits", test_set_limits },
+                                      { "/ctl/events", test_events },
                                       { NULL, NULL } };
 
 int

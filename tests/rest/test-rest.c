@@ -296,6 +296,40 @@ test_set_limits (void)
   orch_test_discard (d, id);
 }
 
+/* GET /jobs/{id}/events is GetEvents. */
+static void
+test_job_events (void)
+{
+  g_autofree char *id = dbus_create ("{'command': <['sh', '-c', 'exit 5']>}");
+  g_autofree char *path = g_strconcat ("/jobs/", id, "/events?limit=10", NULL);
+  g_autoptr(GVariant) done = orch_test_wait_state (d, id, "failed", 10000);
+  g_autoptr(Response) r = NULL;
+  g_autoptr(Response) bad = NULL;
+  g_autoptr(JsonNode) n = NULL;
+  JsonObject *first;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  do
+    {
+      g_clear_pointer (&r, response_free);
+      g_clear_pointer (&n, json_node_unref);
+      r = http ("GET", path, NULL);
+      g_assert_cmpuint (r->status, ==, 200);
+      n = parse (r->body);
+    }
+  while (json_array_get_length (json_node_get_array (n)) == 0 &&
+         g_get_monotonic_time () < deadline && (g_usleep (50000), TRUE));
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (n)), ==, 1);
+  first = json_array_get_object_element (json_node_get_array (n), 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "kind"), ==, "exited");
+  g_assert_cmpint (
+      json_object_get_int_member (json_object_get_object_member (first, "data"), "exit_code"), ==,
+      5);
+  bad = http ("GET", "/jobs/job_20200101_000000_aaaaaa/events?since=soon", NULL);
+  g_assert_cmpuint (bad->status, >=, 400);
+  orch_test_discard (d, id);
+}
+
 /* Every error: D-Bus name and message, HTTP status and the same words. */
 static void
 test_error_parity (void)
@@ -956,6 +990,7 @@ static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get
                                       { "/rest/token-generated", test_token_generated },
                                       { "/rest/cors", test_cors },
                                       { "/rest/set-limits", test_set_limits },
+                                      { "/rest/job-events", test_job_events },
                                       { NULL, NULL } };
 
 static void
