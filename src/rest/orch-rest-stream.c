@@ -303,6 +303,7 @@ struct _OrchRestFeed {
   GPtrArray *clients;     /* SoupWebsocketConnection */
   guint sub_system;
   guint sub_jobs;
+  guint sub_events;
 };
 
 static void
@@ -349,6 +350,17 @@ on_feed_signal (GDBusConnection *c, const char *sender, const char *path, const 
       g_autoptr(GVariant) s = g_variant_get_child_value (params, 0);
       text = frame ("system", NULL, s);
     }
+  else if (strcmp (signal, "JobEvent") == 0)
+    {
+      const char *id, *kind;
+      guint64 time;
+      g_autoptr(GVariant) ev = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_variant_get (params, "(&s&st@a{sv})", &id, &kind, &time, &ev);
+      body = g_variant_ref_sink (
+          g_variant_new_parsed ("{'kind': <%s>, 'time': <%t>, 'data': <%@a{sv}>}", kind, time, ev));
+      text = frame ("event", id, body);
+    }
   else
     {
       const char *id;
@@ -380,6 +392,8 @@ orch_rest_feed_new (OrchRestBus *bus)
                                               on_feed_signal, feed);
   feed->sub_jobs = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobChanged", NULL,
                                             on_feed_signal, feed);
+  feed->sub_events = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobEvent", NULL,
+                                              on_feed_signal, feed);
   return feed;
 }
 
@@ -397,6 +411,7 @@ orch_rest_feed_free (OrchRestFeed *feed)
     return;
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_system);
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_jobs);
+  orch_rest_bus_unsubscribe (feed->bus, feed->sub_events);
   for (guint i = 0; i < feed->clients->len; i++)
     {
       SoupWebsocketConnection *c = feed->clients->pdata[i];

@@ -640,6 +640,7 @@ typedef struct {
   char *system;
   gboolean saw_job;
   char *job_id;
+  gboolean saw_event; /* the job's exited event, as an "event" frame */
 } WsState;
 
 static void
@@ -658,7 +659,13 @@ ws_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer dat
   if (strcmp (t, "job") == 0 && st->job_id &&
       strcmp (json_object_get_string_member (json_node_get_object (n), "id"), st->job_id) == 0)
     st->saw_job = TRUE;
-  if (st->system && st->saw_job)
+  if (strcmp (t, "event") == 0 && st->job_id &&
+      strcmp (json_object_get_string_member (json_node_get_object (n), "id"), st->job_id) == 0 &&
+      strcmp (json_object_get_string_member (
+                  json_object_get_object_member (json_node_get_object (n), "data"), "kind"),
+              "exited") == 0)
+    st->saw_event = TRUE;
+  if (st->system && st->saw_job && st->saw_event)
     g_main_loop_quit (st->loop);
 }
 
@@ -697,6 +704,7 @@ test_websocket (void)
   g_source_remove (timer);
   g_assert_nonnull (st.system);
   g_assert_true (st.saw_job);
+  g_assert_true (st.saw_event);
   {
     g_autoptr(JsonNode) n = parse (st.system);
     JsonObject *data = json_object_get_object_member (json_node_get_object (n), "data");
