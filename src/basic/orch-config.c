@@ -52,6 +52,8 @@ orch_config_new (void)
   c->keep_finished = 1000;
   c->keep_finished_days = 30;
   c->keep_events = 10000;
+  c->pressure_threshold_us = 150000;
+  c->pressure_window_us = 1000000;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup (ORCH_DEFAULT_TOKEN_FILE);
   c->rest_auth = g_strdup ("token");
@@ -145,6 +147,8 @@ static const KeyDef keys[] = {
   { "auth", "read", KEY_CHOICE, OFF (auth_read), 0, 0, auth_read_choices },
   { "auth", "polkit", KEY_BOOL, OFF (auth_polkit), 0, 0, NULL },
   { "state", "keep_events", KEY_UINT, OFF (keep_events), 1, 10000000, NULL },
+  { "events", "pressure_threshold_us", KEY_UINT, OFF (pressure_threshold_us), 0, 10000000, NULL },
+  { "events", "pressure_window_us", KEY_UINT, OFF (pressure_window_us), 500000, 10000000, NULL },
 };
 
 static const KeyDef *

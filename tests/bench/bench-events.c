@@ -5,7 +5,8 @@
  * when the signal arrives.  Not a test: prints JSON (median and p95 per
  * run, BENCH_RUNS runs of BENCH_EVENTS jobs each).
  *
- *   ORCHESTRATORD=build/src/orchestratord build/tests/bench/bench-events [none|cgroupfs] | grep -v '^#'
+ *   ORCHESTRATORD=build/src/orchestratord build/tests/bench/bench-events [none|cgroupfs] | grep -v
+ * '^#'
  *
  * (GTest, which the test daemon helpers need, writes lines starting with
  * "#" to stdout too.)

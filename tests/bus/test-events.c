@@ -190,11 +190,54 @@ test_since_limit_and_bad_input (void)
   g_assert_nonnull (e2);
 }
 
+/* Four busy loops on this machine's cores stall on CPU: the kernel's
+ * trigger on the job's cpu.pressure fires, and a pressure event says so.
+ * Only where the job has a cgroup with pressure files. */
+static void
+test_pressure (void)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(GVariant) rec = NULL, events = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  gint64 deadline;
+
+  if (g_strcmp0 (d->backend, "cgroupfs") != 0)
+    {
+      g_test_skip ("pressure triggers need a job cgroup (cgroupfs or systemd)");
+      return;
+    }
+  id = orch_test_start (
+      d, "{'command': <['sh', '-c', 'for i in 1 2 3 4; do (while :; do :; done) & done; wait']>}",
+      "running", 10000);
+  rec = orch_test_get (d, id);
+  file = g_build_filename (d->cgroup_mount, orch_test_rec_str (rec, "cgroup"), "cpu.pressure",
+                           NULL);
+  if (!g_file_test (file, G_FILE_TEST_EXISTS))
+    {
+      orch_test_discard (d, id);
+      g_test_skip ("no cpu.pressure in the job's cgroup (kernel without PSI)");
+      return;
+    }
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do
+    {
+      g_clear_pointer (&events, g_variant_unref);
+      g_usleep (200000);
+      events = get_events (id, "@a{sv} {}", &error);
+      g_assert_no_error (error);
+    }
+  while (count_kind (events, "pressure") == 0 && g_get_monotonic_time () < deadline);
+  orch_test_discard (d, id);
+  g_assert_cmpuint (count_kind (events, "pressure"), >=, 1);
+}
+
 static const OrchTestCase tests[] = { { "/events/exited", test_exited_signal_and_list },
                                       { "/events/restarted", test_restarted },
                                       { "/events/sigkill", test_sigkill },
                                       { "/events/since-limit-bad-input",
                                         test_since_limit_and_bad_input },
+                                      { "/events/pressure", test_pressure },
                                       { NULL, NULL } };
 
 int
@@ -202,6 +245,7 @@ main (int argc, char **argv)
 {
   const OrchTestProgram program = {
     .daemon = &d,
+    .config = "[events]\npressure_threshold_us=100000\npressure_window_us=2000000\n",
     .tests = tests,
   };
 
