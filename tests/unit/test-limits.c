@@ -65,6 +65,7 @@ test_apply (void)
   g_autoptr(OrchSpec) spec = orch_spec_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) back = NULL;
+  g_autofree char *printed = NULL;
   OrchLimits l, all;
 
   spec->memory_max = 1 << 30;
@@ -83,8 +84,9 @@ test_apply (void)
                     (1u << ORCH_LIMIT_MEMORY_HIGH) | (1u << ORCH_LIMIT_CPU_WEIGHT) |
                         (1u << ORCH_LIMIT_TASKS_MAX));
   back = g_variant_ref_sink (orch_limits_to_variant (&l));
+  printed = g_variant_print (back, FALSE);
   g_assert_cmpstr (
-      g_variant_print (back, FALSE), ==,
+      printed, ==,
       "{'memory_max': <uint64 0>, 'memory_high': <uint64 2097152>, 'cpu_weight': <uint32 50>}");
 }
 
