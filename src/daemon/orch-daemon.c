@@ -299,13 +299,17 @@ orch_daemon_start (OrchDaemon *self, GError **error)
   if (!orch_manager_restore (self->manager, error))
     return FALSE;
   {
-    /* Events a SIGKILL kept from being written after their record. */
+    /* Events a SIGKILL kept from being written after their record: one
+     * transaction for all the records (mostly no-ops), not one each. */
     g_autoptr(GPtrArray) jobs = orch_manager_list (self->manager, NULL, NULL, NULL);
+    gboolean tx = self->state && orch_state_begin (self->state, NULL);
     for (guint i = 0; jobs && i < jobs->len; i++)
       {
         orch_events_observe (self->events, jobs->pdata[i]);
         watch_pressure (self, jobs->pdata[i]);
       }
+    if (tx && !orch_state_commit (self->state, error))
+      return FALSE;
   }
 
   self->logs = orch_logs_new (self->config, self->manager, error);

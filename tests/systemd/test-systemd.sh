@@ -749,7 +749,7 @@ mem_limit() {
          cat /proc/$1/cgroup >&2; exit 1" 2> >(diag)
 }
 check_limits() {
-    local id st json pid unit out
+    local id st json pid unit out n
     id=$(create_job sleep 600) || { not_ok "Create sleep 600 (limits)"; return; }
     st=$(wait_state "$id" running) || { not_ok "job $id reaches running (limits)"; return; }
     json=$(get_job "$id"); pid=$(jfield pid <<<"$json"); unit=orchestrator-$id.scope
@@ -781,6 +781,11 @@ check_limits() {
     out=$(orch SetLimits 'sa{sv}' "$id" 1 memory_max t 0 2>&1)
     check "SetLimits memory_max=0 removes it (unit MemoryMax=$(unit_prop "$unit" MemoryMax))" \
         [ "$(unit_prop "$unit" MemoryMax)" = infinity ]
+    # Five changes made, one refused, a daemon restart between: five
+    # limits_changed events, each once.
+    out=$(orch GetEvents 'sa{sv}' "$id" 0 2>&1)
+    n=$(grep -o '"limits_changed"' <<<"$out" | wc -l)
+    check "GetEvents lists 5 limits_changed events for $id, once each (got $n)" [ "$n" = 5 ]
     orch Stop 'sa{sv}' "$id" 0 >/dev/null 2>&1
 }
 check_limits
