@@ -51,6 +51,9 @@ orch_config_new (void)
   c->durable = TRUE;
   c->keep_finished = 1000;
   c->keep_finished_days = 30;
+  c->keep_events = 10000;
+  c->pressure_threshold_us = 150000;
+  c->pressure_window_us = 1000000;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup (ORCH_DEFAULT_TOKEN_FILE);
   c->rest_auth = g_strdup ("token");
@@ -123,8 +126,10 @@ static const KeyDef keys[] = {
   { "metrics", "history_coarse_size", KEY_UINT, OFF (history_coarse_size), 0, 1000000, NULL },
   { "metrics", "history_coarse_step_s", KEY_UINT, OFF (history_coarse_step_s), 1, 86400, NULL },
   { "metrics", "job_history_size", KEY_UINT, OFF (job_history_size), 0, 1000000, NULL },
-  { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000, NULL },
-  { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400, NULL },
+  { "metrics", "job_history_coarse_size", KEY_UINT, OFF (job_history_coarse_size), 0, 1000000,
+    NULL },
+  { "metrics", "job_history_coarse_step_s", KEY_UINT, OFF (job_history_coarse_step_s), 1, 86400,
+    NULL },
   { "metrics", "process_track_s", KEY_UINT, OFF (process_track_s), 1, 7 * 86400, NULL },
   { "metrics", "max_tracked_processes", KEY_UINT, OFF (max_tracked_processes), 0, 100000, NULL },
   { "logs", "max_read_bytes", KEY_UINT, OFF (log_read_max_bytes), 4096, 64 << 20, NULL },
@@ -141,6 +146,9 @@ static const KeyDef keys[] = {
   { "auth", "group", KEY_STRING, OFF (auth_group), 0, 0, NULL },
   { "auth", "read", KEY_CHOICE, OFF (auth_read), 0, 0, auth_read_choices },
   { "auth", "polkit", KEY_BOOL, OFF (auth_polkit), 0, 0, NULL },
+  { "state", "keep_events", KEY_UINT, OFF (keep_events), 1, 10000000, NULL },
+  { "events", "pressure_threshold_us", KEY_UINT, OFF (pressure_threshold_us), 0, 10000000, NULL },
+  { "events", "pressure_window_us", KEY_UINT, OFF (pressure_window_us), 500000, 10000000, NULL },
 };
 
 static const KeyDef *

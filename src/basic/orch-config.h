@@ -41,6 +41,9 @@ typedef struct {
   char *auth_group;         /* members may manage jobs, as root */
   char *auth_read;          /* group|everyone: who may List/Get/Read logs */
   gboolean auth_polkit;     /* ask polkit for callers outside the group */
+  guint keep_events;        /* job events kept in the state (newest) */
+  guint pressure_threshold_us; /* PSI trigger per job: some stall, 0 = none */
+  guint pressure_window_us;    /* ... within this window */
 } OrchConfig;
 
 OrchConfig *orch_config_new (void);

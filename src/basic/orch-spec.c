@@ -195,6 +195,32 @@ parse_tasks_max (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 }
 
 static gboolean
+parse_memory_high (OrchSpec *spec, const char *key, GVariant *v, GError **error)
+{
+  guint64 n = g_variant_get_uint64 (v);
+
+  if (n < ORCH_MIN_MEMORY_MAX)
+    return invalid (error, key, _("must be at least 1048576 bytes (1 MiB)"));
+  spec->memory_high = n;
+  return TRUE;
+}
+
+/* cpu_weight and io_weight: the cgroup v2 range. */
+static gboolean
+parse_weight (OrchSpec *spec, const char *key, GVariant *v, GError **error)
+{
+  guint32 n = g_variant_get_uint32 (v);
+
+  if (n < 1 || n > ORCH_MAX_WEIGHT)
+    return invalid (error, key, _("must be from 1 to 10000 (100 is the default)"));
+  if (strcmp (key, "cpu_weight") == 0)
+    spec->cpu_weight = n;
+  else
+    spec->io_weight = n;
+  return TRUE;
+}
+
+static gboolean
 parse_stderr (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
   const char *s = g_variant_get_string (v, NULL);
@@ -245,7 +271,10 @@ parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   /* a key a client makes up to retry a Create safely: printable, no                          \
    * spaces, so it reads well in logs (a UUID fits) */                                        \
   X ("request_id", "s", parse_request_id, .min_length = 1, .max_length = 128,                 \
-     .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))
+     .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))  \
+  X ("memory_high", "t", parse_memory_high, .min = ORCH_MIN_MEMORY_MAX)                       \
+  X ("cpu_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                       \
+  X ("io_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)
 
 /* The parser comes first among the variable arguments, so that a row
  * without bounds still gives the macro one. */
@@ -442,6 +471,25 @@ orch_spec_from_variant (GVariant *dict, GError **error)
   return g_steal_pointer (&spec);
 }
 
+gboolean
+orch_spec_parse_field (OrchSpec *spec, const char *key, GVariant *value, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (strcmp (fields[i].key, key) == 0)
+      {
+        if (!g_variant_is_of_type (value, G_VARIANT_TYPE (fields[i].type)))
+          {
+            g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                         _("spec field “%s” must be of type %s, not %s"), key, fields[i].type,
+                         g_variant_get_type_string (value));
+            return FALSE;
+          }
+        return check_bounds (&fields[i], value, error) && fields[i].parse (spec, key, value, error);
+      }
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown spec field “%s”"), key);
+  return FALSE;
+}
+
 static int
 compare_strp (const void *a, const void *b)
 {
@@ -491,5 +539,11 @@ orch_spec_to_variant (const OrchSpec *s)
                          g_variant_new_string (s->stderr_mode == ORCH_STDERR_SEPARATE ? "separate" : "merge"));
   if (s->request_id)
     g_variant_builder_add (&b, "{sv}", "request_id", g_variant_new_string (s->request_id));
+  if (s->memory_high)
+    g_variant_builder_add (&b, "{sv}", "memory_high", g_variant_new_uint64 (s->memory_high));
+  if (s->cpu_weight)
+    g_variant_builder_add (&b, "{sv}", "cpu_weight", g_variant_new_uint32 (s->cpu_weight));
+  if (s->io_weight)
+    g_variant_builder_add (&b, "{sv}", "io_weight", g_variant_new_uint32 (s->io_weight));
   return g_variant_builder_end (&b);
 }

@@ -35,6 +35,9 @@ typedef struct {
   guint tasks_max;           /* 0 = no limit */
   OrchStderrMode stderr_mode;
   char *request_id;          /* the caller's idempotency key, NULL if none */
+  guint64 memory_high;       /* bytes, 0 = no throttling point */
+  guint cpu_weight;          /* 1..10000, 0 = the default (100) */
+  guint io_weight;           /* 1..10000, 0 = the default (100) */
 
   /* Filled by orch_policy_check(). */
   char *resolved_exec;
@@ -49,6 +52,7 @@ typedef struct {
 #define ORCH_DEFAULT_RESTART_DELAY_MS 100
 #define ORCH_MIN_MEMORY_MAX (1024 * 1024)
 #define ORCH_MAX_CPU_QUOTA 4096.0
+#define ORCH_MAX_WEIGHT 10000
 
 OrchSpec *orch_spec_new (void);
 void orch_spec_free (OrchSpec *spec);
@@ -81,6 +85,8 @@ extern const char *const orch_spec_field_types[];
 /* Parses a Create() spec: unknown keys, wrong types and values out of range
  * are ORCH_ERROR_INVALID_ARGUMENT naming the field. */
 OrchSpec *orch_spec_from_variant (GVariant *dict, GError **error);
+/* Parses one field @key into @spec, with the same checks. */
+gboolean orch_spec_parse_field (OrchSpec *spec, const char *key, GVariant *value, GError **error);
 
 /* The spec as a{sv} with the same keys, for job records and state. */
 GVariant *orch_spec_to_variant (const OrchSpec *spec);

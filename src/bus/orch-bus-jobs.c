@@ -27,6 +27,7 @@ struct _OrchBusJobs {
   OrchBusAuth *auth;
   sd_bus_slot *slots[5];
   guint last_running;
+  OrchEvents *events;
 };
 
 /* ---- helpers ---- */
@@ -165,6 +166,18 @@ do_stop (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret
       return orch_bus_set_gerror (ret_error, error);
     }
   orch_manager_stop (self->manager, id, sig, timeout_ms, deferred_done, deferred_new (self, m));
+  return 1;
+}
+
+static int
+do_set_limits (OrchBusJobs *self, sd_bus_message *m, const char *id, sd_bus_error *ret_error)
+{
+  g_autoptr(GVariant) limits = NULL;
+  int r = orch_bus_read_argument (m, &limits, ret_error);
+
+  if (r < 0)
+    return r;
+  orch_manager_set_limits (self->manager, id, limits, deferred_done, deferred_new (self, m));
   return 1;
 }
 
@@ -312,6 +325,59 @@ remove_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   return sd_bus_reply_method_return (m, NULL);
 }
 
+static int
+set_limits_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  return do_set_limits (userdata, m, id, ret_error);
+}
+
+static int
+get_events_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) opts = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(sd_bus_message) out = NULL;
+  GVariantBuilder b;
+  const char *id;
+  guint64 since = 0;
+  guint32 limit = 0;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &opts, ret_error);
+  if (r < 0)
+    return r;
+  if (!orch_vardict_check (opts, _("option"),
+                           (const char *const[]){ "since", "t", "limit", "u", NULL }, &error))
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_lookup (opts, "since", "t", &since);
+  g_variant_lookup (opts, "limit", "u", &limit);
+  if (*id && orch_manager_lookup (self->manager, id, &error) == NULL &&
+      !g_error_matches (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND))
+    return orch_bus_set_gerror (ret_error, error); /* not an id at all */
+  events = orch_events_list (self->events, id, since, limit, &error);
+  if (events == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < events->len; i++)
+    g_variant_builder_add_value (&b, orch_event_to_variant (events->pdata[i]));
+  reply = g_variant_ref_sink (g_variant_builder_end (&b));
+  r = sd_bus_message_new_method_return (m, &out);
+  if (r >= 0)
+    r = orch_bus_append_variant (out, reply);
+  if (r >= 0)
+    r = sd_bus_send (NULL, out, NULL);
+  return r;
+}
+
 /* Every method goes through the caller check first. */
 ORCH_BUS_GATED (method_create, OrchBusJobs, ORCH_ACCESS_MANAGE, create_authorized)
 ORCH_BUS_GATED (method_list, OrchBusJobs, ORCH_ACCESS_READ, list_authorized)
@@ -319,6 +385,8 @@ ORCH_BUS_GATED (method_get, OrchBusJobs, ORCH_ACCESS_READ, get_authorized)
 ORCH_BUS_GATED (method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, stop_authorized)
 ORCH_BUS_GATED (method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, restart_authorized)
 ORCH_BUS_GATED (method_remove, OrchBusJobs, ORCH_ACCESS_MANAGE, remove_authorized)
+ORCH_BUS_GATED (method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, set_limits_authorized)
+ORCH_BUS_GATED (method_get_events, OrchBusJobs, ORCH_ACCESS_READ, get_events_authorized)
 
 static int
 prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -358,20 +426,29 @@ prop_unknown (sd_bus *bus, const char *path, const char *interface, const char *
 
 static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_VTABLE_START (0),
-  SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec), SD_BUS_RESULT ("s", id, "o", path),
-                           method_create, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Create", SD_BUS_ARGS ("a{sv}", spec),
+                           SD_BUS_RESULT ("s", id, "o", path), method_create,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("List", SD_BUS_ARGS ("a{sv}", filter), SD_BUS_RESULT ("aa{sv}", jobs),
                            method_list, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Get", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
-                           method_get, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("s", id, "a{sv}", options), SD_BUS_RESULT ("a{sv}", job),
-                           method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Get", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job), method_get,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Stop", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("a{sv}", job), method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_ARGS ("s", id), SD_BUS_RESULT ("a{sv}", job),
                            method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("s", id), SD_BUS_NO_RESULT,
-                           method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_ARGS ("s", id), SD_BUS_NO_RESULT, method_remove,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetLimits", SD_BUS_ARGS ("s", id, "a{sv}", limits),
+                           SD_BUS_RESULT ("a{sv}", job), method_set_limits,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetEvents", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("aa{sv}", events), method_get_events,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("JobChanged", SD_BUS_ARGS ("s", id, "a{sv}", job), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("JobRemoved", SD_BUS_ARGS ("s", id), 0),
+  SD_BUS_SIGNAL_WITH_ARGS ("JobEvent", SD_BUS_ARGS ("s", id, "s", kind, "t", time, "a{sv}", data),
+                           0),
   SD_BUS_PROPERTY ("Backend", "s", prop_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("RunningCount", "u", prop_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("MaxConcurrent", "u", prop_max, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -483,8 +560,20 @@ job_restart_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   return 1;
 }
 
+static int
+job_set_limits_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  const char *id = id_from_path (sd_bus_message_get_path (m));
+
+  if (id == NULL)
+    return sd_bus_error_set (ret_error, orch_error_to_dbus_name (ORCH_ERROR_NOT_FOUND),
+                             "no such job");
+  return do_set_limits (userdata, m, id, ret_error);
+}
+
 ORCH_BUS_GATED (job_method_stop, OrchBusJobs, ORCH_ACCESS_MANAGE, job_stop_authorized)
 ORCH_BUS_GATED (job_method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, job_restart_authorized)
+ORCH_BUS_GATED (job_method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, job_set_limits_authorized)
 
 #define JOB_PROP(name, sig) \
   SD_BUS_PROPERTY (name, sig, job_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
@@ -495,6 +584,8 @@ static const sd_bus_vtable job_vtable[] = {
                            job_method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("Restart", SD_BUS_NO_ARGS, SD_BUS_RESULT ("a{sv}", job),
                            job_method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetLimits", SD_BUS_ARGS ("a{sv}", limits), SD_BUS_RESULT ("a{sv}", job),
+                           job_method_set_limits, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_PROPERTY ("Id", "s", job_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   JOB_PROP ("Name", "s"),
   JOB_PROP ("Command", "as"),
@@ -618,6 +709,30 @@ orch_bus_jobs_set_manager (OrchBusJobs *self, OrchManager *manager)
 {
   self->manager = manager;
   self->last_running = orch_manager_running_count (manager);
+}
+
+void
+orch_bus_jobs_set_events (OrchBusJobs *self, OrchEvents *events)
+{
+  self->events = events;
+}
+
+void
+orch_bus_jobs_emit_event (OrchBusJobs *self, const OrchEvent *ev)
+{
+  g_autoptr(sd_bus_message) sig = NULL;
+  guint64 time = (guint64) ev->time;
+  int r;
+
+  r = sd_bus_message_new_signal (self->bus, &sig, OBJ_PATH, JOBS_IFACE, "JobEvent");
+  if (r >= 0)
+    r = sd_bus_message_append (sig, "sst", ev->id, ev->kind, time);
+  if (r >= 0)
+    r = orch_bus_append_variant (sig, ev->data);
+  if (r >= 0)
+    r = sd_bus_send (self->bus, sig, NULL);
+  if (r < 0)
+    g_warning ("cannot emit JobEvent: %s", g_strerror (-r));
 }
 
 void

@@ -28,62 +28,58 @@ job_dir (CgroupfsBackend *self, OrchJob *job)
 }
 
 static gboolean
-has_controller (CgroupfsBackend *self, const char *name)
-{
-  return g_strv_contains ((const char *const *) self->controllers, name);
-}
-
-static gboolean
 cgroupfs_check_spec (OrchBackend *b, const OrchSpec *spec, GError **error)
 {
   CgroupfsBackend *self = (CgroupfsBackend *) b;
-  const char *field = NULL, *ctrl = NULL;
+  OrchLimits limits;
+  int missing;
 
-  if (spec->memory_max && !has_controller (self, "memory"))
-    field = "memory_max", ctrl = "memory";
-  else if (spec->cpu_quota > 0 && !has_controller (self, "cpu"))
-    field = "cpu_quota", ctrl = "cpu";
-  else if (spec->tasks_max && !has_controller (self, "pids"))
-    field = "tasks_max", ctrl = "pids";
-  if (field)
+  orch_limits_set_in_spec (spec, &limits);
+  missing = orch_limits_missing_controller (&limits, (const char *const *) self->controllers);
+  if (missing >= 0)
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
                    _("spec field “%s” needs the cgroup2 “%s” controller, which %s does not have"),
-                   field, ctrl, self->root);
+                   orch_limit_info (missing)->key, orch_limit_info (missing)->controller,
+                   self->root);
       return FALSE;
     }
   return TRUE;
 }
 
+/* Writes each limit of @l into @dir; on a failure, puts back those already
+ * written, so the group has all of them or none. */
 static int
-write_limits (const char *dir, const OrchSpec *spec)
+write_limits (const char *dir, const OrchLimits *l, const char **ret_file)
 {
-  char buf[64];
-  int r;
+  g_autofree char *old[ORCH_LIMIT_N] = { NULL };
+  guint i;
+  int r = 0;
 
-  if (spec->memory_max)
+  for (i = 0; i < ORCH_LIMIT_N && r == 0; i++)
     {
-      g_autofree char *p = g_build_filename (dir, "memory.max", NULL);
-      g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, spec->memory_max);
-      if ((r = orch_write_file (p, buf)) < 0)
-        return r;
+      g_autofree char *p = NULL;
+      g_autofree char *text = NULL;
+
+      if (!(l->mask & (1u << i)))
+        continue;
+      p = g_build_filename (dir, orch_limit_info (i)->file, NULL);
+      text = orch_limit_cgroup_text (i, l->value[i]);
+      if ((r = orch_read_small_file (p, &old[i])) == 0 && (r = orch_write_file (p, text)) < 0)
+        g_clear_pointer (&old[i], g_free);
+      if (r < 0)
+        *ret_file = orch_limit_info (i)->file;
     }
-  if (spec->cpu_quota > 0)
-    {
-      g_autofree char *p = g_build_filename (dir, "cpu.max", NULL);
-      g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT " 100000",
-                  (guint64) (spec->cpu_quota * 100000.0 + 0.5));
-      if ((r = orch_write_file (p, buf)) < 0)
-        return r;
-    }
-  if (spec->tasks_max)
-    {
-      g_autofree char *p = g_build_filename (dir, "pids.max", NULL);
-      g_snprintf (buf, sizeof buf, "%u", spec->tasks_max);
-      if ((r = orch_write_file (p, buf)) < 0)
-        return r;
-    }
-  return 0;
+  if (r < 0)
+    for (i = 0; i < ORCH_LIMIT_N; i++)
+      if (old[i])
+        {
+          g_autofree char *p = g_build_filename (dir, orch_limit_info (i)->file, NULL);
+          /* io.weight reads back as "default N", cpu.max as "Q P": both
+           * forms it takes again. */
+          (void) orch_write_file (p, g_strstrip (old[i]));
+        }
+  return r;
 }
 
 static void
@@ -97,7 +93,12 @@ cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc 
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
     r = -errno;
   if (r == 0)
-    r = write_limits (dir, job->spec);
+    {
+      OrchLimits limits;
+      const char *file;
+      orch_limits_set_in_spec (job->spec, &limits);
+      r = write_limits (dir, &limits, &file);
+    }
   if (r == 0)
     r = orch_cgroup_attach (dir, pid);
 
@@ -194,6 +195,27 @@ cgroupfs_free (OrchBackend *b)
   g_free (self);
 }
 
+static const char *const *
+cgroupfs_controllers (OrchBackend *b)
+{
+  return (const char *const *) ((CgroupfsBackend *) b)->controllers;
+}
+
+static void
+cgroupfs_set_limits (OrchBackend *b, OrchJob *job, const OrchLimits *limits,
+                     OrchBackendLimitsFunc done, gpointer data)
+{
+  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+  g_autoptr(GError) error = NULL;
+  const char *file = NULL;
+  int r = write_limits (dir, limits, &file);
+
+  if (r < 0)
+    g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot write %s/%s: %s"), dir, file,
+                 g_strerror (-r));
+  done (error, data);
+}
+
 static const OrchBackendOps cgroupfs_ops = {
   .name = "cgroupfs",
   .check_spec = cgroupfs_check_spec,
@@ -205,6 +227,8 @@ static const OrchBackendOps cgroupfs_ops = {
   .remove_unit = cgroupfs_remove_unit,
   .forget = cgroupfs_forget,
   .free = cgroupfs_free,
+  .controllers = cgroupfs_controllers,
+  .set_limits = cgroupfs_set_limits,
 };
 
 /* Enables what @dir's parent offers for @dir's children: best effort, since

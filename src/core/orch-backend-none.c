@@ -15,10 +15,15 @@
 static gboolean
 none_check_spec (OrchBackend *b, const OrchSpec *spec, GError **error)
 {
-  if (spec->memory_max || spec->cpu_quota > 0 || spec->tasks_max)
+  OrchLimits limits;
+
+  orch_limits_set_in_spec (spec, &limits);
+  if (limits.mask)
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("spec fields “memory_max”, “cpu_quota” and “tasks_max” need the systemd or cgroupfs backend; this daemon runs the none backend"));
+      g_set_error (
+          error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+          _("spec field “%s” needs the systemd or cgroupfs backend; this daemon runs the none backend"),
+          orch_limit_info (orch_limits_missing_controller (&limits, NULL))->key);
       return FALSE;
     }
   return TRUE;

@@ -202,10 +202,24 @@ job_removed (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   return 0;
 }
 
+/* The limits of @l as unit properties, inside an open a(sv). */
+static int
+append_limits (sd_bus_message *m, const OrchLimits *l)
+{
+  int r = 0;
+
+  for (guint i = 0; i < ORCH_LIMIT_N && r >= 0; i++)
+    if (l->mask & (1u << i))
+      r = sd_bus_message_append (m, "(sv)", orch_limit_info (i)->property, "t",
+                                 orch_limit_systemd_value (i, l->value[i]));
+  return r;
+}
+
 static int
 append_properties (sd_bus_message *m, OrchJob *job, pid_t pid)
 {
   const OrchSpec *spec = job->spec;
+  OrchLimits limits;
   g_autofree char *desc = g_strdup_printf ("orchestrator job %s (%s)", job->id, spec->name);
   int r;
 
@@ -223,13 +237,8 @@ append_properties (sd_bus_message *m, OrchJob *job, pid_t pid)
                              "TasksAccounting", "b", 1);
   if (r < 0)
     return r;
-  if (spec->memory_max && (r = sd_bus_message_append (m, "(sv)", "MemoryMax", "t", spec->memory_max)) < 0)
-    return r;
-  if (spec->cpu_quota > 0 &&
-      (r = sd_bus_message_append (m, "(sv)", "CPUQuotaPerSecUSec", "t",
-                                  (uint64_t) (spec->cpu_quota * 1000000.0 + 0.5))) < 0)
-    return r;
-  if (spec->tasks_max && (r = sd_bus_message_append (m, "(sv)", "TasksMax", "t", (uint64_t) spec->tasks_max)) < 0)
+  orch_limits_set_in_spec (spec, &limits);
+  if ((r = append_limits (m, &limits)) < 0)
     return r;
   return sd_bus_message_close_container (m);
 }
@@ -436,6 +445,73 @@ systemd_free (OrchBackend *b)
   g_free (self);
 }
 
+typedef struct {
+  char *unit;
+  OrchBackendLimitsFunc done;
+  gpointer data;
+} LimitsCall;
+
+static int
+set_limits_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  LimitsCall *c = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error (reply);
+  g_autoptr(GError) error = NULL;
+
+  /* SetUnitProperties applies all of them or fails before changing any. */
+  if (e)
+    g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("systemd could not change %s: %s"),
+                 c->unit, e->message);
+  c->done (error, c->data);
+  g_free (c->unit);
+  g_free (c);
+  return 0;
+}
+
+static void
+systemd_set_limits (OrchBackend *b, OrchJob *job, const OrchLimits *limits,
+                    OrchBackendLimitsFunc done, gpointer data)
+{
+  SystemdBackend *self = (SystemdBackend *) b;
+  g_autoptr(sd_bus_message) m = NULL;
+  g_autoptr(GError) error = NULL;
+  LimitsCall *c;
+  int r;
+
+  if (job->unit[0] == '\0')
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
+                   _("job %s has no systemd unit yet"), job->id);
+      done (error, data);
+      return;
+    }
+  r = sd_bus_message_new_method_call (self->bus, &m, "org.freedesktop.systemd1",
+                                      "/org/freedesktop/systemd1",
+                                      "org.freedesktop.systemd1.Manager", "SetUnitProperties");
+  if (r >= 0)
+    r = sd_bus_message_append (m, "sb", job->unit, 1); /* runtime: gone with the scope */
+  if (r >= 0)
+    r = sd_bus_message_open_container (m, 'a', "(sv)");
+  if (r >= 0)
+    r = append_limits (m, limits);
+  if (r >= 0)
+    r = sd_bus_message_close_container (m);
+  c = g_new0 (LimitsCall, 1);
+  c->unit = g_strdup (job->unit);
+  c->done = done;
+  c->data = data;
+  if (r >= 0)
+    r = sd_bus_call_async (self->bus, NULL, m, set_limits_reply, c, 0);
+  if (r < 0)
+    {
+      g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot ask systemd to change %s: %s"),
+                   c->unit, g_strerror (-r));
+      g_free (c->unit);
+      g_free (c);
+      done (error, data);
+    }
+}
+
 static const OrchBackendOps systemd_ops = {
   .name = "systemd",
   .attach = systemd_attach,
@@ -445,6 +521,7 @@ static const OrchBackendOps systemd_ops = {
   .list_units = systemd_list_units,
   .forget = systemd_forget,
   .free = systemd_free,
+  .set_limits = systemd_set_limits,
 };
 
 static int

@@ -14,6 +14,26 @@ orch_backend_name (OrchBackend *b)
   return b->ops->name;
 }
 
+gboolean
+orch_backend_check_limits (OrchBackend *b, const OrchLimits *l, GError **error)
+{
+  const char *const *have = NULL;
+  int missing;
+
+  if (b->ops->controllers)
+    have = b->ops->controllers (b);
+  if (b->ops->set_limits && have == NULL)
+    return TRUE;
+  missing = orch_limits_missing_controller (l, have);
+  if (missing < 0)
+    return TRUE;
+  g_set_error (
+      error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
+      _("limit “%s” needs the cgroup “%s” controller, which backend %s does not have here"),
+      orch_limit_info (missing)->key, orch_limit_info (missing)->controller, b->ops->name);
+  return FALSE;
+}
+
 void
 orch_backend_free (OrchBackend *b)
 {

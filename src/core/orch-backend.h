@@ -2,6 +2,7 @@
 #pragma once
 
 #include "basic/orch-config.h"
+#include "basic/orch-limits.h"
 #include "orch-job.h"
 
 #include <glib.h>
@@ -16,6 +17,9 @@ typedef void (*OrchBackendUnitsFunc) (char **units, gpointer user_data);
 
 /* Called once the held child is in its group (or could not be put there). */
 typedef void (*OrchBackendAttachFunc) (OrchJob *job, const GError *error, gpointer user_data);
+
+/* Called once a change of limits is in force (or was not made at all). */
+typedef void (*OrchBackendLimitsFunc) (const GError *error, gpointer user_data);
 
 typedef struct {
   const char *name;
@@ -46,6 +50,13 @@ typedef struct {
   /* The job has finished: drop its group and any pending call. */
   void (*forget) (OrchBackend *b, OrchJob *job);
   void (*free) (OrchBackend *b);
+  /* The cgroup controllers limits can use (NULL-terminated, the
+   * backend's), or NULL when the service manager knows.  Optional. */
+  const char *const *(*controllers) (OrchBackend *b);
+  /* Changes the limits of @job's group: every one of @limits or none;
+   * @done runs once, possibly later.  NULL: this backend has no limits. */
+  void (*set_limits) (OrchBackend *b, OrchJob *job, const OrchLimits *limits,
+                      OrchBackendLimitsFunc done, gpointer user_data);
 } OrchBackendOps;
 
 struct _OrchBackend {
@@ -62,6 +73,10 @@ void orch_backend_free (OrchBackend *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBackend, orch_backend_free)
 
 const char *orch_backend_name (OrchBackend *b);
+
+/* Whether this backend can set every limit of @l: ORCH_ERROR_INVALID_STATE
+ * naming the first limit whose controller is missing. */
+gboolean orch_backend_check_limits (OrchBackend *b, const OrchLimits *l, GError **error);
 
 OrchBackend *orch_backend_none_new (void);
 OrchBackend *orch_backend_cgroupfs_new (const char *root, GError **error);

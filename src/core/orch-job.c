@@ -158,7 +158,7 @@ static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error 
 static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
 static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
 
-/* The spec's limits, where set: the record shows what the job runs under. */
+/* The limits in force, each only when set (SetLimits changes them). */
 static gboolean
 f_memory_max (const OrchJob *j, OrchFieldValue *v)
 {
@@ -166,10 +166,22 @@ f_memory_max (const OrchJob *j, OrchFieldValue *v)
   return v->t != 0;
 }
 static gboolean
+f_memory_high (const OrchJob *j, OrchFieldValue *v)
+{
+  v->t = j->spec->memory_high;
+  return v->t != 0;
+}
+static gboolean
 f_cpu_quota (const OrchJob *j, OrchFieldValue *v)
 {
   v->d = j->spec->cpu_quota;
-  return v->d != 0;
+  return v->d > 0;
+}
+static gboolean
+f_cpu_weight (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->cpu_weight;
+  return v->u != 0;
 }
 static gboolean
 f_tasks_max (const OrchJob *j, OrchFieldValue *v)
@@ -187,6 +199,12 @@ static gboolean
 f_restart_max (const OrchJob *j, OrchFieldValue *v)
 {
   v->u = j->spec->restart_max;
+  return v->u != 0;
+}
+static gboolean
+f_io_weight (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->io_weight;
   return v->u != 0;
 }
 
@@ -213,8 +231,11 @@ static const OrchJobField record_fields[] = {
   { "cpu_percent", NULL, ORCH_FIELD_DOUBLE, f_cpu_percent },
   { "memory_bytes", NULL, ORCH_FIELD_UINT64, f_memory_bytes },
   { "memory_max", NULL, ORCH_FIELD_UINT64, f_memory_max },
+  { "memory_high", NULL, ORCH_FIELD_UINT64, f_memory_high },
   { "cpu_quota", NULL, ORCH_FIELD_DOUBLE, f_cpu_quota },
+  { "cpu_weight", NULL, ORCH_FIELD_UINT32, f_cpu_weight },
   { "tasks_max", NULL, ORCH_FIELD_UINT32, f_tasks_max },
+  { "io_weight", NULL, ORCH_FIELD_UINT32, f_io_weight },
   { "stop_timeout_ms", NULL, ORCH_FIELD_UINT32, f_stop_timeout_ms },
   { "restart_max", NULL, ORCH_FIELD_UINT32, f_restart_max },
 };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "orch-launch.h"
+#include "orch-events.h"
 #include "orch-manager.h"
 
 #include <glib.h>
@@ -73,6 +74,7 @@ struct _OrchManager {
   guint retry_source;   /* saves records that could not be saved */
   GHashTable *requests; /* request_id -> Entry: Creates that may be retried */
   GPtrArray *abandoned; /* Entry: Creates undone, monitors not yet reaped */
+  OrchEvents *events;   /* limits_changed goes there; NULL: none kept */
 };
 
 static inline gint64

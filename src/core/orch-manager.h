@@ -3,6 +3,7 @@
 
 #include "orch-backend.h"
 #include "basic/orch-config.h"
+#include "orch-events.h"
 #include "orch-job.h"
 #include "orch-state.h"
 
@@ -58,6 +59,14 @@ void orch_manager_stop (OrchManager *m, const char *id, int signal, guint timeou
 void orch_manager_restart (OrchManager *m, const char *id, OrchManagerDoneFunc done,
                            gpointer user_data);
 gboolean orch_manager_remove (OrchManager *m, const char *id, GError **error);
+/* Changes the limits of job @id (a{sv}: memory_max, memory_high, cpu_quota,
+ * cpu_weight, tasks_max, io_weight; 0 removes one): in its group if it
+ * runs, and in its stored spec.  All or none; @done gets the record. */
+void orch_manager_set_limits (OrchManager *m, const char *id, GVariant *limits,
+                              OrchManagerDoneFunc done, gpointer user_data);
+/* Where SetLimits records its limits_changed events (in the transaction
+ * that stores the new spec); not owned. */
+void orch_manager_set_events (OrchManager *m, OrchEvents *events);
 
 /* Called for each job about to be purged, while it can still be looked up
  * (to delete its logs). */

@@ -26,7 +26,7 @@ struct _OrchState {
 static const char *const migrations[] = {
   "CREATE TABLE jobs ("
   "  id TEXT PRIMARY KEY NOT NULL,"
-  "  spec BLOB NOT NULL,"           /* a{sv}, GVariant serialised */
+  "  spec BLOB NOT NULL," /* a{sv}, GVariant serialised */
   "  state TEXT NOT NULL,"
   "  pid INTEGER NOT NULL,"
   "  pid_start INTEGER NOT NULL,"
@@ -46,12 +46,22 @@ static const char *const migrations[] = {
   "  stderr_log_path TEXT,"
   "  error TEXT);"
   "CREATE INDEX jobs_created ON jobs (created_at);",
+  /* 2: the events of the jobs (orch-events.c); key makes each once. */
+  "CREATE TABLE events ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  key TEXT NOT NULL UNIQUE,"
+  "  job_id TEXT NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  time INTEGER NOT NULL,"
+  "  data BLOB NOT NULL);" /* a{sv}, GVariant serialised */
+  "CREATE INDEX events_job ON events (job_id, seq);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
 
-/* The spec never changes after Create: it is written once, by INSERT; every
- * later save is an UPDATE of the rest (a third cheaper, seen here). */
+/* The spec changes only by SetLimits (orch_state_save_spec): it is written
+ * by INSERT, and every later save is an UPDATE of the rest (a third
+ * cheaper, seen here). */
 #define INSERT_SQL \
   "INSERT INTO jobs (id, spec, state, pid, pid_start, monitor_pid, monitor_start," \
   " unit, cgroup, exit_code, signal, restarts, auto_restarts, created_at, started_at," \
@@ -365,6 +375,37 @@ orch_state_delete (OrchState *s, const char *id, GError **error)
   if (r != SQLITE_DONE)
     return db_error (s->db, error, "delete");
   return TRUE;
+}
+
+gboolean
+orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError **error)
+{
+  g_autoptr(GVariant) v = g_variant_ref_sink (orch_spec_to_variant (spec));
+  sqlite3_stmt *st = NULL;
+  int r;
+
+  /* Rare (SetLimits), so not worth a statement kept prepared. */
+  if (sqlite3_prepare_v2 (s->db, "UPDATE jobs SET spec = ?2 WHERE id = ?1", -1, &st, NULL) !=
+      SQLITE_OK)
+    return db_error (s->db, error, "save spec");
+  bind_text (st, 1, id);
+  sqlite3_bind_blob (st, 2, g_variant_get_data (v), (int) g_variant_get_size (v), SQLITE_STATIC);
+  r = sqlite3_step (st);
+  sqlite3_finalize (st);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "save spec");
+  if (sqlite3_changes (s->db) == 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("state database: no record %s"), id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+sqlite3 *
+orch_state_db (OrchState *s)
+{
+  return s->db;
 }
 
 gboolean

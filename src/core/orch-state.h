@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 1
+#define ORCH_STATE_SCHEMA_VERSION 2
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,
@@ -36,10 +36,14 @@ const char *orch_state_moved_aside (OrchState *s);
  * policy's count, which the record does not show. */
 gboolean orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
 gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
+/* Replaces the stored spec of record @id (its limits changed). */
+gboolean orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError **error);
 
 /* Groups the writes in between into one transaction (one commit for the
  * restore of a thousand records instead of a thousand). */
 gboolean orch_state_begin (OrchState *s, GError **error);
+/* The database, for the tables other files own (orch-events.c). */
+struct sqlite3 *orch_state_db (OrchState *s);
 gboolean orch_state_commit (OrchState *s, GError **error);
 
 typedef struct {

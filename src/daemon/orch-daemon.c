@@ -8,6 +8,9 @@
 #include "bus/orch-bus-logs.h"
 #include "bus/orch-bus-metrics.h"
 #include "core/orch-backend.h"
+#include "core/orch-events.h"
+#include "core/orch-pressure.h"
+#include "basic/orch-cgroup.h"
 #include "core/orch-sd-bus.h"
 #include "core/orch-state.h"
 
@@ -18,9 +21,11 @@
 
 struct _OrchDaemon {
   OrchConfig *config;
-  OrchBackend *backend; /* until the manager takes it */
-  int lock_fd;          /* the state directory is ours while it is open */
-  OrchState *state;     /* NULL: [state] durable=false */
+  OrchBackend *backend;   /* until the manager takes it */
+  int lock_fd;            /* the state directory is ours while it is open */
+  OrchState *state;       /* NULL: [state] durable=false */
+  OrchEvents *events;     /* the jobs' events, kept in state */
+  OrchPressure *pressure; /* PSI triggers of the running jobs */
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
@@ -38,6 +43,85 @@ struct _OrchDaemon {
   GMainLoop *loop;
   gboolean bus_lost; /* why the loop ended: a failure */
 };
+
+static void
+on_pressure (const char *id, const char *resource, guint64 threshold_us, guint64 window_us,
+             gpointer data)
+{
+  OrchDaemon *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchEvent) ev = NULL;
+  gint64 now = g_get_real_time ();
+  g_autofree char *key = g_strdup_printf ("%s/pressure/%s/%" G_GINT64_FORMAT, id, resource, now);
+
+  if (!orch_events_add (
+          self->events, key, id, "pressure", now,
+          g_variant_new_parsed ("{'resource': <%s>, 'threshold_us': <%t>, 'window_us': <%t>}",
+                                resource, threshold_us, window_us),
+          &ev, &error))
+    g_warning ("cannot record event %s: %s", key, error->message);
+  orch_events_emit (self->events, ev);
+}
+
+/* A running job with a group of its own gets its triggers, once. */
+static void
+watch_pressure (OrchDaemon *self, OrchJob *job)
+{
+  const char *mount;
+
+  if (!orch_job_state_is_active (job->state))
+    orch_pressure_unwatch (self->pressure, job->id);
+  else if (job->state == ORCH_JOB_RUNNING && job->cgroup[0] && orch_cgroup_v2_mount (&mount) == 0)
+    {
+      g_autofree char *dir = g_build_filename (mount, job->cgroup, NULL);
+      orch_pressure_watch (self->pressure, job->id, dir);
+    }
+}
+
+/* The manager's reports go to the bus and derive the jobs' events. */
+static void
+daemon_job_added (OrchJob *job, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_added (job, self->bus_jobs);
+}
+
+static void
+daemon_job_changed (OrchJob *job, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_changed (job, self->bus_jobs);
+  orch_events_observe (self->events, job);
+  watch_pressure (self, job);
+}
+
+static void
+daemon_job_removed (const char *id, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_removed (id, self->bus_jobs);
+}
+
+static const OrchManagerCallbacks daemon_callbacks = {
+  .job_added = daemon_job_added,
+  .job_changed = daemon_job_changed,
+  .job_removed = daemon_job_removed,
+};
+
+static void
+daemon_event (const OrchEvent *ev, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_emit_event (self->bus_jobs, ev);
+}
 
 static int
 open_bus (const OrchDaemonOptions *o, sd_bus **ret)
@@ -186,17 +270,22 @@ orch_daemon_new (const OrchDaemonOptions *options, GError **error)
       if (self->bus_jobs == NULL)
         return NULL;
     }
+  self->events = orch_events_new (self->state, self->config->keep_events);
+  orch_events_set_func (self->events, daemon_event, self);
+  self->pressure = orch_pressure_new (self->config->pressure_threshold_us,
+                                      self->config->pressure_window_us, on_pressure, self);
   self->manager = orch_manager_new (self->config, g_steal_pointer (&self->backend), self->state,
-                                    self->bus_jobs ? orch_bus_jobs_callbacks () : NULL,
-                                    self->bus_jobs, error);
+                                    &daemon_callbacks, self, error);
   if (self->manager == NULL)
     return NULL;
+  orch_manager_set_events (self->manager, self->events);
   if (self->bus_jobs)
     {
       /* The bus objects exist before the manager (it reports to them) and
        * learn of it now. */
       orch_bus_jobs_set_manager (self->bus_jobs, self->manager);
       orch_bus_jobs_set_auth (self->bus_jobs, self->auth);
+      orch_bus_jobs_set_events (self->bus_jobs, self->events);
     }
   return g_steal_pointer (&self);
 }
@@ -209,6 +298,19 @@ orch_daemon_start (OrchDaemon *self, GError **error)
   /* Before the name is taken: clients never see a half-loaded list. */
   if (!orch_manager_restore (self->manager, error))
     return FALSE;
+  {
+    /* Events a SIGKILL kept from being written after their record: one
+     * transaction for all the records (mostly no-ops), not one each. */
+    g_autoptr(GPtrArray) jobs = orch_manager_list (self->manager, NULL, NULL, NULL);
+    gboolean tx = self->state && orch_state_begin (self->state, NULL);
+    for (guint i = 0; jobs && i < jobs->len; i++)
+      {
+        orch_events_observe (self->events, jobs->pdata[i]);
+        watch_pressure (self, jobs->pdata[i]);
+      }
+    if (tx && !orch_state_commit (self->state, error))
+      return FALSE;
+  }
 
   self->logs = orch_logs_new (self->config, self->manager, error);
   if (self->logs == NULL)
@@ -295,6 +397,8 @@ orch_daemon_free (OrchDaemon *self)
    * connection outlive it, and the connection is flushed last. */
   g_clear_pointer (&self->manager, orch_manager_free);
   g_clear_pointer (&self->backend, orch_backend_free);
+  g_clear_pointer (&self->pressure, orch_pressure_free);
+  g_clear_pointer (&self->events, orch_events_free);
   g_clear_pointer (&self->state, orch_state_free); /* after the manager, its last writer */
   if (self->lock_fd >= 0)
     close (self->lock_fd);

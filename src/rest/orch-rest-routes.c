@@ -3,6 +3,7 @@
 #include "orch-rest-json.h"
 
 #include "basic/orch-error.h"
+#include "basic/orch-limits.h"
 #include "basic/orch-spec.h"
 
 #include <string.h>
@@ -22,6 +23,7 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+static const char *const events_query[] = { "since", "since", "t", "limit", "limit", "u", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -87,6 +89,12 @@ static const OrchRoute routes[] = {
     .content_type = "text/css; charset=utf-8" },
   { "GET", "/web/i18n.json", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "web/i18n.json",
     .content_type = "application/json; charset=utf-8" },
+  { "PATCH", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "SetLimits",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY,
+    .types = orch_limits_field_types, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  { "GET", "/jobs/{id}/events", .dbus_interface = JOBS, .dbus_method = "GetEvents",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = events_query },
 };
 
 static gsize

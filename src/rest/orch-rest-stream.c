@@ -149,6 +149,8 @@ on_job_changed (GDBusConnection *c, const char *sender, const char *path, const 
       f->ended = TRUE;
       return;
     }
+  if (strcmp (signal, "JobChanged") != 0)
+    return; /* JobEvent, with the same id first */
   g_variant_get (params, "(&s@a{sv})", &id, &rec);
   if (state_is_final (rec))
     f->ended = TRUE;
@@ -304,6 +306,7 @@ struct _OrchRestFeed {
   guint sub_removed;
   GCancellable *cancel; /* the Jobs.List under way */
   gboolean listing;
+  guint sub_events;
 };
 
 static void
@@ -424,6 +427,17 @@ on_feed_signal (GDBusConnection *c, const char *sender, const char *path, const 
       g_variant_get (params, "(&s)", &id);
       text = frame ("job_removed", id, none);
     }
+  else if (strcmp (signal, "JobEvent") == 0)
+    {
+      const char *id, *kind;
+      guint64 time;
+      g_autoptr(GVariant) ev = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_variant_get (params, "(&s&st@a{sv})", &id, &kind, &time, &ev);
+      body = g_variant_ref_sink (
+          g_variant_new_parsed ("{'kind': <%s>, 'time': <%t>, 'data': <%@a{sv}>}", kind, time, ev));
+      text = frame ("event", id, body);
+    }
   else
     {
       const char *id;
@@ -458,6 +472,8 @@ orch_rest_feed_new (OrchRestBus *bus)
   feed->sub_removed = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobRemoved", NULL,
                                                on_feed_signal, feed);
   feed->cancel = g_cancellable_new ();
+  feed->sub_events = orch_rest_bus_subscribe (bus, "org.orchestrator.Jobs", "JobEvent", NULL,
+                                              on_feed_signal, feed);
   return feed;
 }
 
@@ -478,6 +494,7 @@ orch_rest_feed_free (OrchRestFeed *feed)
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_removed);
   g_cancellable_cancel (feed->cancel);
   g_object_unref (feed->cancel);
+  orch_rest_bus_unsubscribe (feed->bus, feed->sub_events);
   for (guint i = 0; i < feed->clients->len; i++)
     {
       SoupWebsocketConnection *c = feed->clients->pdata[i];

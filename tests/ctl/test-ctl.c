@@ -814,6 +814,72 @@ test_spanish (void)
   g_assert_nonnull (strstr (list->out, "ESTADO"));
 }
 
+/* set-limits: SetLimits' answer, or its refusal with the daemon's words
+ * (the none backend has no cgroup controllers). */
+static void
+test_set_limits (void)
+{
+  g_autofree char *id = RUN_JOB ("--", "sleep", "600");
+  g_autoptr(Result) none = NULL, bad = NULL, set = NULL;
+  g_autoptr(GVariant) rec = orch_test_wait_state (d, id, "running", 10000);
+
+  none = CTL ("set-limits", id);
+  assert_fails (none, 2);
+  bad = CTL ("set-limits", id, "--memory-max", "lots");
+  assert_fails (bad, 2);
+  g_assert_nonnull (strstr (bad->err, "--memory-max"));
+  set = CTL ("set-limits", id, "--memory-max", "64M", "--cpu-quota", "20%");
+  if (set->status == 0)
+    g_assert_nonnull (strstr (set->out, "memory_max=64"));
+  else
+    {
+      g_autoptr(GVariant) after = orch_test_get (d, id);
+      g_autoptr(GVariant) limit = g_variant_lookup_value (after, "memory_max", NULL);
+      assert_fails (set, 1);
+      g_assert_nonnull (strstr (set->err, "memory"));
+      g_assert_null (limit);
+    }
+  orch_test_discard (d, id);
+}
+
+/* events: the list, and -f printing one as it happens. */
+static void
+test_events (void)
+{
+  g_autoptr(GPtrArray) argv = ctl_argv ((const char *const[]){ "events", "-f", NULL });
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) follow = NULL;
+  g_autofree char *id = NULL, *out = NULL, *err = NULL, *line = NULL;
+  g_autoptr(Result) list = NULL, json = NULL, bad = NULL;
+  g_autoptr(GVariant) rec = NULL;
+
+  follow = g_subprocess_newv ((const char *const *) argv->pdata,
+                              G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error);
+  g_assert_no_error (error);
+  g_usleep (500000); /* subscribed */
+  id = RUN_JOB ("--", "sh", "-c", "exit 4");
+  rec = orch_test_wait_state (d, id, "failed", 10000);
+
+  list = CTL ("events", id);
+  assert_ok (list);
+  line = g_strdup_printf ("%s  exited", id);
+  g_assert_nonnull (strstr (list->out, line));
+  g_assert_nonnull (strstr (list->out, "exit_code=4"));
+  json = CTL ("events", "--json", "-n", "1", id);
+  assert_ok (json);
+  g_assert_nonnull (strstr (json->out, "\"kind\" : \"exited\""));
+  bad = CTL ("events", id, id);
+  assert_fails (bad, 2);
+
+  g_usleep (500000);
+  g_subprocess_send_signal (follow, SIGTERM);
+  g_assert_true (g_subprocess_communicate_utf8 (follow, NULL, NULL, &out, &err, &error));
+  g_assert_true (g_subprocess_get_if_exited (follow) && g_subprocess_get_exit_status (follow) == 0);
+  g_assert_nonnull (strstr (out, line));
+  orch_test_discard (d, id);
+}
+
 static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/bad-input", test_bad_input },
                                       { "/ctl/run-list-logs", test_run_list_logs },
@@ -831,6 +897,8 @@ static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/spanish", test_spanish },
                                       { "/ctl/cleanup", test_cleanup },
                                       { "/ctl/daemon-gone", test_daemon_gone },
+                                      { "/ctl/set-limits", test_set_limits },
+                                      { "/ctl/events", test_events },
                                       { NULL, NULL } };
 
 int

@@ -259,6 +259,77 @@ test_stop_restart (void)
   orch_test_discard (d, id);
 }
 
+/* PATCH /jobs/{id} is SetLimits: the record with the limits, or the
+ * daemon's refusal (the none backend has no controllers: 409). */
+static void
+test_set_limits (void)
+{
+  g_autofree char *id = dbus_create ("{'command': <['sleep', '600']>}");
+  g_autofree char *path = g_strconcat ("/jobs/", id, NULL);
+  g_autoptr(GVariant) running = orch_test_wait_state (d, id, "running", 10000);
+  g_autoptr(Response) set = http ("PATCH", path, "{\"memory_max\": 67108864, \"cpu_weight\": 50}");
+  g_autoptr(Response) unknown = http ("PATCH", path, "{\"command\": [\"true\"]}");
+  g_autoptr(Response) wrong = http ("PATCH", path, "{\"memory_max\": \"64M\"}");
+  g_autoptr(Response) missing = http ("PATCH", "/jobs/job_20200101_000000_aaaaaa",
+                                      "{\"tasks_max\": 4}");
+  g_autoptr(GVariant) after = orch_test_get (d, id);
+
+  if (set->status == 200)
+    {
+      g_autoptr(JsonNode) n = parse (set->body);
+      g_assert_cmpint (json_object_get_int_member (json_node_get_object (n), "memory_max"), ==,
+                       67108864);
+    }
+  else
+    {
+      g_autoptr(GVariant) none = g_variant_lookup_value (after, "memory_max", NULL);
+      assert_error (set, 409, "InvalidState");
+      g_assert_nonnull (strstr (set->body, "memory"));
+      g_assert_null (none);
+    }
+  g_assert_cmpuint (unknown->status, >=, 400);
+  g_assert_cmpuint (unknown->status, <, 500);
+  g_assert_nonnull (strstr (unknown->body, "command"));
+  g_assert_cmpuint (wrong->status, >=, 400);
+  g_assert_cmpuint (wrong->status, <, 500);
+  g_assert_cmpuint (missing->status, ==, 404);
+  orch_test_discard (d, id);
+}
+
+/* GET /jobs/{id}/events is GetEvents. */
+static void
+test_job_events (void)
+{
+  g_autofree char *id = dbus_create ("{'command': <['sh', '-c', 'exit 5']>}");
+  g_autofree char *path = g_strconcat ("/jobs/", id, "/events?limit=10", NULL);
+  g_autoptr(GVariant) done = orch_test_wait_state (d, id, "failed", 10000);
+  g_autoptr(Response) r = NULL;
+  g_autoptr(Response) bad = NULL;
+  g_autoptr(JsonNode) n = NULL;
+  JsonObject *first;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  do
+    {
+      g_clear_pointer (&r, response_free);
+      g_clear_pointer (&n, json_node_unref);
+      r = http ("GET", path, NULL);
+      g_assert_cmpuint (r->status, ==, 200);
+      n = parse (r->body);
+    }
+  while (json_array_get_length (json_node_get_array (n)) == 0 &&
+         g_get_monotonic_time () < deadline && (g_usleep (50000), TRUE));
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (n)), ==, 1);
+  first = json_array_get_object_element (json_node_get_array (n), 0);
+  g_assert_cmpstr (json_object_get_string_member (first, "kind"), ==, "exited");
+  g_assert_cmpint (
+      json_object_get_int_member (json_object_get_object_member (first, "data"), "exit_code"), ==,
+      5);
+  bad = http ("GET", "/jobs/job_20200101_000000_aaaaaa/events?since=soon", NULL);
+  g_assert_cmpuint (bad->status, >=, 400);
+  orch_test_discard (d, id);
+}
+
 /* Every error: D-Bus name and message, HTTP status and the same words. */
 static void
 test_error_parity (void)
@@ -591,6 +662,7 @@ typedef struct {
   char *system;
   gboolean saw_job;
   char *job_id;
+  gboolean saw_event; /* the job's exited event, as an "event" frame */
 } WsState;
 
 static void
@@ -609,7 +681,13 @@ ws_message (SoupWebsocketConnection *c, gint type, GBytes *message, gpointer dat
   if (strcmp (t, "job") == 0 && st->job_id &&
       strcmp (json_object_get_string_member (json_node_get_object (n), "id"), st->job_id) == 0)
     st->saw_job = TRUE;
-  if (st->system && st->saw_job)
+  if (strcmp (t, "event") == 0 && st->job_id &&
+      strcmp (json_object_get_string_member (json_node_get_object (n), "id"), st->job_id) == 0 &&
+      strcmp (json_object_get_string_member (
+                  json_object_get_object_member (json_node_get_object (n), "data"), "kind"),
+              "exited") == 0)
+    st->saw_event = TRUE;
+  if (st->system && st->saw_job && st->saw_event)
     g_main_loop_quit (st->loop);
 }
 
@@ -766,6 +844,7 @@ test_websocket (void)
   g_source_remove (timer);
   g_assert_nonnull (st.system);
   g_assert_true (st.saw_job);
+  g_assert_true (st.saw_event);
   {
     g_autoptr(JsonNode) n = parse (st.system);
     JsonObject *data = json_object_get_object_member (json_node_get_object (n), "data");
@@ -1089,6 +1168,8 @@ static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get
                                       { "/rest/token", test_token },
                                       { "/rest/token-generated", test_token_generated },
                                       { "/rest/cors", test_cors },
+                                      { "/rest/set-limits", test_set_limits },
+                                      { "/rest/job-events", test_job_events },
                                       { NULL, NULL } };
 
 static void

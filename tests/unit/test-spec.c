@@ -22,7 +22,8 @@ test_full (void)
       " 'cwd': <'/tmp'>, 'user': <'nobody'>, 'restart': <'on-failure'>,"
       " 'restart_max': <uint32 7>, 'restart_delay_ms': <uint32 250>,"
       " 'stop_timeout_ms': <uint32 2000>, 'memory_max': <uint64 268435456>,"
-      " 'cpu_quota': <0.5>, 'tasks_max': <uint32 64>, 'stderr': <'separate'>}");
+      " 'cpu_quota': <0.5>, 'tasks_max': <uint32 64>, 'stderr': <'separate'>,"
+      " 'memory_high': <uint64 134217728>, 'cpu_weight': <uint32 200>, 'io_weight': <uint32 50>}");
   g_autoptr(GError) error = NULL;
   g_autoptr(OrchSpec) s = orch_spec_from_variant (v, &error);
   g_autoptr(GVariant) back = NULL;
@@ -42,6 +43,9 @@ test_full (void)
   g_assert_cmpfloat (s->cpu_quota, ==, 0.5);
   g_assert_cmpuint (s->tasks_max, ==, 64);
   g_assert_cmpint (s->stderr_mode, ==, ORCH_STDERR_SEPARATE);
+  g_assert_cmpuint (s->memory_high, ==, 134217728);
+  g_assert_cmpuint (s->cpu_weight, ==, 200);
+  g_assert_cmpuint (s->io_weight, ==, 50);
 
   /* The record form parses back to the same spec. */
   back = g_variant_ref_sink (orch_spec_to_variant (s));
@@ -84,6 +88,9 @@ test_errors (void)
     { "{'command': <['true']>, 'memory_max': <uint64 100>}", "“memory_max”" },
     { "{'command': <['true']>, 'memory_max': <100>}", "“memory_max” must be of type t, not i" },
     { "{'command': <['true']>, 'tasks_max': <uint32 0>}", "“tasks_max”" },
+    { "{'command': <['true']>, 'memory_high': <uint64 100>}", "“memory_high”" },
+    { "{'command': <['true']>, 'cpu_weight': <uint32 0>}", "“cpu_weight”" },
+    { "{'command': <['true']>, 'io_weight': <uint32 10001>}", "“io_weight”" },
     { "{'command': <['true']>, 'stop_timeout_ms': <uint32 0>}", "“stop_timeout_ms”" },
     { "{'command': <['true']>, 'restart': <'sometimes'>}", "“restart”" },
     { "{'command': <['true']>, 'restart_delay_ms': <uint32 4000000>}", "“restart_delay_ms”" },

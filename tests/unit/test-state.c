@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The state database and the monitor's exit records, without a daemon. */
+#include "basic/orch-error.h"
 #include "core/orch-reconcile.h"
 #include "core/orch-state.h"
 
@@ -214,6 +215,42 @@ test_process_identity (void)
   waitpid (child, NULL, 0);
 }
 
+/* SetLimits' write: the new limits come back at the next load, the rest
+ * of the record untouched by it. */
+static void
+test_spec_saved (void)
+{
+  g_autofree char *dir = scratch_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchJob) job = sample_job ("job_20261128_010205_dddddd");
+  g_autoptr(GPtrArray) recs = NULL;
+  OrchJob *back;
+
+  {
+    g_autoptr(OrchState) s = orch_state_open (dir, &error);
+    g_assert_no_error (error);
+    g_assert_true (orch_state_save (s, job, 0, &error));
+    job->spec->memory_max = 64 << 20;
+    job->spec->cpu_weight = 300;
+    g_assert_true (orch_state_save_spec (s, job->id, job->spec, &error));
+    g_assert_no_error (error);
+    g_assert_true (orch_state_save (s, job, 0, &error)); /* a later UPDATE keeps the spec */
+    g_assert_false (orch_state_save_spec (s, "job_20261128_010205_eeeeee", job->spec, &error));
+    g_assert_error (error, ORCH_ERROR, ORCH_ERROR_FAILED);
+  }
+  {
+    g_autoptr(OrchState) s = orch_state_open (dir, NULL);
+    recs = orch_state_load (s, NULL);
+  }
+  g_assert_cmpuint (recs->len, ==, 1);
+  back = ((OrchStateRecord *) recs->pdata[0])->job;
+  g_assert_cmpuint (back->spec->memory_max, ==, 64 << 20);
+  g_assert_cmpuint (back->spec->cpu_weight, ==, 300);
+  g_assert_cmpstr (back->spec->name, ==, "nap");
+  g_assert_cmpuint (back->restarts, ==, 3);
+  rm_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -223,5 +260,6 @@ main (int argc, char **argv)
   g_test_add_func ("/state/newer-schema", test_newer_schema_refused);
   g_test_add_func ("/state/exit-record-parse", test_exit_record_parse);
   g_test_add_func ("/state/process-identity", test_process_identity);
+  g_test_add_func ("/state/spec-saved", test_spec_saved);
   return g_test_run ();
 }

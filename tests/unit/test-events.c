@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The events store without a daemon: each key once, bounded, derived
+ * from records the same way however often it is asked, in memory and in
+ * the state database. */
+#include "core/orch-events.h"
+
+#include <glib/gstdio.h>
+
+static OrchJob *
+finished_job (const char *id, gint64 started_at)
+{
+  g_autoptr(GVariant) spec_v = g_variant_ref_sink (
+      g_variant_new_parsed ("{'command': <['false']>}"));
+  OrchJob *job = orch_job_new (id, orch_spec_from_variant (spec_v, NULL));
+
+  job->state = ORCH_JOB_FAILED;
+  job->exit_code = 1;
+  job->started_at = started_at;
+  job->finished_at = started_at + 1000;
+  return job;
+}
+
+static void
+count_cb (const OrchEvent *ev, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+check_store (OrchEvents *ev)
+{
+  g_autoptr(OrchJob) job = finished_job ("job_20261203_000000_aaaaaa", 1700000000000000);
+  g_autoptr(GPtrArray) all = NULL, since = NULL, mine = NULL;
+  g_autoptr(OrchEvent) e = NULL;
+  g_autoptr(GError) error = NULL;
+  guint told = 0;
+
+  orch_events_set_func (ev, count_cb, &told);
+  orch_events_observe (ev, job);
+  orch_events_observe (ev, job); /* the same run's end: known */
+  g_assert_cmpuint (told, ==, 1);
+
+  /* The next run: its own exited, and a restarted. */
+  job->restarts = 1;
+  job->started_at += 5000;
+  job->finished_at += 5000;
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 3);
+
+  g_assert_true (orch_events_add (ev, "k1", "job_20261203_000000_bbbbbb", "limits_changed", 42,
+                                  g_variant_new_parsed ("{'memory_max': <uint64 0>}"), &e, &error));
+  g_assert_nonnull (e);
+  g_clear_pointer (&e, orch_event_free);
+  g_assert_true (orch_events_add (ev, "k1", "job_20261203_000000_bbbbbb", "limits_changed", 43,
+                                  g_variant_new_parsed ("@a{sv} {}"), &e, &error));
+  g_assert_null (e);
+
+  all = orch_events_list (ev, NULL, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 4);
+  g_assert_cmpstr (((OrchEvent *) all->pdata[0])->kind, ==, "exited");
+  g_assert_cmpstr (((OrchEvent *) all->pdata[3])->kind, ==, "limits_changed");
+  since = orch_events_list (ev, "", ((OrchEvent *) all->pdata[1])->seq, 1, &error);
+  g_assert_cmpuint (since->len, ==, 1);
+  g_assert_true (since->pdata[0] != NULL &&
+                 ((OrchEvent *) since->pdata[0])->seq == ((OrchEvent *) all->pdata[2])->seq);
+  mine = orch_events_list (ev, "job_20261203_000000_bbbbbb", 0, 0, &error);
+  g_assert_cmpuint (mine->len, ==, 1);
+}
+
+static void
+test_memory (void)
+{
+  g_autoptr(OrchEvents) ev = orch_events_new (NULL, 100);
+
+  check_store (ev);
+}
+
+static void
+test_state_and_bound (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("orch-events-test-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "orchestrator.db", NULL);
+  g_autofree char *wal = g_build_filename (dir, "orchestrator.db-wal", NULL);
+  g_autofree char *shm = g_build_filename (dir, "orchestrator.db-shm", NULL);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(OrchState) s = orch_state_open (dir, &error);
+    g_autoptr(OrchEvents) ev = orch_events_new (s, 100);
+    g_assert_no_error (error);
+    check_store (ev);
+  }
+  {
+    /* Opened again: the same four, and only three kept past the bound. */
+    g_autoptr(OrchState) s = orch_state_open (dir, &error);
+    g_autoptr(OrchEvents) ev = orch_events_new (s, 3);
+    g_autoptr(GPtrArray) all = orch_events_list (ev, NULL, 0, 0, &error);
+    g_autoptr(GPtrArray) kept = NULL;
+    g_autoptr(OrchEvent) e = NULL;
+    g_assert_cmpuint (all->len, ==, 4);
+    g_assert_true (orch_events_add (ev, "k2", "job_20261203_000000_cccccc", "limits_changed", 44,
+                                    g_variant_new_parsed ("@a{sv} {}"), &e, &error));
+    kept = orch_events_list (ev, NULL, 0, 0, &error);
+    g_assert_cmpuint (kept->len, ==, 3);
+    g_assert_cmpstr (((OrchEvent *) kept->pdata[2])->id, ==, "job_20261203_000000_cccccc");
+    g_assert_cmpstr (((OrchEvent *) kept->pdata[0])->kind, ==, "restarted");
+  }
+  g_unlink (db);
+  g_unlink (wal);
+  g_unlink (shm);
+  {
+    g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+    g_unlink (lock);
+  }
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/events/memory", test_memory);
+  g_test_add_func ("/events/state-and-bound", test_state_and_bound);
+  return g_test_run ();
+}
