@@ -271,7 +271,7 @@ parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   /* a key a client makes up to retry a Create safely: printable, no                          \
    * spaces, so it reads well in logs (a UUID fits) */                                        \
   X ("request_id", "s", parse_request_id, .min_length = 1, .max_length = 128,                 \
-     .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))  \
+     .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))    \
   X ("memory_high", "t", parse_memory_high, .min = ORCH_MIN_MEMORY_MAX)                       \
   X ("cpu_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                       \
   X ("io_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)
