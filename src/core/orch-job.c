@@ -130,6 +130,7 @@ orch_job_free (OrchJob *job)
   g_free (job->log_path);
   g_free (job->stderr_log_path);
   g_free (job->error);
+  g_free (job->schedule_id);
   g_free (job);
 }
 
@@ -157,6 +158,12 @@ static gboolean f_restart (const OrchJob *j, OrchFieldValue *v) { v->s = orch_re
 static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error ? j->error : ""; return TRUE; }
 static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
 static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
+static gboolean
+f_schedule_id (const OrchJob *j, OrchFieldValue *v)
+{
+  v->s = j->schedule_id;
+  return j->schedule_id != NULL;
+}
 
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
@@ -180,6 +187,8 @@ static const OrchJobField record_fields[] = {
   /* From the sampler: current as of the last tick, no change signal. */
   { "cpu_percent", NULL, ORCH_FIELD_DOUBLE, f_cpu_percent },
   { "memory_bytes", NULL, ORCH_FIELD_UINT64, f_memory_bytes },
+  /* Only in jobs a schedule ran (stored in the jobs table's own column). */
+  { "schedule_id", NULL, ORCH_FIELD_STRING, f_schedule_id },
 };
 
 const OrchJobField *
