@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-daemon.h"
+#include "orch-daemon-schedules.h"
 #include "basic/orch-error.h"
 #include "bus/orch-bus-auth.h"
 #include "bus/orch-bus-jobs.h"
@@ -24,6 +25,7 @@ struct _OrchDaemon {
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
+  OrchDaemonSchedules *schedules;
   guint purge_source;
 
   /* NULL without a bus */
@@ -137,6 +139,42 @@ bus_lost_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The manager reports to the bus objects and to the scheduler (whose
+ * runs' ends drive its overlap policies). */
+static void
+job_added_cb (OrchJob *job, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_added (job, self->bus_jobs);
+}
+
+static void
+job_changed_cb (OrchJob *job, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_changed (job, self->bus_jobs);
+  orch_daemon_schedules_job_changed (self->schedules, job);
+}
+
+static void
+job_removed_cb (const char *id, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_removed (id, self->bus_jobs);
+}
+
+static const OrchManagerCallbacks daemon_callbacks = {
+  .job_added = job_added_cb,
+  .job_changed = job_changed_cb,
+  .job_removed = job_removed_cb,
+};
+
 OrchDaemon *
 orch_daemon_new (const OrchDaemonOptions *options, GError **error)
 {
@@ -187,8 +225,7 @@ orch_daemon_new (const OrchDaemonOptions *options, GError **error)
         return NULL;
     }
   self->manager = orch_manager_new (self->config, g_steal_pointer (&self->backend), self->state,
-                                    self->bus_jobs ? orch_bus_jobs_callbacks () : NULL,
-                                    self->bus_jobs, error);
+                                    &daemon_callbacks, self, error);
   if (self->manager == NULL)
     return NULL;
   if (self->bus_jobs)
@@ -198,6 +235,10 @@ orch_daemon_new (const OrchDaemonOptions *options, GError **error)
       orch_bus_jobs_set_manager (self->bus_jobs, self->manager);
       orch_bus_jobs_set_auth (self->bus_jobs, self->auth);
     }
+  self->schedules = orch_daemon_schedules_new (self->manager, self->state, self->bus, self->auth,
+                                               error);
+  if (self->schedules == NULL)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -208,6 +249,8 @@ orch_daemon_start (OrchDaemon *self, GError **error)
 
   /* Before the name is taken: clients never see a half-loaded list. */
   if (!orch_manager_restore (self->manager, error))
+    return FALSE;
+  if (!orch_daemon_schedules_start (self->schedules, error))
     return FALSE;
 
   self->logs = orch_logs_new (self->config, self->manager, error);
@@ -288,6 +331,7 @@ orch_daemon_free (OrchDaemon *self)
   /* Open polkit questions hold the handlers' objects: drop them first. */
   g_clear_pointer (&self->auth, orch_bus_auth_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
+  g_clear_pointer (&self->schedules, orch_daemon_schedules_free);
   g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&self->bus_logs, orch_bus_logs_free);
   g_clear_pointer (&self->logs, orch_logs_free);
