@@ -78,7 +78,7 @@ orch_rest_access_cors_preflight (SoupServerMessage *msg, const char *const *orig
                                _("this origin is not allowed ([rest] cors_origins)"));
       return;
     }
-  soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, DELETE");
+  soup_message_headers_replace (out, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE");
   soup_message_headers_replace (out, "Access-Control-Allow-Headers", "Authorization, Content-Type");
   soup_message_headers_replace (out, "Access-Control-Max-Age", "600");
   soup_server_message_set_status (msg, 204, NULL);

@@ -9,6 +9,7 @@
 #define JOBS "org.orchestrator.Jobs"
 #define METRICS "org.orchestrator.Metrics"
 #define LOGS "org.orchestrator.Logs"
+#define SCHEDULES "org.orchestrator.Schedules"
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
@@ -21,6 +22,28 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+static const char *const schedule_body[] = { "name",
+                                             "s",
+                                             "job",
+                                             ORCH_REST_TYPE_JOB_SPEC,
+                                             "calendar",
+                                             "s",
+                                             "cron",
+                                             "s",
+                                             "timezone",
+                                             "s",
+                                             "interval_s",
+                                             "t",
+                                             "overlap",
+                                             "s",
+                                             "persistent",
+                                             "b",
+                                             "randomized_delay_s",
+                                             "u",
+                                             "timeout_s",
+                                             "u",
+                                             NULL };
+static const char *const schedule_query[] = { "name", "name", "s", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -67,6 +90,28 @@ static const OrchRoute routes[] = {
   { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
+  { "POST", "/schedules/", .dbus_interface = SCHEDULES, .dbus_method = "Create",
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = schedule_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE_CREATED },
+  { "GET", "/schedules/", .dbus_interface = SCHEDULES, .dbus_method = "List",
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = schedule_query },
+  { "GET", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Get",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "PATCH", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Update",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY, .types = schedule_body,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_SCHEDULE },
+  { "DELETE", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Remove",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_DELETED },
+  { "POST", "/schedules/{id}/trigger", .dbus_interface = SCHEDULES, .dbus_method = "Trigger",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_TRIGGERED },
+  { "POST", "/schedules/{id}/pause", .dbus_interface = SCHEDULES, .dbus_method = "Pause",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE },
+  { "POST", "/schedules/{id}/resume", .dbus_interface = SCHEDULES, .dbus_method = "Resume",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE },
 };
 
 const OrchRoute *
