@@ -244,11 +244,14 @@ schedule_free (OrchSchedule *s)
 
   if (s == NULL)
     return;
-  g_hash_table_iter_init (&it, s->timeouts);
-  while (g_hash_table_iter_next (&it, NULL, &source))
-    g_source_remove (GPOINTER_TO_UINT (source));
-  g_hash_table_unref (s->timeouts);
-  g_hash_table_unref (s->timed_out);
+  if (s->timeouts)
+    {
+      g_hash_table_iter_init (&it, s->timeouts);
+      while (g_hash_table_iter_next (&it, NULL, &source))
+        g_source_remove (GPOINTER_TO_UINT (source));
+      g_hash_table_unref (s->timeouts);
+    }
+  g_clear_pointer (&s->timed_out, g_hash_table_unref);
   g_ptr_array_unref (s->running);
   g_free (s->id);
   g_clear_pointer (&s->params, g_variant_unref);
@@ -265,6 +268,16 @@ schedule_free (OrchSchedule *s)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSchedule, schedule_free)
 
+/* Tables of job ids, made on first use: most schedules never need them,
+ * and three empty tables cost more than the rest of a schedule. */
+static GHashTable *
+job_set (GHashTable **t)
+{
+  if (*t == NULL)
+    *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return *t;
+}
+
 static OrchSchedule *
 schedule_new (OrchScheduler *owner)
 {
@@ -272,8 +285,6 @@ schedule_new (OrchScheduler *owner)
 
   s->owner = owner;
   s->running = g_ptr_array_new_with_free_func (g_free);
-  s->timeouts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  s->timed_out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   s->last_result = g_strdup ("");
   return s;
 }
@@ -588,7 +599,7 @@ timeout_cb (gpointer data)
   if (s == NULL)
     return G_SOURCE_REMOVE;
   g_hash_table_remove (s->timeouts, t->job_id);
-  g_hash_table_add (s->timed_out, g_strdup (t->job_id));
+  g_hash_table_add (job_set (&s->timed_out), g_strdup (t->job_id));
   g_message (_("schedule %s: job %s ran longer than %u s: stopping it"), s->id, t->job_id,
              s->timeout_s);
   if (t->self->ops.stop)
@@ -621,7 +632,7 @@ start_run (OrchScheduler *self, OrchSchedule *s, gint64 now, GError **error)
       t->self = self;
       t->schedule_id = g_strdup (s->id);
       t->job_id = g_strdup (job_id);
-      g_hash_table_insert (s->timeouts, g_strdup (job_id),
+      g_hash_table_insert (job_set (&s->timeouts), g_strdup (job_id),
                            GUINT_TO_POINTER (g_timeout_add_seconds_full (
                                G_PRIORITY_DEFAULT, s->timeout_s, timeout_cb, t, timeout_free)));
     }
@@ -707,14 +718,15 @@ orch_scheduler_job_ended (OrchScheduler *self, const char *schedule_id, const ch
       }
   if (!found)
     return;
-  if (g_hash_table_lookup_extended (s->timeouts, job_id, NULL, &source))
+  if (s->timeouts && g_hash_table_lookup_extended (s->timeouts, job_id, NULL, &source))
     {
       g_source_remove (GPOINTER_TO_UINT (source));
       g_hash_table_remove (s->timeouts, job_id);
     }
   if (g_strcmp0 (s->last_job_id, job_id) == 0)
-    set_str (&s->last_result, g_hash_table_remove (s->timed_out, job_id) ? "timeout" : result);
-  else
+    set_str (&s->last_result,
+             s->timed_out && g_hash_table_remove (s->timed_out, job_id) ? "timeout" : result);
+  else if (s->timed_out)
     g_hash_table_remove (s->timed_out, job_id);
   if (s->queued && s->running->len == 0)
     {
@@ -887,9 +899,12 @@ orch_scheduler_update (OrchScheduler *self, const char *id, GVariant *params, GE
   s->queued = old->queued;
   for (guint i = 0; i < old->running->len; i++)
     g_ptr_array_add (s->running, g_strdup (old->running->pdata[i]));
-  g_hash_table_iter_init (&it, old->timed_out);
-  while (g_hash_table_iter_next (&it, &key, NULL))
-    g_hash_table_add (s->timed_out, g_strdup (key));
+  if (old->timed_out)
+    {
+      g_hash_table_iter_init (&it, old->timed_out);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        g_hash_table_add (job_set (&s->timed_out), g_strdup (key));
+    }
   replan = g_strcmp0 (s->calendar, old->calendar) != 0 || g_strcmp0 (s->cron, old->cron) != 0 ||
            s->interval_s != old->interval_s || s->randomized_delay_s != old->randomized_delay_s ||
            !g_variant_equal (old->params, s->params);
@@ -911,10 +926,13 @@ orch_scheduler_update (OrchScheduler *self, const char *id, GVariant *params, GE
   if (!save (self, s, error))
     return FALSE;
   /* The timeouts of running jobs move over with them. */
-  g_hash_table_iter_init (&it, old->timeouts);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    g_source_remove (GPOINTER_TO_UINT (value));
-  g_hash_table_remove_all (old->timeouts);
+  if (old->timeouts)
+    {
+      g_hash_table_iter_init (&it, old->timeouts);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        g_source_remove (GPOINTER_TO_UINT (value));
+      g_hash_table_remove_all (old->timeouts);
+    }
   replace (self, old, s);
   if (!s->paused)
     heap_push (self, s);
