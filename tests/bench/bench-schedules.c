@@ -14,7 +14,9 @@
  * the same idle window again; then they are removed.  Idle figures are
  * the daemon's context switches (voluntary + involuntary, /proc/PID/status:
  * each one a wake-up) and CPU time (utime + stime) over the window.  RSS
- * is VmRSS before the first Create and after the last.  The next-elapse
+ * is VmRSS before the first Create and after the last, in the first run
+ * (a fresh daemon): later runs reuse what the first one's removals freed,
+ * so their growth (also printed) says little.  The next-elapse
  * figure is measured in process over the same expressions (each call
  * timed alone, median).  Prints one JSON object; medians of the runs.
  */
@@ -195,6 +197,22 @@ next_elapse_us (guint count, gint64 now)
   return median_of (t);
 }
 
+/* [a, b, c] of @a's values, in run order (before any median sorts them). */
+static char *
+json_array (GArray *a, int decimals)
+{
+  GString *s = g_string_new ("[");
+
+  for (guint i = 0; i < a->len; i++)
+    {
+      if (i)
+        g_string_append_c (s, ',');
+      g_string_append_printf (s, "%.*f", decimals, g_array_index (a, double, i));
+    }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,6 +236,7 @@ main (int argc, char **argv)
   g_autoptr(GArray) create_s = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) next_us = g_array_new (FALSE, FALSE, sizeof (double));
   guint failed = 0;
+  g_autofree char *rss_runs = NULL, *base_runs = NULL, *sched_runs = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || address == NULL || daemon_pid <= 0)
@@ -299,13 +318,18 @@ main (int argc, char **argv)
                   g_array_index (sched_cpu, double, sched_cpu->len - 1));
       g_ptr_array_unref (b.ids);
     }
+  rss_runs = json_array (rss, 3);
+  base_runs = json_array (base_sw, 0);
+  sched_runs = json_array (sched_sw, 0);
   printf ("{\"schedules\":%d,\"runs\":%d,\"idle_window_s\":%d,"
-          "\"rss_growth_mib\":%.3f,\"create_all_s\":%.2f,"
+          "\"rss_growth_mib\":%.3f,\"rss_growth_mib_runs\":%s,\"create_all_s\":%.2f,"
+          "\"idle_switches_without_runs\":%s,\"idle_switches_with_runs\":%s,"
           "\"idle_switches_without\":%.0f,\"idle_switches_with\":%.0f,"
           "\"idle_cpu_ms_per_min_without\":%.2f,\"idle_cpu_ms_per_min_with\":%.2f,"
           "\"next_elapse_median_us\":%.3f,\"failed_calls\":%u}\n",
-          count, runs, idle_s, median_of (rss), median_of (create_s), median_of (base_sw),
-          median_of (sched_sw), median_of (base_cpu) * 60.0 / idle_s,
-          median_of (sched_cpu) * 60.0 / idle_s, median_of (next_us), failed);
+          count, runs, idle_s, g_array_index (rss, double, 0), rss_runs, median_of (create_s),
+          base_runs, sched_runs, median_of (base_sw), median_of (sched_sw),
+          median_of (base_cpu) * 60.0 / idle_s, median_of (sched_cpu) * 60.0 / idle_s,
+          median_of (next_us), failed);
   return failed ? 1 : 0;
 }
