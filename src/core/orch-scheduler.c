@@ -22,7 +22,6 @@ struct _OrchSchedule {
   char *id;
   GVariant *params; /* what Create/Update were given, merged: Update's base */
   char *name;
-  GVariant *job;  /* the job spec, a{sv} */
   char *calendar; /* one of the three triggers */
   char *cron;
   guint64 interval_s;
@@ -40,7 +39,7 @@ struct _OrchSchedule {
   gint64 last_elapse; /* the last elapse handled, run or skipped */
   gint64 last_run_at;
   char *last_job_id;
-  char *last_result; /* "", running, exited, failed, stopped, timeout, skipped */
+  const char *last_result; /* interned: "", running, exited, failed, stopped, timeout, skipped */
   char *last_skip_reason;
   guint32 runs;
   guint32 skipped;
@@ -255,14 +254,12 @@ schedule_free (OrchSchedule *s)
   g_ptr_array_unref (s->running);
   g_free (s->id);
   g_clear_pointer (&s->params, g_variant_unref);
-  g_clear_pointer (&s->job, g_variant_unref);
   g_free (s->name);
   g_free (s->calendar);
   g_free (s->cron);
   orch_calendar_free (s->cal);
   orch_cron_free (s->cr);
   g_free (s->last_job_id);
-  g_free (s->last_result);
   g_free (s->last_skip_reason);
   g_free (s);
 }
@@ -285,7 +282,7 @@ schedule_new (OrchScheduler *owner)
 
   s->owner = owner;
   s->running = g_ptr_array_new_with_free_func (g_free);
-  s->last_result = g_strdup ("");
+  s->last_result = g_intern_static_string ("");
   return s;
 }
 
@@ -399,7 +396,6 @@ schedule_parse (OrchScheduler *self, OrchSchedule *s, GVariant *params, gboolean
       return FALSE;
     }
   s->name = g_strdup (name);
-  s->job = g_steal_pointer (&job);
   s->params = g_variant_get_normal_form (params); /* a full reference, never floating */
   return TRUE;
 }
@@ -466,9 +462,17 @@ plan (OrchScheduler *self, OrchSchedule *s, gint64 now)
     heap_push (self, s);
 }
 
+/* The job spec: kept only inside the params (one copy per schedule). */
+static GVariant *
+schedule_job (const OrchSchedule *s)
+{
+  return g_variant_lookup_value (s->params, "job", G_VARIANT_TYPE_VARDICT);
+}
+
 GVariant *
 orch_schedule_to_variant (const OrchSchedule *s)
 {
+  g_autoptr(GVariant) job = schedule_job (s);
   GVariantBuilder b;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -508,7 +512,8 @@ orch_schedule_to_variant (const OrchSchedule *s)
                          g_variant_new_uint32 (s->randomized_delay_s));
   g_variant_builder_add (&b, "{sv}", "timeout_s", g_variant_new_uint32 (s->timeout_s));
   g_variant_builder_add (&b, "{sv}", "created_at", g_variant_new_uint64 ((guint64) s->created_at));
-  g_variant_builder_add (&b, "{sv}", "job", s->job);
+  g_variant_builder_add_value (
+      &b, g_variant_new_dict_entry (g_variant_new_string ("job"), g_variant_new_variant (job)));
   return g_variant_builder_end (&b);
 }
 
@@ -569,7 +574,7 @@ static void
 skip (OrchSchedule *s, const char *reason)
 {
   s->skipped++;
-  set_str (&s->last_result, "skipped");
+  s->last_result = g_intern_static_string ("skipped");
   set_str (&s->last_skip_reason, reason);
   g_message (_("schedule %s: run skipped: %s"), s->id, reason);
 }
@@ -611,7 +616,8 @@ static char *
 start_run (OrchScheduler *self, OrchSchedule *s, gint64 now, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  char *job_id = self->ops.create (s->job, s->id, self->data, &local);
+  g_autoptr(GVariant) job = schedule_job (s);
+  char *job_id = self->ops.create (job, s->id, self->data, &local);
 
   if (job_id == NULL)
     {
@@ -624,7 +630,7 @@ start_run (OrchScheduler *self, OrchSchedule *s, gint64 now, GError **error)
   s->runs++;
   s->last_run_at = now;
   set_str (&s->last_job_id, job_id);
-  set_str (&s->last_result, "running");
+  s->last_result = g_intern_static_string ("running");
   g_ptr_array_add (s->running, g_strdup (job_id));
   if (s->timeout_s)
     {
@@ -724,8 +730,8 @@ orch_scheduler_job_ended (OrchScheduler *self, const char *schedule_id, const ch
       g_hash_table_remove (s->timeouts, job_id);
     }
   if (g_strcmp0 (s->last_job_id, job_id) == 0)
-    set_str (&s->last_result,
-             s->timed_out && g_hash_table_remove (s->timed_out, job_id) ? "timeout" : result);
+    s->last_result = g_intern_string (
+        s->timed_out && g_hash_table_remove (s->timed_out, job_id) ? "timeout" : result);
   else if (s->timed_out)
     g_hash_table_remove (s->timed_out, job_id);
   if (s->queued && s->running->len == 0)
@@ -892,7 +898,7 @@ orch_scheduler_update (OrchScheduler *self, const char *id, GVariant *params, GE
   s->last_elapse = old->last_elapse;
   s->last_run_at = old->last_run_at;
   s->last_job_id = g_strdup (old->last_job_id);
-  set_str (&s->last_result, old->last_result);
+  s->last_result = old->last_result;
   s->last_skip_reason = g_strdup (old->last_skip_reason);
   s->runs = old->runs;
   s->skipped = old->skipped;
@@ -1111,7 +1117,7 @@ schedule_from_storage (OrchScheduler *self, GVariant *v, GError **error)
   if (g_variant_lookup (v, "last_job_id", "&s", &str) && *str)
     s->last_job_id = g_strdup (str);
   if (g_variant_lookup (v, "last_result", "&s", &str))
-    set_str (&s->last_result, str);
+    s->last_result = g_intern_string (str);
   if (g_variant_lookup (v, "last_skip_reason", "&s", &str) && *str)
     s->last_skip_reason = g_strdup (str);
   g_variant_lookup (v, "runs", "u", &s->runs);
