@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup set-limits events"
+    local commands="run list status stop restart rm logs top metrics cleanup set-limits events schedule"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -53,6 +53,8 @@ _orchestratorctl() {
         --signal|-s) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur"); return 0 ;;
         --cwd|-C) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return 0 ;;
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
+        --overlap) mapfile -t COMPREPLY < <(compgen -W "skip queue parallel replace" -- "$cur"); return 0 ;;
+        --on-calendar|--cron|--every|--randomized-delay|--base-time) return 0 ;;
         --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight)
             return 0 ;;
     esac
@@ -69,7 +71,8 @@ _orchestratorctl() {
 
     local opts=""
     case $cmd in
-        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --" ;;
+        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --on-calendar --" ;;
+        schedule) opts="--name --on-calendar --cron --every --overlap --persistent --randomized-delay --timeout --json --iterations --base-time --" ;;
         list) opts="--state --name --json --quiet" ;;
         status) opts="--json" ;;
         stop) opts="--signal --timeout --json" ;;
@@ -98,6 +101,12 @@ _orchestratorctl() {
         esac
     done
     case $cmd in
+        schedule)
+            if ((${#pos[@]} == 0)); then
+                mapfile -t COMPREPLY < <(compgen -W "add list show rm pause resume trigger next" -- "$cur")
+            elif ((${#pos[@]} == 1)) && [[ " show rm pause resume trigger " == *" ${pos[0]} "* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "$("${w[0]}" "${bus[@]}" schedule list --json 2>/dev/null | grep -o '"id" : "sched_[^"]*"' | cut -d'"' -f4)" -- "$cur")
+            fi ;;
         status|stop|restart|rm|logs|set-limits|events)
             ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
         metrics)

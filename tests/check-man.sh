@@ -21,5 +21,10 @@ for cmd in run list status stop restart rm logs top metrics cleanup set-limits e
   grep -qF -- "*$cmd*" "$src/man/orchestratorctl.1.scd" || { echo "man page lacks the command $cmd"; status=1; }
   check orchestratorctl.1.scd "$("$build/src/orchestratorctl" "$cmd" --help)"
 done
+for verb in add list show rm pause resume trigger next; do
+  grep -qF -- "*schedule $verb*" "$src/man/orchestratorctl.1.scd" ||
+    grep -qF -- "|*$verb*" "$src/man/orchestratorctl.1.scd" || { echo "man page lacks schedule $verb"; status=1; }
+  check orchestratorctl.1.scd "$("$build/src/orchestratorctl" schedule "$verb" --help)"
+done
 [ $status -eq 0 ] && echo "man pages: every option documented"
 exit $status

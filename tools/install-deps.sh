@@ -12,6 +12,8 @@ packages=(
   dbus-daemon systemd systemd-container python3
   # the cron oracle test (tests/unit/test-cron-oracle.py)
   python3-croniter
+  # the contract suite's request generator: what the schema accepts
+  python3-jsonschema
   # the fault and soak tiers: HTTP load, fetches
   wrk curl
   # authorization tests: polkit in the container, useradd, setpriv

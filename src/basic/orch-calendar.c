@@ -676,6 +676,13 @@ orch_calendar_parse (const char *text, GError **error)
   gsize len = strlen (text), at;
   OrchTz *local;
 
+  /* Messages quote the expression: it must be text (a CLI argument may not be). */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("calendar expression: not valid UTF-8"));
+      return NULL;
+    }
   c->dst = -1;
   /* The time zone comes off the end first: " UTC", the local zone's own
    * abbreviations (as tzname[]), or any zone name after the last space. */

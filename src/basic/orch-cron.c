@@ -237,6 +237,13 @@ orch_cron_parse (const char *text, const char *zone, GError **error)
   const char *p;
   g_autofree char *stripped = g_strstrip (g_strdup (text));
 
+  /* Messages quote the expression: it must be text (a CLI argument may not be). */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                           _("cron expression: not valid UTF-8"));
+      return NULL;
+    }
   c->fixed_time = TRUE;
   if (zone)
     {

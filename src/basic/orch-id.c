@@ -3,27 +3,35 @@
 
 #include <string.h>
 
-char *
-orch_job_id_new (gint64 now_us, GRand *rand)
+static char *
+id_new (const char *prefix, gint64 now_us, GRand *rand)
 {
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (now_us / G_USEC_PER_SEC);
   guint32 suffix = (rand ? g_rand_int (rand) : g_random_int ()) & 0xffffff;
   g_autofree char *stamp = g_date_time_format (dt, "%Y%m%d_%H%M%S");
 
-  return g_strdup_printf ("job_%s_%06x", stamp, suffix);
+  return g_strdup_printf ("%s_%s_%06x", prefix, stamp, suffix);
 }
 
-gboolean
-orch_job_id_is_valid (const char *id)
+char *
+orch_job_id_new (gint64 now_us, GRand *rand)
 {
-  static const char shape[] = "job_DDDDDDDD_DDDDDD_XXXXXX";
+  return id_new ("job", now_us, rand);
+}
 
-  G_STATIC_ASSERT (sizeof shape - 1 == ORCH_JOB_ID_LEN);
+char *
+orch_schedule_id_new (gint64 now_us, GRand *rand)
+{
+  return id_new ("sched", now_us, rand);
+}
 
-  if (id == NULL || strnlen (id, ORCH_JOB_ID_LEN + 1) != ORCH_JOB_ID_LEN)
+static gboolean
+id_has_shape (const char *id, const char *shape, gsize len)
+{
+  if (id == NULL || strnlen (id, len + 1) != len)
     return FALSE;
 
-  for (gsize i = 0; i < ORCH_JOB_ID_LEN; i++)
+  for (gsize i = 0; i < len; i++)
     {
       char c = id[i];
       switch (shape[i])
@@ -42,4 +50,22 @@ orch_job_id_is_valid (const char *id)
         }
     }
   return TRUE;
+}
+
+gboolean
+orch_job_id_is_valid (const char *id)
+{
+  static const char shape[] = "job_DDDDDDDD_DDDDDD_XXXXXX";
+
+  G_STATIC_ASSERT (sizeof shape - 1 == ORCH_JOB_ID_LEN);
+  return id_has_shape (id, shape, ORCH_JOB_ID_LEN);
+}
+
+gboolean
+orch_schedule_id_is_valid (const char *id)
+{
+  static const char shape[] = "sched_DDDDDDDD_DDDDDD_XXXXXX";
+
+  G_STATIC_ASSERT (sizeof shape - 1 == ORCH_SCHEDULE_ID_LEN);
+  return id_has_shape (id, shape, ORCH_SCHEDULE_ID_LEN);
 }

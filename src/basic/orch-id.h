@@ -15,4 +15,10 @@ char *orch_job_id_new (gint64 now_us, GRand *rand);
  * id is always safe as an object path element, a unit name and a file name. */
 gboolean orch_job_id_is_valid (const char *id);
 
+#define ORCH_SCHEDULE_ID_LEN 28 /* "sched_YYYYMMDD_HHMMSS_xxxxxx" */
+
+/* The same for schedules: "sched_" instead of "job_". */
+char *orch_schedule_id_new (gint64 now_us, GRand *rand);
+gboolean orch_schedule_id_is_valid (const char *id);
+
 G_END_DECLS

@@ -130,6 +130,7 @@ orch_job_free (OrchJob *job)
   g_free (job->log_path);
   g_free (job->stderr_log_path);
   g_free (job->error);
+  g_free (job->schedule_id);
   g_free (job);
 }
 
@@ -157,6 +158,12 @@ static gboolean f_restart (const OrchJob *j, OrchFieldValue *v) { v->s = orch_re
 static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error ? j->error : ""; return TRUE; }
 static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
 static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
+static gboolean
+f_schedule_id (const OrchJob *j, OrchFieldValue *v)
+{
+  v->s = j->schedule_id;
+  return j->schedule_id != NULL;
+}
 
 /* The limits in force, each only when set (SetLimits changes them). */
 static gboolean
@@ -238,6 +245,8 @@ static const OrchJobField record_fields[] = {
   { "io_weight", NULL, ORCH_FIELD_UINT32, f_io_weight },
   { "stop_timeout_ms", NULL, ORCH_FIELD_UINT32, f_stop_timeout_ms },
   { "restart_max", NULL, ORCH_FIELD_UINT32, f_restart_max },
+  /* Only in jobs a schedule ran (stored in the jobs table's own column). */
+  { "schedule_id", NULL, ORCH_FIELD_STRING, f_schedule_id },
 };
 
 const OrchJobField *

@@ -43,6 +43,7 @@ struct _OrchJob {
   char *error;           /* why the last launch failed, NULL otherwise */
   double cpu_percent;    /* latest sample, percent of one core */
   guint64 memory_bytes;  /* latest sample */
+  char *schedule_id;     /* the schedule that ran it, NULL otherwise */
 };
 
 const char *orch_job_state_to_string (OrchJobState state);

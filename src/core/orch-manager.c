@@ -1072,8 +1072,25 @@ replay_create (Entry *e, const OrchSpec *spec, GError **error)
   return e->job;
 }
 
+gboolean
+orch_manager_check_spec (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
+  OrchBackend *b = m->backend;
+
+  return spec != NULL && orch_policy_check (m->config, spec, error) &&
+         (b->ops->check_spec == NULL || b->ops->check_spec (b, spec, error));
+}
+
 OrchJob *
 orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  return orch_manager_create_scheduled (m, spec_v, NULL, error);
+}
+
+OrchJob *
+orch_manager_create_scheduled (OrchManager *m, GVariant *spec_v, const char *schedule_id,
+                               GError **error)
 {
   g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
   g_autofree char *id = NULL;
@@ -1106,6 +1123,7 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
   while (g_hash_table_contains (m->entries, id));
 
   e = manager_entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
+  e->job->schedule_id = g_strdup (schedule_id);
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
   e->job->created_at = now_us ();

@@ -46,6 +46,12 @@ guint orch_manager_max_concurrent (OrchManager *m);
 
 /* Validates @spec (a{sv}) fully before anything is made. */
 OrchJob *orch_manager_create (OrchManager *m, GVariant *spec, GError **error);
+/* The same for a schedule's run: the job's record carries @schedule_id. */
+OrchJob *orch_manager_create_scheduled (OrchManager *m, GVariant *spec, const char *schedule_id,
+                                        GError **error);
+/* What Create checks about @spec before making anything (fields, command
+ * policy, executable, user, backend), without making anything. */
+gboolean orch_manager_check_spec (OrchManager *m, GVariant *spec, GError **error);
 OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
 /* Jobs by creation time; @state and @name filter when not NULL/"". */
 GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);

@@ -18,6 +18,9 @@ struct _OrchState {
   sqlite3_stmt *insert;
   sqlite3_stmt *update;
   sqlite3_stmt *del;
+  sqlite3_stmt *set_schedule; /* a new job's schedule_id */
+  sqlite3_stmt *sched_save;
+  sqlite3_stmt *sched_del;
   char *moved_aside;
 };
 
@@ -55,6 +58,12 @@ static const char *const migrations[] = {
   "  time INTEGER NOT NULL,"
   "  data BLOB NOT NULL);" /* a{sv}, GVariant serialised */
   "CREATE INDEX events_job ON events (job_id, seq);",
+  /* 3: schedules (orch-scheduler.c), each one a{sv} blob so that a new
+   * schedule field needs no migration; the schedule a job was run by. */
+  "CREATE TABLE schedules ("
+  "  id TEXT PRIMARY KEY NOT NULL,"
+  "  record BLOB NOT NULL);"
+  "ALTER TABLE jobs ADD COLUMN schedule_id TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
@@ -160,6 +169,21 @@ quick_check (sqlite3 *db, GError **error)
   return ok;
 }
 
+static gboolean
+prepare_schedules (OrchState *s, GError **error)
+{
+  return (sqlite3_prepare_v3 (s->db, "UPDATE jobs SET schedule_id = ?2 WHERE id = ?1", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->set_schedule, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare")) &&
+         (sqlite3_prepare_v3 (s->db,
+                              "INSERT OR REPLACE INTO schedules (id, record) VALUES (?1, ?2)", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->sched_save, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare")) &&
+         (sqlite3_prepare_v3 (s->db, "DELETE FROM schedules WHERE id = ?1", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->sched_del, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare"));
+}
+
 /* Everything that touches the file's content: a failure here means the
  * database cannot be used as it is. */
 static gboolean
@@ -172,16 +196,18 @@ open_db (OrchState *s, const char *path, GError **error)
    * death (what matters here), fsync at checkpoints. */
   return exec (s->db, "PRAGMA journal_mode = WAL", error) &&
          exec (s->db, "PRAGMA synchronous = NORMAL", error) &&
-         exec (s->db, "PRAGMA foreign_keys = ON", error) &&
-         quick_check (s->db, error) &&
+         exec (s->db, "PRAGMA foreign_keys = ON", error) && quick_check (s->db, error) &&
          migrate (s->db, error) &&
-         (sqlite3_prepare_v3 (s->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) == SQLITE_OK ||
+         (sqlite3_prepare_v3 (s->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) ==
+              SQLITE_OK ||
           db_error (s->db, error, "prepare")) &&
-         (sqlite3_prepare_v3 (s->db, UPDATE_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->update, NULL) == SQLITE_OK ||
+         (sqlite3_prepare_v3 (s->db, UPDATE_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->update, NULL) ==
+              SQLITE_OK ||
           db_error (s->db, error, "prepare")) &&
          (sqlite3_prepare_v3 (s->db, "DELETE FROM jobs WHERE id = ?1", -1,
                               SQLITE_PREPARE_PERSISTENT, &s->del, NULL) == SQLITE_OK ||
-          db_error (s->db, error, "prepare"));
+          db_error (s->db, error, "prepare")) &&
+         prepare_schedules (s, error);
 }
 
 static void
@@ -190,6 +216,9 @@ close_db (OrchState *s)
   g_clear_pointer (&s->insert, sqlite3_finalize);
   g_clear_pointer (&s->update, sqlite3_finalize);
   g_clear_pointer (&s->del, sqlite3_finalize);
+  g_clear_pointer (&s->set_schedule, sqlite3_finalize);
+  g_clear_pointer (&s->sched_save, sqlite3_finalize);
+  g_clear_pointer (&s->sched_del, sqlite3_finalize);
   if (s->db)
     sqlite3_close (s->db);
   s->db = NULL;
@@ -342,6 +371,36 @@ step_record (sqlite3_stmt *st, const OrchJob *job, guint auto_restarts)
   return r;
 }
 
+static int
+step_id_text (sqlite3_stmt *st, const char *id, const char *text)
+{
+  int r;
+
+  bind_text (st, 1, id);
+  bind_text (st, 2, text);
+  r = sqlite3_step (st);
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+  return r;
+}
+
+/* A job run by a schedule: its record and its schedule_id in one go (a
+ * savepoint works inside a caller's transaction and outside one). */
+static gboolean
+insert_scheduled (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  if (!exec (s->db, "SAVEPOINT scheduled", error))
+    return FALSE;
+  if (step_record (s->insert, job, auto_restarts) != SQLITE_DONE ||
+      step_id_text (s->set_schedule, job->id, job->schedule_id) != SQLITE_DONE)
+    {
+      db_error (s->db, error, "save");
+      (void) sqlite3_exec (s->db, "ROLLBACK TO scheduled; RELEASE scheduled", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return exec (s->db, "RELEASE scheduled", error);
+}
+
 gboolean
 orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
 {
@@ -356,6 +415,8 @@ orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError *
       spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
       sqlite3_bind_blob (s->insert, 2, g_variant_get_data (spec), (int) g_variant_get_size (spec),
                          SQLITE_STATIC);
+      if (job->schedule_id)
+        return insert_scheduled (s, job, auto_restarts, error);
       r = step_record (s->insert, job, auto_restarts);
     }
   if (r != SQLITE_DONE)
@@ -493,6 +554,30 @@ load_row (sqlite3_stmt *st, GError **error)
   return r;
 }
 
+/* The schedule_id of the loaded jobs run by a schedule. */
+static gboolean
+load_schedule_ids (OrchState *s, GPtrArray *records, GError **error)
+{
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  sqlite3_stmt *st = NULL;
+  int r;
+
+  if (sqlite3_prepare_v2 (s->db, "SELECT id, schedule_id FROM jobs WHERE schedule_id IS NOT NULL",
+                          -1, &st, NULL) != SQLITE_OK)
+    return db_error (s->db, error, "load");
+  while ((r = sqlite3_step (st)) == SQLITE_ROW)
+    g_hash_table_insert (ids, column_strdup (st, 0), column_strdup (st, 1));
+  sqlite3_finalize (st);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "load");
+  for (guint i = 0; i < records->len && g_hash_table_size (ids) > 0; i++)
+    {
+      OrchStateRecord *rec = records->pdata[i];
+      rec->job->schedule_id = g_strdup (g_hash_table_lookup (ids, rec->job->id));
+    }
+  return TRUE;
+}
+
 GPtrArray *
 orch_state_load (OrchState *s, GError **error)
 {
@@ -519,6 +604,68 @@ orch_state_load (OrchState *s, GError **error)
   if (r != SQLITE_DONE)
     {
       db_error (s->db, error, "load");
+      return NULL;
+    }
+  if (!load_schedule_ids (s, out, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+gboolean
+orch_state_save_schedule (OrchState *s, const char *id, GVariant *record, GError **error)
+{
+  g_autoptr(GVariant) normal = g_variant_get_normal_form (record);
+  int r;
+
+  bind_text (s->sched_save, 1, id);
+  sqlite3_bind_blob (s->sched_save, 2, g_variant_get_data (normal),
+                     (int) g_variant_get_size (normal), SQLITE_STATIC);
+  r = sqlite3_step (s->sched_save);
+  sqlite3_reset (s->sched_save);
+  sqlite3_clear_bindings (s->sched_save);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "save schedule");
+  return TRUE;
+}
+
+gboolean
+orch_state_delete_schedule (OrchState *s, const char *id, GError **error)
+{
+  int r;
+
+  bind_text (s->sched_del, 1, id);
+  r = sqlite3_step (s->sched_del);
+  sqlite3_reset (s->sched_del);
+  sqlite3_clear_bindings (s->sched_del);
+  if (r != SQLITE_DONE)
+    return db_error (s->db, error, "delete schedule");
+  return TRUE;
+}
+
+GPtrArray *
+orch_state_load_schedules (OrchState *s, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  sqlite3_stmt *st = NULL;
+  int r;
+
+  if (sqlite3_prepare_v2 (s->db, "SELECT id, record FROM schedules ORDER BY id", -1, &st, NULL) !=
+      SQLITE_OK)
+    {
+      db_error (s->db, error, "load schedules");
+      return NULL;
+    }
+  while ((r = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (sqlite3_column_blob (st, 1),
+                                             (gsize) sqlite3_column_bytes (st, 1));
+      GVariant *v = g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE);
+      g_ptr_array_add (out, g_variant_ref_sink (v));
+    }
+  sqlite3_finalize (st);
+  if (r != SQLITE_DONE)
+    {
+      db_error (s->db, error, "load schedules");
       return NULL;
     }
   return g_steal_pointer (&out);

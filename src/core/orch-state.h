@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 2
+#define ORCH_STATE_SCHEMA_VERSION 3
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,
@@ -57,5 +57,11 @@ void orch_state_record_free (OrchStateRecord *r);
 /* Every record, oldest first (OrchStateRecord, owned by the array).
  * Records that do not parse are skipped with a warning. */
 GPtrArray *orch_state_load (OrchState *s, GError **error);
+
+/* Schedules (orch-scheduler.c): each one an a{sv} record under its id. */
+gboolean orch_state_save_schedule (OrchState *s, const char *id, GVariant *record, GError **error);
+gboolean orch_state_delete_schedule (OrchState *s, const char *id, GError **error);
+/* Every stored schedule record (GVariant a{sv}, owned by the array). */
+GPtrArray *orch_state_load_schedules (OrchState *s, GError **error);
 
 G_END_DECLS

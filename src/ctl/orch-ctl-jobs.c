@@ -41,22 +41,36 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
 {
   g_autofree char *name = NULL, *restart = NULL, *memory_max = NULL, *cpu_quota = NULL;
   g_autofree char *cwd = NULL, *user = NULL, *stop_timeout = NULL, *restart_delay = NULL;
+  g_autofree char *on_calendar = NULL;
   g_auto(GStrv) env = NULL;
   int tasks_max = -1, restart_max = -1;
   gboolean separate_stderr = FALSE;
   const GOptionEntry entries[] = {
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("A name for the job"), N_("NAME") },
-    { "restart", 'r', 0, G_OPTION_ARG_STRING, &restart, N_("Restart policy: no, on-failure or always"), N_("POLICY") },
-    { "restart-max", 0, 0, G_OPTION_ARG_INT, &restart_max, N_("Give up after this many restarts (0: never)"), N_("N") },
-    { "restart-delay", 0, 0, G_OPTION_ARG_STRING, &restart_delay, N_("First delay before a restart (100ms, 2s)"), N_("DURATION") },
-    { "memory-max", 'm', 0, G_OPTION_ARG_STRING, &memory_max, N_("Memory limit (512M, 1.5G)"), N_("SIZE") },
-    { "cpu-quota", 'c', 0, G_OPTION_ARG_STRING, &cpu_quota, N_("CPU limit in cores (0.5) or percent of one core (50%)"), N_("CORES") },
-    { "tasks-max", 0, 0, G_OPTION_ARG_INT, &tasks_max, N_("Limit on processes and threads"), N_("N") },
-    { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &stop_timeout, N_("From SIGTERM to SIGKILL on stop (10s)"), N_("DURATION") },
-    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, N_("Set an environment variable (repeatable)"), N_("NAME=VALUE") },
+    { "restart", 'r', 0, G_OPTION_ARG_STRING, &restart,
+      N_("Restart policy: no, on-failure or always"), N_("POLICY") },
+    { "restart-max", 0, 0, G_OPTION_ARG_INT, &restart_max,
+      N_("Give up after this many restarts (0: never)"), N_("N") },
+    { "restart-delay", 0, 0, G_OPTION_ARG_STRING, &restart_delay,
+      N_("First delay before a restart (100ms, 2s)"), N_("DURATION") },
+    { "memory-max", 'm', 0, G_OPTION_ARG_STRING, &memory_max, N_("Memory limit (512M, 1.5G)"),
+      N_("SIZE") },
+    { "cpu-quota", 'c', 0, G_OPTION_ARG_STRING, &cpu_quota,
+      N_("CPU limit in cores (0.5) or percent of one core (50%)"), N_("CORES") },
+    { "tasks-max", 0, 0, G_OPTION_ARG_INT, &tasks_max, N_("Limit on processes and threads"),
+      N_("N") },
+    { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &stop_timeout,
+      N_("From SIGTERM to SIGKILL on stop (10s)"), N_("DURATION") },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env,
+      N_("Set an environment variable (repeatable)"), N_("NAME=VALUE") },
     { "cwd", 'C', 0, G_OPTION_ARG_FILENAME, &cwd, N_("Working directory (absolute)"), N_("DIR") },
-    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Run as this user (name or uid)"), N_("USER") },
-    { "separate-stderr", 0, 0, G_OPTION_ARG_NONE, &separate_stderr, N_("Keep stderr in a log of its own"), NULL },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Run as this user (name or uid)"),
+      N_("USER") },
+    { "separate-stderr", 0, 0, G_OPTION_ARG_NONE, &separate_stderr,
+      N_("Keep stderr in a log of its own"), NULL },
+    { "on-calendar", 0, 0, G_OPTION_ARG_STRING, &on_calendar,
+      N_("Do not start it now: make a schedule that runs it at these times (OnCalendar= syntax) and print the schedule's id"),
+      N_("EXPR") },
     { NULL }
   };
   GVariantBuilder spec;
@@ -135,7 +149,16 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
       g_variant_builder_add (&spec, "{sv}", "env", g_variant_builder_end (&e));
     }
 
-  reply = orch_ctl_call (ctl, "Jobs", "Create", g_variant_new ("(a{sv})", &spec), "(so)", &exit_code);
+  if (on_calendar)
+    reply = orch_ctl_call (ctl, "Schedules", "Create",
+                           g_variant_new_tuple ((GVariant *[]){ orch_ctl_schedule_params (
+                                                    name, on_calendar, NULL, 0, NULL, FALSE, 0, 0,
+                                                    g_variant_builder_end (&spec)) },
+                                                1),
+                           "(so)", &exit_code);
+  else
+    reply = orch_ctl_call (ctl, "Jobs", "Create", g_variant_new ("(a{sv})", &spec), "(so)",
+                           &exit_code);
   if (reply == NULL)
     return exit_code;
   g_variant_get (reply, "(&so)", &id, NULL);

@@ -125,6 +125,15 @@ int orch_ctl_cmd_metrics (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_top (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_set_limits (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_events (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_schedule (OrchCtl *ctl, int argc, char **argv);
+
+/* ---- orch-ctl-schedules.c ---- */
+
+/* Schedules.Create's a{sv} (floating): @job is the job spec; 0/NULL leave
+ * a key out. */
+GVariant *orch_ctl_schedule_params (const char *name, const char *calendar, const char *cron,
+                                    guint64 every_s, const char *overlap, gboolean persistent,
+                                    guint32 delay_s, guint32 timeout_s, GVariant *job);
 
 /* Reads a log: the last @tail_lines lines (0: all of it) of @stream
  * into @out; *@ret_end is the offset after it.  For status and logs;

@@ -36,6 +36,8 @@ static const struct {
     N_("set-limits ID [--memory-max SIZE] [--cpu-quota CORES] …"), N_("Change a job's limits") },
   { "events", orch_ctl_cmd_events, N_("events [ID] [-f] [-n N] [--json]"),
     N_("What happened to the jobs") },
+  { "schedule", orch_ctl_cmd_schedule, N_("schedule add|list|show|rm|pause|resume|trigger|next"),
+    N_("Run jobs on a calendar, cron or interval") },
 };
 
 static void

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-daemon.h"
+#include "orch-daemon-schedules.h"
 #include "basic/orch-error.h"
 #include "bus/orch-bus-auth.h"
 #include "bus/orch-bus-jobs.h"
@@ -29,6 +30,7 @@ struct _OrchDaemon {
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
+  OrchDaemonSchedules *schedules;
   guint purge_source;
 
   /* NULL without a bus */
@@ -78,7 +80,8 @@ watch_pressure (OrchDaemon *self, OrchJob *job)
     }
 }
 
-/* The manager's reports go to the bus and derive the jobs' events. */
+/* The manager's reports go to the bus, derive the jobs' events, and
+ * reach the scheduler (whose runs' ends drive its overlap policies). */
 static void
 daemon_job_added (OrchJob *job, gpointer data)
 {
@@ -97,6 +100,7 @@ daemon_job_changed (OrchJob *job, gpointer data)
     orch_bus_jobs_callbacks ()->job_changed (job, self->bus_jobs);
   orch_events_observe (self->events, job);
   watch_pressure (self, job);
+  orch_daemon_schedules_job_changed (self->schedules, job);
 }
 
 static void
@@ -287,6 +291,10 @@ orch_daemon_new (const OrchDaemonOptions *options, GError **error)
       orch_bus_jobs_set_auth (self->bus_jobs, self->auth);
       orch_bus_jobs_set_events (self->bus_jobs, self->events);
     }
+  self->schedules = orch_daemon_schedules_new (self->manager, self->state, self->bus, self->auth,
+                                               error);
+  if (self->schedules == NULL)
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -311,6 +319,8 @@ orch_daemon_start (OrchDaemon *self, GError **error)
     if (tx && !orch_state_commit (self->state, error))
       return FALSE;
   }
+  if (!orch_daemon_schedules_start (self->schedules, error))
+    return FALSE;
 
   self->logs = orch_logs_new (self->config, self->manager, error);
   if (self->logs == NULL)
@@ -390,6 +400,7 @@ orch_daemon_free (OrchDaemon *self)
   /* Open polkit questions hold the handlers' objects: drop them first. */
   g_clear_pointer (&self->auth, orch_bus_auth_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
+  g_clear_pointer (&self->schedules, orch_daemon_schedules_free);
   g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&self->bus_logs, orch_bus_logs_free);
   g_clear_pointer (&self->logs, orch_logs_free);

@@ -5,6 +5,10 @@
 
 G_BEGIN_DECLS
 
+/* The type, in @types, of a member holding a job spec (an object whose
+ * members have the types of orch_spec_field_types): a schedule's "job". */
+#define ORCH_REST_TYPE_JOB_SPEC "spec"
+
 /* A JSON object body as a{sv} for D-Bus, each member converted to the
  * type the daemon expects for it (@types: {"key", "type", ..., NULL});
  * members not in @types are guessed and left for the daemon to judge.

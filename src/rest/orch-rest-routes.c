@@ -11,6 +11,7 @@
 #define JOBS "org.orchestrator.Jobs"
 #define METRICS "org.orchestrator.Metrics"
 #define LOGS "org.orchestrator.Logs"
+#define SCHEDULES "org.orchestrator.Schedules"
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
@@ -24,6 +25,28 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
 static const char *const events_query[] = { "since", "since", "t", "limit", "limit", "u", NULL };
+static const char *const schedule_body[] = { "name",
+                                             "s",
+                                             "job",
+                                             ORCH_REST_TYPE_JOB_SPEC,
+                                             "calendar",
+                                             "s",
+                                             "cron",
+                                             "s",
+                                             "timezone",
+                                             "s",
+                                             "interval_s",
+                                             "t",
+                                             "overlap",
+                                             "s",
+                                             "persistent",
+                                             "b",
+                                             "randomized_delay_s",
+                                             "u",
+                                             "timeout_s",
+                                             "u",
+                                             NULL };
+static const char *const schedule_query[] = { "name", "name", "s", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -95,6 +118,32 @@ static const OrchRoute routes[] = {
     .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "GET", "/jobs/{id}/events", .dbus_interface = JOBS, .dbus_method = "GetEvents",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = events_query },
+  { "POST", "/schedules/", .dbus_interface = SCHEDULES, .dbus_method = "Create",
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = schedule_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE_CREATED,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) },
+  { "GET", "/schedules/", .dbus_interface = SCHEDULES, .dbus_method = "List",
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = schedule_query },
+  { "GET", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Get",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "PATCH", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Update",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY, .types = schedule_body,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_SCHEDULE },
+  { "DELETE", "/schedules/{id}", .dbus_interface = SCHEDULES, .dbus_method = "Remove",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_DELETED },
+  /* A run the manager refuses now: the deny list, max_concurrent. */
+  { "POST", "/schedules/{id}/trigger", .dbus_interface = SCHEDULES, .dbus_method = "Trigger",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_TRIGGERED,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) |
+              ORCH_ROUTE_ERROR (ORCH_ERROR_LIMIT_REACHED) },
+  { "POST", "/schedules/{id}/pause", .dbus_interface = SCHEDULES, .dbus_method = "Pause",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE },
+  { "POST", "/schedules/{id}/resume", .dbus_interface = SCHEDULES, .dbus_method = "Resume",
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_SCHEDULE },
 };
 
 static gsize
@@ -127,7 +176,13 @@ orch_rest_route_statuses (const OrchRoute *route, guint *statuses)
   switch (route->kind)
     {
     case ORCH_ROUTE_CALL:
-      n = add_status (statuses, n, route->reply == ORCH_ROUTE_REPLY_CREATED ? 201 : 200);
+      /* The replies that made something answer 201. */
+      n = add_status (statuses, n,
+                      route->reply == ORCH_ROUTE_REPLY_CREATED ||
+                              route->reply == ORCH_ROUTE_REPLY_SCHEDULE_CREATED ||
+                              route->reply == ORCH_ROUTE_REPLY_TRIGGERED
+                          ? 201
+                          : 200);
       /* The daemon failing, gone (or too many calls waiting), slow. */
       errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_FAILED) | ORCH_ROUTE_ERROR (ORCH_ERROR_UNAVAILABLE) |
                 ORCH_ROUTE_ERROR (ORCH_ERROR_TIMEOUT);

@@ -40,12 +40,15 @@ typedef enum {
 
 /* How the D-Bus reply becomes the HTTP answer. */
 typedef enum {
-  ORCH_ROUTE_REPLY_VALUE,      /* (v): 200, v as JSON */
-  ORCH_ROUTE_REPLY_CREATED,    /* (s id, o): 201, the record from Jobs.Get */
-  ORCH_ROUTE_REPLY_LOG_TEXT,   /* (s, t): {"text", "next_offset"} */
-  ORCH_ROUTE_REPLY_DELETED,    /* (): {"id": {id}, "deleted": true} */
-  ORCH_ROUTE_REPLY_CLEANUP,    /* (u, t): {"removed", "bytes_freed"} */
-  ORCH_ROUTE_REPLY_PROMETHEUS, /* (a{sv} system), then Jobs.List: text exposition */
+  ORCH_ROUTE_REPLY_VALUE,            /* (v): 200, v as JSON */
+  ORCH_ROUTE_REPLY_CREATED,          /* (s id, o): 201, the record from Jobs.Get */
+  ORCH_ROUTE_REPLY_LOG_TEXT,         /* (s, t): {"text", "next_offset"} */
+  ORCH_ROUTE_REPLY_DELETED,          /* (): {"id": {id}, "deleted": true} */
+  ORCH_ROUTE_REPLY_CLEANUP,          /* (u, t): {"removed", "bytes_freed"} */
+  ORCH_ROUTE_REPLY_PROMETHEUS,       /* (a{sv} system), then Jobs.List: text exposition */
+  ORCH_ROUTE_REPLY_SCHEDULE_CREATED, /* (s id, o): 201, the record from Schedules.Get */
+  ORCH_ROUTE_REPLY_SCHEDULE,         /* (): 200, the record of {id} from Schedules.Get */
+  ORCH_ROUTE_REPLY_TRIGGERED,        /* (s job_id): 201, the job's record from Jobs.Get */
 } OrchRouteReply;
 
 /* The HTTP API, path for path the original prototype's: one row per

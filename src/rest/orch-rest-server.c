@@ -284,13 +284,46 @@ reply_prom_system (Request *r, GVariant *reply)
 {
   /* The exposition has the jobs too: one more call. */
   r->system = g_variant_get_child_value (reply, 0);
-  read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"), reply_prom_jobs);
+  read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"),
+             reply_prom_jobs);
+}
+
+static void
+after_schedule_create (Request *r, GVariant *reply)
+{
+  const char *id;
+
+  g_variant_get (reply, "(&so)", &id, NULL);
+  read_call (r, "org.orchestrator.Schedules", "Get", g_variant_new ("(s)", id), reply_created);
+}
+
+/* Update, Pause, Resume answer nothing; the client gets the record. */
+static void
+after_schedule_change (Request *r, GVariant *reply)
+{
+  read_call (r, "org.orchestrator.Schedules", "Get", g_variant_new ("(s)", r->param),
+             reply_first_child);
+}
+
+static void
+after_trigger (Request *r, GVariant *reply)
+{
+  const char *job_id;
+
+  g_variant_get (reply, "(&s)", &job_id);
+  read_call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", job_id), reply_created);
 }
 
 static const ReplyFunc reply_funcs[] = {
-  [ORCH_ROUTE_REPLY_VALUE] = reply_first_child, [ORCH_ROUTE_REPLY_CREATED] = after_create,
-  [ORCH_ROUTE_REPLY_LOG_TEXT] = reply_log_text, [ORCH_ROUTE_REPLY_DELETED] = reply_log_deleted,
-  [ORCH_ROUTE_REPLY_CLEANUP] = reply_cleanup,   [ORCH_ROUTE_REPLY_PROMETHEUS] = reply_prom_system,
+  [ORCH_ROUTE_REPLY_VALUE] = reply_first_child,
+  [ORCH_ROUTE_REPLY_CREATED] = after_create,
+  [ORCH_ROUTE_REPLY_LOG_TEXT] = reply_log_text,
+  [ORCH_ROUTE_REPLY_DELETED] = reply_log_deleted,
+  [ORCH_ROUTE_REPLY_CLEANUP] = reply_cleanup,
+  [ORCH_ROUTE_REPLY_PROMETHEUS] = reply_prom_system,
+  [ORCH_ROUTE_REPLY_SCHEDULE_CREATED] = after_schedule_create,
+  [ORCH_ROUTE_REPLY_SCHEDULE] = after_schedule_change,
+  [ORCH_ROUTE_REPLY_TRIGGERED] = after_trigger,
 };
 
 /* ---- health ---- */

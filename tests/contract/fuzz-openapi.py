@@ -29,6 +29,7 @@ them): the job limits, on a backend that cannot enforce them.
 """
 import argparse
 import http.client
+import jsonschema
 import json
 import os
 import random
@@ -167,6 +168,18 @@ def gen_number(rnd, s, integer):
 
 def gen(doc, rnd, schema, depth=0):
     s = doc.resolve(schema)
+    if "const" in s:
+        return s["const"]
+    for key in ("oneOf", "anyOf"):
+        if key in s:
+            # One branch, laid over the rest (its required added); what the
+            # branches rule out together ("not", the others) is left to
+            # the schema check after (is_valid).
+            branch = doc.resolve(rnd.choice(s[key]))
+            merged = {k: v for k, v in s.items() if k != key}
+            merged.update({k: v for k, v in branch.items() if k != "required"})
+            merged["required"] = list(s.get("required", [])) + list(branch.get("required", []))
+            return gen(doc, rnd, merged, depth)
     if "enum" in s:
         return rnd.choice(s["enum"])
     t = s.get("type")
@@ -188,6 +201,10 @@ def gen(doc, rnd, schema, depth=0):
         for k, v in props.items():
             if k in s.get("required", []) or rnd.random() < 0.5:
                 out[k] = gen(doc, rnd, v, depth + 1)
+        for k in rnd.sample(sorted(props), len(props)):
+            if len(out) >= s.get("minProperties", 0):
+                break
+            out.setdefault(k, gen(doc, rnd, props[k], depth + 1))
         extra = s.get("additionalProperties")
         if isinstance(extra, dict) and depth < 3:
             names = s.get("propertyNames", {"type": "string", "minLength": 1})
@@ -195,6 +212,14 @@ def gen(doc, rnd, schema, depth=0):
                 out[gen_string(rnd, dict(names, type="string"))] = gen(doc, rnd, extra, depth + 1)
         return out
     return None
+
+
+def is_valid(doc, schema, value):
+    """Whether @value is what @schema (of the document) accepts, by a JSON
+    Schema 2020-12 validator: the generator's own guess is not the truth
+    where the schema combines (oneOf, not)."""
+    wrapped = {"allOf": [schema], "components": doc.root.get("components", {})}
+    return jsonschema.Draft202012Validator(wrapped).is_valid(value)
 
 
 def cross_bound(doc, rnd, schema):
@@ -280,6 +305,18 @@ def main():
     user = "root" if os.geteuid() == 0 else None
 
     def machine_fields(body):
+        # A schedule: its job is a job's body; its expressions follow a
+        # grammar no JSON Schema states, so they come from a list.
+        if isinstance(body, dict) and isinstance(body.get("job"), dict):
+            machine_fields(body["job"])
+            body["job"].pop("request_id", None)
+        if isinstance(body, dict) and "command" not in body:
+            if "calendar" in body:
+                body["calendar"] = rnd.choice(["daily", "*:0/5", "Mon..Fri 09:00", "*-*~1 23:00 UTC", "hourly"])
+            if "cron" in body:
+                body["cron"] = rnd.choice(["*/15 9-17 * * mon-fri", "@hourly", "0 0 1 * *", "30 4 * * 1-5"])
+            if "timezone" in body:
+                body["timezone"] = rnd.choice(["UTC", "Europe/Madrid", "America/New_York"])
         if isinstance(body, dict) and "command" in body:
             body["command"][0] = rnd.choice(exes)
             if "cwd" in body:
@@ -298,10 +335,12 @@ def main():
     def param_value(p, path):
         s = doc.resolve(p.get("schema", {}))
         if p["name"] == "id":
-            r = rnd.random()
-            if ids and r < 0.6:
-                return rnd.choice(ids)
-            return gen(doc, rnd, s) if r < 0.8 else "job_20260101_000000_abcdef"
+            # The ids made so far that fit this parameter (a job's or a
+            # schedule's), else a well-formed one nobody has.
+            fits = [i for i in ids if "pattern" not in s or re.search(s["pattern"], i)]
+            if fits and rnd.random() < 0.6:
+                return rnd.choice(fits)
+            return gen(doc, rnd, s)
         if p["name"] == "pid" and rnd.random() < 0.4:
             return os.getpid()
         return gen(doc, rnd, s)
@@ -367,10 +406,15 @@ def main():
                 stats["invalid_sent"] += 1
                 note = f"{key}={json.dumps(body[key])[:40]}"
             else:
-                body = machine_fields(gen(doc, rnd, schema))
-                if rnd.random() < 0.9:
-                    for f in without:
-                        body.pop(f, None)
+                for _ in range(50):
+                    body = machine_fields(gen(doc, rnd, schema))
+                    if rnd.random() < 0.9:
+                        for f in without:
+                            body.pop(f, None)
+                    if is_valid(doc, schema, body):
+                        break
+                else:
+                    raise RuntimeError(f"cannot make a valid body for {method} {path}")
                 note = json.dumps(body)[:160]
         try:
             status, hdrs, raw = client.request(method, url, body)
@@ -386,7 +430,7 @@ def main():
             violations.append(f"{method} {url}: no answer: {e}")
             break
         record(method, path, op, status, hdrs, raw, valid, note or url)
-        if method == "POST" and path == "/jobs/" and status == 201:
+        if method == "POST" and path in ("/jobs/", "/schedules/") and status == 201:
             ids.append(json.loads(raw)["id"])
         if method == "GET" and rnd.random() < 0.05:
             hs, _, hraw = head_client.request("HEAD", url)

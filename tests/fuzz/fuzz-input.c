@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for what callers send: the Create spec decoder, the
  * shim's JSON body decoder, Logs.Read's options, and the shim's route
- * matcher with its query strings.
+ * matcher with its query strings, a schedule's calendar and cron
+ * expressions.
  *
  * Input layout: byte 0 selects the decoder (modulo N_TARGETS); the rest
  * is its input.  See tests/fuzz/README and run-fuzz.sh. */
+#include "basic/orch-calendar.h"
+#include "basic/orch-cron.h"
 #include "basic/orch-error.h"
 #include "basic/orch-log-read.h"
 #include "basic/orch-spec.h"
@@ -24,6 +27,8 @@ enum {
   T_JSON_SPEC,           /* a POST /jobs/ body, then the spec decoder on the result */
   T_LOG_OPTIONS,         /* a{sv} options in GVariant text, NUL, then the log */
   T_ROUTE,               /* "METHOD\n/path?query" */
+  T_CALENDAR,            /* a schedule's calendar expression */
+  T_CRON,                /* a schedule's cron expression */
   N_TARGETS
 };
 
@@ -240,6 +245,47 @@ fuzz_route (const guint8 *data, size_t len)
     }
 }
 
+/* A parsed expression normalizes to one that parses again, and its next
+ * elapses go forward. */
+static void
+fuzz_schedule_expression (const uint8_t *data, size_t len, gboolean cron)
+{
+  g_autofree char *text = g_strndup ((const char *) data, len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchCalendar) cal = NULL;
+  g_autoptr(OrchCron) cr = NULL;
+  g_autofree char *normal = NULL;
+  gint64 at = G_GINT64_CONSTANT (1700000000000000);
+
+  if (cron)
+    cr = orch_cron_parse (text, NULL, &error);
+  else
+    cal = orch_calendar_parse (text, &error);
+  if (cal == NULL && cr == NULL)
+    {
+      check_error (cron ? "orch_cron_parse" : "orch_calendar_parse", error);
+      return;
+    }
+  normal = cal ? orch_calendar_normalize (cal) : orch_cron_normalize (cr);
+  if (!g_utf8_validate (normal, -1, NULL))
+    FAIL ("normalized form is not UTF-8");
+  for (int i = 0; i < 3; i++)
+    {
+      gint64 next;
+      if (!(cal ? orch_calendar_next (cal, at, &next) : orch_cron_next (cr, at, &next)))
+        break;
+      if (next <= at)
+        FAIL ("“%s”: next elapse %" G_GINT64_FORMAT " not after %" G_GINT64_FORMAT, text, next, at);
+      at = next;
+    }
+  if (!cron)
+    {
+      g_autoptr(OrchCalendar) again = orch_calendar_parse (normal, &error);
+      if (again == NULL)
+        FAIL ("“%s” normalizes to “%s”, which does not parse: %s", text, normal, error->message);
+    }
+}
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t len);
 
 int
@@ -260,6 +306,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t len)
       break;
     case T_LOG_OPTIONS:
       fuzz_log_options (data + 1, len - 1);
+      break;
+    case T_CALENDAR:
+      fuzz_schedule_expression (data + 1, len - 1, FALSE);
+      break;
+    case T_CRON:
+      fuzz_schedule_expression (data + 1, len - 1, TRUE);
       break;
     case T_ROUTE:
     default:

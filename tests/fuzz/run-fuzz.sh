@@ -201,6 +201,10 @@ seed 4 "GET
 /logs/cleanup/../x?tail=99999999999999999999&offset=-1&max_bytes=16"
 seed 4 "POST
 //jobs//job_x//restart//"
+# Schedule expressions: calendar (5), cron (6).
+for e in 'Mon..Fri *-*-* 10:00 Europe/Madrid' '*-02-29 12:00:00.5' '*-*~7/1 0:0' 'quarterly' \
+         '2026-03-29 02:30 Europe/Madrid' 'Sat,Sun 1/3:*:0/15 UTC'; do seed 5 "$e"; done
+for e in '*/15 9-17 * * mon-fri' '0 0 31 2 *' '@weekly' '5,10-20/3 * 1 jan,jul 0'; do seed 6 "$e"; done
 # Log options: GVariant text, NUL, then the log text.
 for opts in "{'tail_lines': <uint32 3>}" "{'offset': <uint64 2>, 'max_bytes': <uint32 16>}" \
             "{'stream': <'stderr'>, 'max_bytes': <uint32 4294967295>}" "{'offset': <uint64 18446744073709551615>}"; do

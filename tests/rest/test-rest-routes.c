@@ -60,6 +60,12 @@ out_signature (OrchRouteReply reply)
       return "(ut)";
     case ORCH_ROUTE_REPLY_PROMETHEUS:
       return "(a{sv})";
+    case ORCH_ROUTE_REPLY_SCHEDULE_CREATED:
+      return "(so)";
+    case ORCH_ROUTE_REPLY_SCHEDULE:
+      return "()";
+    case ORCH_ROUTE_REPLY_TRIGGERED:
+      return "(s)";
     case ORCH_ROUTE_REPLY_VALUE:
     default:
       return NULL;

@@ -1,0 +1,1265 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-scheduler.h"
+#include "basic/orch-calendar.h"
+#include "basic/orch-cron.h"
+#include "basic/orch-error.h"
+#include "basic/orch-id.h"
+#include "basic/orch-vardict.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define MAX_INTERVAL_S (10ull * 366 * 24 * 3600)
+#define MAX_DELAY_S (366u * 24 * 3600)
+
+struct _OrchSchedule {
+  OrchScheduler *owner;
+  char *id;
+  GVariant *params; /* what Create/Update were given, merged: Update's base */
+  char *name;
+  char *calendar; /* one of the three triggers */
+  char *cron;
+  guint64 interval_s;
+  OrchCalendar *cal;
+  OrchCron *cr;
+  OrchOverlap overlap;
+  gboolean persistent;
+  guint32 randomized_delay_s;
+  guint32 timeout_s;
+
+  gboolean paused;
+  gint64 created_at;
+  gint64 next_elapse; /* the trigger's time */
+  gint64 next_run_at; /* plus the random delay: when it runs */
+  gint64 last_elapse; /* the last elapse handled, run or skipped */
+  gint64 last_run_at;
+  char *last_job_id;
+  const char *last_result; /* interned: "", running, exited, failed, stopped, timeout, skipped */
+  char *last_skip_reason;
+  guint32 runs;
+  guint32 skipped;
+  gboolean queued;       /* a run waits for the running ones to end */
+  GPtrArray *running;    /* ids of its jobs still active */
+  GHashTable *timeouts;  /* job id -> GSource id of its timeout_s */
+  GHashTable *timed_out; /* job ids stopped for their timeout_s */
+  guint heap_pos;        /* index + 1 in the heap, 0 when not in it */
+};
+
+struct _OrchScheduler {
+  OrchState *state;
+  OrchSchedulerOps ops;
+  gpointer data;
+  OrchClockFunc clock;
+  gpointer clock_data;
+  GRand *rand;
+  GHashTable *by_id; /* id -> OrchSchedule (owned) */
+  GPtrArray *order;  /* by creation */
+  GPtrArray *heap;   /* min-heap on next_run_at of the active ones */
+  int tfd;
+  guint tfd_source;
+  gint64 armed; /* what the timer is set to (clock's time), 0: disarmed */
+};
+
+static const char *const overlap_names[] = {
+  [ORCH_OVERLAP_SKIP] = "skip",
+  [ORCH_OVERLAP_QUEUE] = "queue",
+  [ORCH_OVERLAP_PARALLEL] = "parallel",
+  [ORCH_OVERLAP_REPLACE] = "replace",
+};
+
+const char *
+orch_overlap_to_string (OrchOverlap o)
+{
+  g_return_val_if_fail ((guint) o < G_N_ELEMENTS (overlap_names), "skip");
+  return overlap_names[o];
+}
+
+gboolean
+orch_overlap_from_string (const char *s, OrchOverlap *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (overlap_names); i++)
+    if (g_strcmp0 (s, overlap_names[i]) == 0)
+      {
+        *out = (OrchOverlap) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gint64
+now_of (OrchScheduler *self)
+{
+  return self->clock ? self->clock (self->clock_data) : g_get_real_time ();
+}
+
+/* ---- the heap ---- */
+
+static gboolean
+earlier (const OrchSchedule *a, const OrchSchedule *b)
+{
+  if (a->next_run_at != b->next_run_at)
+    return a->next_run_at < b->next_run_at;
+  return g_strcmp0 (a->id, b->id) < 0;
+}
+
+static void
+heap_set (OrchScheduler *self, guint i, OrchSchedule *s)
+{
+  self->heap->pdata[i] = s;
+  s->heap_pos = i + 1;
+}
+
+static void
+heap_up (OrchScheduler *self, guint i)
+{
+  OrchSchedule *s = self->heap->pdata[i];
+
+  while (i > 0)
+    {
+      guint parent = (i - 1) / 2;
+      OrchSchedule *p = self->heap->pdata[parent];
+      if (!earlier (s, p))
+        break;
+      heap_set (self, i, p);
+      i = parent;
+    }
+  heap_set (self, i, s);
+}
+
+static void
+heap_down (OrchScheduler *self, guint i)
+{
+  OrchSchedule *s = self->heap->pdata[i];
+  guint n = self->heap->len;
+
+  for (;;)
+    {
+      guint c = 2 * i + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && earlier (self->heap->pdata[c + 1], self->heap->pdata[c]))
+        c++;
+      if (!earlier (self->heap->pdata[c], s))
+        break;
+      heap_set (self, i, self->heap->pdata[c]);
+      i = c;
+    }
+  heap_set (self, i, s);
+}
+
+static void
+heap_remove (OrchScheduler *self, OrchSchedule *s)
+{
+  guint i, last;
+
+  if (s->heap_pos == 0)
+    return;
+  i = s->heap_pos - 1;
+  last = self->heap->len - 1;
+  s->heap_pos = 0;
+  if (i != last)
+    {
+      heap_set (self, i, self->heap->pdata[last]);
+      g_ptr_array_set_size (self->heap, last);
+      heap_down (self, i);
+      heap_up (self, ((OrchSchedule *) self->heap->pdata[i])->heap_pos - 1);
+    }
+  else
+    g_ptr_array_set_size (self->heap, last);
+}
+
+static void
+heap_push (OrchScheduler *self, OrchSchedule *s)
+{
+  heap_remove (self, s);
+  g_ptr_array_add (self->heap, s);
+  heap_up (self, self->heap->len - 1);
+}
+
+/* ---- the timer ---- */
+
+static void
+arm (OrchScheduler *self)
+{
+  struct itimerspec its = { 0 };
+  gint64 next = 0;
+
+  if (self->heap->len > 0)
+    next = ((OrchSchedule *) self->heap->pdata[0])->next_run_at;
+  if (next == self->armed || self->tfd < 0)
+    return;
+  self->armed = next;
+  if (next != 0)
+    {
+      /* The clock may be a test's: the timer runs on the real one. */
+      gint64 real = next - (now_of (self) - g_get_real_time ());
+      real = MAX (real, 1);
+      its.it_value.tv_sec = real / G_USEC_PER_SEC;
+      its.it_value.tv_nsec = (real % G_USEC_PER_SEC) * 1000;
+    }
+  if (timerfd_settime (self->tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) < 0)
+    g_warning ("scheduler: cannot arm the timer: %s", g_strerror (errno));
+}
+
+static gboolean
+timer_cb (int fd, GIOCondition cond, gpointer data)
+{
+  OrchScheduler *self = data;
+  guint64 expirations;
+
+  self->armed = 0;
+  if (read (fd, &expirations, sizeof expirations) < 0)
+    {
+      if (errno == ECANCELED)
+        {
+          g_message ("%s",
+                     _("the system clock was set: computing every schedule's next run again"));
+          orch_scheduler_clock_changed (self);
+          return G_SOURCE_CONTINUE;
+        }
+      if (errno == EAGAIN || errno == EINTR)
+        {
+          arm (self);
+          return G_SOURCE_CONTINUE;
+        }
+      g_warning ("scheduler: cannot read the timer: %s", g_strerror (errno));
+    }
+  orch_scheduler_run_due (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- records ---- */
+
+static void
+schedule_free (OrchSchedule *s)
+{
+  GHashTableIter it;
+  gpointer source;
+
+  if (s == NULL)
+    return;
+  if (s->timeouts)
+    {
+      g_hash_table_iter_init (&it, s->timeouts);
+      while (g_hash_table_iter_next (&it, NULL, &source))
+        g_source_remove (GPOINTER_TO_UINT (source));
+      g_hash_table_unref (s->timeouts);
+    }
+  g_clear_pointer (&s->timed_out, g_hash_table_unref);
+  g_ptr_array_unref (s->running);
+  g_free (s->id);
+  g_clear_pointer (&s->params, g_variant_unref);
+  g_free (s->name);
+  g_free (s->calendar);
+  g_free (s->cron);
+  orch_calendar_free (s->cal);
+  orch_cron_free (s->cr);
+  g_free (s->last_job_id);
+  g_free (s->last_skip_reason);
+  g_free (s);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSchedule, schedule_free)
+
+/* Tables of job ids, made on first use: most schedules never need them,
+ * and three empty tables cost more than the rest of a schedule. */
+static GHashTable *
+job_set (GHashTable **t)
+{
+  if (*t == NULL)
+    *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return *t;
+}
+
+static OrchSchedule *
+schedule_new (OrchScheduler *owner)
+{
+  OrchSchedule *s = g_new0 (OrchSchedule, 1);
+
+  s->owner = owner;
+  s->running = g_ptr_array_new_with_free_func (g_free);
+  s->last_result = g_intern_static_string ("");
+  return s;
+}
+
+const char *
+orch_schedule_id (const OrchSchedule *s)
+{
+  return s->id;
+}
+
+static const char *const param_types[] = {
+  "name",      "s", "job",        "a{sv}", "calendar",           "s",
+  "cron",      "s", "timezone",   "s",     "interval_s",         "t",
+  "overlap",   "s", "persistent", "b",     "randomized_delay_s", "u",
+  "timeout_s", "u", NULL
+};
+
+static gboolean
+field_error (GError **error, const char *field, const char *what)
+{
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("schedule field “%s”: %s"), field,
+               what);
+  return FALSE;
+}
+
+/* Fills @s's definition from @params.  @check_job: validate the job spec
+ * now (Create, Update); not at restore, where a user deleted since is the
+ * run's business (it is recorded as skipped with the reason). */
+static gboolean
+schedule_parse (OrchScheduler *self, OrchSchedule *s, GVariant *params, gboolean check_job,
+                GError **error)
+{
+  const char *name = "", *calendar = NULL, *cron = NULL, *tz = NULL, *overlap = "skip";
+  guint64 interval = 0;
+  gboolean has_interval;
+  guint n_triggers;
+  g_autoptr(GVariant) job = NULL;
+
+  if (!orch_vardict_check (params, _("schedule field"), param_types, error))
+    return FALSE;
+  g_variant_lookup (params, "name", "&s", &name);
+  g_variant_lookup (params, "calendar", "&s", &calendar);
+  g_variant_lookup (params, "cron", "&s", &cron);
+  g_variant_lookup (params, "timezone", "&s", &tz);
+  has_interval = g_variant_lookup (params, "interval_s", "t", &interval);
+  g_variant_lookup (params, "overlap", "&s", &overlap);
+  s->persistent = FALSE;
+  g_variant_lookup (params, "persistent", "b", &s->persistent);
+  s->randomized_delay_s = 0;
+  g_variant_lookup (params, "randomized_delay_s", "u", &s->randomized_delay_s);
+  s->timeout_s = 0;
+  g_variant_lookup (params, "timeout_s", "u", &s->timeout_s);
+  job = g_variant_lookup_value (params, "job", G_VARIANT_TYPE_VARDICT);
+
+  n_triggers = (calendar != NULL) + (cron != NULL) + has_interval;
+  if (n_triggers != 1)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("a schedule needs exactly one of “calendar”, “cron”, “interval_s” (%u given)"),
+                   n_triggers);
+      return FALSE;
+    }
+  /* Characters, as a job's name is counted (the D-Bus layer has made
+   * sure it is UTF-8). */
+  if (g_utf8_strlen (name, -1) > 256)
+    return field_error (error, "name", _("longer than 256 characters"));
+  if (!orch_overlap_from_string (overlap, &s->overlap))
+    {
+      g_autofree char *what = g_strdup_printf (
+          _("“%s” is not one of skip, queue, parallel, replace"), overlap);
+      return field_error (error, "overlap", what);
+    }
+  if (s->randomized_delay_s > MAX_DELAY_S)
+    return field_error (error, "randomized_delay_s", _("more than a year"));
+  if (tz && cron == NULL)
+    return field_error (
+        error, "timezone",
+        _("only applies to “cron” (a calendar expression names its zone at its end)"));
+  if (calendar)
+    {
+      s->cal = orch_calendar_parse (calendar, error);
+      if (s->cal == NULL)
+        {
+          g_prefix_error (error, _("schedule field “%s”: "), "calendar");
+          return FALSE;
+        }
+      s->calendar = g_strdup (calendar);
+    }
+  else if (cron)
+    {
+      s->cr = orch_cron_parse (cron, tz, error);
+      if (s->cr == NULL)
+        {
+          g_prefix_error (error, _("schedule field “%s”: "),
+                          tz && !strstr ((*error)->message, "cron") ? "timezone" : "cron");
+          return FALSE;
+        }
+      s->cron = g_strdup (cron);
+    }
+  else
+    {
+      if (interval == 0 || interval > MAX_INTERVAL_S)
+        return field_error (error, "interval_s", _("must be between 1 and 316224000 seconds"));
+      s->interval_s = interval;
+    }
+  if (job == NULL)
+    return field_error (error, "job", _("missing: the job spec to run (as for Jobs.Create)"));
+  if (g_variant_lookup (job, "request_id", "*", NULL))
+    return field_error (
+        error, "job", _("“request_id” makes no sense in a schedule's job: every run is a new job"));
+  if (check_job && self->ops.check && !self->ops.check (job, self->data, error))
+    {
+      g_prefix_error (error, _("schedule field “%s”: "), "job");
+      return FALSE;
+    }
+  s->name = g_strdup (name);
+  s->params = g_variant_get_normal_form (params); /* a full reference, never floating */
+  return TRUE;
+}
+
+/* The trigger's first time strictly after @after, FALSE if none. */
+static gboolean
+trigger_next (const OrchSchedule *s, gint64 after, gint64 *ret)
+{
+  if (s->cal)
+    return orch_calendar_next (s->cal, after, ret);
+  if (s->cr)
+    return orch_cron_next (s->cr, after, ret);
+  *ret = after + (gint64) s->interval_s * G_USEC_PER_SEC;
+  return TRUE;
+}
+
+static gint64
+random_delay (OrchScheduler *self, const OrchSchedule *s)
+{
+  if (s->randomized_delay_s == 0)
+    return 0;
+  /* Uniform over [0, delay], as RandomizedDelaySec=. */
+  return (gint64) g_rand_double_range (self->rand, 0,
+                                       (double) s->randomized_delay_s * G_USEC_PER_SEC);
+}
+
+/* Sets the next elapse after @now and puts @s in the heap; an expression
+ * that never elapses again leaves it out (next_run_at 0). */
+static void
+plan (OrchScheduler *self, OrchSchedule *s, gint64 now)
+{
+  gint64 e = 0;
+  gboolean ok;
+
+  heap_remove (self, s);
+  if (s->interval_s)
+    {
+      /* Every N seconds from the last run's start, or the last elapse
+       * handled (a skipped one), or the creation. */
+      gint64 iv = (gint64) s->interval_s * G_USEC_PER_SEC;
+      gint64 anchor = MAX (MAX (s->last_run_at, s->last_elapse), s->created_at);
+      e = anchor + iv;
+      if (e <= now)
+        e += ((now - e) / iv + 1) * iv;
+      ok = TRUE;
+    }
+  else
+    {
+      /* From the elapse just handled (a run late by its random delay must
+       * not lose the next one), but never into the past: no catch-up
+       * bursts after the daemon was stopped or suspended. */
+      ok = trigger_next (s, MAX (s->last_elapse, s->created_at), &e);
+      if (ok && e <= now)
+        ok = trigger_next (s, now, &e);
+    }
+  if (!ok)
+    {
+      s->next_elapse = s->next_run_at = 0;
+      return;
+    }
+  s->next_elapse = e;
+  s->next_run_at = e + random_delay (self, s);
+  if (!s->paused)
+    heap_push (self, s);
+}
+
+/* The job spec: kept only inside the params (one copy per schedule). */
+static GVariant *
+schedule_job (const OrchSchedule *s)
+{
+  return g_variant_lookup_value (s->params, "job", G_VARIANT_TYPE_VARDICT);
+}
+
+GVariant *
+orch_schedule_to_variant (const OrchSchedule *s)
+{
+  g_autoptr(GVariant) job = schedule_job (s);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "id", g_variant_new_string (s->id));
+  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (s->name));
+  if (s->calendar)
+    g_variant_builder_add (&b, "{sv}", "calendar", g_variant_new_string (s->calendar));
+  if (s->cron)
+    g_variant_builder_add (&b, "{sv}", "cron", g_variant_new_string (s->cron));
+  if (s->interval_s)
+    g_variant_builder_add (&b, "{sv}", "interval_s", g_variant_new_uint64 (s->interval_s));
+  {
+    const char *tz = NULL;
+    if (g_variant_lookup (s->params, "timezone", "&s", &tz))
+      g_variant_builder_add (&b, "{sv}", "timezone", g_variant_new_string (tz));
+  }
+  g_variant_builder_add (&b, "{sv}", "state",
+                         g_variant_new_string (s->paused ? "paused" : "active"));
+  g_variant_builder_add (&b, "{sv}", "next_run_at",
+                         g_variant_new_uint64 (s->paused ? 0 : (guint64) s->next_run_at));
+  g_variant_builder_add (&b, "{sv}", "next_elapse_at",
+                         g_variant_new_uint64 (s->paused ? 0 : (guint64) s->next_elapse));
+  g_variant_builder_add (&b, "{sv}", "last_run_at",
+                         g_variant_new_uint64 ((guint64) s->last_run_at));
+  g_variant_builder_add (&b, "{sv}", "last_job_id",
+                         g_variant_new_string (s->last_job_id ? s->last_job_id : ""));
+  g_variant_builder_add (&b, "{sv}", "last_result", g_variant_new_string (s->last_result));
+  g_variant_builder_add (&b, "{sv}", "last_skip_reason",
+                         g_variant_new_string (s->last_skip_reason ? s->last_skip_reason : ""));
+  g_variant_builder_add (&b, "{sv}", "runs", g_variant_new_uint32 (s->runs));
+  g_variant_builder_add (&b, "{sv}", "skipped", g_variant_new_uint32 (s->skipped));
+  g_variant_builder_add (&b, "{sv}", "running", g_variant_new_uint32 (s->running->len));
+  g_variant_builder_add (&b, "{sv}", "overlap",
+                         g_variant_new_string (orch_overlap_to_string (s->overlap)));
+  g_variant_builder_add (&b, "{sv}", "persistent", g_variant_new_boolean (s->persistent));
+  g_variant_builder_add (&b, "{sv}", "randomized_delay_s",
+                         g_variant_new_uint32 (s->randomized_delay_s));
+  g_variant_builder_add (&b, "{sv}", "timeout_s", g_variant_new_uint32 (s->timeout_s));
+  g_variant_builder_add (&b, "{sv}", "created_at", g_variant_new_uint64 ((guint64) s->created_at));
+  g_variant_builder_add_value (
+      &b, g_variant_new_dict_entry (g_variant_new_string ("job"), g_variant_new_variant (job)));
+  return g_variant_builder_end (&b);
+}
+
+/* What the database keeps: the definition as given, and the state. */
+static GVariant *
+storage_variant (const OrchSchedule *s)
+{
+  g_autoptr(GPtrArray) running = g_ptr_array_new ();
+
+  for (guint i = 0; i < s->running->len; i++)
+    g_ptr_array_add (running, s->running->pdata[i]);
+  g_ptr_array_add (running, NULL);
+  return g_variant_new_parsed (
+      "{'id': <%s>, 'params': <%@a{sv}>, 'paused': <%b>, 'created_at': <%x>, 'next_elapse': <%x>,"
+      " 'next_run_at': <%x>, 'last_elapse': <%x>, 'last_run_at': <%x>, 'last_job_id': <%s>,"
+      " 'last_result': <%s>, 'last_skip_reason': <%s>, 'runs': <%u>, 'skipped': <%u>,"
+      " 'queued': <%b>, 'running': <%^as>}",
+      s->id, s->params, s->paused, s->created_at, s->next_elapse, s->next_run_at, s->last_elapse,
+      s->last_run_at, s->last_job_id ? s->last_job_id : "", s->last_result,
+      s->last_skip_reason ? s->last_skip_reason : "", s->runs, s->skipped, s->queued,
+      (char **) running->pdata);
+}
+
+static gboolean
+save (OrchScheduler *self, OrchSchedule *s, GError **error)
+{
+  g_autoptr(GVariant) v = NULL;
+
+  if (self->state == NULL)
+    return TRUE;
+  v = g_variant_ref_sink (storage_variant (s));
+  return orch_state_save_schedule (self->state, s->id, v, error);
+}
+
+/* After a change that no caller waits for (a run, its end): a failure
+ * is logged; the next change saves everything again. */
+static void
+save_and_tell (OrchScheduler *self, OrchSchedule *s)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!save (self, s, &error))
+    g_warning (_("schedule %s: %s"), s->id, error->message);
+  if (self->ops.changed)
+    self->ops.changed (s, self->data);
+}
+
+/* ---- runs ---- */
+
+static void
+set_str (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+static void
+skip (OrchSchedule *s, const char *reason)
+{
+  s->skipped++;
+  s->last_result = g_intern_static_string ("skipped");
+  set_str (&s->last_skip_reason, reason);
+  g_message (_("schedule %s: run skipped: %s"), s->id, reason);
+}
+
+typedef struct {
+  OrchScheduler *self;
+  char *schedule_id;
+  char *job_id;
+} Timeout;
+
+static void
+timeout_free (gpointer data)
+{
+  Timeout *t = data;
+
+  g_free (t->schedule_id);
+  g_free (t->job_id);
+  g_free (t);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  Timeout *t = data;
+  OrchSchedule *s = g_hash_table_lookup (t->self->by_id, t->schedule_id);
+
+  if (s == NULL)
+    return G_SOURCE_REMOVE;
+  g_hash_table_remove (s->timeouts, t->job_id);
+  g_hash_table_add (job_set (&s->timed_out), g_strdup (t->job_id));
+  g_message (_("schedule %s: job %s ran longer than %u s: stopping it"), s->id, t->job_id,
+             s->timeout_s);
+  if (t->self->ops.stop)
+    t->self->ops.stop (t->job_id, t->self->data);
+  return G_SOURCE_REMOVE;
+}
+
+static char *
+start_run (OrchScheduler *self, OrchSchedule *s, gint64 now, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GVariant) job = schedule_job (s);
+  char *job_id = self->ops.create (job, s->id, self->data, &local);
+
+  if (job_id == NULL)
+    {
+      /* max_concurrent, a deny rule added since, a user deleted: a skipped
+       * run, with the reason, never a silent one. */
+      skip (s, local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  s->runs++;
+  s->last_run_at = now;
+  set_str (&s->last_job_id, job_id);
+  s->last_result = g_intern_static_string ("running");
+  g_ptr_array_add (s->running, g_strdup (job_id));
+  if (s->timeout_s)
+    {
+      Timeout *t = g_new0 (Timeout, 1);
+      t->self = self;
+      t->schedule_id = g_strdup (s->id);
+      t->job_id = g_strdup (job_id);
+      g_hash_table_insert (job_set (&s->timeouts), g_strdup (job_id),
+                           GUINT_TO_POINTER (g_timeout_add_seconds_full (
+                               G_PRIORITY_DEFAULT, s->timeout_s, timeout_cb, t, timeout_free)));
+    }
+  return job_id;
+}
+
+/* Lets go of the jobs that ended without our hearing of it (removed, or
+ * ended while the daemon was down). */
+static void
+prune_running (OrchScheduler *self, OrchSchedule *s)
+{
+  for (guint i = s->running->len; i-- > 0;)
+    if (self->ops.is_active && !self->ops.is_active (s->running->pdata[i], self->data))
+      g_ptr_array_remove_index (s->running, i);
+}
+
+/* One elapse of @s, by its overlap policy. */
+static void
+elapse (OrchScheduler *self, OrchSchedule *s, gint64 now)
+{
+  g_autofree char *job_id = NULL;
+
+  s->last_elapse = s->next_elapse;
+  prune_running (self, s);
+  if (s->running->len > 0)
+    switch (s->overlap)
+      {
+      case ORCH_OVERLAP_SKIP:
+        skip (s, _("the previous run is still running (overlap=skip)"));
+        return;
+      case ORCH_OVERLAP_QUEUE:
+        if (s->queued)
+          skip (s, _("a run is already waiting for the running one (overlap=queue)"));
+        s->queued = TRUE;
+        return;
+      case ORCH_OVERLAP_REPLACE:
+        s->queued = TRUE;
+        for (guint i = 0; i < s->running->len; i++)
+          if (self->ops.stop)
+            self->ops.stop (s->running->pdata[i], self->data);
+        return;
+      case ORCH_OVERLAP_PARALLEL:
+      default:
+        break;
+      }
+  job_id = start_run (self, s, now, NULL);
+}
+
+void
+orch_scheduler_run_due (OrchScheduler *self)
+{
+  gint64 now = now_of (self);
+
+  while (self->heap->len > 0)
+    {
+      OrchSchedule *s = self->heap->pdata[0];
+      if (s->next_run_at > now)
+        break;
+      heap_remove (self, s);
+      elapse (self, s, now);
+      plan (self, s, now);
+      save_and_tell (self, s);
+    }
+  arm (self);
+}
+
+void
+orch_scheduler_job_ended (OrchScheduler *self, const char *schedule_id, const char *job_id,
+                          const char *result)
+{
+  OrchSchedule *s = g_hash_table_lookup (self->by_id, schedule_id);
+  gpointer source;
+  gboolean found = FALSE;
+
+  if (s == NULL)
+    return;
+  for (guint i = 0; i < s->running->len; i++)
+    if (g_strcmp0 (s->running->pdata[i], job_id) == 0)
+      {
+        g_ptr_array_remove_index (s->running, i);
+        found = TRUE;
+        break;
+      }
+  if (!found)
+    return;
+  if (s->timeouts && g_hash_table_lookup_extended (s->timeouts, job_id, NULL, &source))
+    {
+      g_source_remove (GPOINTER_TO_UINT (source));
+      g_hash_table_remove (s->timeouts, job_id);
+    }
+  if (g_strcmp0 (s->last_job_id, job_id) == 0)
+    s->last_result = g_intern_string (
+        s->timed_out && g_hash_table_remove (s->timed_out, job_id) ? "timeout" : result);
+  else if (s->timed_out)
+    g_hash_table_remove (s->timed_out, job_id);
+  if (s->queued && s->running->len == 0)
+    {
+      g_autofree char *next = NULL;
+      s->queued = FALSE;
+      next = start_run (self, s, now_of (self), NULL);
+      if (next && s->interval_s)
+        plan (self, s, now_of (self));
+    }
+  save_and_tell (self, s);
+  arm (self);
+}
+
+/* ---- the API ---- */
+
+static GVariant *
+merge_params (GVariant *base, GVariant *changes)
+{
+  static const char *const triggers[] = { "calendar", "cron", "interval_s", "timezone", NULL };
+  gboolean new_trigger = FALSE;
+  GVariantBuilder b;
+  GVariantIter it;
+  const char *key;
+  GVariant *value;
+
+  for (guint i = 0; triggers[i]; i++)
+    {
+      g_autoptr(GVariant) v = g_variant_lookup_value (changes, triggers[i], NULL);
+      new_trigger |= v != NULL;
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  /* A new trigger replaces the old one whole. */
+  g_variant_iter_init (&it, base);
+  while (g_variant_iter_next (&it, "{&sv}", &key, &value))
+    {
+      g_autoptr(GVariant) owned = value;
+      g_autoptr(GVariant) changed = g_variant_lookup_value (changes, key, NULL);
+      if (changed || (new_trigger && g_strv_contains (triggers, key)))
+        continue;
+      g_variant_builder_add (&b, "{sv}", key, owned);
+    }
+  g_variant_iter_init (&it, changes);
+  while (g_variant_iter_next (&it, "{&sv}", &key, &value))
+    {
+      g_autoptr(GVariant) owned = value;
+      g_variant_builder_add (&b, "{sv}", key, owned);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&b));
+}
+
+OrchSchedule *
+orch_scheduler_create (OrchScheduler *self, GVariant *params, GError **error)
+{
+  g_autoptr(OrchSchedule) s = schedule_new (self);
+  gint64 now = now_of (self);
+
+  if (!schedule_parse (self, s, params, TRUE, error))
+    return NULL;
+  do
+    {
+      g_free (s->id);
+      s->id = orch_schedule_id_new (now, self->rand);
+    }
+  while (g_hash_table_contains (self->by_id, s->id));
+  s->created_at = now;
+  plan (self, s, now);
+  if (s->next_run_at == 0)
+    {
+      heap_remove (self, s);
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("schedule field “%s”: “%s” never elapses after now"),
+                   s->calendar ? "calendar" : "cron", s->calendar ? s->calendar : s->cron);
+      return NULL;
+    }
+  if (!save (self, s, error))
+    {
+      heap_remove (self, s);
+      return NULL;
+    }
+  g_hash_table_insert (self->by_id, s->id, s);
+  g_ptr_array_add (self->order, s);
+  arm (self);
+  if (self->ops.changed)
+    self->ops.changed (s, self->data);
+  return g_steal_pointer (&s);
+}
+
+OrchSchedule *
+orch_scheduler_lookup (OrchScheduler *self, const char *id, GError **error)
+{
+  OrchSchedule *s;
+
+  /* As for jobs: a malformed id is the caller's mistake, not a miss. */
+  if (!orch_schedule_id_is_valid (id))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a schedule id (sched_YYYYMMDD_HHMMSS_xxxxxx)"), id);
+      return NULL;
+    }
+  s = g_hash_table_lookup (self->by_id, id);
+  if (s == NULL)
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("no schedule “%s”"), id);
+  return s;
+}
+
+GPtrArray *
+orch_scheduler_list (OrchScheduler *self, const char *name)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      OrchSchedule *s = self->order->pdata[i];
+      if (name == NULL || *name == '\0' || g_strcmp0 (s->name, name) == 0)
+        g_ptr_array_add (out, s);
+    }
+  return out;
+}
+
+guint
+orch_scheduler_count (OrchScheduler *self)
+{
+  return self->order->len;
+}
+
+gint64
+orch_scheduler_next_wakeup (OrchScheduler *self)
+{
+  if (self->heap->len == 0)
+    return G_MAXINT64;
+  return ((OrchSchedule *) self->heap->pdata[0])->next_run_at;
+}
+
+/* Replaces @old by @s (same id) everywhere. */
+static void
+replace (OrchScheduler *self, OrchSchedule *old, OrchSchedule *s)
+{
+  for (guint i = 0; i < self->order->len; i++)
+    if (self->order->pdata[i] == old)
+      self->order->pdata[i] = s;
+  heap_remove (self, old);
+  g_hash_table_steal (self->by_id, old->id);
+  g_hash_table_insert (self->by_id, s->id, s);
+  schedule_free (old);
+}
+
+gboolean
+orch_scheduler_update (OrchScheduler *self, const char *id, GVariant *params, GError **error)
+{
+  OrchSchedule *old = orch_scheduler_lookup (self, id, error);
+  g_autoptr(OrchSchedule) s = NULL;
+  g_autoptr(GVariant) merged = NULL;
+  gboolean replan;
+  GHashTableIter it;
+  gpointer key, value;
+
+  if (old == NULL)
+    return FALSE;
+  if (!orch_vardict_check (params, _("schedule field"), param_types, error))
+    return FALSE;
+  merged = merge_params (old->params, params);
+  s = schedule_new (self);
+  if (!schedule_parse (self, s, merged, TRUE, error))
+    return FALSE;
+  /* The history goes on; the jobs running stay this schedule's. */
+  s->id = g_strdup (old->id);
+  s->paused = old->paused;
+  s->created_at = old->created_at;
+  s->next_elapse = old->next_elapse;
+  s->next_run_at = old->next_run_at;
+  s->last_elapse = old->last_elapse;
+  s->last_run_at = old->last_run_at;
+  s->last_job_id = g_strdup (old->last_job_id);
+  s->last_result = old->last_result;
+  s->last_skip_reason = g_strdup (old->last_skip_reason);
+  s->runs = old->runs;
+  s->skipped = old->skipped;
+  s->queued = old->queued;
+  for (guint i = 0; i < old->running->len; i++)
+    g_ptr_array_add (s->running, g_strdup (old->running->pdata[i]));
+  if (old->timed_out)
+    {
+      g_hash_table_iter_init (&it, old->timed_out);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        g_hash_table_add (job_set (&s->timed_out), g_strdup (key));
+    }
+  replan = g_strcmp0 (s->calendar, old->calendar) != 0 || g_strcmp0 (s->cron, old->cron) != 0 ||
+           s->interval_s != old->interval_s || s->randomized_delay_s != old->randomized_delay_s ||
+           !g_variant_equal (old->params, s->params);
+  if (replan)
+    {
+      gint64 now = now_of (self);
+      /* From now: the old trigger's history says nothing of the new one. */
+      s->last_elapse = MAX (s->last_elapse, now);
+      plan (self, s, now);
+      heap_remove (self, s);
+      if (s->next_run_at == 0)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("schedule field “%s”: “%s” never elapses after now"),
+                       s->calendar ? "calendar" : "cron", s->calendar ? s->calendar : s->cron);
+          return FALSE;
+        }
+    }
+  if (!save (self, s, error))
+    return FALSE;
+  /* The timeouts of running jobs move over with them. */
+  if (old->timeouts)
+    {
+      g_hash_table_iter_init (&it, old->timeouts);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        g_source_remove (GPOINTER_TO_UINT (value));
+      g_hash_table_remove_all (old->timeouts);
+    }
+  replace (self, old, s);
+  if (!s->paused)
+    heap_push (self, s);
+  arm (self);
+  if (self->ops.changed)
+    self->ops.changed (s, self->data);
+  s = NULL; /* owned by the table now */
+  return TRUE;
+}
+
+gboolean
+orch_scheduler_remove (OrchScheduler *self, const char *id, GError **error)
+{
+  OrchSchedule *s = orch_scheduler_lookup (self, id, error);
+  g_autofree char *sid = NULL;
+
+  if (s == NULL)
+    return FALSE;
+  if (self->state && !orch_state_delete_schedule (self->state, id, error))
+    return FALSE;
+  sid = g_strdup (s->id);
+  heap_remove (self, s);
+  g_ptr_array_remove (self->order, s);
+  g_hash_table_remove (self->by_id, sid);
+  arm (self);
+  if (self->ops.removed)
+    self->ops.removed (sid, self->data);
+  return TRUE;
+}
+
+gboolean
+orch_scheduler_set_paused (OrchScheduler *self, const char *id, gboolean paused, GError **error)
+{
+  OrchSchedule *s = orch_scheduler_lookup (self, id, error);
+  gboolean was_queued;
+  gint64 next_elapse, next_run_at;
+
+  if (s == NULL)
+    return FALSE;
+  if (s->paused == paused)
+    return TRUE;
+  was_queued = s->queued;
+  next_elapse = s->next_elapse;
+  next_run_at = s->next_run_at;
+  s->paused = paused;
+  if (paused)
+    {
+      heap_remove (self, s);
+      s->queued = FALSE;
+    }
+  else
+    {
+      /* Elapses while paused are not caught up. */
+      gint64 now = now_of (self);
+      s->last_elapse = MAX (s->last_elapse, now);
+      plan (self, s, now);
+    }
+  if (!save (self, s, error))
+    {
+      s->paused = !paused;
+      s->queued = was_queued;
+      s->next_elapse = next_elapse;
+      s->next_run_at = next_run_at;
+      if (s->paused)
+        heap_remove (self, s);
+      else if (s->next_run_at)
+        heap_push (self, s);
+      arm (self);
+      return FALSE;
+    }
+  arm (self);
+  if (self->ops.changed)
+    self->ops.changed (s, self->data);
+  return TRUE;
+}
+
+char *
+orch_scheduler_trigger (OrchScheduler *self, const char *id, GError **error)
+{
+  OrchSchedule *s = orch_scheduler_lookup (self, id, error);
+  gint64 now = now_of (self);
+  char *job_id;
+
+  if (s == NULL)
+    return NULL;
+  job_id = start_run (self, s, now, error);
+  if (job_id && s->interval_s && !s->paused)
+    plan (self, s, now); /* every N seconds from the last start */
+  save_and_tell (self, s);
+  arm (self);
+  return job_id;
+}
+
+void
+orch_scheduler_clock_changed (OrchScheduler *self)
+{
+  gint64 now = now_of (self);
+  g_autoptr(GPtrArray) active = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->heap->len; i++)
+    g_ptr_array_add (active, self->heap->pdata[i]);
+  if (self->state)
+    (void) orch_state_begin (self->state, NULL);
+  for (guint i = 0; i < active->len; i++)
+    {
+      OrchSchedule *s = active->pdata[i];
+      gint64 e, before = s->next_run_at;
+      gint64 delay = s->next_run_at - s->next_elapse;
+
+      if (s->interval_s)
+        {
+          /* An interval is a duration: a clock set back must not stretch it. */
+          gint64 iv = (gint64) s->interval_s * G_USEC_PER_SEC;
+          if (s->next_elapse <= now + iv)
+            continue;
+          e = now + iv;
+        }
+      else if (!trigger_next (s, now, &e))
+        {
+          heap_remove (self, s);
+          s->next_elapse = s->next_run_at = 0;
+          save_and_tell (self, s);
+          continue;
+        }
+      if (e == s->next_elapse)
+        continue;
+      s->next_elapse = e;
+      s->next_run_at = e + delay;
+      heap_push (self, s);
+      if (s->next_run_at != before)
+        save_and_tell (self, s);
+    }
+  if (self->state)
+    (void) orch_state_commit (self->state, NULL);
+  self->armed = 0;
+  orch_scheduler_run_due (self);
+}
+
+/* ---- restore ---- */
+
+static gint64
+lookup_x (GVariant *v, const char *key)
+{
+  gint64 x = 0;
+
+  g_variant_lookup (v, key, "x", &x);
+  return x;
+}
+
+static OrchSchedule *
+schedule_from_storage (OrchScheduler *self, GVariant *v, GError **error)
+{
+  g_autoptr(OrchSchedule) s = schedule_new (self);
+  g_autoptr(GVariant) params = g_variant_lookup_value (v, "params", G_VARIANT_TYPE_VARDICT);
+  g_autofree const char **running = NULL;
+  const char *id = NULL, *str;
+
+  if (!g_variant_lookup (v, "id", "&s", &id) || !orch_schedule_id_is_valid (id))
+    {
+      g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_FAILED, "no valid id");
+      return NULL;
+    }
+  if (params == NULL || !schedule_parse (self, s, params, FALSE, error))
+    {
+      if (error && *error == NULL)
+        g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_FAILED, "no params");
+      return NULL;
+    }
+  s->id = g_strdup (id);
+  g_variant_lookup (v, "paused", "b", &s->paused);
+  s->created_at = lookup_x (v, "created_at");
+  s->next_elapse = lookup_x (v, "next_elapse");
+  s->next_run_at = lookup_x (v, "next_run_at");
+  s->last_elapse = lookup_x (v, "last_elapse");
+  s->last_run_at = lookup_x (v, "last_run_at");
+  if (g_variant_lookup (v, "last_job_id", "&s", &str) && *str)
+    s->last_job_id = g_strdup (str);
+  if (g_variant_lookup (v, "last_result", "&s", &str))
+    s->last_result = g_intern_string (str);
+  if (g_variant_lookup (v, "last_skip_reason", "&s", &str) && *str)
+    s->last_skip_reason = g_strdup (str);
+  g_variant_lookup (v, "runs", "u", &s->runs);
+  g_variant_lookup (v, "skipped", "u", &s->skipped);
+  g_variant_lookup (v, "queued", "b", &s->queued);
+  if (g_variant_lookup (v, "running", "^a&s", &running))
+    for (guint i = 0; running[i]; i++)
+      g_ptr_array_add (s->running, g_strdup (running[i]));
+  return g_steal_pointer (&s);
+}
+
+static gint
+by_created (gconstpointer a, gconstpointer b)
+{
+  const OrchSchedule *x = *(OrchSchedule *const *) a, *y = *(OrchSchedule *const *) b;
+
+  if (x->created_at != y->created_at)
+    return x->created_at < y->created_at ? -1 : 1;
+  return g_strcmp0 (x->id, y->id);
+}
+
+gboolean
+orch_scheduler_restore (OrchScheduler *self, GError **error)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  gint64 now = now_of (self);
+
+  if (self->state == NULL)
+    return TRUE;
+  records = orch_state_load_schedules (self->state, error);
+  if (records == NULL)
+    return FALSE;
+  if (!orch_state_begin (self->state, error))
+    return FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      OrchSchedule *s = schedule_from_storage (self, records->pdata[i], &local);
+
+      if (s == NULL)
+        {
+          g_warning (_("state database: skipping a schedule: %s"), local->message);
+          continue;
+        }
+      g_hash_table_insert (self->by_id, s->id, s);
+      g_ptr_array_add (self->order, s);
+      prune_running (self, s);
+      if (s->paused)
+        continue;
+      if (s->next_run_at != 0 && s->next_run_at <= now && s->persistent)
+        {
+          /* Persistent=: what was missed while the daemon or the host was
+           * down runs once, now. */
+          g_message (_("schedule %s: a run was missed while the daemon was down: running it now"),
+                     s->id);
+          elapse (self, s, now);
+          plan (self, s, now);
+        }
+      else if (s->next_run_at == 0 || s->next_run_at <= now)
+        {
+          s->last_elapse = MAX (s->last_elapse, now);
+          plan (self, s, now);
+        }
+      else
+        {
+          heap_push (self, s); /* the same next time as before */
+          continue;
+        }
+      save_and_tell (self, s);
+    }
+  if (!orch_state_commit (self->state, error))
+    return FALSE;
+  g_ptr_array_sort (self->order, by_created);
+  arm (self);
+  return TRUE;
+}
+
+/* ---- life ---- */
+
+OrchScheduler *
+orch_scheduler_new (OrchState *state, const OrchSchedulerOps *ops, gpointer data, GError **error)
+{
+  OrchScheduler *self = g_new0 (OrchScheduler, 1);
+
+  self->state = state;
+  self->ops = *ops;
+  self->data = data;
+  self->rand = g_rand_new ();
+  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) schedule_free);
+  self->order = g_ptr_array_new ();
+  self->heap = g_ptr_array_new ();
+  self->tfd = timerfd_create (CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (self->tfd < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot create a timer: %s"),
+                   g_strerror (errno));
+      orch_scheduler_free (self);
+      return NULL;
+    }
+  self->tfd_source = g_unix_fd_add (self->tfd, G_IO_IN, timer_cb, self);
+  return self;
+}
+
+void
+orch_scheduler_free (OrchScheduler *self)
+{
+  if (self == NULL)
+    return;
+  if (self->tfd_source)
+    g_source_remove (self->tfd_source);
+  if (self->tfd >= 0)
+    close (self->tfd);
+  g_ptr_array_unref (self->heap);
+  g_ptr_array_unref (self->order);
+  g_hash_table_unref (self->by_id);
+  g_rand_free (self->rand);
+  g_free (self);
+}
+
+void
+orch_scheduler_set_clock (OrchScheduler *self, OrchClockFunc clock, gpointer data)
+{
+  self->clock = clock;
+  self->clock_data = data;
+  self->armed = 0;
+  arm (self);
+}
+
+void
+orch_scheduler_set_rand (OrchScheduler *self, GRand *rand)
+{
+  g_rand_free (self->rand);
+  self->rand = rand;
+}

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.orchestrator.Schedules against the real daemon: runs are real jobs,
+ * policies hold, schedules survive the daemon (killed or stopped), and a
+ * clock set is noticed.  The daemon's scheduler clock is offset through
+ * its test hook (ORCH_TEST_CLOCK_OFFSET_FILE, SIGUSR2 = "the clock was
+ * set"): CLOCK_REALTIME is not namespaced, and setting the host's clock
+ * would disturb everything else on the machine. */
+#include "orch-test-daemon.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IFACE "org.orchestrator.Schedules"
+#define SEC G_GINT64_CONSTANT (1000000)
+
+static OrchTestDaemon *d;
+static char *clock_dir;
+static char *offset_file;
+
+static GVariant *
+scall (const char *method, GVariant *args, GError **error)
+{
+  return g_dbus_connection_call_sync (d->conn, "org.orchestrator", "/org/orchestrator", IFACE,
+                                      method, args, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL,
+                                      error);
+}
+
+static char *
+screate (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *args = g_strdup_printf ("(%s,)", text);
+  g_autoptr(GVariant) r = scall ("Create", g_variant_new_parsed (args), &error);
+  const char *id, *path;
+
+  g_assert_no_error (error);
+  g_variant_get (r, "(&s&o)", &id, &path);
+  g_assert_true (g_str_has_prefix (id, "sched_"));
+  g_assert_true (g_str_has_suffix (path, id));
+  return g_strdup (id);
+}
+
+static GVariant *
+sget (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = scall ("Get", g_variant_new ("(s)", id), &error);
+
+  g_assert_no_error (error);
+  return g_variant_get_child_value (r, 0);
+}
+
+static void
+sid_call (const char *method, const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = scall (method, g_variant_new ("(s)", id), &error);
+
+  g_assert_no_error (error);
+}
+
+static gint64
+sget_int (const char *id, const char *key)
+{
+  g_autoptr(GVariant) rec = sget (id);
+
+  return orch_test_rec_int (rec, key);
+}
+
+/* Polls the schedule until @key reaches @at_least; its value. */
+static gint64
+wait_count (const char *id, const char *key, gint64 at_least, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gint64 v;
+
+  while ((v = sget_int (id, key)) < at_least && g_get_monotonic_time () < deadline)
+    g_usleep (50000);
+  return v;
+}
+
+/* The jobs whose record names @sched_id, oldest first. */
+static GPtrArray *
+jobs_of (const char *sched_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), &error);
+  g_autoptr(GVariant) all = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  g_assert_no_error (error);
+  all = g_variant_get_child_value (r, 0);
+  for (gsize i = 0; i < g_variant_n_children (all); i++)
+    {
+      GVariant *rec = g_variant_get_child_value (all, i);
+      const char *s = NULL;
+      if (g_variant_lookup (rec, "schedule_id", "&s", &s) && g_strcmp0 (s, sched_id) == 0)
+        g_ptr_array_add (out, rec);
+      else
+        g_variant_unref (rec);
+    }
+  return out;
+}
+
+static void
+discard_schedule (const char *id)
+{
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = scall ("Remove", g_variant_new ("(s)", id), &error);
+
+  jobs = jobs_of (id);
+  for (guint i = 0; i < jobs->len; i++)
+    orch_test_discard (d, orch_test_rec_str (jobs->pdata[i], "id"));
+}
+
+static void
+set_clock_offset (gint64 seconds)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT "\n", seconds);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (offset_file, text, -1, &error));
+}
+
+/* A daily calendar expression for the UTC time @t (µs). */
+static char *
+daily_at (gint64 t)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (t / SEC);
+
+  return g_date_time_format (dt, "*-*-* %H:%M:%S UTC");
+}
+
+static void
+test_introspection (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "..", "dbus",
+                                                 "org.orchestrator.Schedules.xml", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusNodeInfo) want = NULL;
+  g_autoptr(GDBusNodeInfo) got = NULL;
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.orchestrator", "/org/orchestrator", "org.freedesktop.DBus.Introspectable",
+      "Introspect", NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  const char *live;
+  g_autoptr(GString) a = g_string_new (NULL);
+  g_autoptr(GString) b = g_string_new (NULL);
+  GDBusInterfaceInfo *ifaces[2];
+  GString *out[2] = { a, b };
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &xml, NULL, &error));
+  g_variant_get (r, "(&s)", &live);
+  want = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  got = g_dbus_node_info_new_for_xml (live, &error);
+  g_assert_no_error (error);
+  ifaces[0] = g_dbus_node_info_lookup_interface (want, IFACE);
+  ifaces[1] = g_dbus_node_info_lookup_interface (got, IFACE);
+  g_assert_nonnull (ifaces[0]);
+  g_assert_nonnull (ifaces[1]);
+  /* names, argument names and types, in order */
+  for (guint k = 0; k < 2; k++)
+    {
+      for (guint i = 0; ifaces[k]->methods && ifaces[k]->methods[i]; i++)
+        {
+          GDBusMethodInfo *m = ifaces[k]->methods[i];
+          g_string_append_printf (out[k], "method %s(", m->name);
+          for (guint j = 0; m->in_args && m->in_args[j]; j++)
+            g_string_append_printf (out[k], "%s:%s,", m->in_args[j]->name,
+                                    m->in_args[j]->signature);
+          g_string_append (out[k], ")->(");
+          for (guint j = 0; m->out_args && m->out_args[j]; j++)
+            g_string_append_printf (out[k], "%s:%s,", m->out_args[j]->name,
+                                    m->out_args[j]->signature);
+          g_string_append (out[k], ")\n");
+        }
+      for (guint i = 0; ifaces[k]->signals && ifaces[k]->signals[i]; i++)
+        {
+          GDBusSignalInfo *s = ifaces[k]->signals[i];
+          g_string_append_printf (out[k], "signal %s(", s->name);
+          for (guint j = 0; s->args && s->args[j]; j++)
+            g_string_append_printf (out[k], "%s:%s,", s->args[j]->name, s->args[j]->signature);
+          g_string_append (out[k], ")\n");
+        }
+    }
+  g_assert_cmpstr (b->str, ==, a->str);
+}
+
+/* Every 2 s: at least 3 runs in 7 s, each one a real job that ran and
+ * carries the schedule's id. */
+static void
+test_every_two_seconds (void)
+{
+  g_autofree char *id = screate ("{'name': <'tick'>, 'interval_s': <uint64 2>,"
+                                 " 'job': <{'command': <['/bin/sh', '-c', 'echo tick']>}>}");
+  gint64 created = sget_int (id, "created_at");
+  g_autoptr(GPtrArray) jobs = NULL;
+  gint64 runs;
+
+  g_usleep (7 * SEC);
+  /* Under load a run may come late; "late" is measured, not waited out. */
+  runs = wait_count (id, "runs", 3, 20000);
+  g_assert_cmpint (runs, >=, 3);
+  jobs = jobs_of (id);
+  g_assert_cmpuint (jobs->len, >=, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *job_id = orch_test_rec_str (jobs->pdata[i], "id");
+      g_autoptr(GVariant) done = orch_test_wait_state (d, job_id, "exited", 20000);
+      g_autofree char *log = orch_test_log_text (d, job_id);
+      gint64 started = orch_test_rec_int (done, "started_at");
+      g_assert_cmpint (orch_test_rec_int (done, "exit_code"), ==, 0);
+      g_assert_cmpstr (log, ==, "tick\n");
+      /* not before its elapse: creation + 2 s per run (from the last start) */
+      g_assert_cmpint (started, >=, created + (gint64) (i + 1) * 2 * SEC - 10000);
+    }
+  {
+    g_autoptr(GVariant) rec = sget (id);
+    g_assert_cmpstr (orch_test_rec_str (rec, "last_job_id"), !=, "");
+    g_assert_cmpint (orch_test_rec_int (rec, "skipped"), ==, 0);
+    g_assert_cmpint (orch_test_rec_int (rec, "next_run_at"), >,
+                     orch_test_rec_int (rec, "last_run_at"));
+  }
+  discard_schedule (id);
+}
+
+/* overlap=skip with a run longer than the period: the elapses meanwhile
+ * are skipped and counted, and no second job starts. */
+static void
+test_overlap_skip (void)
+{
+  g_autofree char *id = screate ("{'interval_s': <uint64 1>, 'overlap': <'skip'>,"
+                                 " 'job': <{'command': <['sleep', '30']>}>}");
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GVariant) rec = NULL;
+
+  g_assert_cmpint (wait_count (id, "skipped", 2, 30000), >=, 2);
+  rec = sget (id);
+  g_assert_cmpint (orch_test_rec_int (rec, "runs"), ==, 1);
+  g_assert_cmpstr (orch_test_rec_str (rec, "last_result"), ==, "skipped");
+  g_assert_nonnull (strstr (orch_test_rec_str (rec, "last_skip_reason"), "still running"));
+  jobs = jobs_of (id);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  discard_schedule (id);
+}
+
+static void
+on_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+            const char *signal, GVariant *params, gpointer data)
+{
+  GPtrArray *seen = data;
+  g_autoptr(GVariant) rec = g_variant_get_child_value (params, 1);
+  const char *state = "";
+
+  g_variant_lookup (rec, "state", "&s", &state);
+  g_ptr_array_add (seen, g_strdup (state));
+}
+
+static void
+test_pause_resume_trigger_update_remove (void)
+{
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  guint sub = g_dbus_connection_signal_subscribe (d->conn, "org.orchestrator", IFACE,
+                                                  "ScheduleChanged", "/org/orchestrator", NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_changed, seen, NULL);
+  g_autofree char *id = screate ("{'name': <'nightly'>, 'calendar': <'*-*-* 03:00:00 UTC'>,"
+                                 " 'job': <{'command': <['/bin/true']>}>}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) rec = sget (id);
+  gint64 next = orch_test_rec_int (rec, "next_run_at");
+  g_autofree char *job_id = NULL;
+
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "active");
+  g_assert_cmpstr (orch_test_rec_str (rec, "calendar"), ==, "*-*-* 03:00:00 UTC");
+  g_assert_cmpstr (orch_test_rec_str (rec, "overlap"), ==, "skip");
+  g_assert_cmpint (next, >, g_get_real_time ());
+  g_assert_cmpint (next % (24 * 3600 * SEC), ==, 3 * 3600 * SEC);
+
+  sid_call ("Pause", id);
+  g_clear_pointer (&rec, g_variant_unref);
+  rec = sget (id);
+  g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "paused");
+  g_assert_cmpint (orch_test_rec_int (rec, "next_run_at"), ==, 0);
+  sid_call ("Resume", id);
+  g_assert_cmpint (sget_int (id, "next_run_at"), ==, next);
+
+  {
+    g_autoptr(GVariant) r = scall ("Trigger", g_variant_new ("(s)", id), &error);
+    g_autoptr(GVariant) done = NULL;
+    g_assert_no_error (error);
+    g_variant_get (r, "(s)", &job_id);
+    done = orch_test_wait_state (d, job_id, "exited", 20000);
+    g_assert_cmpstr (orch_test_rec_str (done, "schedule_id"), ==, id);
+  }
+  g_assert_cmpint (sget_int (id, "runs"), ==, 1);
+  {
+    g_autoptr(GVariant) r2 = sget (id);
+    g_assert_cmpstr (orch_test_rec_str (r2, "last_job_id"), ==, job_id);
+    g_assert_cmpstr (orch_test_rec_str (r2, "last_result"), ==, "exited");
+  }
+
+  {
+    g_autoptr(GVariant) r = scall (
+        "Update", g_variant_new_parsed ("(%s, {'cron': <'30 4 * * *'>, 'timezone': <'UTC'>})", id),
+        &error);
+    g_autoptr(GVariant) r2 = NULL;
+    g_assert_no_error (error);
+    r2 = sget (id);
+    g_assert_false (g_variant_lookup (r2, "calendar", "&s", NULL));
+    g_assert_cmpstr (orch_test_rec_str (r2, "cron"), ==, "30 4 * * *");
+    g_assert_cmpstr (orch_test_rec_str (r2, "name"), ==, "nightly");
+    g_assert_cmpint (orch_test_rec_int (r2, "next_run_at") % (24 * 3600 * SEC), ==,
+                     (4 * 3600 + 30 * 60) * SEC);
+    g_assert_cmpint (orch_test_rec_int (r2, "runs"), ==, 1);
+  }
+  {
+    /* a bad update names the field and the position, and changes nothing */
+    g_autoptr(GVariant) r = scall (
+        "Update", g_variant_new_parsed ("(%s, {'cron': <'30 4 * 13 *'>})", id), &error);
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+    g_assert_null (r);
+    g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+    g_assert_nonnull (strstr (error->message, "cron"));
+    g_assert_nonnull (strstr (error->message, "character 8"));
+    g_clear_error (&error);
+    {
+      g_autoptr(GVariant) r2 = sget (id);
+      g_assert_cmpstr (orch_test_rec_str (r2, "cron"), ==, "30 4 * * *");
+    }
+  }
+
+  sid_call ("Remove", id);
+  {
+    g_autoptr(GVariant) r = scall ("Get", g_variant_new ("(s)", id), &error);
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+    g_assert_null (r);
+    g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
+    g_clear_error (&error);
+  }
+  /* the signals came: created, paused, resumed, ..., removed */
+  for (int i = 0; i < 500 && (seen->len == 0 || g_strcmp0 (seen->pdata[seen->len - 1], "removed"));
+       i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
+  g_assert_cmpuint (seen->len, >=, 5);
+  g_assert_cmpstr (seen->pdata[seen->len - 1], ==, "removed");
+  {
+    gboolean paused = FALSE;
+    for (guint i = 0; i < seen->len; i++)
+      paused |= g_strcmp0 (seen->pdata[i], "paused") == 0;
+    g_assert_true (paused);
+  }
+  g_dbus_connection_signal_unsubscribe (d->conn, sub);
+  orch_test_discard (d, job_id);
+}
+
+static void
+test_bad_input (void)
+{
+  static const struct {
+    const char *params;
+    const char *needles[3];
+  } cases[] = {
+    { "{'calendar': <'Mon *-*-* 25:00'>, 'job': <{'command': <['/bin/true']>}>}",
+      { "calendar", "character", NULL } },
+    { "{'cron': <'*/0 * * * *'>, 'job': <{'command': <['/bin/true']>}>}",
+      { "cron", "character", NULL } },
+    { "{'interval_s': <uint64 5>, 'calendar': <'daily'>, 'job': <{'command': <['/bin/true']>}>}",
+      { "exactly one", NULL } },
+    { "{'interval_s': <uint64 5>, 'job': <{'command': <['/nonexistent/prog']>}>}",
+      { "job", "/nonexistent/prog", NULL } },
+    { "{'interval_s': <uint64 5>}", { "job", NULL } },
+    { "{'interval_s': <uint64 5>, 'overlap': <'maybe'>, 'job': <{'command': <['/bin/true']>}>}",
+      { "overlap", NULL } },
+    { "{'interval_s': <uint64 5>, 'colour': <'red'>, 'job': <{'command': <['/bin/true']>}>}",
+      { "colour", NULL } },
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *args = g_strdup_printf ("(%s,)", cases[i].params);
+      g_autoptr(GVariant) r = scall ("Create", g_variant_new_parsed (args), &error);
+      g_autofree char *remote = NULL;
+      g_assert_null (r);
+      remote = g_dbus_error_get_remote_error (error);
+      g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+      for (guint k = 0; cases[i].needles[k]; k++)
+        if (!strstr (error->message, cases[i].needles[k]))
+          g_error ("case %u: “%s” lacks “%s”", i, error->message, cases[i].needles[k]);
+      g_clear_error (&error);
+    }
+  {
+    g_autoptr(GVariant) r = scall ("List", g_variant_new_parsed ("(@a{sv} {},)"), &error);
+    g_autoptr(GVariant) all = g_variant_get_child_value (r, 0);
+    g_assert_cmpuint (g_variant_n_children (all), ==, 0);
+  }
+}
+
+/* Stopped and started again: the same next time; killed while a
+ * persistent and a plain schedule's elapse passes: the persistent one
+ * runs once at start, the other does not. */
+static void
+test_survives_restart (void)
+{
+  gint64 now = g_get_real_time ();
+  g_autofree char *expr = daily_at (now + 600 * SEC);
+  g_autofree char *p1 = g_strdup_printf (
+      "{'calendar': <'%s'>, 'persistent': <true>, 'job': <{'command': <['/bin/true']>}>}", expr);
+  g_autofree char *p2 = g_strdup_printf (
+      "{'calendar': <'%s'>, 'job': <{'command': <['/bin/true']>}>}", expr);
+  g_autofree char *pers = screate (p1);
+  g_autofree char *plain = screate (p2);
+  g_autofree char *hourly = screate ("{'calendar': <'hourly'>, 'randomized_delay_s': <uint32 1800>,"
+                                     " 'job': <{'command': <['/bin/true']>}>}");
+  gint64 hourly_next = sget_int (hourly, "next_run_at");
+  gint64 elapse = sget_int (pers, "next_run_at");
+
+  orch_test_daemon_kill (d, SIGTERM);
+  orch_test_daemon_spawn (d);
+  g_assert_cmpint (sget_int (hourly, "next_run_at"), ==, hourly_next);
+  g_assert_cmpint (sget_int (pers, "next_run_at"), ==, elapse);
+
+  /* Down for 20 minutes: past the elapse. */
+  orch_test_daemon_kill (d, SIGKILL);
+  set_clock_offset (1200);
+  orch_test_daemon_spawn (d);
+  {
+    g_autoptr(GPtrArray) pj = NULL;
+    g_autoptr(GPtrArray) nj = jobs_of (plain);
+    g_autoptr(GVariant) rp = sget (pers);
+    g_autoptr(GVariant) rn = sget (plain);
+    g_assert_cmpint (orch_test_rec_int (rp, "runs"), ==, 1);
+    g_assert_cmpint (orch_test_rec_int (rn, "runs"), ==, 0);
+    g_assert_cmpuint (nj->len, ==, 0);
+    pj = jobs_of (pers);
+    g_assert_cmpuint (pj->len, ==, 1);
+    /* both go on with tomorrow's */
+    g_assert_cmpint (orch_test_rec_int (rp, "next_run_at"), ==, elapse + 24 * 3600 * SEC);
+    g_assert_cmpint (orch_test_rec_int (rn, "next_run_at"), ==, elapse + 24 * 3600 * SEC);
+  }
+  /* once, not at every start */
+  orch_test_daemon_kill (d, SIGKILL);
+  orch_test_daemon_spawn (d);
+  g_assert_cmpint (sget_int (pers, "runs"), ==, 1);
+
+  set_clock_offset (0);
+  orch_test_daemon_kill (d, SIGTERM);
+  orch_test_daemon_spawn (d);
+  discard_schedule (pers);
+  discard_schedule (plain);
+  discard_schedule (hourly);
+}
+
+/* The clock is set forward to 3 s before an elapse an hour away: the
+ * daemon notices (what TFD_TIMER_CANCEL_ON_SET reports; here the test
+ * hook's signal) and runs it 3 s later, not an hour later. */
+static void
+test_clock_change (void)
+{
+  gint64 now = g_get_real_time ();
+  g_autofree char *expr = daily_at (now + 3600 * SEC);
+  g_autofree char *params = g_strdup_printf (
+      "{'calendar': <'%s'>, 'job': <{'command': <['/bin/true']>}>}", expr);
+  g_autofree char *id = screate (params);
+  gint64 elapse = sget_int (id, "next_run_at");
+  pid_t pid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (d->daemon), NULL, 10);
+
+  set_clock_offset (3600 - 3);
+  g_assert_cmpint (kill (pid, SIGUSR2), ==, 0);
+  g_assert_cmpint (wait_count (id, "runs", 1, 20000), ==, 1);
+  g_assert_cmpint (sget_int (id, "last_run_at"), >=, elapse);
+  g_assert_cmpint (sget_int (id, "next_run_at"), ==, elapse + 24 * 3600 * SEC);
+
+  /* set back an hour: today's elapse is ahead again */
+  set_clock_offset (0);
+  g_assert_cmpint (kill (pid, SIGUSR2), ==, 0);
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * SEC;
+    while (sget_int (id, "next_run_at") != elapse && g_get_monotonic_time () < deadline)
+      g_usleep (50000);
+  }
+  g_assert_cmpint (sget_int (id, "next_run_at"), ==, elapse);
+  discard_schedule (id);
+}
+
+static char *
+prepare (void)
+{
+  clock_dir = g_dir_make_tmp ("orch-sched-clock-XXXXXX", NULL);
+  offset_file = g_build_filename (clock_dir, "offset", NULL);
+  set_clock_offset (0);
+  g_setenv ("ORCH_TEST_CLOCK_OFFSET_FILE", offset_file, TRUE);
+  return NULL;
+}
+
+static void
+teardown (void)
+{
+  g_unlink (offset_file);
+  g_rmdir (clock_dir);
+}
+
+static const OrchTestCase tests[] = { { "/schedules/introspection", test_introspection },
+                                      { "/schedules/bad-input", test_bad_input },
+                                      { "/schedules/every-two-seconds", test_every_two_seconds },
+                                      { "/schedules/overlap-skip", test_overlap_skip },
+                                      { "/schedules/pause-resume-trigger-update-remove",
+                                        test_pause_resume_trigger_update_remove },
+                                      { "/schedules/survives-restart", test_survives_restart },
+                                      { "/schedules/clock-change", test_clock_change },
+                                      { NULL, NULL } };
+
+int
+main (int argc, char **argv)
+{
+  const OrchTestProgram program = {
+    .daemon = &d,
+    .config = "[jobs]\nmax_concurrent=50\n",
+    .prepare = prepare,
+    .teardown = teardown,
+    .tests = tests,
+  };
+
+  return orch_test_main (argc, argv, &program);
+}
