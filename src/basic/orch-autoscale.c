@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <stdlib.h>
 
 /* Kubernetes' rules are those of pkg/controller/podautoscaler
  * (replica_calculator.go, horizontal.go), rewritten from their documented
@@ -12,7 +13,8 @@
 
 typedef struct {
   gint64 time_us;
-  guint replicas;
+  guint replicas; /* for the scale-up window */
+  guint held;     /* for the scale-down window */
 } Recommendation;
 
 typedef struct {
@@ -36,6 +38,7 @@ orch_autoscale_settings_init (OrchAutoscaleSettings *settings, double target, gu
     .min_replicas = min,
     .max_replicas = max,
     .tolerance = 0.1,
+    .up_tolerance = 0,
     .up_window_us = 10 * S,
     .down_window_us = 300 * S,
     .down_decay = TRUE,
@@ -53,6 +56,7 @@ orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double target
                                   guint max)
 {
   orch_autoscale_settings_init (settings, target, min, max);
+  settings->up_tolerance = 0.1;
   settings->up_window_us = 0;
   settings->down_decay = FALSE;
   settings->unready_as_zero = TRUE;
@@ -71,6 +75,8 @@ orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)
     bad = "min";
   else if (!(s->tolerance >= 0 && s->tolerance < 1))
     bad = "tolerance";
+  else if (!(s->up_tolerance >= 0 && s->up_tolerance < 1))
+    bad = "up_tolerance";
   else if (s->up_window_us < 0)
     bad = "scale_up_window";
   else if (s->down_window_us < 0)
@@ -202,7 +208,7 @@ recommend (OrchAutoscaler *a, const OrchAutoscaleInput *in, OrchAutoscaleDecisio
       d->reason = ORCH_AUTOSCALE_SATURATED;
       return G_MAXINT;
     }
-  if (fabs (1.0 - d->ratio) <= s->tolerance)
+  if (d->ratio <= 1.0 + s->up_tolerance && d->ratio >= 1.0 - s->tolerance)
     {
       d->reason = ORCH_AUTOSCALE_HOLD;
       return in->current;
@@ -250,12 +256,13 @@ stabilize (OrchAutoscaler *a, gint64 now_us, guint current, guint recommended)
 
       if (age < s->up_window_us)
         up = MIN (up, rec->replicas);
-      if (age < s->down_window_us && rec->replicas > recommended)
+      if (age < s->down_window_us && rec->held > recommended)
         {
-          guint held = rec->replicas;
+          guint held = rec->held;
           if (s->down_decay)
-            held = ceil_replicas (recommended + (double) (rec->replicas - recommended) *
-                                                    (1.0 - (double) age / s->down_window_us));
+            held = ceil_replicas (recommended +
+                                  (double) (rec->held - recommended) *
+                                      pow (1.0 - (double) age / s->down_window_us, 2));
           down = MAX (down, held);
         }
     }
@@ -346,8 +353,6 @@ orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInp
   prune (a, now_us);
   d->recommended = recommend (a, in, d);
   d->stabilized = stabilize (a, now_us, in->current, d->recommended);
-  rec = (Recommendation){ now_us, MIN (d->recommended, s->max_replicas) };
-  g_array_append_val (a->recommendations, rec);
 
   if (d->stabilized != d->recommended)
     d->reason = ORCH_AUTOSCALE_STABILIZING;
@@ -366,13 +371,19 @@ orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInp
   if (d->stabilized == G_MAXINT)
     d->stabilized = wanted;
   d->to = to;
+  /* A saturated figure says "at least": the scale-up window keeps it so,
+   * the scale-down window keeps what it was granted. */
+  rec.time_us = now_us;
+  rec.replicas = MIN (d->recommended, s->max_replicas);
+  rec.held = d->recommended == G_MAXINT ? to : rec.replicas;
+  g_array_append_val (a->recommendations, rec);
   record_change (a, now_us, d->from, to);
 }
 
 void
 orch_autoscaler_note_manual (OrchAutoscaler *a, gint64 now_us, guint from, guint to)
 {
-  Recommendation rec = { now_us, to };
+  Recommendation rec = { now_us, to, to };
 
   prune (a, now_us);
   g_array_set_size (a->recommendations, 0);

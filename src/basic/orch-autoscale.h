@@ -17,10 +17,13 @@ G_BEGIN_DECLS
  *   demand the whole group will share, so the recommendation is
  *   ceil(sum / target), and nothing is removed while replicas start;
  * - the scale-down window releases large drops gradually: a past
- *   recommendation weighs less the older it is (decay), so a spike that
- *   has passed is given back over the window instead of held whole to
- *   its end, while a one-replica blip is still held the full window;
- * - a short scale-up window filters single noisy samples;
+ *   recommendation's excess over the present one shrinks with the square
+ *   of its remaining share of the window, so a spike that has passed is
+ *   given back along the window instead of held whole to its end, while
+ *   a one-replica blip is still held the full window;
+ * - no tolerance upwards (the band is asymmetric: under-provisioning is
+ *   what users feel), a short scale-up window filtering single noisy
+ *   samples instead;
  * - a figure at the replicas' ceiling (a saturated CPU) says the demand
  *   is at least that much, so the scale-up goes to the rate limit.
  *
@@ -30,7 +33,9 @@ typedef struct {
   double target;         /* metric per replica to hold, > 0 */
   guint min_replicas;    /* >= 0 */
   guint max_replicas;    /* >= min_replicas, > 0 */
-  double tolerance;      /* no change while |ratio - 1| <= this */
+  double tolerance;      /* no scale-down while ratio >= 1 - this */
+  double up_tolerance;   /* no scale-up while ratio <= 1 + this (HPA: one
+                            tolerance both ways) */
   gint64 up_window_us;   /* scale-up stabilization (min over it) */
   gint64 down_window_us; /* scale-down stabilization (max over it) */
   gboolean down_decay;   /* weigh old recommendations by age (see above) */
@@ -46,7 +51,7 @@ typedef struct {
 } OrchAutoscaleSettings;
 
 /* This project's defaults: HPA's periods and limits, the 300 s scale-down
- * window with decay, a 10 s scale-up window. */
+ * window with decay, a 10 s scale-up window, tolerance 10 % down, 0 up. */
 void
 orch_autoscale_settings_init (OrchAutoscaleSettings *settings, double target, guint min, guint max);
 

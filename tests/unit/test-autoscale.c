@@ -27,10 +27,13 @@ test_autoscale_formula (void)
   s.up_window_us = 0;
   g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
 
-  /* ratio 1.08: inside the 10 % band */
-  d = decide (a, 0, 4, 4, 4 * 0.54);
+  /* ratio 0.92: inside the 10 % band below the target */
+  d = decide (a, 0, 4, 4, 4 * 0.46);
   g_assert_cmpuint (d.to, ==, 4);
   g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_HOLD);
+  /* ratio 1.08: no band above it (HPA would hold) */
+  d = decide (a, 1, 4, 4, 4 * 0.54);
+  g_assert_cmpuint (d.to, ==, 5);
   /* ceil (2 × 0.9 / 0.5) = ceil (3.6) = 4 */
   d = decide (a, 100, 2, 2, 1.8);
   g_assert_cmpuint (d.recommended, ==, 4);
