@@ -158,6 +158,20 @@ static gboolean f_error (const OrchJob *j, OrchFieldValue *v) { v->s = j->error 
 static gboolean f_cpu_percent (const OrchJob *j, OrchFieldValue *v) { v->d = j->cpu_percent; return TRUE; }
 static gboolean f_memory_bytes (const OrchJob *j, OrchFieldValue *v) { v->t = j->memory_bytes; return TRUE; }
 
+static gboolean
+f_group_id (const OrchJob *j, OrchFieldValue *o)
+{
+  o->s = j->spec->group_id;
+  return j->spec->group_id != NULL;
+}
+
+static gboolean
+f_replica (const OrchJob *j, OrchFieldValue *o)
+{
+  o->u = j->spec->replica;
+  return j->spec->group_id != NULL;
+}
+
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
   { "name", "Name", ORCH_FIELD_STRING, f_name },
@@ -180,6 +194,9 @@ static const OrchJobField record_fields[] = {
   /* From the sampler: current as of the last tick, no change signal. */
   { "cpu_percent", NULL, ORCH_FIELD_DOUBLE, f_cpu_percent },
   { "memory_bytes", NULL, ORCH_FIELD_UINT64, f_memory_bytes },
+  /* A replica of a job group (issue 19) */
+  { "group_id", NULL, ORCH_FIELD_STRING, f_group_id },
+  { "replica", NULL, ORCH_FIELD_UINT32, f_replica },
 };
 
 const OrchJobField *

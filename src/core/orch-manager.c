@@ -1072,10 +1072,11 @@ replay_create (Entry *e, const OrchSpec *spec, GError **error)
   return e->job;
 }
 
-OrchJob *
-orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+/* Takes @spec_owned (NULL: parsing failed, @error is set). */
+static OrchJob *
+create_from_spec (OrchManager *m, OrchSpec *spec_owned, GError **error)
 {
-  g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
+  g_autoptr(OrchSpec) spec = spec_owned;
   g_autofree char *id = NULL;
   OrchBackend *b = m->backend;
   Entry *e;
@@ -1155,6 +1156,26 @@ orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
     m->cb.job_added (e->job, m->cb_data);
   notify (e);
   return e->job;
+}
+
+OrchJob *
+orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  return create_from_spec (m, orch_spec_from_variant (spec_v, error), error);
+}
+
+OrchJob *
+orch_manager_create_replica (OrchManager *m, GVariant *spec_v, const char *group_id, guint replica,
+                             GError **error)
+{
+  OrchSpec *spec = orch_spec_from_variant (spec_v, error);
+
+  if (spec)
+    {
+      spec->group_id = g_strdup (group_id);
+      spec->replica = replica;
+    }
+  return create_from_spec (m, spec, error);
 }
 
 GPtrArray *

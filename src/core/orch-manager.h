@@ -45,6 +45,10 @@ guint orch_manager_max_concurrent (OrchManager *m);
 
 /* Validates @spec (a{sv}) fully before anything is made. */
 OrchJob *orch_manager_create (OrchManager *m, GVariant *spec, GError **error);
+/* The same for replica @replica of group @group_id: both go into the
+ * job's record (and state), which a caller's spec cannot set. */
+OrchJob *orch_manager_create_replica (OrchManager *m, GVariant *spec, const char *group_id,
+                                      guint replica, GError **error);
 OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
 /* Jobs by creation time; @state and @name filter when not NULL/"". */
 GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);

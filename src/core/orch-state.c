@@ -417,7 +417,7 @@ load_row (sqlite3_stmt *st, GError **error)
       return NULL;
     }
   spec_v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
-  spec = orch_spec_from_variant (spec_v, error);
+  spec = orch_spec_from_stored (spec_v, error);
   if (spec == NULL)
     return NULL;
 
