@@ -43,3 +43,22 @@ orch_job_id_is_valid (const char *id)
     }
   return TRUE;
 }
+
+char *
+orch_group_id_new (gint64 now_us, GRand *rand)
+{
+  g_autofree char *job = orch_job_id_new (now_us, rand);
+
+  return g_strconcat ("group_", job + strlen ("job_"), NULL);
+}
+
+gboolean
+orch_group_id_is_valid (const char *id)
+{
+  g_autofree char *job = NULL;
+
+  if (id == NULL || !g_str_has_prefix (id, "group_"))
+    return FALSE;
+  job = g_strconcat ("job_", id + strlen ("group_"), NULL);
+  return orch_job_id_is_valid (job);
+}

@@ -15,4 +15,9 @@ char *orch_job_id_new (gint64 now_us, GRand *rand);
  * id is always safe as an object path element, a unit name and a file name. */
 gboolean orch_job_id_is_valid (const char *id);
 
+/* Job group ids, "group_YYYYMMDD_HHMMSS_xxxxxx": the same shape after
+ * the prefix. */
+char *orch_group_id_new (gint64 now_us, GRand *rand);
+gboolean orch_group_id_is_valid (const char *id);
+
 G_END_DECLS

@@ -1158,6 +1158,16 @@ create_from_spec (OrchManager *m, OrchSpec *spec_owned, GError **error)
   return e->job;
 }
 
+gboolean
+orch_manager_validate (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
+  OrchBackend *b = m->backend;
+
+  return spec && orch_policy_check (m->config, spec, error) &&
+         (!b->ops->check_spec || b->ops->check_spec (b, spec, error));
+}
+
 OrchJob *
 orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
 {

@@ -45,6 +45,10 @@ guint orch_manager_max_concurrent (OrchManager *m);
 
 /* Validates @spec (a{sv}) fully before anything is made. */
 OrchJob *orch_manager_create (OrchManager *m, GVariant *spec, GError **error);
+/* The checks Create makes of @spec before it makes anything (fields,
+ * command policy, the backend), without making anything: a job group's
+ * template. */
+gboolean orch_manager_validate (OrchManager *m, GVariant *spec, GError **error);
 /* The same for replica @replica of group @group_id: both go into the
  * job's record (and state), which a caller's spec cannot set. */
 OrchJob *orch_manager_create_replica (OrchManager *m, GVariant *spec, const char *group_id,

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 1
+#define ORCH_STATE_SCHEMA_VERSION 2
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,
@@ -53,5 +53,11 @@ void orch_state_record_free (OrchStateRecord *r);
 /* Every record, oldest first (OrchStateRecord, owned by the array).
  * Records that do not parse are skipped with a warning. */
 GPtrArray *orch_state_load (OrchState *s, GError **error);
+
+/* Job groups: one a{sv} record each (core/orch-groups.c), replaced
+ * whole; every record, by id. */
+gboolean orch_state_save_group (OrchState *s, const char *id, GVariant *record, GError **error);
+gboolean orch_state_delete_group (OrchState *s, const char *id, GError **error);
+GPtrArray *orch_state_load_groups (OrchState *s, GError **error);
 
 G_END_DECLS
