@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup"
+    local commands="run list status stop restart rm logs top metrics cleanup group scale"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -79,6 +79,7 @@ _orchestratorctl() {
         top) opts="--delay --iterations" ;;
         metrics) opts="--json" ;;
         cleanup) opts="--older-than --json" ;;
+        group) opts="create list show rm --name --replicas --max-unavailable --env --cpu-target --min --max --json" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts ${globals/--user /}" -- "$cur")
