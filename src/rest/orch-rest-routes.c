@@ -9,6 +9,7 @@
 #define JOBS "org.orchestrator.Jobs"
 #define METRICS "org.orchestrator.Metrics"
 #define LOGS "org.orchestrator.Logs"
+#define GROUPS "org.orchestrator.Groups"
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
@@ -21,6 +22,7 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+static const char *const no_query[] = { NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -67,6 +69,14 @@ static const OrchRoute routes[] = {
   { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
+  /* Job groups (issue 19): reading and removing; creating and scaling
+   * are on D-Bus and orchestratorctl for now. */
+  { "GET", "/groups/", .dbus_interface = GROUPS, .dbus_method = "List" },
+  { "GET", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Get",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "DELETE", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Remove",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = no_query,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_DELETED },
 };
 
 const OrchRoute *
