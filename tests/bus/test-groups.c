@@ -354,6 +354,53 @@ test_kill_mid_scale (void)
   remove_group (id);
 }
 
+/* All the jobs (any state) whose record names @group. */
+static guint
+count_all_replicas (const char *group)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = orch_test_call (d, "List", g_variant_new ("(a{sv})", NULL), &error);
+  g_autoptr(GVariant) list = NULL;
+  GVariantIter iter;
+  GVariant *rec;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  list = g_variant_get_child_value (r, 0);
+  g_variant_iter_init (&iter, list);
+  while ((rec = g_variant_iter_next_value (&iter)))
+    {
+      const char *gid = NULL;
+      n += g_variant_lookup (rec, "group_id", "&s", &gid) && strcmp (gid, group) == 0;
+      g_variant_unref (rec);
+    }
+  return n;
+}
+
+/* A replica that ends as it starts is reported and retried with backoff
+ * (1 s, 2 s, 4 s, ...), not in a tight loop. */
+static void
+test_failing_replica (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = create_group ("{'template': <{'command': <['false']>}>}", &error);
+  g_autoptr(GVariant) rec = NULL;
+  const char *why = NULL;
+  guint made;
+
+  g_assert_no_error (error);
+  g_usleep (6 * G_USEC_PER_SEC);
+  made = count_all_replicas (id);
+  rec = get_group (id);
+  g_test_message ("failing replica: %u attempts in 6 s", made);
+  /* at 0, ~1, ~3 s (~6 s): 2 to 4 attempts, never dozens */
+  g_assert_cmpuint (made, >=, 2);
+  g_assert_cmpuint (made, <=, 5);
+  g_assert_true (g_variant_lookup (rec, "error", "&s", &why));
+  g_assert_nonnull (strstr (why, "right after it started"));
+  remove_group (id);
+}
+
 /* ---- autoscaling ---- */
 
 typedef struct {
@@ -524,6 +571,7 @@ static const OrchTestCase tests[] = { { "/groups/introspection", test_introspect
                                       { "/groups/scale-by-hand", test_scale_by_hand },
                                       { "/groups/update-rollout", test_update_rollout },
                                       { "/groups/kill-mid-scale", test_kill_mid_scale },
+                                      { "/groups/failing-replica", test_failing_replica },
                                       { "/groups/autoscale", test_autoscale },
                                       { NULL, NULL } };
 
