@@ -607,6 +607,12 @@ tick (gpointer data)
   gint64 now = g_get_monotonic_time ();
 
   /* ids first: a callback may not remove a group, but be safe */
+  /* No group, no wakeups: the timer starts again with the next one. */
+  if (g_hash_table_size (g->groups) == 0)
+    {
+      g->timer = 0;
+      return G_SOURCE_REMOVE;
+    }
   ids = g_hash_table_get_keys_as_array (g->groups, &n);
   for (guint i = 0; i < n; i++)
     {
@@ -622,6 +628,13 @@ tick (gpointer data)
 
 /* ---- public ---- */
 
+static void
+ensure_timer (OrchGroups *g)
+{
+  if (!g->timer)
+    g->timer = g_timeout_add (TICK_MS, tick, g);
+}
+
 OrchGroups *
 orch_groups_new (const OrchConfig *config, OrchManager *manager, OrchState *state,
                  OrchGroupsChangedFunc changed, gpointer user_data)
@@ -635,7 +648,6 @@ orch_groups_new (const OrchConfig *config, OrchManager *manager, OrchState *stat
   g->user_data = user_data;
   g->groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) group_free);
   g->rand = g_rand_new ();
-  g->timer = g_timeout_add (TICK_MS, tick, g);
   return g;
 }
 
@@ -727,6 +739,7 @@ orch_groups_create (OrchGroups *g, GVariant *options, GError **error)
       return NULL;
     }
   g_hash_table_insert (g->groups, gr->id, gr);
+  ensure_timer (g);
   emit (gr, "added", NULL);
   reconcile (gr);
   return g_steal_pointer (&id);
@@ -931,6 +944,7 @@ orch_groups_restore (OrchGroups *g, GError **error)
           continue;
         }
       g_hash_table_insert (g->groups, gr->id, gr);
+      ensure_timer (g);
     }
   /* A replica made just before the daemon died may be in the job records
    * and not yet in its group's: the job's group_id says whose it is.  Two
