@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup set-limits events schedule"
+    local commands="run list status stop restart rm logs top metrics cleanup set-limits events schedule group scale"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -84,6 +84,7 @@ _orchestratorctl() {
         cleanup) opts="--older-than --json" ;;
         events) opts="--follow --lines --json" ;;
         set-limits) opts="--memory-max --memory-high --cpu-quota --cpu-weight --tasks-max --io-weight --json" ;;
+        group) opts="create list show rm --name --replicas --max-unavailable --env --cpu-target --min --max --json" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts ${globals/--user /}" -- "$cur")

@@ -69,3 +69,18 @@ orch_schedule_id_is_valid (const char *id)
   G_STATIC_ASSERT (sizeof shape - 1 == ORCH_SCHEDULE_ID_LEN);
   return id_has_shape (id, shape, ORCH_SCHEDULE_ID_LEN);
 }
+
+char *
+orch_group_id_new (gint64 now_us, GRand *rand)
+{
+  return id_new ("group", now_us, rand);
+}
+
+gboolean
+orch_group_id_is_valid (const char *id)
+{
+  static const char shape[] = "group_DDDDDDDD_DDDDDD_XXXXXX";
+
+  G_STATIC_ASSERT (sizeof shape - 1 == ORCH_GROUP_ID_LEN);
+  return id_has_shape (id, shape, ORCH_GROUP_ID_LEN);
+}

@@ -20,5 +20,10 @@ gboolean orch_job_id_is_valid (const char *id);
 /* The same for schedules: "sched_" instead of "job_". */
 char *orch_schedule_id_new (gint64 now_us, GRand *rand);
 gboolean orch_schedule_id_is_valid (const char *id);
+#define ORCH_GROUP_ID_LEN 28 /* "group_YYYYMMDD_HHMMSS_xxxxxx" */
+
+/* The same for job groups: "group_" instead of "job_". */
+char *orch_group_id_new (gint64 now_us, GRand *rand);
+gboolean orch_group_id_is_valid (const char *id);
 
 G_END_DECLS

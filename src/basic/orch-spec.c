@@ -35,6 +35,7 @@ orch_spec_free (OrchSpec *s)
   g_clear_pointer (&s->groups, g_array_unref);
   g_free (s->home);
   g_free (s->request_id);
+  g_free (s->group_id);
   g_free (s);
 }
 
@@ -545,5 +546,44 @@ orch_spec_to_variant (const OrchSpec *s)
     g_variant_builder_add (&b, "{sv}", "cpu_weight", g_variant_new_uint32 (s->cpu_weight));
   if (s->io_weight)
     g_variant_builder_add (&b, "{sv}", "io_weight", g_variant_new_uint32 (s->io_weight));
+  if (s->group_id)
+    {
+      g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (s->group_id));
+      g_variant_builder_add (&b, "{sv}", "replica", g_variant_new_uint32 (s->replica));
+    }
   return g_variant_builder_end (&b);
+}
+
+OrchSpec *
+orch_spec_from_stored (GVariant *dict, GError **error)
+{
+  g_autofree char *group_id = NULL;
+  guint32 replica = 0;
+  GVariantBuilder b;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+  OrchSpec *spec;
+
+  if (!g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT))
+    return orch_spec_from_variant (dict, error);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    if (strcmp (key, "group_id") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+      {
+        g_free (group_id);
+        group_id = g_variant_dup_string (value, NULL);
+      }
+    else if (strcmp (key, "replica") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+      replica = g_variant_get_uint32 (value);
+    else
+      g_variant_builder_add (&b, "{sv}", key, value);
+  spec = orch_spec_from_variant (g_variant_builder_end (&b), error);
+  if (spec)
+    {
+      spec->group_id = g_steal_pointer (&group_id);
+      spec->replica = replica;
+    }
+  return spec;
 }

@@ -46,6 +46,11 @@ typedef struct {
   gid_t gid;
   GArray *groups;            /* gid_t */
   char *home;
+
+  /* Set by the daemon, never by a caller (not in the field table): the
+   * job is replica @replica of group @group_id.  Kept with the spec. */
+  char *group_id;
+  guint replica;
 } OrchSpec;
 
 #define ORCH_DEFAULT_RESTART_MAX 5
@@ -87,6 +92,10 @@ extern const char *const orch_spec_field_types[];
 OrchSpec *orch_spec_from_variant (GVariant *dict, GError **error);
 /* Parses one field @key into @spec, with the same checks. */
 gboolean orch_spec_parse_field (OrchSpec *spec, const char *key, GVariant *value, GError **error);
+
+/* A spec as the state database keeps it: the caller's keys, and the
+ * daemon's own (group_id, replica) that orch_spec_from_variant() refuses. */
+OrchSpec *orch_spec_from_stored (GVariant *dict, GError **error);
 
 /* The spec as a{sv} with the same keys, for job records and state. */
 GVariant *orch_spec_to_variant (const OrchSpec *spec);

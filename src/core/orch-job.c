@@ -215,6 +215,20 @@ f_io_weight (const OrchJob *j, OrchFieldValue *v)
   return v->u != 0;
 }
 
+static gboolean
+f_group_id (const OrchJob *j, OrchFieldValue *o)
+{
+  o->s = j->spec->group_id;
+  return j->spec->group_id != NULL;
+}
+
+static gboolean
+f_replica (const OrchJob *j, OrchFieldValue *o)
+{
+  o->u = j->spec->replica;
+  return j->spec->group_id != NULL;
+}
+
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
   { "name", "Name", ORCH_FIELD_STRING, f_name },
@@ -247,6 +261,9 @@ static const OrchJobField record_fields[] = {
   { "restart_max", NULL, ORCH_FIELD_UINT32, f_restart_max },
   /* Only in jobs a schedule ran (stored in the jobs table's own column). */
   { "schedule_id", NULL, ORCH_FIELD_STRING, f_schedule_id },
+  /* A replica of a job group (issue 19) */
+  { "group_id", NULL, ORCH_FIELD_STRING, f_group_id },
+  { "replica", NULL, ORCH_FIELD_UINT32, f_replica },
 };
 
 const OrchJobField *

@@ -1082,17 +1082,12 @@ orch_manager_check_spec (OrchManager *m, GVariant *spec_v, GError **error)
          (b->ops->check_spec == NULL || b->ops->check_spec (b, spec, error));
 }
 
-OrchJob *
-orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+/* Takes @spec_owned (NULL: parsing failed, @error is set).  @schedule_id:
+ * the schedule whose run this is, or NULL. */
+static OrchJob *
+create_from_spec (OrchManager *m, OrchSpec *spec_owned, const char *schedule_id, GError **error)
 {
-  return orch_manager_create_scheduled (m, spec_v, NULL, error);
-}
-
-OrchJob *
-orch_manager_create_scheduled (OrchManager *m, GVariant *spec_v, const char *schedule_id,
-                               GError **error)
-{
-  g_autoptr(OrchSpec) spec = orch_spec_from_variant (spec_v, error);
+  g_autoptr(OrchSpec) spec = spec_owned;
   g_autofree char *id = NULL;
   OrchBackend *b = m->backend;
   Entry *e;
@@ -1173,6 +1168,33 @@ orch_manager_create_scheduled (OrchManager *m, GVariant *spec_v, const char *sch
     m->cb.job_added (e->job, m->cb_data);
   notify (e);
   return e->job;
+}
+
+OrchJob *
+orch_manager_create (OrchManager *m, GVariant *spec_v, GError **error)
+{
+  return create_from_spec (m, orch_spec_from_variant (spec_v, error), NULL, error);
+}
+
+OrchJob *
+orch_manager_create_scheduled (OrchManager *m, GVariant *spec_v, const char *schedule_id,
+                               GError **error)
+{
+  return create_from_spec (m, orch_spec_from_variant (spec_v, error), schedule_id, error);
+}
+
+OrchJob *
+orch_manager_create_replica (OrchManager *m, GVariant *spec_v, const char *group_id, guint replica,
+                             GError **error)
+{
+  OrchSpec *spec = orch_spec_from_variant (spec_v, error);
+
+  if (spec)
+    {
+      spec->group_id = g_strdup (group_id);
+      spec->replica = replica;
+    }
+  return create_from_spec (m, spec, NULL, error);
 }
 
 GPtrArray *

@@ -50,8 +50,13 @@ OrchJob *orch_manager_create (OrchManager *m, GVariant *spec, GError **error);
 OrchJob *orch_manager_create_scheduled (OrchManager *m, GVariant *spec, const char *schedule_id,
                                         GError **error);
 /* What Create checks about @spec before making anything (fields, command
- * policy, executable, user, backend), without making anything. */
+ * policy, executable, user, backend), without making anything: a
+ * schedule's job, a job group's template. */
 gboolean orch_manager_check_spec (OrchManager *m, GVariant *spec, GError **error);
+/* The same for replica @replica of group @group_id: both go into the
+ * job's record (and state), which a caller's spec cannot set. */
+OrchJob *orch_manager_create_replica (OrchManager *m, GVariant *spec, const char *group_id,
+                                      guint replica, GError **error);
 OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
 /* Jobs by creation time; @state and @name filter when not NULL/"". */
 GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);

@@ -64,6 +64,8 @@ static const char *const migrations[] = {
   "  id TEXT PRIMARY KEY NOT NULL,"
   "  record BLOB NOT NULL);"
   "ALTER TABLE jobs ADD COLUMN schedule_id TEXT;",
+  /* 4: job groups (issue 19), each an a{sv} record (core/orch-groups.c) */
+  "CREATE TABLE groups (id TEXT PRIMARY KEY NOT NULL, record BLOB NOT NULL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
@@ -519,7 +521,7 @@ load_row (sqlite3_stmt *st, GError **error)
       return NULL;
     }
   spec_v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
-  spec = orch_spec_from_variant (spec_v, error);
+  spec = orch_spec_from_stored (spec_v, error);
   if (spec == NULL)
     return NULL;
 
@@ -666,6 +668,69 @@ orch_state_load_schedules (OrchState *s, GError **error)
   if (r != SQLITE_DONE)
     {
       db_error (s->db, error, "load schedules");
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+/* Groups change seldom (a scale, a rollout step): statements prepared per
+ * call. */
+gboolean
+orch_state_save_group (OrchState *s, const char *id, GVariant *record, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+
+  if (sqlite3_prepare_v2 (s->db, "INSERT OR REPLACE INTO groups (id, record) VALUES (?1, ?2)", -1,
+                          &st, NULL) != SQLITE_OK)
+    return db_error (s->db, error, "prepare group save");
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (st, 2, g_variant_get_data (record), g_variant_get_size (record),
+                     SQLITE_TRANSIENT);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : db_error (s->db, error, "save group");
+}
+
+gboolean
+orch_state_delete_group (OrchState *s, const char *id, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+
+  if (sqlite3_prepare_v2 (s->db, "DELETE FROM groups WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+    return db_error (s->db, error, "prepare group delete");
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (st) == SQLITE_DONE;
+  sqlite3_finalize (st);
+  return ok ? TRUE : db_error (s->db, error, "delete group");
+}
+
+GPtrArray *
+orch_state_load_groups (OrchState *s, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  sqlite3_stmt *st = NULL;
+  int r;
+
+  if (sqlite3_prepare_v2 (s->db, "SELECT record FROM groups ORDER BY id", -1, &st, NULL) !=
+      SQLITE_OK)
+    {
+      db_error (s->db, error, "prepare group load");
+      return NULL;
+    }
+  while ((r = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (sqlite3_column_blob (st, 0),
+                                             sqlite3_column_bytes (st, 0));
+      GVariant *v = g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE);
+
+      g_ptr_array_add (out, g_variant_ref_sink (v));
+    }
+  sqlite3_finalize (st);
+  if (r != SQLITE_DONE)
+    {
+      db_error (s->db, error, "load groups");
       return NULL;
     }
   return g_steal_pointer (&out);

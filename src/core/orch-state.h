@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 3
+#define ORCH_STATE_SCHEMA_VERSION 4
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,
@@ -63,5 +63,10 @@ gboolean orch_state_save_schedule (OrchState *s, const char *id, GVariant *recor
 gboolean orch_state_delete_schedule (OrchState *s, const char *id, GError **error);
 /* Every stored schedule record (GVariant a{sv}, owned by the array). */
 GPtrArray *orch_state_load_schedules (OrchState *s, GError **error);
+/* Job groups: one a{sv} record each (core/orch-groups.c), replaced
+ * whole; every record, by id. */
+gboolean orch_state_save_group (OrchState *s, const char *id, GVariant *record, GError **error);
+gboolean orch_state_delete_group (OrchState *s, const char *id, GError **error);
+GPtrArray *orch_state_load_groups (OrchState *s, GError **error);
 
 G_END_DECLS

@@ -134,6 +134,8 @@ int orch_ctl_cmd_schedule (OrchCtl *ctl, int argc, char **argv);
 GVariant *orch_ctl_schedule_params (const char *name, const char *calendar, const char *cron,
                                     guint64 every_s, const char *overlap, gboolean persistent,
                                     guint32 delay_s, guint32 timeout_s, GVariant *job);
+int orch_ctl_cmd_group (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_scale (OrchCtl *ctl, int argc, char **argv);
 
 /* Reads a log: the last @tail_lines lines (0: all of it) of @stream
  * into @out; *@ret_end is the offset after it.  For status and logs;

@@ -38,6 +38,9 @@ static const struct {
     N_("What happened to the jobs") },
   { "schedule", orch_ctl_cmd_schedule, N_("schedule add|list|show|rm|pause|resume|trigger|next"),
     N_("Run jobs on a calendar, cron or interval") },
+  { "group", orch_ctl_cmd_group, N_("group create|list|show|rm …"),
+    N_("Job groups: replicas of one template") },
+  { "scale", orch_ctl_cmd_scale, N_("scale GROUP N"), N_("Set a job group's replica count") },
 };
 
 static void

@@ -6,6 +6,7 @@
 #include "basic/orch-error.h"
 #include "bus/orch-bus-auth.h"
 #include "bus/orch-bus-jobs.h"
+#include "bus/orch-bus-groups.h"
 #include "bus/orch-bus-logs.h"
 #include "bus/orch-bus-metrics.h"
 #include "core/orch-backend.h"
@@ -38,6 +39,8 @@ struct _OrchDaemon {
   OrchBusAuth *auth;
   OrchBusJobs *bus_jobs;
   OrchBusLogs *bus_logs;
+  OrchGroups *groups;
+  OrchBusGroups *bus_groups;
   OrchBusMetrics *bus_metrics;
   GSource *bus_source;
   gboolean name_taken;
@@ -352,6 +355,24 @@ orch_daemon_start (OrchDaemon *self, GError **error)
   if (self->bus_metrics)
     orch_bus_metrics_set_sampler (self->bus_metrics, self->sampler);
 
+  /* Job groups, after the jobs and the sampler they read. */
+  if (self->bus)
+    {
+      self->bus_groups = orch_bus_groups_new (self->bus, error);
+      if (self->bus_groups == NULL)
+        return FALSE;
+    }
+  self->groups = orch_groups_new (self->config, self->manager, self->state,
+                                  self->bus_groups ? orch_bus_groups_changed : NULL,
+                                  self->bus_groups);
+  if (self->bus_groups)
+    {
+      orch_bus_groups_set_groups (self->bus_groups, self->groups);
+      orch_bus_groups_set_auth (self->bus_groups, self->auth);
+    }
+  if (!orch_groups_restore (self->groups, error))
+    return FALSE;
+
   if (self->bus == NULL)
     return TRUE;
   r = sd_bus_request_name (self->bus, BUS_NAME, 0);
@@ -399,6 +420,8 @@ orch_daemon_free (OrchDaemon *self)
     }
   /* Open polkit questions hold the handlers' objects: drop them first. */
   g_clear_pointer (&self->auth, orch_bus_auth_free);
+  g_clear_pointer (&self->groups, orch_groups_free);
+  g_clear_pointer (&self->bus_groups, orch_bus_groups_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
   g_clear_pointer (&self->schedules, orch_daemon_schedules_free);
   g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);

@@ -12,6 +12,7 @@
 #define METRICS "org.orchestrator.Metrics"
 #define LOGS "org.orchestrator.Logs"
 #define SCHEDULES "org.orchestrator.Schedules"
+#define GROUPS "org.orchestrator.Groups"
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
@@ -47,6 +48,7 @@ static const char *const schedule_body[] = { "name",
                                              "u",
                                              NULL };
 static const char *const schedule_query[] = { "name", "name", "s", NULL };
+static const char *const no_query[] = { NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -144,6 +146,14 @@ static const OrchRoute routes[] = {
   { "POST", "/schedules/{id}/resume", .dbus_interface = SCHEDULES, .dbus_method = "Resume",
     .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
     .reply = ORCH_ROUTE_REPLY_SCHEDULE },
+  /* Job groups (issue 19): reading and removing; creating and scaling
+   * are on D-Bus and orchestratorctl for now. */
+  { "GET", "/groups/", .dbus_interface = GROUPS, .dbus_method = "List" },
+  { "GET", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Get",
+    .param = ORCH_ROUTE_PARAM_ID },
+  { "DELETE", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Remove",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = no_query,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_DELETED },
 };
 
 static gsize

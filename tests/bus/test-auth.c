@@ -182,6 +182,13 @@ test_outsider (void)
   assert_denied (job_path, "org.orchestrator.Job.Stop", "{}", NULL);
   assert_denied (OBJ, "org.orchestrator.Logs.Delete", quoted, NULL);
   assert_denied (OBJ, "org.orchestrator.Logs.Cleanup", "{}", NULL);
+  /* Groups: reading as jobs, changing as managing jobs. */
+  assert_denied (OBJ, "org.orchestrator.Groups.List", NULL, NULL);
+  assert_denied (OBJ, "org.orchestrator.Groups.Get", "'group_20260101_000000_000000'", NULL);
+  assert_denied (OBJ, "org.orchestrator.Groups.Create", "{'template': <{'command': <['true']>}>}",
+                 NULL);
+  assert_denied (OBJ, "org.orchestrator.Groups.Scale", "'group_20260101_000000_000000'", "3");
+  assert_denied (OBJ, "org.orchestrator.Groups.Remove", "'group_20260101_000000_000000'", "{}");
   rec = orch_test_wait_state (d, root_job, "running", 1000);
   list = orch_test_call (d, "List", g_variant_new_parsed ("(@a{sv} {},)"), NULL);
   g_assert_cmpuint (g_variant_n_children (g_variant_get_child_value (list, 0)), ==, 1);

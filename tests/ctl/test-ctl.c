@@ -880,6 +880,55 @@ test_events (void)
   orch_test_discard (d, id);
 }
 
+/* group create / list / show, scale, group rm, as a user types them. */
+static void
+test_groups (void)
+{
+  g_autoptr(Result) created = CTL ("group", "create", "--name", "pool", "--replicas", "2", "--",
+                                   "sleep", "600");
+  g_autofree char *id = NULL;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  assert_ok (created);
+  id = g_strstrip (g_strdup (created->out));
+  g_assert_true (g_str_has_prefix (id, "group_"));
+  for (;;)
+    {
+      g_autoptr(Result) shown = CTL ("group", "show", id);
+      g_autoptr(JsonNode) rec = NULL;
+      assert_ok (shown);
+      rec = parse_json (shown->out);
+      if (json_object_get_int_member (json_node_get_object (rec), "running") == 2)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (100 * 1000);
+    }
+  {
+    g_autoptr(Result) scaled = CTL ("scale", id, "1");
+    g_autoptr(Result) listed = NULL;
+    assert_ok (scaled);
+    listed = CTL ("group", "list");
+    assert_ok (listed);
+    g_assert_nonnull (strstr (listed->out, id));
+    g_assert_nonnull (strstr (listed->out, "manual"));
+  }
+  {
+    g_autoptr(Result) not_number = CTL ("scale", id, "many");
+    g_autoptr(Result) no_group = CTL ("scale", "group_20990101_000000_000000", "1");
+    g_autoptr(Result) no_dashes = CTL ("group", "create", "sleep", "1");
+    assert_fails (not_number, 2);
+    assert_fails (no_group, 4);
+    assert_fails (no_dashes, 2);
+  }
+  {
+    g_autoptr(Result) removed = CTL ("group", "rm", id);
+    g_autoptr(Result) gone = NULL;
+    assert_ok (removed);
+    gone = CTL ("group", "show", id);
+    assert_fails (gone, 4);
+  }
+}
+
 static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/bad-input", test_bad_input },
                                       { "/ctl/run-list-logs", test_run_list_logs },
@@ -899,6 +948,7 @@ static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/daemon-gone", test_daemon_gone },
                                       { "/ctl/set-limits", test_set_limits },
                                       { "/ctl/events", test_events },
+                                      { "/ctl/groups", test_groups },
                                       { NULL, NULL } };
 
 int

@@ -1149,7 +1149,41 @@ test_cors (void)
   stop_shim (p);
 }
 
+/* /groups/: read and remove a group made on D-Bus. */
+static void
+test_groups (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) made = g_dbus_connection_call_sync (
+      d->conn, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Groups", "Create",
+      g_variant_new_parsed (
+          "({'template': <{'command': <['sleep', '600']>}>, 'replicas': <uint32 2>},)"),
+      NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+  g_autoptr(Response) list = NULL, got = NULL, del = NULL, again = NULL;
+  g_autoptr(JsonNode) rec = NULL, all = NULL;
+  g_autofree char *path = NULL;
+  const char *id;
+
+  g_assert_no_error (error);
+  g_variant_get (made, "(&so)", &id, NULL);
+  path = g_strconcat ("/groups/", id, NULL);
+  got = http ("GET", path, NULL);
+  g_assert_cmpuint (got->status, ==, 200);
+  rec = parse (got->body);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (rec), "id"), ==, id);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (rec), "desired"), ==, 2);
+  list = http ("GET", "/groups/", NULL);
+  g_assert_cmpuint (list->status, ==, 200);
+  all = parse (list->body);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (all)), ==, 1);
+  del = http ("DELETE", path, NULL);
+  g_assert_cmpuint (del->status, ==, 200);
+  again = http ("DELETE", path, NULL);
+  g_assert_cmpuint (again->status, ==, 404);
+}
+
 static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get_list },
+                                      { "/rest/groups", test_groups },
                                       { "/rest/create-parity", test_create_parity },
                                       { "/rest/stop-restart", test_stop_restart },
                                       { "/rest/error-parity", test_error_parity },

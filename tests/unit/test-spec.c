@@ -133,6 +133,36 @@ test_not_a_dict (void)
   g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
 }
 
+/* group_id and replica are the daemon's: a caller cannot set them, the
+ * state database keeps them with the spec. */
+static void
+test_group_fields (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) asked = g_variant_ref_sink (g_variant_new_parsed (
+      "{'command': <['/bin/true']>, 'group_id': <'group_20260101_000000_abcdef'>}"));
+  g_autoptr(OrchSpec) refused = orch_spec_from_variant (asked, &error);
+  g_autoptr(OrchSpec) spec = NULL, back = NULL;
+  g_autoptr(GVariant) stored = NULL;
+
+  g_assert_null (refused);
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_autoptr(GVariant) plain = g_variant_ref_sink (
+      g_variant_new_parsed ("{'command': <['/bin/true']>}"));
+  spec = orch_spec_from_variant (plain, &error);
+  g_assert_no_error (error);
+  spec->group_id = g_strdup ("group_20260101_000000_abcdef");
+  spec->replica = 3;
+  stored = g_variant_ref_sink (orch_spec_to_variant (spec));
+  back = orch_spec_from_stored (stored, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->group_id, ==, "group_20260101_000000_abcdef");
+  g_assert_cmpuint (back->replica, ==, 3);
+  g_assert_cmpstr (back->argv[0], ==, "/bin/true");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -141,5 +171,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/defaults", test_defaults);
   g_test_add_func ("/spec/errors", test_errors);
   g_test_add_func ("/spec/not-a-dict", test_not_a_dict);
+  g_test_add_func ("/spec/group-fields", test_group_fields);
   return g_test_run ();
 }

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "basic/orch-autoscale.h"
+
+#include "basic/orch-error.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* Kubernetes' rules are those of pkg/controller/podautoscaler
+ * (replica_calculator.go, horizontal.go), rewritten from their documented
+ * behaviour: docs/AUTOSCALING.md says where this one differs. */
+
+typedef struct {
+  gint64 time_us;
+  guint replicas; /* for the scale-up window */
+  guint held;     /* for the scale-down window */
+} Recommendation;
+
+typedef struct {
+  gint64 time_us;
+  gint delta; /* > 0 added, < 0 removed */
+} ScaleEvent;
+
+struct _OrchAutoscaler {
+  OrchAutoscaleSettings settings;
+  GArray *recommendations; /* Recommendation, oldest first */
+  GArray *events;          /* ScaleEvent, oldest first */
+};
+
+#define S G_USEC_PER_SEC
+
+void
+orch_autoscale_settings_init (OrchAutoscaleSettings *settings, double target, guint min, guint max)
+{
+  *settings = (OrchAutoscaleSettings){
+    .target = target,
+    .min_replicas = min,
+    .max_replicas = max,
+    .tolerance = 0.1,
+    .up_tolerance = 0,
+    .up_window_us = 10 * S,
+    .down_window_us = 300 * S,
+    .down_decay = TRUE,
+    .up_pods = 4,
+    .up_percent = 100,
+    .up_period_us = 15 * S,
+    .down_pods = 0,
+    .down_percent = 100,
+    .down_period_us = 15 * S,
+  };
+}
+
+void
+orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double target, guint min,
+                                  guint max)
+{
+  orch_autoscale_settings_init (settings, target, min, max);
+  settings->up_tolerance = 0.1;
+  settings->up_window_us = 0;
+  settings->down_decay = FALSE;
+  settings->unready_as_zero = TRUE;
+}
+
+gboolean
+orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)
+{
+  const char *bad = NULL;
+
+  if (!(s->target > 0) || !isfinite (s->target))
+    bad = "target";
+  else if (s->max_replicas == 0)
+    bad = "max";
+  else if (s->min_replicas > s->max_replicas)
+    bad = "min";
+  else if (!(s->tolerance >= 0 && s->tolerance < 1))
+    bad = "tolerance";
+  else if (!(s->up_tolerance >= 0 && s->up_tolerance < 1))
+    bad = "up_tolerance";
+  else if (s->up_window_us < 0)
+    bad = "scale_up_window";
+  else if (s->down_window_us < 0)
+    bad = "scale_down_window";
+  else if (!(s->up_percent >= 0 && s->up_percent <= 10000))
+    bad = "scale_up_percent";
+  else if (!(s->down_percent >= 0 && s->down_percent <= 100))
+    bad = "scale_down_percent";
+  else if ((s->up_pods || s->up_percent > 0) && s->up_period_us <= 0)
+    bad = "scale_up_period";
+  else if ((s->down_pods || s->down_percent > 0) && s->down_period_us <= 0)
+    bad = "scale_down_period";
+  else if (s->ceiling < 0 || !isfinite (s->ceiling))
+    bad = "ceiling";
+  if (!bad)
+    return TRUE;
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+               _ ("autoscale: \"%s\" is out of range (min ≤ max, max > 0, target > 0, "
+                  "tolerance in [0, 1), windows and periods ≥ 0)"),
+               bad);
+  return FALSE;
+}
+
+const char *
+orch_autoscale_reason_to_string (OrchAutoscaleReason reason)
+{
+  static const char *const names[] = {
+    [ORCH_AUTOSCALE_HOLD] = "within-tolerance",
+    [ORCH_AUTOSCALE_NO_METRICS] = "no-metrics",
+    [ORCH_AUTOSCALE_LOAD] = "load",
+    [ORCH_AUTOSCALE_SATURATED] = "saturated",
+    [ORCH_AUTOSCALE_STARTING] = "starting",
+    [ORCH_AUTOSCALE_STABILIZING] = "stabilizing",
+    [ORCH_AUTOSCALE_RATE_LIMIT] = "rate-limit",
+    [ORCH_AUTOSCALE_MIN] = "min",
+    [ORCH_AUTOSCALE_MAX] = "max",
+  };
+
+  if ((guint) reason < G_N_ELEMENTS (names))
+    return names[reason];
+  return "unknown";
+}
+
+OrchAutoscaler *
+orch_autoscaler_new (const OrchAutoscaleSettings *settings)
+{
+  OrchAutoscaler *a = g_new0 (OrchAutoscaler, 1);
+
+  a->settings = *settings;
+  a->recommendations = g_array_new (FALSE, FALSE, sizeof (Recommendation));
+  a->events = g_array_new (FALSE, FALSE, sizeof (ScaleEvent));
+  return a;
+}
+
+void
+orch_autoscaler_free (OrchAutoscaler *a)
+{
+  if (!a)
+    return;
+  g_array_unref (a->recommendations);
+  g_array_unref (a->events);
+  g_free (a);
+}
+
+const OrchAutoscaleSettings *
+orch_autoscaler_get_settings (OrchAutoscaler *a)
+{
+  return &a->settings;
+}
+
+static guint
+ceil_replicas (double x)
+{
+  /* 1e-9: 2.0000000001 from rounding is 2, not 3 */
+  x = ceil (x - 1e-9);
+  if (x <= 0)
+    return 0;
+  return x >= G_MAXINT ? G_MAXINT : (guint) x;
+}
+
+/* HPA's replica calculation for a utilization metric: replicas without a
+ * figure (pending, unready) are left out, and only on a scale-up put back
+ * with zero load, which must still point up. */
+static guint
+recommend_hpa (const OrchAutoscaleSettings *s, const OrchAutoscaleInput *in, double ratio)
+{
+  guint unready = in->current > in->measured ? in->current - in->measured : 0;
+  double new_ratio;
+  guint n;
+
+  if (!(unready > 0 && ratio > 1.0))
+    {
+      if (fabs (1.0 - ratio) <= s->tolerance)
+        return in->current;
+      return ceil_replicas (ratio * in->measured);
+    }
+  n = in->measured + unready;
+  new_ratio = in->value_sum / (s->target * n);
+  if (fabs (1.0 - new_ratio) <= s->tolerance || new_ratio < 1.0)
+    return in->current;
+  n = ceil_replicas (new_ratio * n);
+  return n < in->current ? in->current : n;
+}
+
+static guint
+recommend (OrchAutoscaler *a, const OrchAutoscaleInput *in, OrchAutoscaleDecision *d)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  guint r;
+
+  if (in->measured == 0)
+    {
+      d->reason = ORCH_AUTOSCALE_NO_METRICS;
+      return in->current;
+    }
+  d->average = in->value_sum / in->measured;
+  if (s->unready_as_zero)
+    {
+      d->ratio = d->average / s->target;
+      r = recommend_hpa (s, in, d->ratio);
+      d->reason = r == in->current ? ORCH_AUTOSCALE_HOLD : ORCH_AUTOSCALE_LOAD;
+      return r;
+    }
+  /* The measured replicas carry the whole demand until the others report:
+   * the ratio is that demand over what all wanted replicas can take. */
+  d->ratio = in->value_sum / (s->target * MAX (in->current, 1));
+  if (s->ceiling > 0 && d->average >= 0.95 * s->ceiling && d->ratio > 1.0 + s->tolerance)
+    {
+      d->reason = ORCH_AUTOSCALE_SATURATED;
+      return G_MAXINT;
+    }
+  if (d->ratio <= 1.0 + s->up_tolerance && d->ratio >= 1.0 - s->tolerance)
+    {
+      d->reason = ORCH_AUTOSCALE_HOLD;
+      return in->current;
+    }
+  r = ceil_replicas (in->value_sum / s->target);
+  if (r < in->current && in->measured < in->current)
+    {
+      d->reason = ORCH_AUTOSCALE_STARTING;
+      return in->current;
+    }
+  d->reason = ORCH_AUTOSCALE_LOAD;
+  return r;
+}
+
+static void
+prune (OrchAutoscaler *a, gint64 now_us)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  gint64 keep_recs = MAX (s->up_window_us, s->down_window_us);
+  gint64 keep_events = MAX (s->up_period_us, s->down_period_us);
+  guint i;
+
+  for (i = 0; i < a->recommendations->len; i++)
+    if (g_array_index (a->recommendations, Recommendation, i).time_us > now_us - keep_recs)
+      break;
+  g_array_remove_range (a->recommendations, 0, i);
+  for (i = 0; i < a->events->len; i++)
+    if (g_array_index (a->events, ScaleEvent, i).time_us > now_us - keep_events)
+      break;
+  g_array_remove_range (a->events, 0, i);
+}
+
+/* Within the windows (strictly younger than them, as HPA's cutoffs): the
+ * lowest recommendation for a scale-up, the highest for a scale-down. */
+static guint
+stabilize (OrchAutoscaler *a, gint64 now_us, guint current, guint recommended)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  guint up = recommended, down = recommended, r;
+
+  for (guint i = 0; i < a->recommendations->len; i++)
+    {
+      Recommendation *rec = &g_array_index (a->recommendations, Recommendation, i);
+      gint64 age = now_us - rec->time_us;
+
+      if (age < s->up_window_us)
+        up = MIN (up, rec->replicas);
+      if (age < s->down_window_us && rec->held > recommended)
+        {
+          guint held = rec->held;
+          if (s->down_decay)
+            held = ceil_replicas (recommended +
+                                  (double) (rec->held - recommended) *
+                                      pow (1.0 - (double) age / s->down_window_us, 2));
+          down = MAX (down, held);
+        }
+    }
+  r = current;
+  if (r < up)
+    r = up;
+  if (r > down)
+    r = down;
+  return r;
+}
+
+static void
+period_changes (OrchAutoscaler *a, gint64 now_us, gint64 period_us, guint *added, guint *removed)
+{
+  *added = *removed = 0;
+  for (guint i = 0; i < a->events->len; i++)
+    {
+      ScaleEvent *e = &g_array_index (a->events, ScaleEvent, i);
+      if (e->time_us <= now_us - period_us)
+        continue;
+      if (e->delta > 0)
+        *added += e->delta;
+      else
+        *removed += -e->delta;
+    }
+}
+
+/* HPA's rate limits with selectPolicy Max: the largest change any policy
+ * allows, from the replicas at the start of its period. */
+static guint
+rate_limit (OrchAutoscaler *a, gint64 now_us, guint current, guint wanted)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  guint added, removed;
+  gint64 start;
+
+  if (wanted > current)
+    {
+      gint64 limit = -1;
+
+      if (!s->up_pods && s->up_percent <= 0)
+        return wanted;
+      period_changes (a, now_us, s->up_period_us, &added, &removed);
+      start = (gint64) current - added + removed;
+      if (s->up_pods)
+        limit = MAX (limit, start + s->up_pods);
+      if (s->up_percent > 0)
+        limit = MAX (limit, (gint64) ceil (start * (1 + s->up_percent / 100.0)));
+      limit = MAX (limit, current);
+      return MIN ((gint64) wanted, limit);
+    }
+  if (wanted < current)
+    {
+      gint64 limit = G_MAXINT64;
+
+      if (!s->down_pods && s->down_percent <= 0)
+        return current;
+      period_changes (a, now_us, s->down_period_us, &added, &removed);
+      start = (gint64) current + removed - added;
+      if (s->down_pods)
+        limit = MIN (limit, start - (gint64) s->down_pods);
+      if (s->down_percent > 0)
+        limit = MIN (limit, (gint64) (start * (1 - s->down_percent / 100.0)));
+      limit = MIN (limit, current);
+      return MAX ((gint64) wanted, limit);
+    }
+  return wanted;
+}
+
+static void
+record_change (OrchAutoscaler *a, gint64 now_us, guint from, guint to)
+{
+  ScaleEvent e = { now_us, (gint) to - (gint) from };
+
+  if (to != from)
+    g_array_append_val (a->events, e);
+}
+
+void
+orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInput *in,
+                        OrchAutoscaleDecision *d)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  Recommendation rec;
+  guint wanted, to;
+
+  *d = (OrchAutoscaleDecision){ .time_us = now_us, .input = *in, .from = in->current };
+  prune (a, now_us);
+  d->recommended = recommend (a, in, d);
+  d->stabilized = stabilize (a, now_us, in->current, d->recommended);
+
+  if (d->stabilized != d->recommended)
+    d->reason = ORCH_AUTOSCALE_STABILIZING;
+  wanted = CLAMP (d->stabilized, s->min_replicas, s->max_replicas);
+  to = rate_limit (a, now_us, in->current, wanted);
+  if (to != wanted)
+    d->reason = ORCH_AUTOSCALE_RATE_LIMIT;
+  else if (wanted != d->stabilized)
+    d->reason = wanted == s->max_replicas ? ORCH_AUTOSCALE_MAX : ORCH_AUTOSCALE_MIN;
+  /* Outside [min, max] (settings just changed): back inside at once, as
+   * HPA does. */
+  if (to < s->min_replicas)
+    to = s->min_replicas, d->reason = ORCH_AUTOSCALE_MIN;
+  else if (to > s->max_replicas)
+    to = s->max_replicas, d->reason = ORCH_AUTOSCALE_MAX;
+  if (d->stabilized == G_MAXINT)
+    d->stabilized = wanted;
+  d->to = to;
+  /* A saturated figure says "at least": the scale-up window keeps it so,
+   * the scale-down window keeps what it was granted. */
+  rec.time_us = now_us;
+  rec.replicas = MIN (d->recommended, s->max_replicas);
+  rec.held = d->recommended == G_MAXINT ? to : rec.replicas;
+  g_array_append_val (a->recommendations, rec);
+  record_change (a, now_us, d->from, to);
+}
+
+void
+orch_autoscaler_note_manual (OrchAutoscaler *a, gint64 now_us, guint from, guint to)
+{
+  Recommendation rec = { now_us, to, to };
+
+  prune (a, now_us);
+  g_array_set_size (a->recommendations, 0);
+  g_array_append_val (a->recommendations, rec);
+  record_change (a, now_us, from, to);
+}
+
+GVariant *
+orch_autoscale_decision_to_variant (const OrchAutoscaleDecision *d)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "time", g_variant_new_int64 (d->time_us));
+  g_variant_builder_add (&b, "{sv}", "from", g_variant_new_uint32 (d->from));
+  g_variant_builder_add (&b, "{sv}", "to", g_variant_new_uint32 (d->to));
+  g_variant_builder_add (&b, "{sv}", "reason",
+                         g_variant_new_string (orch_autoscale_reason_to_string (d->reason)));
+  g_variant_builder_add (&b, "{sv}", "recommended", g_variant_new_uint32 (d->recommended));
+  g_variant_builder_add (&b, "{sv}", "stabilized", g_variant_new_uint32 (d->stabilized));
+  g_variant_builder_add (&b, "{sv}", "measured", g_variant_new_uint32 (d->input.measured));
+  g_variant_builder_add (&b, "{sv}", "value_sum", g_variant_new_double (d->input.value_sum));
+  g_variant_builder_add (&b, "{sv}", "average", g_variant_new_double (d->average));
+  g_variant_builder_add (&b, "{sv}", "ratio", g_variant_new_double (d->ratio));
+  return g_variant_builder_end (&b);
+}
