@@ -20,6 +20,8 @@ packages=(
   clang libclang-rt-14-dev
   # tools/check-format.sh (run by run-tests.sh)
   clang-format
+  # the forecast oracle test (tests/unit/test-forecast-oracle.py)
+  python3-statsmodels
 )
 
 missing=()
