@@ -4,6 +4,7 @@
 #include "orch-daemon.h"
 #include "basic/orch-error.h"
 #include "bus/orch-bus-auth.h"
+#include "bus/orch-bus-forecast.h"
 #include "bus/orch-bus-jobs.h"
 #include "bus/orch-bus-logs.h"
 #include "bus/orch-bus-metrics.h"
@@ -32,6 +33,7 @@ struct _OrchDaemon {
   OrchBusJobs *bus_jobs;
   OrchBusLogs *bus_logs;
   OrchBusMetrics *bus_metrics;
+  OrchBusForecast *bus_forecast;
   GSource *bus_source;
   gboolean name_taken;
 
@@ -239,6 +241,13 @@ orch_daemon_start (OrchDaemon *self, GError **error)
     return FALSE;
   if (self->bus_metrics)
     orch_bus_metrics_set_sampler (self->bus_metrics, self->sampler);
+  if (self->bus)
+    {
+      self->bus_forecast = orch_bus_forecast_new (self->bus, self->sampler, self->manager,
+                                                  self->auth, error);
+      if (self->bus_forecast == NULL)
+        return FALSE;
+    }
 
   if (self->bus == NULL)
     return TRUE;
@@ -287,6 +296,7 @@ orch_daemon_free (OrchDaemon *self)
     }
   /* Open polkit questions hold the handlers' objects: drop them first. */
   g_clear_pointer (&self->auth, orch_bus_auth_free);
+  g_clear_pointer (&self->bus_forecast, orch_bus_forecast_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
   g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);
   g_clear_pointer (&self->bus_logs, orch_bus_logs_free);
