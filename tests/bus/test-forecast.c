@@ -31,14 +31,16 @@ u64 (GVariant *rec, const char *key)
   return v;
 }
 
-static const double *
+/* A copy: the child's data may go with it. */
+static double *
 doubles (GVariant *dict, const char *key, gsize *n)
 {
   g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, G_VARIANT_TYPE ("ad"));
+  const double *a;
 
   g_assert_nonnull (v);
-  /* The array lives in @dict's serialised data. */
-  return g_variant_get_fixed_array (v, n, sizeof (double));
+  a = g_variant_get_fixed_array (v, n, sizeof (double));
+  return g_memdup2 (a, *n * sizeof (double));
 }
 
 static double
@@ -57,11 +59,11 @@ static void
 check_series (GVariant *series, gsize want_points)
 {
   gsize n, n2;
-  const double *p = doubles (series, "predicted", &n);
-  const double *lo80 = doubles (series, "lower_80", &n2);
-  const double *hi80 = doubles (series, "upper_80", &n2);
-  const double *lo95 = doubles (series, "lower_95", &n2);
-  const double *hi95 = doubles (series, "upper_95", &n2);
+  g_autofree double *p = doubles (series, "predicted", &n);
+  g_autofree double *lo80 = doubles (series, "lower_80", &n2);
+  g_autofree double *hi80 = doubles (series, "upper_80", &n2);
+  g_autofree double *lo95 = doubles (series, "lower_95", &n2);
+  g_autofree double *hi95 = doubles (series, "upper_95", &n2);
   const char *method = NULL;
 
   g_assert_cmpuint (n, ==, want_points);
@@ -100,7 +102,7 @@ test_leaky_job (void)
   g_autoptr(GError) error = NULL;
   gint64 until = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   double now_mem = 0;
-  const double *p;
+  g_autofree double *p = NULL;
   gsize n;
   guint64 at = 0, limit = 0;
   const char *source = NULL;
