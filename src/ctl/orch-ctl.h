@@ -123,6 +123,8 @@ int orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_cleanup (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_metrics (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_top (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv);
 
 /* Reads a log: the last @tail_lines lines (0: all of it) of @stream
  * into @out; *@ret_end is the offset after it.  For status and logs;

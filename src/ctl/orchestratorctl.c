@@ -16,16 +16,26 @@ static const struct {
   const char *synopsis;
   const char *summary;
 } commands[] = {
-  { "run", orch_ctl_cmd_run, N_("run [OPTION…] -- COMMAND [ARG…]"), N_("Start a job, print its id") },
+  { "run", orch_ctl_cmd_run, N_("run [OPTION…] -- COMMAND [ARG…]"),
+    N_("Start a job, print its id") },
   { "list", orch_ctl_cmd_list, N_("list [--state STATE] [--json]"), N_("List the jobs") },
-  { "status", orch_ctl_cmd_status, N_("status ID"), N_("Show a job, its figures and last log lines") },
+  { "status", orch_ctl_cmd_status, N_("status ID"),
+    N_("Show a job, its figures and last log lines") },
   { "stop", orch_ctl_cmd_stop, N_("stop ID [--signal S] [--timeout T]"), N_("Stop a job") },
   { "restart", orch_ctl_cmd_restart, N_("restart ID"), N_("Restart a job") },
   { "rm", orch_ctl_cmd_rm, N_("rm ID [--force]"), N_("Remove a finished job") },
-  { "logs", orch_ctl_cmd_logs, N_("logs ID [-n N] [-f] [--stderr]"), N_("Print or follow a job's log") },
-  { "top", orch_ctl_cmd_top, N_("top [-d DELAY] [-n N]"), N_("Live view of the system and the jobs") },
-  { "metrics", orch_ctl_cmd_metrics, N_("metrics [system|detailed|job ID|pid PID]"), N_("System, job or process figures") },
-  { "cleanup", orch_ctl_cmd_cleanup, N_("cleanup --older-than AGE"), N_("Remove logs of jobs finished long ago") },
+  { "logs", orch_ctl_cmd_logs, N_("logs ID [-n N] [-f] [--stderr]"),
+    N_("Print or follow a job's log") },
+  { "top", orch_ctl_cmd_top, N_("top [-d DELAY] [-n N]"),
+    N_("Live view of the system and the jobs") },
+  { "metrics", orch_ctl_cmd_metrics, N_("metrics [system|detailed|job ID|pid PID]"),
+    N_("System, job or process figures") },
+  { "cleanup", orch_ctl_cmd_cleanup, N_("cleanup --older-than AGE"),
+    N_("Remove logs of jobs finished long ago") },
+  { "forecast", orch_ctl_cmd_forecast, N_("forecast ID|system [--horizon D] [--step D]"),
+    N_("Forecast CPU and memory, and when memory runs out") },
+  { "recommend", orch_ctl_cmd_recommend, N_("recommend ID"),
+    N_("Recommend limits from a job's usage") },
 };
 
 static void

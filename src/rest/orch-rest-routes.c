@@ -21,6 +21,8 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
+static const char *const forecast_query[] = { "horizon_s", "horizon_s", "u", "step_s",
+                                              "step_s",    "u",         NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -67,6 +69,14 @@ static const OrchRoute routes[] = {
   { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
+  { "GET", "/metrics/jobs/{id}/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetJobForecast", .param = ORCH_ROUTE_PARAM_ID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = forecast_query },
+  { "GET", "/metrics/system/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetSystemForecast", .options = ORCH_ROUTE_OPTIONS_QUERY,
+    .types = forecast_query },
+  { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS, .dbus_method = "GetRecommendation",
+    .param = ORCH_ROUTE_PARAM_ID },
 };
 
 const OrchRoute *
