@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup"
+    local commands="run list status stop restart rm logs top metrics cleanup forecast recommend"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -53,7 +53,7 @@ _orchestratorctl() {
         --signal|-s) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur"); return 0 ;;
         --cwd|-C) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return 0 ;;
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
-        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations)
+        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step)
             return 0 ;;
     esac
 
@@ -79,6 +79,8 @@ _orchestratorctl() {
         top) opts="--delay --iterations" ;;
         metrics) opts="--json" ;;
         cleanup) opts="--older-than --json" ;;
+        forecast) opts="--horizon --step --json" ;;
+        recommend) opts="--json" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts ${globals/--user /}" -- "$cur")
@@ -90,13 +92,13 @@ _orchestratorctl() {
     local -a pos=()
     for ((i = cmd_at + 1; i < ${#w[@]} - 1; i++)); do
         case ${w[i]} in
-            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--bus-address) ((i++)) ;;
+            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step|--bus-address) ((i++)) ;;
             -*) ;;
             *) pos+=("${w[i]}") ;;
         esac
     done
     case $cmd in
-        status|stop|restart|rm|logs)
+        status|stop|restart|rm|logs|recommend)
             ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
         metrics)
             if ((${#pos[@]} == 0)); then
@@ -104,6 +106,8 @@ _orchestratorctl() {
             elif ((${#pos[@]} == 1)) && [[ ${pos[0]} == job ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur")
             fi ;;
+        forecast)
+            ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "system $(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
     esac
     return 0
 }

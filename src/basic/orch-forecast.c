@@ -28,32 +28,53 @@ double
 orch_holt_filter (const double *y, guint n, const OrchHoltParams *p, double *fitted,
                   OrchHoltState *end)
 {
-  guint m = p->period;
+  guint m = p->period, si = 0;
   double l = p->level0, b = p->trend ? p->trend0 : 0.0;
-  double phi = p->trend ? p->phi : 0.0;
+  double phi = p->trend ? p->phi : 0.0, alpha = p->alpha, beta = p->beta, gamma = p->gamma;
   double season[ORCH_FORECAST_MAX_PERIOD];
   double sse = 0.0;
 
-  if (m > 0)
-    memcpy (season, p->season0, m * sizeof (double));
-  for (guint t = 0; t < n; t++)
+  if (m == 0 && fitted == NULL)
     {
-      double s = m > 0 ? season[t % m] : 0.0;
-      double base = l + phi * b; /* l_{t-1} + phi b_{t-1} */
-      double yhat = base + s;
-      double e = y[t] - yhat;
-      double l_new;
+      /* The fit's hot loop: no season, nothing kept. */
+      for (guint t = 0; t < n; t++)
+        {
+          double base = l + phi * b, e = y[t] - base;
+          double l_new = alpha * y[t] + (1.0 - alpha) * base;
 
-      if (fitted)
-        fitted[t] = yhat;
-      sse += e * e;
-      l_new = p->alpha * (y[t] - s) + (1.0 - p->alpha) * base;
-      if (p->trend)
-        b = p->beta * (l_new - l) + (1.0 - p->beta) * phi * b;
-      if (m > 0)
-        season[t % m] = p->gamma * (y[t] - base) + (1.0 - p->gamma) * s;
-      l = l_new;
+          sse += e * e;
+          b = beta * (l_new - l) + (1.0 - beta) * phi * b;
+          l = l_new;
+        }
     }
+  else
+    {
+      if (m > 0)
+        memcpy (season, p->season0, m * sizeof (double));
+      for (guint t = 0; t < n; t++)
+        {
+          double s = m > 0 ? season[si] : 0.0;
+          double base = l + phi * b; /* l_{t-1} + phi b_{t-1} */
+          double yhat = base + s;
+          double e = y[t] - yhat;
+          double l_new;
+
+          if (fitted)
+            fitted[t] = yhat;
+          sse += e * e;
+          l_new = alpha * (y[t] - s) + (1.0 - alpha) * base;
+          b = beta * (l_new - l) + (1.0 - beta) * phi * b;
+          if (m > 0)
+            {
+              season[si] = gamma * (y[t] - base) + (1.0 - gamma) * s;
+              if (++si == m)
+                si = 0;
+            }
+          l = l_new;
+        }
+    }
+  if (!p->trend)
+    b = 0.0;
   if (end)
     {
       end->level = l;
@@ -231,7 +252,7 @@ ctx_start (FitCtx *c, double alpha, double beta, double phi, double gamma, doubl
 
 /* Minimises from x (dim d), in place; returns the minimum. */
 static double
-nelder_mead (FitCtx *c, guint d, double *x, guint max_evals)
+nelder_mead (FitCtx *c, guint d, double *x, guint max_evals, double ftol)
 {
   double s[NM_MAX_DIM + 1][NM_MAX_DIM], f[NM_MAX_DIM + 1];
   double cen[NM_MAX_DIM], xr[NM_MAX_DIM], xe[NM_MAX_DIM], xc[NM_MAX_DIM];
@@ -261,7 +282,7 @@ nelder_mead (FitCtx *c, guint d, double *x, guint max_evals)
       for (guint i = 0; i <= d; i++)
         if (i != hi && f[i] > f[nh])
           nh = i;
-      if (fabs (f[hi] - f[lo]) <= 1e-12 * (fabs (f[lo]) + 1e-300))
+      if (fabs (f[hi] - f[lo]) <= ftol * (fabs (f[lo]) + 1e-300))
         break;
       for (guint j = 0; j < d; j++)
         {
@@ -356,9 +377,9 @@ orch_holt_fit (const double *y, guint n, gboolean damped, OrchHoltParams *p)
       double x[NM_MAX_DIM], v;
 
       ctx_start (&c, starts[k][0], starts[k][1], starts[k][2], starts[k][3], x);
-      v = nelder_mead (&c, d, x, 300);
+      v = nelder_mead (&c, d, x, 300, 1e-12);
       /* A restart from the optimum escapes a collapsed simplex. */
-      v = MIN (v, nelder_mead (&c, d, x, 100));
+      v = MIN (v, nelder_mead (&c, d, x, 100, 1e-12));
       if (v < best)
         {
           best = v;
@@ -366,6 +387,27 @@ orch_holt_fit (const double *y, guint n, gboolean damped, OrchHoltParams *p)
         }
     }
   ctx_apply (&c, best_x);
+  return orch_holt_filter (y, n, p, NULL, NULL);
+}
+
+double
+orch_holt_fit_quick (const double *y, guint n, gboolean damped, const OrchHoltParams *start,
+                     OrchHoltParams *p)
+{
+  FitCtx c = { y, n, p, damped };
+  guint d = ctx_dim (&c);
+  double x[NM_MAX_DIM];
+
+  orch_holt_init_states (y, n, p);
+  if (!p->trend || !damped)
+    p->phi = 1.0;
+  if (start)
+    ctx_start (&c, start->alpha, start->beta, start->trend && damped ? start->phi : 0.98,
+               start->period ? start->gamma : 0.1, x);
+  else
+    ctx_start (&c, 0.5, 0.1, 0.98, 0.1, x);
+  nelder_mead (&c, d, x, start ? 25 : 120, 1e-6);
+  ctx_apply (&c, x);
   return orch_holt_filter (y, n, p, NULL, NULL);
 }
 
@@ -414,10 +456,23 @@ orch_forecast_detect_period (const double *y, guint n, guint min_lag)
   for (guint i = 0; i < n; i++)
     d[i] = y[i] - (icpt + slope * i);
   r = g_new (double, max_lag + 2);
-  /* Unbiased (over n - k pairs): the plain ACF's taper would move the
-   * peak of a noisy cycle to a shorter lag. */
-  for (guint k = 0; k <= max_lag + 1; k++)
-    r[k] = orch_forecast_acf (d, n, k) * n / (n - k);
+  /* The residuals of a least-squares line have mean 0.  Unbiased (over
+   * n - k pairs): the plain ACF's taper would move the peak of a noisy
+   * cycle to a shorter lag. */
+  {
+    double den = 0.0;
+
+    for (guint i = 0; i < n; i++)
+      den += d[i] * d[i];
+    for (guint k = 0; k <= max_lag + 1; k++)
+      {
+        double num = 0.0;
+
+        for (guint i = 0; i + k < n; i++)
+          num += d[i] * d[i + k];
+        r[k] = den > 0.0 ? num / den * n / (n - k) : 0.0;
+      }
+  }
   for (guint k = MAX (min_lag, 2); k <= max_lag; k++)
     if (r[k] > best && r[k] >= r[k - 1] && r[k] >= r[k + 1])
       {
@@ -540,8 +595,10 @@ method_fits (OrchForecastMethod method, guint n, guint period)
     }
 }
 
+/* @start: parameters to start from (a fit on a shorter prefix), or NULL. */
 static void
-fit_params (const double *y, guint n, OrchForecastMethod method, guint period, OrchForecastFit *fit)
+fit_params (const double *y, guint n, OrchForecastMethod method, guint period,
+            const OrchHoltParams *start, OrchForecastFit *fit)
 {
   OrchHoltParams *p = &fit->params;
   double sse;
@@ -549,13 +606,13 @@ fit_params (const double *y, guint n, OrchForecastMethod method, guint period, O
   memset (p, 0, sizeof *p);
   p->trend = TRUE;
   p->period = method == ORCH_FORECAST_HOLT_WINTERS ? period : 0;
-  sse = orch_holt_fit (y, n, TRUE, p);
+  sse = orch_holt_fit_quick (y, n, TRUE, start, p);
   fit->sigma2 = sse / n;
 }
 
-gboolean
-orch_forecast_one (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
-                   OrchForecastFit *fit, OrchForecastPath *path)
+static gboolean
+forecast_one (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+              const OrchHoltParams *start, OrchForecastFit *fit, OrchForecastPath *path)
 {
   guint h = path->h;
 
@@ -571,7 +628,7 @@ orch_forecast_one (const double *y, guint n, OrchForecastMethod method, guint pe
       OrchHoltState st;
       g_autofree double *var = g_new (double, MAX (h, 1));
 
-      fit_params (y, n, method, period, fit);
+      fit_params (y, n, method, period, start, fit);
       orch_holt_filter (y, n, &fit->params, NULL, &st);
       orch_holt_forecast (&fit->params, &st, h, path->mean);
       orch_holt_variance (&fit->params, fit->sigma2, h, var);
@@ -592,6 +649,13 @@ orch_forecast_one (const double *y, guint n, OrchForecastMethod method, guint pe
     }
   path_bounds (path);
   return TRUE;
+}
+
+gboolean
+orch_forecast_one (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+                   OrchForecastFit *fit, OrchForecastPath *path)
+{
+  return forecast_one (y, n, method, period, window, NULL, fit, path);
 }
 
 double
@@ -632,6 +696,7 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
   guint period, train, hb, n_orig, window;
   double scale, best = INFINITY;
   OrchForecastMethod chosen = ORCH_FORECAST_NAIVE;
+  OrchHoltParams fitted[ORCH_FORECAST_N_METHODS];
   g_autofree double *f = NULL;
 
   memset (fit, 0, sizeof *fit);
@@ -661,7 +726,10 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
       if (!method_fits (m, train, period))
         continue;
       if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
-        fit_params (y, train, m, period, &mf);
+        {
+          fit_params (y, train, m, period, NULL, &mf);
+          fitted[m] = mf.params;
+        }
       for (guint k = 0; k < n_orig; k++)
         {
           guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
@@ -685,7 +753,8 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
           chosen = m;
         }
     }
-  if (!orch_forecast_one (y, n, chosen, period, window, fit, path))
+  /* The refit on all of y starts from the backtest's parameters. */
+  if (!forecast_one (y, n, chosen, period, window, &fitted[chosen], fit, path))
     orch_forecast_one (y, n, ORCH_FORECAST_NAIVE, 0, 0, fit, path);
   fit->mase = best;
   return TRUE;

@@ -80,6 +80,13 @@ void orch_holt_init_states (const double *y, guint n, OrchHoltParams *p);
  * SSE. */
 double orch_holt_fit (const double *y, guint n, gboolean damped, OrchHoltParams *p);
 
+/* The same, cheaper, for the daemon's per-request fits: one Nelder-Mead
+ * run to a 1e-6 relative SSE spread, from @start's parameters (at most
+ * 25 evaluations) or from alpha 0.5, beta 0.1, phi 0.98, gamma 0.1 (120):
+ * bench-forecast measures what that costs in accuracy and time. */
+double orch_holt_fit_quick (const double *y, guint n, gboolean damped, const OrchHoltParams *start,
+                            OrchHoltParams *p);
+
 /* Autocorrelation at @lag of y[0..n). */
 double orch_forecast_acf (const double *y, guint n, guint lag);
 
@@ -118,7 +125,9 @@ gboolean orch_forecast_one (const double *y, guint n, OrchForecastMethod method,
  * each of up to 5 origins over the last part the method forecasts
  * min(h, n / 4) steps, scored by MASE (MAE over the naive in-sample
  * one-step MAE of the training part, seasonal when a period is found).
- * The winner is refitted on all of y.  Too short a series for a backtest
+ * The winner is refitted on all of y (orch_holt_fit_quick() from the
+ * backtest's parameters; orch_forecast_one() fits the same way, from
+ * the default start).  Too short a series for a backtest
  * (n < 16) gets the damped Holt (n >= 4) or the naive method.  FALSE
  * only for n == 0. */
 gboolean orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit,
