@@ -79,7 +79,7 @@ for name in leaky periodic build idle bursty; do
 done
 sleep "$DURATION"
 for name in "${!IDS[@]}"; do
-  lib_call Metrics GetJobHistory s 'a{sv}' "${IDS[$name]}" 0 | "$PY" -c '
+  lib_call Metrics GetJobHistory 'sa{sv}' "${IDS[$name]}" 0 | "$PY" -c '
 import json, sys
 rows = json.load(sys.stdin)["data"][0]
 print("t_s,cpu_percent,memory_bytes")
@@ -92,5 +92,5 @@ for r in rows:
     print("%.3f,%.3f,%d" % ((r["timestamp"]["data"] - t0) / 1e6, cpu, mem))
 ' > "$OUT/$name.csv" || fail "cannot read the history of $name"
   log "$name: $(($(wc -l < "$OUT/$name.csv") - 1)) samples"
-  lib_call Jobs Stop s 'a{sv}' "${IDS[$name]}" 0 >/dev/null
+  lib_call Jobs Stop 'sa{sv}' "${IDS[$name]}" 0 >/dev/null
 done

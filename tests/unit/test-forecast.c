@@ -3,6 +3,7 @@
  * choice, crossings, resampling.  The smoothing itself is checked against
  * statsmodels by test-forecast-oracle.py. */
 #include "basic/orch-forecast.h"
+#include "basic/orch-recommend.h"
 
 #include <math.h>
 
@@ -121,6 +122,47 @@ test_period_none_on_noise (void)
   g_assert_cmpuint (orch_forecast_detect_period (y, 300, 2), ==, 0);
 }
 
+/* VPA's rules: CPU p90 of the samples, memory p90 of window peaks, a
+ * 15 % margin; old samples count less. */
+static void
+test_recommend (void)
+{
+  OrchUsageSample u[200];
+  OrchRecommendOptions o = ORCH_RECOMMEND_OPTIONS_VPA;
+  OrchRecommendation r;
+  const gint64 s = G_USEC_PER_SEC;
+
+  o.peak_window_s = 60;
+  /* 200 s: CPU 10 % but 50 % one sample in five; memory 100 MiB with a
+   * 300 MiB spike once a minute. */
+  for (guint i = 0; i < 200; i++)
+    {
+      u[i].t_us = (gint64) i * s;
+      u[i].cpu_percent = i % 5 == 0 ? 50 : 10;
+      u[i].memory_bytes = i % 60 == 30 ? 300.0 * (1 << 20) : 100.0 * (1 << 20);
+    }
+  g_assert_false (orch_recommend (u, 0, 200 * s, &o, &r));
+  g_assert_true (orch_recommend (u, 200, 200 * s, &o, &r));
+  g_assert_cmpuint (r.n_samples, ==, 200);
+  g_assert_cmpuint (r.n_windows, ==, 4);
+  /* p90 of CPU is the 50 % bucket: 0.5 cores, within a bucket (5 %). */
+  g_assert_cmpfloat (r.cpu_cores, >=, 0.5);
+  g_assert_cmpfloat (r.cpu_cores, <, 0.5 * 1.051);
+  g_assert_cmpfloat_with_epsilon (r.cpu_quota, r.cpu_cores * 1.15, 1e-9);
+  g_assert_cmpuint (r.cpu_weight, ==, (guint) round (100 * r.cpu_cores));
+  /* Three of four windows peak at 300 MiB (the last has none): p90 is
+   * the spike. */
+  g_assert_cmpfloat (r.memory_peak, >=, 300.0 * (1 << 20));
+  g_assert_cmpfloat (r.memory_peak, <, 300.0 * (1 << 20) * 1.051);
+  g_assert_cmpuint (r.memory_max, >=, (guint64) (r.memory_peak * 1.15));
+  g_assert_cmpuint (r.memory_max % (1 << 20), ==, 0);
+  /* With a half-life of a second the newest samples decide: the last
+   * window (180..199 s) never spiked. */
+  o.half_life_s = 1;
+  g_assert_true (orch_recommend (u, 200, 200 * s, &o, &r));
+  g_assert_cmpfloat (r.memory_peak, <, 110.0 * (1 << 20));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -131,5 +173,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast/crossing-probability", test_crossing_and_probability);
   g_test_add_func ("/forecast/resample", test_resample);
   g_test_add_func ("/forecast/period-none-on-noise", test_period_none_on_noise);
+  g_test_add_func ("/forecast/recommend", test_recommend);
   return g_test_run ();
 }
