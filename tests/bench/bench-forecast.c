@@ -406,6 +406,10 @@ main (int argc, char **argv)
                 {
                   Score *a = &sc[ORCH_FORECAST_N_METHODS];
                   Score *sn = &sc[ORCH_FORECAST_SEASONAL_NAIVE];
+                  char snm[32] = "–";
+
+                  if (sn->origins)
+                    g_snprintf (snm, sizeof snm, "%.2f", sn->mase_sum / sn->origins);
 
                   g_string_append_printf (
                       fc,
@@ -413,7 +417,7 @@ main (int argc, char **argv)
                       t->name, s ? "memory" : "cpu", h * t->step_s,
                       orch_forecast_method_name (fit.method), a->mase_sum / a->origins,
                       sc[0].mase_sum / sc[0].origins,
-                      sn->origins ? g_strdup_printf ("%.2f", sn->mase_sum / sn->origins) : "–", rel,
+                      snm, rel,
                       100 * a->cov80 / a->points, 100 * a->cov95 / a->points);
                   continue;
                 }
