@@ -63,6 +63,7 @@ series_from_rows (GVariant *rows, const char *key, Series *out)
 
 typedef struct {
   guint32 horizon_s, step_s;
+  guint64 memory_limit; /* 0: the job's or the host's */
 } Options;
 
 static gboolean
@@ -70,13 +71,17 @@ parse_options (GVariant *options, guint interval_ms, Options *o, GError **error)
 {
   o->horizon_s = DEFAULT_HORIZON_S;
   o->step_s = 0;
-  if (!orch_vardict_check (options, _("option"),
-                           (const char *const[]){ "horizon_s", "u", "step_s", "u", NULL }, error))
+  o->memory_limit = 0;
+  if (!orch_vardict_check (
+          options, _("option"),
+          (const char *const[]){ "horizon_s", "u", "step_s", "u", "memory_limit", "t", NULL },
+          error))
     return FALSE;
   if (options)
     {
       g_variant_lookup (options, "horizon_s", "u", &o->horizon_s);
       g_variant_lookup (options, "step_s", "u", &o->step_s);
+      g_variant_lookup (options, "memory_limit", "t", &o->memory_limit);
     }
   if (o->horizon_s == 0 || o->horizon_s > MAX_HORIZON_S)
     {
@@ -262,7 +267,11 @@ forecast (OrchSampler *s, GVariant *rows, const char *mem_key, double limit, con
       g_variant_builder_add (&b, "{sv}", "step_s", g_variant_new_uint32 (o.step_s));
       g_variant_builder_add (&b, "{sv}", "cpu_percent", series_dict (&fc, &o, TRUE));
       g_variant_builder_add (&b, "{sv}", "memory_bytes", series_dict (&fm, &o, TRUE));
-      add_exhaustion (&b, &fm, limit, source, id);
+      /* A limit asked for: "when would it reach this?" */
+      if (o.memory_limit > 0)
+        add_exhaustion (&b, &fm, (double) o.memory_limit, "option", id);
+      else
+        add_exhaustion (&b, &fm, limit, source, id);
       ret = g_variant_builder_end (&b);
     }
   orch_forecast_path_clear (&fc.path);

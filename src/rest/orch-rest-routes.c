@@ -21,8 +21,9 @@ static const char *const log_query[] = { "stream",    "stream", "s",          "o
                                          "t",         "tail",   "tail_lines", "u",      "max_bytes",
                                          "max_bytes", "u",      NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
-static const char *const forecast_query[] = { "horizon_s", "horizon_s", "u", "step_s",
-                                              "step_s",    "u",         NULL };
+static const char *const forecast_query[] = {
+  "horizon_s", "horizon_s", "u", "step_s", "step_s", "u", "memory_limit", "memory_limit", "t", NULL
+};
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */

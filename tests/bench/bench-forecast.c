@@ -416,9 +416,8 @@ main (int argc, char **argv)
                       "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %.2f | %.0f %% | %.0f %% |\n",
                       t->name, s ? "memory" : "cpu", h * t->step_s,
                       orch_forecast_method_name (fit.method), a->mase_sum / a->origins,
-                      sc[0].mase_sum / sc[0].origins,
-                      snm, rel,
-                      100 * a->cov80 / a->points, 100 * a->cov95 / a->points);
+                      sc[0].mase_sum / sc[0].origins, snm, rel, 100 * a->cov80 / a->points,
+                      100 * a->cov95 / a->points);
                   continue;
                 }
               g_string_append_printf (

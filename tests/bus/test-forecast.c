@@ -144,6 +144,17 @@ test_leaky_job (void)
       if (g_variant_lookup (fc, "memory_exhaustion_at", "t", &at))
         g_test_message ("host memory forecast to run out in %.0f s",
                         (double) ((gint64) at - g_get_real_time ()) / G_USEC_PER_SEC);
+      /* The same question for a limit given with the call. */
+      g_clear_pointer (&fc, g_variant_unref);
+      fc = call ("org.orchestrator.Metrics", "GetJobForecast",
+                 g_variant_new_parsed ("(%s, {'horizon_s': <uint32 120>, 'memory_limit': <%t>})",
+                                       id, (guint64) (now_mem + 100 * MIB)),
+                 &error);
+      g_assert_no_error (error);
+      g_assert_true (g_variant_lookup (fc, "memory_limit_source", "&s", &source));
+      g_assert_cmpstr (source, ==, "option");
+      g_assert_true (g_variant_lookup (fc, "memory_exhaustion_at", "t", &at));
+      g_assert_cmpint ((gint64) at, <, g_get_real_time () + 120 * G_USEC_PER_SEC);
       orch_test_discard (d, id);
       return;
     }

@@ -46,9 +46,19 @@ assert len(mem["timestamps"]) == 60
 assert mem["predicted"][9] > int(sys.argv[1]) * 1.1, (mem["predicted"][9], sys.argv[1])
 assert all(l <= p <= h for l, p, h in zip(mem["lower_95"], mem["predicted"], mem["upper_95"]))
 assert fc["memory_limit_source"] == "host_available"
-# Growing ~80 MiB/s from over 100 MiB: at that pace the host's free memory
-# is minutes away, and the forecast says when.
-assert "memory_exhaustion_at" in fc, fc
+PYEOF
+
+# When would it reach 50 MiB more than now?  Growing ~80 MiB/s, soon.
+limit=$((mem + (50 << 20)))
+lib_call Metrics GetJobForecast 'sa{sv}' "$ID" 2 horizon_s u 60 memory_limit t "$limit" > "$T/fc2.json" \
+  || fail "GetJobForecast with memory_limit failed"
+"$PY" - "$T/fc2.json" <<'PYEOF' || fail "forecast with memory_limit: $(cat "$T/fc2.json")"
+import json, sys, time
+fc = json.load(open(sys.argv[1]))["data"][0]
+assert fc["memory_limit_source"]["data"] == "option", fc["memory_limit_source"]
+at = fc["memory_exhaustion_at"]["data"] / 1e6
+assert time.time() - 30 < at < time.time() + 120, at - time.time()
+assert fc["memory_exhaustion_confidence"]["data"] > 0.5, fc["memory_exhaustion_confidence"]
 PYEOF
 
 out=$(ctl forecast "$ID" --horizon 0s 2>&1); rc=$?
@@ -67,9 +77,9 @@ lib_http GET "/metrics/jobs/$ID/forecast?horizon_s=120&step_s=2"
 [ "$HTTP_STATUS" = 200 ] || fail "GET forecast: $HTTP_STATUS $HTTP_BODY"
 "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert len(d["cpu_percent"]["predicted"]) == 60, d' <<<"$HTTP_BODY" \
   || fail "REST forecast: $HTTP_BODY"
-lib_http GET "/metrics/system/forecast?horizon_s=600"
+lib_http GET "/metrics/system/forecast?horizon_s=600&memory_limit=1"
 [ "$HTTP_STATUS" = 200 ] || fail "GET system forecast: $HTTP_STATUS $HTTP_BODY"
-"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["memory_limit_source"] == "memory_available", d' <<<"$HTTP_BODY" \
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["memory_limit_source"] == "option" and "memory_exhaustion_at" in d, d' <<<"$HTTP_BODY" \
   || fail "REST system forecast: $HTTP_BODY"
 lib_http GET "/metrics/jobs/$ID/forecast?horizon_s=0"
 [ "$HTTP_STATUS" = 422 ] || [ "$HTTP_STATUS" = 400 ] || fail "horizon_s=0: $HTTP_STATUS $HTTP_BODY"
