@@ -53,7 +53,7 @@ _orchestratorctl() {
         --signal|-s) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur"); return 0 ;;
         --cwd|-C) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return 0 ;;
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
-        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step)
+        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step|--memory-limit)
             return 0 ;;
     esac
 
@@ -79,7 +79,7 @@ _orchestratorctl() {
         top) opts="--delay --iterations" ;;
         metrics) opts="--json" ;;
         cleanup) opts="--older-than --json" ;;
-        forecast) opts="--horizon --step --json" ;;
+        forecast) opts="--horizon --step --memory-limit --json" ;;
         recommend) opts="--json" ;;
     esac
     if [[ $cur == -* ]]; then
@@ -92,7 +92,7 @@ _orchestratorctl() {
     local -a pos=()
     for ((i = cmd_at + 1; i < ${#w[@]} - 1; i++)); do
         case ${w[i]} in
-            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step|--bus-address) ((i++)) ;;
+            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--horizon|--step|--memory-limit|--bus-address) ((i++)) ;;
             -*) ;;
             *) pos+=("${w[i]}") ;;
         esac

@@ -148,17 +148,20 @@ int
 orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv)
 {
   gboolean json = FALSE;
-  g_autofree char *horizon = NULL, *step = NULL;
+  g_autofree char *horizon = NULL, *step = NULL, *limit = NULL;
   const GOptionEntry entries[] = {
     { "horizon", 0, 0, G_OPTION_ARG_STRING, &horizon, N_("How far ahead (default 1h)"),
       N_("DURATION") },
     { "step", 0, 0, G_OPTION_ARG_STRING, &step, N_("Spacing of the points (default horizon/60)"),
       N_("DURATION") },
+    { "memory-limit", 0, 0, G_OPTION_ARG_STRING, &limit, N_("When would memory reach this size"),
+      N_("SIZE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL }
   };
   GVariantBuilder opts;
   guint32 horizon_s = 0, step_s = 0;
+  guint64 limit_bytes = 0;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) fc = NULL;
   int exit_code = ORCH_CTL_EXIT_OK;
@@ -173,7 +176,12 @@ orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv)
   if (!parse_duration_s ("--horizon", horizon, &horizon_s, &exit_code) ||
       !parse_duration_s ("--step", step, &step_s, &exit_code))
     return exit_code;
+  if (limit && (!orch_ctl_parse_size (limit, &limit_bytes) || limit_bytes == 0))
+    return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, _("forecast: --memory-limit “%s” is not a size"),
+                          limit);
   g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
+  if (limit_bytes)
+    g_variant_builder_add (&opts, "{sv}", "memory_limit", g_variant_new_uint64 (limit_bytes));
   if (horizon_s)
     g_variant_builder_add (&opts, "{sv}", "horizon_s", g_variant_new_uint32 (horizon_s));
   if (step_s)

@@ -32,7 +32,7 @@ static const struct {
     N_("System, job or process figures") },
   { "cleanup", orch_ctl_cmd_cleanup, N_("cleanup --older-than AGE"),
     N_("Remove logs of jobs finished long ago") },
-  { "forecast", orch_ctl_cmd_forecast, N_("forecast ID|system [--horizon D] [--step D]"),
+  { "forecast", orch_ctl_cmd_forecast, N_("forecast ID|system [--horizon D] [--memory-limit S]"),
     N_("Forecast CPU and memory, and when memory runs out") },
   { "recommend", orch_ctl_cmd_recommend, N_("recommend ID"),
     N_("Recommend limits from a job's usage") },

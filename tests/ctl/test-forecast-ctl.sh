@@ -61,6 +61,10 @@ assert time.time() - 30 < at < time.time() + 120, at - time.time()
 assert fc["memory_exhaustion_confidence"]["data"] > 0.5, fc["memory_exhaustion_confidence"]
 PYEOF
 
+out=$(ctl forecast "$ID" --horizon 60s --memory-limit "$(( (mem >> 20) + 50 ))M" 2>&1) || fail "--memory-limit: $out"
+grep -q '^Memory reaches .* (option) at ' <<<"$out" || fail "--memory-limit: no exhaustion time: $out"
+out=$(ctl forecast "$ID" --memory-limit lots 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q -- '--memory-limit' <<<"$out" || fail "--memory-limit lots: rc $rc, $out"
 out=$(ctl forecast "$ID" --horizon 0s 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q -- '--horizon' <<<"$out" || fail "--horizon 0s: rc $rc, $out"
 out=$(ctl forecast job_20991231_235959_ffffff 2>&1); rc=$?
