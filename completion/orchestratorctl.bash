@@ -35,7 +35,7 @@ _orchestratorctl() {
     done
 
     local globals="--system --user --bus-address= --help"
-    local commands="run list status stop restart rm logs top metrics cleanup set-limits events schedule group scale"
+    local commands="run list status stop restart rm logs top metrics cleanup set-limits events schedule group scale forecast recommend"
 
     # After "run ... --": the command to run, then its files.
     if ((dashes > 0)); then
@@ -55,7 +55,7 @@ _orchestratorctl() {
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
         --overlap) mapfile -t COMPREPLY < <(compgen -W "skip queue parallel replace" -- "$cur"); return 0 ;;
         --on-calendar|--cron|--every|--randomized-delay|--base-time) return 0 ;;
-        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight)
+        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight|--horizon|--step|--memory-limit)
             return 0 ;;
     esac
 
@@ -85,6 +85,8 @@ _orchestratorctl() {
         events) opts="--follow --lines --json" ;;
         set-limits) opts="--memory-max --memory-high --cpu-quota --cpu-weight --tasks-max --io-weight --json" ;;
         group) opts="create list show rm --name --replicas --max-unavailable --env --cpu-target --min --max --json" ;;
+        forecast) opts="--horizon --step --memory-limit --json" ;;
+        recommend) opts="--json" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts ${globals/--user /}" -- "$cur")
@@ -96,7 +98,7 @@ _orchestratorctl() {
     local -a pos=()
     for ((i = cmd_at + 1; i < ${#w[@]} - 1; i++)); do
         case ${w[i]} in
-            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--bus-address|--memory-max|-m|--memory-high|--cpu-quota|-c|--cpu-weight|--tasks-max|--io-weight) ((i++)) ;;
+            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--bus-address|--memory-max|-m|--memory-high|--cpu-quota|-c|--cpu-weight|--tasks-max|--io-weight|--horizon|--step|--memory-limit) ((i++)) ;;
             -*) ;;
             *) pos+=("${w[i]}") ;;
         esac
@@ -108,7 +110,7 @@ _orchestratorctl() {
             elif ((${#pos[@]} == 1)) && [[ " show rm pause resume trigger " == *" ${pos[0]} "* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "$("${w[0]}" "${bus[@]}" schedule list --json 2>/dev/null | grep -o '"id" : "sched_[^"]*"' | cut -d'"' -f4)" -- "$cur")
             fi ;;
-        status|stop|restart|rm|logs|set-limits|events)
+        status|stop|restart|rm|logs|set-limits|events|recommend)
             ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
         metrics)
             if ((${#pos[@]} == 0)); then
@@ -116,6 +118,8 @@ _orchestratorctl() {
             elif ((${#pos[@]} == 1)) && [[ ${pos[0]} == job ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "$(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur")
             fi ;;
+        forecast)
+            ((${#pos[@]} == 0)) && mapfile -t COMPREPLY < <(compgen -W "system $(_orchestratorctl_ids "${w[0]}" "${bus[@]}")" -- "$cur") ;;
     esac
     return 0
 }

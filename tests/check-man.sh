@@ -17,7 +17,7 @@ check() { # check PAGE HELP-TEXT
 }
 export LC_ALL=C.UTF-8 LANGUAGE=
 check orchestratord.8.scd "$("$build/src/orchestratord" --help)"
-for cmd in run list status stop restart rm logs top metrics cleanup set-limits events group scale; do
+for cmd in run list status stop restart rm logs top metrics cleanup set-limits events group scale forecast recommend; do
   grep -qF -- "*$cmd*" "$src/man/orchestratorctl.1.scd" || { echo "man page lacks the command $cmd"; status=1; }
   check orchestratorctl.1.scd "$("$build/src/orchestratorctl" "$cmd" --help)"
 done

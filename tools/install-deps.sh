@@ -27,6 +27,8 @@ packages=(
   # the dashboard's browser tests (tests/web): Chromium, driven by
   # playwright-core from npm
   chromium
+  # the forecast oracle test (tests/unit/test-forecast-oracle.py)
+  python3-statsmodels
 )
 
 missing=()

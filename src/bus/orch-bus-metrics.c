@@ -20,15 +20,7 @@ struct _OrchBusMetrics {
 static int
 reply_variant (sd_bus_message *m, GVariant *v)
 {
-  g_autoptr(sd_bus_message) reply = NULL;
-  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
-  int r = sd_bus_message_new_method_return (m, &reply);
-
-  if (r >= 0)
-    r = orch_bus_append_variant (reply, owned);
-  if (r >= 0)
-    r = sd_bus_send (NULL, reply, NULL);
-  return r;
+  return orch_bus_reply_variant (m, v);
 }
 
 static int

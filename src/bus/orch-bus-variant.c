@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-bus-variant.h"
+#include "core/orch-sd-bus.h"
 
 #include <errno.h>
 #include <string.h>
@@ -210,4 +211,18 @@ orch_bus_read_argument (sd_bus_message *m, GVariant **ret, sd_bus_error *ret_err
     return sd_bus_error_set_errnof (ret_error, r, "cannot read argument: %s", g_strerror (-r));
   *ret = g_variant_ref_sink (v);
   return 0;
+}
+
+int
+orch_bus_reply_variant (sd_bus_message *m, GVariant *v)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
+  int r = sd_bus_message_new_method_return (m, &reply);
+
+  if (r >= 0)
+    r = orch_bus_append_variant (reply, owned);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  return r;
 }

@@ -17,4 +17,8 @@ int orch_bus_append_variant (sd_bus_message *m, GVariant *v);
  * returns. */
 int orch_bus_read_argument (sd_bus_message *m, GVariant **ret, sd_bus_error *ret_error);
 
+/* Replies to @m with @v (floating or not; consumed) as its one return
+ * value. */
+int orch_bus_reply_variant (sd_bus_message *m, GVariant *v);
+
 G_END_DECLS

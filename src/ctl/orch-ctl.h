@@ -136,6 +136,8 @@ GVariant *orch_ctl_schedule_params (const char *name, const char *calendar, cons
                                     guint32 delay_s, guint32 timeout_s, GVariant *job);
 int orch_ctl_cmd_group (OrchCtl *ctl, int argc, char **argv);
 int orch_ctl_cmd_scale (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv);
+int orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv);
 
 /* Reads a log: the last @tail_lines lines (0: all of it) of @stream
  * into @out; *@ret_end is the offset after it.  For status and logs;

@@ -41,6 +41,10 @@ static const struct {
   { "group", orch_ctl_cmd_group, N_("group create|list|show|rm …"),
     N_("Job groups: replicas of one template") },
   { "scale", orch_ctl_cmd_scale, N_("scale GROUP N"), N_("Set a job group's replica count") },
+  { "forecast", orch_ctl_cmd_forecast, N_("forecast ID|system [--horizon D] [--memory-limit S]"),
+    N_("Forecast CPU and memory, and when memory runs out") },
+  { "recommend", orch_ctl_cmd_recommend, N_("recommend ID"),
+    N_("Recommend limits from a job's usage") },
 };
 
 static void

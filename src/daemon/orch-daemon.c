@@ -5,6 +5,7 @@
 #include "orch-daemon-schedules.h"
 #include "basic/orch-error.h"
 #include "bus/orch-bus-auth.h"
+#include "bus/orch-bus-forecast.h"
 #include "bus/orch-bus-jobs.h"
 #include "bus/orch-bus-groups.h"
 #include "bus/orch-bus-logs.h"
@@ -42,6 +43,7 @@ struct _OrchDaemon {
   OrchGroups *groups;
   OrchBusGroups *bus_groups;
   OrchBusMetrics *bus_metrics;
+  OrchBusForecast *bus_forecast;
   GSource *bus_source;
   gboolean name_taken;
 
@@ -354,6 +356,13 @@ orch_daemon_start (OrchDaemon *self, GError **error)
     return FALSE;
   if (self->bus_metrics)
     orch_bus_metrics_set_sampler (self->bus_metrics, self->sampler);
+  if (self->bus)
+    {
+      self->bus_forecast = orch_bus_forecast_new (self->bus, self->sampler, self->manager,
+                                                  self->auth, error);
+      if (self->bus_forecast == NULL)
+        return FALSE;
+    }
 
   /* Job groups, after the jobs and the sampler they read. */
   if (self->bus)
@@ -422,6 +431,7 @@ orch_daemon_free (OrchDaemon *self)
   g_clear_pointer (&self->auth, orch_bus_auth_free);
   g_clear_pointer (&self->groups, orch_groups_free);
   g_clear_pointer (&self->bus_groups, orch_bus_groups_free);
+  g_clear_pointer (&self->bus_forecast, orch_bus_forecast_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
   g_clear_pointer (&self->schedules, orch_daemon_schedules_free);
   g_clear_pointer (&self->bus_metrics, orch_bus_metrics_free);

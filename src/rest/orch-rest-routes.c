@@ -49,6 +49,9 @@ static const char *const schedule_body[] = { "name",
                                              NULL };
 static const char *const schedule_query[] = { "name", "name", "s", NULL };
 static const char *const no_query[] = { NULL };
+static const char *const forecast_query[] = {
+  "horizon_s", "horizon_s", "u", "step_s", "step_s", "u", "memory_limit", "memory_limit", "t", NULL
+};
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -154,6 +157,16 @@ static const OrchRoute routes[] = {
   { "DELETE", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Remove",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = no_query,
     .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_DELETED },
+  { "GET", "/metrics/jobs/{id}/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetJobForecast", .param = ORCH_ROUTE_PARAM_ID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = forecast_query,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  /* InvalidState: too little history yet. */
+  { "GET", "/metrics/system/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetSystemForecast", .options = ORCH_ROUTE_OPTIONS_QUERY,
+    .types = forecast_query, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS, .dbus_method = "GetRecommendation",
+    .param = ORCH_ROUTE_PARAM_ID, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
 };
 
 static gsize

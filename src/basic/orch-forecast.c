@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Exponential smoothing, baselines, period detection and the backtest
+ * that picks among them; see orch-forecast.h for the model. */
+#include "config.h"
+
+#include "orch-forecast.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const method_names[ORCH_FORECAST_N_METHODS] = {
+  [ORCH_FORECAST_NAIVE] = "naive",
+  [ORCH_FORECAST_SEASONAL_NAIVE] = "seasonal-naive",
+  [ORCH_FORECAST_MOVING_AVERAGE] = "moving-average",
+  [ORCH_FORECAST_HOLT_DAMPED] = "holt-damped",
+  [ORCH_FORECAST_HOLT_WINTERS] = "holt-winters",
+};
+
+const char *
+orch_forecast_method_name (OrchForecastMethod m)
+{
+  return m < ORCH_FORECAST_N_METHODS ? method_names[m] : "unknown";
+}
+
+/* Holt-Winters smoother */
+
+double
+orch_holt_filter (const double *y, guint n, const OrchHoltParams *p, double *fitted,
+                  OrchHoltState *end)
+{
+  guint m = p->period, si = 0;
+  double l = p->level0, b = p->trend ? p->trend0 : 0.0;
+  double phi = p->trend ? p->phi : 0.0, alpha = p->alpha, beta = p->beta, gamma = p->gamma;
+  double season[ORCH_FORECAST_MAX_PERIOD];
+  double sse = 0.0;
+
+  if (m == 0 && fitted == NULL)
+    {
+      /* The fit's hot loop: no season, nothing kept. */
+      for (guint t = 0; t < n; t++)
+        {
+          double base = l + phi * b, e = y[t] - base;
+          double l_new = alpha * y[t] + (1.0 - alpha) * base;
+
+          sse += e * e;
+          b = beta * (l_new - l) + (1.0 - beta) * phi * b;
+          l = l_new;
+        }
+    }
+  else
+    {
+      if (m > 0)
+        memcpy (season, p->season0, m * sizeof (double));
+      for (guint t = 0; t < n; t++)
+        {
+          double s = m > 0 ? season[si] : 0.0;
+          double base = l + phi * b; /* l_{t-1} + phi b_{t-1} */
+          double yhat = base + s;
+          double e = y[t] - yhat;
+          double l_new;
+
+          if (fitted)
+            fitted[t] = yhat;
+          sse += e * e;
+          l_new = alpha * (y[t] - s) + (1.0 - alpha) * base;
+          b = beta * (l_new - l) + (1.0 - beta) * phi * b;
+          if (m > 0)
+            {
+              season[si] = gamma * (y[t] - base) + (1.0 - gamma) * s;
+              if (++si == m)
+                si = 0;
+            }
+          l = l_new;
+        }
+    }
+  if (!p->trend)
+    b = 0.0;
+  if (end)
+    {
+      end->level = l;
+      end->trend = b;
+      end->t = n;
+      if (m > 0)
+        memcpy (end->season, season, m * sizeof (double));
+    }
+  return sse;
+}
+
+void
+orch_holt_forecast (const OrchHoltParams *p, const OrchHoltState *s, guint h, double *out)
+{
+  double damp = 0.0, pk = 1.0;
+
+  for (guint k = 1; k <= h; k++)
+    {
+      double v = s->level;
+
+      if (p->trend)
+        {
+          pk *= p->phi;
+          damp += pk;
+          v += damp * s->trend;
+        }
+      if (p->period > 0)
+        v += s->season[(s->t + k - 1) % p->period];
+      out[k - 1] = v;
+    }
+}
+
+void
+orch_holt_variance (const OrchHoltParams *p, double sigma2, guint h, double *var)
+{
+  double acc = 0.0, damp = 0.0, pk = 1.0;
+
+  for (guint k = 1; k <= h; k++)
+    {
+      var[k - 1] = sigma2 * (1.0 + acc);
+      /* c_k, used from step k + 1 on. */
+      {
+        double c = p->alpha;
+
+        if (p->trend)
+          {
+            pk *= p->phi;
+            damp += pk;
+            c += p->alpha * p->beta * damp;
+          }
+        if (p->period > 0 && k % p->period == 0)
+          c += p->gamma;
+        acc += c * c;
+      }
+    }
+}
+
+void
+orch_holt_init_states (const double *y, guint n, OrchHoltParams *p)
+{
+  guint m = p->period;
+
+  if (m > 0 && n >= 2 * m)
+    {
+      double a = 0.0, c = 0.0;
+
+      for (guint i = 0; i < m; i++)
+        {
+          a += y[i];
+          c += y[m + i];
+        }
+      a /= m;
+      c /= m;
+      p->level0 = a;
+      p->trend0 = (c - a) / m;
+      for (guint i = 0; i < m; i++)
+        p->season0[i] = y[i] - a;
+    }
+  else if (n >= 2)
+    {
+      /* Least squares over the first points: y1 - y0 alone is mostly
+       * noise on a sampled series. */
+      guint k = MIN (n, 10);
+      double st = 0.0, sy = 0.0, stt = 0.0, sty = 0.0;
+
+      for (guint i = 0; i < k; i++)
+        {
+          st += i;
+          sy += y[i];
+          stt += (double) i * i;
+          sty += i * y[i];
+        }
+      p->trend0 = (k * sty - st * sy) / (k * stt - st * st);
+      p->level0 = (sy - p->trend0 * st) / k - p->trend0; /* one step before y0 */
+    }
+  else
+    p->level0 = n > 0 ? y[0] : 0.0;
+  if (!p->trend)
+    p->trend0 = 0.0;
+}
+
+/* Nelder-Mead over unconstrained x, mapped into the box by a logistic. */
+
+#define LO 1e-4
+#define HI 0.9999
+#define PHI_LO 0.8
+#define PHI_HI 1.0
+#define NM_MAX_DIM 4
+
+typedef struct {
+  const double *y;
+  guint n;
+  OrchHoltParams *p;
+  gboolean damped;
+} FitCtx;
+
+static double
+squash (double x, double lo, double hi)
+{
+  return lo + (hi - lo) / (1.0 + exp (-x));
+}
+
+static double
+unsquash (double v, double lo, double hi)
+{
+  double u = (v - lo) / (hi - lo);
+
+  u = CLAMP (u, 1e-6, 1.0 - 1e-6);
+  return log (u / (1.0 - u));
+}
+
+static void
+ctx_apply (FitCtx *c, const double *x)
+{
+  guint i = 0;
+
+  c->p->alpha = squash (x[i++], LO, HI);
+  if (c->p->trend)
+    {
+      c->p->beta = squash (x[i++], LO, HI);
+      c->p->phi = c->damped ? squash (x[i++], PHI_LO, PHI_HI) : 1.0;
+    }
+  if (c->p->period > 0)
+    c->p->gamma = squash (x[i++], LO, HI * (1.0 - c->p->alpha));
+}
+
+static double
+ctx_eval (FitCtx *c, const double *x)
+{
+  ctx_apply (c, x);
+  return orch_holt_filter (c->y, c->n, c->p, NULL, NULL);
+}
+
+static guint
+ctx_dim (FitCtx *c)
+{
+  return 1 + (c->p->trend ? (c->damped ? 2 : 1) : 0) + (c->p->period > 0 ? 1 : 0);
+}
+
+static void
+ctx_start (FitCtx *c, double alpha, double beta, double phi, double gamma, double *x)
+{
+  guint i = 0;
+
+  x[i++] = unsquash (alpha, LO, HI);
+  if (c->p->trend)
+    {
+      x[i++] = unsquash (beta, LO, HI);
+      if (c->damped)
+        x[i++] = unsquash (phi, PHI_LO, PHI_HI);
+    }
+  if (c->p->period > 0)
+    x[i++] = unsquash (gamma, LO, HI * (1.0 - alpha));
+}
+
+/* Minimises from x (dim d), in place; returns the minimum. */
+static double
+nelder_mead (FitCtx *c, guint d, double *x, guint max_evals, double ftol)
+{
+  double s[NM_MAX_DIM + 1][NM_MAX_DIM], f[NM_MAX_DIM + 1];
+  double cen[NM_MAX_DIM], xr[NM_MAX_DIM], xe[NM_MAX_DIM], xc[NM_MAX_DIM];
+  guint evals = 0;
+
+  for (guint i = 0; i <= d; i++)
+    {
+      memcpy (s[i], x, d * sizeof (double));
+      if (i > 0)
+        s[i][i - 1] += 1.0;
+      f[i] = ctx_eval (c, s[i]);
+      evals++;
+    }
+  while (evals < max_evals)
+    {
+      guint lo = 0, hi = 0, nh = 0;
+      double fr;
+
+      for (guint i = 1; i <= d; i++)
+        {
+          if (f[i] < f[lo])
+            lo = i;
+          if (f[i] > f[hi])
+            hi = i;
+        }
+      nh = hi == 0 ? 1 : 0;
+      for (guint i = 0; i <= d; i++)
+        if (i != hi && f[i] > f[nh])
+          nh = i;
+      if (fabs (f[hi] - f[lo]) <= ftol * (fabs (f[lo]) + 1e-300))
+        break;
+      for (guint j = 0; j < d; j++)
+        {
+          cen[j] = 0.0;
+          for (guint i = 0; i <= d; i++)
+            if (i != hi)
+              cen[j] += s[i][j];
+          cen[j] /= d;
+          xr[j] = cen[j] + (cen[j] - s[hi][j]);
+        }
+      fr = ctx_eval (c, xr);
+      evals++;
+      if (fr < f[lo])
+        {
+          double fe;
+
+          for (guint j = 0; j < d; j++)
+            xe[j] = cen[j] + 2.0 * (cen[j] - s[hi][j]);
+          fe = ctx_eval (c, xe);
+          evals++;
+          if (fe < fr)
+            {
+              memcpy (s[hi], xe, d * sizeof (double));
+              f[hi] = fe;
+            }
+          else
+            {
+              memcpy (s[hi], xr, d * sizeof (double));
+              f[hi] = fr;
+            }
+          continue;
+        }
+      if (fr < f[nh])
+        {
+          memcpy (s[hi], xr, d * sizeof (double));
+          f[hi] = fr;
+          continue;
+        }
+      {
+        gboolean outside = fr < f[hi];
+        double fc;
+
+        for (guint j = 0; j < d; j++)
+          xc[j] = outside ? cen[j] + 0.5 * (xr[j] - cen[j]) : cen[j] + 0.5 * (s[hi][j] - cen[j]);
+        fc = ctx_eval (c, xc);
+        evals++;
+        if (fc < (outside ? fr : f[hi]))
+          {
+            memcpy (s[hi], xc, d * sizeof (double));
+            f[hi] = fc;
+            continue;
+          }
+      }
+      /* Shrink towards the best. */
+      for (guint i = 0; i <= d; i++)
+        if (i != lo)
+          {
+            for (guint j = 0; j < d; j++)
+              s[i][j] = s[lo][j] + 0.5 * (s[i][j] - s[lo][j]);
+            f[i] = ctx_eval (c, s[i]);
+            evals++;
+          }
+    }
+  {
+    guint lo = 0;
+
+    for (guint i = 1; i <= d; i++)
+      if (f[i] < f[lo])
+        lo = i;
+    memcpy (x, s[lo], d * sizeof (double));
+    return f[lo];
+  }
+}
+
+double
+orch_holt_fit (const double *y, guint n, gboolean damped, OrchHoltParams *p)
+{
+  static const double starts[][4] = {
+    /* alpha, beta, phi, gamma */
+    { 0.5, 0.1, 0.98, 0.1 },
+    { 0.1, 0.01, 0.9, 0.3 },
+  };
+  FitCtx c = { y, n, p, damped };
+  guint d = ctx_dim (&c);
+  double best_x[NM_MAX_DIM], best = INFINITY;
+
+  orch_holt_init_states (y, n, p);
+  if (!p->trend || !damped)
+    p->phi = 1.0;
+  for (guint k = 0; k < G_N_ELEMENTS (starts); k++)
+    {
+      double x[NM_MAX_DIM], v;
+
+      ctx_start (&c, starts[k][0], starts[k][1], starts[k][2], starts[k][3], x);
+      v = nelder_mead (&c, d, x, 300, 1e-12);
+      /* A restart from the optimum escapes a collapsed simplex. */
+      v = MIN (v, nelder_mead (&c, d, x, 100, 1e-12));
+      if (v < best)
+        {
+          best = v;
+          memcpy (best_x, x, d * sizeof (double));
+        }
+    }
+  ctx_apply (&c, best_x);
+  return orch_holt_filter (y, n, p, NULL, NULL);
+}
+
+double
+orch_holt_fit_quick (const double *y, guint n, gboolean damped, const OrchHoltParams *start,
+                     OrchHoltParams *p)
+{
+  FitCtx c = { y, n, p, damped };
+  guint d = ctx_dim (&c);
+  double x[NM_MAX_DIM];
+
+  orch_holt_init_states (y, n, p);
+  if (!p->trend || !damped)
+    p->phi = 1.0;
+  if (start)
+    ctx_start (&c, start->alpha, start->beta, start->trend && damped ? start->phi : 0.98,
+               start->period ? start->gamma : 0.1, x);
+  else
+    ctx_start (&c, 0.5, 0.1, 0.98, 0.1, x);
+  nelder_mead (&c, d, x, start ? 25 : 120, 1e-6);
+  ctx_apply (&c, x);
+  return orch_holt_filter (y, n, p, NULL, NULL);
+}
+
+/* Period detection */
+
+double
+orch_forecast_acf (const double *y, guint n, guint lag)
+{
+  double mean = 0.0, num = 0.0, den = 0.0;
+
+  if (n == 0 || lag >= n)
+    return 0.0;
+  for (guint i = 0; i < n; i++)
+    mean += y[i];
+  mean /= n;
+  for (guint i = 0; i < n; i++)
+    {
+      den += (y[i] - mean) * (y[i] - mean);
+      if (i + lag < n)
+        num += (y[i] - mean) * (y[i + lag] - mean);
+    }
+  return den > 0.0 ? num / den : 0.0;
+}
+
+guint
+orch_forecast_detect_period (const double *y, guint n, guint min_lag)
+{
+  g_autofree double *d = NULL;
+  g_autofree double *r = NULL;
+  double st = 0.0, sy = 0.0, stt = 0.0, sty = 0.0, slope, icpt, best = 0.3;
+  guint max_lag = MIN (n / 3, ORCH_FORECAST_MAX_PERIOD), found = 0;
+
+  if (n < 9 || max_lag < MAX (min_lag, 2) + 1)
+    return 0;
+  /* Linear detrend, so a trend does not read as a long period. */
+  for (guint i = 0; i < n; i++)
+    {
+      st += i;
+      sy += y[i];
+      stt += (double) i * i;
+      sty += i * y[i];
+    }
+  slope = (n * sty - st * sy) / (n * stt - st * st);
+  icpt = (sy - slope * st) / n;
+  d = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    d[i] = y[i] - (icpt + slope * i);
+  r = g_new (double, max_lag + 2);
+  /* The residuals of a least-squares line have mean 0.  Unbiased (over
+   * n - k pairs): the plain ACF's taper would move the peak of a noisy
+   * cycle to a shorter lag. */
+  {
+    double den = 0.0;
+
+    for (guint i = 0; i < n; i++)
+      den += d[i] * d[i];
+    for (guint k = 0; k <= max_lag + 1; k++)
+      {
+        double num = 0.0;
+
+        for (guint i = 0; i + k < n; i++)
+          num += d[i] * d[i + k];
+        r[k] = den > 0.0 ? num / den * n / (n - k) : 0.0;
+      }
+  }
+  for (guint k = MAX (min_lag, 2); k <= max_lag; k++)
+    if (r[k] > best && r[k] >= r[k - 1] && r[k] >= r[k + 1])
+      {
+        best = r[k];
+        found = k;
+      }
+  return found;
+}
+
+/* Baselines and paths */
+
+void
+orch_forecast_path_init (OrchForecastPath *path, guint h)
+{
+  double *block = g_new0 (double, 6 * (gsize) MAX (h, 1));
+
+  path->h = h;
+  path->mean = block;
+  path->lo80 = block + h;
+  path->hi80 = block + 2 * h;
+  path->lo95 = block + 3 * h;
+  path->hi95 = block + 4 * h;
+  path->sd = block + 5 * h;
+}
+
+void
+orch_forecast_path_clear (OrchForecastPath *path)
+{
+  g_clear_pointer (&path->mean, g_free);
+  path->h = 0;
+}
+
+/* z for the two-sided 80 % and 95 % normal intervals */
+#define Z80 1.2815515655446004
+#define Z95 1.959963984540054
+
+static void
+path_bounds (OrchForecastPath *path)
+{
+  for (guint k = 0; k < path->h; k++)
+    {
+      double m = path->mean[k], s = path->sd[k];
+
+      path->lo80[k] = m - Z80 * s;
+      path->hi80[k] = m + Z80 * s;
+      path->lo95[k] = m - Z95 * s;
+      path->hi95[k] = m + Z95 * s;
+    }
+}
+
+static double
+window_mean (const double *y, guint from, guint to)
+{
+  double a = 0.0;
+
+  for (guint i = from; i < to; i++)
+    a += y[i];
+  return to > from ? a / (to - from) : 0.0;
+}
+
+/* Point forecasts of a baseline from y[0..n). */
+static void
+baseline_points (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+                 guint h, double *out)
+{
+  double ma = method == ORCH_FORECAST_MOVING_AVERAGE ? window_mean (y, n - MIN (window, n), n) : 0;
+
+  for (guint k = 1; k <= h; k++)
+    switch (method)
+      {
+      case ORCH_FORECAST_SEASONAL_NAIVE:
+        out[k - 1] = y[n - period + (k - 1) % period];
+        break;
+      case ORCH_FORECAST_MOVING_AVERAGE:
+        out[k - 1] = ma;
+        break;
+      default:
+        out[k - 1] = y[n - 1];
+        break;
+      }
+}
+
+/* In-sample one-step residual variance of a baseline. */
+static double
+baseline_sigma2 (const double *y, guint n, OrchForecastMethod method, guint period, guint window)
+{
+  guint lag = method == ORCH_FORECAST_SEASONAL_NAIVE   ? period
+              : method == ORCH_FORECAST_MOVING_AVERAGE ? window
+                                                       : 1;
+  double a = 0.0;
+  guint cnt = 0;
+
+  for (guint t = lag; t < n; t++)
+    {
+      double f = method == ORCH_FORECAST_MOVING_AVERAGE ? window_mean (y, t - window, t)
+                                                        : y[t - lag];
+
+      a += (y[t] - f) * (y[t] - f);
+      cnt++;
+    }
+  return cnt > 0 ? a / cnt : 0.0;
+}
+
+static gboolean
+method_fits (OrchForecastMethod method, guint n, guint period)
+{
+  switch (method)
+    {
+    case ORCH_FORECAST_NAIVE:
+    case ORCH_FORECAST_MOVING_AVERAGE:
+      return n >= 1;
+    case ORCH_FORECAST_SEASONAL_NAIVE:
+      return period >= 2 && n >= period;
+    case ORCH_FORECAST_HOLT_DAMPED:
+      return n >= 4;
+    case ORCH_FORECAST_HOLT_WINTERS:
+      return period >= 2 && period <= ORCH_FORECAST_MAX_PERIOD && n >= 2 * period + 2;
+    default:
+      return FALSE;
+    }
+}
+
+/* @start: parameters to start from (a fit on a shorter prefix), or NULL. */
+static void
+fit_params (const double *y, guint n, OrchForecastMethod method, guint period,
+            const OrchHoltParams *start, OrchForecastFit *fit)
+{
+  OrchHoltParams *p = &fit->params;
+  double sse;
+
+  memset (p, 0, sizeof *p);
+  p->trend = TRUE;
+  p->period = method == ORCH_FORECAST_HOLT_WINTERS ? period : 0;
+  sse = orch_holt_fit_quick (y, n, TRUE, start, p);
+  fit->sigma2 = sse / n;
+}
+
+static gboolean
+forecast_one (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+              const OrchHoltParams *start, OrchForecastFit *fit, OrchForecastPath *path)
+{
+  guint h = path->h;
+
+  if (!method_fits (method, n, period))
+    return FALSE;
+  window = CLAMP (window, 1, n);
+  fit->method = method;
+  fit->period = method == ORCH_FORECAST_SEASONAL_NAIVE || method == ORCH_FORECAST_HOLT_WINTERS
+                    ? period
+                    : 0;
+  if (method == ORCH_FORECAST_HOLT_DAMPED || method == ORCH_FORECAST_HOLT_WINTERS)
+    {
+      OrchHoltState st;
+      g_autofree double *var = g_new (double, MAX (h, 1));
+
+      fit_params (y, n, method, period, start, fit);
+      orch_holt_filter (y, n, &fit->params, NULL, &st);
+      orch_holt_forecast (&fit->params, &st, h, path->mean);
+      orch_holt_variance (&fit->params, fit->sigma2, h, var);
+      for (guint k = 0; k < h; k++)
+        path->sd[k] = sqrt (var[k]);
+    }
+  else
+    {
+      fit->sigma2 = baseline_sigma2 (y, n, method, period, window);
+      baseline_points (y, n, method, period, window, h, path->mean);
+      for (guint k = 1; k <= h; k++)
+        {
+          double mult = method == ORCH_FORECAST_NAIVE            ? k
+                        : method == ORCH_FORECAST_SEASONAL_NAIVE ? (k - 1) / period + 1
+                                                                 : 1.0 + 1.0 / window;
+          path->sd[k - 1] = sqrt (fit->sigma2 * mult);
+        }
+    }
+  path_bounds (path);
+  return TRUE;
+}
+
+gboolean
+orch_forecast_one (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+                   OrchForecastFit *fit, OrchForecastPath *path)
+{
+  return forecast_one (y, n, method, period, window, NULL, fit, path);
+}
+
+double
+orch_forecast_mase (const double *f, const double *actual, guint h, double scale)
+{
+  double a = 0.0;
+
+  for (guint k = 0; k < h; k++)
+    a += fabs (f[k] - actual[k]);
+  return h > 0 ? a / h / scale : NAN;
+}
+
+/* The in-sample one-step MAE of the (seasonal) naive method. */
+static double
+naive_scale (const double *y, guint n, guint lag)
+{
+  double a = 0.0, mag = 0.0;
+  guint cnt = 0;
+
+  lag = MAX (lag, 1);
+  for (guint t = lag; t < n; t++)
+    {
+      a += fabs (y[t] - y[t - lag]);
+      mag += fabs (y[t]);
+      cnt++;
+    }
+  if (cnt == 0)
+    return 1.0;
+  /* A flat series: every error counts against a tiny scale. */
+  return MAX (a / cnt, 1e-9 * (mag / cnt) + 1e-12);
+}
+
+#define N_ORIGINS 5
+
+gboolean
+orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, OrchForecastPath *path)
+{
+  guint period, train, hb, n_orig, window;
+  double scale, best = INFINITY;
+  OrchForecastMethod chosen = ORCH_FORECAST_NAIVE;
+  OrchHoltParams fitted[ORCH_FORECAST_N_METHODS];
+  g_autofree double *f = NULL;
+
+  memset (fit, 0, sizeof *fit);
+  for (guint i = 0; i < ORCH_FORECAST_N_METHODS; i++)
+    fit->mase_by_method[i] = NAN;
+  fit->mase = NAN;
+  if (n == 0)
+    return FALSE;
+  if (n < 16)
+    {
+      if (!orch_forecast_one (y, n, ORCH_FORECAST_HOLT_DAMPED, 0, 0, fit, path))
+        orch_forecast_one (y, n, ORCH_FORECAST_NAIVE, 0, 0, fit, path);
+      return TRUE;
+    }
+  period = orch_forecast_detect_period (y, n, 2);
+  train = n / 2;
+  hb = CLAMP (MIN (h, n / 4), 1, n - train);
+  n_orig = MIN (N_ORIGINS, n - hb - train + 1);
+  window = period > 0 ? period : MIN (12, train);
+  scale = naive_scale (y, train, period > 0 && period < train ? period : 1);
+  f = g_new (double, hb);
+  for (OrchForecastMethod m = 0; m < ORCH_FORECAST_N_METHODS; m++)
+    {
+      OrchForecastFit mf = { 0 };
+      double total = 0.0;
+
+      if (!method_fits (m, train, period))
+        continue;
+      if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
+        {
+          fit_params (y, train, m, period, NULL, &mf);
+          fitted[m] = mf.params;
+        }
+      for (guint k = 0; k < n_orig; k++)
+        {
+          guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
+
+          if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
+            {
+              OrchHoltState st;
+
+              orch_holt_filter (y, o, &mf.params, NULL, &st);
+              orch_holt_forecast (&mf.params, &st, hb, f);
+            }
+          else
+            baseline_points (y, o, m, period, window, hb, f);
+          total += orch_forecast_mase (f, y + o, hb, scale);
+        }
+      fit->mase_by_method[m] = total / n_orig;
+      /* Ties go to the simpler method, listed first. */
+      if (fit->mase_by_method[m] < best * (1.0 - 1e-9))
+        {
+          best = fit->mase_by_method[m];
+          chosen = m;
+        }
+    }
+  /* The refit on all of y starts from the backtest's parameters. */
+  if (!forecast_one (y, n, chosen, period, window, &fitted[chosen], fit, path))
+    orch_forecast_one (y, n, ORCH_FORECAST_NAIVE, 0, 0, fit, path);
+  fit->mase = best;
+  return TRUE;
+}
+
+guint
+orch_forecast_first_crossing (const double *v, guint h, double limit)
+{
+  for (guint k = 0; k < h; k++)
+    if (v[k] >= limit)
+      return k + 1;
+  return 0;
+}
+
+double
+orch_forecast_prob_above (double mean, double sd, double limit)
+{
+  if (!(sd > 0.0))
+    return mean >= limit ? 1.0 : 0.0;
+  return 0.5 * erfc ((limit - mean) / (sd * G_SQRT2));
+}
+
+guint
+orch_forecast_resample (const gint64 *t_us, const double *v, guint n, gint64 start_us,
+                        gint64 step_us, double *out, guint n_out)
+{
+  guint i = 0, prev = G_MAXUINT, k;
+
+  for (k = 0; k < n_out; k++)
+    {
+      gint64 t = start_us + (gint64) k * step_us;
+
+      /* The first known row at or after t. */
+      while (i < n && (t_us[i] < t || isnan (v[i])))
+        {
+          if (!isnan (v[i]))
+            prev = i;
+          i++;
+        }
+      if (i == n)
+        break;
+      if (t_us[i] == t || prev == G_MAXUINT)
+        out[k] = v[i];
+      else
+        out[k] = v[prev] +
+                 (v[i] - v[prev]) * (double) (t - t_us[prev]) / (double) (t_us[i] - t_us[prev]);
+    }
+  return k;
+}

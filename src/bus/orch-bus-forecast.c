@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "orch-bus-forecast.h"
+#include "orch-bus-error.h"
+#include "orch-bus-variant.h"
+
+#include "basic/orch-error.h"
+#include "core/orch-forecaster.h"
+#include "core/orch-sd-bus.h"
+
+#include <glib/gi18n.h>
+
+struct _OrchBusForecast {
+  OrchSampler *sampler;
+  OrchManager *manager;
+  OrchBusAuth *auth;
+  sd_bus_slot *metrics_slot;
+  sd_bus_slot *jobs_slot;
+};
+
+/* @v, or @error when it is NULL. */
+static int
+reply (sd_bus_message *m, GVariant *v, GError *error, sd_bus_error *ret_error)
+{
+  if (v == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  return orch_bus_reply_variant (m, v);
+}
+
+static int
+method_get_job_forecast (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusForecast *self = userdata;
+  g_autoptr(GError) error = NULL;
+  GVariant *v;
+  g_autoptr(GVariant) options = NULL;
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &options, ret_error);
+  if (r < 0)
+    return r;
+  v = orch_forecaster_job (self->sampler, self->manager, id, options, &error);
+  return reply (m, v, error, ret_error);
+}
+
+static int
+method_get_system_forecast (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusForecast *self = userdata;
+  g_autoptr(GError) error = NULL;
+  GVariant *v;
+  g_autoptr(GVariant) options = NULL;
+  int r = orch_bus_read_argument (m, &options, ret_error);
+
+  if (r < 0)
+    return r;
+  v = orch_forecaster_system (self->sampler, options, &error);
+  return reply (m, v, error, ret_error);
+}
+
+static int
+recommend_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusForecast *self = userdata;
+  g_autoptr(GError) error = NULL;
+  GVariant *v;
+  const char *id;
+  int r = sd_bus_message_read (m, "s", &id);
+
+  if (r < 0)
+    return r;
+  v = orch_forecaster_recommend (self->sampler, self->manager, id, &error);
+  return reply (m, v, error, ret_error);
+}
+
+ORCH_BUS_GATED (method_get_recommendation, OrchBusForecast, ORCH_ACCESS_READ, recommend_authorized)
+
+static const sd_bus_vtable metrics_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("GetJobForecast", SD_BUS_ARGS ("s", id, "a{sv}", options),
+                           SD_BUS_RESULT ("a{sv}", forecast), method_get_job_forecast,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetSystemForecast", SD_BUS_ARGS ("a{sv}", options),
+                           SD_BUS_RESULT ("a{sv}", forecast), method_get_system_forecast,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+static const sd_bus_vtable jobs_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("GetRecommendation", SD_BUS_ARGS ("s", id),
+                           SD_BUS_RESULT ("a{sv}", recommendation), method_get_recommendation,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+OrchBusForecast *
+orch_bus_forecast_new (sd_bus *bus, OrchSampler *sampler, OrchManager *manager, OrchBusAuth *auth,
+                       GError **error)
+{
+  OrchBusForecast *self = g_new0 (OrchBusForecast, 1);
+  int r;
+
+  self->sampler = sampler;
+  self->manager = manager;
+  self->auth = auth;
+  r = sd_bus_add_object_vtable (bus, &self->metrics_slot, "/org/orchestrator",
+                                "org.orchestrator.Metrics", metrics_vtable, self);
+  if (r >= 0)
+    r = sd_bus_add_object_vtable (bus, &self->jobs_slot, "/org/orchestrator",
+                                  "org.orchestrator.Jobs", jobs_vtable, self);
+  if (r < 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
+                   g_strerror (-r));
+      orch_bus_forecast_free (self);
+      return NULL;
+    }
+  return self;
+}
+
+void
+orch_bus_forecast_free (OrchBusForecast *self)
+{
+  if (self == NULL)
+    return;
+  sd_bus_slot_unref (self->metrics_slot);
+  sd_bus_slot_unref (self->jobs_slot);
+  g_free (self);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "orch-bus-auth.h"
+#include "core/orch-manager.h"
+#include "core/orch-sampler.h"
+
+#include <systemd/sd-bus.h>
+
+G_BEGIN_DECLS
+
+/* The forecast methods, added to org.orchestrator.Metrics
+ * (GetJobForecast, GetSystemForecast) and org.orchestrator.Jobs
+ * (GetRecommendation) on /org/orchestrator as vtables of their own. */
+typedef struct _OrchBusForecast OrchBusForecast;
+
+/* @sampler, @manager, @auth must outlive the object. */
+OrchBusForecast *orch_bus_forecast_new (sd_bus *bus, OrchSampler *sampler, OrchManager *manager,
+                                        OrchBusAuth *auth, GError **error);
+void orch_bus_forecast_free (OrchBusForecast *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBusForecast, orch_bus_forecast_free)
+
+G_END_DECLS

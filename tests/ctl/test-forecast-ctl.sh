@@ -1,0 +1,98 @@
+#!/bin/bash
+# orchestratorctl forecast / recommend and the REST routes
+# /metrics/jobs/{id}/forecast, /metrics/system/forecast,
+# /jobs/{id}/recommendation against a daemon on a private bus, with a
+# leaky allocator as the job.
+#   tests/ctl/test-forecast-ctl.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+# shellcheck source=tests/lib.sh
+source "$2/tests/lib.sh" "$1" "$2"
+lib_start_bus
+lib_config none '[metrics]' 'sample_interval_ms=100' 'job_history_size=600'
+lib_start_daemon
+lib_start_shim
+ctl() { "$BUILD/src/orchestratorctl" --bus-address="$BUS_ADDR" "$@"; }
+
+ID=$(ctl run --name leaky -- "$PY" -c '
+import time
+chunks = []
+for i in range(40):
+    chunks.append(bytearray(8 << 20))
+    time.sleep(0.1)
+time.sleep(600)') || fail "orchestratorctl run failed"
+# Until it has grown past 100 MiB, however slow the machine is.
+for _ in $(seq 300); do
+  mem=$(lib_call Metrics GetJob s "$ID" | "$PY" -c 'import json,sys; print(int(json.load(sys.stdin)["data"][0]["memory_bytes"]["data"]))')
+  [ "$mem" -gt $((100 << 20)) ] && break
+  sleep 0.1
+done
+[ "$mem" -gt $((100 << 20)) ] || fail "the job did not grow: $mem bytes"
+
+out=$(ctl forecast "$ID" --horizon 2min --step 10s) || fail "forecast failed: $out"
+echo "$out" | sed 's/^/# /'
+grep -q '^CPU: ' <<<"$out" || fail "no CPU line"
+grep -q '^Memory: ' <<<"$out" || fail "no Memory line"
+grep -Eq 'naive|moving-average|holt' <<<"$out" || fail "no method named"
+[ "$(grep -c '^[0-9]\{4\}-' <<<"$out")" -eq 12 ] || fail "not 12 rows"
+
+ctl forecast "$ID" --horizon 60s --step 1s --json > "$T/fc.json" || fail "forecast --json failed"
+"$PY" - "$mem" "$T/fc.json" <<'PYEOF' || fail "forecast JSON: $(cat "$T/fc.json")"
+import json, sys
+fc = json.load(open(sys.argv[2]))
+mem = fc["memory_bytes"]
+assert len(mem["predicted"]) == 60, len(mem["predicted"])
+assert len(mem["timestamps"]) == 60
+# It grows: ten seconds ahead is above what was measured before the call.
+assert mem["predicted"][9] > int(sys.argv[1]) * 1.1, (mem["predicted"][9], sys.argv[1])
+assert all(l <= p <= h for l, p, h in zip(mem["lower_95"], mem["predicted"], mem["upper_95"]))
+assert fc["memory_limit_source"] == "host_available"
+PYEOF
+
+# When would it reach 50 MiB more than now?  Growing ~80 MiB/s, soon.
+limit=$((mem + (50 << 20)))
+lib_call Metrics GetJobForecast 'sa{sv}' "$ID" 2 horizon_s u 60 memory_limit t "$limit" > "$T/fc2.json" \
+  || fail "GetJobForecast with memory_limit failed"
+"$PY" - "$T/fc2.json" <<'PYEOF' || fail "forecast with memory_limit: $(cat "$T/fc2.json")"
+import json, sys, time
+fc = json.load(open(sys.argv[1]))["data"][0]
+assert fc["memory_limit_source"]["data"] == "option", fc["memory_limit_source"]
+at = fc["memory_exhaustion_at"]["data"] / 1e6
+assert time.time() - 30 < at < time.time() + 120, at - time.time()
+assert fc["memory_exhaustion_confidence"]["data"] > 0.5, fc["memory_exhaustion_confidence"]
+PYEOF
+
+out=$(ctl forecast "$ID" --horizon 60s --memory-limit "$(( (mem >> 20) + 50 ))M" 2>&1) || fail "--memory-limit: $out"
+grep -q '^Memory reaches .* (option) at ' <<<"$out" || fail "--memory-limit: no exhaustion time: $out"
+out=$(ctl forecast "$ID" --memory-limit lots 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q -- '--memory-limit' <<<"$out" || fail "--memory-limit lots: rc $rc, $out"
+out=$(ctl forecast "$ID" --horizon 0s 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q -- '--horizon' <<<"$out" || fail "--horizon 0s: rc $rc, $out"
+out=$(ctl forecast job_20991231_235959_ffffff 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "unknown job: rc 0"
+
+out=$(ctl recommend "$ID") || fail "recommend failed: $out"
+echo "$out" | sed 's/^/# /'
+for k in memory_max memory_high cpu_quota cpu_weight; do
+  grep -q "^$k " <<<"$out" || fail "no $k in: $out"
+done
+
+# REST
+lib_http GET "/metrics/jobs/$ID/forecast?horizon_s=120&step_s=2"
+[ "$HTTP_STATUS" = 200 ] || fail "GET forecast: $HTTP_STATUS $HTTP_BODY"
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert len(d["cpu_percent"]["predicted"]) == 60, d' <<<"$HTTP_BODY" \
+  || fail "REST forecast: $HTTP_BODY"
+lib_http GET "/metrics/system/forecast?horizon_s=600&memory_limit=1"
+[ "$HTTP_STATUS" = 200 ] || fail "GET system forecast: $HTTP_STATUS $HTTP_BODY"
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["memory_limit_source"] == "option" and "memory_exhaustion_at" in d, d' <<<"$HTTP_BODY" \
+  || fail "REST system forecast: $HTTP_BODY"
+lib_http GET "/metrics/jobs/$ID/forecast?horizon_s=0"
+[ "$HTTP_STATUS" = 422 ] || [ "$HTTP_STATUS" = 400 ] || fail "horizon_s=0: $HTTP_STATUS $HTTP_BODY"
+lib_http GET "/jobs/$ID/recommendation"
+[ "$HTTP_STATUS" = 200 ] || fail "GET recommendation: $HTTP_STATUS $HTTP_BODY"
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["memory_max"] >= 100 << 20, d' <<<"$HTTP_BODY" \
+  || fail "REST recommendation: $HTTP_BODY"
+lib_http GET "/jobs/job_20991231_235959_ffffff/recommendation"
+[ "$HTTP_STATUS" = 404 ] || fail "unknown job recommendation: $HTTP_STATUS"
+
+ctl stop "$ID" >/dev/null
+echo "forecast and recommend through orchestratorctl and REST: ok"

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* orch-forecast's own answers: baselines, intervals, the backtest's
+ * choice, crossings, resampling.  The smoothing itself is checked against
+ * statsmodels by test-forecast-oracle.py. */
+#include "basic/orch-forecast.h"
+#include "basic/orch-recommend.h"
+
+#include <math.h>
+
+static void
+test_baselines (void)
+{
+  double y[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+  OrchForecastFit fit;
+  OrchForecastPath p;
+
+  orch_forecast_path_init (&p, 4);
+  g_assert_true (orch_forecast_one (y, 8, ORCH_FORECAST_NAIVE, 0, 0, &fit, &p));
+  g_assert_cmpfloat (p.mean[3], ==, 8);
+  /* Residuals all 1: sigma2 1, random-walk variance k. */
+  g_assert_cmpfloat_with_epsilon (p.sd[3], 2.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (p.hi95[0] - p.mean[0], 1.959963984540054, 1e-9);
+  g_assert_true (p.lo80[0] > p.lo95[0] && p.hi80[0] < p.hi95[0]);
+  g_assert_true (orch_forecast_one (y, 8, ORCH_FORECAST_SEASONAL_NAIVE, 3, 0, &fit, &p));
+  g_assert_cmpfloat (p.mean[0], ==, 6);
+  g_assert_cmpfloat (p.mean[3], ==, 6);
+  g_assert_true (orch_forecast_one (y, 8, ORCH_FORECAST_MOVING_AVERAGE, 0, 4, &fit, &p));
+  g_assert_cmpfloat (p.mean[2], ==, 6.5);
+  /* Too short: seasonal naive needs a period, Holt-Winters two of them. */
+  g_assert_false (orch_forecast_one (y, 8, ORCH_FORECAST_SEASONAL_NAIVE, 0, 0, &fit, &p));
+  g_assert_false (orch_forecast_one (y, 8, ORCH_FORECAST_HOLT_WINTERS, 4, 0, &fit, &p));
+  orch_forecast_path_clear (&p);
+}
+
+static void
+test_auto_seasonal (void)
+{
+  guint n = 360;
+  g_autofree double *y = g_new (double, n);
+  OrchForecastFit fit;
+  OrchForecastPath p;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+
+  for (guint t = 0; t < n; t++)
+    y[t] = 100 + 40 * sin (2 * G_PI * t / 30.0) + g_rand_double_range (rand, -2, 2);
+  orch_forecast_path_init (&p, 60);
+  g_assert_true (orch_forecast_auto (y, n, 60, &fit, &p));
+  g_assert_cmpuint (fit.period, ==, 30);
+  g_assert_true (fit.method == ORCH_FORECAST_HOLT_WINTERS ||
+                 fit.method == ORCH_FORECAST_SEASONAL_NAIVE);
+  /* Far better than the naive and the moving average on a cycle. */
+  g_assert_cmpfloat (fit.mase, <, 0.5 * fit.mase_by_method[ORCH_FORECAST_NAIVE]);
+  for (guint k = 0; k < 60; k++)
+    {
+      double truth = 100 + 40 * sin (2 * G_PI * (n + k) / 30.0);
+
+      g_assert_cmpfloat (fabs (p.mean[k] - truth), <, 6);
+      g_assert_true (p.lo95[k] < truth && truth < p.hi95[k]);
+    }
+  orch_forecast_path_clear (&p);
+}
+
+static void
+test_auto_short_and_flat (void)
+{
+  double flat[40];
+  OrchForecastFit fit;
+  OrchForecastPath p;
+
+  for (guint i = 0; i < G_N_ELEMENTS (flat); i++)
+    flat[i] = 5;
+  orch_forecast_path_init (&p, 10);
+  g_assert_false (orch_forecast_auto (flat, 0, 10, &fit, &p));
+  g_assert_true (orch_forecast_auto (flat, 1, 10, &fit, &p));
+  g_assert_cmpint (fit.method, ==, ORCH_FORECAST_NAIVE);
+  g_assert_cmpfloat (p.mean[9], ==, 5);
+  g_assert_true (orch_forecast_auto (flat, 40, 10, &fit, &p));
+  g_assert_cmpuint (fit.period, ==, 0);
+  for (guint k = 0; k < 10; k++)
+    g_assert_cmpfloat_with_epsilon (p.mean[k], 5.0, 1e-6);
+  orch_forecast_path_clear (&p);
+}
+
+static void
+test_crossing_and_probability (void)
+{
+  double v[] = { 1, 2, 3, 4, 5 };
+
+  g_assert_cmpuint (orch_forecast_first_crossing (v, 5, 3), ==, 3);
+  g_assert_cmpuint (orch_forecast_first_crossing (v, 5, 6), ==, 0);
+  g_assert_cmpfloat_with_epsilon (orch_forecast_prob_above (10, 2, 10), 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (orch_forecast_prob_above (10, 1, 10 - 1.959963984540054), 0.975,
+                                  1e-9);
+  g_assert_cmpfloat (orch_forecast_prob_above (10, 0, 9), ==, 1.0);
+}
+
+static void
+test_resample (void)
+{
+  gint64 t[] = { 0, 10, 20, 40 };
+  double v[] = { 0, 10, NAN, 40 };
+  double out[8];
+
+  /* The NaN row is skipped: 10 -> 40 over 10..40. */
+  g_assert_cmpuint (orch_forecast_resample (t, v, 4, 0, 5, out, 8), ==, 8);
+  g_assert_cmpfloat (out[1], ==, 5);
+  g_assert_cmpfloat (out[4], ==, 20);
+  g_assert_cmpfloat (out[7], ==, 35);
+  /* Stops at the last row. */
+  g_assert_cmpuint (orch_forecast_resample (t, v, 4, 30, 20, out, 8), ==, 1);
+  g_assert_cmpfloat (out[0], ==, 30);
+}
+
+static void
+test_period_none_on_noise (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  double y[300];
+
+  for (guint i = 0; i < G_N_ELEMENTS (y); i++)
+    y[i] = g_rand_double (rand);
+  g_assert_cmpuint (orch_forecast_detect_period (y, 300, 2), ==, 0);
+}
+
+/* VPA's rules: CPU p90 of the samples, memory p90 of window peaks, a
+ * 15 % margin; old samples count less. */
+static void
+test_recommend (void)
+{
+  OrchUsageSample u[200];
+  OrchRecommendOptions o = ORCH_RECOMMEND_OPTIONS_VPA;
+  OrchRecommendation r;
+  const gint64 s = G_USEC_PER_SEC;
+
+  o.peak_window_s = 60;
+  /* 200 s: CPU 10 % but 50 % one sample in five; memory 100 MiB with a
+   * 300 MiB spike once a minute. */
+  for (guint i = 0; i < 200; i++)
+    {
+      u[i].t_us = (gint64) i * s;
+      u[i].cpu_percent = i % 5 == 0 ? 50 : 10;
+      u[i].memory_bytes = i % 60 == 30 ? 300.0 * (1 << 20) : 100.0 * (1 << 20);
+    }
+  g_assert_false (orch_recommend (u, 0, 200 * s, &o, &r));
+  g_assert_true (orch_recommend (u, 200, 200 * s, &o, &r));
+  g_assert_cmpuint (r.n_samples, ==, 200);
+  g_assert_cmpuint (r.n_windows, ==, 4);
+  /* p90 of CPU is the 50 % bucket: 0.5 cores, within a bucket (5 %). */
+  g_assert_cmpfloat (r.cpu_cores, >=, 0.5);
+  g_assert_cmpfloat (r.cpu_cores, <, 0.5 * 1.051);
+  g_assert_cmpfloat_with_epsilon (r.cpu_quota, r.cpu_cores * 1.15, 1e-9);
+  g_assert_cmpuint (r.cpu_weight, ==, (guint) round (100 * r.cpu_cores));
+  /* Three of four windows peak at 300 MiB (the last has none): p90 is
+   * the spike. */
+  g_assert_cmpfloat (r.memory_peak, >=, 300.0 * (1 << 20));
+  g_assert_cmpfloat (r.memory_peak, <, 300.0 * (1 << 20) * 1.051);
+  g_assert_cmpuint (r.memory_max, >=, (guint64) (r.memory_peak * 1.15));
+  g_assert_cmpuint (r.memory_max % (1 << 20), ==, 0);
+  /* With a half-life of a second the newest samples decide: the last
+   * window (180..199 s) never spiked. */
+  o.half_life_s = 1;
+  g_assert_true (orch_recommend (u, 200, 200 * s, &o, &r));
+  g_assert_cmpfloat (r.memory_peak, <, 110.0 * (1 << 20));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/forecast/baselines", test_baselines);
+  g_test_add_func ("/forecast/auto-seasonal", test_auto_seasonal);
+  g_test_add_func ("/forecast/auto-short-and-flat", test_auto_short_and_flat);
+  g_test_add_func ("/forecast/crossing-probability", test_crossing_and_probability);
+  g_test_add_func ("/forecast/resample", test_resample);
+  g_test_add_func ("/forecast/period-none-on-noise", test_period_none_on_noise);
+  g_test_add_func ("/forecast/recommend", test_recommend);
+  return g_test_run ();
+}
