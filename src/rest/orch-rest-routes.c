@@ -12,7 +12,8 @@
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
-static const char *const list_query[] = { "state", "state", "s", "name", "name", "s", NULL };
+static const char *const list_query[] = { "state", "state", "s",     "name",  "name", "s", "limit",
+                                          "limit", "u",     "after", "after", "s",    NULL };
 static const char *const stop_query[] = { "signal",     "signal", "i", "timeout_ms",
                                           "timeout_ms", "u",      NULL };
 static const char *const history_query[] = { "since", "since",  "t",      "limit", "limit",
