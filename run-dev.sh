@@ -32,19 +32,9 @@ if [ "$(id -u)" -eq 0 ] && [ -S /run/dbus/system_bus_socket ] &&
   busctl_bus="--system"
 else
   # No system bus here: a private one, just for this run.
-  cat > "$scratch/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$scratch/bus</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-CONF
+  # shellcheck source=tools/dev-bus.sh
+  source tools/dev-bus.sh
+  dev_bus_conf "unix:path=$scratch/bus" > "$scratch/bus.conf"
   dbus-daemon --config-file="$scratch/bus.conf" --fork --print-pid > "$scratch/bus.pid"
   bus_pid=$(cat "$scratch/bus.pid")
   address=unix:path=$scratch/bus

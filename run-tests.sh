@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every test tier: unit, bus (none and cgroupfs backends), fault and
-# soak, systemd (a throwaway systemd in a container, needs root), then the
+# soak, systemd (a throwaway systemd in a container, needs root), contract
+# (the HTTP API against data/openapi.json, Prism, Prometheus), then the
 # unit, bus and soak tiers again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # and checks the formatting of the C lines changed since tools/format-base.
 #

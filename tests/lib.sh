@@ -258,11 +258,12 @@ lib_start_daemon() {
   lib_spawn_daemon "$@" || fail "$LIB_ERROR"
 }
 
-# Starts orchestrator-rest on 127.0.0.1 (a free port) without a token,
-# with further arguments from "$@"; sets $URL.
+# Starts orchestrator-rest on 127.0.0.1 (a free port) without a token
+# (or with $LIB_SHIM_AUTH instead, e.g. --token-file=F), with further
+# arguments from "$@"; sets $URL.
 lib_start_shim() {
   "$BUILD/src/orchestrator-rest" --bus-address="$BUS_ADDR" --config="$T/orch.conf" \
-    --listen=127.0.0.1:0 --no-auth --data-dir="$SRC/data" "$@" >"$T/rest.out" 2>>"$T/rest.log" &
+    --listen=127.0.0.1:0 ${LIB_SHIM_AUTH:---no-auth} --data-dir="$SRC/data" "$@" >"$T/rest.out" 2>>"$T/rest.log" &
   SHIM_PID=$!
   LIB_PIDS+=("$SHIM_PID")
   for _ in $(seq 200); do

@@ -20,19 +20,36 @@ packages=(
   clang libclang-rt-14-dev
   # tools/check-format.sh (run by run-tests.sh)
   clang-format
+  # the contract suite: promtool and a real Prometheus server
+  prometheus
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: everything is installed"
-  exit 0
-fi
+# Node.js and npm for the npm packages below: the machine's own if it has
+# them, else Debian's.
+command -v npm >/dev/null || missing+=(nodejs npm)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: every package is installed"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages of the tests that need them, as their package-lock.json
+# pins them (node_modules/ beside it, git-ignored): the contract suite's
+# validating proxy.
+cd "$(dirname "$0")/.."
+for dir in tests/contract; do
+  if [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    continue
+  fi
+  echo "install-deps: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done

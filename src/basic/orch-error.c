@@ -28,6 +28,10 @@ static const struct {
   [ORCH_ERROR_TIMEOUT] = { DBUS_PREFIX "Timeout", 504, 1 },
   [ORCH_ERROR_UNAVAILABLE] = { DBUS_PREFIX "Unavailable", 503, 1 },
   [ORCH_ERROR_MALFORMED] = { DBUS_PREFIX "InvalidArgument.Malformed", 400, 2 },
+  [ORCH_ERROR_METHOD_NOT_ALLOWED] = { DBUS_PREFIX "MethodNotAllowed", 405, 2 },
+  [ORCH_ERROR_TOO_LARGE] = { DBUS_PREFIX "TooLarge", 413, 2 },
+  [ORCH_ERROR_HEADERS_TOO_LARGE] = { DBUS_PREFIX "HeadersTooLarge", 431, 2 },
+  [ORCH_ERROR_UPGRADE_REQUIRED] = { DBUS_PREFIX "UpgradeRequired", 426, 2 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (errors) == ORCH_ERROR_N_CODES);

@@ -26,6 +26,12 @@ typedef enum {
   /* Request input that is not even well-formed (bad JSON, a bad escape):
    * reported as InvalidArgument, with HTTP 400 rather than 422. */
   ORCH_ERROR_MALFORMED,
+  /* The REST shim's own refusals of a request's form, each with the
+   * status its name says. */
+  ORCH_ERROR_METHOD_NOT_ALLOWED,
+  ORCH_ERROR_TOO_LARGE,
+  ORCH_ERROR_HEADERS_TOO_LARGE,
+  ORCH_ERROR_UPGRADE_REQUIRED,
   ORCH_ERROR_N_CODES /* not a code: how many there are */
 } OrchError;
 

@@ -67,8 +67,6 @@ orch_restart_policy_from_string (const char *s, OrchRestartPolicy *out)
   return TRUE;
 }
 
-typedef gboolean (*FieldParser) (OrchSpec *spec, const char *key, GVariant *v, GError **error);
-
 static gboolean
 invalid (GError **error, const char *key, const char *what)
 {
@@ -80,13 +78,6 @@ invalid (GError **error, const char *key, const char *what)
 static gboolean
 parse_command (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  gsize n = 0;
-  g_autofree const char **argv = g_variant_get_strv (v, &n);
-
-  if (n == 0)
-    return invalid (error, key, _("the command is empty"));
-  if (argv[0][0] == '\0')
-    return invalid (error, key, _("the program name (first element) is empty"));
   g_strfreev (spec->argv);
   spec->argv = g_variant_dup_strv (v, NULL);
   return TRUE;
@@ -95,28 +86,21 @@ parse_command (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 static gboolean
 parse_name (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  const char *s = g_variant_get_string (v, NULL);
-  gsize len = strlen (s);
-
-  if (len == 0 || len > 255)
-    return invalid (error, key, _("must be 1 to 255 characters long"));
-  for (const char *p = s; *p; p = g_utf8_next_char (p))
-    if (g_unichar_iscntrl (g_utf8_get_char (p)))
-      return invalid (error, key, _("must not contain control characters"));
   g_free (spec->name);
-  spec->name = g_strdup (s);
+  spec->name = g_variant_dup_string (v, NULL);
   return TRUE;
 }
 
-/* The program's file name, made into a name parse_name() accepts: it
+/* The program's file name, made into a name the "name" row accepts: it
  * ends up in records, logs and Prometheus labels like a given one. */
 static char *
 default_name (const char *argv0)
 {
   g_autofree char *base = g_path_get_basename (argv0);
   GString *out = g_string_new (NULL);
+  glong n = 0;
 
-  for (const char *p = base; *p && out->len < 252; p = g_utf8_next_char (p))
+  for (const char *p = base; *p && n < 252; p = g_utf8_next_char (p), n++)
     {
       gunichar c = g_utf8_get_char (p);
       if (g_unichar_iscntrl (c))
@@ -130,17 +114,6 @@ default_name (const char *argv0)
 }
 
 static gboolean
-env_name_is_valid (const char *name)
-{
-  if (!(g_ascii_isalpha (name[0]) || name[0] == '_'))
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if (!(g_ascii_isalnum (*p) || *p == '_'))
-      return FALSE;
-  return strlen (name) <= 255;
-}
-
-static gboolean
 parse_env (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
   GVariantIter iter;
@@ -149,16 +122,7 @@ parse_env (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 
   g_variant_iter_init (&iter, v);
   while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
-    {
-      if (!env_name_is_valid (name))
-        {
-          g_autofree char *what = g_strdup_printf (
-              _("“%s” is not a valid variable name (letters, digits and _, not starting with a digit)"),
-              name);
-          return invalid (error, key, what);
-        }
-      g_hash_table_replace (env, g_strdup (name), g_strdup (value));
-    }
+    g_hash_table_replace (env, g_strdup (name), g_strdup (value));
   g_clear_pointer (&spec->env, g_hash_table_unref);
   spec->env = g_steal_pointer (&env);
   return TRUE;
@@ -167,24 +131,16 @@ parse_env (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 static gboolean
 parse_cwd (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  const char *s = g_variant_get_string (v, NULL);
-
-  if (!g_path_is_absolute (s))
-    return invalid (error, key, _("must be an absolute path"));
   g_free (spec->cwd);
-  spec->cwd = g_strdup (s);
+  spec->cwd = g_variant_dup_string (v, NULL);
   return TRUE;
 }
 
 static gboolean
 parse_user (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  const char *s = g_variant_get_string (v, NULL);
-
-  if (*s == '\0' || strlen (s) > 256)
-    return invalid (error, key, _("must be a user name or uid"));
   g_free (spec->user);
-  spec->user = g_strdup (s);
+  spec->user = g_variant_dup_string (v, NULL);
   return TRUE;
 }
 
@@ -199,66 +155,42 @@ parse_restart (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 static gboolean
 parse_restart_max (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  guint32 n = g_variant_get_uint32 (v);
-
-  if (n > 1000000)
-    return invalid (error, key, _("must be at most 1000000 (0 means no limit)"));
-  spec->restart_max = n;
+  spec->restart_max = g_variant_get_uint32 (v);
   return TRUE;
 }
 
 static gboolean
 parse_restart_delay (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  guint32 n = g_variant_get_uint32 (v);
-
-  if (n > 3600 * 1000)
-    return invalid (error, key, _("must be at most 3600000 (one hour)"));
-  spec->restart_delay_ms = n;
+  spec->restart_delay_ms = g_variant_get_uint32 (v);
   return TRUE;
 }
 
 static gboolean
 parse_stop_timeout (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  guint32 n = g_variant_get_uint32 (v);
-
-  if (n < 1 || n > 3600 * 1000)
-    return invalid (error, key, _("must be from 1 to 3600000 milliseconds"));
-  spec->stop_timeout_ms = n;
+  spec->stop_timeout_ms = g_variant_get_uint32 (v);
   return TRUE;
 }
 
 static gboolean
 parse_memory_max (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  guint64 n = g_variant_get_uint64 (v);
-
-  if (n < ORCH_MIN_MEMORY_MAX)
-    return invalid (error, key, _("must be at least 1048576 bytes (1 MiB)"));
-  spec->memory_max = n;
+  spec->memory_max = g_variant_get_uint64 (v);
   return TRUE;
 }
 
 static gboolean
 parse_cpu_quota (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  double d = g_variant_get_double (v);
-
-  if (!isfinite (d) || d < 0.01 || d > ORCH_MAX_CPU_QUOTA)
-    return invalid (error, key, _("must be a number of cores from 0.01 to 4096"));
-  spec->cpu_quota = d;
+  spec->cpu_quota = g_variant_get_double (v);
   return TRUE;
 }
 
 static gboolean
 parse_tasks_max (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  guint32 n = g_variant_get_uint32 (v);
-
-  if (n < 1)
-    return invalid (error, key, _("must be at least 1"));
-  spec->tasks_max = n;
+  spec->tasks_max = g_variant_get_uint32 (v);
   return TRUE;
 }
 
@@ -276,51 +208,170 @@ parse_stderr (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   return TRUE;
 }
 
-/* A key a client makes up to retry a Create safely: printable, no spaces,
- * so it reads well in logs (a UUID fits). */
 static gboolean
 parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
-  const char *s = g_variant_get_string (v, NULL);
-  gsize len = strlen (s);
-
-  if (len == 0 || len > 128)
-    return invalid (error, key, _("must be 1 to 128 characters long"));
-  for (const char *p = s; *p; p++)
-    if (!g_ascii_isgraph (*p))
-      return invalid (error, key, _("must be printable ASCII without spaces"));
   g_free (spec->request_id);
-  spec->request_id = g_strdup (s);
+  spec->request_id = g_variant_dup_string (v, NULL);
   return TRUE;
 }
 
-/* The spec's fields: key, D-Bus type, parser.  The one list; the parser
- * table and the exported key/type list both expand it. */
-#define SPEC_FIELDS(X)                             \
-  X ("command", "as", parse_command)               \
-  X ("name", "s", parse_name)                      \
-  X ("env", "a{ss}", parse_env)                    \
-  X ("cwd", "s", parse_cwd)                        \
-  X ("user", "s", parse_user)                      \
-  X ("restart", "s", parse_restart)                \
-  X ("restart_max", "u", parse_restart_max)        \
-  X ("restart_delay_ms", "u", parse_restart_delay) \
-  X ("stop_timeout_ms", "u", parse_stop_timeout)   \
-  X ("memory_max", "t", parse_memory_max)          \
-  X ("cpu_quota", "d", parse_cpu_quota)            \
-  X ("tasks_max", "u", parse_tasks_max)            \
-  X ("stderr", "s", parse_stderr)                  \
-  X ("request_id", "s", parse_request_id)
+/* The spec's fields: key, D-Bus type, parser, then the bounds a value
+ * must keep (OrchSpecField: .min/.max, .min_length/.max_length, .pattern
+ * and what it means).  The one list: the parser checks the bounds before
+ * the row's parser runs, and data/openapi.json's JobSpec states the same
+ * (the "contract" test compares them).  A row may stop after its parser. */
+#define SPEC_FIELDS(X)                                                                        \
+  /* argv; its first element (the pattern's subject) is not empty */                          \
+  X ("command", "as", parse_command, .min_length = 1, .pattern = "^[^\\x00]",                 \
+     .pattern_hint = N_ ("the program name (first element) is empty"))                        \
+  X ("name", "s", parse_name, .min_length = 1, .max_length = 255,                             \
+     .pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$",                                               \
+     .pattern_hint = N_ ("must not contain control characters"))                              \
+  /* the pattern is the variables' names' */                                                  \
+  X ("env", "a{ss}", parse_env, .pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$",                  \
+     .pattern_hint = N_ ("a variable name is letters, digits and _, not starting with a "     \
+                         "digit, at most 255 long"))                                          \
+  X ("cwd", "s", parse_cwd, .pattern = "^/", .pattern_hint = N_ ("must be an absolute path")) \
+  X ("user", "s", parse_user, .min_length = 1, .max_length = 256)                             \
+  X ("restart", "s", parse_restart)                                                           \
+  X ("restart_max", "u", parse_restart_max, .max = 1000000)                                   \
+  X ("restart_delay_ms", "u", parse_restart_delay, .max = 3600 * 1000)                        \
+  X ("stop_timeout_ms", "u", parse_stop_timeout, .min = 1, .max = 3600 * 1000)                \
+  X ("memory_max", "t", parse_memory_max, .min = ORCH_MIN_MEMORY_MAX)                         \
+  X ("cpu_quota", "d", parse_cpu_quota, .min = 0.01, .max = ORCH_MAX_CPU_QUOTA)               \
+  X ("tasks_max", "u", parse_tasks_max, .min = 1)                                             \
+  X ("stderr", "s", parse_stderr)                                                             \
+  /* a key a client makes up to retry a Create safely: printable, no                          \
+   * spaces, so it reads well in logs (a UUID fits) */                                        \
+  X ("request_id", "s", parse_request_id, .min_length = 1, .max_length = 128,                 \
+     .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))
 
-#define FIELD_ROW(key, type, parse) { key, type, parse },
-static const struct {
-  const char *key;
-  const char *type;
-  FieldParser parse;
-} fields[] = { SPEC_FIELDS (FIELD_ROW) };
+/* The parser comes first among the variable arguments, so that a row
+ * without bounds still gives the macro one. */
+#define FIELD_ROW(key_, type_, ...) { .key = key_, .type = type_, .parse = __VA_ARGS__ },
+static const OrchSpecField fields[] = { SPEC_FIELDS (FIELD_ROW) };
 
-#define FIELD_KEY_TYPE(key, type, parse) key, type,
+#define FIELD_KEY_TYPE(key, type, ...) key, type,
 const char *const orch_spec_field_types[] = { SPEC_FIELDS (FIELD_KEY_TYPE) NULL };
+
+const OrchSpecField *
+orch_spec_fields (gsize *n_fields)
+{
+  *n_fields = G_N_ELEMENTS (fields);
+  return fields;
+}
+
+/* A number's bound as the user reads it: 3600000, 0.01. */
+static char *
+bound_string (double d)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.15g", d));
+}
+
+static gboolean
+check_number (const OrchSpecField *f, double d, GError **error)
+{
+  g_autofree char *lo = bound_string (f->min);
+  g_autofree char *hi = bound_string (f->max);
+
+  /* Written so that NaN fails too. */
+  if ((f->max > 0 && !(d >= f->min && d <= f->max)) || !(d >= f->min))
+    {
+      g_autofree char *what = NULL;
+      if (f->max > 0 && f->min > 0)
+        what = g_strdup_printf (_("must be from %s to %s"), lo, hi);
+      else if (f->max > 0)
+        what = g_strdup_printf (_("must be at most %s"), hi);
+      else
+        what = g_strdup_printf (_("must be at least %s"), lo);
+      return invalid (error, f->key, what);
+    }
+  return TRUE;
+}
+
+/* @name: the dictionary key checked, named in the refusal. */
+static gboolean
+check_pattern (const OrchSpecField *f, const char *s, const char *name, GError **error)
+{
+  g_autoptr(GRegex) re = NULL;
+  g_autofree char *what = NULL;
+
+  if (f->pattern == NULL)
+    return TRUE;
+  re = g_regex_new (f->pattern, 0, 0, NULL);
+  g_assert (re != NULL);
+  if (g_regex_match (re, s, 0, NULL))
+    return TRUE;
+  if (name == NULL)
+    return invalid (error, f->key, _ (f->pattern_hint));
+  what = g_strdup_printf (_("“%s”: %s"), name, _ (f->pattern_hint));
+  return invalid (error, f->key, what);
+}
+
+static gboolean
+check_length (const OrchSpecField *f, gsize n, GError **error)
+{
+  g_autofree char *what = NULL;
+
+  if (n >= f->min_length && (f->max_length == 0 || n <= f->max_length))
+    return TRUE;
+  if (f->type[0] == 'a')
+    return invalid (error, f->key, _("must not be empty"));
+  if (f->max_length)
+    what = g_strdup_printf (_("must be %u to %u characters long"), f->min_length, f->max_length);
+  else
+    what = g_strdup_printf (_("must be at least %u characters long"), f->min_length);
+  return invalid (error, f->key, what);
+}
+
+/* The row's bounds, before its parser: numbers by value, strings by
+ * length in characters and pattern, an array by its count and its first
+ * element, a dictionary by its keys. */
+static gboolean
+check_bounds (const OrchSpecField *f, GVariant *v, GError **error)
+{
+  switch (f->type[0])
+    {
+    case 'u':
+      return check_number (f, g_variant_get_uint32 (v), error);
+    case 't':
+      return check_number (f, (double) g_variant_get_uint64 (v), error);
+    case 'd':
+      return check_number (f, g_variant_get_double (v), error);
+    case 's':
+      {
+        const char *s = g_variant_get_string (v, NULL);
+        return check_length (f, (gsize) g_utf8_strlen (s, -1), error) &&
+               check_pattern (f, s, NULL, error);
+      }
+    case 'a':
+      if (!check_length (f, g_variant_n_children (v), error))
+        return FALSE;
+      if (g_variant_is_of_type (v, G_VARIANT_TYPE_STRING_ARRAY))
+        {
+          g_autoptr(GVariant) first = NULL;
+          if (g_variant_n_children (v) == 0)
+            return TRUE;
+          first = g_variant_get_child_value (v, 0);
+          return check_pattern (f, g_variant_get_string (first, NULL), NULL, error);
+        }
+      else
+        {
+          GVariantIter iter;
+          const char *name;
+          g_variant_iter_init (&iter, v);
+          while (g_variant_iter_next (&iter, "{&s@s}", &name, NULL))
+            if (!check_pattern (f, name, name, error))
+              return FALSE;
+        }
+      return TRUE;
+    default:
+      return TRUE;
+    }
+}
 
 OrchSpec *
 orch_spec_from_variant (GVariant *dict, GError **error)
@@ -372,7 +423,7 @@ orch_spec_from_variant (GVariant *dict, GError **error)
           g_variant_unref (value);
           return NULL;
         }
-      if (!fields[i].parse (spec, key, value, error))
+      if (!check_bounds (&fields[i], value, error) || !fields[i].parse (spec, key, value, error))
         {
           g_variant_unref (value);
           return NULL;

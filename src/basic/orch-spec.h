@@ -54,6 +54,26 @@ OrchSpec *orch_spec_new (void);
 void orch_spec_free (OrchSpec *spec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSpec, orch_spec_free)
 
+/* A spec field and the bounds its value must keep (0 or NULL: none).
+ * Numbers (u, t, d): from min to max.  Strings: min_length to
+ * max_length characters, and the pattern.  as: min_length to max_length
+ * elements, the pattern for the first one.  a{ss}: the pattern for the
+ * keys.  The pattern is a regular expression that means the same in
+ * GRegex and in JSON Schema (ECMA-262): what data/openapi.json states. */
+typedef gboolean (*OrchSpecParser) (OrchSpec *spec, const char *key, GVariant *v, GError **error);
+
+typedef struct {
+  const char *key;
+  const char *type;     /* D-Bus */
+  OrchSpecParser parse; /* after the checks below */
+  double min, max;
+  guint min_length, max_length;
+  const char *pattern;
+  const char *pattern_hint; /* the refusal when it does not match, untranslated */
+} OrchSpecField;
+
+const OrchSpecField *orch_spec_fields (gsize *n_fields);
+
 /* The spec's keys and their D-Bus types, as pairs ("command", "as", ...,
  * NULL): what a client decoding a spec from another format needs. */
 extern const char *const orch_spec_field_types[];

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-rest-prometheus.h"
 
+#include <string.h>
+
 static void
 prom_label_value (GString *out, const char *v)
 {
@@ -93,17 +95,39 @@ prom_system (GString *out, GVariant *s)
     }
 }
 
+/* The job states, as JobState in data/openapi.json (the contract test
+ * compares): each job has one orchestrator_job_state series per state,
+ * 1 for the one it is in, as node_exporter's systemd unit states. */
+const char *const orch_rest_prometheus_job_states[] = { "starting", "running", "stopping", "exited",
+                                                        "failed",   "stopped", NULL };
+
+static gboolean
+job_has_process (GVariant *job)
+{
+  const char *state = "";
+  guint32 pid = 0;
+
+  g_variant_lookup (job, "state", "&s", &state);
+  g_variant_lookup (job, "pid", "u", &pid);
+  return pid > 0 &&
+         g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state);
+}
+
+/* Series keep one identity for a job's whole life, {id, name}: a state
+ * change moves a value, never starts a new series, so rate() and alerts
+ * hold.  Figures of a process (CPU, memory) exist only while it does. */
 static void
 prom_jobs (GString *out, GVariant *jobs)
 {
   static const struct {
     const char *key, *name, *type, *help;
+    gboolean process; /* only for a job that has a process */
   } figures[] = {
     { "cpu_percent", "orchestrator_job_cpu_percent", "gauge",
-      "CPU use of the job, percent of one core." },
-    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job." },
-    { "restarts", "orchestrator_job_restarts_total", "counter",
-      "Times the job was started again." },
+      "CPU use of the job, percent of one core.", TRUE },
+    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job.", TRUE },
+    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again.",
+      FALSE },
   };
   gsize n = g_variant_n_children (jobs);
 
@@ -114,23 +138,42 @@ prom_jobs (GString *out, GVariant *jobs)
         {
           g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
           double d = 0;
+          if (figures[f].process &&
+              (!job_has_process (job) || !prom_figure (job, figures[f].key, &d)))
+            continue;
           prom_figure (job, figures[f].key, &d);
           prom_job_series (out, figures[f].name, job);
           g_string_append_printf (out, "} %.17g\n", d);
         }
     }
   prom_metric (out, "orchestrator_job_up", "gauge",
-               "1 while the job is starting, running or stopping.");
+               "1 while the job has a process (starting, running or stopping), else 0.");
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
+      prom_job_series (out, "orchestrator_job_up", job);
+      g_string_append_printf (out, "} %d\n", job_has_process (job));
+    }
+  prom_metric (out, "orchestrator_job_state", "gauge",
+               "1 for the state the job is in, 0 for the others.");
   for (gsize i = 0; i < n; i++)
     {
       g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
       const char *state = "";
       g_variant_lookup (job, "state", "&s", &state);
-      prom_job_series (out, "orchestrator_job_up", job);
-      g_string_append_printf (
-          out, ",state=\"%s\"} %d\n", state,
-          g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL },
-                           state));
+      for (const char *const *s = orch_rest_prometheus_job_states; *s; s++)
+        {
+          prom_job_series (out, "orchestrator_job_state", job);
+          g_string_append_printf (out, ",state=\"%s\"} %d\n", *s, strcmp (*s, state) == 0);
+        }
+      /* A state this list does not know yet still shows. */
+      if (!g_strv_contains (orch_rest_prometheus_job_states, state))
+        {
+          prom_job_series (out, "orchestrator_job_state", job);
+          g_string_append (out, ",state=\"");
+          prom_label_value (out, state);
+          g_string_append (out, "\"} 1\n");
+        }
     }
 }
 

@@ -10,7 +10,11 @@ G_BEGIN_DECLS
 
 /* GET /metrics: @system (Metrics.GetSystem's a{sv}) and @jobs (Jobs.List's
  * aa{sv}) as the exposition, appended to @out.  A figure missing from
- * @system is left out; one missing from a job shows 0. */
+ * @system is left out; a job's CPU and memory only show while it has a
+ * process. */
 void orch_rest_prometheus_write (GString *out, GVariant *system, GVariant *jobs);
+
+/* The job states with a series of orchestrator_job_state each, NULL-ended. */
+extern const char *const orch_rest_prometheus_job_states[];
 
 G_END_DECLS

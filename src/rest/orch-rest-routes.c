@@ -2,6 +2,7 @@
 #include "orch-rest-routes.h"
 #include "orch-rest-json.h"
 
+#include "basic/orch-error.h"
 #include "basic/orch-spec.h"
 
 #include <string.h>
@@ -28,16 +29,20 @@ static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
 static const OrchRoute routes[] = {
   { "POST", "/jobs/", .dbus_interface = JOBS, .dbus_method = "Create",
     .options = ORCH_ROUTE_OPTIONS_BODY, .types = orch_spec_field_types,
-    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CREATED },
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CREATED,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) |
+              ORCH_ROUTE_ERROR (ORCH_ERROR_LIMIT_REACHED) },
   { "GET", "/jobs/", .dbus_interface = JOBS, .dbus_method = "List",
     .options = ORCH_ROUTE_OPTIONS_QUERY, .types = list_query },
   { "GET", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Get",
     .param = ORCH_ROUTE_PARAM_ID },
   { "DELETE", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Stop",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = stop_query,
-    .timeout = ORCH_ROUTE_TIMEOUT_STOP },
+    .timeout = ORCH_ROUTE_TIMEOUT_STOP, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "POST", "/jobs/{id}/restart", .dbus_interface = JOBS, .dbus_method = "Restart",
-    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_STOP },
+    .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_STOP,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) |
+              ORCH_ROUTE_ERROR (ORCH_ERROR_LIMIT_REACHED) },
   { "GET", "/metrics/system", .dbus_interface = METRICS, .dbus_method = "GetSystem" },
   { "GET", "/metrics/system/detailed", .dbus_interface = METRICS,
     .dbus_method = "GetSystemDetailed" },
@@ -57,7 +62,7 @@ static const OrchRoute routes[] = {
     .reply = ORCH_ROUTE_REPLY_LOG_TEXT, .follow = TRUE },
   { "DELETE", "/logs/{id}", .dbus_interface = LOGS, .dbus_method = "Delete",
     .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
-    .reply = ORCH_ROUTE_REPLY_DELETED },
+    .reply = ORCH_ROUTE_REPLY_DELETED, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "POST", "/logs/cleanup", .dbus_interface = LOGS, .dbus_method = "Cleanup",
     .options = ORCH_ROUTE_OPTIONS_BODY, .types = cleanup_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
     .reply = ORCH_ROUTE_REPLY_CLEANUP },
@@ -68,7 +73,73 @@ static const OrchRoute routes[] = {
   { "GET", "/docs", .kind = ORCH_ROUTE_FILE, .public = TRUE, .file = "docs.html",
     .content_type = "text/html; charset=utf-8" },
   { "GET", "/healthz", .kind = ORCH_ROUTE_HEALTH, .public = TRUE },
+  { "GET", "/ws/metrics", .kind = ORCH_ROUTE_WEBSOCKET },
 };
+
+static gsize
+add_status (guint *statuses, gsize n, guint status)
+{
+  gsize i = 0;
+
+  while (i < n && statuses[i] < status)
+    i++;
+  if (i < n && statuses[i] == status)
+    return n;
+  g_assert (n < ORCH_ROUTE_MAX_STATUSES);
+  memmove (&statuses[i + 1], &statuses[i], (n - i) * sizeof *statuses);
+  statuses[i] = status;
+  return n + 1;
+}
+
+gsize
+orch_rest_route_statuses (const OrchRoute *route, guint *statuses)
+{
+  /* Any request: a query that does not parse, a body or headers over
+   * the limits (refused before the route is known). */
+  guint32 errors = ORCH_ROUTE_ERROR (ORCH_ERROR_MALFORMED) |
+                   ORCH_ROUTE_ERROR (ORCH_ERROR_TOO_LARGE) |
+                   ORCH_ROUTE_ERROR (ORCH_ERROR_HEADERS_TOO_LARGE) | route->errors;
+  gsize n = 0;
+
+  if (!route->public)
+    n = add_status (statuses, n, 401);
+  switch (route->kind)
+    {
+    case ORCH_ROUTE_CALL:
+      n = add_status (statuses, n, route->reply == ORCH_ROUTE_REPLY_CREATED ? 201 : 200);
+      /* The daemon failing, gone (or too many calls waiting), slow. */
+      errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_FAILED) | ORCH_ROUTE_ERROR (ORCH_ERROR_UNAVAILABLE) |
+                ORCH_ROUTE_ERROR (ORCH_ERROR_TIMEOUT);
+      /* A parameter the daemon may not know, or that is not an id at all. */
+      if (route->param != ORCH_ROUTE_PARAM_NONE)
+        errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_NOT_FOUND) |
+                  ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_ARGUMENT);
+      if (route->options != ORCH_ROUTE_OPTIONS_NONE || route->follow)
+        errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_ARGUMENT);
+      /* Jobs and Logs are gated by the caller's access class (so is the
+       * job list behind /metrics); Metrics are open to everyone. */
+      if (g_strcmp0 (route->dbus_interface, METRICS) != 0 ||
+          route->reply == ORCH_ROUTE_REPLY_PROMETHEUS)
+        errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_PERMISSION_DENIED);
+      break;
+    case ORCH_ROUTE_HEALTH:
+      n = add_status (statuses, n, 200);
+      errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_UNAVAILABLE);
+      break;
+    case ORCH_ROUTE_WEBSOCKET:
+      n = add_status (statuses, n, 101);
+      errors |= ORCH_ROUTE_ERROR (ORCH_ERROR_UPGRADE_REQUIRED);
+      break;
+    case ORCH_ROUTE_FILE:
+    default:
+      n = add_status (statuses, n, 200);
+      break;
+    }
+  for (int code = 0; code < ORCH_ERROR_N_CODES; code++)
+    if (errors & ORCH_ROUTE_ERROR (code))
+      n = add_status (statuses, n, orch_error_to_http_status (code));
+  return n;
+}
 
 const OrchRoute *
 orch_rest_routes (gsize *n_routes)
@@ -145,7 +216,9 @@ orch_rest_route_match (const char *method, const char *path, const OrchRoute **r
         continue;
       if (!path_matches (routes[i].pattern, (const char *const *) have, &param))
         continue;
-      if (strcmp (routes[i].method, method) == 0)
+      /* HEAD wherever GET is (RFC 9110): libsoup sends no body. */
+      if (strcmp (routes[i].method, method) == 0 ||
+          (strcmp (method, "HEAD") == 0 && strcmp (routes[i].method, "GET") == 0))
         {
           *ret_route = &routes[i];
           if (ret_param)
@@ -154,6 +227,8 @@ orch_rest_route_match (const char *method, const char *path, const OrchRoute **r
         }
       if (strstr (allow->str, routes[i].method) == NULL)
         g_string_append_printf (allow, "%s%s", allow->len ? ", " : "", routes[i].method);
+      if (strcmp (routes[i].method, "GET") == 0 && strstr (allow->str, "HEAD") == NULL)
+        g_string_append (allow, ", HEAD");
     }
   if (allow->len == 0)
     return ORCH_ROUTE_NO_PATH;

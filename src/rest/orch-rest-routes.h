@@ -7,9 +7,10 @@ G_BEGIN_DECLS
 
 /* How a route is answered. */
 typedef enum {
-  ORCH_ROUTE_CALL,   /* one D-Bus call to orchestratord, as the row says */
-  ORCH_ROUTE_FILE,   /* a file of the data directory, read at start */
-  ORCH_ROUTE_HEALTH, /* a Ping: 200, or 503 while the daemon does not answer */
+  ORCH_ROUTE_CALL,      /* one D-Bus call to orchestratord, as the row says */
+  ORCH_ROUTE_FILE,      /* a file of the data directory, read at start */
+  ORCH_ROUTE_HEALTH,    /* a Ping: 200, or 503 while the daemon does not answer */
+  ORCH_ROUTE_WEBSOCKET, /* the /ws/metrics feed: libsoup's WebSocket handler */
 } OrchRouteKind;
 
 /* What the path's {parameter} becomes: the call's first argument. */
@@ -70,9 +71,21 @@ typedef struct {
   OrchRouteTimeout timeout;
   OrchRouteReply reply;
   gboolean follow; /* ?follow streams the log instead */
+  /* The daemon's refusals of the call beyond those every call of its
+   * kind can get (see orch_rest_route_statuses()): ORCH_ROUTE_ERROR()s. */
+  guint32 errors;
 } OrchRoute;
 
+#define ORCH_ROUTE_ERROR(code) (1u << (code))
+
 const OrchRoute *orch_rest_routes (gsize *n_routes);
+
+/* Every HTTP status @route can answer with, ascending, into @statuses
+ * (at least ORCH_ROUTE_MAX_STATUSES long); returns how many.  Derived
+ * from the row and the error table, as the server answers; the
+ * "contract" test holds data/openapi.json to it. */
+#define ORCH_ROUTE_MAX_STATUSES 32
+gsize orch_rest_route_statuses (const OrchRoute *route, guint *statuses);
 
 typedef enum {
   ORCH_ROUTE_MATCH,

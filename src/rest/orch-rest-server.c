@@ -417,6 +417,9 @@ dispatch (Request *r, GHashTable *query)
       refuse (r, error);
       return;
     }
+  /* HEAD of a stream: the headers of the log's JSON read instead. */
+  if (route->follow && query && strcmp (soup_server_message_get_method (r->msg), "HEAD") == 0)
+    g_hash_table_remove (query, "follow");
   if (route->follow && query && g_hash_table_contains (query, "follow"))
     {
       if (!follow_log (r, query, &error))
@@ -443,6 +446,54 @@ dispatch (Request *r, GHashTable *query)
   timeout_ms = call_timeout_ms (route->timeout, opts);
   call (r, timeout_ms, route->dbus_interface, route->dbus_method,
         n_args ? g_variant_new_tuple (args, n_args) : NULL, reply_funcs[route->reply]);
+}
+
+static void
+ws_refuse_plain_request (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Upgrade",
+                                "websocket");
+  orch_rest_respond_error (msg, ORCH_ERROR_UPGRADE_REQUIRED,
+                           _ ("this is a WebSocket endpoint: connect with an Upgrade: websocket "
+                              "handshake"));
+}
+
+/* What libsoup's WebSocket handler would refuse with an HTML page is
+ * refused here in the JSON of every other error: another method (405),
+ * a plain request (426), a handshake missing its key or version (400). */
+static gboolean
+ws_check_request (SoupServerMessage *msg, const char *path)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  const OrchRoute *route = NULL;
+  g_autofree char *allow = NULL;
+
+  if (orch_rest_route_match (method, path, &route, NULL, &allow) != ORCH_ROUTE_MATCH)
+    {
+      if (allow)
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                      allow);
+      orch_rest_respond_error (msg, allow ? ORCH_ERROR_METHOD_NOT_ALLOWED : ORCH_ERROR_NOT_FOUND,
+                               allow ? _("method not allowed here")
+                                     : _("no such endpoint; see /docs"));
+      return FALSE;
+    }
+  if (strcmp (method, "GET") != 0 ||
+      !soup_message_headers_header_contains (h, "Upgrade", "websocket"))
+    {
+      ws_refuse_plain_request (msg);
+      return FALSE;
+    }
+  if (soup_message_headers_get_one (h, "Sec-WebSocket-Key") == NULL ||
+      g_strcmp0 (soup_message_headers_get_one (h, "Sec-WebSocket-Version"), "13") != 0)
+    {
+      orch_rest_respond_error (msg, ORCH_ERROR_MALFORMED,
+                               _ ("a WebSocket handshake needs Sec-WebSocket-Key and "
+                                  "Sec-WebSocket-Version: 13"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -492,8 +543,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       return;
     case ORCH_ROUTE_NO_METHOD:
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow);
-      orch_rest_respond_http_error (msg, 405, ORCH_ERROR_INVALID_ARGUMENT,
-                                    _("method not allowed here"));
+      orch_rest_respond_error (msg, ORCH_ERROR_METHOD_NOT_ALLOWED, _("method not allowed here"));
       return;
     case ORCH_ROUTE_MATCH:
     default:
@@ -504,16 +554,17 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
     return;
   if (body && body->len > MAX_BODY)
     {
-      orch_rest_respond_http_error (msg, 413, ORCH_ERROR_INVALID_ARGUMENT,
-                                    _("the request body is larger than 64 KiB"));
+      orch_rest_respond_error (msg, ORCH_ERROR_TOO_LARGE,
+                               _("the request body is larger than 64 KiB"));
       return;
     }
   if (param)
     {
-      decoded = g_uri_unescape_string (param, "/");
-      /* It becomes a D-Bus string: UTF-8, no NUL (the unescape refuses
-       * %00), no slash. */
-      if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
+      /* libsoup hands the path over decoded already: a second decoding
+       * made "a%2541" "aA".  It becomes a D-Bus string: UTF-8 (libsoup
+       * refuses %00; a slash splits the path). */
+      decoded = g_strdup (param);
+      if (!g_utf8_validate (decoded, -1, NULL))
         {
           orch_rest_respond_error (msg, ORCH_ERROR_MALFORMED,
                                    _("the path holds an invalid escape"));
@@ -531,6 +582,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
         }
     }
 
+  if (route->kind == ORCH_ROUTE_WEBSOCKET)
+    {
+      ws_refuse_plain_request (msg);
+      return;
+    }
   if (route->kind == ORCH_ROUTE_FILE)
     {
       orch_rest_respond (msg, 200, route->content_type, g_hash_table_lookup (self->files, route));
@@ -584,16 +640,16 @@ early_limits (OrchRestServer *self, SoupServerMessage *msg)
   if (total > self->max_header_bytes)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      orch_rest_respond_http_error (msg, 431, ORCH_ERROR_INVALID_ARGUMENT,
-                                    _("the request headers are too large"));
+      orch_rest_respond_error (msg, ORCH_ERROR_HEADERS_TOO_LARGE,
+                               _("the request headers are too large"));
       return FALSE;
     }
   length = soup_message_headers_get_content_length (h);
   if (length > MAX_BODY)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
-      orch_rest_respond_http_error (msg, 413, ORCH_ERROR_INVALID_ARGUMENT,
-                                    _("the request body is larger than 64 KiB"));
+      orch_rest_respond_error (msg, ORCH_ERROR_TOO_LARGE,
+                               _("the request body is larger than 64 KiB"));
       return FALSE;
     }
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
@@ -619,6 +675,8 @@ ws_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTab
   GSocket *socket;
 
   if (!early_limits (self, msg))
+    return;
+  if (!ws_check_request (msg, path))
     return;
   if (!orch_rest_access_check_token (msg, self->token))
     return;

@@ -31,6 +31,17 @@ quit_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The installed data directory, or the source tree's when this binary
+ * is the one in the build tree. */
+static const char *
+default_data_dir (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
+
+  return g_strcmp0 (dir, ORCH_BUILD_SRC_DIR) == 0 ? ORCH_SOURCE_DATA_DIR : ORCH_DATA_DIR;
+}
+
 static int
 run (Options *o)
 {
@@ -102,7 +113,8 @@ run (Options *o)
       g_printerr (_("orchestrator-rest: cannot connect to the bus: %s\n"), error->message);
       return EXIT_FAILURE;
     }
-  server = orch_rest_server_new (bus, token, o->data_dir ? o->data_dir : ORCH_DATA_DIR, &error);
+  server = orch_rest_server_new (bus, token, o->data_dir ? o->data_dir : default_data_dir (),
+                                 &error);
   if (server == NULL)
     {
       g_printerr ("orchestrator-rest: %s\n", error->message);

@@ -248,13 +248,13 @@ test_http_sizes (void)
 
   /* A declared body over 64 KiB: refused before it is read. */
   r1 = post ("/jobs/", big, strlen (big));
-  assert_error_reply (r1, 413, "InvalidArgument");
+  assert_error_reply (r1, 413, "TooLarge");
   /* The same, chunked, with no length to refuse it by: capped as it comes. */
   for (int i = 0; i < 80; i++)
     g_string_append_printf (chunked, "400\r\n%s\r\n", kib);
   g_string_append (chunked, "0\r\n\r\n");
   r2 = raw (chunked->str, chunked->len);
-  assert_error_reply (r2, 413, "InvalidArgument");
+  assert_error_reply (r2, 413, "TooLarge");
   /* 40 KiB of headers. */
   headers = g_strdup_printf ("GET /jobs/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Junk: %s\r\n\r\n",
                              junk);

@@ -355,18 +355,40 @@ test_shim_errors (void)
   g_assert_nonnull (strstr (range->body, "tasks_max"));
   assert_error (unknown, 404, "NotFound");
   g_assert_cmpuint (method->status, ==, 405);
-  g_assert_cmpstr (soup_message_headers_get_one (method->headers, "Allow"), ==, "POST, GET");
+  g_assert_cmpstr (soup_message_headers_get_one (method->headers, "Allow"), ==, "POST, GET, HEAD");
+  assert_error (method, 405, "MethodNotAllowed");
   assert_error (query, 422, "InvalidArgument");
   g_assert_nonnull (strstr (query->body, "limit"));
   assert_error (param, 422, "InvalidArgument");
   assert_error (pid, 422, "InvalidArgument");
+
+  /* The path is decoded once: %25 is a percent sign, not an escape. */
+  {
+    g_autoptr(Response) once = http ("GET", "/jobs/a%2541", NULL);
+    assert_error (once, 422, "InvalidArgument");
+    g_assert_nonnull (strstr (once->body, "a%41"));
+  }
+
+  /* HEAD wherever GET is: the status and headers, no body. */
+  {
+    const char *heads[] = { "/jobs/", "/metrics/system", "/metrics", "/healthz", "/docs" };
+    for (gsize i = 0; i < G_N_ELEMENTS (heads); i++)
+      {
+        g_autoptr(Response) get = http ("GET", heads[i], NULL);
+        g_autoptr(Response) head = http ("HEAD", heads[i], NULL);
+        g_assert_cmpuint (head->status, ==, get->status);
+        g_assert_true (head->body == NULL || head->body[0] == '\0');
+        g_assert_cmpstr (soup_message_headers_get_content_type (head->headers, NULL), ==,
+                         soup_message_headers_get_content_type (get->headers, NULL));
+      }
+  }
 
   /* Over 64 KiB: 413, whatever it holds. */
   for (int i = 0; i < 70 * 1024; i++)
     g_string_append_c (body, 'x');
   g_string_append (body, "\"}");
   big = http ("POST", "/jobs/", body->str);
-  assert_error (big, 413, "InvalidArgument");
+  assert_error (big, 413, "TooLarge");
 }
 
 static void
@@ -626,6 +648,16 @@ test_websocket (void)
   WsState st = { .loop = g_main_loop_new (NULL, FALSE) };
   guint timer;
 
+  /* Not a handshake: the JSON errors of every other path, not libsoup's
+   * HTML page. */
+  {
+    g_autoptr(Response) plain = http ("GET", "/ws/metrics", NULL);
+    g_autoptr(Response) post = http ("POST", "/ws/metrics", "{}");
+    assert_error (plain, 426, "UpgradeRequired");
+    g_assert_cmpstr (soup_message_headers_get_one (plain->headers, "Upgrade"), ==, "websocket");
+    assert_error (post, 405, "MethodNotAllowed");
+    g_assert_cmpstr (soup_message_headers_get_one (post->headers, "Allow"), ==, "GET, HEAD");
+  }
   soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL, ws_done, &st);
   g_main_loop_run (st.loop);
   g_assert_no_error (st.error);

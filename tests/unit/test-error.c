@@ -70,6 +70,13 @@ test_documented (void)
     { ORCH_ERROR_UNAVAILABLE, PREFIX "Unavailable", "Unavailable", 503, ORCH_CTL_EXIT_FAILED },
     { ORCH_ERROR_MALFORMED, PREFIX "InvalidArgument.Malformed", "InvalidArgument", 400,
       ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_METHOD_NOT_ALLOWED, PREFIX "MethodNotAllowed", "MethodNotAllowed", 405,
+      ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_TOO_LARGE, PREFIX "TooLarge", "TooLarge", 413, ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_HEADERS_TOO_LARGE, PREFIX "HeadersTooLarge", "HeadersTooLarge", 431,
+      ORCH_CTL_EXIT_USAGE },
+    { ORCH_ERROR_UPGRADE_REQUIRED, PREFIX "UpgradeRequired", "UpgradeRequired", 426,
+      ORCH_CTL_EXIT_USAGE },
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (rows) == ORCH_ERROR_N_CODES);

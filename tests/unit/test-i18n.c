@@ -77,8 +77,8 @@ test_nested (void)
     return;
   /* "spec field “%s”: %s" around a reason that is translated on its own. */
   error = spec_error ("{'command': <@as []>}");
-  g_assert_cmpstr (error->message, !=, "spec field “command”: the command is empty");
-  g_assert_cmpstr (error->message, ==, "campo “command” de la especificación: el comando está vacío");
+  g_assert_cmpstr (error->message, !=, "spec field “command”: must not be empty");
+  g_assert_cmpstr (error->message, ==, "campo “command” de la especificación: no debe estar vacío");
 }
 
 int

@@ -74,7 +74,7 @@ test_errors (void)
     const char *needle;
   } cases[] = {
     { "{'name': <'x'>}", "“command” is required" },
-    { "{'command': <@as []>}", "command is empty" },
+    { "{'command': <@as []>}", "“command”: must not be empty" },
     { "{'command': <['']>}", "program name" },
     { "{'command': <'sleep 1'>}", "“command” must be of type as, not s" },
     { "{'command': <['true']>, 'comand': <['x']>}", "unknown spec field “comand”" },
@@ -94,6 +94,12 @@ test_errors (void)
     { "{'command': <['true']>, 'user': <''>}", "“user”" },
     { "{'command': <['true']>, 'name': <''>}", "“name”" },
     { "{'command': <['true']>, 'name': <'a\\nb'>}", "“name”" },
+    { "{'command': <['true']>, 'name': <'a\\u0085b'>}", "control characters" },
+    { "{'command': <['true']>, 'restart_max': <uint32 1000001>}", "at most 1000000" },
+    { "{'command': <['true']>, 'stop_timeout_ms': <uint32 3600001>}", "from 1 to 3600000" },
+    { "{'command': <['true']>, 'cpu_quota': <0.005>}", "from 0.01 to 4096" },
+    { "{'command': <['true']>, 'memory_max': <uint64 1048575>}", "at least 1048576" },
+    { "{'command': <['true']>, 'request_id': <'a b'>}", "printable ASCII" },
     { "{'command': <['true']>, 'stderr': <'both'>}", "“stderr”" },
   };
 
