@@ -7,6 +7,7 @@
 #include "orch-bus-variant.h"
 
 #include "core/orch-auth.h"
+#include "core/orch-job-page.h"
 #include "basic/orch-error.h"
 #include "basic/orch-id.h"
 #include "core/orch-sd-bus.h"
@@ -242,18 +243,23 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(sd_bus_message) reply = NULL;
-  const char *state = NULL, *name = NULL;
+  const char *state = NULL, *name = NULL, *after = NULL;
+  guint32 limit = 0;
   int r = orch_bus_read_argument (m, &filter, ret_error);
 
   if (r < 0)
     return r;
-  if (!orch_vardict_check (filter, _("filter"),
-                           (const char *const[]){ "state", "s", "name", "s", NULL }, &error))
+  if (!orch_vardict_check (
+          filter, _("filter"),
+          (const char *const[]){ "state", "s", "name", "s", "limit", "u", "after", "s", NULL },
+          &error))
     return orch_bus_set_gerror (ret_error, error);
   g_variant_lookup (filter, "state", "&s", &state);
   g_variant_lookup (filter, "name", "&s", &name);
+  g_variant_lookup (filter, "limit", "u", &limit);
+  g_variant_lookup (filter, "after", "&s", &after);
   jobs = orch_manager_list (self->manager, state, name, &error);
-  if (jobs == NULL)
+  if (jobs == NULL || !orch_job_page (jobs, after, limit, &error))
     return orch_bus_set_gerror (ret_error, error);
 
   r = sd_bus_message_new_method_return (m, &reply);

@@ -477,6 +477,38 @@ orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboolean 
 }
 
 void
+orch_job_stats_read_idle (OrchJobFiles *f, const OrchJobStats *last, gboolean refresh, char *buf,
+                          gsize size, OrchJobStats *ret)
+{
+  static long page = 0;
+  guint64 v, rss = 0;
+
+  *ret = *last;
+  if (!refresh)
+    return;
+  if (last->memory_source == ORCH_SOURCE_CGROUP)
+    {
+      if (read_u64 (f, ORCH_CG_MEMORY_CURRENT, buf, size, &v))
+        ret->memory_bytes = v;
+      return;
+    }
+  if (last->memory_source != ORCH_SOURCE_PROCFS || f->procs == NULL)
+    return;
+  if (page == 0)
+    page = sysconf (_SC_PAGESIZE);
+  /* The processes read_procfs() counted (pgrp set): statm, as it does. */
+  for (guint i = 0; i < f->procs->len; i++)
+    {
+      OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
+      if (p->pgrp <= 0)
+        continue;
+      (void) read_resident (p->statm_fd, buf, size, page, &p->rss_bytes);
+      rss += p->rss_bytes;
+    }
+  ret->memory_bytes = rss;
+}
+
+void
 orch_job_stats_read_pressure (OrchJobFiles *f, OrchJobStats *s)
 {
   char buf[1024];

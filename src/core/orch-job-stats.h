@@ -118,6 +118,13 @@ void orch_job_stats_read (OrchJobFiles *f, const pid_t *pids, guint n_pids, gboo
                           const char *proc_root, char *scratch, gsize scratch_size,
                           OrchJobStats *ret);
 
+/* For a tick on which nothing in the job can have run since @last was
+ * read (its parent cgroup's CPU time has not moved): only what moves
+ * without running is read again, memory (reclaim), and only on refresh
+ * ticks; the rest of @last is the answer.  @ret may be @last. */
+void orch_job_stats_read_idle (OrchJobFiles *f, const OrchJobStats *last, gboolean refresh,
+                               char *scratch, gsize scratch_size, OrchJobStats *ret);
+
 /* The pressure files, read when someone asks (GetJob), not every tick. */
 void orch_job_stats_read_pressure (OrchJobFiles *f, OrchJobStats *stats);
 

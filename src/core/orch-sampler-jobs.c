@@ -9,9 +9,11 @@
 #include "basic/orch-proc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Big enough for any per-job file; cgroup.procs of a huge job is cut. */
 #define SCRATCH_SIZE (64 * 1024)
@@ -142,6 +144,61 @@ scan_process_groups (OrchSampler *s)
   return groups;
 }
 
+static void
+job_tree_free (JobTree *t)
+{
+  if (t->fd >= 0)
+    close (t->fd);
+  g_free (t);
+}
+
+/* The tree of the cgroup that holds @cgroup (relative to the cgroup2
+ * mount); NULL for one at the top, whose parent is the whole host. */
+static JobTree *
+job_tree_for (OrchSampler *s, const char *cgroup)
+{
+  g_autofree char *parent = NULL;
+  const char *mount;
+  JobTree *t;
+
+  if (cgroup == NULL || cgroup[0] == '\0' || orch_cgroup_v2_mount (&mount) < 0)
+    return NULL;
+  parent = g_path_get_dirname (cgroup);
+  if (strcmp (parent, "/") == 0 || strcmp (parent, ".") == 0)
+    return NULL;
+  t = g_hash_table_lookup (s->trees, parent);
+  if (t == NULL)
+    {
+      g_autofree char *path = g_build_filename (mount, parent, "cpu.stat", NULL);
+      t = g_new0 (JobTree, 1);
+      t->fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      g_hash_table_insert (s->trees, g_steal_pointer (&parent), t);
+    }
+  return t;
+}
+
+/* Whether nothing under @t has run since the tick before: read once a
+ * tick, before the first of its jobs, so any run after a job's last read
+ * shows in the next reading. */
+static gboolean
+job_tree_quiet (OrchSampler *s, JobTree *t)
+{
+  if (t == NULL || t->fd < 0)
+    return FALSE;
+  if (t->tick != s->ticks || !t->have)
+    {
+      OrchCgroupCpuStat cpu;
+      ssize_t n = pread (t->fd, s->scratch, SCRATCH_SIZE - 1, 0);
+      gboolean ok = n > 0 && orch_parse_cgroup_cpu_stat (s->scratch, (gsize) n, &cpu) == 0;
+
+      t->quiet = ok && t->have && cpu.usage_usec == t->usage_usec;
+      t->have = ok;
+      t->usage_usec = ok ? cpu.usage_usec : 0;
+      t->tick = s->ticks;
+    }
+  return t->quiet;
+}
+
 /* @pos: the job's place in the manager's list, G_MAXUINT outside a tick.
  * The list keeps its order, so the entry found there last tick is mostly
  * the one: no hashing of the id. */
@@ -186,6 +243,8 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
       job_entry_close (e);
       g_free (e->cgroup);
       e->cgroup = g_strdup (job->cgroup);
+      e->tree = job_tree_for (s, e->cgroup);
+      e->idle_reads = 0;
       e->run = job->started_at;
       e->time_us = 0;
       e->peak_seen = 0;
@@ -200,21 +259,46 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
  * and a scan reads every process on the host. */
 #define GROUP_SCAN_TICKS 10
 
+static void
+sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, OrchJobStats *now);
+static JobEntry *record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now);
+
 static JobEntry *
 sample_job (OrchSampler *s, OrchJob *job, guint pos)
 {
   JobEntry *e = job_entry_for (s, job, pos);
-  const pid_t *pids = NULL;
-  guint n_pids = 0;
   OrchJobStats now;
-  gint64 t = g_get_real_time ();
-  double values[ORCH_JOB_N_SERIES];
   gboolean refresh;
 
   e->seen = s->ticks;
   if (!e->open)
     job_entry_open (e);
   refresh = orch_job_files_tick (&e->files);
+
+  /* Nothing under the job's parent ran: its figures stand, but for the
+   * memory of a refresh tick.  A full read all the same now and then, for
+   * what changes without running (a process moved in from outside). */
+  if (pos != G_MAXUINT && job_tree_quiet (s, e->tree) && e->time_us > 0 && !e->uncached &&
+      (!refresh || ++e->idle_reads < ORCH_JOB_PIDS_MAX_SKIPS))
+    orch_job_stats_read_idle (&e->files, &e->stats, refresh, s->scratch, SCRATCH_SIZE, &now);
+  else
+    {
+      e->idle_reads = 0;
+      sample_job_files (s, job, e, refresh, &now);
+    }
+  /* Counted either way: what it would hold if cached again. */
+  e->n_fds = orch_job_files_count (&e->files);
+  if (e->uncached)
+    job_entry_close (e);
+  return record_sample (job, e, &now);
+}
+
+/* The job's files (or its processes' /proc files) read in full. */
+static void
+sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, OrchJobStats *now)
+{
+  const pid_t *pids = NULL;
+  guint n_pids = 0;
 
   if (e->files.dir_fd >= 0)
     {
@@ -258,11 +342,16 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
         }
     }
   orch_job_stats_read (&e->files, pids, n_pids, refresh, s->proc_root, s->scratch, SCRATCH_SIZE,
-                       &now);
-  /* Counted either way: what it would hold if cached again. */
-  e->n_fds = orch_job_files_count (&e->files);
-  if (e->uncached)
-    job_entry_close (e);
+                       now);
+}
+
+/* The figures of @now into the entry, the job and its history. */
+static JobEntry *
+record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
+{
+  const OrchJobStats now = *now_p;
+  gint64 t = g_get_real_time ();
+  double values[ORCH_JOB_N_SERIES];
 
   if (e->time_us > 0 && t > e->time_us)
     {
@@ -459,6 +548,8 @@ orch_sampler_jobs_init (OrchSampler *s)
                                    (GDestroyNotify) job_entry_free);
   s->by_pos = g_ptr_array_new ();
   s->foreign = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s->trees = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                    (GDestroyNotify) job_tree_free);
   s->pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   s->scratch = g_malloc (SCRATCH_SIZE);
   s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
@@ -472,6 +563,7 @@ orch_sampler_jobs_clear (OrchSampler *s)
   orch_fd_budget_remove_cache (give_back_fds, s);
   g_clear_pointer (&s->by_pos, g_ptr_array_unref);
   g_clear_pointer (&s->jobs, g_hash_table_unref);
+  g_clear_pointer (&s->trees, g_hash_table_unref);
   g_clear_pointer (&s->groups, g_hash_table_unref);
   g_clear_pointer (&s->foreign, g_hash_table_unref);
   g_clear_pointer (&s->pids, g_array_unref);

@@ -49,6 +49,18 @@ typedef enum {
 /* Their keys in GetJobHistory rows, indexed by OrchJobSeries; the same. */
 extern const char *const orch_sampler_job_series_keys[];
 
+/* The cgroup that holds jobs' cgroups (cgroupfs's root, a systemd
+ * slice): its cpu.stat counts the CPU time of everything under it, so
+ * while that stands still no process of any job there runs, and the
+ * jobs' own files need not be read (orch-sampler-jobs.c). */
+typedef struct {
+  int fd;             /* its cpu.stat, -1 if it has none */
+  guint64 usage_usec; /* as of the tick below */
+  gboolean have;
+  gboolean quiet; /* usage did not move since the tick before */
+  guint64 tick;   /* OrchSampler.ticks when read */
+} JobTree;
+
 typedef struct {
   gint64 run; /* job->started_at of the run being sampled */
   char *cgroup;
@@ -64,6 +76,8 @@ typedef struct {
   guint64 seen;       /* the last tick that found the job listed */
   const char *id;     /* the key in OrchSampler.jobs */
   const OrchJob *job; /* compared, never followed: may be gone */
+  JobTree *tree;      /* of its parent cgroup (in OrchSampler.trees), or NULL */
+  guint idle_reads;   /* refresh ticks read idle since a full read */
 } JobEntry;
 
 typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
@@ -101,10 +115,14 @@ struct _OrchSampler {
   GHashTable *groups;  /* pgid -> pids, for jobs without a cgroup */
   guint groups_age;    /* ticks since the /proc scan behind it */
   GHashTable *foreign; /* pid -> Foreign, as of the last scan */
+  GHashTable *trees;   /* parent cgroup path -> JobTree */
   guint64 scans;
   guint process_count;  /* as of the last /proc scan */
   guint count_age;      /* ticks counted, the count taken every count_ticks */
   guint count_ticks;    /* recounted every this many ticks: 5 s */
+  gboolean count_known; /* count_forks and count_tasks are the last count's */
+  guint64 count_forks;  /* /proc/stat "processes" then */
+  guint32 count_tasks;  /* /proc/loadavg's task total then */
   guint second_ticks;   /* ticks in a second, at least 1 */
   guint disk_age;       /* ticks counted, diskstats read every second_ticks */
   gint64 disks_time_us; /* when it was */

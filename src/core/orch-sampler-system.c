@@ -116,6 +116,7 @@ orch_sampler_read_system (OrchSampler *s)
   gsize len;
   struct statvfs vfs;
   double dt, mem_used;
+  guint64 forks = 0;
   double values[ORCH_SYSTEM_N_SERIES];
 
   if (s->fds[F_STAT] >= 0 && read_fd (s, F_STAT, &text, &len) == 0)
@@ -137,6 +138,7 @@ orch_sampler_read_system (OrchSampler *s)
           s->have_prev = TRUE;
           g_clear_pointer (&s->prev_cpus, g_array_unref);
           s->prev_cpus = g_steal_pointer (&st.cpus);
+          forks = st.processes;
           orch_sys_stat_clear (&st);
         }
     }
@@ -198,8 +200,17 @@ orch_sampler_read_system (OrchSampler *s)
       /* As df: used excludes the blocks reserved for root. */
       cur.disk_used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
     }
-  if (s->count_age++ % s->count_ticks == 0)
-    s->process_count = count_processes (s);
+  /* No task was created (the fork count stands) and none went (the
+   * task count stands): the processes are those counted last time. */
+  if (s->count_age++ % s->count_ticks == 0 &&
+      !(s->count_known && forks != 0 && forks == s->count_forks && cur.load.total != 0 &&
+        cur.load.total == s->count_tasks))
+    {
+      s->process_count = count_processes (s);
+      s->count_known = TRUE;
+      s->count_forks = forks;
+      s->count_tasks = cur.load.total;
+    }
   cur.process_count = s->process_count;
 
   if (dt > 0)

@@ -16,7 +16,8 @@
 
 /* Query specs: {parameter, option key, type}, the names a client types
  * and the keys the daemon reads ("tail" is tail_lines). */
-static const char *const list_query[] = { "state", "state", "s", "name", "name", "s", NULL };
+static const char *const list_query[] = { "state", "state", "s",     "name",  "name", "s", "limit",
+                                          "limit", "u",     "after", "after", "s",    NULL };
 static const char *const stop_query[] = { "signal",     "signal", "i", "timeout_ms",
                                           "timeout_ms", "u",      NULL };
 static const char *const history_query[] = { "since", "since",  "t",      "limit", "limit",
@@ -61,8 +62,10 @@ static const OrchRoute routes[] = {
     .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_CREATED,
     .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) |
               ORCH_ROUTE_ERROR (ORCH_ERROR_LIMIT_REACHED) },
+  /* NotFound: a page "after" a job the list does not have. */
   { "GET", "/jobs/", .dbus_interface = JOBS, .dbus_method = "List",
-    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = list_query },
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = list_query,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_NOT_FOUND) },
   { "GET", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Get",
     .param = ORCH_ROUTE_PARAM_ID },
   { "DELETE", "/jobs/{id}", .dbus_interface = JOBS, .dbus_method = "Stop",

@@ -69,6 +69,7 @@ typedef struct {
   double idle_cpu_percent;      /* before the run, 1 s, nobody calling */
   double rss_mb;
   double list_ms;
+  double list_cpu_ms; /* daemon CPU per List (schedstat), the tick's included */
   unsigned list_count;
   double stop_p50, stop_p95, stop_max, stop_total_s;
   unsigned alive_after_stop;
@@ -483,6 +484,7 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
       res->rss_mb = (double) proc_rss_kb (opt_daemon_pid) / 1024.0;
 
       /* ---- List with N jobs ---- */
+      ns0 = proc_cpu_ns (opt_daemon_pid);
       for (int i = 0; i < opt_list_calls; i++)
         {
           g_autoptr(sd_bus_message) reply = NULL;
@@ -498,6 +500,9 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
           if (i == 0)
             res->list_count = count_list (reply);
         }
+      ns1 = proc_cpu_ns (opt_daemon_pid);
+      if (ret == 0 && ns0 >= 0 && ns1 >= 0)
+        res->list_cpu_ms = (double) (ns1 - ns0) / 1e6 / opt_list_calls;
       if (ret == 0)
         res->list_ms = median_of (list, opt_list_calls);
       if (res->list_count != (unsigned) opt_jobs && ret == 0)
@@ -590,6 +595,7 @@ FIELD (cpu_per_launch_ms_ns)
 FIELD (idle_cpu_percent)
 FIELD (rss_mb)
 FIELD (list_ms)
+FIELD (list_cpu_ms)
 FIELD (stop_p50)
 FIELD (stop_p95)
 FIELD (stop_max)
@@ -628,6 +634,7 @@ print_json (const RunResult *rs, int n, const char *backend, const char *error)
     { "daemon_idle_cpu_percent", get_idle_cpu_percent, 1 },
     { "daemon_rss_mb", get_rss_mb, 2 },
     { "list_ms", get_list_ms, 3 },
+    { "daemon_cpu_per_list_ms", get_list_cpu_ms, 3 },
     { "stop_p50_ms", get_stop_p50, 3 },
     { "stop_p95_ms", get_stop_p95, 3 },
     { "stop_max_ms", get_stop_max, 3 },

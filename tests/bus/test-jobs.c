@@ -829,6 +829,69 @@ test_list_filters (void)
   remove_job (b);
 }
 
+/* Paged: "limit" jobs "after" the last one seen walk the whole list, in
+ * order, without a gap or a repeat; an unknown "after" is an error. */
+static void
+test_list_pages (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = NULL, list = NULL, bad = NULL;
+  g_autofree char *after = g_strdup ("");
+  char *ids[3];
+  guint seen = 0, pages = 0;
+
+  for (int i = 0; i < 3; i++)
+    {
+      ids[i] = orch_test_create (d, "{'command': <['true']>, 'name': <'paged'>}", &error);
+      g_assert_no_error (error);
+    }
+  all = orch_test_call (d, "List", g_variant_new_parsed ("({'name': <'paged'>},)"), &error);
+  g_assert_no_error (error);
+  list = g_variant_get_child_value (all, 0);
+  g_assert_cmpuint (g_variant_n_children (list), ==, 3);
+  for (;;)
+    {
+      g_autoptr(GVariant) r = orch_test_call (
+          d, "List",
+          g_variant_new_parsed ("({'name': <'paged'>, 'limit': <@u 2>, 'after': <%s>},)", after),
+          &error);
+      g_autoptr(GVariant) page = NULL;
+      gsize n;
+
+      g_assert_no_error (error);
+      page = g_variant_get_child_value (r, 0);
+      n = g_variant_n_children (page);
+      g_assert_cmpuint (n, <=, 2);
+      if (n == 0)
+        break;
+      pages++;
+      for (gsize k = 0; k < n; k++)
+        {
+          g_autoptr(GVariant) rec = g_variant_get_child_value (page, k);
+          g_autoptr(GVariant) want = g_variant_get_child_value (list, seen);
+          const char *id, *want_id;
+          g_assert_true (g_variant_lookup (rec, "id", "&s", &id));
+          g_assert_true (g_variant_lookup (want, "id", "&s", &want_id));
+          g_assert_cmpstr (id, ==, want_id);
+          seen++;
+          g_free (after);
+          after = g_strdup (id);
+        }
+    }
+  g_assert_cmpuint (seen, ==, 3);
+  g_assert_cmpuint (pages, ==, 2);
+  bad = orch_test_call (d, "List", g_variant_new_parsed ("({'after': <'job_nope'>},)"), &error);
+  g_assert_null (bad);
+  g_assert_nonnull (strstr (error->message, "job_nope"));
+  g_clear_error (&error);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GVariant) r = orch_test_wait_state (d, ids[i], "exited", 10000);
+      remove_job (ids[i]);
+      g_free (ids[i]);
+    }
+}
+
 /* ---- bad input ---- */
 
 static guint
@@ -1067,6 +1130,7 @@ static const OrchTestCase tests[] = { { "/jobs/introspection", test_introspectio
                                       { "/jobs/nofile-limit", test_nofile_limit },
                                       { "/jobs/user", test_user },
                                       { "/jobs/list-filters", test_list_filters },
+                                      { "/jobs/list-pages", test_list_pages },
                                       { "/jobs/bad-input", test_bad_input },
                                       { "/jobs/exec-size", test_exec_size },
                                       { "/jobs/max-concurrent", test_max_concurrent },

@@ -206,6 +206,17 @@ test_create_get_list (void)
   g_assert_cmpuint (no_slash->status, ==, 200);
   list = parse (list_r->body);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 1);
+  {
+    /* Paged: the page after the job is empty, an unknown id is 404. */
+    g_autofree char *after = g_strconcat ("/jobs/?name=over-http&limit=1&after=", id, NULL);
+    g_autoptr(Response) page = http ("GET", "/jobs/?name=over-http&limit=1", NULL);
+    g_autoptr(Response) next = http ("GET", after, NULL);
+    g_autoptr(Response) unknown = http ("GET", "/jobs/?after=job_nope", NULL);
+    g_autoptr(JsonNode) p1 = parse (page->body), p2 = parse (next->body);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (p1)), ==, 1);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (p2)), ==, 0);
+    g_assert_cmpuint (unknown->status, ==, 404);
+  }
   orch_test_discard (d, id);
 }
 

@@ -222,6 +222,44 @@ test_quiet_cgroup (Fixture *fx, gconstpointer data)
   orch_job_files_close (&f);
 }
 
+/* Nothing under the job's parent ran (orch_job_stats_read_idle): the last
+ * figures stand, but for memory on a refresh tick, from statm only. */
+static void
+test_idle_tree (Fixture *fx, gconstpointer data)
+{
+  OrchJobFiles f = { 0 };
+  OrchJobStats last, st;
+  char buf[4096];
+
+  orch_job_files_open (&f, NULL);
+  last = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (last.memory_bytes, ==, 50 * fx->page);
+  /* What the files say now is not read on a tick that is not a refresh. */
+  put_stat (fx, 20, 3, 60);
+  put_io (fx, 8192);
+  put_statm (fx, 70);
+  orch_job_stats_read_idle (&f, &last, FALSE, buf, sizeof buf, &st);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 50 * fx->page);
+  g_assert_cmpuint (st.io_read_bytes, ==, 4096);
+  g_assert_cmpuint (st.tasks, ==, 1);
+  /* A refresh reads the memory (reclaim moves it without the job running),
+   * and nothing else; in place, as the sampler calls it. */
+  orch_job_stats_read_idle (&f, &last, TRUE, buf, sizeof buf, &last);
+  g_assert_cmpint (last.memory_source, ==, ORCH_SOURCE_PROCFS);
+  g_assert_cmpuint (last.memory_bytes, ==, 70 * fx->page);
+  g_assert_cmpuint (last.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (last.io_read_bytes, ==, 4096);
+  g_assert_cmpuint (last.tasks, ==, 1);
+  /* A full reading afterwards sees what changed. */
+  put_run_ns (fx, 5000);
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 20 * fx->tick_us);
+  g_assert_cmpuint (st.tasks, ==, 3);
+  g_assert_cmpuint (st.io_read_bytes, ==, 8192);
+  orch_job_files_close (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -229,6 +267,8 @@ main (int argc, char **argv)
   g_test_add ("/job-stats/quiet-process", Fixture, NULL, fixture_set_up, test_quiet_process,
               fixture_tear_down);
   g_test_add ("/job-stats/quiet-cgroup", Fixture, NULL, fixture_set_up, test_quiet_cgroup,
+              fixture_tear_down);
+  g_test_add ("/job-stats/idle-tree", Fixture, NULL, fixture_set_up, test_idle_tree,
               fixture_tear_down);
   return g_test_run ();
 }
