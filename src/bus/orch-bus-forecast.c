@@ -112,10 +112,8 @@ orch_bus_forecast_new (sd_bus *bus, OrchSampler *sampler, OrchManager *manager, 
   if (r >= 0)
     r = sd_bus_add_object_vtable (bus, &self->jobs_slot, "/org/orchestrator",
                                   "org.orchestrator.Jobs", jobs_vtable, self);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       orch_bus_forecast_free (self);
       return NULL;
     }

@@ -22,20 +22,6 @@ struct _OrchBusGroups {
 };
 
 static int
-reply_variant (sd_bus_message *m, GVariant *v)
-{
-  g_autoptr(sd_bus_message) reply = NULL;
-  g_autoptr(GVariant) owned = g_variant_ref_sink (v);
-  int r = sd_bus_message_new_method_return (m, &reply);
-
-  if (r >= 0)
-    r = orch_bus_append_variant (reply, owned);
-  if (r >= 0)
-    r = sd_bus_send (NULL, reply, NULL);
-  return r;
-}
-
-static int
 create_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusGroups *self = userdata;
@@ -58,7 +44,7 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusGroups *self = userdata;
 
-  return reply_variant (m, orch_groups_list (self->groups));
+  return orch_bus_reply_variant (m, orch_groups_list (self->groups));
 }
 
 static int
@@ -75,7 +61,7 @@ get_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   rec = orch_groups_get (self->groups, id, &error);
   if (rec == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, rec);
+  return orch_bus_reply_variant (m, rec);
 }
 
 static int
@@ -184,10 +170,8 @@ orch_bus_groups_new (sd_bus *bus, GError **error)
 
   self->bus = bus;
   r = sd_bus_add_object_vtable (bus, &self->slot, OBJ_PATH, GROUPS_IFACE, groups_vtable, self);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       g_free (self);
       return NULL;
     }

@@ -701,10 +701,8 @@ orch_bus_jobs_new (sd_bus *bus, GError **error)
     r = sd_bus_add_node_enumerator (bus, &self->slots[2], JOB_PREFIX, job_enumerate, self);
   if (r >= 0)
     r = sd_bus_add_object_manager (bus, &self->slots[3], OBJ_PATH);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       return NULL;
     }
   return g_steal_pointer (&self);

@@ -121,10 +121,8 @@ orch_bus_logs_new (sd_bus *bus, OrchLogs *logs, GError **error)
   self->logs = logs;
   r = sd_bus_add_object_vtable (bus, &self->slot, "/org/orchestrator", "org.orchestrator.Logs",
                                 logs_vtable, self);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       g_free (self);
       return NULL;
     }

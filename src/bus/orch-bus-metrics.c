@@ -18,17 +18,11 @@ struct _OrchBusMetrics {
 };
 
 static int
-reply_variant (sd_bus_message *m, GVariant *v)
-{
-  return orch_bus_reply_variant (m, v);
-}
-
-static int
 method_get_system (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusMetrics *self = userdata;
 
-  return reply_variant (m, orch_sampler_get_system (self->sampler));
+  return orch_bus_reply_variant (m, orch_sampler_get_system (self->sampler));
 }
 
 static int
@@ -36,7 +30,7 @@ method_get_system_detailed (sd_bus_message *m, void *userdata, sd_bus_error *ret
 {
   OrchBusMetrics *self = userdata;
 
-  return reply_variant (m, orch_sampler_get_system_detailed (self->sampler));
+  return orch_bus_reply_variant (m, orch_sampler_get_system_detailed (self->sampler));
 }
 
 static int
@@ -53,7 +47,7 @@ method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_
   rows = orch_sampler_get_system_history (self->sampler, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, rows);
+  return orch_bus_reply_variant (m, rows);
 }
 
 static int
@@ -70,7 +64,7 @@ method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   v = orch_sampler_get_job (self->sampler, id, &error);
   if (v == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, v);
+  return orch_bus_reply_variant (m, v);
 }
 
 static int
@@ -90,7 +84,7 @@ method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   rows = orch_sampler_get_job_history (self->sampler, id, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, rows);
+  return orch_bus_reply_variant (m, rows);
 }
 
 static int
@@ -107,7 +101,7 @@ method_get_process (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   v = orch_sampler_get_process (self->sampler, pid, &error);
   if (v == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, v);
+  return orch_bus_reply_variant (m, v);
 }
 
 static int
@@ -127,7 +121,7 @@ method_get_process_history (sd_bus_message *m, void *userdata, sd_bus_error *ret
   rows = orch_sampler_get_process_history (self->sampler, pid, options, &error);
   if (rows == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  return reply_variant (m, rows);
+  return orch_bus_reply_variant (m, rows);
 }
 
 static int
@@ -226,10 +220,8 @@ orch_bus_metrics_new (sd_bus *bus, GError **error)
   self->bus = sd_bus_ref (bus);
   r = sd_bus_add_object_vtable (bus, &self->slot, "/org/orchestrator", "org.orchestrator.Metrics",
                                 metrics_vtable, self);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       orch_bus_metrics_free (self);
       return NULL;
     }

@@ -22,19 +22,6 @@ struct _OrchBusSchedules {
   sd_bus_slot *slot;
 };
 
-static int
-reply_variant (sd_bus_message *m, GVariant *v)
-{
-  g_autoptr(sd_bus_message) reply = NULL;
-  int r = sd_bus_message_new_method_return (m, &reply);
-
-  if (r >= 0)
-    r = orch_bus_append_variant (reply, v);
-  if (r >= 0)
-    r = sd_bus_send (NULL, reply, NULL);
-  return r;
-}
-
 /* The job spec as Jobs.Create would run it for this caller: a caller
  * other than root runs it as itself unless root or polkit lets it name
  * somebody else (orch-bus-jobs.c does the same). */
@@ -203,7 +190,7 @@ get_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   if (s == NULL)
     return orch_bus_set_gerror (ret_error, error);
   v = g_variant_ref_sink (orch_schedule_to_variant (s));
-  return reply_variant (m, v);
+  return orch_bus_reply_variant (m, v);
 }
 
 typedef gboolean (*IdCall) (OrchScheduler *s, const char *id, GError **error);
@@ -345,10 +332,8 @@ orch_bus_schedules_new (sd_bus *bus, OrchBusAuth *auth, GError **error)
   self->auth = auth;
   r = sd_bus_add_object_vtable (bus, &self->slot, OBJ_PATH, SCHEDULES_IFACE, schedules_vtable,
                                 self);
-  if (r < 0)
+  if (!orch_bus_check_export (r, error))
     {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot export D-Bus objects: %s"),
-                   g_strerror (-r));
       return NULL;
     }
   return g_steal_pointer (&self);
