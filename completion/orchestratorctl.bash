@@ -55,7 +55,7 @@ _orchestratorctl() {
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
         --overlap) mapfile -t COMPREPLY < <(compgen -W "skip queue parallel replace" -- "$cur"); return 0 ;;
         --on-calendar|--cron|--every|--randomized-delay|--base-time) return 0 ;;
-        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight|--horizon|--step|--memory-limit)
+        --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight|--horizon|--step|--memory-limit|--limit|--after)
             return 0 ;;
     esac
 
@@ -73,7 +73,7 @@ _orchestratorctl() {
     case $cmd in
         run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --on-calendar --" ;;
         schedule) opts="--name --on-calendar --cron --every --overlap --persistent --randomized-delay --timeout --json --iterations --base-time --" ;;
-        list) opts="--state --name --json --quiet" ;;
+        list) opts="--state --name --limit --after --json --quiet" ;;
         status) opts="--json" ;;
         stop) opts="--signal --timeout --json" ;;
         restart) opts="--json" ;;
@@ -98,7 +98,7 @@ _orchestratorctl() {
     local -a pos=()
     for ((i = cmd_at + 1; i < ${#w[@]} - 1; i++)); do
         case ${w[i]} in
-            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--bus-address|--memory-max|-m|--memory-high|--cpu-quota|-c|--cpu-weight|--tasks-max|--io-weight|--horizon|--step|--memory-limit) ((i++)) ;;
+            --state|--name|-n|--signal|-s|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--bus-address|--memory-max|-m|--memory-high|--cpu-quota|-c|--cpu-weight|--tasks-max|--io-weight|--horizon|--step|--memory-limit|--limit|--after) ((i++)) ;;
             -*) ;;
             *) pos+=("${w[i]}") ;;
         esac

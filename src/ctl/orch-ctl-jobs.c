@@ -169,11 +169,16 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
 int
 orch_ctl_cmd_list (OrchCtl *ctl, int argc, char **argv)
 {
-  g_autofree char *state = NULL, *name = NULL;
+  g_autofree char *state = NULL, *name = NULL, *after = NULL;
   gboolean json = FALSE, quiet = FALSE;
+  int limit = 0;
   const GOptionEntry entries[] = {
-    { "state", 's', 0, G_OPTION_ARG_STRING, &state, N_("Only jobs in this state (running, failed, …)"), N_("STATE") },
+    { "state", 's', 0, G_OPTION_ARG_STRING, &state,
+      N_("Only jobs in this state (running, failed, …)"), N_("STATE") },
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("Only jobs with this name"), N_("NAME") },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("At most this many jobs (a page)"), N_("N") },
+    { "after", 0, 0, G_OPTION_ARG_STRING, &after, N_("The jobs after this one (the next page)"),
+      N_("ID") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the ids"), NULL },
     { NULL }
@@ -188,8 +193,15 @@ orch_ctl_cmd_list (OrchCtl *ctl, int argc, char **argv)
   if (!orch_ctl_parse (ctl, "list", NULL, _("List the jobs."), entries, FALSE, &argc, &argv, &exit_code) ||
       !orch_ctl_want_args (argc, argv, 0, "list", &exit_code))
     return exit_code;
+  if (limit < 0)
+    return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, _("list: --limit must be 0 (all) or more, not %d"),
+                          limit);
 
   g_variant_builder_init (&filter, G_VARIANT_TYPE_VARDICT);
+  if (limit > 0)
+    g_variant_builder_add (&filter, "{sv}", "limit", g_variant_new_uint32 ((guint32) limit));
+  if (after)
+    g_variant_builder_add (&filter, "{sv}", "after", g_variant_new_string (after));
   if (state)
     g_variant_builder_add (&filter, "{sv}", "state", g_variant_new_string (state));
   if (name)

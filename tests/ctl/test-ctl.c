@@ -880,6 +880,45 @@ test_events (void)
   orch_test_discard (d, id);
 }
 
+/* list --limit/--after: pages that join up to the whole list, in its
+ * order; an --after the list does not have is "not found" (4). */
+static void
+test_list_pages (void)
+{
+  g_autofree char *a = RUN_JOB ("--name", "page", "--", "sleep", "600");
+  g_autofree char *b = RUN_JOB ("--name", "page", "--", "sleep", "600");
+  g_autofree char *c = RUN_JOB ("--name", "page", "--", "sleep", "600");
+  g_autoptr(Result) all = NULL, first = NULL, rest = NULL, unknown = NULL, negative = NULL;
+  g_auto(GStrv) ids = NULL, page1 = NULL;
+  g_autofree char *after = NULL, *joined = NULL;
+
+  all = CTL ("list", "-q", "--name", "page");
+  assert_ok (all);
+  ids = g_strsplit (g_strstrip (all->out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (ids), ==, 3);
+  first = CTL ("list", "-q", "--name", "page", "--limit", "2");
+  assert_ok (first);
+  page1 = g_strsplit (g_strstrip (first->out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (page1), ==, 2);
+  g_assert_cmpstr (page1[0], ==, ids[0]);
+  g_assert_cmpstr (page1[1], ==, ids[1]);
+  after = g_strdup (page1[1]);
+  rest = CTL ("list", "-q", "--name", "page", "--limit", "2", "--after", after);
+  assert_ok (rest);
+  g_assert_cmpstr (g_strstrip (rest->out), ==, ids[2]);
+  unknown = CTL ("list", "--after", "job_20991231_235959_ffffff");
+  assert_fails (unknown, 4);
+  g_assert_nonnull (strstr (unknown->err, "job_20991231_235959_ffffff"));
+  negative = CTL ("list", "--limit", "-1");
+  assert_fails (negative, 2);
+  g_assert_nonnull (strstr (negative->err, "--limit"));
+  joined = g_strjoin (" ", a, b, c, NULL);
+  g_test_message ("paged over %s", joined);
+  orch_test_discard (d, a);
+  orch_test_discard (d, b);
+  orch_test_discard (d, c);
+}
+
 /* group create / list / show, scale, group rm, as a user types them. */
 static void
 test_groups (void)
@@ -949,6 +988,7 @@ static const OrchTestCase tests[] = { { "/ctl/help", test_help },
                                       { "/ctl/set-limits", test_set_limits },
                                       { "/ctl/events", test_events },
                                       { "/ctl/groups", test_groups },
+                                      { "/ctl/list-pages", test_list_pages },
                                       { NULL, NULL } };
 
 int
