@@ -203,13 +203,40 @@ orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv)
   return ORCH_CTL_EXIT_OK;
 }
 
+/* --apply: the recommended values of @keys, all at once through
+ * SetLimits, which gives a running job all of them or none.  Reported
+ * on stderr, so that --json's stdout stays one document. */
+static int
+apply_recommendation (OrchCtl *ctl, const char *id, GVariant *rec, const char *const *keys)
+{
+  g_autoptr(GVariant) reply = NULL;
+  GVariantBuilder limits;
+  int exit_code = ORCH_CTL_EXIT_OK;
+
+  g_variant_builder_init (&limits, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; keys[i]; i++)
+    {
+      g_autoptr(GVariant) v = g_variant_lookup_value (rec, keys[i], NULL);
+      if (v)
+        g_variant_builder_add (&limits, "{sv}", keys[i], v);
+    }
+  reply = orch_ctl_call (ctl, "Jobs", "SetLimits", g_variant_new ("(sa{sv})", id, &limits),
+                         "(a{sv})", &exit_code);
+  if (reply == NULL)
+    return exit_code;
+  g_printerr (_("Applied to %s.\n"), id);
+  return ORCH_CTL_EXIT_OK;
+}
+
 int
 orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL }, { NULL }
-  };
+  gboolean json = FALSE, apply = FALSE;
+  const GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"),
+                                     NULL },
+                                   { "apply", 0, 0, G_OPTION_ARG_NONE, &apply,
+                                     N_("Give the job these limits now (Jobs.SetLimits)"), NULL },
+                                   { NULL } };
   static const char *const keys[] = { "memory_max", "memory_high", "cpu_quota", "cpu_weight",
                                       NULL };
   g_autoptr(GVariant) reply = NULL;
@@ -231,7 +258,7 @@ orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
   if (json)
     {
       orch_ctl_print_json (rec);
-      return ORCH_CTL_EXIT_OK;
+      return apply ? apply_recommendation (ctl, argv[1], rec, keys) : ORCH_CTL_EXIT_OK;
     }
   reasons = g_variant_lookup_value (rec, "reasons", G_VARIANT_TYPE ("a{ss}"));
   for (guint i = 0; keys[i]; i++)
@@ -249,5 +276,5 @@ orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
         g_variant_lookup (reasons, keys[i], "&s", &why);
       g_print ("%-12s %-8s %s\n", keys[i], value, why);
     }
-  return ORCH_CTL_EXIT_OK;
+  return apply ? apply_recommendation (ctl, argv[1], rec, keys) : ORCH_CTL_EXIT_OK;
 }

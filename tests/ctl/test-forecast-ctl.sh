@@ -76,6 +76,15 @@ for k in memory_max memory_high cpu_quota cpu_weight; do
   grep -q "^$k " <<<"$out" || fail "no $k in: $out"
 done
 
+# --apply goes through SetLimits: the none backend has no controllers, so
+# it is refused whole, naming one, and the job keeps no limit.
+out=$(ctl recommend "$ID" --apply 2>&1); rc=$?
+[ $rc -ne 0 ] || fail "recommend --apply on none succeeded: $out"
+grep -q '^memory_max ' <<<"$out" || fail "--apply: the recommendation was not printed first: $out"
+grep -q 'controller' <<<"$out" || fail "--apply: the refusal names no controller: $out"
+lib_call Jobs Get s "$ID" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"][0]; assert "memory_max" not in r and "cpu_quota" not in r, r' \
+  || fail "--apply refused but the job has a limit now"
+
 # REST
 lib_http GET "/metrics/jobs/$ID/forecast?horizon_s=120&step_s=2"
 [ "$HTTP_STATUS" = 200 ] || fail "GET forecast: $HTTP_STATUS $HTTP_BODY"
