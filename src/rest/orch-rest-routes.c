@@ -126,6 +126,10 @@ static const OrchRoute routes[] = {
     .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "GET", "/jobs/{id}/events", .dbus_interface = JOBS, .dbus_method = "GetEvents",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_QUERY, .types = events_query },
+  /* The same for every job, or the one ?job= names. */
+  { "GET", "/events", .dbus_interface = JOBS, .dbus_method = "GetEvents",
+    .param = ORCH_ROUTE_PARAM_JOB_QUERY, .options = ORCH_ROUTE_OPTIONS_QUERY,
+    .types = events_query },
   { "POST", "/schedules/", .dbus_interface = SCHEDULES, .dbus_method = "Create",
     .options = ORCH_ROUTE_OPTIONS_BODY, .types = schedule_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
     .reply = ORCH_ROUTE_REPLY_SCHEDULE_CREATED,

@@ -16,8 +16,10 @@ typedef enum {
 /* What the path's {parameter} becomes: the call's first argument. */
 typedef enum {
   ORCH_ROUTE_PARAM_NONE,
-  ORCH_ROUTE_PARAM_ID,  /* s, as given */
-  ORCH_ROUTE_PARAM_PID, /* u, 1 to G_MAXINT32, else 422 */
+  ORCH_ROUTE_PARAM_ID,        /* s, as given */
+  ORCH_ROUTE_PARAM_PID,       /* u, 1 to G_MAXINT32, else 422 */
+  ORCH_ROUTE_PARAM_JOB_QUERY, /* s, the query's "job" (taken out of the
+                               * options), "" for all jobs without one */
 } OrchRouteParam;
 
 /* Where the a{sv} argument after it comes from.  Without one, a query

@@ -435,6 +435,7 @@ dispatch (Request *r, GHashTable *query)
   gsize n_args = 0;
   GVariant *opts = NULL;
   guint64 pid = 0;
+  g_autofree char *job = NULL;
   int timeout_ms;
 
   if (route->kind == ORCH_ROUTE_HEALTH)
@@ -459,6 +460,12 @@ dispatch (Request *r, GHashTable *query)
         refuse (r, error);
       return;
     }
+  if (route->param == ORCH_ROUTE_PARAM_JOB_QUERY)
+    {
+      job = g_strdup (query ? g_hash_table_lookup (query, "job") : NULL);
+      if (query)
+        g_hash_table_remove (query, "job");
+    }
   if (route->options == ORCH_ROUTE_OPTIONS_QUERY)
     opts = orch_rest_options_from_query (query, route->types, &error);
   else if (route->options == ORCH_ROUTE_OPTIONS_BODY)
@@ -474,6 +481,8 @@ dispatch (Request *r, GHashTable *query)
     args[n_args++] = g_variant_new_string (r->param);
   else if (route->param == ORCH_ROUTE_PARAM_PID)
     args[n_args++] = g_variant_new_uint32 ((guint32) pid);
+  else if (route->param == ORCH_ROUTE_PARAM_JOB_QUERY)
+    args[n_args++] = g_variant_new_string (job ? job : "");
   if (opts)
     args[n_args++] = opts;
   timeout_ms = call_timeout_ms (route->timeout, opts);

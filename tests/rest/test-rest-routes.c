@@ -38,7 +38,8 @@ static char *
 in_signature (const OrchRoute *r)
 {
   return g_strconcat ("(",
-                      r->param == ORCH_ROUTE_PARAM_ID    ? "s"
+                      r->param == ORCH_ROUTE_PARAM_ID || r->param == ORCH_ROUTE_PARAM_JOB_QUERY
+                          ? "s"
                       : r->param == ORCH_ROUTE_PARAM_PID ? "u"
                                                          : "",
                       r->options != ORCH_ROUTE_OPTIONS_NONE ? "a{sv}" : "", ")", NULL);
@@ -133,6 +134,8 @@ test_rows_complete (void)
             g_assert_cmpint (r->param, ==, ORCH_ROUTE_PARAM_PID);
           else if (brace)
             g_assert_cmpint (r->param, ==, ORCH_ROUTE_PARAM_ID);
+          else if (r->param == ORCH_ROUTE_PARAM_JOB_QUERY)
+            g_assert_true (r->options == ORCH_ROUTE_OPTIONS_QUERY);
           else
             g_assert_cmpint (r->param, ==, ORCH_ROUTE_PARAM_NONE);
           g_assert_true ((r->options == ORCH_ROUTE_OPTIONS_NONE) == (r->types == NULL));

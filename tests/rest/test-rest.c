@@ -338,6 +338,26 @@ test_job_events (void)
       5);
   bad = http ("GET", "/jobs/job_20200101_000000_aaaaaa/events?since=soon", NULL);
   g_assert_cmpuint (bad->status, >=, 400);
+
+  /* GET /events: every job's, or the one ?job= names, the same list. */
+  {
+    g_autofree char *one = g_strconcat ("/events?limit=10&job=", id, NULL);
+    g_autoptr(Response) all = http ("GET", "/events", NULL);
+    g_autoptr(Response) just = http ("GET", one, NULL);
+    g_autoptr(Response) malformed = http ("GET", "/events?job=nope", NULL);
+    g_autoptr(Response) unknown = http ("GET", "/events?bogus=1", NULL);
+    g_autoptr(JsonNode) a = NULL, j = NULL;
+
+    g_assert_cmpuint (all->status, ==, 200);
+    g_assert_cmpuint (just->status, ==, 200);
+    a = parse (all->body);
+    j = parse (just->body);
+    g_assert_true (strstr (all->body, id) != NULL);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (j)), ==, 1);
+    g_assert_cmpuint (json_array_get_length (json_node_get_array (a)), >=, 1);
+    g_assert_cmpuint (malformed->status, ==, 422);
+    g_assert_cmpuint (unknown->status, ==, 422);
+  }
   orch_test_discard (d, id);
 }
 
