@@ -681,8 +681,10 @@ check_rest_unit() {
     # parent) is out of its reach even when bound.
     rest_in="$SCRATCH/bin/orchestrator-rest"
     cexec sh -c "cat > '$rest_in' && chmod 755 '$rest_in'" < "$BUILD_DIR/src/orchestrator-rest"
-    csh "mkdir -p $SCRATCH/data /etc/sysusers.d /etc/systemd/system/orchestrator-rest.service.d"
-    for f in openapi.json docs.html; do
+    csh "mkdir -p $SCRATCH/data/web /etc/sysusers.d /etc/systemd/system/orchestrator-rest.service.d"
+    # What meson installs into the data directory (data/meson.build): the
+    # shim reads every file it serves at start.
+    for f in openapi.json docs.html web/index.html web/app.js web/app.css web/i18n.json; do
         cexec sh -c "cat > $SCRATCH/data/$f" < "$SOURCE_DIR/data/$f"
     done
     cexec sh -c 'cat > /etc/sysusers.d/orchestrator.conf' < "$SOURCE_DIR/systemd/orchestrator.sysusers"
@@ -727,7 +729,7 @@ EOF
     cexec systemd-analyze security --no-pager orchestrator-rest.service orchestratord.service 2>&1 |
         grep 'Overall exposure' | diag
     cexec systemctl stop orchestrator-rest.socket orchestrator-rest.service
-    cexec journalctl -u orchestrator-rest.service -o cat --no-pager 2>&1 | tail -n 5 | diag
+    cexec journalctl -u orchestrator-rest.service -o cat --no-pager 2>&1 | tail -n 15 | diag
 }
 check_rest_unit
 # ---------------------------------------------------------------- 8. limits
