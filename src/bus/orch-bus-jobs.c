@@ -366,7 +366,9 @@ get_events_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
     return orch_bus_set_gerror (ret_error, error);
   g_variant_lookup (opts, "since", "t", &since);
   g_variant_lookup (opts, "limit", "u", &limit);
-  if (*id && orch_manager_lookup (self->manager, id, &error) == NULL &&
+  /* A job's id, or a job group's (its autoscaler's decisions). */
+  if (*id && !orch_group_id_is_valid (id) &&
+      orch_manager_lookup (self->manager, id, &error) == NULL &&
       !g_error_matches (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND))
     return orch_bus_set_gerror (ret_error, error); /* not an id at all */
   events = orch_events_list (self->events, id, since, limit, &error);

@@ -18,6 +18,7 @@
 #include "core/orch-state.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 #include <unistd.h>
 
 #define BUS_NAME "org.orchestrator"
@@ -51,23 +52,50 @@ struct _OrchDaemon {
   gboolean bus_lost; /* why the loop ended: a failure */
 };
 
+/* Stores the event @key of @id and tells the bus (once: a known key is
+ * neither stored nor told again).  @data: a{sv}, floating taken (a
+ * non-floating one gets a reference of the event's own). */
+static void
+record_event (OrchDaemon *self, const char *key, const char *id, const char *kind, gint64 time,
+              GVariant *data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchEvent) ev = NULL;
+
+  if (!orch_events_add (self->events, key, id, kind, time, data, &ev, &error))
+    g_warning ("cannot record event %s: %s", key, error->message);
+  orch_events_emit (self->events, ev);
+}
+
 static void
 on_pressure (const char *id, const char *resource, guint64 threshold_us, guint64 window_us,
              gpointer data)
 {
   OrchDaemon *self = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(OrchEvent) ev = NULL;
   gint64 now = g_get_real_time ();
   g_autofree char *key = g_strdup_printf ("%s/pressure/%s/%" G_GINT64_FORMAT, id, resource, now);
 
-  if (!orch_events_add (
-          self->events, key, id, "pressure", now,
-          g_variant_new_parsed ("{'resource': <%s>, 'threshold_us': <%t>, 'window_us': <%t>}",
-                                resource, threshold_us, window_us),
-          &ev, &error))
-    g_warning ("cannot record event %s: %s", key, error->message);
-  orch_events_emit (self->events, ev);
+  record_event (self, key, id, "pressure", now,
+                g_variant_new_parsed ("{'resource': <%s>, 'threshold_us': <%t>, 'window_us': <%t>}",
+                                      resource, threshold_us, window_us));
+}
+
+/* A job group's changes go to the bus; its autoscaler's decisions are
+ * events too, under the group's id, so GetEvents and the feed have them
+ * beside the jobs'. */
+static void
+daemon_group_changed (const char *id, const char *event, GVariant *data, gpointer user_data)
+{
+  OrchDaemon *self = user_data;
+  guint64 time = 0;
+
+  if (self->bus_groups)
+    orch_bus_groups_changed (id, event, data, self->bus_groups);
+  if (strcmp (event, "scaled") == 0 && g_variant_lookup (data, "time", "t", &time))
+    {
+      g_autofree char *key = g_strdup_printf ("%s/scaled/%" G_GUINT64_FORMAT, id, time);
+      record_event (self, key, id, "scaled", (gint64) time, data);
+    }
 }
 
 /* A running job with a group of its own gets its triggers, once. */
@@ -371,9 +399,8 @@ orch_daemon_start (OrchDaemon *self, GError **error)
       if (self->bus_groups == NULL)
         return FALSE;
     }
-  self->groups = orch_groups_new (self->config, self->manager, self->state,
-                                  self->bus_groups ? orch_bus_groups_changed : NULL,
-                                  self->bus_groups);
+  self->groups = orch_groups_new (self->config, self->manager, self->state, daemon_group_changed,
+                                  self);
   if (self->bus_groups)
     {
       orch_bus_groups_set_groups (self->bus_groups, self->groups);

@@ -560,6 +560,28 @@ test_autoscale (void)
                     g_array_index (ups, gint64, ups->len / 2) / 1000,
                     g_array_index (downs, gint64, downs->len / 2) / 1000, cycles);
   }
+  /* Each decision is also an event of the group's, kept and listed as
+   * the jobs' are. */
+  {
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GVariant) events = NULL;
+    guint scaled = 0;
+
+    reply = g_dbus_connection_call_sync (
+        d->conn, "org.orchestrator", "/org/orchestrator", "org.orchestrator.Jobs", "GetEvents",
+        g_variant_new ("(s@a{sv})", id, g_variant_new ("a{sv}", NULL)), G_VARIANT_TYPE ("(aa{sv})"),
+        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+    g_assert_no_error (error);
+    events = g_variant_get_child_value (reply, 0);
+    for (gsize i = 0; i < g_variant_n_children (events); i++)
+      {
+        g_autoptr(GVariant) e = g_variant_get_child_value (events, i);
+        const char *kind = NULL;
+        g_assert_true (g_variant_lookup (e, "kind", "&s", &kind));
+        scaled += strcmp (kind, "scaled") == 0;
+      }
+    g_assert_cmpuint (scaled, ==, s.events->len);
+  }
   g_dbus_connection_signal_unsubscribe (d->conn, sub);
   remove_group (id);
   g_ptr_array_unref (s.events);
