@@ -118,6 +118,7 @@ fi
 cat <<MSG
 orchestrator is running (Ctrl-C stops it; jobs keep running and are found again next time).
 
+  dashboard:   $url/
   API docs:    $url/docs
   OpenAPI:     $url/openapi.json
   health:      $url/healthz

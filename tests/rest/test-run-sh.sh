@@ -53,6 +53,8 @@ token=$(sed -n 's/^  bearer token: \([0-9a-f]*\) .*/\1/p' "$T/run.out")
 [ -n "$token" ] || fail "no token printed: $(cat "$T/run.out")"
 [ "$(cat "$dir/token")" = "$token" ] || fail "the printed token is not the one in $dir/token"
 curl -fsS "$URL/docs" | grep -q openapi.json || fail "/docs is not served from the build tree"
+grep -q "^  dashboard:   $URL/\$" "$T/run.out" || fail "no dashboard URL printed: $(cat "$T/run.out")"
+curl -fsS "$URL/" | grep -qi '<html' || fail "the dashboard is not served from the build tree"
 curl -fsS "$URL/openapi.json" >/dev/null || fail "/openapi.json is not served"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/jobs/")
 [ "$code" = 401 ] || fail "GET /jobs/ without the token: $code, not 401"
