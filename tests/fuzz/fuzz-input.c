@@ -214,9 +214,8 @@ fuzz_route (const guint8 *data, size_t len)
     {
     case ORCH_ROUTE_MATCH:
       /* HEAD is answered wherever GET is (RFC 9110), by the GET row. */
-      if (route == NULL ||
-          (strcmp (route->method, method) != 0 &&
-           !(strcmp (method, "HEAD") == 0 && strcmp (route->method, "GET") == 0)))
+      if (route == NULL || (strcmp (route->method, method) != 0 &&
+                            !(strcmp (method, "HEAD") == 0 && strcmp (route->method, "GET") == 0)))
         FAIL ("matched a route of another method");
       if (strchr (route->pattern, '{') && param == NULL)
         FAIL ("a route with a parameter matched without one");
