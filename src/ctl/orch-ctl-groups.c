@@ -112,8 +112,9 @@ group_list (OrchCtl *ctl, gboolean json)
                                                         orch_ctl_rec_u64 (last, "to"),
                                                         orch_ctl_rec_str (last, "reason"))
                                      : g_strdup ("-");
-      const char *cells[] = { orch_ctl_rec_str (rec, "id"), orch_ctl_rec_str (rec, "name"), desired,
-                              running, scaled };
+      const char *cells[] = {
+        orch_ctl_rec_str (rec, "id"), orch_ctl_rec_str (rec, "name"), desired, running, scaled, NULL
+      };
       orch_ctl_table_add (table, cells, 0, NULL);
     }
   orch_ctl_table_print (table, out, 0);

@@ -50,7 +50,12 @@ orch_ctl_table_align_right (OrchCtlTable *t, guint column)
 void
 orch_ctl_table_add (OrchCtlTable *t, const char *const *cells, guint colour_column, const char *colour)
 {
-  g_ptr_array_add (t->rows, g_strdupv ((char **) cells));
+  /* A row is the table's columns, whether or not @cells ends in NULL. */
+  char **row = g_new0 (char *, t->n_cols + 1);
+
+  for (guint i = 0; i < t->n_cols; i++)
+    row[i] = g_strdup (cells[i]);
+  g_ptr_array_add (t->rows, row);
   g_ptr_array_add (t->colours, (gpointer) colour);
   g_array_append_val (t->colour_cols, colour_column);
 }
