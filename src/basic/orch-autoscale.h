@@ -62,6 +62,11 @@ void orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double t
 /* NULL when the settings are inconsistent; the error names the field. */
 gboolean orch_autoscale_settings_check (const OrchAutoscaleSettings *settings, GError **error);
 
+/* A group's "autoscale" option: its keys and D-Bus types, {"key",
+ * "type", ..., NULL}.  The daemon checks the option by it and the REST
+ * shim converts a JSON "autoscale" object by it. */
+extern const char *const orch_autoscale_field_types[];
+
 typedef struct {
   guint current;    /* replicas the group wants now (running or starting) */
   guint measured;   /* replicas with a fresh figure */

@@ -207,35 +207,8 @@ emit (Group *gr, const char *event, GVariant *data)
 
 /* ---- options ---- */
 
-static const char *const autoscale_keys[] = { "metric",
-                                              "s",
-                                              "target",
-                                              "d",
-                                              "min",
-                                              "u",
-                                              "max",
-                                              "u",
-                                              "period_ms",
-                                              "u",
-                                              "scale_down_window_s",
-                                              "u",
-                                              "scale_up_window_s",
-                                              "u",
-                                              "tolerance",
-                                              "d",
-                                              "up_tolerance",
-                                              "d",
-                                              "scale_up_pods",
-                                              "u",
-                                              "scale_up_percent",
-                                              "d",
-                                              "scale_down_pods",
-                                              "u",
-                                              "scale_down_percent",
-                                              "d",
-                                              "rate_period_s",
-                                              "u",
-                                              NULL };
+/* autoscale's keys: orch_autoscale_field_types (basic), which the REST
+ * shim reads too. */
 
 static gboolean
 parse_autoscale (Group *gr, GVariant *as, GError **error)
@@ -246,7 +219,7 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
   guint32 min = 1, max = 0, u;
   Metric m;
 
-  if (!orch_vardict_check (as, "autoscale", autoscale_keys, error))
+  if (!orch_vardict_check (as, "autoscale", orch_autoscale_field_types, error))
     return FALSE;
   g_variant_lookup (as, "metric", "&s", &metric);
   if (strcmp (metric, "cpu_percent") == 0)
