@@ -62,35 +62,29 @@ orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double target
   settings->unready_as_zero = TRUE;
 }
 
-const char *const orch_autoscale_field_types[] = { "metric",
-                                                   "s",
-                                                   "target",
-                                                   "d",
-                                                   "min",
-                                                   "u",
-                                                   "max",
-                                                   "u",
-                                                   "period_ms",
-                                                   "u",
-                                                   "scale_down_window_s",
-                                                   "u",
-                                                   "scale_up_window_s",
-                                                   "u",
-                                                   "tolerance",
-                                                   "d",
-                                                   "up_tolerance",
-                                                   "d",
-                                                   "scale_up_pods",
-                                                   "u",
-                                                   "scale_up_percent",
-                                                   "d",
-                                                   "scale_down_pods",
-                                                   "u",
-                                                   "scale_down_percent",
-                                                   "d",
-                                                   "rate_period_s",
-                                                   "u",
-                                                   NULL };
+/* One row per key: {"key", "type"}. */
+// clang-format off
+const char *const orch_autoscale_field_types[] = {
+  "metric", "s",
+  "target", "d",
+  "min", "u",
+  "max", "u",
+  "period_ms", "u",
+  "scale_down_window_s", "u",
+  "scale_up_window_s", "u",
+  "tolerance", "d",
+  "up_tolerance", "d",
+  "scale_up_pods", "u",
+  "scale_up_percent", "d",
+  "scale_down_pods", "u",
+  "scale_down_percent", "d",
+  "rate_period_s", "u",
+  /* metric prometheus: where, and which series */
+  "url", "s",
+  "series", "s",
+  NULL
+};
+// clang-format on
 
 gboolean
 orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)

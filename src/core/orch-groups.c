@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "orch-groups.h"
+#include "orch-group-metrics.h"
+#include "orch-sampler.h"
 
 #include "basic/orch-autoscale.h"
 #include "basic/orch-error.h"
@@ -18,11 +20,6 @@
  * failure to start (backoff), not as a job that ran and ended. */
 #define QUICK_EXIT_US (10 * G_USEC_PER_SEC)
 
-typedef enum {
-  METRIC_CPU_PERCENT,
-  METRIC_MEMORY_BYTES,
-} Metric;
-
 typedef struct {
   OrchGroups *owner;
   char *id;
@@ -37,7 +34,9 @@ typedef struct {
   /* autoscale, when autoscaler != NULL */
   OrchAutoscaler *autoscaler;
   GVariant *autoscale; /* the options as given */
-  Metric metric;
+  OrchGroupMetric metric;
+  OrchScrape *scrape; /* metric prometheus */
+  char *metric_dir;   /* metric file: where replicas write */
   gint64 period_us;
   gint64 next_decision; /* monotonic */
   GVariant *last_scale; /* a{sv} or NULL */
@@ -54,7 +53,8 @@ struct _OrchGroups {
   OrchState *state;
   OrchGroupsChangedFunc changed;
   gpointer user_data;
-  GHashTable *groups; /* id -> Group */
+  OrchSampler *sampler; /* for pressure; NULL: none measured */
+  GHashTable *groups;   /* id -> Group */
   GRand *rand;
   guint timer;
 };
@@ -69,6 +69,8 @@ group_free (Group *gr)
   g_array_unref (gr->slot_gen);
   g_clear_pointer (&gr->autoscaler, orch_autoscaler_free);
   g_clear_pointer (&gr->autoscale, g_variant_unref);
+  g_clear_pointer (&gr->scrape, orch_scrape_free);
+  g_free (gr->metric_dir);
   g_clear_pointer (&gr->last_scale, g_variant_unref);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
   g_free (gr->error);
@@ -214,24 +216,15 @@ static gboolean
 parse_autoscale (Group *gr, GVariant *as, GError **error)
 {
   OrchAutoscaleSettings s;
-  const char *metric = "cpu_percent";
   double target = 0, d;
   guint32 min = 1, max = 0, u;
-  Metric m;
+  OrchGroupMetric m;
+  g_autoptr(OrchScrape) scrape = NULL;
 
   if (!orch_vardict_check (as, "autoscale", orch_autoscale_field_types, error))
     return FALSE;
-  g_variant_lookup (as, "metric", "&s", &metric);
-  if (strcmp (metric, "cpu_percent") == 0)
-    m = METRIC_CPU_PERCENT;
-  else if (strcmp (metric, "memory_bytes") == 0)
-    m = METRIC_MEMORY_BYTES;
-  else
-    {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("autoscale: metric “%s” is not one of cpu_percent, memory_bytes"), metric);
-      return FALSE;
-    }
+  if (!orch_group_metric_parse (as, &m, &scrape, error))
+    return FALSE;
   if (!g_variant_lookup (as, "target", "d", &target) || !g_variant_lookup (as, "max", "u", &max))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -260,9 +253,7 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
     s.down_percent = d;
   if (g_variant_lookup (as, "rate_period_s", "u", &u))
     s.up_period_us = s.down_period_us = (gint64) u * G_USEC_PER_SEC;
-  /* A CPU-bound single-threaded replica cannot show more than one CPU. */
-  if (m == METRIC_CPU_PERCENT)
-    s.ceiling = 100;
+  s.ceiling = orch_group_metric_ceiling (m);
   if (s.max_replicas > MAX_REPLICAS)
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -282,6 +273,11 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
   g_clear_pointer (&gr->autoscaler, orch_autoscaler_free);
   gr->autoscaler = orch_autoscaler_new (&s);
   gr->metric = m;
+  g_clear_pointer (&gr->scrape, orch_scrape_free);
+  gr->scrape = g_steal_pointer (&scrape);
+  g_clear_pointer (&gr->metric_dir, g_free);
+  if (m == ORCH_GROUP_METRIC_FILE && !(gr->metric_dir = orch_group_metric_dir (gr->id, error)))
+    return FALSE;
   gr->period_us = (gint64) u * 1000;
   gr->next_decision = g_get_monotonic_time () + gr->period_us;
   g_clear_pointer (&gr->autoscale, g_variant_unref);
@@ -375,11 +371,17 @@ replica_spec (Group *gr, guint i)
       const char *k, *v;
       g_variant_iter_init (&iter, old_env);
       while (g_variant_iter_next (&iter, "{&s&s}", &k, &v))
-        if (strcmp (k, "ORCH_REPLICA") != 0 && strcmp (k, "ORCH_GROUP") != 0)
+        if (strcmp (k, "ORCH_REPLICA") != 0 && strcmp (k, "ORCH_GROUP") != 0 &&
+            strcmp (k, "ORCH_METRIC_FILE") != 0)
           g_variant_builder_add (&env, "{ss}", k, v);
     }
   g_variant_builder_add (&env, "{ss}", "ORCH_REPLICA", index);
   g_variant_builder_add (&env, "{ss}", "ORCH_GROUP", gr->id);
+  if (gr->metric_dir)
+    {
+      g_autofree char *file = g_build_filename (gr->metric_dir, index, NULL);
+      g_variant_builder_add (&env, "{ss}", "ORCH_METRIC_FILE", file);
+    }
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_iter_init (&iter, gr->template);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
@@ -527,17 +529,37 @@ autoscale (Group *gr, gint64 now)
   gint64 settle = 2 * (gint64) gr->owner->config->sample_interval_ms * 1000;
   g_autoptr(GError) error = NULL;
 
+  /* A scrape in the last half period: fresh for the decision. */
+  if (gr->scrape && now >= gr->next_decision - MIN (gr->period_us / 2, G_USEC_PER_SEC))
+    orch_scrape_start (gr->scrape, (guint) MIN (gr->period_us / 1000, 5000));
   if (now < gr->next_decision)
     return;
   gr->next_decision = now + gr->period_us;
-  for (guint i = 0; i < gr->slots->len; i++)
+  if (gr->scrape)
     {
-      OrchJob *job = slot_job (gr, i);
-      if (!job || job->state != ORCH_JOB_RUNNING || real_now - job->started_at < settle)
-        continue;
-      in.measured++;
-      in.value_sum += gr->metric == METRIC_CPU_PERCENT ? job->cpu_percent : job->memory_bytes;
+      /* The group's total: every live replica shares it. */
+      double v;
+      guint live, running;
+      count_replicas (gr, &live, &running);
+      if (orch_scrape_latest (gr->scrape, 2 * gr->period_us + G_USEC_PER_SEC, &v))
+        {
+          in.measured = MIN (running, gr->desired);
+          in.value_sum = in.measured ? v : 0;
+        }
     }
+  else
+    for (guint i = 0; i < gr->slots->len; i++)
+      {
+        OrchJob *job = slot_job (gr, i);
+        double v;
+        if (!job || job->state != ORCH_JOB_RUNNING || real_now - job->started_at < settle)
+          continue;
+        if (!orch_group_metric_read (gr->metric, job, gr->owner->sampler, gr->metric_dir, i,
+                                     3 * gr->period_us + 10 * G_USEC_PER_SEC, &v))
+          continue;
+        in.measured++;
+        in.value_sum += v;
+      }
   orch_autoscaler_decide (gr->autoscaler, now, &in, &d);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
   gr->last_decision = g_variant_ref_sink (orch_autoscale_decision_to_variant (&d));
@@ -563,9 +585,8 @@ autoscale (Group *gr, gint64 now)
       if (strcmp (key, "time") != 0)
         g_variant_builder_add (&b, "{sv}", key, value);
     g_variant_builder_add (&b, "{sv}", "time", g_variant_new_uint64 (real_now));
-    g_variant_builder_add (
-        &b, "{sv}", "metric",
-        g_variant_new_string (gr->metric == METRIC_CPU_PERCENT ? "cpu_percent" : "memory_bytes"));
+    g_variant_builder_add (&b, "{sv}", "metric",
+                           g_variant_new_string (orch_group_metric_to_string (gr->metric)));
     emit (gr, "scaled", g_variant_builder_end (&b));
   }
   reconcile (gr);
@@ -634,6 +655,12 @@ orch_groups_free (OrchGroups *g)
   g_hash_table_unref (g->groups);
   g_rand_free (g->rand);
   g_free (g);
+}
+
+void
+orch_groups_set_sampler (OrchGroups *g, OrchSampler *sampler)
+{
+  g->sampler = sampler;
 }
 
 gboolean
@@ -792,6 +819,12 @@ orch_groups_update (OrchGroups *g, const char *id, GVariant *options, GError **e
           gr->autoscaler = g_steal_pointer (&scratch->autoscaler);
           gr->autoscale = g_steal_pointer (&scratch->autoscale);
           gr->metric = scratch->metric;
+          g_clear_pointer (&gr->scrape, orch_scrape_free);
+          gr->scrape = g_steal_pointer (&scratch->scrape);
+          if (gr->metric_dir && !scratch->metric_dir)
+            orch_group_metric_dir_remove (gr->metric_dir);
+          g_free (gr->metric_dir);
+          gr->metric_dir = g_steal_pointer (&scratch->metric_dir);
           gr->period_us = scratch->period_us;
           gr->next_decision = scratch->next_decision;
           gr->desired = CLAMP (gr->desired,
@@ -858,6 +891,8 @@ orch_groups_remove (OrchGroups *g, const char *id, GVariant *options, GError **e
     return FALSE;
   for (guint i = 0; i < gr->slots->len; i++)
     stop_slot (gr, i);
+  if (gr->metric_dir)
+    orch_group_metric_dir_remove (gr->metric_dir);
   emit (gr, "removed", NULL);
   g_hash_table_remove (g->groups, id);
   return TRUE;
