@@ -19,6 +19,8 @@
 /* A replica that ends sooner than this after it started counts as a
  * failure to start (backoff), not as a job that ran and ended. */
 #define QUICK_EXIT_US (10 * G_USEC_PER_SEC)
+/* The record's "decisions": the latest scalings, newest last. */
+#define MAX_DECISIONS 32
 
 typedef struct {
   OrchGroups *owner;
@@ -41,6 +43,7 @@ typedef struct {
   gint64 next_decision; /* monotonic */
   GVariant *last_scale; /* a{sv} or NULL */
   GVariant *last_decision;
+  GPtrArray *decisions; /* a{sv}: the scalings, oldest first, MAX_DECISIONS */
   /* replicas that cannot start */
   guint failures;
   gint64 next_attempt; /* monotonic */
@@ -73,6 +76,7 @@ group_free (Group *gr)
   g_free (gr->metric_dir);
   g_clear_pointer (&gr->last_scale, g_variant_unref);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
+  g_ptr_array_unref (gr->decisions);
   g_free (gr->error);
   g_free (gr);
 }
@@ -86,6 +90,7 @@ group_new (OrchGroups *g, const char *id)
   gr->id = g_strdup (id);
   gr->slots = g_ptr_array_new_with_free_func (g_free);
   gr->slot_gen = g_array_new (FALSE, TRUE, sizeof (guint));
+  gr->decisions = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   gr->max_unavailable = 1;
   return gr;
 }
@@ -117,6 +122,23 @@ job_is_live (const OrchJob *job)
 }
 
 /* ---- records ---- */
+
+/* Keeps @decision (a scaling, the autoscaler's or by hand) in the
+ * bounded history; the oldest goes. */
+static void
+note_decision (Group *gr, GVariant *decision)
+{
+  if (gr->decisions->len >= MAX_DECISIONS)
+    g_ptr_array_remove_range (gr->decisions, 0, gr->decisions->len - MAX_DECISIONS + 1);
+  g_ptr_array_add (gr->decisions, g_variant_ref_sink (decision));
+}
+
+static GVariant *
+decisions_variant (Group *gr)
+{
+  return g_variant_new_array (G_VARIANT_TYPE_VARDICT, (GVariant **) gr->decisions->pdata,
+                              gr->decisions->len);
+}
 
 static GVariant *
 slots_variant (Group *gr)
@@ -166,6 +188,7 @@ group_record (Group *gr, gboolean durable)
     g_variant_builder_add (&b, "{sv}", "autoscale", gr->autoscale);
   if (gr->last_scale)
     g_variant_builder_add (&b, "{sv}", "last_scale", gr->last_scale);
+  g_variant_builder_add (&b, "{sv}", "decisions", decisions_variant (gr));
   if (!durable)
     {
       guint live, running;
@@ -570,13 +593,12 @@ autoscale (Group *gr, gint64 now)
   gr->last_scale = g_variant_ref_sink (g_variant_new_parsed (
       "{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <%s>}", (guint64) real_now, d.from, d.to,
       orch_autoscale_reason_to_string (d.reason)));
-  if (!persist (gr, &error))
-    g_warning ("group %s: %s", gr->id, error->message);
   {
     GVariantBuilder b;
     GVariantIter iter;
     const char *key;
     GVariant *value;
+    g_autoptr(GVariant) scaled = NULL;
 
     /* the decision, with the wall-clock time and the metric */
     g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -587,7 +609,11 @@ autoscale (Group *gr, gint64 now)
     g_variant_builder_add (&b, "{sv}", "time", g_variant_new_uint64 (real_now));
     g_variant_builder_add (&b, "{sv}", "metric",
                            g_variant_new_string (orch_group_metric_to_string (gr->metric)));
-    emit (gr, "scaled", g_variant_builder_end (&b));
+    scaled = g_variant_ref_sink (g_variant_builder_end (&b));
+    note_decision (gr, scaled);
+    if (!persist (gr, &error))
+      g_warning ("group %s: %s", gr->id, error->message);
+    emit (gr, "scaled", scaled);
   }
   reconcile (gr);
 }
@@ -854,23 +880,30 @@ gboolean
 orch_groups_scale (OrchGroups *g, const char *id, guint replicas, GError **error)
 {
   Group *gr = lookup (g, id, error);
+  g_autoptr(GVariant) scale = NULL, old_scale = NULL;
   guint from;
 
   if (!gr || !check_replicas (g, gr, replicas, error))
     return FALSE;
   from = gr->desired;
+  scale = g_variant_ref_sink (
+      g_variant_new_parsed ("{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <'manual'>}",
+                            (guint64) g_get_real_time (), from, replicas));
   gr->desired = replicas;
+  old_scale = g_steal_pointer (&gr->last_scale);
+  gr->last_scale = g_variant_ref (scale);
+  note_decision (gr, scale);
   if (!persist (gr, error))
     {
+      /* As it was: nothing changed. */
       gr->desired = from;
+      g_clear_pointer (&gr->last_scale, g_variant_unref);
+      gr->last_scale = g_steal_pointer (&old_scale);
+      g_ptr_array_remove_index (gr->decisions, gr->decisions->len - 1);
       return FALSE;
     }
   if (gr->autoscaler)
     orch_autoscaler_note_manual (gr->autoscaler, g_get_monotonic_time (), from, replicas);
-  g_clear_pointer (&gr->last_scale, g_variant_unref);
-  gr->last_scale = g_variant_ref_sink (
-      g_variant_new_parsed ("{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <'manual'>}",
-                            (guint64) g_get_real_time (), from, replicas));
   gr->failures = 0;
   gr->next_attempt = 0;
   reconcile (gr);
@@ -904,7 +937,7 @@ static Group *
 group_from_record (OrchGroups *g, GVariant *rec)
 {
   const char *id = NULL, *name = NULL;
-  g_autoptr(GVariant) tmpl = NULL, slots = NULL, gens = NULL, as = NULL;
+  g_autoptr(GVariant) tmpl = NULL, slots = NULL, gens = NULL, as = NULL, decisions = NULL;
   g_autoptr(GError) error = NULL;
   Group *gr;
   guint64 created = 0;
@@ -922,6 +955,12 @@ group_from_record (OrchGroups *g, GVariant *rec)
   g_variant_lookup (rec, "created_at", "t", &created);
   gr->created_at = created;
   gr->last_scale = g_variant_lookup_value (rec, "last_scale", G_VARIANT_TYPE_VARDICT);
+  decisions = g_variant_lookup_value (rec, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+  for (gsize i = 0; decisions && i < g_variant_n_children (decisions); i++)
+    {
+      g_autoptr(GVariant) one = g_variant_get_child_value (decisions, i);
+      note_decision (gr, one);
+    }
   slots = g_variant_lookup_value (rec, "replicas", G_VARIANT_TYPE_STRING_ARRAY);
   gens = g_variant_lookup_value (rec, "replica_generations", G_VARIANT_TYPE ("au"));
   if (slots)

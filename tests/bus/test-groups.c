@@ -608,7 +608,7 @@ wait_desired (const char *id, guint n, guint timeout_s)
   g_error ("group %s: desired %u, waited for %u", id, desired, n);
 }
 
-/* The metric named in the group's last decision. */
+/* The group's metric, in its settings and in its latest scaling. */
 static void
 assert_decision_metric (const char *id, const char *metric)
 {
@@ -616,9 +616,21 @@ assert_decision_metric (const char *id, const char *metric)
   g_autoptr(GVariant) as = g_variant_lookup_value (rec, "autoscale", G_VARIANT_TYPE_VARDICT);
   const char *m = NULL;
 
+  g_autoptr(GVariant) decisions = g_variant_lookup_value (rec, "decisions",
+                                                          G_VARIANT_TYPE ("aa{sv}"));
+  g_autoptr(GVariant) last = NULL;
+  double value_sum;
+
   g_assert_nonnull (as);
   g_assert_true (g_variant_lookup (as, "metric", "&s", &m));
   g_assert_cmpstr (m, ==, metric);
+  /* The autoscaler's scaling is in the history, with its inputs. */
+  g_assert_nonnull (decisions);
+  g_assert_cmpuint (g_variant_n_children (decisions), >, 0);
+  last = g_variant_get_child_value (decisions, g_variant_n_children (decisions) - 1);
+  g_assert_true (g_variant_lookup (last, "metric", "&s", &m));
+  g_assert_cmpstr (m, ==, metric);
+  g_assert_true (g_variant_lookup (last, "value_sum", "d", &value_sum));
 }
 
 /* A replica that writes the number in a control file to $ORCH_METRIC_FILE. */
@@ -788,6 +800,40 @@ test_metric_pressure (void)
   remove_group (id);
 }
 
+/* The record's "decisions": every scaling, newest last, at most 32, kept
+ * across a restart. */
+static void
+test_decision_history (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *opts = g_strdup_printf ("{%s, 'replicas': <uint32 0>}", sleeper);
+  g_autofree char *id = create_group (opts, &error);
+  g_autoptr(GVariant) decisions = NULL, rec = NULL, after = NULL, last = NULL;
+  guint32 to = 0;
+  const char *reason = NULL;
+
+  g_assert_no_error (error);
+  for (guint i = 1; i <= 40; i++)
+    scale (id, i % 2);
+  rec = get_group (id);
+  decisions = g_variant_lookup_value (rec, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (decisions);
+  g_assert_cmpuint (g_variant_n_children (decisions), ==, 32);
+  last = g_variant_get_child_value (decisions, 31);
+  g_assert_true (g_variant_lookup (last, "to", "u", &to));
+  g_assert_cmpuint (to, ==, 0); /* the 40th: 40 % 2 */
+  g_assert_true (g_variant_lookup (last, "reason", "&s", &reason));
+  g_assert_cmpstr (reason, ==, "manual");
+  orch_test_daemon_kill (d, SIGKILL);
+  orch_test_daemon_spawn (d);
+  after = get_group (id);
+  g_clear_pointer (&decisions, g_variant_unref);
+  decisions = g_variant_lookup_value (after, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+  g_assert_nonnull (decisions);
+  g_assert_cmpuint (g_variant_n_children (decisions), ==, 32);
+  remove_group (id);
+}
+
 static const OrchTestCase tests[] = { { "/groups/introspection", test_introspection },
                                       { "/groups/bad-input", test_bad_input },
                                       { "/groups/scale-by-hand", test_scale_by_hand },
@@ -798,6 +844,7 @@ static const OrchTestCase tests[] = { { "/groups/introspection", test_introspect
                                       { "/groups/metric-file", test_metric_file },
                                       { "/groups/metric-prometheus", test_metric_prometheus },
                                       { "/groups/metric-pressure", test_metric_pressure },
+                                      { "/groups/decision-history", test_decision_history },
                                       { NULL, NULL } };
 
 int
