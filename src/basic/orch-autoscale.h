@@ -48,6 +48,15 @@ typedef struct {
   double ceiling;           /* a replica's figure cannot exceed this; 0 = none */
   gboolean unready_as_zero; /* HPA's rule instead: unmeasured replicas count as
                                0 on a scale-up, as the target on a scale-down */
+  /* Scale up for the load @lead_us ahead: a replica asked for now serves
+   * only once started, so a rising load (its least-squares slope over
+   * @trend_window_us of figures, when clearly above noise) is met where
+   * it will be.  0: react to the load now only. */
+  gint64 lead_us;
+  gint64 trend_window_us;
+  /* ... and for this many standard deviations of the figures around
+   * that trend: headroom for the noise the window has shown. */
+  double noise_headroom;
 } OrchAutoscaleSettings;
 
 /* This project's defaults: HPA's periods and limits, the 300 s scale-down
@@ -83,6 +92,7 @@ typedef enum {
   ORCH_AUTOSCALE_RATE_LIMIT,  /* cut by a rate limit */
   ORCH_AUTOSCALE_MIN,         /* raised to min */
   ORCH_AUTOSCALE_MAX,         /* cut to max */
+  ORCH_AUTOSCALE_TREND,       /* up for the load ahead (lead_us) */
 } OrchAutoscaleReason;
 
 typedef struct {

@@ -276,6 +276,12 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
     s.down_percent = d;
   if (g_variant_lookup (as, "rate_period_s", "u", &u))
     s.up_period_us = s.down_period_us = (gint64) u * G_USEC_PER_SEC;
+  if (g_variant_lookup (as, "lead_s", "u", &u))
+    s.lead_us = (gint64) u * G_USEC_PER_SEC;
+  if (g_variant_lookup (as, "trend_window_s", "u", &u))
+    s.trend_window_us = (gint64) u * G_USEC_PER_SEC;
+  if (g_variant_lookup (as, "noise_headroom", "d", &d))
+    s.noise_headroom = d;
   s.ceiling = orch_group_metric_ceiling (m);
   if (s.max_replicas > MAX_REPLICAS)
     {

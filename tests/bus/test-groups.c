@@ -525,9 +525,11 @@ test_autoscale (void)
         gint64 dt = g_array_index (s.times, gint64, from) - t0;
         g_array_append_val (reactions, dt);
         /* the whole way down not before the window (4 s) has passed since
-         * the last high recommendation, itself after the change; the first
-         * step may come sooner (the window's decay) */
-        g_assert_cmpint (g_array_index (s.times, gint64, last) - t0, >=, 4 * G_USEC_PER_SEC);
+         * the last high recommendation, which may be the decision just
+         * before the change (the next one, up to a period later, can
+         * already see the low load); the first step may come sooner (the
+         * window's decay) */
+        g_assert_cmpint (g_array_index (s.times, gint64, last) - t0, >=, 3 * G_USEC_PER_SEC);
       }
       wait_running (id, 1, 30000);
       from = s.events->len;
@@ -841,11 +843,17 @@ static const OrchTestCase tests[] = { { "/groups/introspection", test_introspect
                                       { "/groups/kill-mid-scale", test_kill_mid_scale },
                                       { "/groups/failing-replica", test_failing_replica },
                                       { "/groups/autoscale", test_autoscale },
-                                      { "/groups/metric-file", test_metric_file },
-                                      { "/groups/metric-prometheus", test_metric_prometheus },
-                                      { "/groups/metric-pressure", test_metric_pressure },
                                       { "/groups/decision-history", test_decision_history },
                                       { NULL, NULL } };
+
+/* The metric sources: a program run of their own ("metrics" after the
+ * backend), so that each run stays within its timeout under load. */
+static const OrchTestCase metric_tests[] = {
+  { "/groups/metric-file", test_metric_file },
+  { "/groups/metric-prometheus", test_metric_prometheus },
+  { "/groups/metric-pressure", test_metric_pressure },
+  { NULL, NULL },
+};
 
 int
 main (int argc, char **argv)
@@ -856,5 +864,7 @@ main (int argc, char **argv)
     .tests = tests,
   };
 
+  if (argc > 2 && strcmp (argv[2], "metrics") == 0)
+    program.tests = metric_tests;
   return orch_test_main (argc, argv, &program);
 }
