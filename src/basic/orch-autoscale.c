@@ -22,10 +22,16 @@ typedef struct {
   gint delta; /* > 0 added, < 0 removed */
 } ScaleEvent;
 
+typedef struct {
+  gint64 time_us;
+  double load; /* value_sum with every wanted replica measured */
+} LoadSample;
+
 struct _OrchAutoscaler {
   OrchAutoscaleSettings settings;
   GArray *recommendations; /* Recommendation, oldest first */
   GArray *events;          /* ScaleEvent, oldest first */
+  GArray *loads;           /* LoadSample, oldest first, for the trend */
 };
 
 #define S G_USEC_PER_SEC
@@ -48,6 +54,12 @@ orch_autoscale_settings_init (OrchAutoscaleSettings *settings, double target, gu
     .down_pods = 0,
     .down_percent = 100,
     .down_period_us = 15 * S,
+    /* Lead: a scale-up window, a rate period and a start; one standard
+     * deviation of headroom: chosen on the principle, then checked on the
+     * held-out traces (docs/AUTOSCALING.md). */
+    .lead_us = 30 * S,
+    .trend_window_us = 60 * S,
+    .noise_headroom = 1.0,
   };
 }
 
@@ -60,7 +72,38 @@ orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double target
   settings->up_window_us = 0;
   settings->down_decay = FALSE;
   settings->unready_as_zero = TRUE;
+  settings->lead_us = 0;
+  settings->trend_window_us = 0;
+  settings->noise_headroom = 0;
 }
+
+/* One row per key: {"key", "type"}. */
+// clang-format off
+const char *const orch_autoscale_field_types[] = {
+  "metric", "s",
+  "target", "d",
+  "min", "u",
+  "max", "u",
+  "period_ms", "u",
+  "scale_down_window_s", "u",
+  "scale_up_window_s", "u",
+  "tolerance", "d",
+  "up_tolerance", "d",
+  "scale_up_pods", "u",
+  "scale_up_percent", "d",
+  "scale_down_pods", "u",
+  "scale_down_percent", "d",
+  "rate_period_s", "u",
+  /* metric prometheus: where, and which series */
+  "url", "s",
+  "series", "s",
+  /* the trend and the noise headroom */
+  "lead_s", "u",
+  "trend_window_s", "u",
+  "noise_headroom", "d",
+  NULL
+};
+// clang-format on
 
 gboolean
 orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)
@@ -91,6 +134,12 @@ orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)
     bad = "scale_down_period";
   else if (s->ceiling < 0 || !isfinite (s->ceiling))
     bad = "ceiling";
+  else if (s->lead_us < 0)
+    bad = "lead_s";
+  else if (s->trend_window_us < 0)
+    bad = "trend_window_s";
+  else if (!(s->noise_headroom >= 0 && s->noise_headroom <= 10))
+    bad = "noise_headroom";
   if (!bad)
     return TRUE;
   g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -113,6 +162,7 @@ orch_autoscale_reason_to_string (OrchAutoscaleReason reason)
     [ORCH_AUTOSCALE_RATE_LIMIT] = "rate-limit",
     [ORCH_AUTOSCALE_MIN] = "min",
     [ORCH_AUTOSCALE_MAX] = "max",
+    [ORCH_AUTOSCALE_TREND] = "trend",
   };
 
   if ((guint) reason < G_N_ELEMENTS (names))
@@ -128,6 +178,7 @@ orch_autoscaler_new (const OrchAutoscaleSettings *settings)
   a->settings = *settings;
   a->recommendations = g_array_new (FALSE, FALSE, sizeof (Recommendation));
   a->events = g_array_new (FALSE, FALSE, sizeof (ScaleEvent));
+  a->loads = g_array_new (FALSE, FALSE, sizeof (LoadSample));
   return a;
 }
 
@@ -138,6 +189,7 @@ orch_autoscaler_free (OrchAutoscaler *a)
     return;
   g_array_unref (a->recommendations);
   g_array_unref (a->events);
+  g_array_unref (a->loads);
   g_free (a);
 }
 
@@ -179,6 +231,92 @@ recommend_hpa (const OrchAutoscaleSettings *s, const OrchAutoscaleInput *in, dou
     return in->current;
   n = ceil_replicas (new_ratio * n);
   return n < in->current ? in->current : n;
+}
+
+static int
+cmp_abs_double (const void *x, const void *y)
+{
+  double a = fabs (*(const double *) x), b = fabs (*(const double *) y);
+  return (a > b) - (a < b);
+}
+
+/* The noise in @loads, robustly: the median absolute difference between
+ * successive figures over 0.6745 √2 (a normal noise's σ), so that a step
+ * (one large difference) or a trend (a small constant one) is not taken
+ * for noise. */
+static double
+noise_sd (GArray *loads)
+{
+  g_autofree double *diff = NULL;
+  guint n = loads->len - 1;
+  double m;
+
+  if (loads->len < 3)
+    return 0;
+  diff = g_new (double, n);
+  for (guint i = 0; i < n; i++)
+    diff[i] = g_array_index (loads, LoadSample, i + 1).load -
+              g_array_index (loads, LoadSample, i).load;
+  qsort (diff, n, sizeof *diff, cmp_abs_double);
+  m = n % 2 ? fabs (diff[n / 2]) : (fabs (diff[n / 2 - 1]) + fabs (diff[n / 2])) / 2;
+  return m / (0.6745 * G_SQRT2);
+}
+
+/* The load's rise per second over the trend window, 0 unless the
+ * least-squares slope is positive and at least TREND_T standard errors
+ * from 0 (noise alone rarely makes one). */
+#define TREND_T 2.0
+#define TREND_MIN_SAMPLES 6
+
+static double
+load_trend (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInput *in, double *ret_sd)
+{
+  const OrchAutoscaleSettings *s = &a->settings;
+  LoadSample sample = { now_us, in->value_sum };
+  double n = 0, mx = 0, my = 0, sxx = 0, sxy = 0, sse = 0, slope, se;
+  guint i;
+
+  /* Only a figure for the whole group is the group's load. */
+  if (in->measured < in->current || in->measured == 0)
+    g_array_set_size (a->loads, 0);
+  else
+    g_array_append_val (a->loads, sample);
+  for (i = 0; i < a->loads->len; i++)
+    if (g_array_index (a->loads, LoadSample, i).time_us > now_us - s->trend_window_us)
+      break;
+  g_array_remove_range (a->loads, 0, i);
+  *ret_sd = 0;
+  if (a->loads->len < TREND_MIN_SAMPLES)
+    return 0;
+  for (i = 0; i < a->loads->len; i++)
+    {
+      LoadSample *l = &g_array_index (a->loads, LoadSample, i);
+      n++;
+      mx += (double) (l->time_us - now_us) / S;
+      my += l->load;
+    }
+  mx /= n;
+  my /= n;
+  for (i = 0; i < a->loads->len; i++)
+    {
+      LoadSample *l = &g_array_index (a->loads, LoadSample, i);
+      double x = (double) (l->time_us - now_us) / S - mx;
+      sxx += x * x;
+      sxy += x * (l->load - my);
+    }
+  if (sxx <= 0)
+    return 0;
+  slope = sxy / sxx;
+  for (i = 0; i < a->loads->len; i++)
+    {
+      LoadSample *l = &g_array_index (a->loads, LoadSample, i);
+      double x = (double) (l->time_us - now_us) / S - mx;
+      double e = l->load - (my + slope * x);
+      sse += e * e;
+    }
+  se = sqrt (sse / (n - 2) / sxx);
+  *ret_sd = noise_sd (a->loads);
+  return slope > TREND_T * se ? slope : 0;
 }
 
 static guint
@@ -352,6 +490,24 @@ orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInp
   *d = (OrchAutoscaleDecision){ .time_us = now_us, .input = *in, .from = in->current };
   prune (a, now_us);
   d->recommended = recommend (a, in, d);
+  if (s->trend_window_us > 0 && (s->lead_us > 0 || s->noise_headroom > 0))
+    {
+      /* Ahead only upwards: a replica removed early is load over target
+       * now.  The figures (average, ratio) stay those of now. */
+      double sd = 0, slope = load_trend (a, now_us, in, &sd);
+      double extra = slope * ((double) s->lead_us / S) + s->noise_headroom * sd;
+      OrchAutoscaleInput ahead = *in;
+      OrchAutoscaleDecision scratch = *d;
+      guint r;
+
+      ahead.value_sum += extra;
+      r = extra > 0 && d->recommended != G_MAXINT ? recommend (a, &ahead, &scratch) : 0;
+      if (r > d->recommended && r != G_MAXINT)
+        {
+          d->recommended = r;
+          d->reason = ORCH_AUTOSCALE_TREND;
+        }
+    }
   d->stabilized = stabilize (a, now_us, in->current, d->recommended);
 
   if (d->stabilized != d->recommended)

@@ -48,6 +48,15 @@ typedef struct {
   double ceiling;           /* a replica's figure cannot exceed this; 0 = none */
   gboolean unready_as_zero; /* HPA's rule instead: unmeasured replicas count as
                                0 on a scale-up, as the target on a scale-down */
+  /* Scale up for the load @lead_us ahead: a replica asked for now serves
+   * only once started, so a rising load (its least-squares slope over
+   * @trend_window_us of figures, when clearly above noise) is met where
+   * it will be.  0: react to the load now only. */
+  gint64 lead_us;
+  gint64 trend_window_us;
+  /* ... and for this many standard deviations of the figures around
+   * that trend: headroom for the noise the window has shown. */
+  double noise_headroom;
 } OrchAutoscaleSettings;
 
 /* This project's defaults: HPA's periods and limits, the 300 s scale-down
@@ -61,6 +70,11 @@ void orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double t
 
 /* NULL when the settings are inconsistent; the error names the field. */
 gboolean orch_autoscale_settings_check (const OrchAutoscaleSettings *settings, GError **error);
+
+/* A group's "autoscale" option: its keys and D-Bus types, {"key",
+ * "type", ..., NULL}.  The daemon checks the option by it and the REST
+ * shim converts a JSON "autoscale" object by it. */
+extern const char *const orch_autoscale_field_types[];
 
 typedef struct {
   guint current;    /* replicas the group wants now (running or starting) */
@@ -78,6 +92,7 @@ typedef enum {
   ORCH_AUTOSCALE_RATE_LIMIT,  /* cut by a rate limit */
   ORCH_AUTOSCALE_MIN,         /* raised to min */
   ORCH_AUTOSCALE_MAX,         /* cut to max */
+  ORCH_AUTOSCALE_TREND,       /* up for the load ahead (lead_us) */
 } OrchAutoscaleReason;
 
 typedef struct {

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "orch-groups.h"
+#include "orch-group-metrics.h"
+#include "orch-sampler.h"
 
 #include "basic/orch-autoscale.h"
 #include "basic/orch-error.h"
@@ -17,11 +19,8 @@
 /* A replica that ends sooner than this after it started counts as a
  * failure to start (backoff), not as a job that ran and ended. */
 #define QUICK_EXIT_US (10 * G_USEC_PER_SEC)
-
-typedef enum {
-  METRIC_CPU_PERCENT,
-  METRIC_MEMORY_BYTES,
-} Metric;
+/* The record's "decisions": the latest scalings, newest last. */
+#define MAX_DECISIONS 32
 
 typedef struct {
   OrchGroups *owner;
@@ -37,11 +36,14 @@ typedef struct {
   /* autoscale, when autoscaler != NULL */
   OrchAutoscaler *autoscaler;
   GVariant *autoscale; /* the options as given */
-  Metric metric;
+  OrchGroupMetric metric;
+  OrchScrape *scrape; /* metric prometheus */
+  char *metric_dir;   /* metric file: where replicas write */
   gint64 period_us;
   gint64 next_decision; /* monotonic */
   GVariant *last_scale; /* a{sv} or NULL */
   GVariant *last_decision;
+  GPtrArray *decisions; /* a{sv}: the scalings, oldest first, MAX_DECISIONS */
   /* replicas that cannot start */
   guint failures;
   gint64 next_attempt; /* monotonic */
@@ -54,7 +56,8 @@ struct _OrchGroups {
   OrchState *state;
   OrchGroupsChangedFunc changed;
   gpointer user_data;
-  GHashTable *groups; /* id -> Group */
+  OrchSampler *sampler; /* for pressure; NULL: none measured */
+  GHashTable *groups;   /* id -> Group */
   GRand *rand;
   guint timer;
 };
@@ -69,8 +72,11 @@ group_free (Group *gr)
   g_array_unref (gr->slot_gen);
   g_clear_pointer (&gr->autoscaler, orch_autoscaler_free);
   g_clear_pointer (&gr->autoscale, g_variant_unref);
+  g_clear_pointer (&gr->scrape, orch_scrape_free);
+  g_free (gr->metric_dir);
   g_clear_pointer (&gr->last_scale, g_variant_unref);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
+  g_ptr_array_unref (gr->decisions);
   g_free (gr->error);
   g_free (gr);
 }
@@ -84,6 +90,7 @@ group_new (OrchGroups *g, const char *id)
   gr->id = g_strdup (id);
   gr->slots = g_ptr_array_new_with_free_func (g_free);
   gr->slot_gen = g_array_new (FALSE, TRUE, sizeof (guint));
+  gr->decisions = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   gr->max_unavailable = 1;
   return gr;
 }
@@ -115,6 +122,23 @@ job_is_live (const OrchJob *job)
 }
 
 /* ---- records ---- */
+
+/* Keeps @decision (a scaling, the autoscaler's or by hand) in the
+ * bounded history; the oldest goes. */
+static void
+note_decision (Group *gr, GVariant *decision)
+{
+  if (gr->decisions->len >= MAX_DECISIONS)
+    g_ptr_array_remove_range (gr->decisions, 0, gr->decisions->len - MAX_DECISIONS + 1);
+  g_ptr_array_add (gr->decisions, g_variant_ref_sink (decision));
+}
+
+static GVariant *
+decisions_variant (Group *gr)
+{
+  return g_variant_new_array (G_VARIANT_TYPE_VARDICT, (GVariant **) gr->decisions->pdata,
+                              gr->decisions->len);
+}
 
 static GVariant *
 slots_variant (Group *gr)
@@ -164,6 +188,7 @@ group_record (Group *gr, gboolean durable)
     g_variant_builder_add (&b, "{sv}", "autoscale", gr->autoscale);
   if (gr->last_scale)
     g_variant_builder_add (&b, "{sv}", "last_scale", gr->last_scale);
+  g_variant_builder_add (&b, "{sv}", "decisions", decisions_variant (gr));
   if (!durable)
     {
       guint live, running;
@@ -207,58 +232,22 @@ emit (Group *gr, const char *event, GVariant *data)
 
 /* ---- options ---- */
 
-static const char *const autoscale_keys[] = { "metric",
-                                              "s",
-                                              "target",
-                                              "d",
-                                              "min",
-                                              "u",
-                                              "max",
-                                              "u",
-                                              "period_ms",
-                                              "u",
-                                              "scale_down_window_s",
-                                              "u",
-                                              "scale_up_window_s",
-                                              "u",
-                                              "tolerance",
-                                              "d",
-                                              "up_tolerance",
-                                              "d",
-                                              "scale_up_pods",
-                                              "u",
-                                              "scale_up_percent",
-                                              "d",
-                                              "scale_down_pods",
-                                              "u",
-                                              "scale_down_percent",
-                                              "d",
-                                              "rate_period_s",
-                                              "u",
-                                              NULL };
+/* autoscale's keys: orch_autoscale_field_types (basic), which the REST
+ * shim reads too. */
 
 static gboolean
 parse_autoscale (Group *gr, GVariant *as, GError **error)
 {
   OrchAutoscaleSettings s;
-  const char *metric = "cpu_percent";
   double target = 0, d;
   guint32 min = 1, max = 0, u;
-  Metric m;
+  OrchGroupMetric m;
+  g_autoptr(OrchScrape) scrape = NULL;
 
-  if (!orch_vardict_check (as, "autoscale", autoscale_keys, error))
+  if (!orch_vardict_check (as, "autoscale", orch_autoscale_field_types, error))
     return FALSE;
-  g_variant_lookup (as, "metric", "&s", &metric);
-  if (strcmp (metric, "cpu_percent") == 0)
-    m = METRIC_CPU_PERCENT;
-  else if (strcmp (metric, "memory_bytes") == 0)
-    m = METRIC_MEMORY_BYTES;
-  else
-    {
-      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                   _("autoscale: metric “%s” is not one of cpu_percent, memory_bytes"), metric);
-      return FALSE;
-    }
+  if (!orch_group_metric_parse (as, &m, &scrape, error))
+    return FALSE;
   if (!g_variant_lookup (as, "target", "d", &target) || !g_variant_lookup (as, "max", "u", &max))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -287,9 +276,13 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
     s.down_percent = d;
   if (g_variant_lookup (as, "rate_period_s", "u", &u))
     s.up_period_us = s.down_period_us = (gint64) u * G_USEC_PER_SEC;
-  /* A CPU-bound single-threaded replica cannot show more than one CPU. */
-  if (m == METRIC_CPU_PERCENT)
-    s.ceiling = 100;
+  if (g_variant_lookup (as, "lead_s", "u", &u))
+    s.lead_us = (gint64) u * G_USEC_PER_SEC;
+  if (g_variant_lookup (as, "trend_window_s", "u", &u))
+    s.trend_window_us = (gint64) u * G_USEC_PER_SEC;
+  if (g_variant_lookup (as, "noise_headroom", "d", &d))
+    s.noise_headroom = d;
+  s.ceiling = orch_group_metric_ceiling (m);
   if (s.max_replicas > MAX_REPLICAS)
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -309,6 +302,11 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
   g_clear_pointer (&gr->autoscaler, orch_autoscaler_free);
   gr->autoscaler = orch_autoscaler_new (&s);
   gr->metric = m;
+  g_clear_pointer (&gr->scrape, orch_scrape_free);
+  gr->scrape = g_steal_pointer (&scrape);
+  g_clear_pointer (&gr->metric_dir, g_free);
+  if (m == ORCH_GROUP_METRIC_FILE && !(gr->metric_dir = orch_group_metric_dir (gr->id, error)))
+    return FALSE;
   gr->period_us = (gint64) u * 1000;
   gr->next_decision = g_get_monotonic_time () + gr->period_us;
   g_clear_pointer (&gr->autoscale, g_variant_unref);
@@ -402,11 +400,17 @@ replica_spec (Group *gr, guint i)
       const char *k, *v;
       g_variant_iter_init (&iter, old_env);
       while (g_variant_iter_next (&iter, "{&s&s}", &k, &v))
-        if (strcmp (k, "ORCH_REPLICA") != 0 && strcmp (k, "ORCH_GROUP") != 0)
+        if (strcmp (k, "ORCH_REPLICA") != 0 && strcmp (k, "ORCH_GROUP") != 0 &&
+            strcmp (k, "ORCH_METRIC_FILE") != 0)
           g_variant_builder_add (&env, "{ss}", k, v);
     }
   g_variant_builder_add (&env, "{ss}", "ORCH_REPLICA", index);
   g_variant_builder_add (&env, "{ss}", "ORCH_GROUP", gr->id);
+  if (gr->metric_dir)
+    {
+      g_autofree char *file = g_build_filename (gr->metric_dir, index, NULL);
+      g_variant_builder_add (&env, "{ss}", "ORCH_METRIC_FILE", file);
+    }
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_iter_init (&iter, gr->template);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
@@ -554,17 +558,37 @@ autoscale (Group *gr, gint64 now)
   gint64 settle = 2 * (gint64) gr->owner->config->sample_interval_ms * 1000;
   g_autoptr(GError) error = NULL;
 
+  /* A scrape in the last half period: fresh for the decision. */
+  if (gr->scrape && now >= gr->next_decision - MIN (gr->period_us / 2, G_USEC_PER_SEC))
+    orch_scrape_start (gr->scrape, (guint) MIN (gr->period_us / 1000, 5000));
   if (now < gr->next_decision)
     return;
   gr->next_decision = now + gr->period_us;
-  for (guint i = 0; i < gr->slots->len; i++)
+  if (gr->scrape)
     {
-      OrchJob *job = slot_job (gr, i);
-      if (!job || job->state != ORCH_JOB_RUNNING || real_now - job->started_at < settle)
-        continue;
-      in.measured++;
-      in.value_sum += gr->metric == METRIC_CPU_PERCENT ? job->cpu_percent : job->memory_bytes;
+      /* The group's total: every live replica shares it. */
+      double v;
+      guint live, running;
+      count_replicas (gr, &live, &running);
+      if (orch_scrape_latest (gr->scrape, 2 * gr->period_us + G_USEC_PER_SEC, &v))
+        {
+          in.measured = MIN (running, gr->desired);
+          in.value_sum = in.measured ? v : 0;
+        }
     }
+  else
+    for (guint i = 0; i < gr->slots->len; i++)
+      {
+        OrchJob *job = slot_job (gr, i);
+        double v;
+        if (!job || job->state != ORCH_JOB_RUNNING || real_now - job->started_at < settle)
+          continue;
+        if (!orch_group_metric_read (gr->metric, job, gr->owner->sampler, gr->metric_dir, i,
+                                     3 * gr->period_us + 10 * G_USEC_PER_SEC, &v))
+          continue;
+        in.measured++;
+        in.value_sum += v;
+      }
   orch_autoscaler_decide (gr->autoscaler, now, &in, &d);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
   gr->last_decision = g_variant_ref_sink (orch_autoscale_decision_to_variant (&d));
@@ -575,13 +599,12 @@ autoscale (Group *gr, gint64 now)
   gr->last_scale = g_variant_ref_sink (g_variant_new_parsed (
       "{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <%s>}", (guint64) real_now, d.from, d.to,
       orch_autoscale_reason_to_string (d.reason)));
-  if (!persist (gr, &error))
-    g_warning ("group %s: %s", gr->id, error->message);
   {
     GVariantBuilder b;
     GVariantIter iter;
     const char *key;
     GVariant *value;
+    g_autoptr(GVariant) scaled = NULL;
 
     /* the decision, with the wall-clock time and the metric */
     g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -590,10 +613,13 @@ autoscale (Group *gr, gint64 now)
       if (strcmp (key, "time") != 0)
         g_variant_builder_add (&b, "{sv}", key, value);
     g_variant_builder_add (&b, "{sv}", "time", g_variant_new_uint64 (real_now));
-    g_variant_builder_add (
-        &b, "{sv}", "metric",
-        g_variant_new_string (gr->metric == METRIC_CPU_PERCENT ? "cpu_percent" : "memory_bytes"));
-    emit (gr, "scaled", g_variant_builder_end (&b));
+    g_variant_builder_add (&b, "{sv}", "metric",
+                           g_variant_new_string (orch_group_metric_to_string (gr->metric)));
+    scaled = g_variant_ref_sink (g_variant_builder_end (&b));
+    note_decision (gr, scaled);
+    if (!persist (gr, &error))
+      g_warning ("group %s: %s", gr->id, error->message);
+    emit (gr, "scaled", scaled);
   }
   reconcile (gr);
 }
@@ -661,6 +687,12 @@ orch_groups_free (OrchGroups *g)
   g_hash_table_unref (g->groups);
   g_rand_free (g->rand);
   g_free (g);
+}
+
+void
+orch_groups_set_sampler (OrchGroups *g, OrchSampler *sampler)
+{
+  g->sampler = sampler;
 }
 
 gboolean
@@ -819,6 +851,12 @@ orch_groups_update (OrchGroups *g, const char *id, GVariant *options, GError **e
           gr->autoscaler = g_steal_pointer (&scratch->autoscaler);
           gr->autoscale = g_steal_pointer (&scratch->autoscale);
           gr->metric = scratch->metric;
+          g_clear_pointer (&gr->scrape, orch_scrape_free);
+          gr->scrape = g_steal_pointer (&scratch->scrape);
+          if (gr->metric_dir && !scratch->metric_dir)
+            orch_group_metric_dir_remove (gr->metric_dir);
+          g_free (gr->metric_dir);
+          gr->metric_dir = g_steal_pointer (&scratch->metric_dir);
           gr->period_us = scratch->period_us;
           gr->next_decision = scratch->next_decision;
           gr->desired = CLAMP (gr->desired,
@@ -848,23 +886,30 @@ gboolean
 orch_groups_scale (OrchGroups *g, const char *id, guint replicas, GError **error)
 {
   Group *gr = lookup (g, id, error);
+  g_autoptr(GVariant) scale = NULL, old_scale = NULL;
   guint from;
 
   if (!gr || !check_replicas (g, gr, replicas, error))
     return FALSE;
   from = gr->desired;
+  scale = g_variant_ref_sink (
+      g_variant_new_parsed ("{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <'manual'>}",
+                            (guint64) g_get_real_time (), from, replicas));
   gr->desired = replicas;
+  old_scale = g_steal_pointer (&gr->last_scale);
+  gr->last_scale = g_variant_ref (scale);
+  note_decision (gr, scale);
   if (!persist (gr, error))
     {
+      /* As it was: nothing changed. */
       gr->desired = from;
+      g_clear_pointer (&gr->last_scale, g_variant_unref);
+      gr->last_scale = g_steal_pointer (&old_scale);
+      g_ptr_array_remove_index (gr->decisions, gr->decisions->len - 1);
       return FALSE;
     }
   if (gr->autoscaler)
     orch_autoscaler_note_manual (gr->autoscaler, g_get_monotonic_time (), from, replicas);
-  g_clear_pointer (&gr->last_scale, g_variant_unref);
-  gr->last_scale = g_variant_ref_sink (
-      g_variant_new_parsed ("{'time': <%t>, 'from': <%u>, 'to': <%u>, 'reason': <'manual'>}",
-                            (guint64) g_get_real_time (), from, replicas));
   gr->failures = 0;
   gr->next_attempt = 0;
   reconcile (gr);
@@ -885,6 +930,8 @@ orch_groups_remove (OrchGroups *g, const char *id, GVariant *options, GError **e
     return FALSE;
   for (guint i = 0; i < gr->slots->len; i++)
     stop_slot (gr, i);
+  if (gr->metric_dir)
+    orch_group_metric_dir_remove (gr->metric_dir);
   emit (gr, "removed", NULL);
   g_hash_table_remove (g->groups, id);
   return TRUE;
@@ -896,7 +943,7 @@ static Group *
 group_from_record (OrchGroups *g, GVariant *rec)
 {
   const char *id = NULL, *name = NULL;
-  g_autoptr(GVariant) tmpl = NULL, slots = NULL, gens = NULL, as = NULL;
+  g_autoptr(GVariant) tmpl = NULL, slots = NULL, gens = NULL, as = NULL, decisions = NULL;
   g_autoptr(GError) error = NULL;
   Group *gr;
   guint64 created = 0;
@@ -914,6 +961,12 @@ group_from_record (OrchGroups *g, GVariant *rec)
   g_variant_lookup (rec, "created_at", "t", &created);
   gr->created_at = created;
   gr->last_scale = g_variant_lookup_value (rec, "last_scale", G_VARIANT_TYPE_VARDICT);
+  decisions = g_variant_lookup_value (rec, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+  for (gsize i = 0; decisions && i < g_variant_n_children (decisions); i++)
+    {
+      g_autoptr(GVariant) one = g_variant_get_child_value (decisions, i);
+      note_decision (gr, one);
+    }
   slots = g_variant_lookup_value (rec, "replicas", G_VARIANT_TYPE_STRING_ARRAY);
   gens = g_variant_lookup_value (rec, "replica_generations", G_VARIANT_TYPE ("au"));
   if (slots)

@@ -45,5 +45,8 @@ gboolean orch_groups_update (OrchGroups *g, const char *id, GVariant *options, G
 gboolean orch_groups_scale (OrchGroups *g, const char *id, guint replicas, GError **error);
 gboolean orch_groups_remove (OrchGroups *g, const char *id, GVariant *options, GError **error);
 gboolean orch_groups_exists (OrchGroups *g, const char *id);
+/* The sampler a group's cpu_pressure and memory_pressure are read from. */
+typedef struct _OrchSampler OrchSampler;
+void orch_groups_set_sampler (OrchGroups *g, OrchSampler *sampler);
 
 G_END_DECLS

@@ -401,6 +401,7 @@ orch_daemon_start (OrchDaemon *self, GError **error)
     }
   self->groups = orch_groups_new (self->config, self->manager, self->state, daemon_group_changed,
                                   self);
+  orch_groups_set_sampler (self->groups, self->sampler);
   if (self->bus_groups)
     {
       orch_bus_groups_set_groups (self->bus_groups, self->groups);

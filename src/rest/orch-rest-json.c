@@ -3,6 +3,7 @@
 
 #include "orch-rest-json.h"
 
+#include "basic/orch-autoscale.h"
 #include "basic/orch-error.h"
 #include "basic/orch-spec.h"
 
@@ -44,7 +45,9 @@ json_int (JsonNode *n, gint64 *ret)
   return FALSE;
 }
 
-static GVariant *convert_spec (const char *field, JsonNode *n, GError **error);
+static const char *const *nested_fields (const char *type);
+static GVariant *
+convert_nested (const char *field, JsonNode *n, const char *const *fields, GError **error);
 static const char *type_of (const char *const *types, const char *key);
 
 static GVariant *
@@ -127,31 +130,60 @@ convert (const char *field, JsonNode *n, const char *type, GError **error)
         return field_error (error, field, _("must be true or false")), NULL;
       return g_variant_new_boolean (json_node_get_boolean (n));
     }
-  if (strcmp (type, ORCH_REST_TYPE_JOB_SPEC) == 0)
-    return convert_spec (field, n, error);
+  if (nested_fields (type))
+    return convert_nested (field, n, nested_fields (type), error);
   g_assert_not_reached ();
   return NULL;
 }
 
-/* A job spec inside another object (a schedule's "job"): its members as
- * the spec's own types say, unknown ones left for the daemon to name. */
+/* Objects inside a body whose members are converted by a table of
+ * their own: a schedule's "job" and a group's "template" (job specs),
+ * a group's "autoscale".  Errors name the member by its path:
+ * "template.command". */
+static const struct {
+  const char *type;
+  const char *const *fields;
+} nested_types[] = {
+  { ORCH_REST_TYPE_JOB_SPEC, orch_spec_field_types },
+  { ORCH_REST_TYPE_AUTOSCALE, orch_autoscale_field_types },
+};
+
+static const char *const *
+nested_fields (const char *type)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (nested_types); i++)
+    if (strcmp (nested_types[i].type, type) == 0)
+      return nested_types[i].fields;
+  return NULL;
+}
+
 static GVariant *
-convert_spec (const char *field, JsonNode *n, GError **error)
+convert_nested (const char *field, JsonNode *n, const char *const *fields, GError **error)
 {
   g_autoptr(GList) members = NULL;
   GVariantBuilder b;
   JsonObject *o;
 
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return field_error (error, field, _("must be an object (a job spec)")), NULL;
+    return field_error (error, field, _("must be an object")), NULL;
   o = json_node_get_object (n);
   members = json_object_get_members (o);
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   for (GList *l = members; l; l = l->next)
     {
-      const char *type = type_of (orch_spec_field_types, l->data);
-      GVariant *v = type ? convert (l->data, json_object_get_member (o, l->data), type, error)
-                         : g_variant_new_boolean (TRUE);
+      g_autofree char *path = g_strdup_printf ("%s.%s", field, (const char *) l->data);
+      const char *type = type_of (fields, l->data);
+      GVariant *v;
+
+      if (type == NULL)
+        {
+          /* The daemon would name only the inner key: say where it is. */
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown field “%s”"),
+                       path);
+          v = NULL;
+        }
+      else
+        v = convert (path, json_object_get_member (o, l->data), type, error);
       if (v == NULL)
         {
           g_variant_builder_clear (&b);
@@ -491,6 +523,39 @@ orch_rest_object_from_json (const char *body, gsize len, const char *const *type
       g_variant_builder_add (&b, "{sv}", key, v);
     }
   return g_variant_builder_end (&b);
+}
+
+gssize
+orch_rest_args_from_object (GVariant *object, const char *const *types, GVariant **args, gsize max,
+                            GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  gsize n = 0;
+
+  g_variant_iter_init (&iter, object);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    if (type_of (types, key) == NULL)
+      {
+        g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT, _("unknown field “%s”"), key);
+        return -1;
+      }
+  for (const char *const *t = types; *t; t += 2)
+    {
+      GVariant *v = g_variant_lookup_value (object, t[0], NULL);
+      if (v == NULL)
+        {
+          field_error (error, t[0], _("is required"));
+          break;
+        }
+      g_assert (n < max);
+      args[n++] = v;
+    }
+  if (types[n * 2] == NULL)
+    return (gssize) n;
+  while (n > 0)
+    g_variant_unref (args[--n]);
+  return -1;
 }
 
 GVariant *

@@ -6,8 +6,14 @@
 G_BEGIN_DECLS
 
 /* The type, in @types, of a member holding a job spec (an object whose
- * members have the types of orch_spec_field_types): a schedule's "job". */
+ * members have the types of orch_spec_field_types): a schedule's "job",
+ * a group's "template". */
 #define ORCH_REST_TYPE_JOB_SPEC "spec"
+
+/* A group's autoscale settings (orch_autoscale_field_types).  Nested
+ * objects are converted member by member by their own table, errors (an
+ * unknown member too) naming the member by its path: "template.command". */
+#define ORCH_REST_TYPE_AUTOSCALE "autoscale"
 
 /* A JSON object body as a{sv} for D-Bus, each member converted to the
  * type the daemon expects for it (@types: {"key", "type", ..., NULL});
@@ -20,6 +26,14 @@ GVariant *orch_rest_object_from_json (const char *body, gsize len, const char *c
 /* Query parameters as a{sv}: each must be in @types ({"param", "key",
  * "type", ..., NULL}: "tail" can stand for "tail_lines"); numbers parsed
  * strictly.  Unknown parameters are an error. */
+/* The members of @object (an a{sv} from orch_rest_object_from_json())
+ * as positional arguments, in the order of @types ({"key", "type", ...,
+ * NULL}): each is required, no other member is allowed.  For calls such
+ * as Groups.Scale(s, u) whose body is {"replicas": N}.  Returns how many
+ * were stored in @args (at most @max), or -1 with @error naming the field. */
+gssize orch_rest_args_from_object (GVariant *object, const char *const *types, GVariant **args,
+                                   gsize max, GError **error);
+
 GVariant *orch_rest_options_from_query (GHashTable *query, const char *const *types,
                                         GError **error);
 

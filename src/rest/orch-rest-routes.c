@@ -50,6 +50,13 @@ static const char *const schedule_body[] = { "name",
                                              NULL };
 static const char *const schedule_query[] = { "name", "name", "s", NULL };
 static const char *const no_query[] = { NULL };
+/* Groups.Create's options; Update takes template, max_unavailable and
+ * autoscale of them (the daemon names any other). */
+static const char *const group_body[] = {
+  "template",  ORCH_REST_TYPE_JOB_SPEC,  "replicas", "u", "max_unavailable", "u", "name", "s",
+  "autoscale", ORCH_REST_TYPE_AUTOSCALE, NULL
+};
+static const char *const scale_body[] = { "replicas", "u", NULL };
 static const char *const forecast_query[] = {
   "horizon_s", "horizon_s", "u", "step_s", "step_s", "u", "memory_limit", "memory_limit", "t", NULL
 };
@@ -156,8 +163,7 @@ static const OrchRoute routes[] = {
   { "POST", "/schedules/{id}/resume", .dbus_interface = SCHEDULES, .dbus_method = "Resume",
     .param = ORCH_ROUTE_PARAM_ID, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
     .reply = ORCH_ROUTE_REPLY_SCHEDULE },
-  /* Job groups (issue 19): reading and removing; creating and scaling
-   * are on D-Bus and orchestratorctl for now. */
+  /* Job groups (issue 19); creating, updating and scaling further down. */
   { "GET", "/groups/", .dbus_interface = GROUPS, .dbus_method = "List" },
   { "GET", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Get",
     .param = ORCH_ROUTE_PARAM_ID },
@@ -174,6 +180,18 @@ static const OrchRoute routes[] = {
     .types = forecast_query, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS, .dbus_method = "GetRecommendation",
     .param = ORCH_ROUTE_PARAM_ID, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  /* Job groups: the template is checked as POST /jobs/ checks a spec. */
+  { "POST", "/groups/", .dbus_interface = GROUPS, .dbus_method = "Create",
+    .options = ORCH_ROUTE_OPTIONS_BODY, .types = group_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,
+    .reply = ORCH_ROUTE_REPLY_RECORD_CREATED,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) },
+  { "PATCH", "/groups/{id}", .dbus_interface = GROUPS, .dbus_method = "Update",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY, .types = group_body,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_RECORD,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_COMMAND_REJECTED) },
+  { "POST", "/groups/{id}/scale", .dbus_interface = GROUPS, .dbus_method = "Scale",
+    .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY_ARGS, .types = scale_body,
+    .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_RECORD },
 };
 
 static gsize
@@ -210,7 +228,8 @@ orch_rest_route_statuses (const OrchRoute *route, guint *statuses)
       n = add_status (statuses, n,
                       route->reply == ORCH_ROUTE_REPLY_CREATED ||
                               route->reply == ORCH_ROUTE_REPLY_SCHEDULE_CREATED ||
-                              route->reply == ORCH_ROUTE_REPLY_TRIGGERED
+                              route->reply == ORCH_ROUTE_REPLY_TRIGGERED ||
+                              route->reply == ORCH_ROUTE_REPLY_RECORD_CREATED
                           ? 201
                           : 200);
       /* The daemon failing, gone (or too many calls waiting), slow. */

@@ -26,10 +26,14 @@ typedef enum {
  * or a body is ignored. */
 typedef enum {
   ORCH_ROUTE_OPTIONS_NONE,
-  ORCH_ROUTE_OPTIONS_QUERY, /* types: {"param", "key", "type", ..., NULL},
-                             * see orch_rest_options_from_query() */
-  ORCH_ROUTE_OPTIONS_BODY,  /* a JSON object; types: {"key", "type", ..., NULL},
-                             * see orch_rest_object_from_json() */
+  ORCH_ROUTE_OPTIONS_QUERY,     /* types: {"param", "key", "type", ..., NULL},
+                                 * see orch_rest_options_from_query() */
+  ORCH_ROUTE_OPTIONS_BODY,      /* a JSON object; types: {"key", "type", ..., NULL},
+                                 * see orch_rest_object_from_json() */
+  ORCH_ROUTE_OPTIONS_BODY_ARGS, /* a JSON object whose members are the call's
+                                 * next arguments, in the order of types
+                                 * ({"key", "type", ..., NULL}), each required:
+                                 * see orch_rest_args_from_object() */
 } OrchRouteOptions;
 
 /* How long the daemon may take to answer; then 504. */
@@ -51,6 +55,10 @@ typedef enum {
   ORCH_ROUTE_REPLY_SCHEDULE_CREATED, /* (s id, o): 201, the record from Schedules.Get */
   ORCH_ROUTE_REPLY_SCHEDULE,         /* (): 200, the record of {id} from Schedules.Get */
   ORCH_ROUTE_REPLY_TRIGGERED,        /* (s job_id): 201, the job's record from Jobs.Get */
+  ORCH_ROUTE_REPLY_RECORD_CREATED,   /* (s id, o): 201, the record from the row's
+                                      * interface's Get */
+  ORCH_ROUTE_REPLY_RECORD,           /* (): 200, the record of {id} from the row's
+                                      * interface's Get */
 } OrchRouteReply;
 
 /* The HTTP API, path for path the original prototype's: one row per

@@ -314,6 +314,24 @@ after_trigger (Request *r, GVariant *reply)
   read_call (r, "org.orchestrator.Jobs", "Get", g_variant_new ("(s)", job_id), reply_created);
 }
 
+/* Groups: Create answers (s id, o), Update and Scale nothing; the client
+ * gets the record from the same interface's Get. */
+static void
+after_record_create (Request *r, GVariant *reply)
+{
+  const char *id;
+
+  g_variant_get (reply, "(&so)", &id, NULL);
+  read_call (r, r->route->dbus_interface, "Get", g_variant_new ("(s)", id), reply_created);
+}
+
+static void
+after_record_change (Request *r, GVariant *reply)
+{
+  read_call (r, r->route->dbus_interface, "Get", g_variant_new ("(s)", r->param),
+             reply_first_child);
+}
+
 static const ReplyFunc reply_funcs[] = {
   [ORCH_ROUTE_REPLY_VALUE] = reply_first_child,
   [ORCH_ROUTE_REPLY_CREATED] = after_create,
@@ -324,6 +342,8 @@ static const ReplyFunc reply_funcs[] = {
   [ORCH_ROUTE_REPLY_SCHEDULE_CREATED] = after_schedule_create,
   [ORCH_ROUTE_REPLY_SCHEDULE] = after_schedule_change,
   [ORCH_ROUTE_REPLY_TRIGGERED] = after_trigger,
+  [ORCH_ROUTE_REPLY_RECORD_CREATED] = after_record_create,
+  [ORCH_ROUTE_REPLY_RECORD] = after_record_change,
 };
 
 /* ---- health ---- */
@@ -431,9 +451,13 @@ dispatch (Request *r, GHashTable *query)
   const OrchRoute *route = r->route;
   GByteArray *body = g_object_get_data (G_OBJECT (r->msg), BODY_KEY);
   g_autoptr(GError) error = NULL;
-  GVariant *args[2];
+  GVariant *args[4];
   gsize n_args = 0;
   GVariant *opts = NULL;
+  g_autoptr(GVariant) body_args = NULL;
+  gssize n_body = 0;
+  gsize first_body = 0;
+  GVariant *tuple;
   guint64 pid = 0;
   g_autofree char *job = NULL;
   int timeout_ms;
@@ -468,7 +492,8 @@ dispatch (Request *r, GHashTable *query)
     }
   if (route->options == ORCH_ROUTE_OPTIONS_QUERY)
     opts = orch_rest_options_from_query (query, route->types, &error);
-  else if (route->options == ORCH_ROUTE_OPTIONS_BODY)
+  else if (route->options == ORCH_ROUTE_OPTIONS_BODY ||
+           route->options == ORCH_ROUTE_OPTIONS_BODY_ARGS)
     opts = orch_rest_object_from_json (body ? (const char *) body->data : "", body ? body->len : 0,
                                        route->types, &error);
   if (route->options != ORCH_ROUTE_OPTIONS_NONE && opts == NULL)
@@ -483,11 +508,28 @@ dispatch (Request *r, GHashTable *query)
     args[n_args++] = g_variant_new_uint32 ((guint32) pid);
   else if (route->param == ORCH_ROUTE_PARAM_JOB_QUERY)
     args[n_args++] = g_variant_new_string (job ? job : "");
+  if (route->options == ORCH_ROUTE_OPTIONS_BODY_ARGS)
+    {
+      body_args = g_variant_ref_sink (opts);
+      opts = NULL;
+      n_body = orch_rest_args_from_object (body_args, route->types, &args[n_args],
+                                           G_N_ELEMENTS (args) - n_args, &error);
+      if (n_body < 0)
+        {
+          refuse (r, error);
+          return;
+        }
+      first_body = n_args;
+      n_args += (gsize) n_body;
+    }
   if (opts)
     args[n_args++] = opts;
   timeout_ms = call_timeout_ms (route->timeout, opts);
-  call (r, timeout_ms, route->dbus_interface, route->dbus_method,
-        n_args ? g_variant_new_tuple (args, n_args) : NULL, reply_funcs[route->reply]);
+  tuple = n_args ? g_variant_new_tuple (args, n_args) : NULL;
+  /* The tuple took its own references to the body's values. */
+  for (gssize i = 0; i < n_body; i++)
+    g_variant_unref (args[first_body + (gsize) i]);
+  call (r, timeout_ms, route->dbus_interface, route->dbus_method, tuple, reply_funcs[route->reply]);
 }
 
 static void

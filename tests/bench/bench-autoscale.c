@@ -39,6 +39,11 @@
 #include <string.h>
 
 #define DURATION 3600 /* seconds per trace */
+
+/* --lead, --trend-window: override ours (-1: the defaults). */
+static gint lead_s = -1, trend_window_s = -1;
+static double headroom = -1;
+static gboolean use_held_out;
 #define MAX_REPLICAS 64
 
 typedef double (*TraceFunc) (guint t, GRand *rand, const double *params);
@@ -114,6 +119,52 @@ static const Trace traces[] = {
   { "spike", trace_spike },
 };
 
+/* Held out (--held-out): shapes and seeds the defaults were not chosen
+ * on, to check that they were not fitted to the four above. */
+
+/* square: 3 and 9 CPUs alternating every 10 min */
+static double
+trace_square (guint t, GRand *rand, const double *p)
+{
+  (void) p;
+  return MAX (0, ((t / 600) % 2 ? 9 : 3) * (1 + noise (rand, 0.05)));
+}
+
+/* sawtooth: 1 CPU rising to 10 over 15 min, then back to 1 at once */
+static double
+trace_sawtooth (guint t, GRand *rand, const double *p)
+{
+  (void) p;
+  return MAX (0, (1 + 9.0 * (t % 900) / 900) * (1 + noise (rand, 0.05)));
+}
+
+/* sine-slow: 5 ± 3 CPUs, a 40 min period, σ = 0.5 CPU noise per second */
+static double
+trace_sine_slow (guint t, GRand *rand, const double *p)
+{
+  (void) p;
+  return MAX (0, 5 + 3 * sin (2 * G_PI * t / 2400.0) + noise (rand, 0.5));
+}
+
+/* bursts: 2 CPUs, and +6 during bursts of 30 to 150 s at seeded times */
+static double
+trace_bursts (guint t, GRand *rand, const double *p)
+{
+  double d = 2;
+
+  for (guint i = 0; i < 4; i++)
+    if (t >= p[i] && t < p[i] + 30 + (guint) p[i] % 120)
+      d += 6;
+  return MAX (0, d * (1 + noise (rand, 0.1)));
+}
+
+static const Trace held_out[] = {
+  { "square", trace_square },
+  { "sawtooth", trace_sawtooth },
+  { "sine-slow", trace_sine_slow },
+  { "bursts", trace_bursts },
+};
+
 /* One run of one trace with one autoscaler; the demand is drawn from the
  * seed alone, so both autoscalers see the same trace. */
 static Figures
@@ -140,6 +191,12 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
     {
       orch_autoscale_settings_init (&s, target, 1, MAX_REPLICAS);
       s.ceiling = 1.0;
+      if (lead_s >= 0)
+        s.lead_us = (gint64) lead_s * G_USEC_PER_SEC;
+      if (headroom >= 0)
+        s.noise_headroom = headroom;
+      if (trend_window_s >= 0)
+        s.trend_window_us = (gint64) trend_window_s * G_USEC_PER_SEC;
     }
   g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
 
@@ -260,6 +317,11 @@ main (int argc, char **argv)
     { "period", 0, 0, G_OPTION_ARG_INT, &period, "our decision period", "S" },
     { "target", 0, 0, G_OPTION_ARG_DOUBLE, &target, "CPUs per replica to hold", "X" },
     { "trace", 0, 0, G_OPTION_ARG_STRING, &only, "only this trace", "NAME" },
+    { "lead", 0, 0, G_OPTION_ARG_INT, &lead_s, "our trend lead (default: the setting's)", "S" },
+    { "trend-window", 0, 0, G_OPTION_ARG_INT, &trend_window_s, "our trend window", "S" },
+    { "headroom", 0, 0, G_OPTION_ARG_DOUBLE, &headroom, "our noise headroom (sd)", "Z" },
+    { "held-out", 0, 0, G_OPTION_ARG_NONE, &use_held_out,
+      "the held-out traces (square, sawtooth, sine-slow, bursts) and seeds", NULL },
     { "dump", 0, 0, G_OPTION_ARG_STRING, &dump, "print the first seed's decisions of this trace",
       "NAME" },
     { NULL }
@@ -269,6 +331,9 @@ main (int argc, char **argv)
   const Scaler hpa = { TRUE, 15, 15, 15 };
   Scaler ours = { FALSE, 5, 5, 1 };
   gboolean first = TRUE;
+  const Trace *set = traces;
+  gsize n_set = G_N_ELEMENTS (traces);
+  guint32 seed_base = 1000;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -282,27 +347,34 @@ main (int argc, char **argv)
       return 2;
     }
   ours.period_s = ours.window_s = period;
+  if (use_held_out)
+    {
+      set = held_out;
+      n_set = G_N_ELEMENTS (held_out);
+      seed_base = 5000;
+    }
 
-  printf ("{\n  \"benchmark\": \"autoscale\",\n  \"seeds\": %d,\n  \"start_delay_s\": %d,\n"
-          "  \"target_cpu\": %.2f,\n  \"duration_s\": %d,\n  \"period_s\": {\"hpa\": 15, "
-          "\"orch\": %d},\n  \"traces\": {\n",
-          seeds, start_delay, target, DURATION, period);
-  for (guint k = 0; k < G_N_ELEMENTS (traces); k++)
+  printf (
+      "{\n  \"benchmark\": \"autoscale\",\n  \"seeds\": %d,\n  \"start_delay_s\": %d,\n"
+      "  \"set\": \"%s\",\n  \"target_cpu\": %.2f,\n  \"duration_s\": %d,\n  \"period_s\": {\"hpa\": 15, "
+      "\"orch\": %d},\n  \"traces\": {\n",
+      seeds, start_delay, use_held_out ? "held-out" : "tuning", target, DURATION, period);
+  for (guint k = 0; k < n_set; k++)
     {
       g_autofree Figures *h = g_new0 (Figures, seeds);
       g_autofree Figures *o = g_new0 (Figures, seeds);
       Figures mh, mo;
 
-      if (only && strcmp (only, traces[k].name) != 0)
+      if (only && strcmp (only, set[k].name) != 0)
         continue;
       for (gint i = 0; i < seeds; i++)
         {
           g_autoptr(GArray) lh = g_array_new (FALSE, FALSE, sizeof (guint));
           g_autoptr(GArray) lo = g_array_new (FALSE, FALSE, sizeof (guint));
-          gboolean want = i == 0 && dump && strcmp (dump, traces[k].name) == 0;
+          gboolean want = i == 0 && dump && strcmp (dump, set[k].name) == 0;
 
-          h[i] = simulate (&traces[k], &hpa, 1000 + i, target, start_delay, want ? lh : NULL);
-          o[i] = simulate (&traces[k], &ours, 1000 + i, target, start_delay, want ? lo : NULL);
+          h[i] = simulate (&set[k], &hpa, seed_base + i, target, start_delay, want ? lh : NULL);
+          o[i] = simulate (&set[k], &ours, seed_base + i, target, start_delay, want ? lo : NULL);
           for (guint j = 0; want && j < lh->len; j += 3)
             fprintf (stderr, "hpa  t=%u %u -> %u\n", g_array_index (lh, guint, j),
                      g_array_index (lh, guint, j + 1), g_array_index (lh, guint, j + 2));
@@ -312,7 +384,7 @@ main (int argc, char **argv)
         }
       mh = median_figures (h, seeds);
       mo = median_figures (o, seeds);
-      printf ("%s    \"%s\": {\n", first ? "" : ",\n", traces[k].name);
+      printf ("%s    \"%s\": {\n", first ? "" : ",\n", set[k].name);
       first = FALSE;
       print_figures ("hpa", &mh, TRUE);
       print_figures ("orch", &mo, TRUE);

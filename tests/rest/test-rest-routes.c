@@ -37,12 +37,20 @@ signature (GDBusArgInfo **args)
 static char *
 in_signature (const OrchRoute *r)
 {
+  g_autoptr(GString) body = g_string_new (NULL);
+
+  /* A body of arguments: its members' types, in order. */
+  if (r->options == ORCH_ROUTE_OPTIONS_BODY_ARGS)
+    for (const char *const *t = r->types; *t; t += 2)
+      g_string_append (body, t[1]);
+  else if (r->options != ORCH_ROUTE_OPTIONS_NONE)
+    g_string_append (body, "a{sv}");
   return g_strconcat ("(",
                       r->param == ORCH_ROUTE_PARAM_ID || r->param == ORCH_ROUTE_PARAM_JOB_QUERY
                           ? "s"
                       : r->param == ORCH_ROUTE_PARAM_PID ? "u"
                                                          : "",
-                      r->options != ORCH_ROUTE_OPTIONS_NONE ? "a{sv}" : "", ")", NULL);
+                      body->str, ")", NULL);
 }
 
 /* What the reply kind takes apart; NULL: one value of any type. */
@@ -67,6 +75,10 @@ out_signature (OrchRouteReply reply)
       return "()";
     case ORCH_ROUTE_REPLY_TRIGGERED:
       return "(s)";
+    case ORCH_ROUTE_REPLY_RECORD_CREATED:
+      return "(so)";
+    case ORCH_ROUTE_REPLY_RECORD:
+      return "()";
     case ORCH_ROUTE_REPLY_VALUE:
     default:
       return NULL;
@@ -140,7 +152,7 @@ test_rows_complete (void)
             g_assert_cmpint (r->param, ==, ORCH_ROUTE_PARAM_NONE);
           g_assert_true ((r->options == ORCH_ROUTE_OPTIONS_NONE) == (r->types == NULL));
           /* A body only where a client sends one. */
-          if (r->options == ORCH_ROUTE_OPTIONS_BODY)
+          if (r->options == ORCH_ROUTE_OPTIONS_BODY || r->options == ORCH_ROUTE_OPTIONS_BODY_ARGS)
             g_assert_true (g_str_equal (r->method, "POST") || g_str_equal (r->method, "PATCH"));
           if (r->options == ORCH_ROUTE_OPTIONS_QUERY)
             for (const char *const *t = r->types; *t; t += 3)

@@ -1251,6 +1251,94 @@ test_groups (void)
   g_assert_cmpuint (again->status, ==, 404);
 }
 
+static gint64
+member_int (JsonNode *n, const char *key)
+{
+  return json_object_get_int_member (json_node_get_object (n), key);
+}
+
+/* Polls GET @path until the record's "live" replicas are @want. */
+static void
+wait_live (const char *path, gint64 want)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gint64 live = -1;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(Response) r = http ("GET", path, NULL);
+      g_autoptr(JsonNode) rec = parse (r->body);
+      g_assert_cmpuint (r->status, ==, 200);
+      live = member_int (rec, "live");
+      if (live == want)
+        return;
+      g_usleep (100000);
+    }
+  g_assert_cmpint (live, ==, want);
+}
+
+/* POST /groups/, PATCH /groups/{id}, POST /groups/{id}/scale: nested
+ * template and autoscale, errors naming the nested field, the replicas
+ * really started and stopped. */
+static void
+test_groups_write (void)
+{
+  g_autoptr(Response) bad = NULL, unknown = NULL, made = NULL, patched = NULL, scaled = NULL;
+  g_autoptr(Response) bad_scale = NULL, out_of_range = NULL, list = NULL, del = NULL;
+  g_autoptr(JsonNode) rec = NULL, prec = NULL, srec = NULL, err = NULL, all = NULL;
+  g_autofree char *path = NULL, *scale = NULL;
+  JsonObject *as;
+
+  bad = http ("POST", "/groups/", "{\"template\": {\"command\": \"sleep 600\"}, \"replicas\": 2}");
+  g_assert_cmpuint (bad->status, ==, 422);
+  g_assert_nonnull (strstr (bad->body, "template.command"));
+  unknown = http ("POST", "/groups/",
+                  "{\"template\": {\"command\": [\"sleep\", \"600\"]},"
+                  " \"autoscale\": {\"target\": 50, \"max\": 3, \"maximum\": 4}}");
+  g_assert_cmpuint (unknown->status, ==, 422);
+  g_assert_nonnull (strstr (unknown->body, "autoscale.maximum"));
+  /* Nothing was made by either. */
+  list = http ("GET", "/groups/", NULL);
+  all = parse (list->body);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (all)), ==, 0);
+
+  made = http ("POST", "/groups/",
+               "{\"template\": {\"command\": [\"sleep\", \"600\"], \"name\": \"web\"},"
+               " \"replicas\": 2, \"max_unavailable\": 1, \"name\": \"web-group\"}");
+  g_assert_cmpuint (made->status, ==, 201);
+  rec = parse (made->body);
+  g_assert_cmpint (member_int (rec, "desired"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (rec), "name"), ==,
+                   "web-group");
+  path = g_strconcat ("/groups/", json_object_get_string_member (json_node_get_object (rec), "id"),
+                      NULL);
+  scale = g_strconcat (path, "/scale", NULL);
+  wait_live (path, 2);
+
+  patched = http (
+      "PATCH", path,
+      "{\"autoscale\": {\"target\": 50, \"min\": 1, \"max\": 3, \"period_ms\": 60000}}");
+  g_assert_cmpuint (patched->status, ==, 200);
+  prec = parse (patched->body);
+  as = json_object_get_object_member (json_node_get_object (prec), "autoscale");
+  g_assert_cmpint (json_object_get_int_member (as, "max"), ==, 3);
+  g_assert_cmpfloat (json_object_get_double_member (as, "target"), ==, 50.0);
+
+  bad_scale = http ("POST", scale, "{\"replica\": 3}");
+  g_assert_cmpuint (bad_scale->status, ==, 422);
+  g_assert_nonnull (strstr (bad_scale->body, "replica"));
+  out_of_range = http ("POST", scale, "{\"replicas\": 4}");
+  g_assert_cmpuint (out_of_range->status, ==, 422);
+  scaled = http ("POST", scale, "{\"replicas\": 3}");
+  g_assert_cmpuint (scaled->status, ==, 200);
+  srec = parse (scaled->body);
+  g_assert_cmpint (member_int (srec, "desired"), ==, 3);
+  wait_live (path, 3);
+
+  del = http ("DELETE", path, NULL);
+  g_assert_cmpuint (del->status, ==, 200);
+}
+
 static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get_list },
                                       { "/rest/groups", test_groups },
                                       { "/rest/create-parity", test_create_parity },
@@ -1273,6 +1361,7 @@ static const OrchTestCase tests[] = { { "/rest/create-get-list", test_create_get
                                       { "/rest/cors", test_cors },
                                       { "/rest/set-limits", test_set_limits },
                                       { "/rest/job-events", test_job_events },
+                                      { "/rest/groups-write", test_groups_write },
                                       { NULL, NULL } };
 
 static char *

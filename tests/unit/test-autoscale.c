@@ -123,6 +123,8 @@ test_autoscale_stabilization_decay (void)
   guint current = 10, last = 10;
 
   orch_autoscale_settings_init (&s, 0.5, 1, 100);
+  /* The window alone: the blip's noise would add headroom for a while. */
+  s.noise_headroom = 0;
   g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
 
   d = decide (a, 0, 10, 10, 5.0);
@@ -155,6 +157,63 @@ test_autoscale_stabilization_decay (void)
     }
   d = decide (b, 1330, 5, 5, 2.0);
   g_assert_cmpuint (d.to, ==, 4);
+}
+
+/* Lead and headroom: a clearly rising load is met where it will be
+ * (lead_us ahead), a noisy one with a standard deviation to spare; a
+ * flat quiet one gets nothing extra, nor does a falling one. */
+static void
+test_autoscale_trend (void)
+{
+  OrchAutoscaleSettings s;
+  OrchAutoscaleDecision d;
+  guint with = 0, without = 0;
+
+  orch_autoscale_settings_init (&s, 1.0, 1, 100);
+  s.up_window_us = 0;
+  g_assert_cmpint (s.lead_us, ==, 30 * S);
+  {
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    OrchAutoscaleSettings plain = s;
+    plain.lead_us = 0;
+    plain.noise_headroom = 0;
+    g_autoptr(OrchAutoscaler) b = orch_autoscaler_new (&plain);
+
+    /* 0.1 a second: at t = 100 the load is 10, in 30 s it will be 13. */
+    for (gint64 t = 5; t <= 100; t += 5)
+      {
+        d = decide (a, t, with ? with : 1, with ? with : 1, 0.1 * t);
+        with = d.to;
+        d = decide (b, t, without ? without : 1, without ? without : 1, 0.1 * t);
+        without = d.to;
+      }
+    g_assert_cmpuint (without, ==, 10);
+    g_assert_cmpuint (with, >=, 12);
+    g_assert_cmpuint (with, <=, 14);
+    g_assert_cmpstr (orch_autoscale_reason_to_string (ORCH_AUTOSCALE_TREND), ==, "trend");
+  }
+  {
+    /* Flat: nothing extra. */
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    for (gint64 t = 5; t <= 100; t += 5)
+      d = decide (a, t, 5, 5, 5.0);
+    g_assert_cmpuint (d.to, ==, 5);
+    g_assert_cmpuint (d.recommended, ==, 5);
+  }
+  {
+    /* Noisy around 5 (uniform in 4.2 .. 5.8, sd ~0.46): a replica to
+     * spare, not the 8 or more a lead on noise would give. */
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+    guint n = 6;
+    for (gint64 t = 5; t <= 100; t += 5)
+      {
+        d = decide (a, t, n, n, g_rand_double_range (rand, 4.2, 5.8));
+        n = d.to;
+      }
+    g_assert_cmpuint (n, >=, 6);
+    g_assert_cmpuint (n, <=, 7);
+  }
 }
 
 /* A short scale-up window: one noisy sample does not scale. */
@@ -337,6 +396,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/autoscale/trend", test_autoscale_trend);
   g_test_add_func ("/autoscale/formula", test_autoscale_formula);
   g_test_add_func ("/autoscale/starting", test_autoscale_starting);
   g_test_add_func ("/autoscale/stabilization-hpa", test_autoscale_stabilization_hpa);
