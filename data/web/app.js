@@ -188,11 +188,17 @@ function spanLabel(s) { return s >= 3600 ? `${+(s / 3600).toFixed(1)}h` : s >= 6
 function legend(series) {
   return series.map((s, i) => `<span><i style="background:var(--c${i + 1})"></i>${esc(s.name)}</span>`).join('');
 }
-function drawChart(el, title, series, opts) {
+function drawChart(el, title, series, opts, elWidth = el.clientWidth) {
   const last = series.map((s) => s.points.at(-1)?.[1]).map((v, i) => (v == null ? '' : `${series[i].name}: ${opts.fmt(v)}`)).filter(Boolean).join(' · ');
-  const width = Math.max(200, el.clientWidth - 18);
+  const width = Math.max(200, elWidth - 18);
   el.innerHTML = `<h3>${esc(title)}</h3>` + chartSvg(series, { ...opts, width, label: `${title}. ${last}` }) +
     `<div class="legend">${legend(series)}<span>${esc(last)}</span></div>`;
+}
+/* Several charts: every width is read before any is drawn, so the page is
+ * laid out once, not once per chart (each write would force another). */
+function drawCharts(list) {
+  const widths = list.map(([el]) => el.clientWidth);
+  list.forEach(([el, title, series, opts], i) => drawChart(el, title, series, opts, widths[i]));
 }
 function sparkSvg(values) {
   if (!values || values.length < 2) return '';
@@ -269,13 +275,15 @@ function overview() {
     const rows = history.concat(live).filter((p) => p.timestamp >= since);
     const s = (key, name, f = (v) => v) => ({ name, points: rows.filter((r) => r[key] != null).map((r) => [r.timestamp, f(r[key])]) });
     const o = { span: range };
-    drawChart($('#ch-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { ...o, fmt: fmtPct, max: 100 });
-    drawChart($('#ch-mem'), t('memory'), [s('memory_percent', t('used'))], { ...o, fmt: fmtPct, max: 100 });
-    drawChart($('#ch-disk'), t('disk'), [s('disk_used', t('used'))], { ...o, fmt: fmtBytes });
-    drawChart($('#ch-net'), t('network'), [s('net_recv_rate', t('received')), s('net_send_rate', t('sent'))], { ...o, fmt: fmtRate });
-    drawChart($('#ch-load'), t('load'), [s('load_1', '1 min'), s('load_5', '5 min'), s('load_15', '15 min')], { ...o, fmt: (v) => v.toFixed(2) });
     const ps = (k, name) => ({ name, points: sys.pressure.filter((p) => p[k] != null).map((p) => [p.timestamp, p[k]]) });
-    drawChart($('#ch-psi'), t('pressure'), [ps('cpu', 'CPU'), ps('memory', t('memory')), ps('io', 'IO')], { ...o, fmt: fmtPct });
+    drawCharts([
+      [$('#ch-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { ...o, fmt: fmtPct, max: 100 }],
+      [$('#ch-mem'), t('memory'), [s('memory_percent', t('used'))], { ...o, fmt: fmtPct, max: 100 }],
+      [$('#ch-disk'), t('disk'), [s('disk_used', t('used'))], { ...o, fmt: fmtBytes }],
+      [$('#ch-net'), t('network'), [s('net_recv_rate', t('received')), s('net_send_rate', t('sent'))], { ...o, fmt: fmtRate }],
+      [$('#ch-load'), t('load'), [s('load_1', '1 min'), s('load_5', '5 min'), s('load_15', '15 min')], { ...o, fmt: (v) => v.toFixed(2) }],
+      [$('#ch-psi'), t('pressure'), [ps('cpu', 'CPU'), ps('memory', t('memory')), ps('io', 'IO')], { ...o, fmt: fmtPct }],
+    ]);
     cards();
   };
   const schedule = () => { if (!pending) pending = requestAnimationFrame(draw); };
@@ -464,9 +472,11 @@ function jobDetail(id) {
     const s = (k, name) => ({ name, points: rows.filter((r) => r[k] != null).map((r) => [r.timestamp, r[k]]) });
     /* From the job's first sample to now. */
     const span = Math.max(60, Math.min(86400, rows.length ? Math.ceil((Date.now() * 1000 - rows[0].timestamp) / US) + 5 : 60));
-    drawChart($('#d-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { span, fmt: fmtPct });
-    drawChart($('#d-mem'), t('memory'), [s('memory_bytes', t('used'))], { span, fmt: fmtBytes });
-    drawChart($('#d-io'), t('io'), [s('io_read_bytes', t('read')), s('io_write_bytes', t('written'))], { span, fmt: fmtBytes });
+    drawCharts([
+      [$('#d-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { span, fmt: fmtPct }],
+      [$('#d-mem'), t('memory'), [s('memory_bytes', t('used'))], { span, fmt: fmtBytes }],
+      [$('#d-io'), t('io'), [s('io_read_bytes', t('read')), s('io_write_bytes', t('written'))], { span, fmt: fmtBytes }],
+    ]);
   };
   const schedule = () => { if (!pending) pending = requestAnimationFrame(charts); };
   const showLog = () => {
@@ -1035,14 +1045,26 @@ function showLogin(why) {
   $('#token').focus();
 }
 
-let prefetched = null;         // the first /jobs/, asked while the strings load
+/* The first /jobs/, asked while the strings load: a plain fetch, so that
+ * a 401 (no token yet) is only read once the strings are there. */
+let prefetched = null;
+function prefetchJobs() {
+  return fetch('/jobs/', { headers: token ? { Authorization: `Bearer ${token}` } : {} })
+    .then(async (r) => ({ status: r.status, json: await r.json().catch(() => null) }));
+}
 async function start() {
   const hadToken = !!token;
   let list;
   try {
     const p = prefetched;
     prefetched = null;
-    list = await (p || api('GET', '/jobs/'));
+    if (p) {
+      const r = await p;
+      if (!r.status || r.status >= 400) throw new ApiError(r.status, r.json);
+      list = r.json;
+    } else {
+      list = await api('GET', '/jobs/');
+    }
   } catch (e) {
     if (e.status === 401) showLogin(hadToken ? t('login_needed') : '');
     else $('#main').innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`;
@@ -1057,11 +1079,10 @@ async function start() {
 }
 
 async function boot() {
+  /* In parallel: the strings (preloaded by index.html) and the list. */
   const strings = fetch('/web/i18n.json').then((r) => r.json());
-  if (token) {
-    prefetched = api('GET', '/jobs/');
-    prefetched.catch(() => {});
-  }
+  prefetched = prefetchJobs();
+  prefetched.catch(() => {});
   catalogue = await strings;
   lang = pickLang();
   translateStatic();
