@@ -81,7 +81,7 @@ async function api(method, path, body) {
 const jobs = new Map();        // id -> record
 const spark = new Map();       // id -> last cpu figures
 const SPARK_N = 40;
-const sys = { points: [], pressure: [] };
+const sys = { points: [] };
 let range = 300;               // seconds shown on the overview
 let ws = null;
 let wsRetry = 0;
@@ -275,14 +275,13 @@ function overview() {
     const rows = history.concat(live).filter((p) => p.timestamp >= since);
     const s = (key, name, f = (v) => v) => ({ name, points: rows.filter((r) => r[key] != null).map((r) => [r.timestamp, f(r[key])]) });
     const o = { span: range };
-    const ps = (k, name) => ({ name, points: sys.pressure.filter((p) => p[k] != null).map((p) => [p.timestamp, p[k]]) });
     drawCharts([
       [$('#ch-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { ...o, fmt: fmtPct, max: 100 }],
       [$('#ch-mem'), t('memory'), [s('memory_percent', t('used'))], { ...o, fmt: fmtPct, max: 100 }],
       [$('#ch-disk'), t('disk'), [s('disk_used', t('used'))], { ...o, fmt: fmtBytes }],
       [$('#ch-net'), t('network'), [s('net_recv_rate', t('received')), s('net_send_rate', t('sent'))], { ...o, fmt: fmtRate }],
       [$('#ch-load'), t('load'), [s('load_1', '1 min'), s('load_5', '5 min'), s('load_15', '15 min')], { ...o, fmt: (v) => v.toFixed(2) }],
-      [$('#ch-psi'), t('pressure'), [ps('cpu', 'CPU'), ps('memory', t('memory')), ps('io', 'IO')], { ...o, fmt: fmtPct }],
+      [$('#ch-psi'), t('pressure'), [s('pressure_cpu', 'CPU'), s('pressure_memory', t('memory')), s('pressure_io', 'IO')], { ...o, fmt: fmtPct }],
     ]);
     cards();
   };
@@ -295,26 +294,14 @@ function overview() {
     } catch (e) { history = []; }
     schedule();
   };
-  /* Pressure is in the detailed sample only, not in the feed's frames. */
-  const psi = async () => {
-    try {
-      const d = await api('GET', '/metrics/system/detailed');
-      const p = d.pressure || {};
-      sys.pressure.push({ timestamp: d.timestamp, cpu: p.cpu?.some_avg10, memory: p.memory?.some_avg10, io: p.io?.some_avg10 });
-      if (sys.pressure.length > 2000) sys.pressure.shift();
-      schedule();
-    } catch (e) { /* shown as an empty chart */ }
-  };
   main.querySelectorAll('[data-range]').forEach((b) => b.addEventListener('click', () => {
     range = Number(b.dataset.range);
     main.querySelectorAll('[data-range]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
     load();
   }));
   load();
-  psi();
-  const timer = setInterval(psi, 5000);
   draw();
-  return { onSystem: schedule, onJob: schedule, teardown: () => { clearInterval(timer); cancelAnimationFrame(pending); } };
+  return { onSystem: schedule, onJob: schedule, teardown: () => cancelAnimationFrame(pending) };
 }
 
 /* The jobs table renders only the rows in view: 1 000 jobs cost what 30 do. */

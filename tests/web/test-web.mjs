@@ -1,6 +1,6 @@
 // The dashboard driven in Chromium (run by test-web.sh, which starts the
 // daemon and the shim and sets URL, TOKEN, SEED, OUT, CHROMIUM).
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { BASE, TOKEN, OUT, check, api, until, openPage } from './lib.mjs';
 
 const { SEED } = process.env;
@@ -51,8 +51,16 @@ await until(page, 'overview charts have points', () =>
   ['#ch-cpu', '#ch-mem', '#ch-net'].every((s) => Number(document.querySelector(`${s} svg`)?.dataset.points) > 0), null, 3000);
 await axe('overview');
 await shots('overview');
+// Pressure comes with the other figures (history, then the feed) where
+// the kernel has PSI.
+const psi = existsSync('/proc/pressure/cpu');
+if (psi)
+  await until(page, 'the pressure chart has points', () => Number(document.querySelector('#ch-psi svg')?.dataset.points) > 0, null, 3000);
 await page.click('[data-range="3600"]');
-await until(page, '1 h range has points', () => Number(document.querySelector('#ch-cpu svg')?.dataset.points) > 0, null, 3000);
+await until(page, '1 h range has points', (psi) => Number(document.querySelector('#ch-cpu svg')?.dataset.points) > 0 &&
+  (!psi || Number(document.querySelector('#ch-psi svg')?.dataset.points) > 0), psi, 3000);
+check(!(await page.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.includes('/metrics/system/detailed')))),
+  'the overview still polls /metrics/system/detailed');
 
 // ---- a job's detail chart has its history ----
 await page.goto(`${BASE}/#/jobs/${SEED}`);
