@@ -81,7 +81,7 @@ async function api(method, path, body) {
 const jobs = new Map();        // id -> record
 const spark = new Map();       // id -> last cpu figures
 const SPARK_N = 40;
-const sys = { points: [], pressure: [] };
+const sys = { points: [] };
 let range = 300;               // seconds shown on the overview
 let ws = null;
 let wsRetry = 0;
@@ -154,6 +154,8 @@ function ingest(f) {
       spark.set(m.id, s);
     }
     view?.onMetrics?.(f.data);
+  } else if (f.type === 'event') {
+    view?.onEvent?.(f);
   }
 }
 
@@ -186,11 +188,17 @@ function spanLabel(s) { return s >= 3600 ? `${+(s / 3600).toFixed(1)}h` : s >= 6
 function legend(series) {
   return series.map((s, i) => `<span><i style="background:var(--c${i + 1})"></i>${esc(s.name)}</span>`).join('');
 }
-function drawChart(el, title, series, opts) {
+function drawChart(el, title, series, opts, elWidth = el.clientWidth) {
   const last = series.map((s) => s.points.at(-1)?.[1]).map((v, i) => (v == null ? '' : `${series[i].name}: ${opts.fmt(v)}`)).filter(Boolean).join(' · ');
-  const width = Math.max(200, el.clientWidth - 18);
+  const width = Math.max(200, elWidth - 18);
   el.innerHTML = `<h3>${esc(title)}</h3>` + chartSvg(series, { ...opts, width, label: `${title}. ${last}` }) +
     `<div class="legend">${legend(series)}<span>${esc(last)}</span></div>`;
+}
+/* Several charts: every width is read before any is drawn, so the page is
+ * laid out once, not once per chart (each write would force another). */
+function drawCharts(list) {
+  const widths = list.map(([el]) => el.clientWidth);
+  list.forEach(([el, title, series, opts], i) => drawChart(el, title, series, opts, widths[i]));
 }
 function sparkSvg(values) {
   if (!values || values.length < 2) return '';
@@ -205,6 +213,12 @@ const ROUTES = [
   [/^#\/jobs\/([^/]+)$/, (m) => jobDetail(decodeURIComponent(m[1]))],
   [/^#\/jobs$/, () => jobsView()],
   [/^#\/new$/, () => createView()],
+  [/^#\/schedules\/new$/, () => scheduleCreate()],
+  [/^#\/schedules\/([^/]+)$/, (m) => scheduleDetail(decodeURIComponent(m[1]))],
+  [/^#\/schedules$/, () => schedulesView()],
+  [/^#\/groups\/new$/, () => groupCreate()],
+  [/^#\/groups\/([^/]+)$/, (m) => groupDetail(decodeURIComponent(m[1]))],
+  [/^#\/groups$/, () => groupsView()],
   [/^/, () => overview()],
 ];
 function route() {
@@ -215,7 +229,7 @@ function route() {
   for (const [re, fn] of ROUTES) {
     const m = h.match(re);
     if (m) {
-      const nav = h.startsWith('#/jobs') ? 'jobs' : h === '#/new' ? 'new' : 'overview';
+      const nav = ['jobs', 'schedules', 'groups'].find((n) => h.startsWith(`#/${n}`)) ?? (h === '#/new' ? 'new' : 'overview');
       document.querySelectorAll('.top nav a').forEach((a) => a.toggleAttribute('aria-current', a.id === `nav-${nav}`));
       document.querySelectorAll('.top nav a[aria-current]').forEach((a) => a.setAttribute('aria-current', 'page'));
       view = fn(m) || {};
@@ -261,13 +275,14 @@ function overview() {
     const rows = history.concat(live).filter((p) => p.timestamp >= since);
     const s = (key, name, f = (v) => v) => ({ name, points: rows.filter((r) => r[key] != null).map((r) => [r.timestamp, f(r[key])]) });
     const o = { span: range };
-    drawChart($('#ch-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { ...o, fmt: fmtPct, max: 100 });
-    drawChart($('#ch-mem'), t('memory'), [s('memory_percent', t('used'))], { ...o, fmt: fmtPct, max: 100 });
-    drawChart($('#ch-disk'), t('disk'), [s('disk_used', t('used'))], { ...o, fmt: fmtBytes });
-    drawChart($('#ch-net'), t('network'), [s('net_recv_rate', t('received')), s('net_send_rate', t('sent'))], { ...o, fmt: fmtRate });
-    drawChart($('#ch-load'), t('load'), [s('load_1', '1 min'), s('load_5', '5 min'), s('load_15', '15 min')], { ...o, fmt: (v) => v.toFixed(2) });
-    const ps = (k, name) => ({ name, points: sys.pressure.filter((p) => p[k] != null).map((p) => [p.timestamp, p[k]]) });
-    drawChart($('#ch-psi'), t('pressure'), [ps('cpu', 'CPU'), ps('memory', t('memory')), ps('io', 'IO')], { ...o, fmt: fmtPct });
+    drawCharts([
+      [$('#ch-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { ...o, fmt: fmtPct, max: 100 }],
+      [$('#ch-mem'), t('memory'), [s('memory_percent', t('used'))], { ...o, fmt: fmtPct, max: 100 }],
+      [$('#ch-disk'), t('disk'), [s('disk_used', t('used'))], { ...o, fmt: fmtBytes }],
+      [$('#ch-net'), t('network'), [s('net_recv_rate', t('received')), s('net_send_rate', t('sent'))], { ...o, fmt: fmtRate }],
+      [$('#ch-load'), t('load'), [s('load_1', '1 min'), s('load_5', '5 min'), s('load_15', '15 min')], { ...o, fmt: (v) => v.toFixed(2) }],
+      [$('#ch-psi'), t('pressure'), [s('pressure_cpu', 'CPU'), s('pressure_memory', t('memory')), s('pressure_io', 'IO')], { ...o, fmt: fmtPct }],
+    ]);
     cards();
   };
   const schedule = () => { if (!pending) pending = requestAnimationFrame(draw); };
@@ -279,26 +294,14 @@ function overview() {
     } catch (e) { history = []; }
     schedule();
   };
-  /* Pressure is in the detailed sample only, not in the feed's frames. */
-  const psi = async () => {
-    try {
-      const d = await api('GET', '/metrics/system/detailed');
-      const p = d.pressure || {};
-      sys.pressure.push({ timestamp: d.timestamp, cpu: p.cpu?.some_avg10, memory: p.memory?.some_avg10, io: p.io?.some_avg10 });
-      if (sys.pressure.length > 2000) sys.pressure.shift();
-      schedule();
-    } catch (e) { /* shown as an empty chart */ }
-  };
   main.querySelectorAll('[data-range]').forEach((b) => b.addEventListener('click', () => {
     range = Number(b.dataset.range);
     main.querySelectorAll('[data-range]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
     load();
   }));
   load();
-  psi();
-  const timer = setInterval(psi, 5000);
   draw();
-  return { onSystem: schedule, onJob: schedule, teardown: () => { clearInterval(timer); cancelAnimationFrame(pending); } };
+  return { onSystem: schedule, onJob: schedule, teardown: () => cancelAnimationFrame(pending) };
 }
 
 /* The jobs table renders only the rows in view: 1 000 jobs cost what 30 do. */
@@ -456,9 +459,11 @@ function jobDetail(id) {
     const s = (k, name) => ({ name, points: rows.filter((r) => r[k] != null).map((r) => [r.timestamp, r[k]]) });
     /* From the job's first sample to now. */
     const span = Math.max(60, Math.min(86400, rows.length ? Math.ceil((Date.now() * 1000 - rows[0].timestamp) / US) + 5 : 60));
-    drawChart($('#d-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { span, fmt: fmtPct });
-    drawChart($('#d-mem'), t('memory'), [s('memory_bytes', t('used'))], { span, fmt: fmtBytes });
-    drawChart($('#d-io'), t('io'), [s('io_read_bytes', t('read')), s('io_write_bytes', t('written'))], { span, fmt: fmtBytes });
+    drawCharts([
+      [$('#d-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { span, fmt: fmtPct }],
+      [$('#d-mem'), t('memory'), [s('memory_bytes', t('used'))], { span, fmt: fmtBytes }],
+      [$('#d-io'), t('io'), [s('io_read_bytes', t('read')), s('io_write_bytes', t('written'))], { span, fmt: fmtBytes }],
+    ]);
   };
   const schedule = () => { if (!pending) pending = requestAnimationFrame(charts); };
   const showLog = () => {
@@ -586,25 +591,59 @@ function splitArgs(s) {
 
 const SPEC_KEYS = ['command', 'name', 'env', 'cwd', 'restart', 'restart_max', 'restart_delay_ms', 'stop_timeout_ms',
   'memory_max', 'cpu_quota', 'tasks_max', 'stderr'];
-/* The field a server error names: spec errors quote the key; the deny
- * list and a missing executable are about the command. */
-function errorField(e) {
+/* The field a server error names: spec errors quote the key (a nested
+ * one as its path, "template.cwd"), a few name it before a quoted value
+ * (metric “foo”); the deny list and a missing executable are about the
+ * command.  @keys: the fields the form has. */
+function errorField(e, keys = SPEC_KEYS) {
   if (e.code === 'CommandRejected') return 'command';
-  for (const m of e.message.matchAll(/[“"«]([a-z_]+)[”"»]/g)) if (SPEC_KEYS.includes(m[1])) return m[1];
-  return null;
+  const quoted = [...e.message.matchAll(/[“"«]([a-z_.]+)[”"»]/g)].map((m) => m[1].split('.').pop());
+  const before = [...e.message.matchAll(/\b([a-z_]+) [“"«]/g)].map((m) => m[1]);
+  return quoted.concat(before).find((k) => keys.includes(k)) ?? null;
 }
+/* Shows a server error under its field, else in @msg. */
+function showError(e, keys, msg) {
+  const f = errorField(e, keys);
+  if (f && $(`#e-${f}`)) {
+    $(`#e-${f}`).textContent = e.message;
+    $(`#c-${f}`).setAttribute('aria-invalid', 'true');
+    $(`#c-${f}`).focus();
+  } else {
+    msg.innerHTML = `<span class="msg bad" role="alert">${esc(e.message)}</span>`;
+  }
+}
+function clearErrors(form) {
+  form.querySelectorAll('.err').forEach((e) => { e.textContent = ''; });
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+}
+const formField = (key, input, hint = '', full = false) =>
+  `<div class="field${full ? ' full' : ''}"><label for="c-${key}">${esc(t(`f_${key}`))}</label>${input}` +
+  `${hint ? `<p class="hint" id="h-${key}">${esc(hint)}</p>` : ''}<p class="err" id="e-${key}" role="alert"></p></div>`;
+const formInput = (key, type = 'text', extra = '') => `<input id="c-${key}" name="${key}" type="${type}" ${extra} aria-describedby="${key === 'command' ? 'h-command ' : ''}e-${key}">`;
+/* The command field, the shell toggle and the preview of what is sent. */
+function commandFields() {
+  return `${formField('command', formInput('command', 'text', 'required autocomplete="off" spellcheck="false"'), t('hint_command'), true)}
+      <div class="full"><label class="check"><input type="checkbox" id="c-shell"> ${esc(t('shell'))}</label>
+        <p class="hint" id="c-argv" aria-live="polite"></p></div>`;
+}
+function commandArgv() {
+  const text = $('#c-command').value;
+  return $('#c-shell').checked ? ['sh', '-c', text] : splitArgs(text);
+}
+function wireCommand() {
+  const preview = () => { $('#c-argv').textContent = `${t('argv')}: ${JSON.stringify(commandArgv())}`; };
+  $('#c-command').addEventListener('input', preview);
+  $('#c-shell').addEventListener('change', preview);
+  preview();
+}
+const formNumber = (k) => { const v = $(`#c-${k}`).value; return v === '' ? undefined : Number(v); };
 
 function createView() {
   const main = $('#main');
-  const field = (key, input, hint = '', full = false) =>
-    `<div class="field${full ? ' full' : ''}"><label for="c-${key}">${esc(t(`f_${key}`))}</label>${input}` +
-    `${hint ? `<p class="hint" id="h-${key}">${esc(hint)}</p>` : ''}<p class="err" id="e-${key}" role="alert"></p></div>`;
-  const inp = (key, type = 'text', extra = '') => `<input id="c-${key}" name="${key}" type="${type}" ${extra} aria-describedby="${key === 'command' ? 'h-command ' : ''}e-${key}">`;
+  const field = formField, inp = formInput;
   main.innerHTML = `<h2>${esc(t('new_job'))}</h2>
     <form class="create" id="create" novalidate>
-      ${field('command', inp('command', 'text', 'required autocomplete="off" spellcheck="false"'), t('hint_command'), true)}
-      <div class="full"><label class="check"><input type="checkbox" id="c-shell"> ${esc(t('shell'))}</label>
-        <p class="hint" id="c-argv" aria-live="polite"></p></div>
+      ${commandFields()}
       ${field('name', inp('name'))}
       ${field('cwd', inp('cwd', 'text', 'placeholder="/"'))}
       ${field('env', `<textarea id="c-env" rows="3" aria-describedby="h-env e-env" spellcheck="false"></textarea>`, t('hint_env'), true)}
@@ -616,21 +655,13 @@ function createView() {
       ${field('stop_timeout_ms', inp('stop_timeout_ms', 'number', 'min="1"'))}
       <div class="full row"><button class="primary" type="submit">${esc(t('create'))}</button><span id="c-msg"></span></div>
     </form>`;
-  const argv = () => {
-    const text = $('#c-command').value;
-    return $('#c-shell').checked ? ['sh', '-c', text] : splitArgs(text);
-  };
-  const preview = () => { $('#c-argv').textContent = `${t('argv')}: ${JSON.stringify(argv())}`; };
-  $('#c-command').addEventListener('input', preview);
-  $('#c-shell').addEventListener('change', preview);
-  preview();
-  const num = (k) => { const v = $(`#c-${k}`).value; return v === '' ? undefined : Number(v); };
+  wireCommand();
+  const num = formNumber;
   $('#create').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    main.querySelectorAll('.err').forEach((e) => { e.textContent = ''; });
-    main.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+    clearErrors(main);
     $('#c-msg').innerHTML = '';
-    const spec = { command: argv() };
+    const spec = { command: commandArgv() };
     const name = $('#c-name').value.trim();
     if (name) spec.name = name;
     const cwd = $('#c-cwd').value.trim();
@@ -651,15 +682,322 @@ function createView() {
       $('#c-msg').innerHTML = `<span class="msg good" role="status">${esc(t('created_job', j.id))}</span>`;
       location.hash = '#/jobs';
     } catch (e) {
-      const f = errorField(e);
-      if (f && $(`#e-${f}`)) {
-        $(`#e-${f}`).textContent = e.message;
-        $(`#c-${f}`).setAttribute('aria-invalid', 'true');
-        $(`#c-${f}`).focus();
-      } else {
-        $('#c-msg').innerHTML = `<span class="msg bad" role="alert">${esc(e.message)}</span>`;
-      }
+      showError(e, SPEC_KEYS, $('#c-msg'));
     }
+  });
+  return {};
+}
+
+/* ---- schedules and groups: lists read from their routes; they have no
+ * frames of their own, so a view reads again when a frame says one of
+ * its jobs or decisions changed, or when a schedule's next time passes. ---- */
+function reloader(load) {
+  let timer = 0;
+  const again = (ms = 150) => { clearTimeout(timer); timer = setTimeout(load, ms); };
+  again.cancel = () => clearTimeout(timer);
+  return again;
+}
+const fmtTrigger = (s) => (s.calendar ? `${t('calendar')}: ${s.calendar}` : s.cron ? `cron: ${s.cron}${s.timezone ? ` (${s.timezone})` : ''}` : t('every_s', s.interval_s));
+const fmtResult = (r) => (r ? `<span class="state state-${esc(r)}">${esc(t(`res_${r}`))}</span>` : '–');
+function actionBar(items) {
+  return items.map(([id, label, cls = '']) => `<button type="button" id="${id}" class="${cls}">${esc(t(label))}</button>`).join(' ');
+}
+/* Runs a confirmed or plain action and says how it went in @msg. */
+async function runAction(msg, ask, fn) {
+  if (ask && !(await confirmDialog(ask))) return false;
+  msg.innerHTML = '';
+  try {
+    await fn();
+    return true;
+  } catch (e) {
+    msg.innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`;
+    return false;
+  }
+}
+
+function schedulesView() {
+  const main = $('#main');
+  main.innerHTML = `<h2>${esc(t('schedules'))}</h2>
+    <div class="row filters"><a href="#/schedules/new">${esc(t('new_schedule'))}</a><span id="s-msg"></span></div>
+    <div class="tbl-wrap auto" tabindex="0" role="region" aria-label="${esc(t('schedules'))}">
+      <table><thead><tr><th>${esc(t('name'))}</th><th class="col-wide">${esc(t('trigger'))}</th><th>${esc(t('state'))}</th>
+        <th class="col-wide">${esc(t('next_run'))}</th><th class="col-age">${esc(t('last_run'))}</th><th class="col-wide">${esc(t('last_result'))}</th>
+        <th class="num col-pid">${esc(t('runs'))}</th><th class="num col-restarts">${esc(t('skipped'))}</th><th>${esc(t('actions'))}</th></tr></thead>
+      <tbody id="s-rows"></tbody></table></div>`;
+  let next = 0;
+  let alive = true;
+  const draw = (list) => {
+    $('#s-rows').innerHTML = list.length ? list.map((s) => `<tr data-id="${esc(s.id)}">
+      <td class="name"><a href="#/schedules/${encodeURIComponent(s.id)}" title="${esc(s.id)}">${esc(s.name || s.id)}</a></td>
+      <td class="wrap col-wide">${esc(fmtTrigger(s))}</td><td><span class="state sched-${esc(s.state)}">${esc(t(`sst_${s.state}`))}</span></td>
+      <td class="col-wide">${esc(fmtTime(s.next_run_at))}</td><td class="col-age">${esc(fmtTime(s.last_run_at))}</td>
+      <td class="col-wide" title="${esc(s.last_skip_reason)}">${fmtResult(s.last_result)}</td>
+      <td class="num col-pid">${s.runs}</td><td class="num col-restarts" title="${esc(s.last_skip_reason)}">${s.skipped}</td>
+      <td><button type="button" data-toggle="${esc(s.state)}" aria-label="${esc(t(s.state === 'paused' ? 'resume' : 'pause'))} ${esc(s.name || s.id)}">${esc(t(s.state === 'paused' ? 'resume' : 'pause'))}</button></td></tr>`).join('')
+      : `<tr><td colspan="9">${esc(t('no_schedules'))}</td></tr>`;
+  };
+  const load = async () => {
+    let list;
+    try { list = await api('GET', '/schedules/'); } catch (e) { if (alive) $('#s-msg').innerHTML = `<span class="msg bad" role="alert">${esc(e.message)}</span>`; return; }
+    if (!alive) return;
+    list.sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+    draw(list);
+    /* Read again just after the nearest next run: its skip has no frame. */
+    clearTimeout(next);
+    const soon = Math.min(...list.filter((s) => s.next_run_at).map((s) => s.next_run_at));
+    if (Number.isFinite(soon)) next = setTimeout(load, Math.min(3600e3, Math.max(500, soon / 1000 - Date.now() + 500)));
+  };
+  const again = reloader(load);
+  $('#s-rows').addEventListener('click', async (ev) => {
+    const b = ev.target.closest('[data-toggle]');
+    if (!b) return;
+    const id = b.closest('tr').dataset.id;
+    const what = b.dataset.toggle === 'paused' ? 'resume' : 'pause';
+    if (await runAction($('#s-msg'), null, () => api('POST', `/schedules/${encodeURIComponent(id)}/${what}`))) load();
+  });
+  load();
+  return {
+    onJob: (id) => { if (!id || jobs.get(id)?.schedule_id) again(); },
+    teardown: () => { alive = false; clearTimeout(next); again.cancel(); },
+  };
+}
+
+function scheduleDetail(id) {
+  const main = $('#main');
+  const eid = encodeURIComponent(id);
+  main.innerHTML = `<h2 id="sd-title">${esc(id)}</h2><div id="sd-msg"></div>
+    <div class="row" style="margin-bottom:8px">${actionBar([['sd-toggle', 'pause'], ['sd-trigger', 'run_now'], ['sd-remove', 'remove', 'danger']])}</div>
+    <div class="detail"><section class="panel" aria-labelledby="sd-h"><h3 id="sd-h">${esc(t('schedule'))}</h3><dl class="rec" id="sd-rec"></dl></section>
+    <section class="panel" aria-labelledby="sd-runs-h"><h3 id="sd-runs-h">${esc(t('run_history'))}</h3>
+      <div class="tbl-wrap auto" tabindex="0" role="region" aria-labelledby="sd-runs-h"><table><thead><tr><th>${esc(t('started'))}</th><th>${esc(t('state'))}</th>
+      <th class="num">${esc(t('exit_code'))}</th><th class="num">${esc(t('duration'))}</th><th>${esc(t('id'))}</th></tr></thead><tbody id="sd-runs"></tbody></table></div></section></div>`;
+  let s = null;
+  let alive = true;
+  const runs = () => {
+    const list = [...jobs.values()].filter((j) => j.schedule_id === id).sort((a, b) => b.created_at - a.created_at).slice(0, 200);
+    $('#sd-runs').innerHTML = list.length ? list.map((j) => {
+      const done = ['exited', 'failed', 'stopped'].includes(j.state);
+      const dur = j.started_at && done ? `${((j.finished_at - j.started_at) / 1e6).toFixed(1)} s` : '–';
+      return `<tr><td>${esc(fmtTime(j.started_at || j.created_at))}</td><td><span class="state state-${esc(j.state)}">${esc(t(`st_${j.state}`))}</span></td>
+        <td class="num">${done ? esc(j.exit_code) : '–'}</td><td class="num">${dur}</td><td class="name"><a href="#/jobs/${encodeURIComponent(j.id)}">${esc(j.id)}</a></td></tr>`;
+    }).join('') : `<tr><td colspan="5">${esc(t('no_runs'))}</td></tr>`;
+  };
+  const rec = () => {
+    $('#sd-title').textContent = s.name || id;
+    const fields = [['id', s.id], ['trigger', fmtTrigger(s)], ['state', t(`sst_${s.state}`)], ['next_run', fmtTime(s.next_run_at)],
+      ['last_run', fmtTime(s.last_run_at)], ['last_result', s.last_result ? t(`res_${s.last_result}`) : '–'],
+      ['last_skip_reason', s.last_skip_reason || '–'], ['runs', s.runs], ['skipped', s.skipped], ['running', s.running],
+      ['f_overlap', t(`ov_${s.overlap}`)], ['persistent', t(s.persistent ? 'yes' : 'no')], ['f_timeout_s', s.timeout_s ? `${s.timeout_s} s` : '–'],
+      ['command', (s.job?.command || []).join(' ')], ['created', fmtTime(s.created_at)]];
+    $('#sd-rec').innerHTML = fields.map(([k, v]) => `<dt>${esc(t(k))}</dt><dd${k === 'state' ? ' id="sd-state"' : ''}>${esc(v)}</dd>`).join('');
+    $('#sd-toggle').textContent = t(s.state === 'paused' ? 'resume' : 'pause');
+  };
+  const load = async () => {
+    try { s = await api('GET', `/schedules/${eid}`); } catch (e) { if (alive) $('#sd-msg').innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`; return; }
+    if (!alive) return;
+    rec();
+    runs();
+  };
+  const again = reloader(load);
+  $('#sd-toggle').addEventListener('click', async () => {
+    if (!s) return;
+    const what = s.state === 'paused' ? 'resume' : 'pause';
+    if (await runAction($('#sd-msg'), null, async () => { s = await api('POST', `/schedules/${eid}/${what}`); })) rec();
+  });
+  $('#sd-trigger').addEventListener('click', () => runAction($('#sd-msg'), null, () => api('POST', `/schedules/${eid}/trigger`)));
+  $('#sd-remove').addEventListener('click', async () => {
+    if (await runAction($('#sd-msg'), t('ask_remove_schedule', s?.name || id), () => api('DELETE', `/schedules/${eid}`))) location.hash = '#/schedules';
+  });
+  load();
+  return {
+    onJob: (jid) => { if (!jid || jobs.get(jid)?.schedule_id === id) { runs(); again(); } },
+    teardown: () => { alive = false; again.cancel(); },
+  };
+}
+
+const SCHED_KEYS = ['command', 'name', 'calendar', 'cron', 'timezone', 'interval_s', 'overlap', 'timeout_s', 'randomized_delay_s'];
+function scheduleCreate() {
+  const main = $('#main');
+  const opt = (v, label) => `<option value="${v}">${esc(label)}</option>`;
+  main.innerHTML = `<h2>${esc(t('new_schedule'))}</h2>
+    <form class="create" id="create" novalidate>
+      ${formField('name', formInput('name'))}
+      ${formField('kind', `<select id="c-kind" aria-describedby="e-kind">${opt('calendar', t('calendar'))}${opt('cron', 'cron')}${opt('interval_s', t('interval'))}</select>`)}
+      <div data-kind="calendar">${formField('calendar', formInput('calendar', 'text', 'placeholder="*-*-* 03:00" spellcheck="false"'), t('hint_calendar'))}</div>
+      <div data-kind="cron" hidden>${formField('cron', formInput('cron', 'text', 'placeholder="*/5 * * * *" spellcheck="false"'), t('hint_cron'))}</div>
+      <div data-kind="cron" hidden>${formField('timezone', formInput('timezone', 'text', 'placeholder="Europe/Madrid"'))}</div>
+      <div data-kind="interval_s" hidden>${formField('interval_s', formInput('interval_s', 'number', 'min="1"'))}</div>
+      ${formField('overlap', `<select id="c-overlap" aria-describedby="e-overlap">${['skip', 'queue', 'parallel', 'replace'].map((o) => opt(o, t(`ov_${o}`))).join('')}</select>`)}
+      ${formField('timeout_s', formInput('timeout_s', 'number', 'min="1"'))}
+      ${commandFields()}
+      <div class="full row"><button class="primary" type="submit">${esc(t('create'))}</button><span id="c-msg"></span></div>
+    </form>`;
+  wireCommand();
+  const kind = () => $('#c-kind').value;
+  $('#c-kind').addEventListener('change', () => main.querySelectorAll('[data-kind]').forEach((d) => { d.hidden = d.dataset.kind !== kind(); }));
+  $('#create').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(main);
+    $('#c-msg').innerHTML = '';
+    const body = { job: { command: commandArgv() }, overlap: $('#c-overlap').value };
+    const name = $('#c-name').value.trim();
+    if (name) body.name = name;
+    if (kind() === 'interval_s') body.interval_s = formNumber('interval_s') ?? 0;
+    else body[kind()] = $(`#c-${kind()}`).value.trim();
+    if (kind() === 'cron' && $('#c-timezone').value.trim()) body.timezone = $('#c-timezone').value.trim();
+    if (formNumber('timeout_s') !== undefined) body.timeout_s = formNumber('timeout_s');
+    try {
+      const s = await api('POST', '/schedules/', body);
+      location.hash = `#/schedules/${encodeURIComponent(s.id)}`;
+    } catch (e) { showError(e, SCHED_KEYS, $('#c-msg')); }
+  });
+  return {};
+}
+
+const fmtAutoscale = (a) => (a ? `${a.metric === 'memory_bytes' ? fmtBytes(a.target) : `${a.target} % CPU`} · ${a.min ?? 1}–${a.max}` : t('manual'));
+const fmtScale = (d) => (d ? `${d.from} → ${d.to} (${d.reason})` : '–');
+function groupsView() {
+  const main = $('#main');
+  main.innerHTML = `<h2>${esc(t('groups'))}</h2>
+    <div class="row filters"><a href="#/groups/new">${esc(t('new_group'))}</a><span id="g-msg"></span></div>
+    <div class="tbl-wrap auto" tabindex="0" role="region" aria-label="${esc(t('groups'))}">
+      <table><thead><tr><th>${esc(t('name'))}</th><th class="num">${esc(t('desired'))}</th><th class="num">${esc(t('running'))}</th>
+        <th class="col-wide">${esc(t('autoscale'))}</th><th class="col-age">${esc(t('last_scale'))}</th><th class="col-spark">${esc(t('command'))}</th></tr></thead>
+      <tbody id="g-rows"></tbody></table></div>`;
+  const load = async () => {
+    let list;
+    try { list = await api('GET', '/groups/'); } catch (e) { if (alive) $('#g-msg').innerHTML = `<span class="msg bad" role="alert">${esc(e.message)}</span>`; return; }
+    if (!alive) return;
+    $('#g-rows').innerHTML = list.length ? list.map((g) => `<tr data-id="${esc(g.id)}">
+      <td class="name"><a href="#/groups/${encodeURIComponent(g.id)}" title="${esc(g.id)}">${esc(g.name || g.id)}</a></td>
+      <td class="num">${g.desired}</td><td class="num">${g.running}</td><td class="col-wide">${esc(fmtAutoscale(g.autoscale))}</td>
+      <td class="col-age">${esc(fmtScale(g.last_scale))}</td><td class="col-spark">${esc((g.template?.command || []).join(' '))}</td></tr>`).join('')
+      : `<tr><td colspan="6">${esc(t('no_groups'))}</td></tr>`;
+  };
+  let alive = true;
+  const again = reloader(load);
+  load();
+  return {
+    onJob: (id) => { if (!id || jobs.get(id)?.group_id) again(); },
+    onEvent: (f) => { if (f.id?.startsWith('group_')) again(); },
+    teardown: () => { alive = false; again.cancel(); },
+  };
+}
+
+function groupDetail(id) {
+  const main = $('#main');
+  const eid = encodeURIComponent(id);
+  main.innerHTML = `<h2 id="gd-title">${esc(id)}</h2><div id="gd-msg"></div>
+    <form class="row" id="gd-scale" style="margin-bottom:8px" novalidate>
+      <label for="c-replicas">${esc(t('f_replicas'))}</label><input id="c-replicas" type="number" min="0" style="width:7em" aria-describedby="e-replicas">
+      <button type="submit">${esc(t('scale'))}</button> ${actionBar([['gd-remove', 'remove', 'danger']])}
+      <p class="err" id="e-replicas" role="alert"></p></form>
+    <div class="detail"><section class="panel" aria-labelledby="gd-h"><h3 id="gd-h">${esc(t('group'))}</h3><dl class="rec" id="gd-rec"></dl></section>
+    <div><section class="panel" aria-labelledby="gd-rep-h"><h3 id="gd-rep-h">${esc(t('replicas'))}</h3>
+      <div class="tbl-wrap auto" tabindex="0" role="region" aria-labelledby="gd-rep-h"><table><thead><tr><th class="num">#</th><th>${esc(t('id'))}</th><th>${esc(t('state'))}</th>
+      <th class="num">${esc(t('cpu'))}</th><th class="num">${esc(t('memory'))}</th></tr></thead><tbody id="gd-reps"></tbody></table></div></section>
+    <section class="panel" aria-labelledby="gd-dec-h"><h3 id="gd-dec-h">${esc(t('decisions'))}</h3>
+      <div class="tbl-wrap auto" tabindex="0" role="region" aria-labelledby="gd-dec-h"><table><thead><tr><th>${esc(t('time'))}</th><th>${esc(t('change'))}</th><th>${esc(t('reason'))}</th>
+      <th class="num">${esc(t('average'))}</th></tr></thead><tbody id="gd-dec"></tbody></table></div></section></div></div>`;
+  let g = null;
+  let scaleEdited = false;
+  let alive = true;
+  const reps = () => {
+    if (!g) return;
+    $('#gd-reps').innerHTML = g.replicas.map((jid, i) => {
+      const j = jobs.get(jid);
+      const live = j?.pid && !['exited', 'failed', 'stopped'].includes(j.state);
+      return `<tr><td class="num">${i}</td><td class="name">${jid ? `<a href="#/jobs/${encodeURIComponent(jid)}">${esc(jid)}</a>` : '–'}</td>
+        <td>${j ? `<span class="state state-${esc(j.state)}">${esc(t(`st_${j.state}`))}</span>` : '–'}</td>
+        <td class="num">${live ? fmtPct(j.cpu_percent) : '–'}</td><td class="num">${live ? fmtBytes(j.memory_bytes) : '–'}</td></tr>`;
+    }).join('') || `<tr><td colspan="5">${esc(t('no_replicas'))}</td></tr>`;
+  };
+  const rec = () => {
+    $('#gd-title').textContent = g.name || id;
+    const a = g.autoscale;
+    const fields = [['id', g.id], ['desired', g.desired], ['running', g.running], ['live_replicas', g.live], ['f_max_unavailable', g.max_unavailable],
+      ['generation', g.generation], ['autoscale', fmtAutoscale(a)], ['last_scale', fmtScale(g.last_scale)],
+      ['command', (g.template?.command || []).join(' ')], ['created', fmtTime(g.created_at)]];
+    $('#gd-rec').innerHTML = fields.map(([k, v]) => `<dt>${esc(t(k))}</dt><dd id="gd-${k}">${esc(v)}</dd>`).join('');
+    if (!scaleEdited) $('#c-replicas').value = g.desired;
+    reps();
+  };
+  const decisions = async () => {
+    let ev = [];
+    try { ev = await api('GET', `/events?job=${eid}&limit=20`); } catch (e) { ev = []; }
+    if (!alive) return;
+    /* The autoscaler's decisions are events; a Scale by hand is only the
+     * record's last_scale. */
+    const rows = ev.filter((e) => e.kind === 'scaled').reverse().map((e) => e.data);
+    if (!rows.length && g?.last_scale) rows.push(g.last_scale);
+    $('#gd-dec').innerHTML = rows.length ? rows.map((d) => `<tr><td>${esc(fmtTime(d.time))}</td><td>${d.from} → ${d.to}</td>
+      <td>${esc(d.reason)}</td><td class="num">${d.average == null ? '–' : esc(Number(d.average).toFixed(1))}</td></tr>`).join('')
+      : `<tr><td colspan="4">${esc(t('no_decisions'))}</td></tr>`;
+  };
+  const load = async () => {
+    try { g = await api('GET', `/groups/${eid}`); } catch (e) { if (alive) $('#gd-msg').innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`; return; }
+    if (!alive) return;
+    rec();
+    decisions();
+  };
+  const again = reloader(load);
+  $('#c-replicas').addEventListener('input', () => { scaleEdited = true; });
+  $('#gd-scale').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(main);
+    try {
+      g = await api('POST', `/groups/${eid}/scale`, { replicas: formNumber('replicas') ?? -1 });
+      scaleEdited = false;
+      rec();
+      $('#gd-msg').innerHTML = `<p class="msg good" role="status">${esc(t('scaled_to', g.desired))}</p>`;
+    } catch (e) { showError(e, ['replicas'], $('#gd-msg')); }
+  });
+  $('#gd-remove').addEventListener('click', async () => {
+    if (await runAction($('#gd-msg'), t('ask_remove_group', g?.name || id), () => api('DELETE', `/groups/${eid}`))) location.hash = '#/groups';
+  });
+  load();
+  return {
+    onJob: (jid) => { if (!jid || jobs.get(jid)?.group_id === id) { reps(); again(); } },
+    onMetrics: reps,
+    onEvent: (f) => { if (f.id === id) again(); },
+    teardown: () => { alive = false; again.cancel(); },
+  };
+}
+
+const GROUP_KEYS = ['command', 'name', 'replicas', 'max_unavailable', 'metric', 'target', 'min', 'max'];
+function groupCreate() {
+  const main = $('#main');
+  main.innerHTML = `<h2>${esc(t('new_group'))}</h2>
+    <form class="create" id="create" novalidate>
+      ${commandFields()}
+      ${formField('name', formInput('name'))}
+      ${formField('replicas', formInput('replicas', 'number', 'min="0" value="1"'))}
+      ${formField('max_unavailable', formInput('max_unavailable', 'number', 'min="0"'))}
+      <div class="full"><label class="check"><input type="checkbox" id="c-as"> ${esc(t('autoscale_on'))}</label></div>
+      <div data-as hidden>${formField('metric', `<select id="c-metric" aria-describedby="e-metric"><option value="cpu_percent">${esc(t('cpu'))} (%)</option><option value="memory_bytes">${esc(t('memory'))} (B)</option></select>`)}</div>
+      <div data-as hidden>${formField('target', formInput('target', 'number', 'min="0" step="any"'), t('hint_target'))}</div>
+      <div data-as hidden>${formField('min', formInput('min', 'number', 'min="0"'))}</div>
+      <div data-as hidden>${formField('max', formInput('max', 'number', 'min="1"'))}</div>
+      <div class="full row"><button class="primary" type="submit">${esc(t('create'))}</button><span id="c-msg"></span></div>
+    </form>`;
+  wireCommand();
+  $('#c-as').addEventListener('change', () => main.querySelectorAll('[data-as]').forEach((d) => { d.hidden = !$('#c-as').checked; }));
+  $('#create').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(main);
+    $('#c-msg').innerHTML = '';
+    const body = { template: { command: commandArgv() } };
+    const name = $('#c-name').value.trim();
+    if (name) body.name = name;
+    for (const k of ['replicas', 'max_unavailable']) if (formNumber(k) !== undefined) body[k] = formNumber(k);
+    if ($('#c-as').checked) {
+      body.autoscale = { metric: $('#c-metric').value };
+      for (const k of ['target', 'min', 'max']) if (formNumber(k) !== undefined) body.autoscale[k] = formNumber(k);
+    }
+    try {
+      const g = await api('POST', '/groups/', body);
+      location.hash = `#/groups/${encodeURIComponent(g.id)}`;
+    } catch (e) { showError(e, GROUP_KEYS, $('#c-msg')); }
   });
   return {};
 }
@@ -694,14 +1032,26 @@ function showLogin(why) {
   $('#token').focus();
 }
 
-let prefetched = null;         // the first /jobs/, asked while the strings load
+/* The first /jobs/, asked while the strings load: a plain fetch, so that
+ * a 401 (no token yet) is only read once the strings are there. */
+let prefetched = null;
+function prefetchJobs() {
+  return fetch('/jobs/', { headers: token ? { Authorization: `Bearer ${token}` } : {} })
+    .then(async (r) => ({ status: r.status, json: await r.json().catch(() => null) }));
+}
 async function start() {
   const hadToken = !!token;
   let list;
   try {
     const p = prefetched;
     prefetched = null;
-    list = await (p || api('GET', '/jobs/'));
+    if (p) {
+      const r = await p;
+      if (!r.status || r.status >= 400) throw new ApiError(r.status, r.json);
+      list = r.json;
+    } else {
+      list = await api('GET', '/jobs/');
+    }
   } catch (e) {
     if (e.status === 401) showLogin(hadToken ? t('login_needed') : '');
     else $('#main').innerHTML = `<p class="msg bad" role="alert">${esc(e.message)}</p>`;
@@ -716,11 +1066,10 @@ async function start() {
 }
 
 async function boot() {
+  /* In parallel: the strings (preloaded by index.html) and the list. */
   const strings = fetch('/web/i18n.json').then((r) => r.json());
-  if (token) {
-    prefetched = api('GET', '/jobs/');
-    prefetched.catch(() => {});
-  }
+  prefetched = prefetchJobs();
+  prefetched.catch(() => {});
   catalogue = await strings;
   lang = pickLang();
   translateStatic();

@@ -29,6 +29,9 @@ typedef enum {
   ORCH_SYSTEM_SERIES_NET_SEND_RATE,
   ORCH_SYSTEM_SERIES_NET_RECV_RATE,
   ORCH_SYSTEM_SERIES_DISK_USED,
+  ORCH_SYSTEM_SERIES_PRESSURE_CPU,
+  ORCH_SYSTEM_SERIES_PRESSURE_MEMORY,
+  ORCH_SYSTEM_SERIES_PRESSURE_IO,
   ORCH_SYSTEM_N_SERIES
 } OrchSystemSeries;
 
@@ -80,7 +83,19 @@ typedef struct {
   guint idle_reads;   /* refresh ticks read idle since a full read */
 } JobEntry;
 
-typedef enum { F_STAT, F_MEMINFO, F_LOADAVG, F_UPTIME, F_NETDEV, F_DISKSTATS, N_FILES } SysFile;
+typedef enum {
+  F_STAT,
+  F_MEMINFO,
+  F_LOADAVG,
+  F_UPTIME,
+  F_NETDEV,
+  F_DISKSTATS,
+  F_PRESSURE_CPU, /* the three PSI files, in this order */
+  F_PRESSURE_MEMORY,
+  F_PRESSURE_IO,
+  N_FILES
+} SysFile;
+#define N_PRESSURE 3
 
 typedef struct {
   OrchNetDev dev;
@@ -103,6 +118,7 @@ typedef struct {
   guint64 net_rx_bytes, net_tx_bytes, net_rx_packets, net_tx_packets;
   double net_rx_rate, net_tx_rate;
   guint process_count;
+  double pressure[N_PRESSURE]; /* "some" avg10 of cpu, memory, io; NAN without PSI */
 } SystemSample;
 
 /* Each field belongs to the file whose job it serves (system figures,

@@ -11,6 +11,7 @@
 #include "orch-history.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -28,6 +29,9 @@ const char *const orch_sampler_system_series_keys[] = {
   [ORCH_SYSTEM_SERIES_NET_SEND_RATE] = "net_send_rate",
   [ORCH_SYSTEM_SERIES_NET_RECV_RATE] = "net_recv_rate",
   [ORCH_SYSTEM_SERIES_DISK_USED] = "disk_used",
+  [ORCH_SYSTEM_SERIES_PRESSURE_CPU] = "pressure_cpu",
+  [ORCH_SYSTEM_SERIES_PRESSURE_MEMORY] = "pressure_memory",
+  [ORCH_SYSTEM_SERIES_PRESSURE_IO] = "pressure_io",
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (orch_sampler_system_series_keys) == ORCH_SYSTEM_N_SERIES);
 
@@ -83,6 +87,10 @@ orch_sampler_system_fields (OrchSampler *s, OrchSampleField fields[ORCH_SAMPLE_M
   ADD ("net_send_rate", d, c->net_tx_rate);
   ADD ("net_recv_rate", d, c->net_rx_rate);
   ADD ("process_count", u, c->process_count);
+  /* Present where the kernel has PSI. */
+  for (int k = 0; k < N_PRESSURE; k++)
+    if (!isnan (c->pressure[k]))
+      ADD (orch_sampler_system_series_keys[ORCH_SYSTEM_SERIES_PRESSURE_CPU + k], d, c->pressure[k]);
 #undef ADD
   return n;
 }

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const sys_file_names[N_FILES] = { "stat",   "meminfo", "loadavg",
-                                                     "uptime", "net/dev", "diskstats" };
+static const char *const sys_file_names[N_FILES] = {
+  "stat",      "meminfo",      "loadavg",         "uptime",      "net/dev",
+  "diskstats", "pressure/cpu", "pressure/memory", "pressure/io",
+};
 
 /* Reads a whole /proc file through its kept-open fd: pread at 0 makes the
  * kernel produce it afresh, with no open/close per tick.  Files of one
@@ -200,6 +202,16 @@ orch_sampler_read_system (OrchSampler *s)
       /* As df: used excludes the blocks reserved for root. */
       cur.disk_used = (guint64) (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize;
     }
+  /* The system's stall figures, kept in history like the others (the
+   * detailed record reads the files whole; this is avg10 of "some"). */
+  for (int k = 0; k < N_PRESSURE; k++)
+    {
+      OrchPressure p;
+      cur.pressure[k] = NAN;
+      if (s->fds[F_PRESSURE_CPU + k] >= 0 && read_fd (s, F_PRESSURE_CPU + k, &text, &len) == 0 &&
+          orch_parse_pressure (text, len, &p) == 0)
+        cur.pressure[k] = p.some_avg10;
+    }
   /* No task was created (the fork count stands) and none went (the
    * task count stands): the processes are those counted last time. */
   if (s->count_age++ % s->count_ticks == 0 &&
@@ -238,6 +250,9 @@ orch_sampler_read_system (OrchSampler *s)
   values[ORCH_SYSTEM_SERIES_NET_SEND_RATE] = cur.net_tx_rate;
   values[ORCH_SYSTEM_SERIES_NET_RECV_RATE] = cur.net_rx_rate;
   values[ORCH_SYSTEM_SERIES_DISK_USED] = (double) cur.disk_used;
+  values[ORCH_SYSTEM_SERIES_PRESSURE_CPU] = cur.pressure[0];
+  values[ORCH_SYSTEM_SERIES_PRESSURE_MEMORY] = cur.pressure[1];
+  values[ORCH_SYSTEM_SERIES_PRESSURE_IO] = cur.pressure[2];
   orch_ring_push (s->history, cur.time_us, values);
 }
 
@@ -258,7 +273,8 @@ orch_sampler_system_init (OrchSampler *s, GError **error)
     {
       g_autofree char *path = g_build_filename (s->proc_root, sys_file_names[i], NULL);
       s->fds[i] = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-      if (s->fds[i] < 0)
+      /* Kernels without PSI (or with it off) have no pressure files. */
+      if (s->fds[i] < 0 && i < F_PRESSURE_CPU)
         g_message ("%s: %s; its figures stay 0", path, g_strerror (errno));
     }
   if (s->fds[F_STAT] < 0 || s->fds[F_MEMINFO] < 0)

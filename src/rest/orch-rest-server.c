@@ -580,16 +580,36 @@ ws_check_request (SoupServerMessage *msg, const char *path)
   return TRUE;
 }
 
+/* The status the client was sent: libsoup sets 500 on a message whose
+ * client went away mid-body (a followed log closed by the browser), after
+ * a 200 was already on the wire. */
+static void
+note_sent_status (SoupServerMessage *msg, gpointer data)
+{
+  g_object_set_data (G_OBJECT (msg), "orch-sent",
+                     GUINT_TO_POINTER (soup_server_message_get_status (msg)));
+}
+
+static void
+note_body_written (SoupServerMessage *msg, gpointer data)
+{
+  g_object_set_data (G_OBJECT (msg), "orch-complete", GINT_TO_POINTER (1));
+}
+
 static void
 log_access (SoupServerMessage *msg, gpointer data)
 {
   gint64 start = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "orch-start"));
+  guint sent = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (msg), "orch-sent"));
+  gboolean cut = sent && !g_object_get_data (G_OBJECT (msg), "orch-complete");
+  const char *peer = g_object_get_data (G_OBJECT (msg), "orch-peer");
   GUri *uri = soup_server_message_get_uri (msg);
 
   /* One line per request on stderr: the journal under systemd. */
-  g_printerr ("%s %s %s %u %.1fms\n", soup_server_message_get_remote_host (msg),
-              soup_server_message_get_method (msg), g_uri_get_path (uri),
-              soup_server_message_get_status (msg), (g_get_monotonic_time () - start) / 1000.0);
+  g_printerr ("%s %s %s %u %.1fms%s\n", peer ? peer : "-", soup_server_message_get_method (msg),
+              g_uri_get_path (uri), sent ? sent : soup_server_message_get_status (msg),
+              (g_get_monotonic_time () - start) / 1000.0,
+              cut ? " (client gone before the end)" : "");
 }
 
 static void
@@ -608,6 +628,11 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   Request *r;
 
   g_object_set_data (G_OBJECT (msg), "orch-start", GSIZE_TO_POINTER (g_get_monotonic_time ()));
+  /* Asked now: once the client is gone, libsoup has no address for it. */
+  g_object_set_data_full (G_OBJECT (msg), "orch-peer",
+                          g_strdup (soup_server_message_get_remote_host (msg)), g_free);
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (note_sent_status), NULL);
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (note_body_written), NULL);
   g_signal_connect (msg, "finished", G_CALLBACK (log_access), NULL);
 
   /* Refused before the body was read (early handler): already answered. */

@@ -3,6 +3,9 @@
 # jobs, the peer, and 1 000) in Debian's Chromium; prints one JSON
 # document (tests/web/bench-web.mjs).  Needs what the web tests need.
 #   tests/bench/bench-web.sh BUILD_DIR [RUNS]
+# PEER_DATA=DIR: a second shim serves that data directory (e.g. main's
+# data/ from `git archive main data`) and its first view is measured in
+# the same runs as the peer.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
 source "$(dirname "$0")/../lib.sh" "$1" "$(dirname "$0")/../.."
@@ -13,5 +16,10 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 lib_start_bus
 lib_config none
 lib_start_daemon
+PEER_URL=
+if [ -n "${PEER_DATA:-}" ]; then
+  lib_start_shim --data-dir="$PEER_DATA"
+  PEER_URL=$URL
+fi
 lib_start_shim
-URL=$URL CHROMIUM=$CHROMIUM RUNS=${2:-3} node "$SRC/tests/web/bench-web.mjs"
+URL=$URL PEER_URL=$PEER_URL CHROMIUM=$CHROMIUM RUNS=${2:-3} node "$SRC/tests/web/bench-web.mjs"

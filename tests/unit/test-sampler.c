@@ -13,8 +13,9 @@
 
 /* GetSystemHistory's series, as the D-Bus contract names them. */
 static const char *const system_series[] = {
-  "cpu_percent", "memory_used", "memory_percent", "swap_used",     "load_1",
-  "load_5",      "load_15",     "net_send_rate",  "net_recv_rate", "disk_used",
+  "cpu_percent",  "memory_used",     "memory_percent", "swap_used",     "load_1",
+  "load_5",       "load_15",         "net_send_rate",  "net_recv_rate", "disk_used",
+  "pressure_cpu", "pressure_memory", "pressure_io",
 };
 
 #define NET_DEV_HEAD                                                               \
@@ -32,14 +33,19 @@ static const struct {
   { "uptime", "metrics-hybrid-uptime" },
   { "diskstats", "metrics-hybrid-diskstats" },
   { "net/dev", NULL },
+  { "pressure/cpu", "metrics-hybrid-pressure-cpu" },
+  { "pressure/memory", "metrics-hybrid-pressure-memory" },
+  { "pressure/io", "metrics-hybrid-pressure-io" },
 };
 
 static void
 make_proc (const char *root)
 {
   g_autofree char *net = g_build_filename (root, "net", NULL);
+  g_autofree char *psi = g_build_filename (root, "pressure", NULL);
 
   g_assert_cmpint (g_mkdir (net, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (psi, 0755), ==, 0);
   for (gsize i = 0; i < G_N_ELEMENTS (proc_files); i++)
     {
       g_autofree char *path = g_build_filename (root, proc_files[i].rel, NULL);
@@ -63,6 +69,7 @@ static void
 remove_proc (const char *root)
 {
   g_autofree char *net = g_build_filename (root, "net", NULL);
+  g_autofree char *psi = g_build_filename (root, "pressure", NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (proc_files); i++)
     {
@@ -70,6 +77,7 @@ remove_proc (const char *root)
       g_unlink (path);
     }
   g_rmdir (net);
+  g_rmdir (psi);
   g_rmdir (root);
 }
 
@@ -128,6 +136,10 @@ test_system_columns (void)
       root, "net/dev",
       NET_DEV_HEAD
       "  eth0:    3000      30    0    0    0     0          0         0     9000      90    0    0    0     0       0          0\n");
+  rewrite_file (root, "pressure/cpu",
+                "some avg10=12.50 avg60=0.15 avg300=1.41 total=125203831\n"
+                "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  rewrite_file (root, "pressure/memory", "some avg10=3.25 avg60=0.00 avg300=0.00 total=42\n");
   g_usleep (2000);
   orch_sampler_tick (s);
 
@@ -154,6 +166,9 @@ test_system_columns (void)
   /* What the fake /proc says, not only what the record says. */
   g_assert_cmpfloat (record_double (row, "cpu_percent"), ==, 75.0);
   g_assert_cmpfloat (record_double (row, "load_5"), ==, 0.56);
+  g_assert_cmpfloat (record_double (row, "pressure_cpu"), ==, 12.5);
+  g_assert_cmpfloat (record_double (row, "pressure_memory"), ==, 3.25);
+  g_assert_cmpfloat (record_double (row, "pressure_io"), ==, 0.0);
   g_assert_cmpfloat (record_double (row, "net_send_rate"), >, record_double (row, "net_recv_rate"));
 
   g_clear_pointer (&s, orch_sampler_free);

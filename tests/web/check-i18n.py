@@ -26,7 +26,11 @@ for key in sorted(set(cat["en"]) | set(cat["es"])):
 used = set(re.findall(r"\bt\('([a-z_]+)'", js)) | set(re.findall(r'data-i18n(?:-label)?="([a-z_]+)"', html))
 # Keys built at run time: a prefix and a known set of suffixes.
 for prefix, names in [("st_", "starting running stopping exited failed stopped"), ("done_", "stop restart remove"),
-                      ("f_", "command name cwd env restart restart_max memory_max cpu_quota tasks_max stop_timeout_ms")]:
+                      ("f_", "command name cwd env restart restart_max memory_max cpu_quota tasks_max stop_timeout_ms"
+                             " kind calendar cron timezone interval_s overlap timeout_s replicas max_unavailable"
+                             " metric target min max"),
+                      ("res_", "running exited failed stopped timeout skipped"), ("sst_", "active paused"),
+                      ("ov_", "skip queue parallel replace")]:
     used |= {prefix + n for n in names.split()}
 for key in sorted(used - set(cat["en"])):
     bad.append(f"{key}: used by the page, not in the catalogue")

@@ -4,9 +4,10 @@
 # against orchestratord and orchestrator-rest on a private bus, with a
 # token.  Screenshots go to BUILD_DIR/tests/web/screenshots.
 #
-#   test-web.sh BUILD_DIR SOURCE_DIR
+#   test-web.sh BUILD_DIR SOURCE_DIR [SCRIPT]   (SCRIPT: test-web.mjs unless given)
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh" "$1" "$2"
+SCRIPT=${3:-test-web.mjs}
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || skip "no Chromium at $CHROMIUM (apt-get install chromium)"
@@ -34,5 +35,5 @@ SEED=$(lib_json id <<<"$HTTP_BODY")
 OUT="$BUILD/tests/web/screenshots"
 mkdir -p "$OUT"
 URL=$URL TOKEN=$TOKEN SEED=$SEED OUT=$OUT CHROMIUM=$CHROMIUM \
-  NODE_PATH="$SRC/tests/web/node_modules" node "$SRC/tests/web/test-web.mjs" ||
+  NODE_PATH="$SRC/tests/web/node_modules" node "$SRC/tests/web/$SCRIPT" ||
   fail "browser test failed; shim log: $(tail -n 20 "$T/rest.log")"
