@@ -22,6 +22,9 @@ backend=${BENCH_REST_BACKEND:-none}
 command -v wrk >/dev/null || { echo '{"error": "wrk is not installed (apt-get install wrk)"}'; exit 77; }
 # shellcheck source=tests/bench/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh" bench-rest "$1"
+# Monitors of the killed jobs may still write their exit records while
+# lib_cleanup removes $T: once more after a moment, so nothing is left.
+trap 'lib_cleanup; sleep 1; rm -rf "$T"' EXIT
 PYSYS=/usr/bin/python3
 hz=$(getconf CLK_TCK)
 rows="$T/rows.tsv"
