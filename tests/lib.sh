@@ -455,3 +455,13 @@ lib_exit_clean() {
   rc=$?
   [ "$rc" -eq 0 ] || fail "$name exited with status $rc: $(tail -n 30 "$logf")"
 }
+
+# A test killed outright runs no trap, and meson's timeout gives the
+# trap half a second before SIGKILL: a watcher in a session of its own
+# cleans up after a test that could not (tests/lib-watch.sh).
+lib_owner_start=$(<"/proc/$$/stat")
+lib_owner_start=${lib_owner_start##*) }
+read -r -a lib_owner_start <<<"$lib_owner_start"
+setsid -f bash "$SRC/tests/lib-watch.sh" "$$" "${lib_owner_start[19]}" "$T" "$(cgroup2_mount)" \
+  </dev/null >/dev/null 2>&1
+unset lib_owner_start

@@ -13,6 +13,9 @@ void
 orch_rest_respond (SoupServerMessage *msg, guint status, const char *content_type, const char *body)
 {
   soup_server_message_set_status (msg, status, NULL);
+  /* set_response appends; an early refusal finds the prefilled error there
+   * (orch-rest-server.c). */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
   soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
 }
 

@@ -843,6 +843,35 @@ orch_rest_server_set_timeout (OrchRestServer *self, guint seconds)
   orch_rest_connections_set_timeout (self->connections, seconds);
 }
 
+/* libsoup answers a request line it cannot parse (a bad %-escape in the
+ * path or query, a bad Host) or a path it will not decode (%00, an
+ * encoded "..") with its own empty 400, and no signal comes between that
+ * verdict and the answer.  So each request starts with the JSON error as
+ * its body, taken away as soon as its headers were accepted. */
+static void
+prefilled_error_drop (SoupServerMessage *msg, gpointer data)
+{
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_headers_remove (soup_server_message_get_response_headers (msg), "Content-Type");
+}
+
+static void
+prefill_error (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  static char *json; /* built once: the same for every request */
+
+  if (json == NULL)
+    json = orch_rest_error_json (
+        orch_error_to_short_name (ORCH_ERROR_MALFORMED),
+        /* xgettext:no-c-format */
+        _("the request could not be parsed: an invalid %-escape, a NUL or an encoded \"..\" in the path or query, or an invalid Host header"));
+  soup_server_message_set_response (msg, "application/json; charset=utf-8", SOUP_MEMORY_STATIC,
+                                    json, strlen (json));
+  g_signal_connect (msg, "got-headers", G_CALLBACK (prefilled_error_drop), NULL);
+}
+
 OrchRestServer *
 orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir, GError **error)
 {
@@ -868,6 +897,7 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (prefill_error), NULL);
   /* A client that sends half a request, never reads the answer or keeps
    * an idle connection is dropped instead of holding it for ever. */
   self->connections = orch_rest_connections_new (self->server, 30);

@@ -165,6 +165,15 @@ die_with_parent (gpointer unused)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+GSubprocessLauncher *
+orch_test_launcher_new (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  return l;
+}
+
 /* A dbus-daemon of our own: GTestDBus's lets only its own user in. */
 static void
 start_open_bus (OrchTestDaemon *d)

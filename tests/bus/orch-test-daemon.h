@@ -75,6 +75,9 @@ void orch_test_check_limits (OrchTestDaemon *d, GVariant *record);
  * @extra arguments (--no-auth unless they name a --token-file) and reads
  * the URL it listens on into @ret_base (NULL if it refused to start: it
  * has exited then). */
+/* A launcher whose children get SIGTERM when the test process dies, however
+ * it dies (a helper tool such as a validating proxy). */
+GSubprocessLauncher *orch_test_launcher_new (GSubprocessFlags flags);
 GSubprocess *orch_test_shim_start (OrchTestDaemon *d, const char *const *extra, char **ret_base,
                                    GError **error);
 
