@@ -29,6 +29,9 @@ packages=(
   chromium
   # the forecast oracle test (tests/unit/test-forecast-oracle.py)
   python3-statsmodels
+  # tests/bench/bench-rest.sh's peers: the FastAPI+psutil stand-in of the
+  # prototype (tests/bench/peer), node_exporter (its own on a free port)
+  python3-fastapi python3-uvicorn python3-psutil prometheus-node-exporter
 )
 
 missing=()

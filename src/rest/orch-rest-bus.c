@@ -155,6 +155,12 @@ orch_rest_bus_get_connection (OrchRestBus *self)
   return self->connection;
 }
 
+const char *
+orch_rest_bus_get_address (OrchRestBus *self)
+{
+  return self->address;
+}
+
 guint
 orch_rest_bus_subscribe (OrchRestBus *self, const char *iface, const char *member, const char *arg0,
                          GDBusSignalCallback callback, gpointer data)

@@ -22,6 +22,8 @@ OrchRestBus *orch_rest_bus_new (gboolean user, const char *address, GError **err
 
 /* The connection, or NULL while the bus is away. */
 GDBusConnection *orch_rest_bus_get_connection (OrchRestBus *self);
+/* The bus's address, for a second connection (orch-rest-sdbus.h). */
+const char *orch_rest_bus_get_address (OrchRestBus *self);
 
 /* A subscription to orchestratord's @member signals on @iface (@arg0:
  * only those with this first argument, or NULL), kept across reconnects.

@@ -678,6 +678,31 @@ key_string (GVariant *key)
     }
 }
 
+/* What orch_rest_variant_to_json writes for a string and a double, for
+ * the writers that read D-Bus replies without GVariant
+ * (orch-rest-message.c). */
+void
+orch_rest_json_append_string (GString *out, const char *s)
+{
+  json_string (out, s);
+}
+
+void
+orch_rest_json_append_double (GString *out, double d)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (d))
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
+  /* A double stays a double: 1.0, not 1. */
+  if (strpbrk (buf, ".e") == NULL)
+    g_string_append (out, ".0");
+}
+
 void
 orch_rest_variant_to_json (GString *out, GVariant *v)
 {
@@ -714,20 +739,8 @@ orch_rest_variant_to_json (GString *out, GVariant *v)
       g_string_append_printf (out, "%d", g_variant_get_handle (v));
       return;
     case G_VARIANT_CLASS_DOUBLE:
-      {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        double d = g_variant_get_double (v);
-        if (!isfinite (d))
-          {
-            g_string_append (out, "null");
-            return;
-          }
-        g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
-        /* A double stays a double: 1.0, not 1. */
-        if (strpbrk (buf, ".e") == NULL)
-          g_string_append (out, ".0");
-        return;
-      }
+      orch_rest_json_append_double (out, g_variant_get_double (v));
+      return;
     case G_VARIANT_CLASS_STRING:
     case G_VARIANT_CLASS_OBJECT_PATH:
     case G_VARIANT_CLASS_SIGNATURE:

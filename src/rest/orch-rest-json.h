@@ -43,6 +43,8 @@ GVariant *orch_rest_options_from_query (GHashTable *query, const char *const *ty
  * third of the shim's work per request went there.  Unlike json-glib it
  * escapes U+001F and writes a non-finite double as null. */
 void orch_rest_variant_to_json (GString *out, GVariant *v);
+void orch_rest_json_append_string (GString *out, const char *s);
+void orch_rest_json_append_double (GString *out, double d);
 
 /* {"error": "<name>", "message": "..."} */
 char *orch_rest_error_json (const char *name, const char *message);

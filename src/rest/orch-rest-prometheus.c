@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-rest-prometheus.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void
@@ -43,21 +44,6 @@ prom_figure (GVariant *dict, const char *key, double *ret)
   return TRUE;
 }
 
-/* A job's series up to its last label: name{id="...",name="...". */
-static void
-prom_job_series (GString *out, const char *metric, GVariant *job)
-{
-  const char *id = "", *name = "";
-
-  g_variant_lookup (job, "id", "&s", &id);
-  g_variant_lookup (job, "name", "&s", &name);
-  g_string_append_printf (out, "%s{id=\"", metric);
-  prom_label_value (out, id);
-  g_string_append (out, "\",name=\"");
-  prom_label_value (out, name);
-  g_string_append_c (out, '"');
-}
-
 static void
 prom_system (GString *out, GVariant *s)
 {
@@ -95,81 +81,122 @@ prom_system (GString *out, GVariant *s)
     }
 }
 
+/* A sample value: %.17g, which round-trips any double. */
+static void
+prom_value (GString *out, double d)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append (out, "} ");
+  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.17g", d));
+  g_string_append_c (out, '\n');
+}
+
 /* The job states, as JobState in data/openapi.json (the contract test
  * compares): each job has one orchestrator_job_state series per state,
  * 1 for the one it is in, as node_exporter's systemd unit states. */
 const char *const orch_rest_prometheus_job_states[] = { "starting", "running", "stopping", "exited",
                                                         "failed",   "stopped", NULL };
 
-static gboolean
-job_has_process (GVariant *job)
-{
-  const char *state = "";
-  guint32 pid = 0;
+/* What the exposition needs of a job record, read once from it (a
+ * GVariant or a D-Bus message): the strings point into the record. */
+typedef struct {
+  const char *id, *name, *state;
+  guint32 pid;
+  double figure[3]; /* as figures[] in prom_jobs */
+  gboolean has[3];
+} PromJob;
 
-  g_variant_lookup (job, "state", "&s", &state);
-  g_variant_lookup (job, "pid", "u", &pid);
-  return pid > 0 &&
-         g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL }, state);
+static const char *const prom_job_figure_keys[] = { "cpu_percent", "memory_bytes", "restarts" };
+
+static gboolean
+job_has_process (const PromJob *job)
+{
+  return job->pid > 0 &&
+         g_strv_contains ((const char *const[]){ "starting", "running", "stopping", NULL },
+                          job->state);
+}
+
+static void
+prom_job_init (PromJob *job)
+{
+  *job = (PromJob){ .id = "", .name = "", .state = "" };
+}
+
+static void
+prom_job_from_variant (PromJob *job, GVariant *v)
+{
+  prom_job_init (job);
+  g_variant_lookup (v, "id", "&s", &job->id);
+  g_variant_lookup (v, "name", "&s", &job->name);
+  g_variant_lookup (v, "state", "&s", &job->state);
+  g_variant_lookup (v, "pid", "u", &job->pid);
+  for (gsize f = 0; f < G_N_ELEMENTS (prom_job_figure_keys); f++)
+    job->has[f] = prom_figure (v, prom_job_figure_keys[f], &job->figure[f]);
+}
+
+/* A job's series up to its last label: name{id="...",name="...". */
+static void
+prom_job_series (GString *out, const char *metric, const PromJob *job)
+{
+  g_string_append (out, metric);
+  g_string_append (out, "{id=\"");
+  prom_label_value (out, job->id);
+  g_string_append (out, "\",name=\"");
+  prom_label_value (out, job->name);
+  g_string_append_c (out, '"');
 }
 
 /* Series keep one identity for a job's whole life, {id, name}: a state
  * change moves a value, never starts a new series, so rate() and alerts
  * hold.  Figures of a process (CPU, memory) exist only while it does. */
 static void
-prom_jobs (GString *out, GVariant *jobs)
+prom_jobs (GString *out, const PromJob *jobs, gsize n)
 {
   static const struct {
-    const char *key, *name, *type, *help;
+    const char *name, *type, *help;
     gboolean process; /* only for a job that has a process */
   } figures[] = {
-    { "cpu_percent", "orchestrator_job_cpu_percent", "gauge",
-      "CPU use of the job, percent of one core.", TRUE },
-    { "memory_bytes", "orchestrator_job_memory_bytes", "gauge", "Memory of the job.", TRUE },
-    { "restarts", "orchestrator_job_restarts_total", "counter", "Times the job was started again.",
-      FALSE },
+    { "orchestrator_job_cpu_percent", "gauge", "CPU use of the job, percent of one core.", TRUE },
+    { "orchestrator_job_memory_bytes", "gauge", "Memory of the job.", TRUE },
+    { "orchestrator_job_restarts_total", "counter", "Times the job was started again.", FALSE },
   };
-  gsize n = g_variant_n_children (jobs);
+  G_STATIC_ASSERT (G_N_ELEMENTS (figures) == G_N_ELEMENTS (prom_job_figure_keys));
 
   for (gsize f = 0; f < G_N_ELEMENTS (figures); f++)
     {
       prom_metric (out, figures[f].name, figures[f].type, figures[f].help);
       for (gsize i = 0; i < n; i++)
         {
-          g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-          double d = 0;
-          if (figures[f].process &&
-              (!job_has_process (job) || !prom_figure (job, figures[f].key, &d)))
+          if (figures[f].process && (!job_has_process (&jobs[i]) || !jobs[i].has[f]))
             continue;
-          prom_figure (job, figures[f].key, &d);
-          prom_job_series (out, figures[f].name, job);
-          g_string_append_printf (out, "} %.17g\n", d);
+          prom_job_series (out, figures[f].name, &jobs[i]);
+          prom_value (out, jobs[i].has[f] ? jobs[i].figure[f] : 0);
         }
     }
   prom_metric (out, "orchestrator_job_up", "gauge",
                "1 while the job has a process (starting, running or stopping), else 0.");
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-      prom_job_series (out, "orchestrator_job_up", job);
-      g_string_append_printf (out, "} %d\n", job_has_process (job));
+      prom_job_series (out, "orchestrator_job_up", &jobs[i]);
+      g_string_append (out, job_has_process (&jobs[i]) ? "} 1\n" : "} 0\n");
     }
   prom_metric (out, "orchestrator_job_state", "gauge",
                "1 for the state the job is in, 0 for the others.");
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
-      const char *state = "";
-      g_variant_lookup (job, "state", "&s", &state);
+      const char *state = jobs[i].state;
       for (const char *const *s = orch_rest_prometheus_job_states; *s; s++)
         {
-          prom_job_series (out, "orchestrator_job_state", job);
-          g_string_append_printf (out, ",state=\"%s\"} %d\n", *s, strcmp (*s, state) == 0);
+          prom_job_series (out, "orchestrator_job_state", &jobs[i]);
+          g_string_append (out, ",state=\"");
+          g_string_append (out, *s);
+          g_string_append (out, strcmp (*s, state) == 0 ? "\"} 1\n" : "\"} 0\n");
         }
       /* A state this list does not know yet still shows. */
       if (!g_strv_contains (orch_rest_prometheus_job_states, state))
         {
-          prom_job_series (out, "orchestrator_job_state", job);
+          prom_job_series (out, "orchestrator_job_state", &jobs[i]);
           g_string_append (out, ",state=\"");
           prom_label_value (out, state);
           g_string_append (out, "\"} 1\n");
@@ -180,6 +207,99 @@ prom_jobs (GString *out, GVariant *jobs)
 void
 orch_rest_prometheus_write (GString *out, GVariant *system, GVariant *jobs)
 {
+  gsize n = g_variant_n_children (jobs);
+  g_autofree PromJob *parsed = g_new (PromJob, n);
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      GVariant *job = g_variant_get_child_value (jobs, i);
+      g_ptr_array_add (held, job); /* the strings live in it */
+      prom_job_from_variant (&parsed[i], job);
+    }
   prom_system (out, system);
-  prom_jobs (out, jobs);
+  prom_jobs (out, parsed, n);
+}
+
+/* One member of a record: the value's type, then the value, which stays
+ * where it is when the member is not one the exposition uses. */
+static int
+prom_job_member (PromJob *job, sd_bus_message *m, const char *key)
+{
+  const char *contents;
+  char type;
+  int r = sd_bus_message_peek_type (m, &type, &contents);
+  union {
+    const char *s;
+    guint32 u;
+    guint64 t;
+    double d;
+  } v;
+
+  if (r <= 0 || type != 'v' || (r = sd_bus_message_enter_container (m, 'v', contents)) < 0)
+    return r < 0 ? r : -EBADMSG;
+  if (strchr ("sudt", contents[0]) == NULL || contents[1] != '\0')
+    r = sd_bus_message_skip (m, contents);
+  else if ((r = sd_bus_message_read_basic (m, contents[0], &v)) >= 0)
+    {
+      if (contents[0] == 's')
+        {
+          if (strcmp (key, "id") == 0)
+            job->id = v.s;
+          else if (strcmp (key, "name") == 0)
+            job->name = v.s;
+          else if (strcmp (key, "state") == 0)
+            job->state = v.s;
+        }
+      else if (strcmp (key, "pid") == 0 && contents[0] == 'u')
+        job->pid = v.u;
+      else
+        for (gsize f = 0; f < G_N_ELEMENTS (prom_job_figure_keys); f++)
+          if (strcmp (key, prom_job_figure_keys[f]) == 0)
+            {
+              job->has[f] = TRUE;
+              job->figure[f] = contents[0] == 'd' ? v.d : contents[0] == 't' ? (double) v.t : v.u;
+            }
+    }
+  if (r < 0)
+    return r;
+  return sd_bus_message_exit_container (m);
+}
+
+/* The records of a Jobs.List reply (aa{sv}), read once where they lie:
+ * no GVariant per value (issue 15: that walk was most of a scrape). */
+static int
+prom_jobs_from_message (GArray *jobs, sd_bus_message *m)
+{
+  int r = sd_bus_message_enter_container (m, 'a', "a{sv}");
+
+  while (r >= 0 && (r = sd_bus_message_enter_container (m, 'a', "{sv}")) > 0)
+    {
+      PromJob job;
+      prom_job_init (&job);
+      while ((r = sd_bus_message_enter_container (m, 'e', "sv")) > 0)
+        {
+          const char *key;
+          if ((r = sd_bus_message_read_basic (m, 's', &key)) < 0 ||
+              (r = prom_job_member (&job, m, key)) < 0 ||
+              (r = sd_bus_message_exit_container (m)) < 0)
+            return r;
+        }
+      if (r < 0 || (r = sd_bus_message_exit_container (m)) < 0)
+        return r;
+      g_array_append_val (jobs, job);
+    }
+  return r < 0 ? r : sd_bus_message_exit_container (m);
+}
+
+gboolean
+orch_rest_prometheus_write_message (GString *out, GVariant *system, sd_bus_message *jobs)
+{
+  g_autoptr(GArray) parsed = g_array_new (FALSE, FALSE, sizeof (PromJob));
+
+  if (prom_jobs_from_message (parsed, jobs) < 0)
+    return FALSE;
+  prom_system (out, system);
+  prom_jobs (out, (const PromJob *) (void *) parsed->data, parsed->len);
+  return TRUE;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <systemd/sd-bus.h>
 
 G_BEGIN_DECLS
 
@@ -13,6 +14,9 @@ G_BEGIN_DECLS
  * @system is left out; a job's CPU and memory only show while it has a
  * process. */
 void orch_rest_prometheus_write (GString *out, GVariant *system, GVariant *jobs);
+/* The same from a Jobs.List reply read where it lies; FALSE (and @out
+ * unchanged) when @jobs is not one. */
+gboolean orch_rest_prometheus_write_message (GString *out, GVariant *system, sd_bus_message *jobs);
 
 /* The job states with a series of orchestrator_job_state each, NULL-ended. */
 extern const char *const orch_rest_prometheus_job_states[];

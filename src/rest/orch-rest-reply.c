@@ -25,6 +25,24 @@ orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *json)
   orch_rest_respond (msg, status, "application/json; charset=utf-8", json);
 }
 
+/* @body handed to libsoup as it is, not copied: a job list is large. */
+void
+orch_rest_respond_take (SoupServerMessage *msg, guint status, const char *content_type,
+                        GString *body)
+{
+  gsize len = body->len;
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_TAKE,
+                                    g_string_free (body, FALSE), len);
+}
+
+void
+orch_rest_respond_json_take (SoupServerMessage *msg, guint status, GString *json)
+{
+  orch_rest_respond_take (msg, status, "application/json; charset=utf-8", json);
+}
+
 void
 orch_rest_respond_http_error (SoupServerMessage *msg, guint status, OrchError code,
                               const char *message)

@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 void orch_rest_respond (SoupServerMessage *msg, guint status, const char *content_type,
                         const char *body);
 void orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *json);
+void orch_rest_respond_take (SoupServerMessage *msg, guint status, const char *content_type,
+                             GString *body);
+void orch_rest_respond_json_take (SoupServerMessage *msg, guint status, GString *json);
 
 /* @error, the shim's own or a failed call's to orchestratord: its code
  * (orch_client_error_code) says the status and the name, so the daemon's

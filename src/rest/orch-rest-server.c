@@ -5,10 +5,12 @@
 #include "orch-rest-access.h"
 #include "orch-rest-bus.h"
 #include "orch-rest-json.h"
+#include "orch-rest-message.h"
 #include "orch-rest-prometheus.h"
 #include "orch-rest-connections.h"
 #include "orch-rest-reply.h"
 #include "orch-rest-routes.h"
+#include "orch-rest-sdbus.h"
 #include "orch-rest-stream.h"
 
 #include "client/orch-client.h"
@@ -45,6 +47,7 @@ struct _OrchRestServer {
   OrchRestConnections *connections;
   guint max_header_bytes;
   char **cors_origins;    /* empty: no CORS at all */
+  OrchRestSdBus *sdbus;   /* the reads whose replies are written as they are read */
 };
 
 /* The body as it arrived, capped: libsoup would otherwise hold any size
@@ -105,10 +108,12 @@ finish_request (Request *r)
 /* ---- D-Bus replies to HTTP ---- */
 
 typedef void (*ReplyFunc) (Request *r, GVariant *reply);
+typedef void (*MessageReplyFunc) (Request *r, sd_bus_message *reply);
 
 typedef struct {
   Request *request;
   ReplyFunc then;
+  MessageReplyFunc then_message; /* a call over orch-rest-sdbus */
 } Pending;
 
 static void
@@ -171,6 +176,50 @@ ping_tick (gpointer data)
                               ping_done, r);
     }
   return G_SOURCE_CONTINUE;
+}
+
+static void
+message_call_done (sd_bus_message *reply, GError *error, gpointer data)
+{
+  Pending *p = data;
+  Request *r = p->request;
+  MessageReplyFunc then = p->then_message;
+
+  g_free (p);
+  if (r->gone)
+    {
+      request_free (r);
+      return;
+    }
+  if (reply == NULL)
+    {
+      orch_rest_respond_gerror (r->msg, error);
+      finish_request (r);
+      return;
+    }
+  then (r, reply);
+}
+
+/* A read (no ping watch: it is bounded by its timeout) over the sd-bus
+ * connection; FALSE when that is not there, and nothing was sent. */
+static gboolean
+message_call (Request *r, const char *iface, const char *method, GVariant *params,
+              MessageReplyFunc then)
+{
+  Pending *p;
+
+  if (r->self->sdbus == NULL)
+    return FALSE;
+  p = g_new0 (Pending, 1);
+  p->request = r;
+  p->then_message = then;
+  if (!orch_rest_sdbus_call (r->self->sdbus, iface, method, params, READ_TIMEOUT_MS,
+                             message_call_done, p))
+    {
+      g_free (p);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* One call to orchestratord that may take @timeout_ms. */
@@ -280,12 +329,40 @@ reply_prom_jobs (Request *r, GVariant *reply)
 }
 
 static void
+message_reply_prom_jobs (Request *r, sd_bus_message *reply)
+{
+  g_autoptr(GString) out = g_string_sized_new (16384);
+
+  if (orch_rest_prometheus_write_message (out, r->system, reply))
+    orch_rest_respond_take (r->msg, 200, ORCH_REST_PROMETHEUS_CONTENT_TYPE, g_steal_pointer (&out));
+  else
+    orch_rest_respond_error (r->msg, ORCH_ERROR_FAILED,
+                             _("orchestratord sent a malformed job list"));
+  finish_request (r);
+}
+
+static void
 reply_prom_system (Request *r, GVariant *reply)
 {
+  g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed ("(@a{sv} {},)"));
+
   /* The exposition has the jobs too: one more call. */
   r->system = g_variant_get_child_value (reply, 0);
-  read_call (r, "org.orchestrator.Jobs", "List", g_variant_new_parsed ("(@a{sv} {},)"),
-             reply_prom_jobs);
+  if (!message_call (r, "org.orchestrator.Jobs", "List", params, message_reply_prom_jobs))
+    read_call (r, "org.orchestrator.Jobs", "List", params, reply_prom_jobs);
+}
+
+/* The first value of the reply as JSON, as respond_value writes it. */
+static void
+message_reply_first_child (Request *r, sd_bus_message *reply)
+{
+  g_autoptr(GString) json = g_string_sized_new (16384);
+
+  if (orch_rest_message_to_json (json, reply) >= 0)
+    orch_rest_respond_json_take (r->msg, 200, g_steal_pointer (&json));
+  else
+    orch_rest_respond_error (r->msg, ORCH_ERROR_FAILED, _("orchestratord sent a malformed reply"));
+  finish_request (r);
 }
 
 static void
@@ -460,6 +537,7 @@ dispatch (Request *r, GHashTable *query)
   GVariant *tuple;
   guint64 pid = 0;
   g_autofree char *job = NULL;
+  g_autoptr(GVariant) params = NULL;
   int timeout_ms;
 
   if (route->kind == ORCH_ROUTE_HEALTH)
@@ -529,7 +607,14 @@ dispatch (Request *r, GHashTable *query)
   /* The tuple took its own references to the body's values. */
   for (gssize i = 0; i < n_body; i++)
     g_variant_unref (args[first_body + (gsize) i]);
-  call (r, timeout_ms, route->dbus_interface, route->dbus_method, tuple, reply_funcs[route->reply]);
+  params = tuple ? g_variant_ref_sink (tuple) : NULL;
+  /* A plain read goes over sd-bus, its reply written as it is read. */
+  if (route->reply == ORCH_ROUTE_REPLY_VALUE && route->timeout == ORCH_ROUTE_TIMEOUT_READ &&
+      message_call (r, route->dbus_interface, route->dbus_method, params,
+                    message_reply_first_child))
+    return;
+  call (r, timeout_ms, route->dbus_interface, route->dbus_method, params,
+        reply_funcs[route->reply]);
 }
 
 static void
@@ -876,6 +961,7 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
       g_hash_table_insert (self->files, (gpointer) &routes[i], text);
     }
   self->bus = g_object_ref (bus);
+  self->sdbus = orch_rest_sdbus_new (orch_rest_bus_get_address (bus));
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
@@ -911,6 +997,7 @@ orch_rest_server_free (OrchRestServer *self)
       g_object_unref (self->server);
     }
   g_clear_pointer (&self->feed, orch_rest_feed_free);
+  g_clear_pointer (&self->sdbus, orch_rest_sdbus_free);
   g_clear_object (&self->bus);
   if (self->token)
     memset (self->token, 0, strlen (self->token));
