@@ -204,6 +204,28 @@ find_tail (int fd, guint64 size, guint32 n, char *buf, guint64 *ret_start, GErro
   return TRUE;
 }
 
+/* Whether the record that ends just before @offset is a fragment: then
+ * the page starting at @offset goes on with its line (no new time). */
+static gboolean
+follows_fragment (int fd, guint64 offset, char *buf, GError **error)
+{
+  gsize want = (gsize) MIN ((guint64) (ORCH_LOG_RECORD_HEAD_LEN + ORCH_LOG_RECORD_MAX_PAYLOAD + 2),
+                            offset);
+  gsize got;
+  const char *start;
+
+  if (want < ORCH_LOG_RECORD_HEAD_LEN + 1 ||
+      !read_block (fd, buf, want, offset - want, &got, error) || got != want ||
+      buf[got - 1] != '\n')
+    return FALSE;
+  start = memrchr (buf, '\n', got - 1);
+  start = start ? start + 1 : buf;
+  if (start == buf && offset - want > 0)
+    return FALSE; /* not a record the monitor wrote */
+  return is_stamped (start, (gsize) (buf + got - 1 - start)) &&
+         start[ORCH_LOG_STAMP_LEN] == ORCH_LOG_RECORD_FRAGMENT;
+}
+
 gboolean
 orch_log_read_records_fd (int fd, const OrchLogReadOptions *opts, const char *stream,
                           char **ret_text, guint64 *ret_next_offset, GError **error)
@@ -223,6 +245,16 @@ orch_log_read_records_fd (int fd, const OrchLogReadOptions *opts, const char *st
   if (opts->tail_lines > 0 &&
       !find_tail (fd, (guint64) st.st_size, opts->tail_lines, buf, &pos, error))
     return FALSE;
+  if (pos > 0 && pos < (guint64) st.st_size)
+    {
+      g_autoptr(GError) local = NULL;
+      f.mid_line = follows_fragment (fd, pos, buf, &local);
+      if (local)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
 
   while (pos < (guint64) st.st_size)
     {
