@@ -135,6 +135,17 @@ orch_log_format (OrchLogFormatter *f, const char *buf, gsize len, GString *out, 
   return pos;
 }
 
+void
+orch_log_format_feed (OrchLogFormatter *f, GString *pending, const char *buf, gsize len,
+                      GString *out)
+{
+  gsize used;
+
+  g_string_append_len (pending, buf, (gssize) len);
+  used = orch_log_format (f, pending->str, pending->len, out, G_MAXSIZE, NULL);
+  g_string_erase (pending, 0, (gssize) used);
+}
+
 static gboolean
 read_block (int fd, char *buf, gsize count, guint64 offset, gsize *ret_got, GError **error)
 {

@@ -26,6 +26,12 @@ typedef struct {
 gsize orch_log_format (OrchLogFormatter *f, const char *buf, gsize len, GString *out, gsize max_out,
                        gboolean *ret_full);
 
+/* For a follower reading the file as it grows: @buf (@len bytes, just
+ * read) after @pending (what was left of the last read), the whole
+ * records rendered onto @out; the rest stays in @pending. */
+void orch_log_format_feed (OrchLogFormatter *f, GString *pending, const char *buf, gsize len,
+                           GString *out);
+
 /* Logs.Read over a log_timestamps log through @fd (pread() only): by
  * offset, or the last tail_lines records, rendered as @opts->show says,
  * at most max_bytes; *@ret_next_offset is where the next page starts (a

@@ -84,11 +84,8 @@ pump (Follow *f)
       if (f->stamped)
         {
           g_autoptr(GString) out = g_string_new (NULL);
-          gsize used;
 
-          g_string_append_len (f->pending, buf, n);
-          used = orch_log_format (&f->fmt, f->pending->str, f->pending->len, out, G_MAXSIZE, NULL);
-          g_string_erase (f->pending, 0, (gssize) used);
+          orch_log_format_feed (&f->fmt, f->pending, buf, (gsize) n, out);
           if (out->len == 0)
             continue;
           soup_message_body_append (body, SOUP_MEMORY_COPY, out->str, out->len);
