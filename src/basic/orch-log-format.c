@@ -283,9 +283,9 @@ orch_log_read_records_fd (int fd, const OrchLogReadOptions *opts, const char *st
                          opts->max_bytes);
           else
             g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED,
-                         _ ("cannot read the log: a line at offset %" G_GUINT64_FORMAT
-                            " is longer than any orchestrator-monitor writes"),
-                         pos);
+                         _ ("cannot read the log: a line at offset %llu is longer than any "
+                            "orchestrator-monitor writes"),
+                         (unsigned long long) pos);
           return FALSE;
         }
       pos += used;

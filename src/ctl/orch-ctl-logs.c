@@ -225,7 +225,7 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
     { "stderr", 0, 0, G_OPTION_ARG_NONE, &stderr_flag,
       N_("The stderr log (jobs run with --separate-stderr)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON: text and next_offset"), NULL },
-    { "timestamps", 't', 0, G_OPTION_ARG_NONE, &timestamps,
+    { "timestamps", 0, 0, G_OPTION_ARG_NONE, &timestamps,
       N_("Each line after its time of arrival (jobs run with --log-timestamps)"), NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format,
       N_("text, or json: one JSON object a line with time, stream, line (jobs run with --log-timestamps)"),
