@@ -108,6 +108,22 @@ emit (Stream *s, long long us, char flag, const char *p, size_t n)
   s->out[s->out_len++] = '\n';
 }
 
+/* Where a full fragment of @len bytes ends: before a UTF-8 character it
+ * would cut in two (at most 3 bytes go on to the next fragment), so a
+ * reader that replaces invalid bytes sees the character whole. */
+static size_t
+utf8_cut (const char *p, size_t len)
+{
+  size_t k = len - 1, need;
+  unsigned char lead;
+
+  while (k > 0 && len - k < 4 && ((unsigned char) p[k] & 0xc0) == 0x80)
+    k--;
+  lead = (unsigned char) p[k];
+  need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return lead >= 0xc0 && k + need > len && k > 0 ? k : len;
+}
+
 /* Cuts @buf (which came at @us) into records. */
 static void
 take (Stream *s, const char *buf, size_t n, long long us)
@@ -130,8 +146,10 @@ take (Stream *s, const char *buf, size_t n, long long us)
           size_t k;
           if (s->carry_len == ORCH_LOG_RECORD_MAX_PAYLOAD)
             {
-              emit (s, s->carry_us, ORCH_LOG_RECORD_FRAGMENT, s->carry, s->carry_len);
-              s->carry_len = 0;
+              size_t cut = utf8_cut (s->carry, s->carry_len);
+              emit (s, s->carry_us, ORCH_LOG_RECORD_FRAGMENT, s->carry, cut);
+              memmove (s->carry, s->carry + cut, s->carry_len - cut);
+              s->carry_len -= cut;
             }
           if (s->carry_len == 0)
             s->carry_us = us;
