@@ -54,6 +54,7 @@ _orchestratorctl() {
         --cwd|-C) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return 0 ;;
         --user|-u) if [[ $cmd == run ]]; then mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return 0; fi ;;
         --overlap) mapfile -t COMPREPLY < <(compgen -W "skip queue parallel replace" -- "$cur"); return 0 ;;
+        --format) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return 0 ;;
         --on-calendar|--cron|--every|--randomized-delay|--base-time) return 0 ;;
         --bus-address|--name|-n|--memory-max|-m|--cpu-quota|-c|--tasks-max|--env|-e|--stop-timeout|--restart-max|--restart-delay|--timeout|-t|--lines|--older-than|--delay|-d|--iterations|--memory-high|--cpu-weight|--io-weight|--horizon|--step|--memory-limit|--limit|--after)
             return 0 ;;
@@ -71,14 +72,14 @@ _orchestratorctl() {
 
     local opts=""
     case $cmd in
-        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --on-calendar --" ;;
+        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --log-timestamps --on-calendar --" ;;
         schedule) opts="--name --on-calendar --cron --every --overlap --persistent --randomized-delay --timeout --json --iterations --base-time --" ;;
         list) opts="--state --name --limit --after --json --quiet" ;;
         status) opts="--json" ;;
         stop) opts="--signal --timeout --json" ;;
         restart) opts="--json" ;;
         rm) opts="--force" ;;
-        logs) opts="--lines --follow --stderr --json" ;;
+        logs) opts="--lines --follow --stderr --json --timestamps --format" ;;
         top) opts="--delay --iterations" ;;
         metrics) opts="--json" ;;
         cleanup) opts="--older-than --json" ;;

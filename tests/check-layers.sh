@@ -10,7 +10,7 @@
 #              daemon, and no library but GLib/GIO; src/core nothing from
 #              bus, client, rest, ctl, daemon; src/client, src/rest and
 #              src/ctl nothing from core or bus; src/monitor nothing but
-#              basic/orch-launch-proto.h and libc headers.
+#              basic/orch-launch-proto.h, basic/orch-log-record.h and libc headers.
 #
 #   tests/check-layers.sh BUILD_DIR SOURCE_DIR
 #
@@ -112,16 +112,16 @@ while IFS= read -r line; do
   esac
 done < <(includes basic)
 
-# monitor: the launch protocol, and libc (no header of the project's
-# libraries, GLib included).
+# monitor: the launch protocol, the stamped log's record format, its own
+# headers, and libc (no header of the project's libraries, GLib included).
 while IFS= read -r line; do
   header=${line##*:}
   case $header in
-    basic/orch-launch-proto.h) ;;
+    basic/orch-launch-proto.h | basic/orch-log-record.h | orch-monitor-*.h) ;;
     '<glib'* | '<gio'* | '<gobject'* | '<systemd/'* | '<sqlite3.h>' | '<json-glib/'* | '<libsoup/'*)
       breach "${line%:"$header"}: src/monitor may use libc only ($header)" ;;
     '<'*) ;;
-    *) breach "${line%:"$header"}: src/monitor may include basic/orch-launch-proto.h only ($header)" ;;
+    *) breach "${line%:"$header"}: src/monitor may include basic/orch-launch-proto.h, basic/orch-log-record.h and its own headers only ($header)" ;;
   esac
 done < <(includes monitor)
 

@@ -614,6 +614,28 @@ orch_log_read_fd (int fd, const OrchLogReadOptions *opts,
                              opts, ret_text, ret_next_offset, error);
 }
 
+/* timestamps b and format s; JSON lines always carry the time. */
+static gboolean
+orch_log_show_parse (GVariant *options, OrchLogShow *ret_show, GError **error)
+{
+  gboolean stamps = FALSE;
+  const char *format = "text";
+
+  g_variant_lookup (options, "timestamps", "b", &stamps);
+  g_variant_lookup (options, "format", "&s", &format);
+  if (strcmp (format, "json") == 0)
+    *ret_show = ORCH_LOG_SHOW_JSON;
+  else if (strcmp (format, "text") == 0)
+    *ret_show = stamps ? ORCH_LOG_SHOW_TIMESTAMPS : ORCH_LOG_SHOW_PLAIN;
+  else
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("option “format”: “%s” is not one of text, json"), format);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 orch_log_read_options_parse (GVariant *options, guint32 cap, OrchLogReadOptions *ret_opts,
                              const char **ret_stream, GError **error)
@@ -623,12 +645,15 @@ orch_log_read_options_parse (GVariant *options, guint32 cap, OrchLogReadOptions 
 
   if (!orch_vardict_check (options, _("option"),
                            (const char *const[]){ "stream", "s", "offset", "t", "tail_lines", "u",
-                                                  "max_bytes", "u", NULL },
+                                                  "max_bytes", "u", "timestamps", "b", "format",
+                                                  "s", NULL },
                            error))
     return FALSE;
   g_variant_lookup (options, "stream", "&s", ret_stream);
   g_variant_lookup (options, "offset", "t", &o.offset);
   g_variant_lookup (options, "tail_lines", "u", &o.tail_lines);
+  if (!orch_log_show_parse (options, &o.show, error))
+    return FALSE;
   if (g_variant_lookup (options, "max_bytes", "u", &max_bytes))
     {
       if (max_bytes < ORCH_LOG_READ_MIN_BYTES)

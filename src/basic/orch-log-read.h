@@ -11,10 +11,18 @@ G_BEGIN_DECLS
 /* What one Logs.Read returns when the caller does not say. */
 #define ORCH_LOG_DEFAULT_READ_BYTES (64 * 1024)
 
+/* How a log_timestamps log (orch-log-record.h) is shown. */
+typedef enum {
+  ORCH_LOG_SHOW_PLAIN,      /* the job's bytes as it wrote them */
+  ORCH_LOG_SHOW_TIMESTAMPS, /* each line after its time */
+  ORCH_LOG_SHOW_JSON,       /* JSON lines: time, stream, line */
+} OrchLogShow;
+
 typedef struct {
   guint64 offset;      /* byte offset to start at; ignored when tail_lines > 0 */
   guint32 tail_lines;  /* > 0: the last N lines instead */
   guint32 max_bytes;   /* upper bound on the returned text in bytes, >= ORCH_LOG_READ_MIN_BYTES */
+  OrchLogShow show;    /* timestamps b, format s ("text" or "json") */
 } OrchLogReadOptions;
 
 /* Like pread(2): bytes read, 0 at end of file, -1 with errno set. */
@@ -76,7 +84,7 @@ gboolean orch_log_read_with (OrchLogPreadFunc pread_func, gpointer user_data, gu
                              char **ret_text, guint64 *ret_next_offset, GError **error);
 
 /* Logs.Read's options (a{sv}: stream s, offset t, tail_lines u, max_bytes
- * u) into @ret_opts, max_bytes capped at @cap; *@ret_stream points into
+ * u, timestamps b, format s) into @ret_opts, max_bytes capped at @cap; *@ret_stream points into
  * @options.  Unknown keys, wrong types, max_bytes below the minimum:
  * ORCH_ERROR_INVALID_ARGUMENT. */
 gboolean orch_log_read_options_parse (GVariant *options, guint32 cap, OrchLogReadOptions *ret_opts,

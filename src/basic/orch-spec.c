@@ -222,6 +222,13 @@ parse_weight (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 }
 
 static gboolean
+parse_log_timestamps (OrchSpec *spec, const char *key, GVariant *v, GError **error)
+{
+  spec->log_timestamps = g_variant_get_boolean (v);
+  return TRUE;
+}
+
+static gboolean
 parse_stderr (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
   const char *s = g_variant_get_string (v, NULL);
@@ -275,7 +282,8 @@ parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
      .pattern = "^[!-~]*$", .pattern_hint = N_ ("must be printable ASCII without spaces"))    \
   X ("memory_high", "t", parse_memory_high, .min = ORCH_MIN_MEMORY_MAX)                       \
   X ("cpu_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                       \
-  X ("io_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)
+  X ("io_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                        \
+  X ("log_timestamps", "b", parse_log_timestamps)
 
 /* The parser comes first among the variable arguments, so that a row
  * without bounds still gives the macro one. */
@@ -546,6 +554,8 @@ orch_spec_to_variant (const OrchSpec *s)
     g_variant_builder_add (&b, "{sv}", "cpu_weight", g_variant_new_uint32 (s->cpu_weight));
   if (s->io_weight)
     g_variant_builder_add (&b, "{sv}", "io_weight", g_variant_new_uint32 (s->io_weight));
+  if (s->log_timestamps)
+    g_variant_builder_add (&b, "{sv}", "log_timestamps", g_variant_new_boolean (TRUE));
   if (s->group_id)
     {
       g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (s->group_id));

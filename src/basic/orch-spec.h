@@ -38,6 +38,7 @@ typedef struct {
   guint64 memory_high;       /* bytes, 0 = no throttling point */
   guint cpu_weight;          /* 1..10000, 0 = the default (100) */
   guint io_weight;           /* 1..10000, 0 = the default (100) */
+  gboolean log_timestamps;   /* the monitor stamps each line (orch-log-record.h) */
 
   /* Filled by orch_policy_check(). */
   char *resolved_exec;

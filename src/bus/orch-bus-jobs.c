@@ -63,6 +63,11 @@ append_field (sd_bus_message *m, const OrchJobField *f, const OrchFieldValue *v)
       return sd_bus_message_append_basic (m, 't', &v->t);
     case ORCH_FIELD_DOUBLE:
       return sd_bus_message_append_basic (m, 'd', &v->d);
+    case ORCH_FIELD_BOOLEAN:
+      {
+        int b = v->u != 0;
+        return sd_bus_message_append_basic (m, 'b', &b);
+      }
     case ORCH_FIELD_STRING:
     default:
       return sd_bus_message_append_basic (m, 's', v->s);

@@ -216,6 +216,13 @@ f_io_weight (const OrchJob *j, OrchFieldValue *v)
 }
 
 static gboolean
+f_log_timestamps (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->log_timestamps;
+  return j->spec->log_timestamps;
+}
+
+static gboolean
 f_group_id (const OrchJob *j, OrchFieldValue *o)
 {
   o->s = j->spec->group_id;
@@ -264,6 +271,8 @@ static const OrchJobField record_fields[] = {
   /* A replica of a job group (issue 19) */
   { "group_id", NULL, ORCH_FIELD_STRING, f_group_id },
   { "replica", NULL, ORCH_FIELD_UINT32, f_replica },
+  /* Only when true: the log holds each line's time (issue 18) */
+  { "log_timestamps", NULL, ORCH_FIELD_BOOLEAN, f_log_timestamps },
 };
 
 const OrchJobField *
@@ -283,6 +292,8 @@ orch_field_type_signature (OrchFieldType type)
     case ORCH_FIELD_INT32: return "i";
     case ORCH_FIELD_UINT64: return "t";
     case ORCH_FIELD_DOUBLE: return "d";
+    case ORCH_FIELD_BOOLEAN:
+      return "b";
     case ORCH_FIELD_STRING:
     default: return "s";
     }
@@ -298,6 +309,8 @@ field_to_variant (OrchFieldType type, const OrchFieldValue *v)
     case ORCH_FIELD_INT32: return g_variant_new_int32 (v->i);
     case ORCH_FIELD_UINT64: return g_variant_new_uint64 (v->t);
     case ORCH_FIELD_DOUBLE: return g_variant_new_double (v->d);
+    case ORCH_FIELD_BOOLEAN:
+      return g_variant_new_boolean (v->u != 0);
     case ORCH_FIELD_STRING:
     default: return g_variant_new_string (v->s);
     }

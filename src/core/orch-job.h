@@ -81,6 +81,7 @@ typedef enum {
   ORCH_FIELD_INT32,
   ORCH_FIELD_UINT64,
   ORCH_FIELD_DOUBLE,
+  ORCH_FIELD_BOOLEAN, /* in .u */
 } OrchFieldType;
 
 typedef union {

@@ -122,7 +122,7 @@ orch_launch_find_monitor (void)
   return g_strdup (ORCH_MONITOR_PATH);
 }
 
-/* orchestrator-monitor's argv: ID EXEC CWD UID GID GROUPS NOFILE -- ARGV. */
+/* orchestrator-monitor's argv: ID EXEC CWD UID GID GROUPS NOFILE STAMP -- ARGV. */
 static char **
 monitor_argv (const OrchLaunchParams *p, const char *cwd)
 {
@@ -157,6 +157,7 @@ monitor_argv (const OrchLaunchParams *p, const char *cwd)
                                          (unsigned long long) child_nofile.rlim_max));
   else
     g_ptr_array_add (a, g_strdup ("-"));
+  g_ptr_array_add (a, g_strdup (spec->log_timestamps ? "t" : "-"));
   g_ptr_array_add (a, g_strdup ("--"));
   for (char **arg = spec->argv; *arg; arg++)
     g_ptr_array_add (a, g_strdup (*arg));

@@ -4,6 +4,7 @@
 #include "orch-logs.h"
 #include "basic/orch-error.h"
 #include "basic/orch-id.h"
+#include "basic/orch-log-format.h"
 #include "basic/orch-log-read.h"
 #include "basic/orch-vardict.h"
 
@@ -117,6 +118,14 @@ stream_file (OrchJob *job, const char *stream, GError **error)
   return NULL;
 }
 
+const char *
+orch_logs_stream_name (OrchJob *job, const char *stream)
+{
+  if (job->stderr_log_path == NULL)
+    return "all";
+  return stream && strcmp (stream, "stderr") == 0 ? "stderr" : "stdout";
+}
+
 static int
 open_stream (OrchLogs *logs, const char *id, const char *stream, GError **error)
 {
@@ -148,16 +157,33 @@ orch_logs_read (OrchLogs *logs, const char *id, GVariant *options, char **ret_te
 {
   OrchLogReadOptions o;
   const char *stream = NULL;
+  OrchJob *job;
   gboolean ok;
   int fd;
 
   if (!orch_log_read_options_parse (options, logs->config->log_read_max_bytes, &o, &stream, error))
     return FALSE;
 
+  job = orch_manager_lookup (logs->manager, id, error);
+  if (job == NULL)
+    return FALSE;
+  /* Times are only what the monitor recorded, never made up afterwards. */
+  if (o.show != ORCH_LOG_SHOW_PLAIN && !job->spec->log_timestamps)
+    {
+      g_set_error (
+          error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+          _("option “%s”: job %s was not created with log_timestamps, so its log holds no times"),
+          o.show == ORCH_LOG_SHOW_JSON ? "format" : "timestamps", id);
+      return FALSE;
+    }
   fd = open_stream (logs, id, stream, error);
   if (fd < 0)
     return FALSE;
-  ok = orch_log_read_fd (fd, &o, ret_text, ret_next_offset, error);
+  if (job->spec->log_timestamps)
+    ok = orch_log_read_records_fd (fd, &o, orch_logs_stream_name (job, stream), ret_text,
+                                   ret_next_offset, error);
+  else
+    ok = orch_log_read_fd (fd, &o, ret_text, ret_next_offset, error);
   close (fd);
   return ok;
 }

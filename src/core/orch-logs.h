@@ -22,6 +22,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchLogs, orch_logs_free)
  * max_bytes u. */
 gboolean orch_logs_read (OrchLogs *logs, const char *id, GVariant *options,
                          char **ret_text, guint64 *ret_next_offset, GError **error);
+/* What @stream of @job holds, as JSON lines name it: "all" (stdout and
+ * stderr merged, in the order written), "stdout" or "stderr". */
+const char *orch_logs_stream_name (OrchJob *job, const char *stream);
+/* options (a{sv}) also: timestamps b, format s (text|json), which need a
+ * job created with log_timestamps (else ORCH_ERROR_INVALID_ARGUMENT). */
 /* A read-only fd on the job's @stream log, for following it. */
 int orch_logs_open (OrchLogs *logs, const char *id, const char *stream, GError **error);
 /* Removes the job's logs; a running job's are truncated instead, so its

@@ -727,8 +727,17 @@ write_separator (int fd, OrchJob *job)
 {
   g_autoptr(GDateTime) dt = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format_iso8601 (dt);
-  g_autofree char *line = g_strdup_printf ("--- orchestrator: %s restart %u ---\n", stamp,
-                                           job->restarts);
+  g_autofree char *line = NULL;
+
+  /* A stamped log gets a stamped record (orch-log-record.h): the daemon
+   * writes it at that moment, so that is its time. */
+  if (job->spec->log_timestamps)
+    {
+      g_autofree char *t = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S.%fZ");
+      line = g_strdup_printf ("%s --- orchestrator: restart %u ---\n", t, job->restarts);
+    }
+  else
+    line = g_strdup_printf ("--- orchestrator: %s restart %u ---\n", stamp, job->restarts);
   ssize_t n G_GNUC_UNUSED = write (fd, line, strlen (line));
 }
 

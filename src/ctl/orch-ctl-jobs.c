@@ -45,6 +45,7 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
   g_auto(GStrv) env = NULL;
   int tasks_max = -1, restart_max = -1;
   gboolean separate_stderr = FALSE;
+  gboolean log_timestamps = FALSE;
   const GOptionEntry entries[] = {
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name, N_("A name for the job"), N_("NAME") },
     { "restart", 'r', 0, G_OPTION_ARG_STRING, &restart,
@@ -68,6 +69,8 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
       N_("USER") },
     { "separate-stderr", 0, 0, G_OPTION_ARG_NONE, &separate_stderr,
       N_("Keep stderr in a log of its own"), NULL },
+    { "log-timestamps", 0, 0, G_OPTION_ARG_NONE, &log_timestamps,
+      N_("Record each output line's time of arrival (logs --timestamps, --format=json)"), NULL },
     { "on-calendar", 0, 0, G_OPTION_ARG_STRING, &on_calendar,
       N_("Do not start it now: make a schedule that runs it at these times (OnCalendar= syntax) and print the schedule's id"),
       N_("EXPR") },
@@ -112,6 +115,8 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
     g_variant_builder_add (&spec, "{sv}", "tasks_max", g_variant_new_uint32 ((guint32) tasks_max));
   if (separate_stderr)
     g_variant_builder_add (&spec, "{sv}", "stderr", g_variant_new_string ("separate"));
+  if (log_timestamps)
+    g_variant_builder_add (&spec, "{sv}", "log_timestamps", g_variant_new_boolean (TRUE));
   if (memory_max)
     {
       guint64 bytes;

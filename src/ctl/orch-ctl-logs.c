@@ -4,6 +4,7 @@
 
 #include "orch-ctl.h"
 #include "orch-ctl-units.h"
+#include "basic/orch-log-format.h"
 
 #include <errno.h>
 #include <gio/gunixfdlist.h>
@@ -22,6 +23,14 @@ gboolean
 orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_lines, GString *out,
                    guint64 *ret_end, GError **error)
 {
+  return orch_ctl_read_log_shown (ctl, id, stream, tail_lines, FALSE, NULL, out, ret_end, error);
+}
+
+gboolean
+orch_ctl_read_log_shown (OrchCtl *ctl, const char *id, const char *stream, guint tail_lines,
+                         gboolean timestamps, const char *format, GString *out, guint64 *ret_end,
+                         GError **error)
+{
   guint64 offset = 0;
 
   /* Read pages until one comes back empty: a whole log may be larger than
@@ -35,6 +44,10 @@ orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_
 
       g_variant_builder_init (&opts, G_VARIANT_TYPE_VARDICT);
       g_variant_builder_add (&opts, "{sv}", "stream", g_variant_new_string (stream));
+      if (timestamps)
+        g_variant_builder_add (&opts, "{sv}", "timestamps", g_variant_new_boolean (TRUE));
+      if (format)
+        g_variant_builder_add (&opts, "{sv}", "format", g_variant_new_string (format));
       if (tail_lines > 0)
         g_variant_builder_add (&opts, "{sv}", "tail_lines", g_variant_new_uint32 (tail_lines));
       else
@@ -61,6 +74,9 @@ typedef struct {
   guint64 pos;
   gboolean ended;
   int exit_code;
+  gboolean stamped; /* the job has log_timestamps: render its records */
+  OrchLogFormatter fmt;
+  GString *pending; /* read, not yet a whole record */
 } Follow;
 
 static gboolean
@@ -89,13 +105,24 @@ pump (Follow *f)
 
   while ((n = pread (f->fd, buf, sizeof buf, (off_t) f->pos)) > 0)
     {
-      if (!write_all (buf, (gsize) n))
-        return FALSE;
       f->pos += (guint64) n;
+      if (f->stamped)
+        {
+          g_autoptr(GString) out = g_string_new (NULL);
+
+          orch_log_format_feed (&f->fmt, f->pending, buf, (gsize) n, out);
+          if (!write_all (out->str, out->len))
+            return FALSE;
+        }
+      else if (!write_all (buf, (gsize) n))
+        return FALSE;
     }
   /* Truncated (Logs.Delete, rotation): go on from its new start. */
   if (n == 0 && fstat (f->fd, &st) == 0 && (guint64) st.st_size < f->pos)
-    f->pos = 0;
+    {
+      f->pos = 0;
+      g_string_truncate (f->pending, 0);
+    }
   return TRUE;
 }
 
@@ -135,16 +162,32 @@ interrupted (gpointer data)
 
 /* Prints @head (what the log holds up to @from), then what comes. */
 static int
-follow (OrchCtl *ctl, const char *id, const char *stream, const GString *head, guint64 from)
+follow (OrchCtl *ctl, const char *id, const char *stream, const GString *head, guint64 from,
+        OrchLogShow show)
 {
   g_autoptr(GUnixFDList) fds = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Follow f = { .ctl = ctl, .loop = loop, .id = id, .fd = -1, .pos = from };
+  Follow f = { .ctl = ctl, .loop = loop, .id = id, .fd = -1, .pos = from, .fmt.show = show };
+  g_autoptr(GVariant) job = NULL;
+  g_autoptr(GString) pending = g_string_new (NULL);
   int exit_code = ORCH_CTL_EXIT_OK;
   gint32 handle;
   guint timer, sigint, sigterm;
+
+  /* A stamped log is shown record by record, as Logs.Read shows it. */
+  job = orch_ctl_try_call (ctl, "Jobs", "Get", g_variant_new ("(s)", id), "(a{sv})", NULL);
+  if (job)
+    {
+      g_autoptr(GVariant) rec = g_variant_get_child_value (job, 0);
+      if (!g_variant_lookup (rec, "log_timestamps", "b", &f.stamped))
+        f.stamped = FALSE;
+      f.fmt.stream = strcmp (stream, "stderr") == 0                          ? "stderr"
+                     : g_variant_lookup (rec, "stderr_log_path", "&s", NULL) ? "stdout"
+                                                                             : "all";
+    }
+  f.pending = pending;
 
   reply = orch_ctl_call_fds (ctl, "Logs", "Open", g_variant_new ("(ss)", id, stream), "(h)", &fds, &exit_code);
   if (reply == NULL)
@@ -172,12 +215,21 @@ int
 orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
 {
   int lines = -1;
-  gboolean follow_flag = FALSE, stderr_flag = FALSE, json = FALSE;
+  gboolean follow_flag = FALSE, stderr_flag = FALSE, json = FALSE, timestamps = FALSE;
+  g_autofree char *format = NULL;
   const GOptionEntry entries[] = {
-    { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, N_("Only the last N lines (with -f: default 10)"), N_("N") },
-    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow_flag, N_("Print new output as it arrives, until the job ends"), NULL },
-    { "stderr", 0, 0, G_OPTION_ARG_NONE, &stderr_flag, N_("The stderr log (jobs run with --separate-stderr)"), NULL },
+    { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, N_("Only the last N lines (with -f: default 10)"),
+      N_("N") },
+    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow_flag,
+      N_("Print new output as it arrives, until the job ends"), NULL },
+    { "stderr", 0, 0, G_OPTION_ARG_NONE, &stderr_flag,
+      N_("The stderr log (jobs run with --separate-stderr)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON: text and next_offset"), NULL },
+    { "timestamps", 0, 0, G_OPTION_ARG_NONE, &timestamps,
+      N_("Each line after its time of arrival (jobs run with --log-timestamps)"), NULL },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
+      N_("text, or json: one JSON object a line with time, stream, line (jobs run with --log-timestamps)"),
+      N_("FORMAT") },
     { NULL }
   };
   g_autoptr(GString) text = g_string_new (NULL);
@@ -191,6 +243,9 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
     return exit_code;
   if (lines < -1 || lines == 0)
     return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, "%s", _("--lines: give a number of lines above 0"));
+  if (format && strcmp (format, "text") != 0 && strcmp (format, "json") != 0)
+    return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, _("--format: “%s” is not one of text, json"),
+                          format);
   if (json && follow_flag)
     return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, "%s", _("--json and --follow do not go together"));
   if (follow_flag && lines < 0)
@@ -198,7 +253,8 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
   stream = stderr_flag ? "stderr" : "all";
   if (orch_ctl_bus (ctl, &exit_code) == NULL)
     return exit_code;
-  if (!orch_ctl_read_log (ctl, argv[1], stream, lines > 0 ? (guint) lines : 0, text, &end, &error))
+  if (!orch_ctl_read_log_shown (ctl, argv[1], stream, lines > 0 ? (guint) lines : 0, timestamps,
+                                format, text, &end, &error))
     return orch_ctl_report_error (error);
   if (json)
     {
@@ -206,7 +262,10 @@ orch_ctl_cmd_logs (OrchCtl *ctl, int argc, char **argv)
       return ORCH_CTL_EXIT_OK;
     }
   if (follow_flag)
-    return follow (ctl, argv[1], stream, text, end);
+    return follow (ctl, argv[1], stream, text, end,
+                   g_strcmp0 (format, "json") == 0 ? ORCH_LOG_SHOW_JSON
+                   : timestamps                    ? ORCH_LOG_SHOW_TIMESTAMPS
+                                                   : ORCH_LOG_SHOW_PLAIN);
   fwrite (text->str, 1, text->len, stdout);
   return ORCH_CTL_EXIT_OK;
 }

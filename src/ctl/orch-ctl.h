@@ -144,5 +144,10 @@ int orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv);
  * the bus must be connected. */
 gboolean orch_ctl_read_log (OrchCtl *ctl, const char *id, const char *stream, guint tail_lines,
                             GString *out, guint64 *ret_end, GError **error);
+/* The same with timestamps b / format s ("text", "json") added to each
+ * Logs.Read (the daemon refuses them for a job without log_timestamps). */
+gboolean orch_ctl_read_log_shown (OrchCtl *ctl, const char *id, const char *stream,
+                                  guint tail_lines, gboolean timestamps, const char *format,
+                                  GString *out, guint64 *ret_end, GError **error);
 
 G_END_DECLS

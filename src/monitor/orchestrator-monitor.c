@@ -17,12 +17,14 @@
  *   fd 3 the exit directory (O_DIRECTORY), fd 4 the launch status pipe,
  *   fd 5 the hold pipe: a byte once the daemon has put us in the job's
  *   cgroup (EOF: the daemon gave up, or died; we leave),
- *   argv: ID EXEC CWD UID GID GROUPS NOFILE -- ARGV...
+ *   argv: ID EXEC CWD UID GID GROUPS NOFILE STAMP -- ARGV...
  *   (UID, GID, GROUPS, NOFILE: "-" for unchanged; GROUPS comma-separated;
- *    NOFILE "soft:hard"), environment: the job's.
+ *    NOFILE "soft:hard"; STAMP "t" for log_timestamps, else "-"),
+ *   environment: the job's.
  * On the status pipe it writes the job's pid, and the child writes the
  * stage and errno if it cannot exec; EOF means the command runs. */
 #include "basic/orch-launch-proto.h"
+#include "orch-monitor-stamp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +86,7 @@ typedef struct {
   size_t ngroups;
   int has_nofile;
   struct rlimit nofile;
+  int stamp;
   char **argv;
 } Args;
 
@@ -93,7 +96,7 @@ parse_args (int argc, char **argv, Args *a)
   unsigned long v, w;
   char *p, *end;
 
-  if (argc < 10 || strcmp (argv[8], "--") != 0)
+  if (argc < 11 || strcmp (argv[9], "--") != 0)
     return -1;
   a->id = argv[1];
   a->exec = argv[2];
@@ -127,7 +130,8 @@ parse_args (int argc, char **argv, Args *a)
       a->nofile.rlim_cur = v;
       a->nofile.rlim_max = w;
     }
-  a->argv = argv + 9;
+  a->stamp = strcmp (argv[8], "t") == 0;
+  a->argv = argv + 10;
   return 0;
 }
 
@@ -145,6 +149,8 @@ user_is (uid_t uid, gid_t gid)
   return uid == 0 || setuid (0) < 0;
 }
 
+static OrchStamp stamp;
+
 static _Noreturn void
 run_child (const Args *a)
 {
@@ -156,6 +162,8 @@ run_child (const Args *a)
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   close (EXIT_DIR_FD);
+  if (a->stamp && orch_stamp_child (&stamp) < 0)
+    child_fail (ORCH_LAUNCH_STAGE_STDIO);
 
   /* Its own process group, so the none backend can signal the job without
    * reaching this monitor; the parent makes it too (setpgid on both sides),
@@ -309,6 +317,20 @@ main (int argc, char **argv)
     if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
       signal (sig, SIG_IGN);
 
+  if (a.stamp)
+    {
+      struct stat o, e;
+      /* Merged: both fds are the one log file. */
+      int merged = fstat (STDOUT_FILENO, &o) == 0 && fstat (STDERR_FILENO, &e) == 0 &&
+                   o.st_dev == e.st_dev && o.st_ino == e.st_ino;
+      r = orch_stamp_setup (&stamp, STDOUT_FILENO, merged ? STDOUT_FILENO : STDERR_FILENO);
+      if (r < 0)
+        {
+          send_msg (ORCH_LAUNCH_STAGE_STDIO, -r);
+          return 127;
+        }
+    }
+
   pid = fork ();
   if (pid < 0)
     {
@@ -321,15 +343,23 @@ main (int argc, char **argv)
   (void) setpgid (pid, pid);
   send_msg (ORCH_LAUNCH_MSG_PID, pid);
   close (STATUS_FD);
-  /* Let go of the log files: only the job writes them. */
-  (void) dup2 (STDIN_FILENO, STDOUT_FILENO);
-  (void) dup2 (STDIN_FILENO, STDERR_FILENO);
-
-  do
-    r = waitpid (pid, &status, 0);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    return 126;
+  if (a.stamp)
+    {
+      status = orch_stamp_run (&stamp, pid);
+      if (status == -1)
+        return 126;
+    }
+  else
+    {
+      /* Let go of the log files: only the job writes them. */
+      (void) dup2 (STDIN_FILENO, STDOUT_FILENO);
+      (void) dup2 (STDIN_FILENO, STDERR_FILENO);
+      do
+        r = waitpid (pid, &status, 0);
+      while (r < 0 && errno == EINTR);
+      if (r < 0)
+        return 126;
+    }
 
   (void) write_exit_file (record_fd, a.id, pid, status);
   exit_like (status);

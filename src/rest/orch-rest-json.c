@@ -558,6 +558,23 @@ orch_rest_args_from_object (GVariant *object, const char *const *types, GVariant
   return -1;
 }
 
+/* A flag in a query: 1/true or 0/false. */
+static gboolean
+query_boolean (const char *param, const char *value, const char *key, GVariantBuilder *b,
+               GError **error)
+{
+  gboolean on = strcmp (value, "1") == 0 || strcmp (value, "true") == 0;
+
+  if (!on && strcmp (value, "0") != 0 && strcmp (value, "false") != 0)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("query parameter “%s”: use 1, true, 0 or false"), param);
+      return FALSE;
+    }
+  g_variant_builder_add (b, "{sv}", key, g_variant_new_boolean (on));
+  return TRUE;
+}
+
 GVariant *
 orch_rest_options_from_query (GHashTable *query, const char *const *types, GError **error)
 {
@@ -593,6 +610,13 @@ orch_rest_options_from_query (GHashTable *query, const char *const *types, GErro
             }
           if (strcmp (t[2], "s") == 0)
             g_variant_builder_add (&b, "{sv}", t[1], g_variant_new_string (v));
+          else if (strcmp (t[2], "b") == 0 && !query_boolean (k, v, t[1], &b, error))
+            {
+              g_variant_builder_clear (&b);
+              return NULL;
+            }
+          else if (strcmp (t[2], "b") == 0)
+            ;
           else
             {
               guint64 u;

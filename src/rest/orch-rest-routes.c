@@ -22,9 +22,11 @@ static const char *const stop_query[] = { "signal",     "signal", "i", "timeout_
                                           "timeout_ms", "u",      NULL };
 static const char *const history_query[] = { "since", "since",  "t",      "limit", "limit",
                                              "u",     "step_s", "step_s", "u",     NULL };
-static const char *const log_query[] = { "stream",    "stream", "s",          "offset", "offset",
-                                         "t",         "tail",   "tail_lines", "u",      "max_bytes",
-                                         "max_bytes", "u",      NULL };
+static const char *const log_query[] = { "stream",     "stream",     "s",         "offset",
+                                         "offset",     "t",          "tail",      "tail_lines",
+                                         "u",          "max_bytes",  "max_bytes", "u",
+                                         "timestamps", "timestamps", "b",         "format",
+                                         "format",     "s",          NULL };
 static const char *const cleanup_body[] = { "older_than_s", "t", NULL };
 static const char *const events_query[] = { "since", "since", "t", "limit", "limit", "u", NULL };
 static const char *const schedule_body[] = { "name",

@@ -492,8 +492,29 @@ refuse (Request *r, GError *error)
   finish_request (r);
 }
 
-/* ?follow hands the request to the log stream, which takes stream and
- * offset from the query and ignores the rest. */
+/* timestamps and format, as the daemon reads them from Logs.Read's
+ * options, for a follow (which reads the log itself). */
+static gboolean
+follow_show (GHashTable *query, OrchLogShow *ret_show, GError **error)
+{
+  const char *const types[] = { "timestamps", "timestamps", "b", "format", "format", "s", NULL };
+  g_autoptr(GHashTable) q = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GVariant) opts = NULL;
+  OrchLogReadOptions o;
+
+  for (guint i = 0; types[i]; i += 3)
+    if (g_hash_table_contains (query, types[i]))
+      g_hash_table_insert (q, (gpointer) types[i], g_hash_table_lookup (query, types[i]));
+  opts = orch_rest_options_from_query (q, types, error);
+  if (opts == NULL ||
+      !orch_log_read_options_parse (g_variant_ref_sink (opts), G_MAXUINT32, &o, NULL, error))
+    return FALSE;
+  *ret_show = o.show;
+  return TRUE;
+}
+
+/* ?follow hands the request to the log stream, which takes stream,
+ * offset, timestamps and format from the query and ignores the rest. */
 static gboolean
 follow_log (Request *r, GHashTable *query, GError **error)
 {
@@ -501,6 +522,7 @@ follow_log (Request *r, GHashTable *query, GError **error)
   const char *stream = g_hash_table_lookup (query, "stream");
   const char *offset_s = g_hash_table_lookup (query, "offset");
   guint64 offset = 0;
+  OrchLogShow show;
 
   if (g_strcmp0 (follow, "1") != 0 && g_strcmp0 (follow, "true") != 0)
     {
@@ -514,8 +536,11 @@ follow_log (Request *r, GHashTable *query, GError **error)
                    _("query parameter “%s”: “%s” is not a valid number"), "offset", offset_s);
       return FALSE;
     }
+  if (!follow_show (query, &show, error))
+    return FALSE;
   /* Like tail -f: from the end, unless told where to start. */
-  orch_rest_follow_log (r->self->bus, r->msg, r->param, stream, offset, offset_s == NULL);
+  orch_rest_follow_log_shown (r->self->bus, r->msg, r->param, stream, offset, offset_s == NULL,
+                              show);
   request_free (r);
   return TRUE;
 }

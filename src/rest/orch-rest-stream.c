@@ -5,6 +5,7 @@
 #include "orch-rest-json.h"
 #include "orch-rest-reply.h"
 
+#include "basic/orch-log-format.h"
 #include "client/orch-client.h"
 
 #include <errno.h>
@@ -37,6 +38,9 @@ typedef struct {
   gulong finished_id;
   gboolean ended;         /* the job finished: drain and close */
   gboolean gone;
+  gboolean stamped; /* the job has log_timestamps: render its records */
+  OrchLogFormatter fmt;
+  GString *pending; /* read, not yet a whole record */
 } Follow;
 
 static void
@@ -60,6 +64,8 @@ follow_free (Follow *f)
   g_object_unref (f->bus);
   g_free (f->id);
   g_free (f->stream);
+  if (f->pending)
+    g_string_free (f->pending, TRUE);
   g_free (f);
 }
 
@@ -74,8 +80,18 @@ pump (Follow *f)
 
   while ((n = pread (f->fd, buf, sizeof buf, (off_t) f->pos)) > 0)
     {
-      soup_message_body_append (body, SOUP_MEMORY_COPY, buf, (gsize) n);
       f->pos += (guint64) n;
+      if (f->stamped)
+        {
+          g_autoptr(GString) out = g_string_new (NULL);
+
+          orch_log_format_feed (&f->fmt, f->pending, buf, (gsize) n, out);
+          if (out->len == 0)
+            continue;
+          soup_message_body_append (body, SOUP_MEMORY_COPY, out->str, out->len);
+        }
+      else
+        soup_message_body_append (body, SOUP_MEMORY_COPY, buf, (gsize) n);
       any = TRUE;
     }
   if (n == 0 && !any)
@@ -83,7 +99,10 @@ pump (Follow *f)
       struct stat st;
       /* Truncated (Logs.Delete, rotation): follow from its new start. */
       if (fstat (f->fd, &st) == 0 && (guint64) st.st_size < f->pos)
-        f->pos = 0;
+        {
+          f->pos = 0;
+          g_string_truncate (f->pending, 0);
+        }
     }
   return any;
 }
@@ -251,7 +270,11 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
 
   soup_server_message_set_status (f->msg, 200, NULL);
   soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
-  soup_message_headers_set_content_type (h, "text/plain; charset=utf-8", NULL);
+  soup_message_headers_set_content_type (h,
+                                         f->stamped && f->fmt.show == ORCH_LOG_SHOW_JSON
+                                             ? "application/x-ndjson"
+                                             : "text/plain; charset=utf-8",
+                                         NULL);
   /* Proxies must not sit on the stream. */
   soup_message_headers_replace (h, "Cache-Control", "no-cache");
   soup_message_headers_replace (h, "X-Accel-Buffering", "no");
@@ -266,9 +289,64 @@ opened (GObject *source, GAsyncResult *res, gpointer data)
   f->timer = g_timeout_add (FOLLOW_POLL_MS, follow_tick, f);
 }
 
+static void
+open_log (Follow *f, GDBusConnection *connection)
+{
+  g_dbus_connection_call_with_unix_fd_list (
+      connection, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Logs", "Open",
+      g_variant_new ("(ss)", f->id, f->stream), G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE,
+      ORCH_REST_READ_TIMEOUT_MS, NULL, NULL, opened, f);
+}
+
+/* Whether the job's log is stamped decides how it is shown. */
+static void
+got_spec (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res,
+                                                             &error);
+  g_autoptr(GVariant) rec = NULL;
+  Follow *f = data;
+
+  if (f->gone || reply == NULL)
+    {
+      if (!f->gone)
+        {
+          orch_rest_respond_gerror (f->msg, error);
+          soup_server_message_unpause (f->msg);
+        }
+      follow_free (f);
+      return;
+    }
+  rec = g_variant_get_child_value (reply, 0);
+  if (!g_variant_lookup (rec, "log_timestamps", "b", &f->stamped))
+    f->stamped = FALSE;
+  if (!f->stamped && f->fmt.show != ORCH_LOG_SHOW_PLAIN)
+    {
+      g_autofree char *message = g_strdup_printf (
+          _("option “%s”: job %s was not created with log_timestamps, so its log holds no times"),
+          f->fmt.show == ORCH_LOG_SHOW_JSON ? "format" : "timestamps", f->id);
+      orch_rest_respond_error (f->msg, ORCH_ERROR_INVALID_ARGUMENT, message);
+      soup_server_message_unpause (f->msg);
+      follow_free (f);
+      return;
+    }
+  f->fmt.stream = strcmp (f->stream, "stderr") == 0                       ? "stderr"
+                  : g_variant_lookup (rec, "stderr_log_path", "&s", NULL) ? "stdout"
+                                                                          : "all";
+  open_log (f, G_DBUS_CONNECTION (source));
+}
+
 void
 orch_rest_follow_log (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
                       const char *stream, guint64 offset, gboolean from_end)
+{
+  orch_rest_follow_log_shown (bus, msg, id, stream, offset, from_end, ORCH_LOG_SHOW_PLAIN);
+}
+
+void
+orch_rest_follow_log_shown (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
+                            const char *stream, guint64 offset, gboolean from_end, OrchLogShow show)
 {
   GDBusConnection *connection = orch_rest_bus_get_connection (bus);
   Follow *f;
@@ -288,12 +366,12 @@ orch_rest_follow_log (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
   f->from_end = from_end;
   f->fd = -1;
   f->cancel = g_cancellable_new ();
+  f->fmt.show = show;
+  f->pending = g_string_new (NULL);
   f->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_client_gone), f);
-  g_dbus_connection_call_with_unix_fd_list (connection, ORCH_BUS_NAME, ORCH_BUS_PATH,
-                                            "org.orchestrator.Logs", "Open",
-                                            g_variant_new ("(ss)", f->id, f->stream), G_VARIANT_TYPE ("(h)"),
-                                            G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, NULL, NULL,
-                                            opened, f);
+  g_dbus_connection_call (connection, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "Get",
+                          g_variant_new ("(s)", f->id), G_VARIANT_TYPE ("(a{sv})"),
+                          G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, NULL, got_spec, f);
 }
 
 /* ---- /ws/metrics ---- */

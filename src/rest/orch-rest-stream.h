@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "basic/orch-log-read.h"
+
 G_BEGIN_DECLS
 
 /* GET /logs/{id}?follow=1: the log as a chunked stream from @offset (or
@@ -14,6 +16,12 @@ G_BEGIN_DECLS
  * paused; this unpauses it. */
 void orch_rest_follow_log (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
                            const char *stream, guint64 offset, gboolean from_end);
+/* The same, shown as @show says (timestamps=1, format=json): a job with
+ * log_timestamps is rendered record by record (JSON lines as
+ * application/x-ndjson); another job takes only ORCH_LOG_SHOW_PLAIN. */
+void orch_rest_follow_log_shown (OrchRestBus *bus, SoupServerMessage *msg, const char *id,
+                                 const char *stream, guint64 offset, gboolean from_end,
+                                 OrchLogShow show);
 
 /* /ws/metrics: every SystemSampled and JobChanged as JSON text frames,
  * {"type": "system", "data": {...}} and {"type": "job", "id": ...,

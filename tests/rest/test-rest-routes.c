@@ -159,7 +159,7 @@ test_rows_complete (void)
               {
                 g_assert_nonnull (t[1]);
                 g_assert_nonnull (t[2]);
-                g_assert_nonnull (strchr ("situ", t[2][0]));
+                g_assert_nonnull (strchr ("situb", t[2][0]));
                 g_assert_cmpuint (strlen (t[2]), ==, 1);
               }
           g_assert_false (r->public);
