@@ -174,6 +174,11 @@ static const OrchRoute routes[] = {
     .types = forecast_query, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS, .dbus_method = "GetRecommendation",
     .param = ORCH_ROUTE_PARAM_ID, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  /* A group's forecast: GetJobForecast answers for group ids too. */
+  { "GET", "/metrics/groups/{id}/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetJobForecast", .param = ORCH_ROUTE_PARAM_ID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = forecast_query,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
 };
 
 static gsize
