@@ -450,7 +450,7 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
                                 guint min_samples, OrchMemoryOutlook *out, GError **error)
 {
   OrchJob *job = orch_manager_lookup (m, id, error);
-  g_autoptr(GVariant) none = empty_options ();
+  g_autoptr(GVariant) query = NULL;
   g_autoptr(GVariant) rows = NULL;
   guint interval = orch_sampler_interval_ms (s);
   Series mem = { 0 };
@@ -458,21 +458,35 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
   Options o = { 0 };
   gboolean ok = FALSE;
   guint cross;
+  gint64 now = g_get_real_time (), window_s, age_s;
+  guint32 row_step_s;
 
   memset (out, 0, sizeof *out);
   if (job == NULL)
     return FALSE;
-  rows = orch_sampler_get_job_history (s, id, none, error);
+  o.horizon_s = MIN (horizon_s, MAX_HORIZON_S);
+  o.step_s = MAX (MAX (o.horizon_s / 60, (interval + 999) / 1000), 1);
+  o.search_s = o.horizon_s;
+  /* Bounded work per job, whatever its age: the last six horizons, rows
+   * averaged by the ring to about the fit's step (at least 32 of them),
+   * rather than every sample of the day. */
+  window_s = 6 * (gint64) o.horizon_s;
+  age_s = job->started_at > 0 ? MAX ((now - job->started_at) / G_USEC_PER_SEC, 0) : window_s;
+  row_step_s = (guint32) MIN ((gint64) o.step_s, MIN (age_s, window_s) / 32);
+  query = g_variant_ref_sink (
+      g_variant_new_parsed ("{'since': <%t>, 'step_s': <%u>}",
+                            (guint64) MAX (now - window_s * G_USEC_PER_SEC, 0), row_step_s));
+  rows = orch_sampler_get_job_history (s, id, query, error);
   if (rows == NULL)
     return FALSE;
   g_variant_ref_sink (rows);
   out->limit = job_limit (s, job, &out->limit_source, &out->own_limit);
   series_from_rows (rows, "memory_bytes", &mem);
   out->samples = mem.t->len;
-  o.horizon_s = MIN (horizon_s, MAX_HORIZON_S);
-  o.step_s = MAX (MAX (o.horizon_s / 60, (interval + 999) / 1000), 1);
-  o.search_s = o.horizon_s;
-  if (mem.t->len >= MAX (min_samples, 2) && forecast_series (&mem, &o, interval, &fm, error))
+  /* Too young to say: fewer samples taken than @min_samples. */
+  if (age_s * 1000 < (gint64) min_samples * interval)
+    out->samples = 0;
+  if (out->samples >= MAX (min_samples, 2) && forecast_series (&mem, &o, interval, &fm, error))
     {
       out->memory_bytes = g_array_index (mem.v, double, mem.v->len - 1);
       out->method = orch_forecast_method_name (fm.fit.method);
@@ -491,10 +505,10 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
         }
       ok = TRUE;
     }
-  else if (mem.t->len < MAX (min_samples, 2))
+  else if (out->samples < MAX (min_samples, 2))
     g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
                  _("not enough history to forecast yet: %u samples, at least %u needed"),
-                 mem.t->len, MAX (min_samples, 2));
+                 out->samples, MAX (min_samples, 2));
   orch_forecast_path_clear (&fm.path);
   series_clear (&mem);
   return ok;
