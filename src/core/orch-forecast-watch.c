@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The proactive memory warning (memory_forecast events).  Cost: one fit
- * of one memory series per running job per round (bench-forecast --cost
- * gives the figure per series), spread over idle dispatches. */
+/* The proactive memory warning (memory_forecast events).  Cost: one
+ * bounded history query and one fit of one memory series per running job
+ * per round, spread over idle dispatches (tests/bench/bench-forecast-watch.sh
+ * measures it: about 0.2 ms per job). */
 #include "config.h"
 
 #include "orch-forecast-watch.h"
