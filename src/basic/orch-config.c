@@ -54,6 +54,8 @@ orch_config_new (void)
   c->keep_events = 10000;
   c->pressure_threshold_us = 150000;
   c->pressure_window_us = 1000000;
+  c->memory_warn_before_s = 600;
+  c->memory_forecast_interval_s = 60;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup (ORCH_DEFAULT_TOKEN_FILE);
   c->rest_auth = g_strdup ("token");
@@ -149,6 +151,9 @@ static const KeyDef keys[] = {
   { "state", "keep_events", KEY_UINT, OFF (keep_events), 1, 10000000, NULL },
   { "events", "pressure_threshold_us", KEY_UINT, OFF (pressure_threshold_us), 0, 10000000, NULL },
   { "events", "pressure_window_us", KEY_UINT, OFF (pressure_window_us), 500000, 10000000, NULL },
+  { "events", "memory_warn_before_s", KEY_UINT, OFF (memory_warn_before_s), 0, 86400, NULL },
+  { "events", "memory_forecast_interval_s", KEY_UINT, OFF (memory_forecast_interval_s), 1, 3600,
+    NULL },
 };
 
 static const KeyDef *

@@ -42,8 +42,10 @@ typedef struct {
   char *auth_read;          /* group|everyone: who may List/Get/Read logs */
   gboolean auth_polkit;     /* ask polkit for callers outside the group */
   guint keep_events;        /* job events kept in the state (newest) */
-  guint pressure_threshold_us; /* PSI trigger per job: some stall, 0 = none */
-  guint pressure_window_us;    /* ... within this window */
+  guint pressure_threshold_us;      /* PSI trigger per job: some stall, 0 = none */
+  guint pressure_window_us;         /* ... within this window */
+  guint memory_warn_before_s;       /* memory_forecast event this far ahead, 0 = off */
+  guint memory_forecast_interval_s; /* how often running jobs are forecast for it */
 } OrchConfig;
 
 OrchConfig *orch_config_new (void);

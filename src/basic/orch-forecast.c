@@ -804,3 +804,28 @@ orch_forecast_resample (const gint64 *t_us, const double *v, guint n, gint64 sta
     }
   return k;
 }
+
+/* The proactive warning's rule (orch-forecast-watch). */
+gboolean
+orch_forecast_warn_step (OrchForecastWarnState *st, gint64 run, double limit, double crossing_in_s,
+                         guint warn_before_s)
+{
+  if (st->run != run || st->limit != limit)
+    {
+      st->run = run;
+      st->limit = limit;
+      st->warned = FALSE;
+    }
+  if (crossing_in_s >= 0 && crossing_in_s <= warn_before_s)
+    {
+      if (st->warned)
+        return FALSE;
+      st->warned = TRUE;
+      return TRUE;
+    }
+  /* Hysteresis: a forecast wobbling around the edge warns once; one
+   * that could not see that far (NAN) changes nothing. */
+  if (!isnan (crossing_in_s) && (crossing_in_s < 0 || crossing_in_s > 2.0 * warn_before_s))
+    st->warned = FALSE;
+  return FALSE;
+}

@@ -149,4 +149,17 @@ double orch_forecast_prob_above (double mean, double sd, double limit);
 guint orch_forecast_resample (const gint64 *t_us, const double *v, guint n, gint64 start_us,
                               gint64 step_us, double *out, guint n_out);
 
+/* The once-per-crossing rule, for one job: @crossing_in_s is how far
+ * ahead the forecast reaches the limit (negative: not within twice
+ * @warn_before_s; NAN: the forecast did not reach that far, no change).
+ * TRUE when this is a new warning. */
+typedef struct {
+  gint64 run;   /* the run's start, a new run re-arms */
+  double limit; /* a changed limit re-arms */
+  gboolean warned;
+} OrchForecastWarnState;
+
+gboolean orch_forecast_warn_step (OrchForecastWarnState *st, gint64 run, double limit,
+                                  double crossing_in_s, guint warn_before_s);
+
 G_END_DECLS

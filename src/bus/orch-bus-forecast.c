@@ -6,6 +6,7 @@
 #include "orch-bus-variant.h"
 
 #include "basic/orch-error.h"
+#include "basic/orch-id.h"
 #include "core/orch-forecaster.h"
 #include "core/orch-sd-bus.h"
 
@@ -15,6 +16,7 @@ struct _OrchBusForecast {
   OrchSampler *sampler;
   OrchManager *manager;
   OrchBusAuth *auth;
+  OrchGroups *groups; /* NULL until set: group ids are not found */
   sd_bus_slot *metrics_slot;
   sd_bus_slot *jobs_slot;
 };
@@ -42,7 +44,10 @@ method_get_job_forecast (sd_bus_message *m, void *userdata, sd_bus_error *ret_er
     r = orch_bus_read_argument (m, &options, ret_error);
   if (r < 0)
     return r;
-  v = orch_forecaster_job (self->sampler, self->manager, id, options, &error);
+  if (self->groups && orch_group_id_is_valid (id))
+    v = orch_forecaster_group (self->sampler, self->manager, self->groups, id, options, &error);
+  else
+    v = orch_forecaster_job (self->sampler, self->manager, id, options, &error);
   return reply (m, v, error, ret_error);
 }
 
@@ -128,4 +133,10 @@ orch_bus_forecast_free (OrchBusForecast *self)
   sd_bus_slot_unref (self->metrics_slot);
   sd_bus_slot_unref (self->jobs_slot);
   g_free (self);
+}
+
+void
+orch_bus_forecast_set_groups (OrchBusForecast *self, OrchGroups *groups)
+{
+  self->groups = groups;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "orch-bus-auth.h"
+#include "core/orch-groups.h"
 #include "core/orch-manager.h"
 #include "core/orch-sampler.h"
 
@@ -18,6 +19,8 @@ typedef struct _OrchBusForecast OrchBusForecast;
 OrchBusForecast *orch_bus_forecast_new (sd_bus *bus, OrchSampler *sampler, OrchManager *manager,
                                         OrchBusAuth *auth, GError **error);
 void orch_bus_forecast_free (OrchBusForecast *self);
+/* GetJobForecast answers for job groups too (their ids) once set. */
+void orch_bus_forecast_set_groups (OrchBusForecast *self, OrchGroups *groups);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchBusForecast, orch_bus_forecast_free)
 
 G_END_DECLS

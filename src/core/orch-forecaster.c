@@ -10,6 +10,8 @@
 #include "basic/orch-recommend.h"
 #include "basic/orch-vardict.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -22,7 +24,6 @@
 #define EXHAUSTION_SEARCH_S (24 * 3600)
 #define MAX_PATH 20000
 #define MAX_POINTS 1440 /* a day by the minute */
-#define WARN_BEFORE_S 600
 
 typedef struct {
   GArray *t; /* gint64 */
@@ -65,6 +66,7 @@ series_from_rows (GVariant *rows, const char *key, Series *out)
 typedef struct {
   guint32 horizon_s, step_s;
   guint64 memory_limit; /* 0: the job's or the host's */
+  guint32 search_s;     /* how far the path goes (at least the horizon) */
 } Options;
 
 static gboolean
@@ -99,6 +101,7 @@ parse_options (GVariant *options, guint interval_ms, Options *o, GError **error)
   o->step_s = MAX (o->step_s, (interval_ms + 999) / 1000);
   o->step_s = MAX (o->step_s, (o->horizon_s + MAX_POINTS - 1) / MAX_POINTS);
   o->step_s = MIN (o->step_s, o->horizon_s);
+  o->search_s = MAX (o->horizon_s, EXHAUSTION_SEARCH_S);
   return TRUE;
 }
 
@@ -140,8 +143,8 @@ forecast_series (const Series *raw, const Options *o, guint interval_ms, SeriesF
   f->n_fit = orch_forecast_resample (t, (const double *) raw->v->data, raw->t->len, f->first_us,
                                      step, grid, n_grid);
   f->horizon_steps = (guint) MIN ((gint64) o->horizon_s * G_USEC_PER_SEC / step + 1, MAX_PATH);
-  n_path = (guint) MIN (
-      (gint64) MAX (o->horizon_s, EXHAUSTION_SEARCH_S) * G_USEC_PER_SEC / step + 1, MAX_PATH);
+  n_path = (guint) MIN ((gint64) MAX (o->horizon_s, o->search_s) * G_USEC_PER_SEC / step + 1,
+                        MAX_PATH);
   orch_forecast_path_init (&f->path, n_path);
   orch_forecast_auto (grid, f->n_fit, f->horizon_steps, &f->fit, &f->path);
   return TRUE;
@@ -198,8 +201,7 @@ series_dict (const SeriesForecast *f, const Options *o, gboolean nonneg)
 
 /* memory_exhaustion_*: when the forecast reaches @limit. */
 static void
-add_exhaustion (GVariantBuilder *b, const SeriesForecast *f, double limit, const char *source,
-                const char *id)
+add_exhaustion (GVariantBuilder *b, const SeriesForecast *f, double limit, const char *source)
 {
   guint cross, early, hend = MIN (f->horizon_steps, f->path.h);
   double confidence;
@@ -221,16 +223,6 @@ add_exhaustion (GVariantBuilder *b, const SeriesForecast *f, double limit, const
   if (early)
     g_variant_builder_add (b, "{sv}", "memory_exhaustion_earliest",
                            g_variant_new_uint64 ((guint64) (f->last_us + early * f->fit_step_us)));
-  if (id && cross && (gint64) cross * f->fit_step_us <= (gint64) WARN_BEFORE_S * G_USEC_PER_SEC)
-    orch_forecaster_warn_hook (id, f->last_us + cross * f->fit_step_us, confidence);
-}
-
-void
-orch_forecaster_warn_hook (const char *id, gint64 exhaustion_at_us, double confidence)
-{
-  /* The events issue's emitter goes here. */
-  g_debug ("job %s: memory limit forecast to be reached at %" G_GINT64_FORMAT " (p=%.2f)", id,
-           exhaustion_at_us, confidence);
 }
 
 static double
@@ -270,9 +262,9 @@ forecast (OrchSampler *s, GVariant *rows, const char *mem_key, double limit, con
       g_variant_builder_add (&b, "{sv}", "memory_bytes", series_dict (&fm, &o, TRUE));
       /* A limit asked for: "when would it reach this?" */
       if (o.memory_limit > 0)
-        add_exhaustion (&b, &fm, (double) o.memory_limit, "option", id);
+        add_exhaustion (&b, &fm, (double) o.memory_limit, "option");
       else
-        add_exhaustion (&b, &fm, limit, source, id);
+        add_exhaustion (&b, &fm, limit, source);
       ret = g_variant_builder_end (&b);
     }
   orch_forecast_path_clear (&fc.path);
@@ -288,6 +280,30 @@ empty_options (void)
   return g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
 }
 
+/* The limit the job's memory runs into first: memory_high (reclaim and
+ * throttling start there) before memory_max (the OOM killer); without
+ * either, what it has plus what the host has free (@own FALSE). */
+static double
+job_limit (OrchSampler *s, const OrchJob *job, const char **source, gboolean *own)
+{
+  guint64 high = job->spec->memory_high, max = job->spec->memory_max;
+
+  *own = TRUE;
+  if (high > 0 && (max == 0 || high <= max))
+    {
+      *source = "memory_high";
+      return (double) high;
+    }
+  if (max > 0)
+    {
+      *source = "memory_max";
+      return (double) max;
+    }
+  *own = FALSE;
+  *source = "host_available";
+  return job->memory_bytes + system_figure (s, "memory_available");
+}
+
 GVariant *
 orch_forecaster_job (OrchSampler *s, OrchManager *m, const char *id, GVariant *options,
                      GError **error)
@@ -297,6 +313,7 @@ orch_forecaster_job (OrchSampler *s, OrchManager *m, const char *id, GVariant *o
   g_autoptr(GVariant) rows = NULL;
   double limit;
   const char *source;
+  gboolean own;
 
   if (job == NULL)
     return NULL;
@@ -304,18 +321,197 @@ orch_forecaster_job (OrchSampler *s, OrchManager *m, const char *id, GVariant *o
   if (rows == NULL)
     return NULL;
   g_variant_ref_sink (rows);
-  if (job->spec->memory_max > 0)
-    {
-      limit = (double) job->spec->memory_max;
-      source = "memory_max";
-    }
-  else
-    {
-      /* No limit of its own: what it has plus what the host has free. */
-      limit = job->memory_bytes + system_figure (s, "memory_available");
-      source = "host_available";
-    }
+  limit = job_limit (s, job, &source, &own);
   return forecast (s, rows, "memory_bytes", limit, source, id, options, error);
+}
+
+/* Group forecasts: the members' rows summed per sample tick. */
+
+typedef struct {
+  gint64 t;
+  double cpu, mem;
+} SumRow;
+
+static void
+sum_rows (GHashTable *sums, GVariant *rows, gint64 tick_us)
+{
+  GVariantIter it;
+  GVariant *row;
+
+  g_variant_iter_init (&it, rows);
+  while ((row = g_variant_iter_next_value (&it)))
+    {
+      guint64 ts;
+      double cpu = 0, mem = 0;
+
+      if (g_variant_lookup (row, "timestamp", "t", &ts))
+        {
+          /* Members are sampled on the same tick: their timestamps agree
+           * to within a tick, so one key per tick. */
+          gint64 key = ((gint64) ts + tick_us / 2) / tick_us;
+          SumRow *r = g_hash_table_lookup (sums, &key);
+
+          if (r == NULL)
+            {
+              r = g_new0 (SumRow, 1);
+              r->t = key;
+              g_hash_table_insert (sums, &r->t, r);
+            }
+          g_variant_lookup (row, "cpu_percent", "d", &cpu);
+          g_variant_lookup (row, "memory_bytes", "d", &mem);
+          r->cpu += cpu;
+          r->mem += mem;
+        }
+      g_variant_unref (row);
+    }
+}
+
+static int
+cmp_sum_row (gconstpointer a, gconstpointer b)
+{
+  gint64 x = (*(SumRow *const *) a)->t, y = (*(SumRow *const *) b)->t;
+
+  return x < y ? -1 : x > y;
+}
+
+GVariant *
+orch_forecaster_group (OrchSampler *s, OrchManager *m, OrchGroups *groups, const char *id,
+                       GVariant *options, GError **error)
+{
+  g_autoptr(GVariant) none = empty_options ();
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GHashTable) sums = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  gint64 tick_us = MAX ((gint64) orch_sampler_interval_ms (s) * 1000, 1);
+  double limit = 0, used = 0;
+  gboolean all_own = TRUE;
+  guint live = 0;
+  GVariantBuilder b;
+  GHashTableIter hi;
+  gpointer v;
+  g_autoptr(GVariant) rows = NULL;
+
+  if (!orch_groups_exists (groups, id))
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("no job group %s"), id);
+      return NULL;
+    }
+  jobs = orch_manager_list (m, NULL, NULL, error);
+  if (jobs == NULL)
+    return NULL;
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      OrchJob *job = jobs->pdata[i];
+      g_autoptr(GVariant) jrows = NULL;
+
+      if (g_strcmp0 (job->spec->group_id, id) != 0)
+        continue;
+      jrows = orch_sampler_get_job_history (s, job->id, none, NULL);
+      if (jrows)
+        sum_rows (sums, g_variant_ref_sink (jrows), tick_us);
+      if (orch_job_state_is_active (job->state))
+        {
+          const char *source;
+          gboolean own;
+
+          limit += job_limit (s, job, &source, &own);
+          used += job->memory_bytes;
+          all_own = all_own && own;
+          live++;
+        }
+    }
+  g_hash_table_iter_init (&hi, sums);
+  while (g_hash_table_iter_next (&hi, NULL, &v))
+    g_ptr_array_add (sorted, v);
+  g_ptr_array_sort (sorted, cmp_sum_row);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      SumRow *r = sorted->pdata[i];
+
+      g_variant_builder_add_parsed (&b,
+                                    "{'timestamp': <%t>, 'cpu_percent': <%d>, "
+                                    "'memory_bytes': <%d>}",
+                                    (guint64) (r->t * tick_us), r->cpu, r->mem);
+    }
+  rows = g_variant_ref_sink (g_variant_builder_end (&b));
+  /* The members' own limits summed when each live one has one; otherwise
+   * what the group has plus what the host has free. */
+  if (live == 0 || !all_own)
+    limit = used + system_figure (s, "memory_available");
+  return forecast (s, rows, "memory_bytes", limit, live && all_own ? "members" : "host_available",
+                   id, options, error);
+}
+
+/* The proactive warning's question, memory only and no further ahead
+ * than asked: when does the job reach its limit? */
+gboolean
+orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, guint32 horizon_s,
+                                guint min_samples, OrchMemoryOutlook *out, GError **error)
+{
+  OrchJob *job = orch_manager_lookup (m, id, error);
+  g_autoptr(GVariant) query = NULL;
+  g_autoptr(GVariant) rows = NULL;
+  guint interval = orch_sampler_interval_ms (s);
+  Series mem = { 0 };
+  SeriesForecast fm = { 0 };
+  Options o = { 0 };
+  gboolean ok = FALSE;
+  guint cross;
+  gint64 now = g_get_real_time (), window_s, age_s;
+  guint32 row_step_s;
+
+  memset (out, 0, sizeof *out);
+  if (job == NULL)
+    return FALSE;
+  o.horizon_s = MIN (horizon_s, MAX_HORIZON_S);
+  o.step_s = MAX (MAX (o.horizon_s / 60, (interval + 999) / 1000), 1);
+  o.search_s = o.horizon_s;
+  /* Bounded work per job, whatever its age: the last six horizons, rows
+   * averaged by the ring to about the fit's step (at least 32 of them),
+   * rather than every sample of the day. */
+  window_s = 6 * (gint64) o.horizon_s;
+  age_s = job->started_at > 0 ? MAX ((now - job->started_at) / G_USEC_PER_SEC, 0) : window_s;
+  row_step_s = (guint32) MIN ((gint64) o.step_s, MIN (age_s, window_s) / 32);
+  query = g_variant_ref_sink (
+      g_variant_new_parsed ("{'since': <%t>, 'step_s': <%u>}",
+                            (guint64) MAX (now - window_s * G_USEC_PER_SEC, 0), row_step_s));
+  rows = orch_sampler_get_job_history (s, id, query, error);
+  if (rows == NULL)
+    return FALSE;
+  g_variant_ref_sink (rows);
+  out->limit = job_limit (s, job, &out->limit_source, &out->own_limit);
+  series_from_rows (rows, "memory_bytes", &mem);
+  out->samples = mem.t->len;
+  /* Too young to say: fewer samples taken than @min_samples. */
+  if (age_s * 1000 < (gint64) min_samples * interval)
+    out->samples = 0;
+  if (out->samples >= MAX (min_samples, 2) && forecast_series (&mem, &o, interval, &fm, error))
+    {
+      out->memory_bytes = g_array_index (mem.v, double, mem.v->len - 1);
+      out->method = orch_forecast_method_name (fm.fit.method);
+      out->searched_s = (double) MIN (fm.horizon_steps, fm.path.h) * fm.fit_step_us /
+                        G_USEC_PER_SEC;
+      cross = orch_forecast_first_crossing (fm.path.mean, MIN (fm.horizon_steps, fm.path.h),
+                                            out->limit);
+      if (cross)
+        {
+          /* As GetJobForecast's: over the limit at the horizon's end. */
+          guint hend = MIN (fm.horizon_steps, fm.path.h) - 1;
+
+          out->exhaustion_at = fm.last_us + (gint64) cross * fm.fit_step_us;
+          out->confidence = orch_forecast_prob_above (fm.path.mean[hend], fm.path.sd[hend],
+                                                      out->limit);
+        }
+      ok = TRUE;
+    }
+  else if (out->samples < MAX (min_samples, 2))
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
+                 _("not enough history to forecast yet: %u samples, at least %u needed"),
+                 out->samples, MAX (min_samples, 2));
+  orch_forecast_path_clear (&fm.path);
+  series_clear (&mem);
+  return ok;
 }
 
 GVariant *

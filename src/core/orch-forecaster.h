@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "orch-groups.h"
 #include "orch-manager.h"
 #include "orch-sampler.h"
 
@@ -27,9 +28,30 @@ GVariant *orch_forecaster_system (OrchSampler *s, GVariant *options, GError **er
 GVariant *
 orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GError **error);
 
-/* The proactive warning: called with each job forecast whose memory is
- * predicted to reach its limit within @warn_before_s (default 600 s).
- * The events interface is not there yet: this is where it plugs in. */
-void orch_forecaster_warn_hook (const char *id, gint64 exhaustion_at_us, double confidence);
+/* GetJobForecast for a job group: its members' figures summed per
+ * sample tick (members that came and went included for their time);
+ * the limit is the live members' own limits summed when each has one
+ * (source "members"), else the host's.  NotFound for an unknown group. */
+GVariant *orch_forecaster_group (OrchSampler *s, OrchManager *m, OrchGroups *groups, const char *id,
+                                 GVariant *options, GError **error);
+
+typedef struct {
+  double limit;             /* memory_high, memory_max or the host's */
+  const char *limit_source; /* static */
+  gboolean own_limit;       /* FALSE: the host's available memory */
+  double memory_bytes;      /* the newest sample */
+  guint samples;
+  const char *method;   /* static */
+  gint64 exhaustion_at; /* µs, 0: not within the horizon */
+  double searched_s;    /* how far ahead the forecast went */
+  double confidence;    /* P(over the limit) at that time */
+} OrchMemoryOutlook;
+
+/* For the proactive warning (orch-forecast-watch): the job's memory only,
+ * its forecast no further than @horizon_s.  InvalidState with fewer than
+ * @min_samples samples. */
+gboolean
+orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, guint32 horizon_s,
+                                guint min_samples, OrchMemoryOutlook *out, GError **error);
 
 G_END_DECLS

@@ -167,9 +167,9 @@ orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv)
   int exit_code = ORCH_CTL_EXIT_OK;
   gboolean system;
 
-  if (!orch_ctl_parse (ctl, "forecast", _("ID|system"),
-                       _("Forecast a job's (or the host's) CPU and memory."), entries, FALSE, &argc,
-                       &argv, &exit_code))
+  if (!orch_ctl_parse (ctl, "forecast", _("ID|GROUP|system"),
+                       _("Forecast a job's, a job group's or the host's CPU and memory."), entries,
+                       FALSE, &argc, &argv, &exit_code))
     return exit_code;
   if (!orch_ctl_want_args (argc, argv, 1, "forecast", &exit_code))
     return exit_code;

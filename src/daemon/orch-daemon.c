@@ -12,6 +12,7 @@
 #include "bus/orch-bus-metrics.h"
 #include "core/orch-backend.h"
 #include "core/orch-events.h"
+#include "core/orch-forecast-watch.h"
 #include "core/orch-pressure.h"
 #include "basic/orch-cgroup.h"
 #include "core/orch-sd-bus.h"
@@ -33,6 +34,7 @@ struct _OrchDaemon {
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
+  OrchForecastWatch *forecast_watch; /* NULL: memory warnings off */
   OrchDaemonSchedules *schedules;
   guint purge_source;
 
@@ -78,6 +80,16 @@ on_pressure (const char *id, const char *resource, guint64 threshold_us, guint64
   record_event (self, key, id, "pressure", now,
                 g_variant_new_parsed ("{'resource': <%s>, 'threshold_us': <%t>, 'window_us': <%t>}",
                                       resource, threshold_us, window_us));
+}
+
+/* A job forecast to reach its memory limit soon (orch-forecast-watch). */
+static void
+on_memory_forecast (const char *id, gint64 now, GVariant *data, gpointer user_data)
+{
+  OrchDaemon *self = user_data;
+  g_autofree char *key = g_strdup_printf ("%s/memory_forecast/%" G_GINT64_FORMAT, id, now);
+
+  record_event (self, key, id, "memory_forecast", now, data);
 }
 
 /* A job group's changes go to the bus; its autoscaler's decisions are
@@ -391,6 +403,9 @@ orch_daemon_start (OrchDaemon *self, GError **error)
       if (self->bus_forecast == NULL)
         return FALSE;
     }
+  self->forecast_watch = orch_forecast_watch_new (
+      self->sampler, self->manager, self->config->memory_warn_before_s,
+      self->config->memory_forecast_interval_s, on_memory_forecast, self);
 
   /* Job groups, after the jobs and the sampler they read. */
   if (self->bus)
@@ -402,6 +417,8 @@ orch_daemon_start (OrchDaemon *self, GError **error)
   self->groups = orch_groups_new (self->config, self->manager, self->state, daemon_group_changed,
                                   self);
   orch_groups_set_sampler (self->groups, self->sampler);
+  if (self->bus_forecast)
+    orch_bus_forecast_set_groups (self->bus_forecast, self->groups);
   if (self->bus_groups)
     {
       orch_bus_groups_set_groups (self->bus_groups, self->groups);
@@ -459,6 +476,7 @@ orch_daemon_free (OrchDaemon *self)
   g_clear_pointer (&self->auth, orch_bus_auth_free);
   g_clear_pointer (&self->groups, orch_groups_free);
   g_clear_pointer (&self->bus_groups, orch_bus_groups_free);
+  g_clear_pointer (&self->forecast_watch, orch_forecast_watch_free);
   g_clear_pointer (&self->bus_forecast, orch_bus_forecast_free);
   g_clear_pointer (&self->sampler, orch_sampler_free);
   g_clear_pointer (&self->schedules, orch_daemon_schedules_free);

@@ -194,6 +194,11 @@ static const OrchRoute routes[] = {
   { "POST", "/groups/{id}/scale", .dbus_interface = GROUPS, .dbus_method = "Scale",
     .param = ORCH_ROUTE_PARAM_ID, .options = ORCH_ROUTE_OPTIONS_BODY_ARGS, .types = scale_body,
     .timeout = ORCH_ROUTE_TIMEOUT_WRITE, .reply = ORCH_ROUTE_REPLY_RECORD },
+  /* A group's forecast: GetJobForecast answers for group ids too. */
+  { "GET", "/metrics/groups/{id}/forecast", .dbus_interface = METRICS,
+    .dbus_method = "GetJobForecast", .param = ORCH_ROUTE_PARAM_ID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = forecast_query,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
 };
 
 static gsize

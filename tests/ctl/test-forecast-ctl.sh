@@ -104,4 +104,45 @@ lib_http GET "/jobs/job_20991231_235959_ffffff/recommendation"
 [ "$HTTP_STATUS" = 404 ] || fail "unknown job recommendation: $HTTP_STATUS"
 
 ctl stop "$ID" >/dev/null
+
+# A job group's forecast: its two replicas' memory summed, by the CLI and
+# REST; an unknown group is not found.
+G=$(lib_call Groups Create 'a{sv}' 2 replicas u 2 template 'a{sv}' 1 command as 3 "$PY" -c \
+  'import time
+b = bytearray(40 << 20)
+b[::4096] = b"x" * len(b[::4096])
+time.sleep(600)' | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["data"][0])') \
+  || fail "Groups.Create failed"
+group_mem() {
+  lib_call Jobs List 'a{sv}' 0 | "$PY" -c '
+import json, subprocess, sys
+total = n = 0
+for j in json.load(sys.stdin)["data"][0]:
+    if j.get("group_id", {}).get("data") == sys.argv[1] and j["state"]["data"] == "running":
+        n += 1
+        total += j.get("memory_bytes", {}).get("data", 0)
+print(total if n == 2 else 0)' "$G"
+}
+for _ in $(seq 300); do
+  gmem=$(group_mem)
+  [ "$gmem" -gt $((80 << 20)) ] && break
+  sleep 0.1
+done
+[ "$gmem" -gt $((80 << 20)) ] || fail "the group's replicas did not reach 80 MiB: $gmem"
+sleep 3
+ctl forecast "$G" --horizon 60s --json > "$T/gfc.json" || fail "forecast GROUP failed: $(cat "$T/gfc.json")"
+"$PY" - "$gmem" "$T/gfc.json" <<'PYEOF' || fail "group forecast: $(cat "$T/gfc.json")"
+import json, sys
+fc = json.load(open(sys.argv[2]))
+p = fc["memory_bytes"]["predicted"]
+want = int(sys.argv[1])
+assert 0.8 * want < p[0] < 1.2 * want, (p[0], want)
+PYEOF
+lib_http GET "/metrics/groups/$G/forecast?horizon_s=60"
+[ "$HTTP_STATUS" = 200 ] || fail "GET group forecast: $HTTP_STATUS $HTTP_BODY"
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["id"] == sys.argv[1] and d["memory_bytes"]["predicted"][0] > 80 << 20, d' "$G" <<<"$HTTP_BODY" \
+  || fail "REST group forecast: $HTTP_BODY"
+lib_http GET "/metrics/groups/group_20991231_235959_ffffff/forecast"
+[ "$HTTP_STATUS" = 404 ] || fail "unknown group forecast: $HTTP_STATUS $HTTP_BODY"
+lib_call Groups Remove 'sa{sv}' "$G" 0 >/dev/null || fail "Groups.Remove failed"
 echo "forecast and recommend through orchestratorctl and REST: ok"

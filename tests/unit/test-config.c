@@ -35,6 +35,8 @@ assert_config_equal (const OrchConfig *a, const OrchConfig *b)
   g_assert_cmpuint (a->keep_events, ==, b->keep_events);
   g_assert_cmpuint (a->pressure_threshold_us, ==, b->pressure_threshold_us);
   g_assert_cmpuint (a->pressure_window_us, ==, b->pressure_window_us);
+  g_assert_cmpuint (a->memory_warn_before_s, ==, b->memory_warn_before_s);
+  g_assert_cmpuint (a->memory_forecast_interval_s, ==, b->memory_forecast_interval_s);
   g_assert_cmpstr (a->rest_listen, ==, b->rest_listen);
   g_assert_cmpstr (a->rest_token_file, ==, b->rest_token_file);
   g_assert_cmpstrv (a->allow, b->allow);
@@ -73,7 +75,7 @@ test_shipped_file_matches_defaults (void)
       else
         g_string_append_printf (uncommented, "%s\n", *l);
     }
-  g_assert_cmpuint (keys, ==, 38);
+  g_assert_cmpuint (keys, ==, 40);
   g_assert_true (orch_config_load_data (loaded, uncommented->str, path, &error));
   g_assert_no_error (error);
   assert_config_equal (loaded, defaults);

@@ -163,6 +163,35 @@ test_recommend (void)
   g_assert_cmpfloat (r.memory_peak, <, 110.0 * (1 << 20));
 }
 
+/* Once per crossing: a forecast that keeps saying "soon" warns once; it
+ * warns again after moving beyond twice the warning time, or for a new run
+ * or limit; a forecast too short to tell (NAN) changes nothing. */
+static void
+test_warn_once (void)
+{
+  OrchForecastWarnState st = { 0 };
+
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, -1, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 900, 600));
+  g_assert_true (orch_forecast_warn_step (&st, 1, 100, 500, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 400, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 0, 600));
+  /* Wobbling just past the edge: still the same crossing. */
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 700, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 550, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, NAN, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 300, 600));
+  /* Gone far away, then back: a new crossing. */
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, 1300, 600));
+  g_assert_true (orch_forecast_warn_step (&st, 1, 100, 300, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 100, -1, 600));
+  g_assert_true (orch_forecast_warn_step (&st, 1, 100, 10, 600));
+  /* A new limit, a new run. */
+  g_assert_true (orch_forecast_warn_step (&st, 1, 200, 10, 600));
+  g_assert_false (orch_forecast_warn_step (&st, 1, 200, 10, 600));
+  g_assert_true (orch_forecast_warn_step (&st, 2, 200, 10, 600));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -174,5 +203,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast/resample", test_resample);
   g_test_add_func ("/forecast/period-none-on-noise", test_period_none_on_noise);
   g_test_add_func ("/forecast/recommend", test_recommend);
+  g_test_add_func ("/forecast/warn-once", test_warn_once);
   return g_test_run ();
 }
