@@ -94,6 +94,12 @@ announce (Entry *e, GError **error)
   return TRUE;
 }
 
+gboolean
+manager_announce (Entry *e, GError **error)
+{
+  return announce (e, error);
+}
+
 void
 manager_set_state (Entry *e, OrchJobState state)
 {
@@ -351,6 +357,8 @@ finish (Entry *e)
   OrchJobState final;
 
   entry_clear_run (e);
+  /* The last OOM kills, before the group goes: they decide the result. */
+  (void) manager_oom_update (e);
   e->m->backend->ops->forget (e->m->backend, job);
 
   if (e->run.launch_failed && !e->run.stop_requested)
@@ -680,6 +688,8 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       maybe_finish (e);
       return;
     }
+  /* Before the command can run, so none of its OOM kills is missed. */
+  manager_oom_baseline (e);
   /* On disk before the process can run: a daemon that dies from here on
    * finds the job again (before this, the held child dies with it).  What
    * cannot be saved does not run. */
@@ -751,6 +761,7 @@ launch_run (Entry *e, GError **error)
   job->exit_code = -1;
   job->signal = 0;
   job->started_at = job->finished_at = 0;
+  job->run_oom_kills = 0;
   g_clear_pointer (&job->error, g_free);
   g_clear_error (&e->persist_error);
   manager_set_state (e, ORCH_JOB_STARTING);
