@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* v1 tells of the OOM before the kill: the counter is read again then. */
-static const guint v1_rereads_ms[] = { 20, 100, 500 };
+static const guint v1_rereads_ms[] = { 2, 10, 50, 250, 1000 };
 
 typedef struct {
   OrchOomWatch *w;
