@@ -104,6 +104,9 @@ gboolean manager_announce (Entry *e, GError **error);
 /* OOM kills (orch-manager-oom.c): the group's counter as the run begins;
  * the record brought up to it (TRUE if it changed). */
 void manager_oom_baseline (Entry *e);
+/* The stored limits into an adopted run's group again (SetLimits' crash
+ * window, orch-manager-limits.c). */
+void manager_reapply_limits (Entry *e);
 gboolean manager_oom_update (Entry *e);
 
 G_END_DECLS

@@ -1067,11 +1067,36 @@ abandoned_reaped (Entry *e)
 /* A Create retried with the request_id of a job that exists: that job,
  * if the spec is the same (the first answer may have been lost with a
  * daemon or a connection); an error if it is not. */
+/* @spec as a{sv} without the limits: SetLimits may have changed them
+ * since the Create being retried. */
+static GVariant *
+spec_but_limits (const OrchSpec *spec)
+{
+  g_autoptr(GVariant) all = g_variant_ref_sink (orch_spec_to_variant (spec));
+  GVariantBuilder b;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      gboolean limit = FALSE;
+      for (guint i = 0; i < ORCH_LIMIT_N && !limit; i++)
+        limit = strcmp (key, orch_limit_info (i)->key) == 0;
+      if (!limit)
+        g_variant_builder_add (&b, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&b));
+}
+
 static OrchJob *
 replay_create (Entry *e, const OrchSpec *spec, GError **error)
 {
-  g_autoptr(GVariant) asked = g_variant_ref_sink (orch_spec_to_variant (spec));
-  g_autoptr(GVariant) had = g_variant_ref_sink (orch_spec_to_variant (e->job->spec));
+  g_autoptr(GVariant) asked = spec_but_limits (spec);
+  g_autoptr(GVariant) had = spec_but_limits (e->job->spec);
 
   if (!g_variant_equal (asked, had))
     {

@@ -231,8 +231,9 @@ test_sigkill (void)
   orch_test_discard (d, id);
 }
 
-/* memory_max changed live reaches the kernel's file; a hybrid host's v1
- * memory has no memory.high: refused, nothing changed. */
+/* memory_max changed live reaches the kernel's file, and the stored one
+ * is put back into a group that a crash left different; a hybrid host's
+ * v1 memory has no memory.high: refused, nothing changed. */
 static void
 test_live_limits (void)
 {
@@ -270,6 +271,16 @@ test_live_limits (void)
   rec = orch_test_get (d, id);
   g_assert_cmpint (orch_test_rec_int (rec, "memory_max"), ==, 33554432);
   g_assert_false (g_variant_lookup (rec, "memory_high", "t", NULL));
+
+  /* SetLimits' crash window: the group changed, the daemon killed before
+   * the spec was stored.  The adopted run gets the stored limit back. */
+  g_assert_cmpint (orch_write_file (file, "50331648"), ==, 0);
+  orch_test_daemon_kill (d, SIGKILL);
+  orch_test_daemon_spawn (d);
+  orch_test_wait_state (d, id, "running", 20000);
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (file, &text, NULL, NULL));
+  g_assert_cmpint (g_ascii_strtoull (text, NULL, 10), ==, 33554432);
 
   g_clear_pointer (&r, g_variant_unref);
   r = orch_test_call (d, "SetLimits", g_variant_new_parsed ("(%s, {'memory_max': <uint64 0>})", id),
@@ -330,11 +341,43 @@ test_memory_high (void)
   orch_test_discard (d, id);
 }
 
+/* A Create retried with its request_id after SetLimits changed that
+ * job's limits is the same Create: the same job, not "spec is
+ * different"; a different command under that request_id still is. */
+static void
+test_replay_after_set_limits (void)
+{
+  const char *spec = "{'command': <['sleep', '600']>, 'request_id': <'oom-replay-1'>,"
+                     " 'memory_max': <uint64 67108864>}";
+  g_autofree char *id = NULL, *again = NULL, *other = NULL;
+  g_autoptr(GVariant) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (skip_without_memory ())
+    return;
+  id = orch_test_start (d, spec, "running", 20000);
+  r = orch_test_call (d, "SetLimits",
+                      g_variant_new_parsed ("(%s, {'memory_max': <uint64 33554432>})", id), &error);
+  g_assert_no_error (error);
+  again = orch_test_create (d, spec, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, id);
+  other = orch_test_create (d,
+                            "{'command': <['sleep', '601']>, 'request_id': <'oom-replay-1'>,"
+                            " 'memory_max': <uint64 67108864>}",
+                            &error);
+  g_assert_null (other);
+  g_assert_nonnull (strstr (error->message, "request_id"));
+  orch_test_discard (d, id);
+}
+
 static const OrchTestCase tests[] = { { "/oom/refused", test_refused_without_memory },
                                       { "/oom/kill", test_oom_kill },
                                       { "/oom/sigkill", test_sigkill },
                                       { "/oom/live-limits", test_live_limits },
                                       { "/oom/memory-high", test_memory_high },
+                                      { "/oom/replay-after-set-limits",
+                                        test_replay_after_set_limits },
                                       { NULL, NULL } };
 
 int
