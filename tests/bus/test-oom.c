@@ -292,8 +292,25 @@ test_live_limits (void)
   orch_test_discard (d, id);
 }
 
+/* Whether @events has a pressure event for memory. */
+static gboolean
+memory_pressure (GVariant *events)
+{
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr(GVariant) e = g_variant_get_child_value (events, i);
+      g_autoptr(GVariant) data = g_variant_lookup_value (e, "data", G_VARIANT_TYPE_VARDICT);
+      const char *k = NULL, *res = NULL;
+      if (g_variant_lookup (e, "kind", "&s", &k) && strcmp (k, "pressure") == 0 && data &&
+          g_variant_lookup (data, "resource", "&s", &res) && strcmp (res, "memory") == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* A job allocating past memory_high is throttled: memory_high events,
- * with the rise, at most one per period (2 s). */
+ * with the rise, at most one per period (2 s), and a memory pressure
+ * event from its PSI trigger. */
 static void
 test_memory_high (void)
 {
@@ -318,7 +335,10 @@ test_memory_high (void)
       g_usleep (200000);
       events = get_events (id);
     }
-  while (orch_test_count_kind (events, "memory_high") < 2 && g_get_monotonic_time () < deadline);
+  while ((orch_test_count_kind (events, "memory_high") < 2 || !memory_pressure (events)) &&
+         g_get_monotonic_time () < deadline);
+  /* Throttled under memory_high, it stalls on memory: the PSI trigger. */
+  g_assert_true (memory_pressure (events));
   n = orch_test_count_kind (events, "memory_high");
   g_assert_cmpuint (n, >=, 2);
   for (gsize i = 0; i < g_variant_n_children (events); i++)
@@ -385,6 +405,7 @@ main (int argc, char **argv)
 {
   const OrchTestProgram program = {
     .daemon = &d,
+    .config = "[events]\npressure_threshold_us=100000\npressure_window_us=2000000\n",
     .tests = tests,
   };
 
