@@ -210,3 +210,98 @@ orch_cgroup_of_pid (pid_t pid, char **ret_path)
     r = orch_cgroup_parse_proc_cgroup (text, "name=systemd", ret_path);
   return r;
 }
+
+int
+orch_cgroup_parse_mountinfo_v1 (const char *text, const char *controller, char **ret_mount)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (char **l = lines; *l; l++)
+    {
+      g_auto(GStrv) f = g_strsplit (*l, " ", -1);
+      guint n = g_strv_length (f), sep;
+
+      if (n < 7)
+        continue;
+      for (sep = 6; sep < n && strcmp (f[sep], "-") != 0; sep++)
+        ;
+      if (sep + 3 >= n || strcmp (f[sep + 1], "cgroup") != 0)
+        continue;
+      {
+        g_auto(GStrv) opts = g_strsplit (f[sep + 3], ",", -1);
+        if (g_strv_contains ((const char *const *) opts, controller))
+          {
+            *ret_mount = g_strcompress (f[4]);
+            return 0;
+          }
+      }
+    }
+  return -ENOENT;
+}
+
+int
+orch_cgroup_v1_own_dir (const char *controller, char **ret_dir)
+{
+  g_autofree char *mountinfo = NULL;
+  g_autofree char *cgroups = NULL;
+  g_autofree char *mount = NULL;
+  g_autofree char *path = NULL;
+  int r;
+
+  if ((r = orch_read_small_file ("/proc/self/mountinfo", &mountinfo)) < 0 ||
+      (r = orch_read_small_file ("/proc/self/cgroup", &cgroups)) < 0 ||
+      (r = orch_cgroup_parse_mountinfo_v1 (mountinfo, controller, &mount)) < 0 ||
+      (r = orch_cgroup_parse_proc_cgroup (cgroups, controller, &path)) < 0)
+    return r;
+  *ret_dir = g_build_filename (mount, path, NULL);
+  return 0;
+}
+
+int
+orch_cgroup_parse_oom_counts (const char *text, guint64 *ret_oom_kill, guint64 *ret_high)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gboolean have_oom_kill = FALSE;
+  guint64 oom_kill = 0, high = 0;
+
+  for (char **l = lines; *l; l++)
+    {
+      const char *sp = strchr (*l, ' ');
+      guint64 *into;
+      char *end;
+      guint64 v;
+
+      if (sp == NULL)
+        continue;
+      if ((size_t) (sp - *l) == strlen ("oom_kill") && strncmp (*l, "oom_kill", sp - *l) == 0)
+        into = &oom_kill;
+      else if ((size_t) (sp - *l) == strlen ("high") && strncmp (*l, "high", sp - *l) == 0)
+        into = &high;
+      else
+        continue;
+      errno = 0;
+      v = g_ascii_strtoull (sp + 1, &end, 10);
+      if (errno != 0 || end == sp + 1 || (*end != '\0' && *end != '\n'))
+        return -EBADMSG;
+      *into = v;
+      if (into == &oom_kill)
+        have_oom_kill = TRUE;
+    }
+  if (!have_oom_kill)
+    return -EBADMSG;
+  *ret_oom_kill = oom_kill;
+  if (ret_high)
+    *ret_high = high;
+  return 0;
+}
+
+int
+orch_cgroup_read_oom_counts (const char *path, guint64 *ret_oom_kill, guint64 *ret_high)
+{
+  g_autofree char *text = NULL;
+  int r = orch_read_small_file (path, &text);
+
+  if (r < 0)
+    return r;
+  return orch_cgroup_parse_oom_counts (text, ret_oom_kill, ret_high);
+}

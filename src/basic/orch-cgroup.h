@@ -38,4 +38,17 @@ int orch_cgroup_pids (const char *dir, GArray **ret_pids);
 /* The cgroup (relative to the hierarchy root) that @pid is in. */
 int orch_cgroup_of_pid (pid_t pid, char **ret_path);
 
+/* From the text of /proc/self/mountinfo, the mount point of the cgroup v1
+ * hierarchy that has @controller ("memory"). */
+int orch_cgroup_parse_mountinfo_v1 (const char *text, const char *controller, char **ret_mount);
+/* This process's own group in the v1 hierarchy of @controller, as an
+ * absolute directory (a hybrid host's memory controller). */
+int orch_cgroup_v1_own_dir (const char *controller, char **ret_dir);
+
+/* The OOM kills and memory.high breaches a group has seen, from the text
+ * of cgroup v2 memory.events or v1 memory.oom_control (which has no
+ * "high": 0).  "oom_kill" is required. */
+int orch_cgroup_parse_oom_counts (const char *text, guint64 *ret_oom_kill, guint64 *ret_high);
+int orch_cgroup_read_oom_counts (const char *path, guint64 *ret_oom_kill, guint64 *ret_high);
+
 G_END_DECLS

@@ -12,14 +12,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* No systemd, but a writable cgroup2 tree: each job gets <root>/<id>. */
+/* No systemd, but a writable cgroup2 tree: each job gets <root>/<id>.  On
+ * a hybrid host, whose unified tree has no controllers, a job also gets a
+ * group in the v1 memory hierarchy (beside this daemon's own), for
+ * memory_max and for hearing about OOM kills. */
 
 typedef struct {
   OrchBackend parent;
   char *root;        /* absolute directory holding the job cgroups */
   char *mount;       /* the hierarchy's mount point, prefix of root */
   char **controllers; /* enabled for the job cgroups */
+  char *memory_v1;    /* directory of the jobs' v1 memory groups, or NULL */
 } CgroupfsBackend;
+
+#define V1_MEMORY_MAX_FILE "memory.limit_in_bytes"
 
 static char *
 job_dir (CgroupfsBackend *self, OrchJob *job)
@@ -27,30 +33,69 @@ job_dir (CgroupfsBackend *self, OrchJob *job)
   return g_build_filename (self->root, job->id, NULL);
 }
 
+static char *
+memory_v1_dir (CgroupfsBackend *self, const char *id)
+{
+  return g_build_filename (self->memory_v1, id, NULL);
+}
+
+static const char *
+cgroupfs_limit_missing (OrchBackend *b, OrchLimit l)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+
+  /* v1 has no throttling limit like memory.high (its soft limit is not). */
+  if (self->memory_v1 && l == ORCH_LIMIT_MEMORY_HIGH)
+    return "memory";
+  return NULL;
+}
+
 static gboolean
 cgroupfs_check_spec (OrchBackend *b, const OrchSpec *spec, GError **error)
 {
   CgroupfsBackend *self = (CgroupfsBackend *) b;
   OrchLimits limits;
+  const char *what = NULL;
   int missing;
 
   orch_limits_set_in_spec (spec, &limits);
   missing = orch_limits_missing_controller (&limits, (const char *const *) self->controllers);
   if (missing >= 0)
+    what = orch_limit_info (missing)->controller;
+  else
+    missing = orch_backend_limit_missing (b, &limits, &what);
+  if (missing >= 0)
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
                    _("spec field “%s” needs the cgroup2 “%s” controller, which %s does not have"),
-                   orch_limit_info (missing)->key, orch_limit_info (missing)->controller,
-                   self->root);
+                   orch_limit_info (missing)->key, what, self->root);
       return FALSE;
     }
   return TRUE;
 }
 
-/* Writes each limit of @l into @dir; on a failure, puts back those already
- * written, so the group has all of them or none. */
+/* Where limit @l of job @id is written, and the text for @value: the v2
+ * file, or memory_max's v1 file on a hybrid host. */
+static char *
+limit_path (CgroupfsBackend *self, const char *id, OrchLimit l, guint64 value, char **ret_text)
+{
+  g_autofree char *dir = NULL;
+
+  if (self->memory_v1 && l == ORCH_LIMIT_MEMORY_MAX)
+    {
+      dir = memory_v1_dir (self, id);
+      *ret_text = value ? g_strdup_printf ("%" G_GUINT64_FORMAT, value) : g_strdup ("-1");
+      return g_build_filename (dir, V1_MEMORY_MAX_FILE, NULL);
+    }
+  dir = g_build_filename (self->root, id, NULL);
+  *ret_text = orch_limit_cgroup_text (l, value);
+  return g_build_filename (dir, orch_limit_info (l)->file, NULL);
+}
+
+/* Writes each limit of @l for job @id; on a failure, puts back those
+ * already written, so the group has all of them or none. */
 static int
-write_limits (const char *dir, const OrchLimits *l, const char **ret_file)
+write_limits (CgroupfsBackend *self, const char *id, const OrchLimits *l, const char **ret_file)
 {
   g_autofree char *old[ORCH_LIMIT_N] = { NULL };
   guint i;
@@ -63,8 +108,7 @@ write_limits (const char *dir, const OrchLimits *l, const char **ret_file)
 
       if (!(l->mask & (1u << i)))
         continue;
-      p = g_build_filename (dir, orch_limit_info (i)->file, NULL);
-      text = orch_limit_cgroup_text (i, l->value[i]);
+      p = limit_path (self, id, i, l->value[i], &text);
       if ((r = orch_read_small_file (p, &old[i])) == 0 && (r = orch_write_file (p, text)) < 0)
         g_clear_pointer (&old[i], g_free);
       if (r < 0)
@@ -74,7 +118,8 @@ write_limits (const char *dir, const OrchLimits *l, const char **ret_file)
     for (i = 0; i < ORCH_LIMIT_N; i++)
       if (old[i])
         {
-          g_autofree char *p = g_build_filename (dir, orch_limit_info (i)->file, NULL);
+          g_autofree char *unused = NULL;
+          g_autofree char *p = limit_path (self, id, i, 0, &unused);
           /* io.weight reads back as "default N", cpu.max as "Q P": both
            * forms it takes again. */
           (void) orch_write_file (p, g_strstrip (old[i]));
@@ -87,18 +132,23 @@ cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc 
 {
   CgroupfsBackend *self = (CgroupfsBackend *) b;
   g_autofree char *dir = job_dir (self, job);
+  g_autofree char *mem_dir = self->memory_v1 ? memory_v1_dir (self, job->id) : NULL;
   g_autoptr(GError) error = NULL;
   int r = 0;
 
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    r = -errno;
+  if (r == 0 && mem_dir && mkdir (mem_dir, 0755) < 0 && errno != EEXIST)
     r = -errno;
   if (r == 0)
     {
       OrchLimits limits;
       const char *file;
       orch_limits_set_in_spec (job->spec, &limits);
-      r = write_limits (dir, &limits, &file);
+      r = write_limits (self, job->id, &limits, &file);
     }
+  if (r == 0 && mem_dir)
+    r = orch_cgroup_attach (mem_dir, pid);
   if (r == 0)
     r = orch_cgroup_attach (dir, pid);
 
@@ -107,6 +157,8 @@ cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc 
       g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot set up cgroup %s: %s"),
                    dir, g_strerror (-r));
       (void) rmdir (dir);
+      if (mem_dir)
+        (void) rmdir (mem_dir);
     }
   else
     {
@@ -143,10 +195,14 @@ cgroupfs_events_path (OrchBackend *b, OrchJob *job)
 static void
 cgroupfs_forget (OrchBackend *b, OrchJob *job)
 {
-  g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autofree char *dir = job_dir (self, job);
+  g_autofree char *mem_dir = self->memory_v1 ? memory_v1_dir (self, job->id) : NULL;
 
   if (rmdir (dir) < 0 && errno != ENOENT)
     g_warning ("cannot remove cgroup %s: %s", dir, g_strerror (errno));
+  if (mem_dir && rmdir (mem_dir) < 0 && errno != ENOENT)
+    g_warning ("cannot remove cgroup %s: %s", mem_dir, g_strerror (errno));
 }
 
 static void
@@ -179,7 +235,15 @@ cgroupfs_remove_unit (OrchBackend *b, const char *unit)
   g_autofree char *dir = g_build_filename (self->mount, unit, NULL);
 
   /* The kernel refuses (EBUSY) while a process is in it. */
-  return rmdir (dir) < 0 ? -errno : 0;
+  if (rmdir (dir) < 0)
+    return -errno;
+  if (self->memory_v1)
+    {
+      g_autofree char *name = g_path_get_basename (unit);
+      g_autofree char *mem_dir = memory_v1_dir (self, name);
+      (void) rmdir (mem_dir);
+    }
+  return 0;
 }
 
 static void
@@ -189,6 +253,9 @@ cgroupfs_free (OrchBackend *b)
 
   /* Leaves no empty directory behind; fails harmlessly while jobs run. */
   (void) rmdir (self->root);
+  if (self->memory_v1)
+    (void) rmdir (self->memory_v1);
+  g_free (self->memory_v1);
   g_free (self->root);
   g_free (self->mount);
   g_strfreev (self->controllers);
@@ -208,12 +275,29 @@ cgroupfs_set_limits (OrchBackend *b, OrchJob *job, const OrchLimits *limits,
   g_autofree char *dir = job_dir ((CgroupfsBackend *) b, job);
   g_autoptr(GError) error = NULL;
   const char *file = NULL;
-  int r = write_limits (dir, limits, &file);
+  int r = write_limits ((CgroupfsBackend *) b, job->id, limits, &file);
 
   if (r < 0)
     g_set_error (&error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot write %s/%s: %s"), dir, file,
                  g_strerror (-r));
   done (error, data);
+}
+
+static char *
+cgroupfs_memory_events_path (OrchBackend *b, OrchJob *job)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autofree char *dir = NULL;
+
+  if (self->memory_v1)
+    {
+      dir = memory_v1_dir (self, job->id);
+      return g_build_filename (dir, "memory.oom_control", NULL);
+    }
+  if (!g_strv_contains ((const char *const *) self->controllers, "memory"))
+    return NULL;
+  dir = job_dir (self, job);
+  return g_build_filename (dir, "memory.events", NULL);
 }
 
 static const OrchBackendOps cgroupfs_ops = {
@@ -229,6 +313,8 @@ static const OrchBackendOps cgroupfs_ops = {
   .free = cgroupfs_free,
   .controllers = cgroupfs_controllers,
   .set_limits = cgroupfs_set_limits,
+  .limit_missing = cgroupfs_limit_missing,
+  .memory_events_path = cgroupfs_memory_events_path,
 };
 
 /* Enables what @dir's parent offers for @dir's children: best effort, since
@@ -264,6 +350,25 @@ enable_controllers (const char *dir)
   return (char **) g_ptr_array_free (g_steal_pointer (&enabled), FALSE);
 }
 
+/* On a hybrid host: the jobs' v1 memory groups' directory, beside this
+ * daemon's own group and named as @root is, if it can be written. */
+static char *
+memory_v1_root (const char *root)
+{
+  g_autofree char *own = NULL;
+  g_autofree char *name = g_path_get_basename (root);
+  g_autofree char *dir = NULL;
+  g_autofree char *procs = NULL;
+
+  if (orch_cgroup_v1_own_dir ("memory", &own) < 0)
+    return NULL;
+  dir = g_build_filename (own, name, NULL);
+  procs = g_build_filename (dir, "cgroup.procs", NULL);
+  if ((mkdir (dir, 0755) < 0 && errno != EEXIST) || access (procs, W_OK) < 0)
+    return NULL;
+  return g_steal_pointer (&dir);
+}
+
 OrchBackend *
 orch_backend_cgroupfs_new (const char *root, GError **error)
 {
@@ -296,5 +401,14 @@ orch_backend_cgroupfs_new (const char *root, GError **error)
   self->root = g_strdup (root);
   self->mount = g_strdup (mount);
   self->controllers = enable_controllers (root);
+  if (!g_strv_contains ((const char *const *) self->controllers, "memory"))
+    self->memory_v1 = memory_v1_root (root);
+  if (self->memory_v1)
+    {
+      guint n = g_strv_length (self->controllers);
+      self->controllers = g_renew (char *, self->controllers, n + 2);
+      self->controllers[n] = g_strdup ("memory");
+      self->controllers[n + 1] = NULL;
+    }
   return &self->parent;
 }

@@ -354,6 +354,28 @@ systemd_events_path (OrchBackend *b, OrchJob *job)
   return dir ? g_build_filename (dir, "cgroup.events", NULL) : NULL;
 }
 
+/* The scope's memory.events where the unified tree has the memory
+ * controller (pure v2: the file systemd reads for its Result=oom-kill),
+ * else its memory.oom_control in a hybrid host's v1 memory hierarchy. */
+static char *
+systemd_memory_events_path (OrchBackend *b, OrchJob *job)
+{
+  g_autofree char *dir = cgroup_dir (job);
+  g_autofree char *v2 = dir ? g_build_filename (dir, "memory.events", NULL) : NULL;
+  g_autofree char *mountinfo = NULL;
+  g_autofree char *v1_mount = NULL;
+  g_autofree char *v1 = NULL;
+
+  if (v2 && access (v2, R_OK) == 0)
+    return g_steal_pointer (&v2);
+  if (job->cgroup == NULL || job->cgroup[0] == '\0' ||
+      orch_read_small_file ("/proc/self/mountinfo", &mountinfo) < 0 ||
+      orch_cgroup_parse_mountinfo_v1 (mountinfo, "memory", &v1_mount) < 0)
+    return NULL;
+  v1 = g_build_filename (v1_mount, job->cgroup, "memory.oom_control", NULL);
+  return access (v1, R_OK) == 0 ? g_steal_pointer (&v1) : NULL;
+}
+
 static void
 systemd_forget (OrchBackend *b, OrchJob *job)
 {
@@ -522,6 +544,7 @@ static const OrchBackendOps systemd_ops = {
   .forget = systemd_forget,
   .free = systemd_free,
   .set_limits = systemd_set_limits,
+  .memory_events_path = systemd_memory_events_path,
 };
 
 static int

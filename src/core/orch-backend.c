@@ -18,6 +18,7 @@ gboolean
 orch_backend_check_limits (OrchBackend *b, const OrchLimits *l, GError **error)
 {
   const char *const *have = NULL;
+  const char *what = NULL;
   int missing;
 
   if (b->ops->controllers)
@@ -25,13 +26,32 @@ orch_backend_check_limits (OrchBackend *b, const OrchLimits *l, GError **error)
   if (b->ops->set_limits && have == NULL)
     return TRUE;
   missing = orch_limits_missing_controller (l, have);
+  if (missing >= 0)
+    what = orch_limit_info (missing)->controller;
+  else
+    missing = orch_backend_limit_missing (b, l, &what);
   if (missing < 0)
     return TRUE;
   g_set_error (
       error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
       _("limit “%s” needs the cgroup “%s” controller, which backend %s does not have here"),
-      orch_limit_info (missing)->key, orch_limit_info (missing)->controller, b->ops->name);
+      orch_limit_info (missing)->key, what, b->ops->name);
   return FALSE;
+}
+
+int
+orch_backend_limit_missing (OrchBackend *b, const OrchLimits *l, const char **ret_what)
+{
+  for (guint i = 0; b->ops->limit_missing && i < ORCH_LIMIT_N; i++)
+    if ((l->mask & (1u << i)) && (*ret_what = b->ops->limit_missing (b, i)))
+      return (int) i;
+  return -1;
+}
+
+char *
+orch_backend_memory_events_path (OrchBackend *b, OrchJob *job)
+{
+  return b->ops->memory_events_path ? b->ops->memory_events_path (b, job) : NULL;
 }
 
 void

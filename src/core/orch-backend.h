@@ -57,6 +57,13 @@ typedef struct {
    * @done runs once, possibly later.  NULL: this backend has no limits. */
   void (*set_limits) (OrchBackend *b, OrchJob *job, const OrchLimits *limits,
                       OrchBackendLimitsFunc done, gpointer user_data);
+  /* What limit @l needs that this backend lacks though the controller is
+   * there (a hybrid host's v1 memory has no memory.high), or NULL.
+   * Optional. */
+  const char *(*limit_missing) (OrchBackend *b, OrchLimit l);
+  /* The file that counts the job's OOM kills: cgroup v2 memory.events, or
+   * v1 memory.oom_control on a hybrid host; NULL when there is none. */
+  char *(*memory_events_path) (OrchBackend *b, OrchJob *job);
 } OrchBackendOps;
 
 struct _OrchBackend {
@@ -77,6 +84,11 @@ const char *orch_backend_name (OrchBackend *b);
 /* Whether this backend can set every limit of @l: ORCH_ERROR_INVALID_STATE
  * naming the first limit whose controller is missing. */
 gboolean orch_backend_check_limits (OrchBackend *b, const OrchLimits *l, GError **error);
+/* The first limit of @l the backend lacks something for (limit_missing),
+ * with what it lacks, or -1. */
+int orch_backend_limit_missing (OrchBackend *b, const OrchLimits *l, const char **ret_what);
+/* The job's OOM-kill counter file (see memory_events_path), or NULL. */
+char *orch_backend_memory_events_path (OrchBackend *b, OrchJob *job);
 
 OrchBackend *orch_backend_none_new (void);
 OrchBackend *orch_backend_cgroupfs_new (const char *root, GError **error);

@@ -8,6 +8,9 @@
 #include <sqlite3.h>
 #include <string.h>
 
+/* A run's OOM kills told as events: the latest this many. */
+#define OOM_EVENTS_MAX 16
+
 struct _OrchEvents {
   OrchState *state; /* NULL: memory only */
   guint keep;
@@ -184,7 +187,20 @@ orch_events_observe (OrchEvents *ev, const OrchJob *job)
       g_variant_builder_add (&b, "{sv}", "exit_code", g_variant_new_int32 (job->exit_code));
       g_variant_builder_add (&b, "{sv}", "signal", g_variant_new_int32 (job->signal));
       g_variant_builder_add (&b, "{sv}", "restarts", g_variant_new_uint32 (job->restarts));
+      g_variant_builder_add (&b, "{sv}", "result", g_variant_new_string (orch_job_result (job)));
       add_and_emit (ev, key, job, "exited", job->finished_at, g_variant_builder_end (&b));
+    }
+  /* One per kill the kernel counted in the run, keyed by its number: a
+   * count the record has (saved before it is told) is never lost, and
+   * none is told twice. */
+  for (guint n = job->run_oom_kills > OOM_EVENTS_MAX ? job->run_oom_kills - OOM_EVENTS_MAX + 1 : 1;
+       job->started_at > 0 && n <= job->run_oom_kills; n++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s/oom_kill/%" G_GINT64_FORMAT "/%u", job->id,
+                                              job->started_at, n);
+      add_and_emit (ev, key, job, "oom_kill", g_get_real_time (),
+                    g_variant_new_parsed ("{'run_count': <%u>, 'oom_kills': <%u>}", (guint32) n,
+                                          (guint32) job->oom_kills));
     }
   if (job->restarts > 0 && job->started_at > 0 && job->state != ORCH_JOB_STARTING)
     {

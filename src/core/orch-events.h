@@ -45,7 +45,8 @@ gboolean orch_events_add (OrchEvents *ev, const char *key, const char *id, const
                           gint64 time, GVariant *data, OrchEvent **ret_new, GError **error);
 void orch_events_emit (OrchEvents *ev, const OrchEvent *event);
 
-/* The events @job's record implies (exited, restarted), each once. */
+/* The events @job's record implies (exited, restarted, oom_kill), each
+ * once. */
 void orch_events_observe (OrchEvents *ev, const OrchJob *job);
 
 /* Events after @since (seq), of job @id (NULL or "": all), oldest first,

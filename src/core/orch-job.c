@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-job.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -236,6 +237,34 @@ f_replica (const OrchJob *j, OrchFieldValue *o)
   return j->spec->group_id != NULL;
 }
 
+const char *
+orch_job_result (const OrchJob *j)
+{
+  if (orch_job_state_is_active (j->state) || j->finished_at == 0)
+    return NULL;
+  if (j->signal == SIGKILL && j->run_oom_kills > 0)
+    return "oom-kill";
+  if (j->signal != 0)
+    return "signal";
+  if (j->exit_code == 0)
+    return "success";
+  return j->exit_code > 0 ? "exit-code" : "launch-failed";
+}
+
+static gboolean
+f_result (const OrchJob *j, OrchFieldValue *o)
+{
+  o->s = orch_job_result (j);
+  return o->s != NULL;
+}
+
+static gboolean
+f_oom_kills (const OrchJob *j, OrchFieldValue *o)
+{
+  o->u = j->oom_kills;
+  return TRUE;
+}
+
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
   { "name", "Name", ORCH_FIELD_STRING, f_name },
@@ -273,6 +302,9 @@ static const OrchJobField record_fields[] = {
   { "replica", NULL, ORCH_FIELD_UINT32, f_replica },
   /* Only when true: the log holds each line's time (issue 18) */
   { "log_timestamps", NULL, ORCH_FIELD_BOOLEAN, f_log_timestamps },
+  /* OOM kills (issue 18): the count, and how the last run ended */
+  { "oom_kills", NULL, ORCH_FIELD_UINT32, f_oom_kills },
+  { "result", NULL, ORCH_FIELD_STRING, f_result },
 };
 
 const OrchJobField *

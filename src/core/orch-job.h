@@ -44,6 +44,8 @@ struct _OrchJob {
   double cpu_percent;    /* latest sample, percent of one core */
   guint64 memory_bytes;  /* latest sample */
   char *schedule_id;     /* the schedule that ran it, NULL otherwise */
+  guint oom_kills;       /* processes of the job the OOM killer ended, all runs */
+  guint run_oom_kills;   /* of those, in the current (or last) run */
 };
 
 const char *orch_job_state_to_string (OrchJobState state);
@@ -64,6 +66,11 @@ gboolean orch_restart_wanted (const OrchSpec *spec, OrchJobState final_state, gu
  * the configured delay). */
 guint orch_restart_delay_ms (guint base_ms, guint restarts);
 #define ORCH_RESTART_DELAY_CAP_MS (5 * 60 * 1000)
+
+/* How the last run ended, systemd's words: "success", "exit-code",
+ * "signal", "oom-kill" (killed by SIGKILL after the OOM killer struck in
+ * the run), "launch-failed"; NULL while the job is active or never ran. */
+const char *orch_job_result (const OrchJob *job);
 
 OrchJob *orch_job_new (const char *id, OrchSpec *spec /* owned */);
 void orch_job_free (OrchJob *job);

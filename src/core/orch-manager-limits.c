@@ -164,3 +164,35 @@ orch_manager_set_limits (OrchManager *m, const char *id, GVariant *limits_v,
     }
   m->backend->ops->set_limits (m->backend, job, &c->limits, group_changed, c);
 }
+
+static void
+reapplied (const GError *error, gpointer data)
+{
+  g_autofree char *id = data;
+
+  if (error)
+    g_warning ("job %s: cannot apply its stored limits again: %s", id, error->message);
+}
+
+/* A daemon killed between a SetLimits' change of the group and the
+ * spec's commit leaves the group with limits the state does not have:
+ * an adopted run gets the stored ones again (every limit the backend can
+ * set, a removed one as removed). */
+void
+manager_reapply_limits (Entry *e)
+{
+  OrchBackend *b = e->m->backend;
+  OrchLimits l;
+
+  if (b->ops->set_limits == NULL)
+    return;
+  orch_limits_from_spec (e->job->spec, &l);
+  for (guint i = 0; i < ORCH_LIMIT_N; i++)
+    {
+      OrchLimits one = { .mask = 1u << i };
+      if (!orch_backend_check_limits (b, &one, NULL))
+        l.mask &= ~(1u << i);
+    }
+  if (l.mask)
+    b->ops->set_limits (b, e->job, &l, reapplied, g_strdup (e->job->id));
+}

@@ -7,6 +7,7 @@
 #include "orch-launch.h"
 #include "orch-events.h"
 #include "orch-manager.h"
+#include "basic/orch-cgroup.h"
 
 #include <glib.h>
 
@@ -33,6 +34,7 @@ typedef struct {
   gboolean stop_requested;
   gboolean restart_requested; /* another run follows this one's end */
   int pending_sig;            /* a stop signal for a command whose pid is not known yet */
+  guint64 oom_base;           /* the group's OOM-kill counter when the run began */
 } Run;
 
 #define RUN_INIT \
@@ -97,5 +99,14 @@ void manager_run_ended (Entry *e, int status);
 /* Signals every process of the job and arms the SIGKILL timer. */
 void manager_signal_group (Entry *e, int sig, guint timeout_ms);
 void manager_maybe_schedule_restart (Entry *e);
+/* Saves and tells (announce). */
+gboolean manager_announce (Entry *e, GError **error);
+/* OOM kills (orch-manager-oom.c): the group's counter as the run begins;
+ * the record brought up to it (TRUE if it changed). */
+void manager_oom_baseline (Entry *e);
+/* The stored limits into an adopted run's group again (SetLimits' crash
+ * window, orch-manager-limits.c). */
+void manager_reapply_limits (Entry *e);
+gboolean manager_oom_update (Entry *e);
 
 G_END_DECLS

@@ -104,6 +104,7 @@ reconcile_run (Entry *e)
         }
       else if (e->run.stop_requested)
         manager_signal_group (e, SIGTERM, 0); /* the stop that was under way */
+      manager_reapply_limits (e);
       g_message (_("job %s: supervised again (pid %d)"), job->id, (int) job->pid);
       (void) manager_persist (e, NULL);
       return;

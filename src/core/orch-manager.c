@@ -94,6 +94,12 @@ announce (Entry *e, GError **error)
   return TRUE;
 }
 
+gboolean
+manager_announce (Entry *e, GError **error)
+{
+  return announce (e, error);
+}
+
 void
 manager_set_state (Entry *e, OrchJobState state)
 {
@@ -351,6 +357,8 @@ finish (Entry *e)
   OrchJobState final;
 
   entry_clear_run (e);
+  /* The last OOM kills, before the group goes: they decide the result. */
+  (void) manager_oom_update (e);
   e->m->backend->ops->forget (e->m->backend, job);
 
   if (e->run.launch_failed && !e->run.stop_requested)
@@ -680,6 +688,8 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       maybe_finish (e);
       return;
     }
+  /* Before the command can run, so none of its OOM kills is missed. */
+  manager_oom_baseline (e);
   /* On disk before the process can run: a daemon that dies from here on
    * finds the job again (before this, the held child dies with it).  What
    * cannot be saved does not run. */
@@ -760,6 +770,7 @@ launch_run (Entry *e, GError **error)
   job->exit_code = -1;
   job->signal = 0;
   job->started_at = job->finished_at = 0;
+  job->run_oom_kills = 0;
   g_clear_pointer (&job->error, g_free);
   g_clear_error (&e->persist_error);
   manager_set_state (e, ORCH_JOB_STARTING);
@@ -1065,11 +1076,36 @@ abandoned_reaped (Entry *e)
 /* A Create retried with the request_id of a job that exists: that job,
  * if the spec is the same (the first answer may have been lost with a
  * daemon or a connection); an error if it is not. */
+/* @spec as a{sv} without the limits: SetLimits may have changed them
+ * since the Create being retried. */
+static GVariant *
+spec_but_limits (const OrchSpec *spec)
+{
+  g_autoptr(GVariant) all = g_variant_ref_sink (orch_spec_to_variant (spec));
+  GVariantBuilder b;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, all);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      gboolean limit = FALSE;
+      for (guint i = 0; i < ORCH_LIMIT_N && !limit; i++)
+        limit = strcmp (key, orch_limit_info (i)->key) == 0;
+      if (!limit)
+        g_variant_builder_add (&b, "{sv}", key, value);
+      g_variant_unref (value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&b));
+}
+
 static OrchJob *
 replay_create (Entry *e, const OrchSpec *spec, GError **error)
 {
-  g_autoptr(GVariant) asked = g_variant_ref_sink (orch_spec_to_variant (spec));
-  g_autoptr(GVariant) had = g_variant_ref_sink (orch_spec_to_variant (e->job->spec));
+  g_autoptr(GVariant) asked = spec_but_limits (spec);
+  g_autoptr(GVariant) had = spec_but_limits (e->job->spec);
 
   if (!g_variant_equal (asked, had))
     {

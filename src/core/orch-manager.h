@@ -87,4 +87,10 @@ typedef void (*OrchManagerPurgeFunc) (const char *id, gpointer user_data);
 guint orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove,
                           gpointer user_data);
 
+/* The kernel says job @id's group saw an OOM kill: the record catches up
+ * (oom_kills), saved and told. */
+void orch_manager_oom_changed (OrchManager *m, const char *id);
+/* The file counting @job's OOM kills (for a watch), or NULL. */
+char *orch_manager_memory_events_path (OrchManager *m, OrchJob *job);
+
 G_END_DECLS

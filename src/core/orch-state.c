@@ -66,6 +66,9 @@ static const char *const migrations[] = {
   "ALTER TABLE jobs ADD COLUMN schedule_id TEXT;",
   /* 4: job groups (issue 19), each an a{sv} record (core/orch-groups.c) */
   "CREATE TABLE groups (id TEXT PRIMARY KEY NOT NULL, record BLOB NOT NULL);",
+  /* 5: OOM kills of a job, all runs and the current one (issue 18) */
+  "ALTER TABLE jobs ADD COLUMN oom_kills INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE jobs ADD COLUMN run_oom_kills INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
@@ -73,22 +76,23 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == ORCH_STATE_SCHEMA_VERSION);
 /* The spec changes only by SetLimits (orch_state_save_spec): it is written
  * by INSERT, and every later save is an UPDATE of the rest (a third
  * cheaper, seen here). */
-#define INSERT_SQL \
-  "INSERT INTO jobs (id, spec, state, pid, pid_start, monitor_pid, monitor_start," \
-  " unit, cgroup, exit_code, signal, restarts, auto_restarts, created_at, started_at," \
-  " finished_at, backend, log_path, stderr_log_path, error)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+#define INSERT_SQL                                                                                      \
+  "INSERT INTO jobs (id, spec, state, pid, pid_start, monitor_pid, monitor_start,"                      \
+  " unit, cgroup, exit_code, signal, restarts, auto_restarts, created_at, started_at,"                  \
+  " finished_at, backend, log_path, stderr_log_path, error, oom_kills, run_oom_kills)"                  \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20," \
+  " ?21, ?22)"
 
-#define UPDATE_SQL \
-  "UPDATE jobs SET state = ?3, pid = ?4, pid_start = ?5, monitor_pid = ?6, monitor_start = ?7," \
+#define UPDATE_SQL                                                                               \
+  "UPDATE jobs SET state = ?3, pid = ?4, pid_start = ?5, monitor_pid = ?6, monitor_start = ?7,"  \
   " unit = ?8, cgroup = ?9, exit_code = ?10, signal = ?11, restarts = ?12, auto_restarts = ?13," \
-  " created_at = ?14, started_at = ?15, finished_at = ?16, backend = ?17, log_path = ?18," \
-  " stderr_log_path = ?19, error = ?20 WHERE id = ?1"
+  " created_at = ?14, started_at = ?15, finished_at = ?16, backend = ?17, log_path = ?18,"       \
+  " stderr_log_path = ?19, error = ?20, oom_kills = ?21, run_oom_kills = ?22 WHERE id = ?1"
 
-#define LOAD_SQL \
+#define LOAD_SQL                                                                                 \
   "SELECT id, spec, state, pid, pid_start, monitor_pid, monitor_start, unit, cgroup, exit_code," \
-  " signal, restarts, auto_restarts, created_at, started_at, finished_at, backend, log_path," \
-  " stderr_log_path, error FROM jobs ORDER BY created_at, id"
+  " signal, restarts, auto_restarts, created_at, started_at, finished_at, backend, log_path,"    \
+  " stderr_log_path, error, oom_kills, run_oom_kills FROM jobs ORDER BY created_at, id"
 
 static gboolean
 db_error (sqlite3 *db, GError **error, const char *what)
@@ -367,6 +371,8 @@ step_record (sqlite3_stmt *st, const OrchJob *job, guint auto_restarts)
   bind_text (st, 18, job->log_path ? job->log_path : "");
   bind_text (st, 19, job->stderr_log_path);
   bind_text (st, 20, job->error);
+  sqlite3_bind_int64 (st, 21, job->oom_kills);
+  sqlite3_bind_int64 (st, 22, job->run_oom_kills);
   r = sqlite3_step (st);
   sqlite3_reset (st);
   sqlite3_clear_bindings (st);
@@ -553,6 +559,8 @@ load_row (sqlite3_stmt *st, GError **error)
   job->log_path = column_strdup (st, 17);
   job->stderr_log_path = column_strdup (st, 18);
   job->error = column_strdup (st, 19);
+  job->oom_kills = (guint) sqlite3_column_int64 (st, 20);
+  job->run_oom_kills = (guint) sqlite3_column_int64 (st, 21);
   return r;
 }
 

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * moment finds every job again. */
 typedef struct _OrchState OrchState;
 
-#define ORCH_STATE_SCHEMA_VERSION 4
+#define ORCH_STATE_SCHEMA_VERSION 5
 
 /* Takes the state directory @dir (made if missing) for this process: an
  * exclusive lock on @dir/lock that holds while the returned fd is open,

@@ -14,6 +14,7 @@
 #include "core/orch-events.h"
 #include "core/orch-forecast-watch.h"
 #include "core/orch-pressure.h"
+#include "core/orch-oom-watch.h"
 #include "basic/orch-cgroup.h"
 #include "core/orch-sd-bus.h"
 #include "core/orch-state.h"
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #define BUS_NAME "org.orchestrator"
+/* memory_high events: at most one per job in this long. */
+#define MEMORY_HIGH_PERIOD_MS 2000
 
 struct _OrchDaemon {
   OrchConfig *config;
@@ -31,6 +34,7 @@ struct _OrchDaemon {
   OrchState *state;       /* NULL: [state] durable=false */
   OrchEvents *events;     /* the jobs' events, kept in state */
   OrchPressure *pressure; /* PSI triggers of the running jobs */
+  OrchOomWatch *oom;      /* their OOM kills and memory.high throttling */
   OrchManager *manager;
   OrchLogs *logs;
   OrchSampler *sampler;
@@ -92,6 +96,34 @@ on_memory_forecast (const char *id, gint64 now, GVariant *data, gpointer user_da
   record_event (self, key, id, "memory_forecast", now, data);
 }
 
+/* The kernel counted an OOM kill in a job's group: the record catches up,
+ * and its oom_kill events follow from it (orch_events_observe). */
+static void
+on_oom (const char *id, guint64 oom_kill, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  orch_manager_oom_changed (self->manager, id);
+}
+
+/* memory.high throttled the job: one event a period at most, with the
+ * rise; keyed by the counter's value in the run, so a daemon restarted
+ * reads the same value again and tells nothing twice. */
+static void
+on_memory_high (const char *id, guint64 high, guint64 delta, gpointer data)
+{
+  OrchDaemon *self = data;
+  OrchJob *job = orch_manager_lookup (self->manager, id, NULL);
+  g_autofree char *key = NULL;
+
+  if (job == NULL)
+    return;
+  key = g_strdup_printf ("%s/memory_high/%" G_GINT64_FORMAT "/%" G_GUINT64_FORMAT, id,
+                         job->started_at, high);
+  record_event (self, key, id, "memory_high", g_get_real_time (),
+                g_variant_new_parsed ("{'delta': <%t>, 'high': <%t>}", delta, high));
+}
+
 /* A job group's changes go to the bus; its autoscaler's decisions are
  * events too, under the group's id, so GetEvents and the feed have them
  * beside the jobs'. */
@@ -110,7 +142,8 @@ daemon_group_changed (const char *id, const char *event, GVariant *data, gpointe
     }
 }
 
-/* A running job with a group of its own gets its triggers, once. */
+/* A running job with a group of its own gets its triggers and its memory
+ * events' watch, once. */
 static void
 watch_pressure (OrchDaemon *self, OrchJob *job)
 {
@@ -122,6 +155,15 @@ watch_pressure (OrchDaemon *self, OrchJob *job)
     {
       g_autofree char *dir = g_build_filename (mount, job->cgroup, NULL);
       orch_pressure_watch (self->pressure, job->id, dir);
+    }
+  if (!orch_job_state_is_active (job->state))
+    orch_oom_watch_remove (self->oom, job->id);
+  else if (job->state == ORCH_JOB_RUNNING && job->cgroup[0] &&
+           !orch_oom_watch_has (self->oom, job->id))
+    {
+      g_autofree char *path = orch_manager_memory_events_path (self->manager, job);
+      if (path)
+        orch_oom_watch_add (self->oom, job->id, path);
     }
 }
 
@@ -323,6 +365,8 @@ orch_daemon_new (const OrchDaemonOptions *options, GError **error)
   orch_events_set_func (self->events, daemon_event, self);
   self->pressure = orch_pressure_new (self->config->pressure_threshold_us,
                                       self->config->pressure_window_us, on_pressure, self);
+  self->oom = orch_oom_watch_new ((guint64) MEMORY_HIGH_PERIOD_MS * 1000, on_oom, on_memory_high,
+                                  self);
   self->manager = orch_manager_new (self->config, g_steal_pointer (&self->backend), self->state,
                                     &daemon_callbacks, self, error);
   if (self->manager == NULL)
@@ -488,6 +532,7 @@ orch_daemon_free (OrchDaemon *self)
   g_clear_pointer (&self->manager, orch_manager_free);
   g_clear_pointer (&self->backend, orch_backend_free);
   g_clear_pointer (&self->pressure, orch_pressure_free);
+  g_clear_pointer (&self->oom, orch_oom_watch_free);
   g_clear_pointer (&self->events, orch_events_free);
   g_clear_pointer (&self->state, orch_state_free); /* after the manager, its last writer */
   if (self->lock_fd >= 0)

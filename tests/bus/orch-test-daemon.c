@@ -108,7 +108,17 @@ start_watcher (OrchTestDaemon *d)
           ;
       kill_log_writers (d->log_dir);
       if (d->cgroup_root)
-        kill_cgroups (d->cgroup_root);
+        {
+          g_autofree char *own = NULL;
+          kill_cgroups (d->cgroup_root);
+          /* A hybrid host's v1 memory groups of the jobs (now empty). */
+          if (orch_cgroup_v1_own_dir ("memory", &own) == 0)
+            {
+              g_autofree char *name = g_path_get_basename (d->cgroup_root);
+              g_autofree char *v1 = g_build_filename (own, name, NULL);
+              kill_cgroups (v1);
+            }
+        }
       rm_rf (d->scratch);
       _exit (0);
     }
@@ -688,4 +698,19 @@ orch_test_main (int argc, char **argv, const OrchTestProgram *program)
     }
   g_clear_pointer (program->daemon, orch_test_daemon_free);
   return ret;
+}
+
+guint
+orch_test_count_kind (GVariant *events, const char *kind)
+{
+  guint n = 0;
+
+  for (gsize i = 0; i < g_variant_n_children (events); i++)
+    {
+      g_autoptr(GVariant) e = g_variant_get_child_value (events, i);
+      const char *k = NULL;
+      if (g_variant_lookup (e, "kind", "&s", &k) && strcmp (k, kind) == 0)
+        n++;
+    }
+  return n;
 }

@@ -66,6 +66,8 @@ const char *orch_test_rec_str (GVariant *record, const char *key);
 gint64 orch_test_rec_int (GVariant *record, const char *key);
 /* The job's log file as it is now ("" if there is none). */
 char *orch_test_log_text (OrchTestDaemon *d, const char *id);
+/* How many events of @kind GetEvents' list @events holds. */
+guint orch_test_count_kind (GVariant *events, const char *kind);
 
 /* cgroupfs: the job's cgroup files say memory.max 64 MiB, cpu.max half a
  * core, pids.max 32 (the limits test-jobs and test-ctl ask for). */

@@ -19,22 +19,6 @@ get_events (const char *id, const char *options_text, GError **error)
   return r ? g_variant_get_child_value (r, 0) : NULL;
 }
 
-/* How many events of @kind @events holds. */
-static guint
-count_kind (GVariant *events, const char *kind)
-{
-  guint n = 0;
-
-  for (gsize i = 0; i < g_variant_n_children (events); i++)
-    {
-      g_autoptr(GVariant) e = g_variant_get_child_value (events, i);
-      const char *k = NULL;
-      if (g_variant_lookup (e, "kind", "&s", &k) && strcmp (k, kind) == 0)
-        n++;
-    }
-  return n;
-}
-
 /* Events arrive as signals; gathered here while the loop runs. */
 typedef struct {
   GPtrArray *kinds; /* "id kind" */
@@ -87,7 +71,7 @@ test_exited_signal_and_list (void)
 
   events = get_events (id, "@a{sv} {}", &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (count_kind (events, "exited"), ==, 1);
+  g_assert_cmpuint (orch_test_count_kind (events, "exited"), ==, 1);
   first = g_variant_get_child_value (events, 0);
   data = g_variant_lookup_value (first, "data", G_VARIANT_TYPE_VARDICT);
   g_assert_true (g_variant_lookup (data, "exit_code", "i", &code));
@@ -118,9 +102,9 @@ test_restarted (void)
       events = get_events (id, "@a{sv} {}", &error);
       g_assert_no_error (error);
     }
-  while (count_kind (events, "exited") < 3 && g_get_monotonic_time () < deadline);
-  g_assert_cmpuint (count_kind (events, "exited"), ==, 3);
-  g_assert_cmpuint (count_kind (events, "restarted"), ==, 2);
+  while (orch_test_count_kind (events, "exited") < 3 && g_get_monotonic_time () < deadline);
+  g_assert_cmpuint (orch_test_count_kind (events, "exited"), ==, 3);
+  g_assert_cmpuint (orch_test_count_kind (events, "restarted"), ==, 2);
   orch_test_discard (d, id);
 }
 
@@ -152,7 +136,7 @@ test_sigkill (void)
       g_assert_true (g_variant_equal (a, b));
     }
   mine = get_events (id, "@a{sv} {}", &error);
-  g_assert_cmpuint (count_kind (mine, "exited"), ==, 1);
+  g_assert_cmpuint (orch_test_count_kind (mine, "exited"), ==, 1);
 
   /* A second restart derives nothing new. */
   orch_test_daemon_kill (d, SIGKILL);
@@ -227,9 +211,9 @@ test_pressure (void)
       events = get_events (id, "@a{sv} {}", &error);
       g_assert_no_error (error);
     }
-  while (count_kind (events, "pressure") == 0 && g_get_monotonic_time () < deadline);
+  while (orch_test_count_kind (events, "pressure") == 0 && g_get_monotonic_time () < deadline);
   orch_test_discard (d, id);
-  g_assert_cmpuint (count_kind (events, "pressure"), >=, 1);
+  g_assert_cmpuint (orch_test_count_kind (events, "pressure"), >=, 1);
 }
 
 static const OrchTestCase tests[] = { { "/events/exited", test_exited_signal_and_list },

@@ -129,6 +129,43 @@ test_own_process (void)
     g_assert_true (cg[0] == '/');
 }
 
+static void
+test_oom_counts (void)
+{
+  guint64 oom_kill = 99, high = 99;
+  g_autofree char *mount = NULL;
+  const char *mountinfo = "30 25 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+                          "33 25 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+                          "34 25 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+
+  /* cgroup v2 memory.events */
+  g_assert_cmpint (orch_cgroup_parse_oom_counts ("low 0\nhigh 17\nmax 3\noom 2\noom_kill 2\n"
+                                                 "oom_group_kill 0\n",
+                                                 &oom_kill, &high),
+                   ==, 0);
+  g_assert_cmpuint (oom_kill, ==, 2);
+  g_assert_cmpuint (high, ==, 17);
+  /* v1 memory.oom_control: no high */
+  g_assert_cmpint (orch_cgroup_parse_oom_counts ("oom_kill_disable 0\nunder_oom 0\noom_kill 5\n",
+                                                 &oom_kill, &high),
+                   ==, 0);
+  g_assert_cmpuint (oom_kill, ==, 5);
+  g_assert_cmpuint (high, ==, 0);
+  /* A kernel without the counter, or a damaged line: an error, nothing set. */
+  oom_kill = 7;
+  g_assert_cmpint (orch_cgroup_parse_oom_counts ("low 0\nhigh 1\n", &oom_kill, NULL), ==, -EBADMSG);
+  g_assert_cmpint (orch_cgroup_parse_oom_counts ("oom_kill x\n", &oom_kill, NULL), ==, -EBADMSG);
+  g_assert_cmpuint (oom_kill, ==, 7);
+  g_assert_cmpint (orch_cgroup_read_oom_counts ("/nonexistent/memory.events", &oom_kill, NULL), ==,
+                   -ENOENT);
+
+  g_assert_cmpint (orch_cgroup_parse_mountinfo_v1 (mountinfo, "memory", &mount), ==, 0);
+  g_assert_cmpstr (mount, ==, "/sys/fs/cgroup/memory");
+  g_clear_pointer (&mount, g_free);
+  g_assert_cmpint (orch_cgroup_parse_mountinfo_v1 (mountinfo, "pids", &mount), ==, -ENOENT);
+  g_assert_null (mount);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -138,5 +175,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cgroup/populated", test_populated);
   g_test_add_func ("/proc/stat", test_proc_stat);
   g_test_add_func ("/proc/own-process", test_own_process);
+  g_test_add_func ("/cgroup/oom-counts", test_oom_counts);
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
  * from records the same way however often it is asked, in memory and in
  * the state database. */
 #include "core/orch-events.h"
+#include "core/orch-oom-watch.h"
 
 #include <glib/gstdio.h>
 
@@ -116,11 +117,65 @@ test_state_and_bound (void)
   g_rmdir (dir);
 }
 
+/* A run's OOM kills: one event per kill the record counts, each once
+ * however often the record is seen (a restarted daemon sees it again). */
+static void
+test_oom_kill (void)
+{
+  g_autoptr(OrchEvents) ev = orch_events_new (NULL, 100);
+  g_autoptr(OrchJob) job = finished_job ("job_20261203_000000_dddddd", 1700000000000000);
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  guint told = 0;
+  guint32 n = 0;
+
+  orch_events_set_func (ev, count_cb, &told);
+  job->state = ORCH_JOB_RUNNING;
+  job->finished_at = 0;
+  job->run_oom_kills = job->oom_kills = 1;
+  orch_events_observe (ev, job);
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 1);
+  job->run_oom_kills = job->oom_kills = 2;
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 2);
+  /* The run ends, killed: its exited, no kill told again. */
+  job->state = ORCH_JOB_FAILED;
+  job->signal = 9;
+  job->exit_code = -1;
+  job->finished_at = job->started_at + 5;
+  orch_events_observe (ev, job);
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 3);
+  all = orch_events_list (ev, NULL, 0, 0, &error);
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpstr (((OrchEvent *) all->pdata[1])->kind, ==, "oom_kill");
+  g_assert_true (g_variant_lookup (((OrchEvent *) all->pdata[1])->data, "run_count", "u", &n));
+  g_assert_cmpuint (n, ==, 2);
+  {
+    const char *result = NULL;
+    g_assert_true (g_variant_lookup (((OrchEvent *) all->pdata[2])->data, "result", "&s", &result));
+    g_assert_cmpstr (result, ==, "oom-kill");
+  }
+}
+
+/* memory_high: the first rise told at once, later ones a period apart. */
+static void
+test_memory_high_rate (void)
+{
+  g_assert_cmpint (orch_oom_high_due (5000000, 0, 2000000), ==, 5000000);
+  g_assert_cmpint (orch_oom_high_due (5000000, 4000000, 2000000), ==, 6000000);
+  g_assert_cmpint (orch_oom_high_due (6000000, 4000000, 2000000), ==, 6000000);
+  g_assert_cmpint (orch_oom_high_due (9000000, 4000000, 2000000), ==, 9000000);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/events/memory", test_memory);
   g_test_add_func ("/events/state-and-bound", test_state_and_bound);
+  g_test_add_func ("/events/oom-kill", test_oom_kill);
+  g_test_add_func ("/events/memory-high-rate", test_memory_high_rate);
   return g_test_run ();
 }

@@ -127,6 +127,49 @@ test_record (void)
   g_assert_cmpint (code, ==, -1);
 }
 
+/* How a run ended, in the record: "oom-kill" only for a SIGKILL in a
+ * run where the kernel OOM-killed. */
+static void
+test_result (void)
+{
+  g_autoptr(GVariant) spec_v = g_variant_ref_sink (
+      g_variant_new_parsed ("{'command': <['true']>}"));
+  g_autoptr(OrchJob) job = orch_job_new ("job_20261203_000000_aaaaaa",
+                                         orch_spec_from_variant (spec_v, NULL));
+  g_autoptr(GVariant) rec = NULL;
+  const char *result = NULL;
+  guint32 kills = 99;
+
+  job->state = ORCH_JOB_RUNNING;
+  job->started_at = 1;
+  g_assert_null (orch_job_result (job));
+  job->state = ORCH_JOB_FAILED;
+  job->finished_at = 2;
+  job->exit_code = -1;
+  job->signal = SIGKILL;
+  g_assert_cmpstr (orch_job_result (job), ==, "signal");
+  job->run_oom_kills = 1;
+  job->oom_kills = 3;
+  g_assert_cmpstr (orch_job_result (job), ==, "oom-kill");
+  job->signal = SIGTERM;
+  g_assert_cmpstr (orch_job_result (job), ==, "signal");
+  job->signal = 0;
+  job->exit_code = 0;
+  g_assert_cmpstr (orch_job_result (job), ==, "success");
+  job->exit_code = 2;
+  g_assert_cmpstr (orch_job_result (job), ==, "exit-code");
+  job->exit_code = -1;
+  g_assert_cmpstr (orch_job_result (job), ==, "launch-failed");
+
+  job->exit_code = -1;
+  job->signal = SIGKILL;
+  rec = g_variant_ref_sink (orch_job_to_variant (job));
+  g_assert_true (g_variant_lookup (rec, "result", "&s", &result));
+  g_assert_cmpstr (result, ==, "oom-kill");
+  g_assert_true (g_variant_lookup (rec, "oom_kills", "u", &kills));
+  g_assert_cmpuint (kills, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -137,5 +180,6 @@ main (int argc, char **argv)
   g_test_add_func ("/job/restart-wanted", test_restart_wanted);
   g_test_add_func ("/job/backoff", test_backoff);
   g_test_add_func ("/job/record", test_record);
+  g_test_add_func ("/job/result", test_result);
   return g_test_run ();
 }

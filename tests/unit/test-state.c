@@ -78,6 +78,8 @@ test_roundtrip (void)
     g_assert_true (orch_state_save (s, a, 2, &error));
     a->state = ORCH_JOB_EXITED;
     a->exit_code = 7;
+    a->oom_kills = 3;
+    a->run_oom_kills = 1;
     g_assert_true (orch_state_save (s, a, 2, &error)); /* replaces */
     g_assert_no_error (error);
   }
@@ -92,6 +94,8 @@ test_roundtrip (void)
     g_assert_cmpstr (r->job->id, ==, a->id);
     g_assert_cmpint (r->job->state, ==, ORCH_JOB_EXITED);
     g_assert_cmpint (r->job->exit_code, ==, 7);
+    g_assert_cmpuint (r->job->oom_kills, ==, 3);
+    g_assert_cmpuint (r->job->run_oom_kills, ==, 1);
     g_assert_cmpint (r->job->pid, ==, 4242);
     g_assert_cmpuint (r->job->pid_start, ==, a->pid_start);
     g_assert_cmpuint (r->job->monitor_start, ==, a->monitor_start);
