@@ -6,8 +6,8 @@
 # it: every process holding a file under T (the bus, the daemon, the shim,
 # the none backend's jobs by their logs), the cgroup lib_cgroup_root made
 # (its jobs), the mounts under T, then T.
-#   tests/lib-watch.sh OWNER_PID OWNER_START_TIME T CGROUP2_MOUNT
-owner=$1 start=$2 T=$3 m=$4
+#   tests/lib-watch.sh OWNER_PID OWNER_START_TIME T CGROUP2_MOUNT [V1_MEMORY_DIR]
+owner=$1 start=$2 T=$3 m=$4 v1=${5:-}
 cd / || exit 0
 exec </dev/null >/dev/null 2>&1
 trap '' INT TERM HUP
@@ -43,8 +43,10 @@ for p in os.listdir("/proc"):
         except OSError:
             pass
 PY
-cg="$m/orch-test-${T##*-}"
-if [ -n "$m" ] && [ -d "$cg" ]; then
+# The test's cgroup, and on a hybrid host the jobs' v1 memory groups of
+# the same name (the daemon makes them under its own v1 memory cgroup).
+for cg in ${m:+"$m/orch-test-${T##*-}"} ${v1:+"$v1/orch-test-${T##*-}"}; do
+  [ -d "$cg" ] || continue
   if [ -e "$cg/cgroup.kill" ]; then
     echo 1 >"$cg/cgroup.kill"
   else
@@ -55,7 +57,7 @@ if [ -n "$m" ] && [ -d "$cg" ]; then
     [ -d "$cg" ] || break
     sleep 0.1
   done
-fi
+done
 # Deepest first.
 awk -v top="$T" '$5 == top || index($5, top "/") == 1 { print $5 }' /proc/self/mountinfo |
   sort -r | while read -r mp; do umount -l "$mp"; done

@@ -155,7 +155,20 @@ lib_cgroup_root() {
   cg="$m/orch-test-${T##*-}"
   mkdir "$cg" || fail "cannot make $cg"
   LIB_CGROUPS+=("$cg")
+  # On a hybrid host the daemon also makes the jobs' v1 memory groups,
+  # under its own v1 memory cgroup, in a directory of the same name.
+  m=$(lib_v1_memory_dir)
+  [ -n "$m" ] && LIB_CGROUPS+=("$m/${cg##*/}")
   echo "$cg"
+}
+
+# This process's own cgroup in a mounted v1 memory hierarchy, if any.
+lib_v1_memory_dir() {
+  local mp rel
+  mp=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup" && $NF ~ /(^|,)memory(,|$)/) print $5; break } }' \
+    /proc/self/mountinfo | head -n 1)
+  rel=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup | head -n 1)
+  [ -n "$mp" ] && [ -n "$rel" ] && echo "$mp${rel%/}"
 }
 
 # lib_tmpfs DIR SIZE: a small tmpfs at DIR (made), gone at the end.
@@ -462,6 +475,6 @@ lib_exit_clean() {
 lib_owner_start=$(<"/proc/$$/stat")
 lib_owner_start=${lib_owner_start##*) }
 read -r -a lib_owner_start <<<"$lib_owner_start"
-setsid -f bash "$SRC/tests/lib-watch.sh" "$$" "${lib_owner_start[19]}" "$T" "$(cgroup2_mount)" \
+setsid -f bash "$SRC/tests/lib-watch.sh" "$$" "${lib_owner_start[19]}" "$T" "$(cgroup2_mount)" "$(lib_v1_memory_dir)" \
   </dev/null >/dev/null 2>&1
 unset lib_owner_start

@@ -31,20 +31,23 @@ for _ in $(seq 300); do [ -s "$T/report" ] && break; sleep 0.1; done
 [ -s "$T/report" ] || fail "the victim did not get going: $(tail "$T/victim.log")"
 read -r vt daemon bus job <"$T/report"
 cg=$(cgroup2_mount)/orch-test-${vt##*-}
+v1=$(lib_v1_memory_dir)
+v1=${v1:+$v1/orch-test-${vt##*-}}
 log "victim $victim: T=$vt daemon=$daemon bus=$bus job=$job backend=$backend"
 grep -q " $vt/disk " /proc/self/mountinfo || fail "no tmpfs at $vt/disk"
 [ "$backend" = none ] || [ -d "$cg" ] || fail "no cgroup $cg"
+[ -n "$v1" ] && [ -d "$v1" ] && log "and the jobs' v1 memory groups in $v1"
 
 kill -KILL -- "-$victim"
 gone=0
 for _ in $(seq 150); do
   if ! [ -e "$vt" ] && ! grep -q " $vt/disk " /proc/self/mountinfo &&
-    ! [ -d "$cg" ] && ! kill -0 "$daemon" 2>/dev/null && ! kill -0 "$bus" 2>/dev/null &&
+    ! [ -d "$cg" ] && ! { [ -n "$v1" ] && [ -d "$v1" ]; } && ! kill -0 "$daemon" 2>/dev/null && ! kill -0 "$bus" 2>/dev/null &&
     ! kill -0 "$job" 2>/dev/null; then
     gone=1
     break
   fi
   sleep 0.1
 done
-[ "$gone" = 1 ] || fail "left behind: $(ls -d "$vt" "$cg" 2>/dev/null) $(grep " $vt" /proc/self/mountinfo) $(ps -o pid=,args= -p "$daemon,$bus,$job")"
+[ "$gone" = 1 ] || fail "left behind: $(ls -d "$vt" "$cg" ${v1:+"$v1"} 2>/dev/null) $(grep " $vt" /proc/self/mountinfo) $(ps -o pid=,args= -p "$daemon,$bus,$job")"
 echo "ok: nothing left of a test killed outright ($backend backend)"
