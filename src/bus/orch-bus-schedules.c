@@ -164,7 +164,8 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     r = sd_bus_message_open_container (reply, 'a', "a{sv}");
   for (guint i = 0; r >= 0 && i < all->len; i++)
     {
-      g_autoptr(GVariant) v = g_variant_ref_sink (orch_schedule_to_variant (all->pdata[i]));
+      g_autoptr(GVariant) v = g_variant_ref_sink (
+          orch_scheduler_record (self->scheduler, all->pdata[i]));
       r = orch_bus_append_variant (reply, v);
     }
   if (r >= 0)
@@ -189,7 +190,7 @@ get_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   s = orch_scheduler_lookup (self->scheduler, id, &error);
   if (s == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  v = g_variant_ref_sink (orch_schedule_to_variant (s));
+  v = g_variant_ref_sink (orch_scheduler_record (self->scheduler, s));
   return orch_bus_reply_variant (m, v);
 }
 
@@ -308,7 +309,7 @@ emit (OrchBusSchedules *self, const char *id, GVariant *record)
 void
 orch_bus_schedules_changed (OrchBusSchedules *self, OrchSchedule *sched)
 {
-  g_autoptr(GVariant) v = g_variant_ref_sink (orch_schedule_to_variant (sched));
+  g_autoptr(GVariant) v = g_variant_ref_sink (orch_scheduler_record (self->scheduler, sched));
 
   emit (self, orch_schedule_id (sched), v);
 }
