@@ -81,6 +81,23 @@ wait_count (const char *id, const char *key, gint64 at_least, guint timeout_ms)
   return v;
 }
 
+/* Polls the schedule until its last_result is @result. */
+static gboolean
+wait_result (const char *id, const char *result, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) rec = sget (id);
+      if (g_strcmp0 (orch_test_rec_str (rec, "last_result"), result) == 0)
+        return TRUE;
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (50000);
+    }
+}
+
 /* The jobs whose record names @sched_id, oldest first. */
 static GPtrArray *
 jobs_of (const char *sched_id)
@@ -492,6 +509,96 @@ test_clock_change (void)
   discard_schedule (id);
 }
 
+/* A run is over when its job is finally done: a failure the job's
+ * restart policy retries is still the same run.  So an elapse while it
+ * waits for its restart is skipped (overlap=skip), and last_result
+ * stays "running" until the last try failed. */
+static void
+test_restart_policy (void)
+{
+  g_autofree char *id = screate (
+      "{'interval_s': <uint64 2>, 'overlap': <'skip'>,"
+      " 'job': <{'command': <['sh', '-c', 'exit 3']>, 'restart': <'on-failure'>,"
+      " 'restart_max': <uint32 1>, 'restart_delay_ms': <uint32 4000>}>}");
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) job = NULL;
+  const char *job_id;
+  gint64 deadline;
+
+  /* The first run fails at once and waits 4 s for its one restart: the
+   * elapse 2 s later finds it still going. */
+  g_assert_cmpint (wait_count (id, "skipped", 1, 30000), >=, 1);
+  rec = sget (id);
+  g_assert_cmpint (orch_test_rec_int (rec, "runs"), ==, 1);
+  g_assert_cmpint (orch_test_rec_int (rec, "running"), ==, 1);
+  g_assert_nonnull (strstr (orch_test_rec_str (rec, "last_skip_reason"), "still running"));
+  jobs = jobs_of (id);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  job_id = orch_test_rec_str (jobs->pdata[0], "id");
+  g_assert_cmpstr (orch_test_rec_str (jobs->pdata[0], "state"), ==, "failed");
+  sid_call ("Pause", id);
+
+  /* After the retry failed too, the run is over, as "failed". */
+  deadline = g_get_monotonic_time () + 30 * SEC;
+  while (sget_int (id, "running") > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (50000);
+  g_clear_pointer (&rec, g_variant_unref);
+  rec = sget (id);
+  g_assert_cmpint (orch_test_rec_int (rec, "running"), ==, 0);
+  g_assert_cmpstr (orch_test_rec_str (rec, "last_job_id"), ==, job_id);
+  g_assert_cmpstr (orch_test_rec_str (rec, "last_result"), ==, "failed");
+  job = orch_test_get (d, job_id);
+  g_assert_cmpint (orch_test_rec_int (job, "restarts"), ==, 1);
+  discard_schedule (id);
+}
+
+/* timeout_s deadlines are stored: a run whose deadline passed while the
+ * daemon was down (SIGKILL) is stopped at start; one still within it
+ * is stopped when it comes, not never. */
+static void
+test_timeout_survives_kill (void)
+{
+  g_autofree char *early = screate ("{'interval_s': <uint64 3600>, 'timeout_s': <uint32 3>,"
+                                    " 'job': <{'command': <['sleep', '60']>}>}");
+  g_autofree char *late = screate ("{'interval_s': <uint64 3600>, 'timeout_s': <uint32 12>,"
+                                   " 'job': <{'command': <['sleep', '60']>}>}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r1 = scall ("Trigger", g_variant_new ("(s)", early), &error);
+  g_autoptr(GVariant) r2 = NULL;
+  g_autoptr(GVariant) job = NULL;
+  const char *early_job, *late_job;
+  gint64 started;
+
+  g_assert_no_error (error);
+  r2 = scall ("Trigger", g_variant_new ("(s)", late), &error);
+  g_assert_no_error (error);
+  started = g_get_monotonic_time ();
+  g_variant_get (r1, "(&s)", &early_job);
+  g_variant_get (r2, "(&s)", &late_job);
+  g_variant_unref (orch_test_wait_state (d, early_job, "running", 20000));
+  g_variant_unref (orch_test_wait_state (d, late_job, "running", 20000));
+
+  orch_test_daemon_kill (d, SIGKILL);
+  /* Past the first deadline, before the second. */
+  while (g_get_monotonic_time () < started + 4 * SEC)
+    g_usleep (50000);
+  orch_test_daemon_spawn (d);
+
+  job = orch_test_wait_state (d, early_job, "stopped|failed", 20000);
+  g_assert_cmpstr (orch_test_rec_str (job, "state"), ==, "stopped");
+  g_assert_true (wait_result (early, "timeout", 20000));
+
+  /* The other one is left its remaining time, then stopped. */
+  g_clear_pointer (&job, g_variant_unref);
+  job = orch_test_wait_state (d, late_job, "stopped|failed|exited", 40000);
+  g_assert_cmpstr (orch_test_rec_str (job, "state"), ==, "stopped");
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 11 * SEC);
+  g_assert_true (wait_result (late, "timeout", 20000));
+  discard_schedule (early);
+  discard_schedule (late);
+}
+
 static char *
 prepare (void)
 {
@@ -509,15 +616,18 @@ teardown (void)
   g_rmdir (clock_dir);
 }
 
-static const OrchTestCase tests[] = { { "/schedules/introspection", test_introspection },
-                                      { "/schedules/bad-input", test_bad_input },
-                                      { "/schedules/every-two-seconds", test_every_two_seconds },
-                                      { "/schedules/overlap-skip", test_overlap_skip },
-                                      { "/schedules/pause-resume-trigger-update-remove",
-                                        test_pause_resume_trigger_update_remove },
-                                      { "/schedules/survives-restart", test_survives_restart },
-                                      { "/schedules/clock-change", test_clock_change },
-                                      { NULL, NULL } };
+static const OrchTestCase tests[] = {
+  { "/schedules/introspection", test_introspection },
+  { "/schedules/bad-input", test_bad_input },
+  { "/schedules/every-two-seconds", test_every_two_seconds },
+  { "/schedules/overlap-skip", test_overlap_skip },
+  { "/schedules/pause-resume-trigger-update-remove", test_pause_resume_trigger_update_remove },
+  { "/schedules/survives-restart", test_survives_restart },
+  { "/schedules/clock-change", test_clock_change },
+  { "/schedules/restart-policy", test_restart_policy },
+  { "/schedules/timeout-survives-kill", test_timeout_survives_kill },
+  { NULL, NULL }
+};
 
 int
 main (int argc, char **argv)
