@@ -76,7 +76,12 @@ do_create (OrchBusSchedules *self, sd_bus_message *m, GVariant *params, sd_bus_e
   if (s == NULL)
     return orch_bus_set_gerror (ret_error, error);
   path = orch_bus_schedule_path (orch_schedule_id (s));
+  /* InterfacesAdded reads every property: from one record. */
+  self->announced = g_variant_ref_sink (orch_scheduler_record (self->scheduler, s));
+  self->announcing = s;
   sd_bus_emit_object_added (self->bus, path);
+  self->announcing = NULL;
+  g_clear_pointer (&self->announced, g_variant_unref);
   return sd_bus_reply_method_return (m, "so", orch_schedule_id (s), path);
 }
 
