@@ -501,21 +501,10 @@ job_enumerate (sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_
 {
   OrchBusJobs *self = userdata;
   g_autoptr(GPtrArray) jobs = orch_manager_list (self->manager, NULL, NULL, NULL);
-  char **out = calloc (jobs->len + 1, sizeof (char *));
 
-  if (out == NULL)
-    return -ENOMEM;
-  /* sd-bus frees these with free(), so no g_strdup. */
   for (guint i = 0; i < jobs->len; i++)
-    if (asprintf (&out[i], JOB_PREFIX "/%s", ((OrchJob *) jobs->pdata[i])->id) < 0)
-      {
-        for (guint j = 0; j < i; j++)
-          free (out[j]);
-        free (out);
-        return -ENOMEM;
-      }
-  *nodes = out;
-  return 0;
+    jobs->pdata[i] = ((OrchJob *) jobs->pdata[i])->id;
+  return orch_bus_node_list (JOB_PREFIX, jobs, nodes);
 }
 
 static int

@@ -3,6 +3,7 @@
 
 #include "orch-bus-schedules.h"
 #include "orch-bus-error.h"
+#include "orch-bus-schedule.h"
 #include "orch-bus-variant.h"
 
 #include "basic/orch-error.h"
@@ -12,7 +13,6 @@
 #include <glib/gi18n.h>
 
 #define OBJ_PATH "/org/orchestrator"
-#define SCHEDULE_PREFIX "/org/orchestrator/schedule"
 #define SCHEDULES_IFACE "org.orchestrator.Schedules"
 
 struct _OrchBusSchedules {
@@ -20,7 +20,26 @@ struct _OrchBusSchedules {
   OrchScheduler *scheduler;
   OrchBusAuth *auth;
   sd_bus_slot *slot;
+  sd_bus_slot *object_slots[2]; /* org.orchestrator.Schedule (orch-bus-schedule.c) */
+  /* While a change is announced: its record, so that the object's
+   * property getters do not each read the definition again. */
+  const OrchSchedule *announcing;
+  GVariant *announced;
 };
+
+/* The schedule a call is about: Schedules' first argument, or the path
+ * of the org.orchestrator.Schedule object it was sent to. */
+static int
+read_id (sd_bus_message *m, const char **ret_id, sd_bus_error *ret_error)
+{
+  if (g_strcmp0 (sd_bus_message_get_interface (m), ORCH_BUS_SCHEDULE_IFACE) != 0)
+    return sd_bus_message_read (m, "s", ret_id);
+  *ret_id = orch_bus_schedule_id_from_path (sd_bus_message_get_path (m));
+  if (*ret_id == NULL)
+    return sd_bus_error_set (ret_error, orch_error_to_dbus_name (ORCH_ERROR_NOT_FOUND),
+                             "no such schedule");
+  return 0;
+}
 
 /* The job spec as Jobs.Create would run it for this caller: a caller
  * other than root runs it as itself unless root or polkit lets it name
@@ -56,7 +75,13 @@ do_create (OrchBusSchedules *self, sd_bus_message *m, GVariant *params, sd_bus_e
 
   if (s == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  path = g_strconcat (SCHEDULE_PREFIX "/", orch_schedule_id (s), NULL);
+  path = orch_bus_schedule_path (orch_schedule_id (s));
+  /* InterfacesAdded reads every property: from one record. */
+  self->announced = g_variant_ref_sink (orch_scheduler_record (self->scheduler, s));
+  self->announcing = s;
+  sd_bus_emit_object_added (self->bus, path);
+  self->announcing = NULL;
+  g_clear_pointer (&self->announced, g_variant_unref);
   return sd_bus_reply_method_return (m, "so", orch_schedule_id (s), path);
 }
 
@@ -93,7 +118,7 @@ update_as_named_user (sd_bus_message *m, void *userdata, sd_bus_error *ret_error
   int r = sd_bus_message_rewind (m, 1);
 
   if (r >= 0)
-    r = sd_bus_message_read (m, "s", &id);
+    r = read_id (m, &id, ret_error);
   if (r >= 0)
     r = orch_bus_read_argument (m, &params, ret_error);
   if (r < 0)
@@ -121,25 +146,33 @@ create_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 }
 
 static int
-update_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+update_checked (OrchBusSchedules *self, sd_bus_message *m, const char *id, GVariant *params,
+                sd_bus_error *ret_error)
 {
-  OrchBusSchedules *self = userdata;
-  g_autoptr(GVariant) params = NULL;
   g_autoptr(GVariant) run_as = NULL;
   gboolean other_user;
-  const char *id;
-  int r = sd_bus_message_read (m, "s", &id);
+  int r;
 
-  if (r >= 0)
-    r = orch_bus_read_argument (m, &params, ret_error);
-  if (r < 0)
-    return r;
   run_as = params_run_as (self, m, params, &other_user, &r);
   if (r < 0)
     return r;
   if (other_user)
     return orch_bus_auth_gate_admin (self->auth, m, update_as_named_user, self, ret_error);
   return do_update (self, m, id, run_as, ret_error);
+}
+
+static int
+update_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GVariant) params = NULL;
+  const char *id;
+  int r = read_id (m, &id, ret_error);
+
+  if (r >= 0)
+    r = orch_bus_read_argument (m, &params, ret_error);
+  if (r < 0)
+    return r;
+  return update_checked (userdata, m, id, params, ret_error);
 }
 
 static int
@@ -164,7 +197,8 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     r = sd_bus_message_open_container (reply, 'a', "a{sv}");
   for (guint i = 0; r >= 0 && i < all->len; i++)
     {
-      g_autoptr(GVariant) v = g_variant_ref_sink (orch_schedule_to_variant (all->pdata[i]));
+      g_autoptr(GVariant) v = g_variant_ref_sink (
+          orch_scheduler_record (self->scheduler, all->pdata[i]));
       r = orch_bus_append_variant (reply, v);
     }
   if (r >= 0)
@@ -189,7 +223,7 @@ get_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   s = orch_scheduler_lookup (self->scheduler, id, &error);
   if (s == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  v = g_variant_ref_sink (orch_schedule_to_variant (s));
+  v = g_variant_ref_sink (orch_scheduler_record (self->scheduler, s));
   return orch_bus_reply_variant (m, v);
 }
 
@@ -200,7 +234,7 @@ call_with_id (sd_bus_message *m, OrchBusSchedules *self, IdCall call, sd_bus_err
 {
   g_autoptr(GError) error = NULL;
   const char *id;
-  int r = sd_bus_message_read (m, "s", &id);
+  int r = read_id (m, &id, ret_error);
 
   if (r < 0)
     return r;
@@ -246,7 +280,7 @@ trigger_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   g_autofree char *job_id = NULL;
   const char *id;
-  int r = sd_bus_message_read (m, "s", &id);
+  int r = read_id (m, &id, ret_error);
 
   if (r < 0)
     return r;
@@ -289,6 +323,50 @@ static const sd_bus_vtable schedules_vtable[] = {
   SD_BUS_VTABLE_END
 };
 
+#define PROP(name, sig) \
+  SD_BUS_PROPERTY (name, sig, orch_bus_schedule_prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define CONST_PROP(name, sig) \
+  SD_BUS_PROPERTY (name, sig, orch_bus_schedule_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST)
+
+/* org.orchestrator.Schedule (orch-bus-schedule.c): the same handlers,
+ * the id from the object's path. */
+static const sd_bus_vtable schedule_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("Update", SD_BUS_ARGS ("a{sv}", changes), SD_BUS_NO_RESULT,
+                           method_update, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_remove,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_resume,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("Trigger", SD_BUS_NO_ARGS, SD_BUS_RESULT ("s", job_id), method_trigger,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  CONST_PROP ("Id", "s"),
+  PROP ("Name", "s"),
+  PROP ("Calendar", "s"),
+  PROP ("Cron", "s"),
+  PROP ("Timezone", "s"),
+  PROP ("IntervalS", "t"),
+  PROP ("State", "s"),
+  PROP ("NextRunAt", "t"),
+  PROP ("NextElapseAt", "t"),
+  PROP ("LastRunAt", "t"),
+  PROP ("LastJobId", "s"),
+  PROP ("LastResult", "s"),
+  PROP ("LastSkipReason", "s"),
+  PROP ("Runs", "u"),
+  PROP ("Skipped", "u"),
+  PROP ("Running", "u"),
+  PROP ("Overlap", "s"),
+  PROP ("Persistent", "b"),
+  PROP ("RandomizedDelayS", "u"),
+  PROP ("TimeoutS", "u"),
+  CONST_PROP ("CreatedAt", "t"),
+  PROP ("Job", "a{sv}"),
+  SD_BUS_VTABLE_END
+};
+
 static void
 emit (OrchBusSchedules *self, const char *id, GVariant *record)
 {
@@ -308,9 +386,34 @@ emit (OrchBusSchedules *self, const char *id, GVariant *record)
 void
 orch_bus_schedules_changed (OrchBusSchedules *self, OrchSchedule *sched)
 {
-  g_autoptr(GVariant) v = g_variant_ref_sink (orch_schedule_to_variant (sched));
+  g_autoptr(GVariant) v = g_variant_ref_sink (orch_scheduler_record (self->scheduler, sched));
 
   emit (self, orch_schedule_id (sched), v);
+  self->announcing = sched;
+  self->announced = v;
+  orch_bus_schedule_changed (self->bus, orch_schedule_id (sched));
+  self->announcing = NULL;
+  self->announced = NULL;
+}
+
+GVariant *
+orch_bus_schedules_record (OrchBusSchedules *self, const OrchSchedule *sched)
+{
+  if (sched == self->announcing && self->announced)
+    return g_variant_ref (self->announced);
+  return g_variant_ref_sink (orch_scheduler_record (self->scheduler, sched));
+}
+
+OrchScheduler *
+orch_bus_schedules_scheduler (OrchBusSchedules *self)
+{
+  return self->scheduler;
+}
+
+OrchBusAuth *
+orch_bus_schedules_auth (OrchBusSchedules *self)
+{
+  return self->auth;
 }
 
 void
@@ -319,7 +422,10 @@ orch_bus_schedules_removed (OrchBusSchedules *self, const char *id)
   g_autoptr(GVariant) v = g_variant_ref_sink (
       g_variant_new_parsed ("{'id': <%s>, 'state': <'removed'>}", id));
 
+  g_autofree char *path = orch_bus_schedule_path (id);
+
   emit (self, id, v);
+  sd_bus_emit_object_removed (self->bus, path);
 }
 
 OrchBusSchedules *
@@ -332,6 +438,8 @@ orch_bus_schedules_new (sd_bus *bus, OrchBusAuth *auth, GError **error)
   self->auth = auth;
   r = sd_bus_add_object_vtable (bus, &self->slot, OBJ_PATH, SCHEDULES_IFACE, schedules_vtable,
                                 self);
+  if (r >= 0)
+    r = orch_bus_schedule_export (bus, self->object_slots, schedule_vtable, self);
   if (!orch_bus_check_export (r, error))
     {
       return NULL;
@@ -351,6 +459,8 @@ orch_bus_schedules_free (OrchBusSchedules *self)
   if (self == NULL)
     return;
   sd_bus_slot_unref (self->slot);
+  for (guint i = 0; i < G_N_ELEMENTS (self->object_slots); i++)
+    sd_bus_slot_unref (self->object_slots[i]);
   sd_bus_unref (self->bus);
   g_free (self);
 }

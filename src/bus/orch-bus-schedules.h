@@ -21,4 +21,10 @@ void orch_bus_schedules_set_scheduler (OrchBusSchedules *self, OrchScheduler *sc
 void orch_bus_schedules_changed (OrchBusSchedules *self, OrchSchedule *sched);
 void orch_bus_schedules_removed (OrchBusSchedules *self, const char *id);
 
+/* For the schedule objects (orch-bus-schedule.c). */
+OrchScheduler *orch_bus_schedules_scheduler (OrchBusSchedules *self);
+OrchBusAuth *orch_bus_schedules_auth (OrchBusSchedules *self);
+/* @sched's record (full reference). */
+GVariant *orch_bus_schedules_record (OrchBusSchedules *self, const OrchSchedule *sched);
+
 G_END_DECLS

@@ -3,6 +3,8 @@
 #include "core/orch-sd-bus.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What sd_bus_message_read_basic() and _append_basic() take, by type. */
@@ -225,4 +227,24 @@ orch_bus_reply_variant (sd_bus_message *m, GVariant *v)
   if (r >= 0)
     r = sd_bus_send (NULL, reply, NULL);
   return r;
+}
+
+int
+orch_bus_node_list (const char *prefix, GPtrArray *ids, char ***ret_nodes)
+{
+  char **out = calloc (ids->len + 1, sizeof (char *));
+
+  if (out == NULL)
+    return -ENOMEM;
+  /* sd-bus frees these with free(), so no g_strdup. */
+  for (guint i = 0; i < ids->len; i++)
+    if (asprintf (&out[i], "%s/%s", prefix, (const char *) ids->pdata[i]) < 0)
+      {
+        for (guint j = 0; j < i; j++)
+          free (out[j]);
+        free (out);
+        return -ENOMEM;
+      }
+  *ret_nodes = out;
+  return 0;
 }

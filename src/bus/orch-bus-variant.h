@@ -21,4 +21,8 @@ int orch_bus_read_argument (sd_bus_message *m, GVariant **ret, sd_bus_error *ret
  * value. */
 int orch_bus_reply_variant (sd_bus_message *m, GVariant *v);
 
+/* A node enumerator's answer: "@prefix/<id>" for each of @ids (borrowed
+ * strings), allocated as sd-bus frees it (malloc).  -ENOMEM or 0. */
+int orch_bus_node_list (const char *prefix, GPtrArray *ids, char ***ret_nodes);
+
 G_END_DECLS

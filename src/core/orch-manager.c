@@ -1025,6 +1025,14 @@ orch_manager_lookup (OrchManager *m, const char *id, GError **error)
   return e ? e->job : NULL;
 }
 
+gboolean
+orch_manager_job_is_done (OrchManager *m, const char *id)
+{
+  Entry *e = g_hash_table_lookup (m->entries, id);
+
+  return e == NULL || (!orch_job_state_is_active (e->job->state) && e->restart_timer == 0);
+}
+
 /* Removes the (empty) log file a job that never ran made. */
 static void
 unlink_if_empty (const char *path)

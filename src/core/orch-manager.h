@@ -58,6 +58,10 @@ gboolean orch_manager_check_spec (OrchManager *m, GVariant *spec, GError **error
 OrchJob *orch_manager_create_replica (OrchManager *m, GVariant *spec, const char *group_id,
                                       guint replica, GError **error);
 OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
+/* Whether @id's job is over: not running and waiting for no automatic
+ * restart of its policy (or gone).  A failed run that will be restarted
+ * is not. */
+gboolean orch_manager_job_is_done (OrchManager *m, const char *id);
 /* Jobs by creation time; @state and @name filter when not NULL/"". */
 GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);
 

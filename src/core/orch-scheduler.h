@@ -83,7 +83,7 @@ gint64 orch_scheduler_next_wakeup (OrchScheduler *self);
 guint orch_scheduler_count (OrchScheduler *self);
 
 /* The schedule record (docs/API.md "Schedule record"). */
-GVariant *orch_schedule_to_variant (const OrchSchedule *sched);
+GVariant *orch_scheduler_record (OrchScheduler *self, const OrchSchedule *sched);
 const char *orch_schedule_id (const OrchSchedule *sched);
 
 const char *orch_overlap_to_string (OrchOverlap o);

@@ -21,6 +21,7 @@ struct _OrchState {
   sqlite3_stmt *set_schedule; /* a new job's schedule_id */
   sqlite3_stmt *sched_save;
   sqlite3_stmt *sched_del;
+  sqlite3_stmt *sched_get;
   char *moved_aside;
 };
 
@@ -187,6 +188,9 @@ prepare_schedules (OrchState *s, GError **error)
           db_error (s->db, error, "prepare")) &&
          (sqlite3_prepare_v3 (s->db, "DELETE FROM schedules WHERE id = ?1", -1,
                               SQLITE_PREPARE_PERSISTENT, &s->sched_del, NULL) == SQLITE_OK ||
+          db_error (s->db, error, "prepare")) &&
+         (sqlite3_prepare_v3 (s->db, "SELECT record FROM schedules WHERE id = ?1", -1,
+                              SQLITE_PREPARE_PERSISTENT, &s->sched_get, NULL) == SQLITE_OK ||
           db_error (s->db, error, "prepare"));
 }
 
@@ -225,6 +229,7 @@ close_db (OrchState *s)
   g_clear_pointer (&s->set_schedule, sqlite3_finalize);
   g_clear_pointer (&s->sched_save, sqlite3_finalize);
   g_clear_pointer (&s->sched_del, sqlite3_finalize);
+  g_clear_pointer (&s->sched_get, sqlite3_finalize);
   if (s->db)
     sqlite3_close (s->db);
   s->db = NULL;
@@ -650,6 +655,29 @@ orch_state_delete_schedule (OrchState *s, const char *id, GError **error)
   if (r != SQLITE_DONE)
     return db_error (s->db, error, "delete schedule");
   return TRUE;
+}
+
+GVariant *
+orch_state_load_schedule (OrchState *s, const char *id, GError **error)
+{
+  GVariant *v = NULL;
+  int r;
+
+  bind_text (s->sched_get, 1, id);
+  r = sqlite3_step (s->sched_get);
+  if (r == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (sqlite3_column_blob (s->sched_get, 0),
+                                             (gsize) sqlite3_column_bytes (s->sched_get, 0));
+      v = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, bytes, FALSE));
+    }
+  else if (r == SQLITE_DONE)
+    g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("schedule %s is not stored"), id);
+  else
+    db_error (s->db, error, "load schedule");
+  sqlite3_reset (s->sched_get);
+  sqlite3_clear_bindings (s->sched_get);
+  return v;
 }
 
 GPtrArray *

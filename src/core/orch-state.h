@@ -61,6 +61,8 @@ GPtrArray *orch_state_load (OrchState *s, GError **error);
 /* Schedules (orch-scheduler.c): each one an a{sv} record under its id. */
 gboolean orch_state_save_schedule (OrchState *s, const char *id, GVariant *record, GError **error);
 gboolean orch_state_delete_schedule (OrchState *s, const char *id, GError **error);
+/* One stored schedule record (a{sv}, full reference); NOT_FOUND if none. */
+GVariant *orch_state_load_schedule (OrchState *s, const char *id, GError **error);
 /* Every stored schedule record (GVariant a{sv}, owned by the array). */
 GPtrArray *orch_state_load_schedules (OrchState *s, GError **error);
 /* Job groups: one a{sv} record each (core/orch-groups.c), replaced

@@ -44,9 +44,9 @@ static gboolean
 is_active (const char *job_id, gpointer data)
 {
   OrchDaemonSchedules *self = data;
-  OrchJob *job = orch_manager_lookup (self->manager, job_id, NULL);
 
-  return job && orch_job_state_is_active (job->state);
+  /* A run waiting for its restart policy's next try is still going. */
+  return !orch_manager_job_is_done (self->manager, job_id);
 }
 
 static void
@@ -94,8 +94,10 @@ static const OrchSchedulerOps ops = {
 void
 orch_daemon_schedules_job_changed (OrchDaemonSchedules *self, OrchJob *job)
 {
+  /* A run is over when its job is finally done: a failure its restart
+   * policy will retry is not the run's end (overlap, last_result). */
   if (self == NULL || self->scheduler == NULL || job->schedule_id == NULL ||
-      orch_job_state_is_active (job->state))
+      !orch_manager_job_is_done (self->manager, job->id))
     return;
   orch_scheduler_job_ended (self->scheduler, job->schedule_id, job->id,
                             orch_job_state_to_string (job->state));

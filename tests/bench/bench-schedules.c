@@ -16,14 +16,23 @@
  * each one a wake-up) and CPU time (utime + stime) over the window.  RSS
  * is VmRSS before the first Create and after the last, in the first run
  * (a fresh daemon): later runs reuse what the first one's removals freed,
- * so their growth (also printed) says little.  The next-elapse
+ * so their growth (also printed) says little.  The first run then adds
+ * a second batch of COUNT: its growth is the marginal cost of COUNT
+ * schedules once SQLite's page cache (bounded, 2 MiB by default) and
+ * malloc's arenas are warm.  In process, the scheduler alone over a
+ * state database in a temporary directory: heap bytes in use (mallinfo2)
+ * per schedule, less what SQLite holds (sqlite3_memory_used).  The next-elapse
  * figure is measured in process over the same expressions (each call
  * timed alone, median).  Prints one JSON object; medians of the runs.
  */
 #include "basic/orch-calendar.h"
 #include "basic/orch-cron.h"
+#include "core/orch-scheduler.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +156,99 @@ removed (GObject *src, GAsyncResult *res, gpointer data)
     b->failed++;
 }
 
+/* Creates @count schedules, the @first-th expression on, over D-Bus. */
+static void
+create_batch (Batch *b, int first, int count, gint64 now)
+{
+  for (int i = first; i < first + count; i++)
+    {
+      gboolean cron;
+      g_autofree char *e = expression ((guint) i, now, &cron);
+      GVariant *params = g_variant_new_parsed (
+          "({'name': <%s>, %s: <%s>, 'job': <{'command': <['/bin/true']>}>},)", "bench",
+          cron ? "cron" : "calendar", e);
+      while (b->outstanding >= WINDOW_OUTSTANDING)
+        g_main_context_iteration (NULL, TRUE);
+      b->outstanding++;
+      g_dbus_connection_call (bus, "org.orchestrator", "/org/orchestrator", IFACE, "Create", params,
+                              G_VARIANT_TYPE ("(so)"), G_DBUS_CALL_FLAGS_NONE, 60000, NULL, created,
+                              b);
+    }
+  while (b->outstanding > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+check_any (GVariant *spec, gpointer data, GError **error)
+{
+  return TRUE;
+}
+
+/* The scheduler's own heap bytes per schedule, in this process, with a
+ * state database (so the definition lives there, as in the daemon):
+ * heap in use less SQLite's, after @count Creates, over @count. */
+static double
+in_process_bytes (int count, gint64 now)
+{
+  static const OrchSchedulerOps ops = { .check = check_any };
+  g_autofree char *dir = g_dir_make_tmp ("bench-schedules-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchState) state = dir ? orch_state_open (dir, &error) : NULL;
+  g_autoptr(OrchScheduler) sched = state ? orch_scheduler_new (state, &ops, NULL, &error) : NULL;
+  gint64 heap0, sql0, heap1, sql1;
+  double per = -1;
+
+  if (sched == NULL)
+    {
+      g_printerr ("bench-schedules: in process: %s\n", error ? error->message : "no temp dir");
+      return -1;
+    }
+  /* One first, so that the one-off costs (statements, zone data) are
+   * not counted per schedule. */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      int n = pass == 0 ? 1 : count;
+      if (pass == 1)
+        {
+          heap0 = (gint64) mallinfo2 ().uordblks;
+          sql0 = sqlite3_memory_used ();
+        }
+      (void) orch_state_begin (state, NULL);
+      for (int i = 0; i < n; i++)
+        {
+          gboolean cron;
+          g_autofree char *e = expression ((guint) (pass * count + i), now, &cron);
+          g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed (
+              "{'name': <%s>, %s: <%s>, 'job': <{'command': <['/bin/true']>}>}", "bench",
+              cron ? "cron" : "calendar", e));
+          if (orch_scheduler_create (sched, params, &error) == NULL)
+            {
+              g_printerr ("bench-schedules: in process: %s\n", error->message);
+              (void) orch_state_commit (state, NULL);
+              goto out;
+            }
+        }
+      (void) orch_state_commit (state, NULL);
+    }
+  heap1 = (gint64) mallinfo2 ().uordblks;
+  sql1 = sqlite3_memory_used ();
+  per = (double) ((heap1 - heap0) - (sql1 - sql0)) / count;
+out:
+  g_clear_pointer (&sched, orch_scheduler_free);
+  g_clear_pointer (&state, orch_state_free);
+  {
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree char *f = g_build_filename (dir, name, NULL);
+        g_unlink (f);
+      }
+    g_rmdir (dir);
+  }
+  return per;
+}
+
 static int
 cmp_double (gconstpointer x, gconstpointer y)
 {
@@ -236,6 +338,7 @@ main (int argc, char **argv)
   g_autoptr(GArray) create_s = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) next_us = g_array_new (FALSE, FALSE, sizeof (double));
   guint failed = 0;
+  double marginal_mib = 0, bytes_per = 0;
   g_autofree char *rss_runs = NULL, *base_runs = NULL, *sched_runs = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -267,22 +370,7 @@ main (int argc, char **argv)
 
       rss0 = (double) status_field ("VmRSS");
       t0 = g_get_monotonic_time ();
-      for (int i = 0; i < count; i++)
-        {
-          gboolean cron;
-          g_autofree char *e = expression ((guint) i, now, &cron);
-          GVariant *params = g_variant_new_parsed (
-              "({'name': <%s>, %s: <%s>, 'job': <{'command': <['/bin/true']>}>},)", "bench",
-              cron ? "cron" : "calendar", e);
-          while (b.outstanding >= WINDOW_OUTSTANDING)
-            g_main_context_iteration (NULL, TRUE);
-          b.outstanding++;
-          g_dbus_connection_call (bus, "org.orchestrator", "/org/orchestrator", IFACE, "Create",
-                                  params, G_VARIANT_TYPE ("(so)"), G_DBUS_CALL_FLAGS_NONE, 60000,
-                                  NULL, created, &b);
-        }
-      while (b.outstanding > 0)
-        g_main_context_iteration (NULL, TRUE);
+      create_batch (&b, 0, count, now);
       v = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
       g_array_append_val (create_s, v);
       rss1 = (double) status_field ("VmRSS");
@@ -296,6 +384,13 @@ main (int argc, char **argv)
 
       v = next_elapse_us ((guint) count, now);
       g_array_append_val (next_us, v);
+
+      if (run == 0)
+        {
+          rss1 = (double) status_field ("VmRSS");
+          create_batch (&b, count, count, now);
+          marginal_mib = ((double) status_field ("VmRSS") - rss1) / 1024.0;
+        }
 
       for (guint i = 0; i < b.ids->len; i++)
         {
@@ -318,17 +413,19 @@ main (int argc, char **argv)
                   g_array_index (sched_cpu, double, sched_cpu->len - 1));
       g_ptr_array_unref (b.ids);
     }
+  bytes_per = in_process_bytes (count, g_get_real_time ());
   rss_runs = json_array (rss, 3);
   base_runs = json_array (base_sw, 0);
   sched_runs = json_array (sched_sw, 0);
   printf ("{\"schedules\":%d,\"runs\":%d,\"idle_window_s\":%d,"
-          "\"rss_growth_mib\":%.3f,\"rss_growth_mib_runs\":%s,\"create_all_s\":%.2f,"
+          "\"rss_growth_mib\":%.3f,\"rss_growth_mib_runs\":%s,\"rss_growth_second_batch_mib\":%.3f,"
+          "\"scheduler_heap_bytes_per_schedule\":%.1f,\"create_all_s\":%.2f,"
           "\"idle_switches_without_runs\":%s,\"idle_switches_with_runs\":%s,"
           "\"idle_switches_without\":%.0f,\"idle_switches_with\":%.0f,"
           "\"idle_cpu_ms_per_min_without\":%.2f,\"idle_cpu_ms_per_min_with\":%.2f,"
           "\"next_elapse_median_us\":%.3f,\"failed_calls\":%u}\n",
-          count, runs, idle_s, g_array_index (rss, double, 0), rss_runs, median_of (create_s),
-          base_runs, sched_runs, median_of (base_sw), median_of (sched_sw),
+          count, runs, idle_s, g_array_index (rss, double, 0), rss_runs, marginal_mib, bytes_per,
+          median_of (create_s), base_runs, sched_runs, median_of (base_sw), median_of (sched_sw),
           median_of (base_cpu) * 60.0 / idle_s, median_of (sched_cpu) * 60.0 / idle_s,
           median_of (next_us), failed);
   return failed ? 1 : 0;

@@ -81,6 +81,23 @@ wait_count (const char *id, const char *key, gint64 at_least, guint timeout_ms)
   return v;
 }
 
+/* Polls the schedule until its last_result is @result. */
+static gboolean
+wait_result (const char *id, const char *result, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) rec = sget (id);
+      if (g_strcmp0 (orch_test_rec_str (rec, "last_result"), result) == 0)
+        return TRUE;
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (50000);
+    }
+}
+
 /* The jobs whose record names @sched_id, oldest first. */
 static GPtrArray *
 jobs_of (const char *sched_id)
@@ -134,18 +151,18 @@ daily_at (gint64 t)
   return g_date_time_format (dt, "*-*-* %H:%M:%S UTC");
 }
 
+/* What @object_path says of @iface is what dbus/@xml_name says. */
 static void
-test_introspection (void)
+check_introspection (const char *object_path, const char *xml_name, const char *iface)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "..", "dbus",
-                                                 "org.orchestrator.Schedules.xml", NULL);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "..", "dbus", xml_name, NULL);
   g_autofree char *xml = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusNodeInfo) want = NULL;
   g_autoptr(GDBusNodeInfo) got = NULL;
   g_autoptr(GVariant) r = g_dbus_connection_call_sync (
-      d->conn, "org.orchestrator", "/org/orchestrator", "org.freedesktop.DBus.Introspectable",
-      "Introspect", NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      d->conn, "org.orchestrator", object_path, "org.freedesktop.DBus.Introspectable", "Introspect",
+      NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   const char *live;
   g_autoptr(GString) a = g_string_new (NULL);
   g_autoptr(GString) b = g_string_new (NULL);
@@ -159,8 +176,8 @@ test_introspection (void)
   g_assert_no_error (error);
   got = g_dbus_node_info_new_for_xml (live, &error);
   g_assert_no_error (error);
-  ifaces[0] = g_dbus_node_info_lookup_interface (want, IFACE);
-  ifaces[1] = g_dbus_node_info_lookup_interface (got, IFACE);
+  ifaces[0] = g_dbus_node_info_lookup_interface (want, iface);
+  ifaces[1] = g_dbus_node_info_lookup_interface (got, iface);
   g_assert_nonnull (ifaces[0]);
   g_assert_nonnull (ifaces[1]);
   /* names, argument names and types, in order */
@@ -187,8 +204,19 @@ test_introspection (void)
             g_string_append_printf (out[k], "%s:%s,", s->args[j]->name, s->args[j]->signature);
           g_string_append (out[k], ")\n");
         }
+      for (guint i = 0; ifaces[k]->properties && ifaces[k]->properties[i]; i++)
+        {
+          GDBusPropertyInfo *p = ifaces[k]->properties[i];
+          g_string_append_printf (out[k], "property %s:%s:%d\n", p->name, p->signature, p->flags);
+        }
     }
   g_assert_cmpstr (b->str, ==, a->str);
+}
+
+static void
+test_introspection (void)
+{
+  check_introspection ("/org/orchestrator", "org.orchestrator.Schedules.xml", IFACE);
 }
 
 /* Every 2 s: at least 3 runs in 7 s, each one a real job that ran and
@@ -492,6 +520,253 @@ test_clock_change (void)
   discard_schedule (id);
 }
 
+/* A run is over when its job is finally done: a failure the job's
+ * restart policy retries is still the same run.  So an elapse while it
+ * waits for its restart is skipped (overlap=skip), and last_result
+ * stays "running" until the last try failed. */
+static void
+test_restart_policy (void)
+{
+  g_autofree char *id = screate (
+      "{'interval_s': <uint64 2>, 'overlap': <'skip'>,"
+      " 'job': <{'command': <['sh', '-c', 'exit 3']>, 'restart': <'on-failure'>,"
+      " 'restart_max': <uint32 1>, 'restart_delay_ms': <uint32 4000>}>}");
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) job = NULL;
+  const char *job_id;
+  gint64 deadline;
+
+  /* The first run fails at once and waits 4 s for its one restart: the
+   * elapse 2 s later finds it still going. */
+  g_assert_cmpint (wait_count (id, "skipped", 1, 30000), >=, 1);
+  rec = sget (id);
+  g_assert_cmpint (orch_test_rec_int (rec, "runs"), ==, 1);
+  g_assert_cmpint (orch_test_rec_int (rec, "running"), ==, 1);
+  g_assert_nonnull (strstr (orch_test_rec_str (rec, "last_skip_reason"), "still running"));
+  jobs = jobs_of (id);
+  g_assert_cmpuint (jobs->len, ==, 1);
+  job_id = orch_test_rec_str (jobs->pdata[0], "id");
+  g_assert_cmpstr (orch_test_rec_str (jobs->pdata[0], "state"), ==, "failed");
+  sid_call ("Pause", id);
+
+  /* After the retry failed too, the run is over, as "failed". */
+  deadline = g_get_monotonic_time () + 30 * SEC;
+  while (sget_int (id, "running") > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (50000);
+  g_clear_pointer (&rec, g_variant_unref);
+  rec = sget (id);
+  g_assert_cmpint (orch_test_rec_int (rec, "running"), ==, 0);
+  g_assert_cmpstr (orch_test_rec_str (rec, "last_job_id"), ==, job_id);
+  g_assert_cmpstr (orch_test_rec_str (rec, "last_result"), ==, "failed");
+  job = orch_test_get (d, job_id);
+  g_assert_cmpint (orch_test_rec_int (job, "restarts"), ==, 1);
+  discard_schedule (id);
+}
+
+/* timeout_s deadlines are stored: a run whose deadline passed while the
+ * daemon was down (SIGKILL) is stopped at start; one still within it
+ * is stopped when it comes, not never. */
+static void
+test_timeout_survives_kill (void)
+{
+  g_autofree char *early = screate ("{'interval_s': <uint64 3600>, 'timeout_s': <uint32 3>,"
+                                    " 'job': <{'command': <['sleep', '60']>}>}");
+  g_autofree char *late = screate ("{'interval_s': <uint64 3600>, 'timeout_s': <uint32 12>,"
+                                   " 'job': <{'command': <['sleep', '60']>}>}");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r1 = scall ("Trigger", g_variant_new ("(s)", early), &error);
+  g_autoptr(GVariant) r2 = NULL;
+  g_autoptr(GVariant) job = NULL;
+  const char *early_job, *late_job;
+  gint64 started;
+
+  g_assert_no_error (error);
+  r2 = scall ("Trigger", g_variant_new ("(s)", late), &error);
+  g_assert_no_error (error);
+  started = g_get_monotonic_time ();
+  g_variant_get (r1, "(&s)", &early_job);
+  g_variant_get (r2, "(&s)", &late_job);
+  g_variant_unref (orch_test_wait_state (d, early_job, "running", 20000));
+  g_variant_unref (orch_test_wait_state (d, late_job, "running", 20000));
+
+  orch_test_daemon_kill (d, SIGKILL);
+  /* Past the first deadline, before the second. */
+  while (g_get_monotonic_time () < started + 4 * SEC)
+    g_usleep (50000);
+  orch_test_daemon_spawn (d);
+
+  job = orch_test_wait_state (d, early_job, "stopped|failed", 20000);
+  g_assert_cmpstr (orch_test_rec_str (job, "state"), ==, "stopped");
+  g_assert_true (wait_result (early, "timeout", 20000));
+
+  /* The other one is left its remaining time, then stopped. */
+  g_clear_pointer (&job, g_variant_unref);
+  job = orch_test_wait_state (d, late_job, "stopped|failed|exited", 40000);
+  g_assert_cmpstr (orch_test_rec_str (job, "state"), ==, "stopped");
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 11 * SEC);
+  g_assert_true (wait_result (late, "timeout", 20000));
+  discard_schedule (early);
+  discard_schedule (late);
+}
+
+static GVariant *
+oprop (const char *path, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (
+      d->conn, "org.orchestrator", path, "org.freedesktop.DBus.Properties", "Get",
+      g_variant_new ("(ss)", "org.orchestrator.Schedule", name), G_VARIANT_TYPE ("(v)"),
+      G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+  GVariant *v;
+
+  g_assert_no_error (error);
+  g_variant_get (r, "(v)", &v);
+  return v;
+}
+
+static GVariant *
+ocall (const char *path, const char *method, GVariant *args, GError **error)
+{
+  return g_dbus_connection_call_sync (d->conn, "org.orchestrator", path,
+                                      "org.orchestrator.Schedule", method, args, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
+}
+
+static void
+ocall_ok (const char *path, const char *method, GVariant *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) r = ocall (path, method, args, &error);
+
+  g_assert_no_error (error);
+}
+
+static void
+assert_prop_str (const char *path, const char *name, const char *want)
+{
+  g_autoptr(GVariant) v = oprop (path, name);
+
+  g_assert_cmpstr (g_variant_get_string (v, NULL), ==, want);
+}
+
+static void
+on_props_changed (GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                  const char *signal, GVariant *params, gpointer data)
+{
+  g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+  const char *state = NULL;
+
+  if (g_variant_lookup (changed, "State", "&s", &state))
+    g_ptr_array_add (data, g_strdup (state));
+}
+
+/* The object at the path Create returns: introspectable as its XML, the
+ * record as properties (also through GetManagedObjects and
+ * PropertiesChanged), the per-schedule methods. */
+static void
+test_object (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) created = scall (
+      "Create",
+      g_variant_new_parsed ("({'name': <'obj'>, 'calendar': <'*-*-* 04:05:06 UTC'>,"
+                            " 'overlap': <'queue'>, 'timeout_s': <uint32 30>,"
+                            " 'job': <{'command': <['/bin/true']>}>},)"),
+      &error);
+  g_autoptr(GVariant) v = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) managed = NULL;
+  g_autoptr(GVariant) r = NULL;
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *job_id = NULL;
+  const char *id, *path;
+  guint sub;
+
+  g_assert_no_error (error);
+  g_variant_get (created, "(&s&o)", &id, &path);
+  check_introspection (path, "org.orchestrator.Schedule.xml", "org.orchestrator.Schedule");
+
+  rec = sget (id);
+  assert_prop_str (path, "Id", id);
+  assert_prop_str (path, "Calendar", "*-*-* 04:05:06 UTC");
+  assert_prop_str (path, "Cron", "");
+  assert_prop_str (path, "Overlap", "queue");
+  v = oprop (path, "NextRunAt");
+  g_assert_cmpint ((gint64) g_variant_get_uint64 (v), ==, orch_test_rec_int (rec, "next_run_at"));
+  g_clear_pointer (&v, g_variant_unref);
+  v = oprop (path, "TimeoutS");
+  g_assert_cmpuint (g_variant_get_uint32 (v), ==, 30);
+  g_clear_pointer (&v, g_variant_unref);
+  v = oprop (path, "Job");
+  {
+    g_autoptr(GVariant) cmd = g_variant_lookup_value (v, "command", G_VARIANT_TYPE_STRING_ARRAY);
+    g_assert_nonnull (cmd);
+  }
+  g_clear_pointer (&v, g_variant_unref);
+
+  /* In the object manager's list, with its properties. */
+  managed = g_dbus_connection_call_sync (d->conn, "org.orchestrator", "/org/orchestrator",
+                                         "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                         NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) objects = g_variant_get_child_value (managed, 0);
+    g_autoptr(GVariant) ifaces = g_variant_lookup_value (objects, path, NULL);
+    g_autoptr(GVariant) props = NULL;
+    const char *name = NULL;
+    g_assert_nonnull (ifaces);
+    props = g_variant_lookup_value (ifaces, "org.orchestrator.Schedule", NULL);
+    g_assert_nonnull (props);
+    g_assert_true (g_variant_lookup (props, "Name", "&s", &name));
+    g_assert_cmpstr (name, ==, "obj");
+  }
+
+  /* Pause and Resume: State changes, announced by PropertiesChanged. */
+  sub = g_dbus_connection_signal_subscribe (
+      d->conn, "org.orchestrator", "org.freedesktop.DBus.Properties", "PropertiesChanged", path,
+      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_props_changed, states, NULL);
+  ocall_ok (path, "Pause", NULL);
+  assert_prop_str (path, "State", "paused");
+  ocall_ok (path, "Resume", NULL);
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * SEC;
+    while (states->len < 2 && g_get_monotonic_time () < deadline)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  g_dbus_connection_signal_unsubscribe (d->conn, sub);
+  g_assert_cmpuint (states->len, >=, 2);
+  g_assert_cmpstr (states->pdata[0], ==, "paused");
+  g_assert_cmpstr (states->pdata[1], ==, "active");
+
+  r = ocall (path, "Trigger", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (r, "(s)", &job_id);
+  g_variant_unref (orch_test_wait_state (d, job_id, "exited", 20000));
+  assert_prop_str (path, "LastJobId", job_id);
+
+  ocall_ok (path, "Update", g_variant_new_parsed ("({'name': <'renamed'>},)"));
+  assert_prop_str (path, "Name", "renamed");
+  /* Bad input: refused, nothing changed. */
+  g_clear_pointer (&r, g_variant_unref);
+  r = ocall (path, "Update", g_variant_new_parsed ("({'overlap': <'sometimes'>},)"), &error);
+  g_assert_nonnull (error);
+  {
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+  }
+  g_assert_nonnull (strstr (error->message, "overlap"));
+  g_clear_error (&error);
+  assert_prop_str (path, "Overlap", "queue");
+
+  ocall_ok (path, "Remove", NULL);
+  /* Gone: no object there any more. */
+  r = ocall (path, "Pause", NULL, &error);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  orch_test_discard (d, job_id);
+}
+
 static char *
 prepare (void)
 {
@@ -509,15 +784,19 @@ teardown (void)
   g_rmdir (clock_dir);
 }
 
-static const OrchTestCase tests[] = { { "/schedules/introspection", test_introspection },
-                                      { "/schedules/bad-input", test_bad_input },
-                                      { "/schedules/every-two-seconds", test_every_two_seconds },
-                                      { "/schedules/overlap-skip", test_overlap_skip },
-                                      { "/schedules/pause-resume-trigger-update-remove",
-                                        test_pause_resume_trigger_update_remove },
-                                      { "/schedules/survives-restart", test_survives_restart },
-                                      { "/schedules/clock-change", test_clock_change },
-                                      { NULL, NULL } };
+static const OrchTestCase tests[] = {
+  { "/schedules/introspection", test_introspection },
+  { "/schedules/bad-input", test_bad_input },
+  { "/schedules/every-two-seconds", test_every_two_seconds },
+  { "/schedules/overlap-skip", test_overlap_skip },
+  { "/schedules/pause-resume-trigger-update-remove", test_pause_resume_trigger_update_remove },
+  { "/schedules/survives-restart", test_survives_restart },
+  { "/schedules/clock-change", test_clock_change },
+  { "/schedules/restart-policy", test_restart_policy },
+  { "/schedules/object", test_object },
+  { "/schedules/timeout-survives-kill", test_timeout_survives_kill },
+  { NULL, NULL }
+};
 
 int
 main (int argc, char **argv)

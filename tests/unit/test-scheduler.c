@@ -21,6 +21,9 @@ typedef struct {
   OrchScheduler *sched;
 } Fake;
 
+/* The scheduler of the running test, for the record helpers. */
+static OrchScheduler *current_sched;
+
 static gint64
 fake_clock (gpointer data)
 {
@@ -104,6 +107,7 @@ fake_init (Fake *f, OrchState *state)
   f->stopped = g_ptr_array_new_with_free_func (g_free);
   f->active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   f->sched = orch_scheduler_new (state, &fake_ops, f, &error);
+  current_sched = f->sched;
   g_assert_no_error (error);
   orch_scheduler_set_clock (f->sched, fake_clock, f);
   orch_scheduler_set_rand (f->sched, g_rand_new_with_seed (42));
@@ -161,7 +165,7 @@ create (Fake *f, const char *extra)
 static guint32
 rec_u (OrchSchedule *s, const char *key)
 {
-  g_autoptr(GVariant) v = orch_schedule_to_variant (s);
+  g_autoptr(GVariant) v = orch_scheduler_record (current_sched, s);
   guint32 u = 0;
 
   g_assert_true (g_variant_lookup (v, key, "u", &u));
@@ -171,7 +175,7 @@ rec_u (OrchSchedule *s, const char *key)
 static guint64
 rec_t (OrchSchedule *s, const char *key)
 {
-  g_autoptr(GVariant) v = orch_schedule_to_variant (s);
+  g_autoptr(GVariant) v = orch_scheduler_record (current_sched, s);
   guint64 t = 0;
 
   g_assert_true (g_variant_lookup (v, key, "t", &t));
@@ -181,7 +185,7 @@ rec_t (OrchSchedule *s, const char *key)
 static char *
 rec_s (OrchSchedule *s, const char *key)
 {
-  g_autoptr(GVariant) v = orch_schedule_to_variant (s);
+  g_autoptr(GVariant) v = orch_scheduler_record (current_sched, s);
   char *str = NULL;
 
   g_assert_true (g_variant_lookup (v, key, "s", &str));
