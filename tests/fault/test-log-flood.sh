@@ -12,7 +12,11 @@ CAP=1048576
 KEEP=3
 FLOOD_S=8
 INTERVAL_MS=500
-GET_MAX_MS=250          # generous: the machine is shared
+# Beyond busctl's own cost: the median says whether the flood slows every
+# call, the worst one whether anything held the main loop for a sampling
+# tick (one scheduling hiccup on a shared machine is not that).
+GET_P50_MAX_MS=250
+GET_MAX_MS=$INTERVAL_MS
 CPU_MAX_PERCENT=50      # of the flood's wall time, one core
 HZ=$(getconf CLK_TCK)
 # Every call gives up after 5 s: a frozen daemon fails the test in time.
@@ -70,8 +74,10 @@ flood() {
     awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[NR] }')
   log "$backend: Jobs.Get during the flood (busctl round trip): $n samples, p50 ${p50} ms," \
       "max ${max} ms; beyond busctl's own cost: p50 ${xp50} ms, max ${xmax} ms"
+  [ "$xp50" -le "$GET_P50_MAX_MS" ] ||
+    fail "$backend: Jobs.Get took a median ${xp50} ms more than a call to the bus during the flood (limit ${GET_P50_MAX_MS})"
   [ "$xmax" -le "$GET_MAX_MS" ] ||
-    fail "$backend: Jobs.Get took ${xmax} ms more than a call to the bus during the flood (limit ${GET_MAX_MS})"
+    fail "$backend: Jobs.Get took ${xmax} ms more than a call to the bus during the flood (limit: a tick, ${GET_MAX_MS})"
   lib_wait_state "$id" "exited|failed" 20
   cpu1=$(daemon_cpu_ticks)
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
