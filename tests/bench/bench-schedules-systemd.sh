@@ -5,7 +5,8 @@
 #
 #   tests/bench/bench-schedules-systemd.sh BUILD_DIR
 #
-# Environment: BENCH_COUNT (20) schedules firing every BENCH_PERIOD_S (5,
+# Environment: BENCH_PROFILE=1 adds a perf profile of each of
+# orchestratord's windows (stderr).  BENCH_COUNT (20) schedules firing every BENCH_PERIOD_S (5,
 # a divisor of 60) seconds, over windows of BENCH_SLOTS (3) periods,
 # BENCH_RUNS (3) runs; BENCH_MEM_COUNT (200, 0 = skip; the issue asks 1000) schedules that never
 # fire in the window, created once, for the memory per schedule.
@@ -66,13 +67,34 @@ wait_mid_period() {
     sleep "$(printf '%d.%03d' $((wait_ms / 1000)) $((wait_ms % 1000)))"
 }
 
-# measure SIDE: one window; appends a JSON line to $T/runs.
+# host_pid: orchestratord's pid as the host sees it (for perf).
+host_pid() {
+    local p ns
+    ns=$(readlink "/proc/$CPID/ns/pid")
+    for p in $(pgrep -x orchestratord); do
+        [ "$(readlink "/proc/$p/ns/pid")" = "$ns" ] &&
+            [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$p/status")" = "$DPID" ] && { echo "$p"; return; }
+    done
+}
+
+# measure SIDE: one window; appends a JSON line to $T/runs.  With
+# BENCH_PROFILE=1, orchestratord's window is also recorded by perf and
+# the top of its report goes to stderr.
 measure() {
-    local side=$1 c0 c1 t0 t1
+    local side=$1 c0 c1 t0 t1 perf_pid=""
     wait_mid_period
     c0=$(cpu_snapshot); t0=$(date +%s%N)
+    if [ "${BENCH_PROFILE:-0}" = 1 ] && [ "$side" = orchestratord ]; then
+        perf record -q -g -o "$T/perf.data" -p "$(host_pid)" -- sleep $((SLOTS * PERIOD)) 2>/dev/null &
+        perf_pid=$!
+    fi
     sleep $((SLOTS * PERIOD))
     c1=$(cpu_snapshot); t1=$(date +%s%N)
+    if [ -n "$perf_pid" ]; then
+        wait "$perf_pid"
+        perf report -i "$T/perf.data" --comm orchestratord --children --sort sym --stdio \
+            --percent-limit 4 -g none 2>/dev/null | grep -v '^#' | grep . | head -n 40 >&2
+    fi
     cexec cat "$SCRATCH/stamps-$side" > "$T/stamps-$side" 2>/dev/null
     "$PY" - "$side" "$c0" "$c1" "$t0" "$t1" "$PERIOD" "$COUNT" "$SLOTS" "$T/stamps-$side" \
         "$RSS_BEFORE" "$RSS_AFTER" "$RSS_PID1_BEFORE" "$RSS_PID1_AFTER" "$CREATE_MS" >> "$T/runs" <<'PY'
