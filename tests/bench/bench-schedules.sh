@@ -4,8 +4,8 @@
 #   tests/bench/bench-schedules.sh BUILD_DIR [COUNT] [IDLE_S] [RUNS]
 # The daemon runs with the none backend and a sampling interval of an hour,
 # so that its own periodic work does not hide the scheduler's.  The peer
-# figure (1000 systemd-run --on-calendar timers in a container) is not
-# measured here.
+# figure (systemd-run --on-calendar timers in a container) is
+# bench-schedules-systemd.sh's.
 SRC_DIR=$(dirname "$(realpath "$0")")
 # shellcheck source=tests/bench/bench-lib.sh
 . "$SRC_DIR/bench-lib.sh" bench-schedules "$1"

@@ -40,11 +40,6 @@ LIST_CALLS=${BENCH_LIST_CALLS:-20}
 # shellcheck source=tests/bench/bench-lib.sh
 . "$SRC_DIR/bench-lib.sh" run-bench "$1"
 
-NSPID=""
-CPID=""
-MACHINE=""
-CGROUPS=()
-
 # ------------------------------------------------------------------ helpers
 machine_json() {
     bench_machine_json ",\"pid1\":$(lib_json_str "$(cat /proc/1/comm 2>/dev/null)")"
@@ -69,118 +64,15 @@ ${EXTRA_CONF:-}" "$@" || return 1
 BUDGET='{"create_to_exec_p50_ms":{"none":2,"cgroupfs":2,"systemd":3},"daemon_rss_mb":10,"list_ms":7,"daemon_cpu_per_launch_ms":0.5,"stop_total_s":0.8,"design_md":{"launch_total_s":0.6,"create_to_exec_p50_ms":3.2,"create_to_exec_p95_ms":5}}'
 
 # ------------------------------------------------------------------ --systemd
-SCRATCH=/run/orch-bench   # inside the container (its /run is a tmpfs)
-
-systemd_cleanup() {
-    local cg
-    if [ -n "$NSPID" ] && kill -0 "$NSPID" 2>/dev/null; then
-        kill -TERM "$NSPID" 2>/dev/null     # clean poweroff of the container
-        for _ in $(seq 100); do kill -0 "$NSPID" 2>/dev/null || break; sleep 0.2; done
-        if kill -0 "$NSPID" 2>/dev/null; then
-            log "container did not power off in 20 s, killing it"
-            kill -KILL "$NSPID" 2>/dev/null
-            [ -n "$CPID" ] && kill -KILL "$CPID" 2>/dev/null
-        fi
-        wait "$NSPID" 2>/dev/null
-    fi
-    NSPID=""
-    for cg in "${CGROUPS[@]}"; do lib_remove_cgroup "$cg"; done
-    CGROUPS=()
-    [ -n "$MACHINE" ] && rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null
-    return 0
-}
-lib_on_cleanup systemd_cleanup
-
-cexec() {
-    timeout -k 5 "${CEXEC_TIMEOUT:-30}" nsenter -t "$CPID" -a \
-        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_PAGER= "$@"
-}
+# shellcheck source=tests/bench/bench-container.sh
+. "$SRC_DIR/bench-container.sh"
 
 run_systemd_mode() {
-    local bind=1 bench_in daemon_in state end p out peer rc=0
-    [ "$(id -u)" = 0 ] || { log "--systemd needs root"; exit 77; }
-    for p in systemd-nspawn nsenter timeout; do
-        command -v "$p" >/dev/null 2>&1 || { log "$p not installed"; exit 77; }
-    done
-    case "$BUILD_DIR/" in
-        /tmp/*|/var/tmp/*|/run/*|/var/run/*|/dev/*|/proc/*|/sys/*|/usr/*|/) bind=0 ;;
-    esac
-    MACHINE="orchbench-$$"
-    if [ ! -d /run/systemd/system ]; then
-        # No systemd on the host: a cgroup of our own per hierarchy, so we
-        # can remove everything afterwards (as tests/systemd does).
-        if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-            CGROUPS=("/sys/fs/cgroup/$MACHINE")
-        else
-            [ -e /sys/fs/cgroup/systemd/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/systemd/$MACHINE")
-            [ -e /sys/fs/cgroup/unified/cgroup.procs ] && CGROUPS+=("/sys/fs/cgroup/unified/$MACHINE")
-        fi
-        for p in "${CGROUPS[@]}"; do mkdir "$p" || { log "cannot create cgroup $p"; exit 77; }; done
-    fi
-    local bind_args=()
-    if [ "$bind" = 1 ]; then bind_args=(--bind-ro="$BUILD_DIR"); fi
-    log "booting container $MACHINE (build dir bound: $bind)"
-    (
-        for p in "${CGROUPS[@]}"; do echo "$BASHPID" > "$p/cgroup.procs" || exit 125; done
-        exec systemd-nspawn --quiet --register=no --keep-unit --volatile=yes \
-            --console=read-only -D / -M "$MACHINE" "${bind_args[@]}" --boot -- \
-            systemd.firstboot=off systemd.unit=multi-user.target
-    ) </dev/null >"$T/nspawn.log" 2>&1 &
-    NSPID=$!
-    end=$((SECONDS + 20))
-    while [ -z "$CPID" ]; do
-        kill -0 "$NSPID" 2>/dev/null || { tail -n 20 "$T/nspawn.log" >&2; log "nspawn exited"; exit 77; }
-        for p in $(ps -o pid= --ppid "$NSPID" 2>/dev/null); do
-            if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] &&
-               [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]; then
-                CPID=$p
-            fi
-        done
-        [ -n "$CPID" ] && break
-        [ $SECONDS -ge $end ] && { log "no container init after 20 s"; exit 77; }
-        sleep 0.2
-    done
-    end=$((SECONDS + 60))
-    while :; do
-        state=$(CEXEC_TIMEOUT=5 cexec systemctl is-system-running 2>/dev/null)
-        case "$state" in running|degraded) break ;; esac
-        if [ $SECONDS -ge $end ]; then
-            cexec systemctl is-active -q basic.target dbus.socket 2>/dev/null && break
-            log "container not up after 60 s ($state)"; exit 77
-        fi
-        sleep 0.3
-    done
-    log "container up: pid $CPID, $state"
-
-    # Binaries: bound build dir, or copied into the container's tmpfs.
-    cexec mkdir -p "$SCRATCH/bin" "$SCRATCH/log" "$SCRATCH/state" || exit 1
-    daemon_in="$DAEMON"; bench_in="$BENCH"
-    if [ "$bind" = 0 ]; then
-        daemon_in="$SCRATCH/bin/orchestratord"
-        cexec sh -c "cat > '$daemon_in' && chmod 755 '$daemon_in'" < "$DAEMON" || exit 1
-    fi
-    case "$BENCH" in
-        "$BUILD_DIR"/*) [ "$bind" = 1 ] || bench_in="" ;;
-        *) bench_in="" ;;
-    esac
-    if [ -z "$bench_in" ]; then
-        bench_in="$SCRATCH/bin/bench-launch"
-        cexec sh -c "cat > '$bench_in' && chmod 755 '$bench_in'" < "$BENCH" || exit 1
-    fi
-    # Bus policy: we run as root, and root may do anything; still allow own.
-    cexec mkdir -p /etc/dbus-1/system.d
-    cexec sh -c 'cat > /etc/dbus-1/system.d/orch-bench.conf' <<'EOF'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy user="root">
-    <allow own="org.orchestrator"/>
-    <allow send_destination="org.orchestrator"/>
-  </policy>
-</busconfig>
-EOF
-    cexec systemctl is-active -q dbus.service || cexec systemctl start dbus.socket dbus.service
-    cexec busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig >/dev/null
+    local bench_in daemon_in out peer rc=0
+    container_boot
+    daemon_in=$(container_binary "$DAEMON") || exit 1
+    bench_in=$(container_binary "$BENCH") || exit 1
+    container_bus_policy
     cexec sh -c "printf '[jobs]\nmax_concurrent=$((JOBS + 50))\n' > $SCRATCH/orchestratord.conf"
 
     # The daemon as a transient service of the container's systemd, so it
