@@ -73,9 +73,14 @@ char *orch_scheduler_trigger (OrchScheduler *self, const char *id, GError **erro
 /* A job of @schedule_id ended in @result ("exited", "failed", "stopped"). */
 void orch_scheduler_job_ended (OrchScheduler *self, const char *schedule_id, const char *job_id,
                                const char *result);
-/* Runs what is due at the clock's now and re-arms: the timer's callback,
- * called directly by tests. */
-void orch_scheduler_run_due (OrchScheduler *self);
+/* A pass of run_due starts at most this many runs: each is a fork,
+ * several ms on a busy host, and 20 due at once blocked the main loop
+ * while the first one's unit waited for its reply. */
+#define ORCH_SCHEDULER_RUNS_PER_PASS 4
+/* Runs what is due at the clock's now (at most RUNS_PER_PASS) and re-arms:
+ * the timer's callback, called directly by tests.  TRUE when more is due
+ * (the timer, armed in the past, fires again at once). */
+gboolean orch_scheduler_run_due (OrchScheduler *self);
 /* The wall clock was set: every next time is computed again. */
 void orch_scheduler_clock_changed (OrchScheduler *self);
 /* The earliest next_run_at of the active schedules, G_MAXINT64 if none. */

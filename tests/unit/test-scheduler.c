@@ -138,7 +138,8 @@ static void
 advance (Fake *f, gint64 to)
 {
   f->now = to;
-  orch_scheduler_run_due (f->sched);
+  while (orch_scheduler_run_due (f->sched))
+    ;
 }
 
 static GVariant *
@@ -560,6 +561,30 @@ test_heap_many (void)
   fake_clear (&f);
 }
 
+/* Twenty schedules due at the same second: a pass starts a few, says
+ * more is due, and the next passes start the rest, each exactly once. */
+static void
+test_many_due_at_once (void)
+{
+  Fake f;
+  guint passes = 0;
+
+  fake_init (&f, NULL);
+  for (guint i = 0; i < 20; i++)
+    create (&f, "'calendar': <'*:*:00'>, 'overlap': <'parallel'>");
+  f.now = T0 + 60 * S;
+  while (orch_scheduler_run_due (f.sched))
+    {
+      passes++;
+      g_assert_cmpuint (f.created->len, ==, passes * ORCH_SCHEDULER_RUNS_PER_PASS);
+      g_assert_cmpint (orch_scheduler_next_wakeup (f.sched), <=, f.now);
+    }
+  g_assert_cmpuint (f.created->len, ==, 20);
+  g_assert_cmpuint (passes, ==, (20 - 1) / ORCH_SCHEDULER_RUNS_PER_PASS);
+  g_assert_cmpint (orch_scheduler_next_wakeup (f.sched), ==, T0 + 120 * S);
+  fake_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -576,5 +601,6 @@ main (int argc, char **argv)
   g_test_add_func ("/scheduler/clock-changed", test_clock_changed);
   g_test_add_func ("/scheduler/persistent-restore", test_persistent_restore);
   g_test_add_func ("/scheduler/heap-many", test_heap_many);
+  g_test_add_func ("/scheduler/many-due-at-once", test_many_due_at_once);
   return g_test_run ();
 }
