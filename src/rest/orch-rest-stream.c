@@ -465,7 +465,7 @@ listed_sd (sd_bus_message *reply, GError *error, gpointer data)
     return;
   out = g_string_new (NULL);
   if (orch_rest_jobs_frame_from_message (out, reply) < 0)
-    g_warning ("Jobs.List: a reply that is not aa{sv}; no jobs frame");
+    g_warning (_("Jobs.List: a reply that is not aa{sv}; no jobs frame sent"));
   else
     broadcast (feed, out->str);
 }
