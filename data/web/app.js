@@ -457,12 +457,18 @@ function jobDetail(id) {
     pending = 0;
     const rows = hist.concat(live);
     const s = (k, name) => ({ name, points: rows.filter((r) => r[k] != null).map((r) => [r.timestamp, r[k]]) });
+    /* The IO counters as bytes per second between samples; a counter that
+     * went down started again with a new run. */
+    const rate = (k, name) => {
+      const pts = s(k, name).points;
+      return { name, points: pts.slice(1).map(([ts, v], i) => [ts, Math.max(0, v - pts[i][1]) / Math.max(1e-3, (ts - pts[i][0]) / US)]) };
+    };
     /* From the job's first sample to now. */
     const span = Math.max(60, Math.min(86400, rows.length ? Math.ceil((Date.now() * 1000 - rows[0].timestamp) / US) + 5 : 60));
     drawCharts([
       [$('#d-cpu'), t('cpu'), [s('cpu_percent', 'CPU')], { span, fmt: fmtPct }],
       [$('#d-mem'), t('memory'), [s('memory_bytes', t('used'))], { span, fmt: fmtBytes }],
-      [$('#d-io'), t('io'), [s('io_read_bytes', t('read')), s('io_write_bytes', t('written'))], { span, fmt: fmtBytes }],
+      [$('#d-io'), t('io'), [rate('io_read_bytes', t('read')), rate('io_write_bytes', t('written'))], { span, fmt: fmtRate }],
     ]);
   };
   const schedule = () => { if (!pending) pending = requestAnimationFrame(charts); };
@@ -561,7 +567,8 @@ function jobDetail(id) {
     onMetrics: (rows) => {
       const m = rows.find((r) => r.id === id);
       if (!m) return;
-      live.push({ timestamp: Date.now() * 1000, cpu_percent: m.cpu_percent, memory_bytes: m.memory_bytes });
+      live.push({ timestamp: Date.now() * 1000, cpu_percent: m.cpu_percent, memory_bytes: m.memory_bytes,
+        io_read_bytes: m.io_read_bytes, io_write_bytes: m.io_write_bytes });
       if (live.length > 5000) live.shift();
       schedule();
     },

@@ -265,6 +265,22 @@ f_oom_kills (const OrchJob *j, OrchFieldValue *o)
   return TRUE;
 }
 
+/* From the sampler, only where the job's IO could be read: the counters
+ * the job history's io series hold, so a live view can follow them. */
+static gboolean
+f_io_read_bytes (const OrchJob *j, OrchFieldValue *o)
+{
+  o->t = j->io_read_bytes;
+  return j->io_known;
+}
+
+static gboolean
+f_io_write_bytes (const OrchJob *j, OrchFieldValue *o)
+{
+  o->t = j->io_write_bytes;
+  return j->io_known;
+}
+
 static const OrchJobField record_fields[] = {
   { "id", "Id", ORCH_FIELD_STRING, f_id },
   { "name", "Name", ORCH_FIELD_STRING, f_name },
@@ -305,6 +321,8 @@ static const OrchJobField record_fields[] = {
   /* OOM kills (issue 18): the count, and how the last run ended */
   { "oom_kills", NULL, ORCH_FIELD_UINT32, f_oom_kills },
   { "result", NULL, ORCH_FIELD_STRING, f_result },
+  { "io_read_bytes", NULL, ORCH_FIELD_UINT64, f_io_read_bytes },
+  { "io_write_bytes", NULL, ORCH_FIELD_UINT64, f_io_write_bytes },
 };
 
 const OrchJobField *

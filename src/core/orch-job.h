@@ -46,6 +46,9 @@ struct _OrchJob {
   char *schedule_id;     /* the schedule that ran it, NULL otherwise */
   guint oom_kills;       /* processes of the job the OOM killer ended, all runs */
   guint run_oom_kills;   /* of those, in the current (or last) run */
+  guint64 io_read_bytes; /* latest sample, bytes since the run started */
+  guint64 io_write_bytes;
+  gboolean io_known; /* the sampler could read the job's IO */
 };
 
 const char *orch_job_state_to_string (OrchJobState state);

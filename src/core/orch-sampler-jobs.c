@@ -370,6 +370,9 @@ record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
 
   job->cpu_percent = e->cpu_percent;
   job->memory_bytes = now.memory_bytes;
+  job->io_known = now.io_source != ORCH_SOURCE_NONE;
+  job->io_read_bytes = now.io_read_bytes;
+  job->io_write_bytes = now.io_write_bytes;
 
   values[ORCH_JOB_SERIES_CPU_PERCENT] = e->cpu_percent;
   values[ORCH_JOB_SERIES_MEMORY_BYTES] = (double) now.memory_bytes;

@@ -995,6 +995,7 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
    * an idle connection is dropped instead of holding it for ever. */
   self->connections = orch_rest_connections_new (self->server, 30);
   self->feed = orch_rest_feed_new (bus);
+  orch_rest_feed_set_sdbus (self->feed, self->sdbus);
   self->max_header_bytes = 16384;
   self->cors_origins = g_new0 (char *, 1);
   soup_server_add_early_handler (self->server, NULL, early, self, NULL);

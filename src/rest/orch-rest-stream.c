@@ -3,6 +3,7 @@
 
 #include "orch-rest-stream.h"
 #include "orch-rest-json.h"
+#include "orch-rest-jobs-frame.h"
 #include "orch-rest-reply.h"
 
 #include "basic/orch-log-format.h"
@@ -385,7 +386,15 @@ struct _OrchRestFeed {
   GCancellable *cancel; /* the Jobs.List under way */
   gboolean listing;
   guint sub_events;
+  OrchRestSdBus *sdbus;
+  struct SdList *sd_list; /* the Jobs.List under way over @sdbus */
 };
+
+/* An sd-bus call cannot be cancelled: when the feed goes first, the
+ * reply finds feed NULL here. */
+typedef struct SdList {
+  OrchRestFeed *feed;
+} SdList;
 
 static void
 broadcast (OrchRestFeed *feed, const char *text)
@@ -418,8 +427,8 @@ frame (const char *type, const char *id, GVariant *data)
 }
 
 /* The figures of the jobs with a process, after each system sample:
- * records carry cpu_percent and memory_bytes from the sampler, which
- * sends no signal of its own for them. */
+ * records carry cpu_percent, memory_bytes and the IO counters from the
+ * sampler, which sends no signal of its own for them. */
 static void
 listed (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -429,9 +438,6 @@ listed (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr(GVariant) jobs = NULL;
   g_autoptr(GString) out = NULL;
   OrchRestFeed *feed = data;
-  GVariantIter it;
-  GVariant *rec;
-  gboolean first = TRUE;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* @feed is gone */
@@ -439,33 +445,29 @@ listed (GObject *source, GAsyncResult *res, gpointer data)
   if (reply == NULL)
     return;
   jobs = g_variant_get_child_value (reply, 0);
-  out = g_string_new ("{\"type\":\"jobs\",\"data\":[");
-  g_variant_iter_init (&it, jobs);
-  while ((rec = g_variant_iter_next_value (&it)))
-    {
-      const char *id = NULL;
-      guint32 pid = 0;
-      gdouble cpu = 0;
-      guint64 mem = 0;
-      g_autoptr(GVariant) owned = rec;
-      g_autoptr(GVariant) row = NULL;
-
-      if (!g_variant_lookup (rec, "pid", "u", &pid) || pid == 0 ||
-          !g_variant_lookup (rec, "id", "&s", &id))
-        continue;
-      g_variant_lookup (rec, "cpu_percent", "d", &cpu);
-      g_variant_lookup (rec, "memory_bytes", "t", &mem);
-      row = g_variant_ref_sink (
-          g_variant_new_parsed ("{'id': <%s>, 'pid': <%u>, 'cpu_percent': <%d>, "
-                                "'memory_bytes': <%t>}",
-                                id, pid, cpu, mem));
-      if (!first)
-        g_string_append_c (out, ',');
-      first = FALSE;
-      orch_rest_variant_to_json (out, row);
-    }
-  g_string_append (out, "]}");
+  out = g_string_new (NULL);
+  orch_rest_jobs_frame_from_variant (out, jobs);
   broadcast (feed, out->str);
+}
+
+static void
+listed_sd (sd_bus_message *reply, GError *error, gpointer data)
+{
+  g_autofree SdList *call = data;
+  g_autoptr(GString) out = NULL;
+  OrchRestFeed *feed = call->feed;
+
+  if (feed == NULL)
+    return;
+  feed->sd_list = NULL;
+  feed->listing = FALSE;
+  if (reply == NULL)
+    return;
+  out = g_string_new (NULL);
+  if (orch_rest_jobs_frame_from_message (out, reply) < 0)
+    g_warning (_("Jobs.List: a reply that is not aa{sv}; no jobs frame sent"));
+  else
+    broadcast (feed, out->str);
 }
 
 static void
@@ -477,6 +479,19 @@ list_jobs (OrchRestFeed *feed)
   if (bus == NULL || feed->listing)
     return;
   feed->listing = TRUE;
+  if (feed->sdbus)
+    {
+      SdList *call = g_new0 (SdList, 1);
+      call->feed = feed;
+      if (orch_rest_sdbus_call (feed->sdbus, "org.orchestrator.Jobs", "List",
+                                g_variant_new_parsed ("(@a{sv} {},)"), ORCH_REST_READ_TIMEOUT_MS,
+                                listed_sd, call))
+        {
+          feed->sd_list = call;
+          return;
+        }
+      g_free (call);
+    }
   g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "List",
                           g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(aa{sv})"),
                           G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, feed->cancel, listed,
@@ -573,6 +588,8 @@ orch_rest_feed_free (OrchRestFeed *feed)
   g_cancellable_cancel (feed->cancel);
   g_object_unref (feed->cancel);
   orch_rest_bus_unsubscribe (feed->bus, feed->sub_events);
+  if (feed->sd_list)
+    feed->sd_list->feed = NULL;
   for (guint i = 0; i < feed->clients->len; i++)
     {
       SoupWebsocketConnection *c = feed->clients->pdata[i];
@@ -583,4 +600,10 @@ orch_rest_feed_free (OrchRestFeed *feed)
   g_ptr_array_unref (feed->clients);
   g_object_unref (feed->bus);
   g_free (feed);
+}
+
+void
+orch_rest_feed_set_sdbus (OrchRestFeed *feed, OrchRestSdBus *sdbus)
+{
+  feed->sdbus = sdbus;
 }

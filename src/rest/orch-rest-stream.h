@@ -2,6 +2,7 @@
 #pragma once
 
 #include "orch-rest-bus.h"
+#include "orch-rest-sdbus.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
@@ -31,5 +32,8 @@ typedef struct _OrchRestFeed OrchRestFeed;
 OrchRestFeed *orch_rest_feed_new (OrchRestBus *bus);
 void orch_rest_feed_add (OrchRestFeed *feed, SoupWebsocketConnection *conn);
 void orch_rest_feed_free (OrchRestFeed *feed);
+/* The `jobs` frame's Jobs.List goes over @sdbus (owned by the caller,
+ * outliving @feed) when it is connected, by GDBus otherwise. */
+void orch_rest_feed_set_sdbus (OrchRestFeed *feed, OrchRestSdBus *sdbus);
 
 G_END_DECLS

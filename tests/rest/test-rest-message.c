@@ -3,11 +3,13 @@
  * path of GET /jobs/, /metrics and the other reads) against the GVariant
  * writers they stand in for: the same text for the same value.  The
  * messages are built by orch_rest_sdbus_append, which the calls use too. */
+#include "rest/orch-rest-jobs-frame.h"
 #include "rest/orch-rest-json.h"
 #include "rest/orch-rest-message.h"
 #include "rest/orch-rest-prometheus.h"
 #include "rest/orch-rest-sdbus.h"
 
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -179,6 +181,49 @@ test_prometheus_refuses (Fixture *f, gconstpointer data)
   sd_bus_message_unref (m);
 }
 
+/* The ws `jobs` frame: the same text from the message as from the
+ * GVariant, only the records with a process, only the frame's keys, the
+ * IO counters where the record has them. */
+static void
+test_jobs_frame (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GVariant) jobs = g_variant_ref_sink (g_variant_new_parsed (
+      "[{'id': <'job_a'>, 'state': <'running'>, 'pid': <uint32 41>, 'command': <['sleep', '9']>, "
+      "'cpu_percent': <12.5>, 'memory_bytes': <uint64 4096>, 'io_read_bytes': <uint64 7>, "
+      "'io_write_bytes': <uint64 18446744073709551615>},"
+      " {'id': <'job_b'>, 'state': <'exited'>, 'pid': <uint32 0>, 'cpu_percent': <0.0>},"
+      " {'pid': <uint32 42>, 'id': <'job_\"c'>, 'memory_bytes': <uint64 1>, 'cpu_percent': <0.25>}]"));
+  g_autoptr(GString) from_variant = g_string_new (NULL);
+  g_autoptr(GString) from_message = g_string_new ("kept:");
+  sd_bus_message *m = message_of (f, jobs);
+
+  (void) data;
+  orch_rest_jobs_frame_from_variant (from_variant, jobs);
+  g_assert_cmpstr (from_variant->str, ==,
+                   "{\"type\":\"jobs\",\"data\":["
+                   "{\"id\":\"job_a\",\"pid\":41,\"cpu_percent\":12.5,\"memory_bytes\":4096,"
+                   "\"io_read_bytes\":7,\"io_write_bytes\":18446744073709551615},"
+                   "{\"id\":\"job_\\\"c\",\"pid\":42,\"cpu_percent\":0.25,\"memory_bytes\":1}]}");
+  g_assert_cmpint (orch_rest_jobs_frame_from_message (from_message, m), ==, 0);
+  g_assert_cmpstr (from_message->str + strlen ("kept:"), ==, from_variant->str);
+  sd_bus_message_unref (m);
+}
+
+/* A record whose figure has another type is refused, the output as it was. */
+static void
+test_jobs_frame_refuses (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GVariant) jobs = g_variant_ref_sink (
+      g_variant_new_parsed ("[{'id': <'job_a'>, 'pid': <'41'>}]"));
+  g_autoptr(GString) out = g_string_new ("kept");
+  sd_bus_message *m = message_of (f, jobs);
+
+  (void) data;
+  g_assert_cmpint (orch_rest_jobs_frame_from_message (out, m), <, 0);
+  g_assert_cmpstr (out->str, ==, "kept");
+  sd_bus_message_unref (m);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,5 +234,9 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/rest-message/prometheus-refuses", Fixture, NULL, fixture_set_up,
               test_prometheus_refuses, fixture_tear_down);
+  g_test_add ("/rest-message/jobs-frame", Fixture, NULL, fixture_set_up, test_jobs_frame,
+              fixture_tear_down);
+  g_test_add ("/rest-message/jobs-frame-refuses", Fixture, NULL, fixture_set_up,
+              test_jobs_frame_refuses, fixture_tear_down);
   return g_test_run ();
 }

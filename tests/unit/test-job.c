@@ -170,6 +170,32 @@ test_result (void)
   g_assert_cmpuint (kills, ==, 3);
 }
 
+/* The sampler's IO counters: absent until it could read them. */
+static void
+test_record_io (void)
+{
+  OrchSpec *s = orch_spec_new ();
+  g_autoptr(OrchJob) job = NULL;
+  g_autoptr(GVariant) before = NULL;
+  g_autoptr(GVariant) after = NULL;
+  guint64 rd = 0, wr = 0;
+
+  s->argv = g_strdupv ((char **) (const char *const[]){ "true", NULL });
+  s->name = g_strdup ("t");
+  job = orch_job_new ("job_20261203_000000_bbbbbb", s);
+  before = g_variant_ref_sink (orch_job_to_variant (job));
+  g_assert_false (g_variant_lookup (before, "io_read_bytes", "t", &rd));
+  g_assert_false (g_variant_lookup (before, "io_write_bytes", "t", &wr));
+  job->io_known = TRUE;
+  job->io_read_bytes = 4096;
+  job->io_write_bytes = G_MAXUINT64;
+  after = g_variant_ref_sink (orch_job_to_variant (job));
+  g_assert_true (g_variant_lookup (after, "io_read_bytes", "t", &rd));
+  g_assert_true (g_variant_lookup (after, "io_write_bytes", "t", &wr));
+  g_assert_cmpuint (rd, ==, 4096);
+  g_assert_cmpuint (wr, ==, G_MAXUINT64);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,5 +207,6 @@ main (int argc, char **argv)
   g_test_add_func ("/job/backoff", test_backoff);
   g_test_add_func ("/job/record", test_record);
   g_test_add_func ("/job/result", test_result);
+  g_test_add_func ("/job/record-io", test_record_io);
   return g_test_run ();
 }

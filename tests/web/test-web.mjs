@@ -112,6 +112,14 @@ const id = await page.evaluate(() =>
 await page.click(`#rows tr[data-id="${id}"] a`);
 await until(page, 'the log shows its first line', () => document.querySelector('#log')?.textContent.includes('hello-web'));
 check((await page.textContent('#d-limits')).includes('3000 ms'), 'the detail shows the stop timeout among the limits');
+// IO rates follow the feed: the history was read once when the view
+// opened, so new points can only come from the jobs frames.
+if (existsSync('/proc/self/io')) {
+  await until(page, 'the IO chart has a live point', () => Number(document.querySelector('#d-io svg')?.dataset.points) >= 2, null, 8000);
+  const ioPoints = await page.evaluate(() => Number(document.querySelector('#d-io svg').dataset.points));
+  await until(page, 'IO points keep arriving live', (n) => Number(document.querySelector('#d-io svg')?.dataset.points) >= n + 4, ioPoints, 10000);
+  check(!(await page.evaluate(() => document.querySelector('#d-io svg').dataset.points === 'NaN')), 'IO chart points are numbers');
+}
 const beats = await page.evaluate(() => (document.querySelector('#log').textContent.match(/beat/g) || []).length);
 await until(page, 'a new log line arrives while following', (n) =>
   (document.querySelector('#log').textContent.match(/beat/g) || []).length > n + 1, beats, 5000);
