@@ -37,6 +37,8 @@ typedef struct {
 /* The most bits one record can take: 4 + 64 of time, 2 + 12 + 64 a value. */
 #define MAX_TIME_BITS 68u
 #define MAX_VALUE_BITS 78u
+/* Bytes kept after the data, for get_bits()'s 9-byte reads. */
+#define PAD 9u
 
 struct _OrchChunks {
   guint width;
@@ -139,21 +141,23 @@ put_bits (Chunk *ch, guint64 v, guint n)
     }
 }
 
-static guint64
+/* Reads @n bits (n <= 64) at *pos: a big-endian load of the 8 bytes
+ * there and the next one, which PAD keeps in bounds. */
+static inline guint64
 get_bits (const Chunk *ch, guint32 *pos, guint n)
 {
-  guint64 v = 0;
+  const guint8 *p = ch->data + (*pos >> 3);
+  guint off = *pos & 7;
+  guint64 w;
 
-  while (n > 0)
-    {
-      guint32 off = *pos & 7;
-      guint take = MIN (n, 8 - off);
-
-      v = (v << take) | ((guint) (ch->data[*pos >> 3] >> (8 - off - take)) & ((1u << take) - 1));
-      *pos += take;
-      n -= take;
-    }
-  return v;
+  if (n == 0)
+    return 0;
+  memcpy (&w, p, sizeof w);
+  w = GUINT64_FROM_BE (w) << off;
+  if (off > 0)
+    w |= (guint64) p[8] >> (8 - off);
+  *pos += n;
+  return w >> (64 - n);
 }
 
 static inline gboolean
@@ -341,7 +345,7 @@ reserve (OrchChunks *c)
   if (ch == NULL || ch->n == ORCH_CHUNK_RECORDS)
     {
       slot = (c->head + c->n_chunks) % c->n_slots;
-      need = (need_bits + 7) / 8 + 16;
+      need = (need_bits + 7) / 8 + PAD + 16;
       ch = g_malloc0 (sizeof (Chunk) + need);
       ch->cap = need;
       c->chunks[slot] = ch;
@@ -349,7 +353,7 @@ reserve (OrchChunks *c)
       return ch;
     }
   slot = (c->head + c->n_chunks - 1) % c->n_slots;
-  need = (ch->nbits + need_bits + 7) / 8;
+  need = (ch->nbits + need_bits + 7) / 8 + PAD;
   if (need > ch->cap)
     {
       /* Small steps: the chunk's slack is most of what a ring wastes. */
@@ -379,7 +383,7 @@ orch_chunks_push (OrchChunks *c, gint64 time_us, const double *values)
       /* Sealed: give back the slack. */
       guint slot = (c->head + c->n_chunks - 1) % c->n_slots;
 
-      ch->cap = (ch->nbits + 7) / 8;
+      ch->cap = (ch->nbits + 7) / 8 + PAD;
       c->chunks[slot] = g_realloc (ch, sizeof (Chunk) + ch->cap);
     }
   if (c->len++ == 0)
