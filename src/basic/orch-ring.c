@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-ring.h"
 
+#include "orch-chunks.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -13,159 +15,112 @@ struct _OrchRing {
   gint64 newest_us;
   gboolean have_newest;
 
-  /* A slot's fields lie together, so that a push touches a few cache
-   * lines of one ring rather than one per array: with a ring per job,
-   * pushes were a tenth of a tick's CPU, most of it cache misses. */
+  /* Both tiers are compressed FIFOs (orch-chunks.h): a sampler's figures
+   * mostly repeat or move a little, so history costs ~1-3 bytes a sample
+   * rather than 8 a value.  Fine records are { time; values[n_values] }. */
+  OrchChunks *fine;
 
-  /* fine tier: slot (fine_head + i) % fine_capacity is the i-th oldest;
-   * a slot is { gint64 time; double values[n_values]; }, fine_stride
-   * bytes */
-  guint fine_head;
-  guint fine_len;
-  char *fine;
-  gsize fine_stride;
-
-  /* coarse tier: sums rather than averages, so buckets can be merged into
-   * wider windows weighted by their samples; the newest slot is the
-   * bucket still filling.  A slot is { gint64 start; double
-   * sums[n_values]; } in one array and { guint32 nsamples (32 bits: 4e9
-   * samples in one bucket is not a use); guint32 counts[n_values] (non-NaN
-   * values); } in another, so that neither needs padding. */
-  guint coarse_head;
-  guint coarse_len;
-  char *coarse;
-  char *coarse_tally;
+  /* Coarse tier: sums rather than averages, so buckets can be merged into
+   * wider windows weighted by their samples.  The closed buckets are
+   * records { start; nsamples; sums[n_values]; counts[n_values] (non-NaN
+   * values) } in a FIFO of coarse_capacity - 1; the bucket still filling
+   * is kept as it is here, and counts against coarse_capacity. */
+  OrchChunks *coarse;
+  gboolean open_used;
+  gint64 open_start;
+  double *open; /* nsamples, sums, counts: a coarse record */
 
   /* fine samples pushed out while in bucket evict_bucket */
   gint64 evict_bucket;
   guint32 evict_nsamples;
   double *evict_sums;
-  guint32 *evict_counts;
+  double *evict_counts; /* like a coarse record's */
 
-  /* the row being built by a query: queries need no allocation either,
-   * but a ring is thus for one thread at a time */
+  /* the row being built by a query, and records read back: queries need
+   * no allocation either, but a ring is thus for one thread at a time */
   double *agg_sums;
   guint32 *agg_counts;
+  double *row; /* a fine or coarse record's values */
 };
 
-/* Slot @slot of a tier (ring->fine or ring->coarse, which have the same
- * shape): its time (a coarse bucket's start), then its values (sums). */
-static inline gint64 *
-slot_time (OrchRing *ring, char *tier, guint slot)
-{
-  return (gint64 *) (void *) (tier + (gsize) slot * ring->fine_stride);
-}
-
-static inline double *
-slot_values (OrchRing *ring, char *tier, guint slot)
-{
-  return (double *) (void *) (slot_time (ring, tier, slot) + 1);
-}
-
-static inline guint32 *
-coarse_nsamples (OrchRing *ring, guint slot)
-{
-  return (guint32 *) (void *) (ring->coarse_tally +
-                               (gsize) slot * (1 + ring->n_values) * sizeof (guint32));
-}
-
-static inline guint32 *
-coarse_counts (OrchRing *ring, guint slot)
-{
-  return coarse_nsamples (ring, slot) + 1;
-}
-
-typedef struct {
-  gsize fine;
-  gsize coarse;
-  gsize coarse_tally;
-  gsize evict_sums;
-  gsize agg_sums;
-  gsize evict_counts;
-  gsize agg_counts;
-  gsize total;
-} Layout;
-
-/* Appends an array of a * b elements of size elem at *pos. */
-static gboolean
-layout_take (gsize *pos, gsize *out, gsize a, gsize b, gsize elem)
-{
-  gsize n, bytes;
-
-  if (!g_size_checked_mul (&n, a, b) || !g_size_checked_mul (&bytes, n, elem))
-    return FALSE;
-  *out = *pos;
-  return g_size_checked_add (pos, *pos, bytes);
-}
-
-/* The one place sizes are computed, for orch_ring_new() and
- * orch_ring_memory_bytes() alike.  8-byte arrays come first and 4-byte
- * ones last, so no padding is ever needed (sizeof (OrchRing) is a multiple
- * of 8 as it holds gint64s). */
-static gboolean
-layout_compute (guint n_values, guint fine_capacity, guint coarse_capacity, Layout *l)
-{
-  gsize pos = sizeof (OrchRing), slot = (gsize) n_values + 1;
-
-  G_STATIC_ASSERT (sizeof (OrchRing) % 8 == 0);
-  G_STATIC_ASSERT (sizeof (double) == 8 && sizeof (gint64) == 8);
-
-  if (slot == 0 ||
-      !layout_take (&pos, &l->fine, fine_capacity, slot, sizeof (double)) ||
-      !layout_take (&pos, &l->coarse, coarse_capacity, slot, sizeof (double)) ||
-      !layout_take (&pos, &l->evict_sums, n_values, 1, sizeof (double)) ||
-      !layout_take (&pos, &l->agg_sums, n_values, 1, sizeof (double)) ||
-      !layout_take (&pos, &l->coarse_tally, coarse_capacity, slot, sizeof (guint32)) ||
-      !layout_take (&pos, &l->evict_counts, n_values, 1, sizeof (guint32)) ||
-      !layout_take (&pos, &l->agg_counts, n_values, 1, sizeof (guint32)))
-    return FALSE;
-  l->total = pos;
-  return TRUE;
-}
+/* The values of a coarse record: nsamples, then n sums, then n counts. */
+#define COARSE_WIDTH(n) (1 + 2 * (gsize) (n))
 
 gsize
 orch_ring_memory_bytes (guint n_values, guint fine_capacity, guint coarse_capacity)
 {
-  Layout l;
+  /* Incompressible data: a record costs its bits in full plus the codec's
+   * tags (68 bits of time, 78 a value at most), chunk slack and the three
+   * codec states of each FIFO.  A bound, not what a ring takes. */
+  gsize n = n_values, fine_rec, coarse_rec, bytes;
 
-  if (!layout_compute (n_values, fine_capacity, coarse_capacity, &l))
+  if (n_values > 4096)
     return G_MAXSIZE;
-  return l.total;
+  fine_rec = (68 + 78 * n + 7) / 8;
+  coarse_rec = (68 + 78 * COARSE_WIDTH (n) + 7) / 8;
+  if (fine_capacity > G_MAXSIZE / 4 / fine_rec || coarse_capacity > G_MAXSIZE / 4 / coarse_rec)
+    return G_MAXSIZE;
+  bytes = sizeof (OrchRing) + (3 * COARSE_WIDTH (n) + n) * 8 + n * 8;
+  bytes += ((gsize) fine_capacity + ORCH_CHUNK_RECORDS + 1) * fine_rec + 4096 + 30 * n +
+           ((gsize) fine_capacity / ORCH_CHUNK_RECORDS + 2) * 64;
+  bytes += ((gsize) coarse_capacity + ORCH_CHUNK_RECORDS + 1) * coarse_rec + 4096 +
+           30 * COARSE_WIDTH (n) + ((gsize) coarse_capacity / ORCH_CHUNK_RECORDS + 2) * 64;
+  return bytes;
 }
 
 OrchRing *
 orch_ring_new (guint n_values, guint fine_capacity, guint coarse_capacity, guint coarse_step_s)
 {
-  Layout l;
+  gsize n = n_values;
   OrchRing *ring;
-  char *base;
+  char *p;
 
   g_return_val_if_fail (coarse_capacity == 0 || coarse_step_s > 0, NULL);
-  if (!layout_compute (n_values, fine_capacity, coarse_capacity, &l))
-    g_return_val_if_reached (NULL);
+  g_return_val_if_fail (n_values <= 2000, NULL);
 
-  base = g_malloc0 (l.total);
-  ring = (OrchRing *) base;
+  /* doubles: open, evict sums and counts, agg_sums, row; then guint32s */
+  p = g_malloc0 (sizeof (OrchRing) + (COARSE_WIDTH (n) + 4 * n + COARSE_WIDTH (n)) * 8 +
+                 n * sizeof (guint32));
+  ring = (OrchRing *) (void *) p;
+  p += sizeof (OrchRing);
   ring->n_values = n_values;
   ring->fine_capacity = fine_capacity;
   ring->coarse_capacity = coarse_capacity;
   ring->coarse_step_s = coarse_step_s;
   ring->coarse_step_us = (gint64) coarse_step_s * G_USEC_PER_SEC;
-  ring->fine = base + l.fine;
-  ring->fine_stride = ((gsize) n_values + 1) * sizeof (double);
-  ring->coarse = base + l.coarse;
-  ring->coarse_tally = base + l.coarse_tally;
-  ring->evict_sums = (double *) (void *) (base + l.evict_sums);
-  ring->agg_sums = (double *) (void *) (base + l.agg_sums);
-  ring->evict_counts = (guint32 *) (void *) (base + l.evict_counts);
-  ring->agg_counts = (guint32 *) (void *) (base + l.agg_counts);
+  ring->open = (double *) (void *) p;
+  p += COARSE_WIDTH (n) * 8;
+  ring->evict_sums = (double *) (void *) p;
+  p += n * 8;
+  ring->agg_sums = (double *) (void *) p;
+  p += n * 8;
+  ring->row = (double *) (void *) p;
+  p += (COARSE_WIDTH (n) + n) * 8;
+  ring->evict_counts = (double *) (void *) p;
+  p += n * 8;
+  ring->agg_counts = (guint32 *) (void *) p;
+  ring->fine = orch_chunks_new (n_values, fine_capacity);
+  ring->coarse = orch_chunks_new (COARSE_WIDTH (n), coarse_capacity > 0 ? coarse_capacity - 1 : 0);
   return ring;
 }
 
 void
 orch_ring_free (OrchRing *ring)
 {
+  if (ring == NULL)
+    return;
+  orch_chunks_free (ring->fine);
+  orch_chunks_free (ring->coarse);
   g_free (ring);
+}
+
+gsize
+orch_ring_bytes (OrchRing *ring)
+{
+  gsize n = ring->n_values;
+
+  return sizeof (OrchRing) + (COARSE_WIDTH (n) + 4 * n + COARSE_WIDTH (n)) * 8 +
+         n * sizeof (guint32) + orch_chunks_bytes (ring->fine) + orch_chunks_bytes (ring->coarse);
 }
 
 guint
@@ -179,7 +134,7 @@ guint
 orch_ring_len (OrchRing *ring)
 {
   g_return_val_if_fail (ring != NULL, 0);
-  return ring->fine_len;
+  return orch_chunks_len (ring->fine);
 }
 
 /* Floor, not truncation, so times before the epoch align too. */
@@ -205,40 +160,37 @@ accumulate (double *sums, guint32 *counts, const double *values, guint n)
 static void
 evict_oldest_fine (OrchRing *ring)
 {
-  guint slot = ring->fine_head;
-  gint64 bucket;
+  gint64 t, bucket;
 
   /* Without a coarse tier nothing can show the dropped part anyway. */
-  if (ring->coarse_capacity == 0)
+  if (ring->coarse_capacity == 0 || !orch_chunks_oldest (ring->fine, &t, ring->row))
     return;
-  bucket = align_down (*slot_time (ring, ring->fine, slot), ring->coarse_step_us);
+  bucket = align_down (t, ring->coarse_step_us);
   if (ring->evict_nsamples == 0 || ring->evict_bucket != bucket)
     {
       ring->evict_bucket = bucket;
       ring->evict_nsamples = 0;
       memset (ring->evict_sums, 0, ring->n_values * sizeof (double));
-      memset (ring->evict_counts, 0, ring->n_values * sizeof (guint32));
+      memset (ring->evict_counts, 0, ring->n_values * sizeof (double));
     }
   ring->evict_nsamples++;
-  accumulate (ring->evict_sums, ring->evict_counts, slot_values (ring, ring->fine, slot), ring->n_values);
+  for (guint j = 0; j < ring->n_values; j++)
+    if (!isnan (ring->row[j]))
+      {
+        ring->evict_sums[j] += ring->row[j];
+        ring->evict_counts[j] += 1;
+      }
 }
 
 static void
 push_fine (OrchRing *ring, gint64 time_us, const double *values)
 {
-  guint slot;
-
-  if (ring->fine_len < ring->fine_capacity)
-    slot = (ring->fine_head + ring->fine_len++) % ring->fine_capacity;
-  else
+  if (orch_chunks_len (ring->fine) == ring->fine_capacity)
     {
       evict_oldest_fine (ring);
-      slot = ring->fine_head;
-      ring->fine_head = (ring->fine_head + 1) % ring->fine_capacity;
+      orch_chunks_drop_oldest (ring->fine);
     }
-  *slot_time (ring, ring->fine, slot) = time_us;
-  if (ring->n_values > 0)
-    memcpy (slot_values (ring, ring->fine, slot), values, ring->n_values * sizeof (double));
+  orch_chunks_push (ring->fine, time_us, values);
 }
 
 static void
@@ -246,25 +198,25 @@ push_coarse (OrchRing *ring, gint64 time_us, const double *values)
 {
   gint64 bucket = align_down (time_us, ring->coarse_step_us);
   guint n = ring->n_values;
-  guint slot = (ring->coarse_head + ring->coarse_len + ring->coarse_capacity - 1) %
-               ring->coarse_capacity;
+  double *sums = ring->open + 1, *counts = ring->open + 1 + n;
 
-  if (ring->coarse_len == 0 || *slot_time (ring, ring->coarse, slot) != bucket)
+  if (!ring->open_used || ring->open_start != bucket)
     {
-      if (ring->coarse_len < ring->coarse_capacity)
-        slot = (ring->coarse_head + ring->coarse_len++) % ring->coarse_capacity;
-      else
-        {
-          slot = ring->coarse_head;
-          ring->coarse_head = (ring->coarse_head + 1) % ring->coarse_capacity;
-        }
-      *slot_time (ring, ring->coarse, slot) = bucket;
-      *coarse_nsamples (ring, slot) = 0;
-      memset (slot_values (ring, ring->coarse, slot), 0, n * sizeof (double));
-      memset (coarse_counts (ring, slot), 0, n * sizeof (guint32));
+      /* Closed buckets go to the FIFO, which drops its oldest when full
+       * (with coarse_capacity 1 it holds none). */
+      if (ring->open_used)
+        orch_chunks_push (ring->coarse, ring->open_start, ring->open);
+      ring->open_used = TRUE;
+      ring->open_start = bucket;
+      memset (ring->open, 0, COARSE_WIDTH (n) * sizeof (double));
     }
-  (*coarse_nsamples (ring, slot))++;
-  accumulate (slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot), values, n);
+  ring->open[0] += 1;
+  for (guint j = 0; j < n; j++)
+    if (!isnan (values[j]))
+      {
+        sums[j] += values[j];
+        counts[j] += 1;
+      }
 }
 
 gboolean
@@ -287,19 +239,8 @@ orch_ring_push (OrchRing *ring, gint64 time_us, const double *values)
 void
 orch_ring_prefetch (OrchRing *ring)
 {
-  if (ring->fine_capacity > 0)
-    {
-      guint slot = ring->fine_len < ring->fine_capacity
-                       ? (ring->fine_head + ring->fine_len) % ring->fine_capacity
-                       : ring->fine_head;
-      __builtin_prefetch (slot_time (ring, ring->fine, slot), 1);
-    }
-  if (ring->coarse_capacity > 0 && ring->coarse_len > 0)
-    {
-      guint slot = (ring->coarse_head + ring->coarse_len - 1) % ring->coarse_capacity;
-      __builtin_prefetch (slot_time (ring, ring->coarse, slot), 1);
-      __builtin_prefetch (coarse_nsamples (ring, slot), 1);
-    }
+  orch_chunks_prefetch (ring->fine);
+  __builtin_prefetch (ring->open, 1);
 }
 
 /* A query walks the held history once, oldest first, as a stream of
@@ -347,7 +288,7 @@ query_flush (Query *q)
 
 /* @counts NULL: @values is one raw sample. */
 static void
-query_add (Query *q, gint64 row_us, const double *values, const guint32 *counts)
+query_add (Query *q, gint64 row_us, const double *values, const double *counts)
 {
   OrchRing *ring = q->ring;
   guint n = ring->n_values;
@@ -370,7 +311,7 @@ query_add (Query *q, gint64 row_us, const double *values, const guint32 *counts)
     for (guint j = 0; j < n; j++)
       {
         ring->agg_sums[j] += values[j];
-        ring->agg_counts[j] += counts[j];
+        ring->agg_counts[j] += (guint32) counts[j];
       }
 }
 
@@ -381,34 +322,50 @@ query_run (Query *q)
   gint64 seam = G_MAXINT64;
   gboolean coarse_as_is = q->step_us == 0 || q->step_us < ring->coarse_step_us;
 
-  if (ring->fine_len > 0 && ring->coarse_capacity > 0)
-    seam = align_down (*slot_time (ring, ring->fine, ring->fine_head), ring->coarse_step_us);
+  OrchChunksIter it;
+  gint64 t;
+  guint n = ring->n_values;
+
+  if (ring->coarse_capacity > 0 && orch_chunks_oldest (ring->fine, &t, NULL))
+    seam = align_down (t, ring->coarse_step_us);
 
   /* Buckets wholly older than the oldest fine sample, then the dropped
-   * part of the one it lies in; newer buckets are all in the fine tier. */
-  for (guint i = 0; i < ring->coarse_len; i++)
+   * part of the one it lies in; newer buckets are all in the fine tier.
+   * The closed buckets, then the one filling. */
+  if (ring->coarse_capacity > 0)
     {
-      guint slot = (ring->coarse_head + i) % ring->coarse_capacity;
-      gint64 start = *slot_time (ring, ring->coarse, slot);
-      gint64 row_us = coarse_as_is ? start : align_down (start, q->step_us);
+      gboolean done = FALSE;
 
-      if (start < seam)
-        query_add (q, row_us, slot_values (ring, ring->coarse, slot), coarse_counts (ring, slot));
-      else
+      orch_chunks_iter_init (ring->coarse, &it);
+      while (!done)
         {
-          if (start == seam && ring->evict_nsamples > 0 && ring->evict_bucket == seam)
-            query_add (q, row_us, ring->evict_sums, ring->evict_counts);
-          break;
+          gint64 start;
+          const double *rec = ring->row;
+
+          if (!orch_chunks_iter_next (&it, &start, ring->row))
+            {
+              if (!ring->open_used)
+                break;
+              start = ring->open_start;
+              rec = ring->open;
+              done = TRUE;
+            }
+          if (start < seam)
+            query_add (q, coarse_as_is ? start : align_down (start, q->step_us), rec + 1,
+                       rec + 1 + n);
+          else
+            {
+              if (start == seam && ring->evict_nsamples > 0 && ring->evict_bucket == seam)
+                query_add (q, coarse_as_is ? start : align_down (start, q->step_us),
+                           ring->evict_sums, ring->evict_counts);
+              break;
+            }
         }
     }
 
-  for (guint i = 0; i < ring->fine_len; i++)
-    {
-      guint slot = (ring->fine_head + i) % ring->fine_capacity;
-      gint64 t = *slot_time (ring, ring->fine, slot);
-
-      query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us), slot_values (ring, ring->fine, slot), NULL);
-    }
+  orch_chunks_iter_init (ring->fine, &it);
+  while (orch_chunks_iter_next (&it, &t, ring->row))
+    query_add (q, q->step_us == 0 ? t : align_down (t, q->step_us), ring->row, NULL);
   query_flush (q);
 }
 

@@ -15,14 +15,19 @@ G_BEGIN_DECLS
  * summed, while its bucket is the one the oldest fine sample lies in, so
  * queries can show the dropped part of that bucket without counting the
  * fine samples twice.  Not thread-safe: even queries use scratch space in
- * the ring. */
+ * the ring.
+ *
+ * Both tiers are held compressed (orch-chunks.h: delta-of-delta times,
+ * XOR-encoded values, chunks of 120 records dropped whole), so what a
+ * ring takes depends on how much its figures move: a sleeping job's
+ * history costs ~2-4 bytes a sample instead of 8 a value. */
 typedef struct _OrchRing OrchRing;
 
 /* n_values doubles per sample.  fine_capacity samples kept at full rate;
  * coarse_capacity averaged buckets of coarse_step_s seconds each (aligned
- * to multiples of coarse_step_s since the epoch).  All memory is allocated
- * here, once.  fine_capacity 0 = coarse only; coarse_capacity 0 = fine
- * only (coarse_step_s is then ignored, otherwise it must be > 0). */
+ * to multiples of coarse_step_s since the epoch).  Memory grows with the
+ * history held, up to orch_ring_memory_bytes().  fine_capacity 0 = coarse only; coarse_capacity 0 =
+ * fine only (coarse_step_s is then ignored, otherwise it must be > 0). */
 OrchRing *orch_ring_new (guint n_values,
                          guint fine_capacity,
                          guint coarse_capacity,
@@ -30,22 +35,19 @@ OrchRing *orch_ring_new (guint n_values,
 void orch_ring_free (OrchRing *ring);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchRing, orch_ring_free)
 
-/* The bytes orch_ring_new() allocates for these sizes, in one block:
- *
- *   sizeof (OrchRing)
- *   + fine_capacity   * (1 + n_values) * 8   time and values per sample
- *   + coarse_capacity * (1 + n_values) * 12  start, sample count, then a
- *                                            sum and a non-NaN count per value
- *   + n_values * 24                          two scratch accumulators
- *
- * G_MAXSIZE when that does not fit in a gsize. */
+/* The most bytes a full ring of these sizes can take on the heap (not
+ * counting malloc's own overhead), with figures that do not compress at
+ * all; G_MAXSIZE when that does not fit in a gsize. */
 gsize orch_ring_memory_bytes (guint n_values, guint fine_capacity, guint coarse_capacity);
+
+/* The bytes @ring takes on the heap now, the same way. */
+gsize orch_ring_bytes (OrchRing *ring);
 
 /* Appends a sample; time_us is microseconds since the epoch and must not
  * go backwards (a sample older than the newest is dropped, returns FALSE;
  * one as old as the newest is kept).  NaN values mean "unknown" and are
  * left out of averages (a bucket whose values were all NaN stays NaN).
- * O(n_values), never allocates. */
+ * O(n_values); allocates only when a chunk grows or starts. */
 gboolean orch_ring_push (OrchRing *ring, gint64 time_us, const double *values);
 
 /* Asks the CPU to fetch what the next push will write, for a caller that

@@ -2,9 +2,10 @@
 #include "basic/orch-ring.h"
 
 #include <math.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
+#include <string.h>
+
+/* the ring before compression, as the reference */
+#include "ring-plain.c"
 
 #define S G_USEC_PER_SEC
 /* 2026-11-27 22:00:00 UTC: a multiple of every step used here */
@@ -386,27 +387,119 @@ static void
 test_ring_memory (void)
 {
   const guint sizes[][3] = {
-    { 1, 0, 0 }, { 4, 3600, 0 }, { 4, 0, 1440 }, { 6, 600, 1440 }, { 0, 7, 3 }, { 3, 1, 1 },
+    { 1, 0, 0 }, { 4, 3600, 0 }, { 4, 0, 1440 },  { 6, 600, 1440 },
+    { 0, 7, 3 }, { 3, 1, 1 },    { 5, 300, 288 },
   };
-  gsize base = orch_ring_memory_bytes (0, 0, 0);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
 
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       guint n = sizes[i][0], fine = sizes[i][1], coarse = sizes[i][2];
-      gsize bytes = orch_ring_memory_bytes (n, fine, coarse);
+      gsize bound = orch_ring_memory_bytes (n, fine, coarse);
       g_autoptr(OrchRing) ring = orch_ring_new (n, fine, coarse, 60);
+      double v[6];
+      gint64 t = BASE;
 
-      /* the formula documented in orch-ring.h */
-      g_assert_cmpuint (bytes, ==, base + (gsize) fine * (1 + n) * 8 +
-                                   (gsize) coarse * (1 + n) * 12 + (gsize) n * 24);
-#ifdef __GLIBC__
-      /* What malloc handed out: exact under ASan, otherwise at most a
-       * chunk's rounding more (a page for mmapped blocks). */
-      g_assert_cmpuint (malloc_usable_size (ring), >=, bytes);
-      g_assert_cmpuint (malloc_usable_size (ring), <, bytes + 4096);
-#endif
+      /* incompressible figures and times, past full in both tiers */
+      for (guint k = 0; k < 2 * (fine + coarse * 60) + 10; k += 60)
+        {
+          for (guint j = 0; j < n; j++)
+            {
+              guint64 b = ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+
+              memcpy (&v[j], &b, sizeof b);
+            }
+          t += g_rand_int_range (rand, 1, 120 * S);
+          g_assert_true (orch_ring_push (ring, t, v));
+          g_assert_cmpuint (orch_ring_bytes (ring), <=, bound);
+        }
     }
   g_assert_cmpuint (orch_ring_memory_bytes (G_MAXUINT, G_MAXUINT, G_MAXUINT), ==, G_MAXSIZE);
+}
+
+/* The compressed ring against the plain one it replaced: the same pushes
+ * give the same rows, bit for bit, for figures like a sampler's
+ * (repeating, drifting, noisy, NaN) at irregular times. */
+static void
+test_ring_plain_fuzz (void)
+{
+  const guint configs[][4] = {
+    { 5, 300, 288, 300 }, { 13, 3600, 1440, 60 }, { 2, 121, 3, 10 }, { 1, 1, 2, 5 },
+    { 3, 0, 130, 10 },    { 4, 250, 0, 0 },       { 2, 7, 1, 60 },
+  };
+  const guint steps[] = { 0, 0, 1, 10, 60, 300, 3600 };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261203);
+  Rows got, want;
+
+  rows_init (&got);
+  rows_init (&want);
+  for (gsize c = 0; c < G_N_ELEMENTS (configs); c++)
+    {
+      guint nv = configs[c][0];
+      g_autoptr(OrchRing) ring = orch_ring_new (nv, configs[c][1], configs[c][2], configs[c][3]);
+      OrchRingPlain *plain = orch_ring_plain_new (nv, configs[c][1], configs[c][2], configs[c][3]);
+      double v[13] = {
+        0,
+      };
+      gint64 t = BASE + g_rand_int_range (rand, 0, 1000) * S;
+
+      for (guint n = 0; n < 9000; n++)
+        {
+          guint r = g_rand_int_range (rand, 0, 100);
+
+          if (r < 80)
+            t += S + g_rand_int_range (rand, -5000, 5000);
+          else if (r < 85)
+            ;
+          else if (r < 97)
+            t += g_rand_int_range (rand, 0, 30 * S);
+          else
+            t += (gint64) g_rand_int_range (rand, 1, 20) * 600 * S;
+          for (guint j = 0; j < nv; j++)
+            switch ((j + n / 500) % 4)
+              {
+              case 0: /* mostly unchanged */
+                if (g_rand_int_range (rand, 0, 20) == 0)
+                  v[j] = (double) g_rand_int_range (rand, 0, 1 << 20) * 4096;
+                break;
+              case 1: /* noisy */
+                v[j] = g_rand_double (rand) * 3.7;
+                break;
+              case 2: /* sometimes unknown */
+                v[j] = g_rand_int_range (rand, 0, 3) == 0 ? NAN
+                                                          : g_rand_double_range (rand, -1e9, 1e9);
+                break;
+              default: /* a counter */
+                v[j] += (double) g_rand_int_range (rand, 0, 100000);
+                break;
+              }
+          g_assert_true (orch_ring_push (ring, t, v) == orch_ring_plain_push (plain, t, v));
+          g_assert_cmpuint (orch_ring_len (ring), ==, orch_ring_plain_len (plain));
+          if (n % 211 == 0 || n == 8999)
+            {
+              guint step = steps[g_rand_int_range (rand, 0, G_N_ELEMENTS (steps))];
+              guint limit = g_rand_boolean (rand) ? 0 : g_rand_int_range (rand, 1, 400);
+              gint64 since = g_rand_boolean (rand)
+                                 ? 0
+                                 : t - g_rand_int_range (rand, 0, 20000) * (gint64) S;
+              guint ng;
+
+              ng = query (ring, &got, since, limit, step);
+              g_array_set_size (want.times, 0);
+              g_array_set_size (want.values, 0);
+              g_assert_cmpuint (
+                  ng, ==,
+                  orch_ring_plain_query (plain, since, limit, step, want.times, want.values));
+              g_assert_cmpmem (got.times->data, got.times->len * sizeof (gint64), want.times->data,
+                               want.times->len * sizeof (gint64));
+              g_assert_cmpmem (got.values->data, got.values->len * sizeof (double),
+                               want.values->data, want.values->len * sizeof (double));
+            }
+        }
+      orch_ring_plain_free (plain);
+    }
+  rows_clear (&got);
+  rows_clear (&want);
 }
 
 static void
@@ -694,5 +787,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ring/memory", test_ring_memory);
   g_test_add_func ("/ring/zero-capacity", test_ring_zero_capacity);
   g_test_add_func ("/ring/random", test_ring_random);
+  g_test_add_func ("/ring/plain-fuzz", test_ring_plain_fuzz);
   return g_test_run ();
 }
