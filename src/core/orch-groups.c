@@ -551,7 +551,7 @@ reconcile (Group *gr)
 static void
 autoscale (Group *gr, gint64 now)
 {
-  OrchAutoscaleInput in = { gr->desired, 0, 0 };
+  OrchAutoscaleInput in = { .current = gr->desired };
   OrchAutoscaleDecision d;
   gint64 real_now = g_get_real_time ();
   /* cpu_percent needs two samples of a job */

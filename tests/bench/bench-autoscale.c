@@ -221,7 +221,7 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
       if (t == 0 || t % sc->period_s)
         continue;
       /* figures of the replicas up for at least figure_lag_s */
-      OrchAutoscaleInput in = { n, 0, 0 };
+      OrchAutoscaleInput in = { .current = n };
       for (guint i = 0; i < n; i++)
         {
           gint64 from = MAX ((gint64) t + 1 - sc->window_s, up_at[i]);
