@@ -913,6 +913,25 @@ test_proactive (void)
   gboolean by_forecast = FALSE;
 
   g_assert_true (g_file_set_contents (script, grower, -1, NULL));
+  /* only for the sampler's figures: refused, naming the setting */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bad = create_group (
+        "{'template': <{'command': <['sleep', '600']>}>, 'autoscale': <{'metric': <'file'>, "
+        "'target': <1.0>, 'max': <uint32 2>, 'proactive': <true>}>}",
+        &error);
+    g_assert_null (bad);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "proactive"));
+    g_clear_error (&error);
+    bad = create_group ("{'template': <{'command': <['sleep', '600']>}>, 'autoscale': <{'target': "
+                        "<1.0>, 'max': <uint32 2>, 'proactive': <true>, 'proactive_horizon_s': "
+                        "<uint32 0>}>}",
+                        &error);
+    g_assert_null (bad);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "proactive_horizon_s"));
+  }
   sub = g_dbus_connection_signal_subscribe (d->conn, "org.orchestrator", "org.orchestrator.Groups",
                                             "GroupChanged", "/org/orchestrator", NULL,
                                             G_DBUS_SIGNAL_FLAGS_NONE, on_group_changed, &off, NULL);
