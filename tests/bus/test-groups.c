@@ -891,7 +891,25 @@ ramp_until_scaled (Scaled *s, const char *script, gboolean proactive)
   i = wait_scaled_to (s, 0, 2, 90);
   /* up to max with the ramp; never past it */
   if (proactive)
-    wait_scaled_to (s, i, 3, 90);
+    {
+      g_autoptr(GVariant) rec = NULL;
+      g_autoptr(GVariant) decisions = NULL;
+      gboolean kept = FALSE;
+
+      wait_scaled_to (s, i, 3, 90);
+      /* the record's decisions keep the forecast figure too */
+      rec = get_group (id);
+      decisions = g_variant_lookup_value (rec, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+      g_assert_nonnull (decisions);
+      for (gsize k = 0; k < g_variant_n_children (decisions); k++)
+        {
+          g_autoptr(GVariant) e = g_variant_get_child_value (decisions, k);
+          const char *reason = NULL;
+          if (g_variant_lookup (e, "reason", "&s", &reason) && strcmp (reason, "forecast") == 0)
+            kept = kept || g_variant_lookup (e, "forecast", "d", NULL);
+        }
+      g_assert_true (kept);
+    }
   remove_group (id);
   s->id = NULL;
   return (double) (g_array_index (s->times, gint64, i) - t0) / G_USEC_PER_SEC;
