@@ -60,6 +60,9 @@ orch_autoscale_settings_init (OrchAutoscaleSettings *settings, double target, gu
     .lead_us = 30 * S,
     .trend_window_us = 60 * S,
     .noise_headroom = 1.0,
+    /* off by default: a forecast costs a fit per period */
+    .proactive = FALSE,
+    .proactive_horizon_us = 300 * S,
   };
 }
 
@@ -75,6 +78,7 @@ orch_autoscale_settings_init_hpa (OrchAutoscaleSettings *settings, double target
   settings->lead_us = 0;
   settings->trend_window_us = 0;
   settings->noise_headroom = 0;
+  settings->proactive = FALSE;
 }
 
 /* One row per key: {"key", "type"}. */
@@ -101,6 +105,9 @@ const char *const orch_autoscale_field_types[] = {
   "lead_s", "u",
   "trend_window_s", "u",
   "noise_headroom", "d",
+  /* scale for the forecast (cpu_percent, memory_bytes) */
+  "proactive", "b",
+  "proactive_horizon_s", "u",
   NULL
 };
 // clang-format on
@@ -140,6 +147,9 @@ orch_autoscale_settings_check (const OrchAutoscaleSettings *s, GError **error)
     bad = "trend_window_s";
   else if (!(s->noise_headroom >= 0 && s->noise_headroom <= 10))
     bad = "noise_headroom";
+  else if (s->proactive &&
+           !(s->proactive_horizon_us >= S && s->proactive_horizon_us <= (gint64) 86400 * S))
+    bad = "proactive_horizon_s";
   if (!bad)
     return TRUE;
   g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
@@ -163,6 +173,7 @@ orch_autoscale_reason_to_string (OrchAutoscaleReason reason)
     [ORCH_AUTOSCALE_MIN] = "min",
     [ORCH_AUTOSCALE_MAX] = "max",
     [ORCH_AUTOSCALE_TREND] = "trend",
+    [ORCH_AUTOSCALE_FORECAST] = "forecast",
   };
 
   if ((guint) reason < G_N_ELEMENTS (names))
@@ -479,6 +490,29 @@ record_change (OrchAutoscaler *a, gint64 now_us, guint from, guint to)
     g_array_append_val (a->events, e);
 }
 
+/* Proactive: the recommendation for max(now, forecast) when that is
+ * higher.  The forecast is of the whole group, as value_sum is taken to
+ * be (recommend() shares it over the wanted replicas); a saturated or
+ * unmeasured group is left as it is. */
+static void
+forecast_ahead (OrchAutoscaler *a, const OrchAutoscaleInput *in, OrchAutoscaleDecision *d)
+{
+  OrchAutoscaleInput ahead = *in;
+  OrchAutoscaleDecision scratch = *d;
+  guint r;
+
+  if (in->measured == 0 || d->recommended == G_MAXINT || !isfinite (in->forecast_sum) ||
+      !(in->forecast_sum > in->value_sum))
+    return;
+  ahead.value_sum = in->forecast_sum;
+  r = recommend (a, &ahead, &scratch);
+  if (r > d->recommended && r != G_MAXINT)
+    {
+      d->recommended = r;
+      d->reason = ORCH_AUTOSCALE_FORECAST;
+    }
+}
+
 void
 orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInput *in,
                         OrchAutoscaleDecision *d)
@@ -508,6 +542,8 @@ orch_autoscaler_decide (OrchAutoscaler *a, gint64 now_us, const OrchAutoscaleInp
           d->reason = ORCH_AUTOSCALE_TREND;
         }
     }
+  if (s->proactive && in->has_forecast)
+    forecast_ahead (a, in, d);
   d->stabilized = stabilize (a, now_us, in->current, d->recommended);
 
   if (d->stabilized != d->recommended)
@@ -564,5 +600,7 @@ orch_autoscale_decision_to_variant (const OrchAutoscaleDecision *d)
   g_variant_builder_add (&b, "{sv}", "value_sum", g_variant_new_double (d->input.value_sum));
   g_variant_builder_add (&b, "{sv}", "average", g_variant_new_double (d->average));
   g_variant_builder_add (&b, "{sv}", "ratio", g_variant_new_double (d->ratio));
+  if (d->input.has_forecast)
+    g_variant_builder_add (&b, "{sv}", "forecast", g_variant_new_double (d->input.forecast_sum));
   return g_variant_builder_end (&b);
 }

@@ -57,6 +57,11 @@ typedef struct {
   /* ... and for this many standard deviations of the figures around
    * that trend: headroom for the noise the window has shown. */
   double noise_headroom;
+  /* Proactive: the metric taken as max(now, the forecast
+   * @proactive_horizon_us ahead) when the caller passes a forecast
+   * (OrchAutoscaleInput.has_forecast); upwards only, like the trend. */
+  gboolean proactive;
+  gint64 proactive_horizon_us;
 } OrchAutoscaleSettings;
 
 /* This project's defaults: HPA's periods and limits, the 300 s scale-down
@@ -80,6 +85,10 @@ typedef struct {
   guint current;    /* replicas the group wants now (running or starting) */
   guint measured;   /* replicas with a fresh figure */
   double value_sum; /* the sum of their figures */
+  /* proactive: the group's figure summed over its replicas, forecast
+   * proactive_horizon_us ahead (the caller's forecaster) */
+  gboolean has_forecast;
+  double forecast_sum;
 } OrchAutoscaleInput;
 
 typedef enum {
@@ -93,6 +102,7 @@ typedef enum {
   ORCH_AUTOSCALE_MIN,         /* raised to min */
   ORCH_AUTOSCALE_MAX,         /* cut to max */
   ORCH_AUTOSCALE_TREND,       /* up for the load ahead (lead_us) */
+  ORCH_AUTOSCALE_FORECAST,    /* up for the forecast (proactive) */
 } OrchAutoscaleReason;
 
 typedef struct {

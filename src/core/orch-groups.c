@@ -6,6 +6,7 @@
 #include "orch-sampler.h"
 
 #include "basic/orch-autoscale.h"
+#include "orch-group-forecast.h"
 #include "basic/orch-error.h"
 #include "basic/orch-id.h"
 #include "basic/orch-vardict.h"
@@ -43,7 +44,9 @@ typedef struct {
   gint64 next_decision; /* monotonic */
   GVariant *last_scale; /* a{sv} or NULL */
   GVariant *last_decision;
-  GPtrArray *decisions; /* a{sv}: the scalings, oldest first, MAX_DECISIONS */
+  GPtrArray *decisions;        /* a{sv}: the scalings, oldest first, MAX_DECISIONS */
+  OrchGroupForecast *forecast; /* autoscale proactive */
+  gint64 forecast_for;         /* the next_decision it was asked for */
   /* replicas that cannot start */
   guint failures;
   gint64 next_attempt; /* monotonic */
@@ -77,6 +80,7 @@ group_free (Group *gr)
   g_clear_pointer (&gr->last_scale, g_variant_unref);
   g_clear_pointer (&gr->last_decision, g_variant_unref);
   g_ptr_array_unref (gr->decisions);
+  g_clear_pointer (&gr->forecast, orch_group_forecast_free);
   g_free (gr->error);
   g_free (gr);
 }
@@ -235,6 +239,26 @@ emit (Group *gr, const char *event, GVariant *data)
 /* autoscale's keys: orch_autoscale_field_types (basic), which the REST
  * shim reads too. */
 
+/* proactive, proactive_horizon_s: only for the metrics the sampler keeps
+ * a history of (what the forecaster fits). */
+static gboolean
+parse_proactive (GVariant *as, OrchGroupMetric m, OrchAutoscaleSettings *s, GError **error)
+{
+  guint32 u;
+
+  g_variant_lookup (as, "proactive", "b", &s->proactive);
+  if (g_variant_lookup (as, "proactive_horizon_s", "u", &u))
+    s->proactive_horizon_us = (gint64) u * G_USEC_PER_SEC;
+  if (s->proactive && m != ORCH_GROUP_METRIC_CPU_PERCENT && m != ORCH_GROUP_METRIC_MEMORY_BYTES)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("autoscale: “proactive” needs metric cpu_percent or memory_bytes, not %s"),
+                   orch_group_metric_to_string (m));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_autoscale (Group *gr, GVariant *as, GError **error)
 {
@@ -282,6 +306,8 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
     s.trend_window_us = (gint64) u * G_USEC_PER_SEC;
   if (g_variant_lookup (as, "noise_headroom", "d", &d))
     s.noise_headroom = d;
+  if (!parse_proactive (as, m, &s, error))
+    return FALSE;
   s.ceiling = orch_group_metric_ceiling (m);
   if (s.max_replicas > MAX_REPLICAS)
     {
@@ -301,6 +327,10 @@ parse_autoscale (Group *gr, GVariant *as, GError **error)
     }
   g_clear_pointer (&gr->autoscaler, orch_autoscaler_free);
   gr->autoscaler = orch_autoscaler_new (&s);
+  g_clear_pointer (&gr->forecast, orch_group_forecast_free);
+  if (s.proactive)
+    gr->forecast = orch_group_forecast_new (gr->id, orch_group_metric_to_string (m),
+                                            (guint32) (s.proactive_horizon_us / G_USEC_PER_SEC));
   gr->metric = m;
   g_clear_pointer (&gr->scrape, orch_scrape_free);
   gr->scrape = g_steal_pointer (&scrape);
@@ -551,7 +581,7 @@ reconcile (Group *gr)
 static void
 autoscale (Group *gr, gint64 now)
 {
-  OrchAutoscaleInput in = { gr->desired, 0, 0 };
+  OrchAutoscaleInput in = { .current = gr->desired };
   OrchAutoscaleDecision d;
   gint64 real_now = g_get_real_time ();
   /* cpu_percent needs two samples of a job */
@@ -561,9 +591,20 @@ autoscale (Group *gr, gint64 now)
   /* A scrape in the last half period: fresh for the decision. */
   if (gr->scrape && now >= gr->next_decision - MIN (gr->period_us / 2, G_USEC_PER_SEC))
     orch_scrape_start (gr->scrape, (guint) MIN (gr->period_us / 1000, 5000));
+  /* The forecast likewise, off this tick: one fit a period at most. */
+  if (gr->forecast && gr->forecast_for != gr->next_decision &&
+      now >= gr->next_decision - MIN (gr->period_us / 2, G_USEC_PER_SEC))
+    {
+      gr->forecast_for = gr->next_decision;
+      orch_group_forecast_request (gr->forecast, gr->owner->sampler, gr->owner->manager, gr->owner);
+    }
   if (now < gr->next_decision)
     return;
   gr->next_decision = now + gr->period_us;
+  /* One a loaded daemon could not make in time is used a while longer. */
+  if (gr->forecast)
+    in.has_forecast = orch_group_forecast_latest (gr->forecast, now, 3 * gr->period_us,
+                                                  &in.forecast_sum);
   if (gr->scrape)
     {
       /* The group's total: every live replica shares it. */
@@ -615,6 +656,9 @@ autoscale (Group *gr, gint64 now)
     g_variant_builder_add (&b, "{sv}", "time", g_variant_new_uint64 (real_now));
     g_variant_builder_add (&b, "{sv}", "metric",
                            g_variant_new_string (orch_group_metric_to_string (gr->metric)));
+    if (gr->forecast)
+      g_variant_builder_add (&b, "{sv}", "forecast_cost_us",
+                             g_variant_new_int64 (orch_group_forecast_cost_us (gr->forecast)));
     scaled = g_variant_ref_sink (g_variant_builder_end (&b));
     note_decision (gr, scaled);
     if (!persist (gr, &error))

@@ -31,6 +31,7 @@
  * scale-up after a scale-down or the reverse).  Prints one JSON object.
  */
 #include "basic/orch-autoscale.h"
+#include "basic/orch-forecast.h"
 
 #include <glib.h>
 #include <math.h>
@@ -44,6 +45,10 @@
 static gint lead_s = -1, trend_window_s = -1;
 static double headroom = -1;
 static gboolean use_held_out;
+/* --proactive: ours with proactive on, this horizon (0: off) */
+static gint proactive_s;
+#define FORECAST_BLOCK_S 5     /* the history fitted: block means ... */
+#define FORECAST_HISTORY_S 300 /* ... over this long */
 #define MAX_REPLICAS 64
 
 typedef double (*TraceFunc) (guint t, GRand *rand, const double *params);
@@ -167,6 +172,38 @@ static const Trace held_out[] = {
 
 /* One run of one trace with one autoscaler; the demand is drawn from the
  * seed alone, so both autoscalers see the same trace. */
+/* The daemon's proactive forecast, from the trace's own history: the
+ * group's figure summed (the load served), 5 s block means over the last
+ * 300 s, orch_forecast_auto's mean proactive_s ahead. */
+static gboolean
+forecast_served (const double *served, guint t, double *ret)
+{
+  double y[FORECAST_HISTORY_S / FORECAST_BLOCK_S];
+  guint n = 0, h = MAX (proactive_s / FORECAST_BLOCK_S, 1);
+  guint from = t + 1 >= FORECAST_HISTORY_S ? t + 1 - FORECAST_HISTORY_S : 0;
+  OrchForecastFit fit;
+  OrchForecastPath path;
+  gboolean ok;
+
+  /* whole blocks ending at t */
+  from += (t + 1 - from) % FORECAST_BLOCK_S;
+  for (guint b = from; b + FORECAST_BLOCK_S <= t + 1; b += FORECAST_BLOCK_S)
+    {
+      double sum = 0;
+      for (guint u = b; u < b + FORECAST_BLOCK_S; u++)
+        sum += served[u];
+      y[n++] = sum / FORECAST_BLOCK_S;
+    }
+  if (n < 8)
+    return FALSE;
+  orch_forecast_path_init (&path, h);
+  ok = orch_forecast_auto (y, n, h, &fit, &path) && isfinite (path.mean[h - 1]);
+  if (ok)
+    *ret = MAX (path.mean[h - 1], 0);
+  orch_forecast_path_clear (&path);
+  return ok;
+}
+
 static Figures
 simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, guint start_delay,
           GArray *decision_log)
@@ -175,7 +212,7 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
   g_autoptr(GRand) spike_rand = g_rand_new_with_seed (seed ^ 0x5eed);
   OrchAutoscaleSettings s;
   double params[4];
-  double demand[DURATION], per_replica[DURATION];
+  double demand[DURATION], per_replica[DURATION], served[DURATION];
   gint64 up_at[MAX_REPLICAS]; /* second each replica is (or will be) up */
   guint n, last_dir = 0;
   Figures f = { 0 };
@@ -197,6 +234,8 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
         s.noise_headroom = headroom;
       if (trend_window_s >= 0)
         s.trend_window_us = (gint64) trend_window_s * G_USEC_PER_SEC;
+      s.proactive = proactive_s > 0;
+      s.proactive_horizon_us = (gint64) proactive_s * G_USEC_PER_SEC;
     }
   g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
 
@@ -212,6 +251,7 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
       for (guint i = 0; i < n; i++)
         running += up_at[i] <= t;
       per_replica[t] = running ? MIN (1.0, demand[t] / running) : 0;
+      served[t] = per_replica[t] * running;
       f.replica_seconds += n;
       if (!running || demand[t] / running > target)
         f.over_target_s++;
@@ -221,7 +261,7 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
       if (t == 0 || t % sc->period_s)
         continue;
       /* figures of the replicas up for at least figure_lag_s */
-      OrchAutoscaleInput in = { n, 0, 0 };
+      OrchAutoscaleInput in = { .current = n };
       for (guint i = 0; i < n; i++)
         {
           gint64 from = MAX ((gint64) t + 1 - sc->window_s, up_at[i]);
@@ -234,6 +274,8 @@ simulate (const Trace *trace, const Scaler *sc, guint32 seed, double target, gui
           in.measured++;
           in.value_sum += sum / (t + 1 - MAX (from, 0));
         }
+      if (s.proactive && in.measured)
+        in.has_forecast = forecast_served (served, t, &in.forecast_sum);
       OrchAutoscaleDecision d;
       orch_autoscaler_decide (a, (gint64) t * G_USEC_PER_SEC, &in, &d);
       if (d.to == n)
@@ -322,6 +364,8 @@ main (int argc, char **argv)
     { "headroom", 0, 0, G_OPTION_ARG_DOUBLE, &headroom, "our noise headroom (sd)", "Z" },
     { "held-out", 0, 0, G_OPTION_ARG_NONE, &use_held_out,
       "the held-out traces (square, sawtooth, sine-slow, bursts) and seeds", NULL },
+    { "proactive", 0, 0, G_OPTION_ARG_INT, &proactive_s,
+      "ours with proactive on, this horizon (default 0: off)", "S" },
     { "dump", 0, 0, G_OPTION_ARG_STRING, &dump, "print the first seed's decisions of this trace",
       "NAME" },
     { NULL }
@@ -341,7 +385,8 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", error->message);
       return 2;
     }
-  if (seeds < 1 || start_delay < 0 || period < 1 || !(target > 0 && target <= 1))
+  if (seeds < 1 || start_delay < 0 || period < 1 || !(target > 0 && target <= 1) ||
+      proactive_s < 0 || proactive_s > FORECAST_HISTORY_S)
     {
       fprintf (stderr, "bad option value\n");
       return 2;
@@ -357,8 +402,9 @@ main (int argc, char **argv)
   printf (
       "{\n  \"benchmark\": \"autoscale\",\n  \"seeds\": %d,\n  \"start_delay_s\": %d,\n"
       "  \"set\": \"%s\",\n  \"target_cpu\": %.2f,\n  \"duration_s\": %d,\n  \"period_s\": {\"hpa\": 15, "
-      "\"orch\": %d},\n  \"traces\": {\n",
-      seeds, start_delay, use_held_out ? "held-out" : "tuning", target, DURATION, period);
+      "\"orch\": %d},\n  \"proactive_horizon_s\": %d,\n  \"traces\": {\n",
+      seeds, start_delay, use_held_out ? "held-out" : "tuning", target, DURATION, period,
+      proactive_s);
   for (guint k = 0; k < n_set; k++)
     {
       g_autofree Figures *h = g_new0 (Figures, seeds);

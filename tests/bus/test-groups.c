@@ -855,6 +855,164 @@ static const OrchTestCase metric_tests[] = {
   { NULL, NULL },
 };
 
+/* ---- proactive ---- */
+
+/* A replica whose memory grows @rate MiB a second (pages written, so
+ * resident) up to a cap: the same ramp each run. */
+static const char *const grower = "import sys,time\n"
+                                  "rate=float(sys.argv[1]); cap=int(sys.argv[2])\n"
+                                  "buf=[]; t0=time.monotonic()\n"
+                                  "while True:\n"
+                                  "  want=min(cap*4, int(rate*(time.monotonic()-t0)*4))\n"
+                                  "  while len(buf)<want: buf.append(b'\\x01'*(256*1024))\n"
+                                  "  time.sleep(0.1)\n";
+
+/* One run of the ramp: seconds from the first replica running to its
+ * first scale-up; the events kept in @s. */
+static double
+ramp_until_scaled (Scaled *s, const char *script, gboolean proactive)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *opts = NULL, *id = NULL;
+  gint64 t0;
+  guint i;
+
+  opts = g_strdup_printf (
+      "{'template': <{'command': <['/usr/bin/python3', '%s', '3', '160']>}>, 'autoscale': "
+      "<{'metric': <'memory_bytes'>, 'target': <%.1f>, 'min': <uint32 1>, 'max': <uint32 3>, "
+      "'period_ms': <uint32 1000>, 'scale_up_window_s': <uint32 0>, 'lead_s': <uint32 0>, "
+      "'noise_headroom': <0.0>, 'proactive': <%s>, 'proactive_horizon_s': <uint32 15>}>}",
+      script, 60.0 * 1024 * 1024, proactive ? "true" : "false");
+  id = create_group (opts, &error);
+  g_assert_no_error (error);
+  s->id = id;
+  wait_running (id, 1, 30000);
+  t0 = g_get_monotonic_time ();
+  i = wait_scaled_to (s, 0, 2, 90);
+  /* up to max with the ramp; never past it */
+  if (proactive)
+    {
+      g_autoptr(GVariant) rec = NULL;
+      g_autoptr(GVariant) decisions = NULL;
+      gboolean kept = FALSE;
+
+      wait_scaled_to (s, i, 3, 90);
+      /* the record's decisions keep the forecast figure too */
+      rec = get_group (id);
+      decisions = g_variant_lookup_value (rec, "decisions", G_VARIANT_TYPE ("aa{sv}"));
+      g_assert_nonnull (decisions);
+      for (gsize k = 0; k < g_variant_n_children (decisions); k++)
+        {
+          g_autoptr(GVariant) e = g_variant_get_child_value (decisions, k);
+          const char *reason = NULL;
+          if (g_variant_lookup (e, "reason", "&s", &reason) && strcmp (reason, "forecast") == 0)
+            kept = kept || g_variant_lookup (e, "forecast", "d", NULL);
+        }
+      g_assert_true (kept);
+    }
+  remove_group (id);
+  s->id = NULL;
+  return (double) (g_array_index (s->times, gint64, i) - t0) / G_USEC_PER_SEC;
+}
+
+/* The same memory ramp with proactive off and on: on scales up earlier,
+ * for the forecast (reason "forecast", the figure in the event and the
+ * record's decisions), and neither crosses min or max. */
+static void
+test_proactive (void)
+{
+  g_autofree char *script = g_build_filename (d->scratch, "grower.py", NULL);
+  double t_off, t_on;
+  guint sub;
+  Scaled off = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref),
+                 g_array_new (FALSE, FALSE, sizeof (gint64)), NULL };
+  Scaled on = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref),
+                g_array_new (FALSE, FALSE, sizeof (gint64)), NULL };
+  gboolean by_forecast = FALSE;
+
+  g_assert_true (g_file_set_contents (script, grower, -1, NULL));
+  /* only for the sampler's figures: refused, naming the setting */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bad = create_group (
+        "{'template': <{'command': <['sleep', '600']>}>, 'autoscale': <{'metric': <'file'>, "
+        "'target': <1.0>, 'max': <uint32 2>, 'proactive': <true>}>}",
+        &error);
+    g_assert_null (bad);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "proactive"));
+    g_clear_error (&error);
+    bad = create_group ("{'template': <{'command': <['sleep', '600']>}>, 'autoscale': <{'target': "
+                        "<1.0>, 'max': <uint32 2>, 'proactive': <true>, 'proactive_horizon_s': "
+                        "<uint32 0>}>}",
+                        &error);
+    g_assert_null (bad);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "proactive_horizon_s"));
+  }
+  sub = g_dbus_connection_signal_subscribe (d->conn, "org.orchestrator", "org.orchestrator.Groups",
+                                            "GroupChanged", "/org/orchestrator", NULL,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_group_changed, &off, NULL);
+  t_off = ramp_until_scaled (&off, script, FALSE);
+  g_dbus_connection_signal_unsubscribe (d->conn, sub);
+  sub = g_dbus_connection_signal_subscribe (d->conn, "org.orchestrator", "org.orchestrator.Groups",
+                                            "GroupChanged", "/org/orchestrator", NULL,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_group_changed, &on, NULL);
+  t_on = ramp_until_scaled (&on, script, TRUE);
+  g_dbus_connection_signal_unsubscribe (d->conn, sub);
+  g_test_message ("first scale-up after the first replica runs: proactive off %.1f s, on %.1f s",
+                  t_off, t_on);
+  for (guint i = 0; i < off.events->len; i++)
+    {
+      GVariant *e = off.events->pdata[i];
+      g_assert_false (g_variant_lookup (e, "forecast", "d", NULL));
+    }
+  for (guint i = 0; i < on.events->len; i++)
+    {
+      GVariant *e = on.events->pdata[i];
+      const char *reason;
+      double forecast = 0, value_sum = 0;
+      guint32 to;
+      gint64 cost;
+
+      g_assert_true (g_variant_lookup (e, "to", "u", &to));
+      g_assert_cmpuint (to, >=, 1);
+      g_assert_cmpuint (to, <=, 3);
+      g_assert_true (g_variant_lookup (e, "reason", "&s", &reason));
+      g_assert_true (g_variant_lookup (e, "forecast_cost_us", "x", &cost));
+      if (strcmp (reason, "forecast") == 0)
+        {
+          g_assert_true (g_variant_lookup (e, "forecast", "d", &forecast));
+          g_assert_true (g_variant_lookup (e, "value_sum", "d", &value_sum));
+          g_assert_cmpfloat (forecast, >, value_sum);
+          g_test_message (
+              "forecast decision: %.0f MiB now, %.0f MiB forecast, fit %" G_GINT64_FORMAT " us",
+              value_sum / 1048576, forecast / 1048576, cost);
+          by_forecast = TRUE;
+        }
+    }
+  for (guint i = 0; i < off.events->len; i++)
+    {
+      guint32 to;
+      g_assert_true (g_variant_lookup (off.events->pdata[i], "to", "u", &to));
+      g_assert_cmpuint (to, >=, 1);
+      g_assert_cmpuint (to, <=, 3);
+    }
+  g_assert_true (by_forecast);
+  /* the ramp reaches 60 MiB ~17 s in; the forecast 15 s ahead sees it
+   * once it has 8 summed samples (4 s at 500 ms) */
+  g_assert_cmpfloat (t_on + 3, <, t_off);
+  g_ptr_array_unref (off.events);
+  g_array_unref (off.times);
+  g_ptr_array_unref (on.events);
+  g_array_unref (on.times);
+}
+
+static const OrchTestCase proactive_tests[] = {
+  { "/groups/proactive", test_proactive },
+  { NULL, NULL },
+};
+
 int
 main (int argc, char **argv)
 {
@@ -866,5 +1024,7 @@ main (int argc, char **argv)
 
   if (argc > 2 && strcmp (argv[2], "metrics") == 0)
     program.tests = metric_tests;
+  if (argc > 2 && strcmp (argv[2], "proactive") == 0)
+    program.tests = proactive_tests;
   return orch_test_main (argc, argv, &program);
 }

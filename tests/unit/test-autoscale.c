@@ -2,12 +2,14 @@
 #include "basic/orch-autoscale.h"
 #include "basic/orch-error.h"
 
+#include <math.h>
+
 #define S G_USEC_PER_SEC
 
 static OrchAutoscaleDecision
 decide (OrchAutoscaler *a, gint64 t_s, guint current, guint measured, double sum)
 {
-  OrchAutoscaleInput in = { current, measured, sum };
+  OrchAutoscaleInput in = { .current = current, .measured = measured, .value_sum = sum };
   OrchAutoscaleDecision d;
 
   orch_autoscaler_decide (a, t_s * S, &in, &d);
@@ -392,6 +394,106 @@ test_autoscale_check (void)
   g_assert_nonnull (strstr (error->message, "\"tolerance\""));
 }
 
+static OrchAutoscaleDecision
+decide_forecast (OrchAutoscaler *a, gint64 t_s, guint current, double sum, double forecast)
+{
+  OrchAutoscaleInput in = { current, current, sum, TRUE, forecast };
+  OrchAutoscaleDecision d;
+
+  orch_autoscaler_decide (a, t_s * S, &in, &d);
+  return d;
+}
+
+/* Proactive: the metric is max(now, forecast); up for a forecast above
+ * now (reason forecast, the figure in the decision), nothing from one
+ * below, no scale-down below what the forecast needs, min/max kept, and
+ * nothing at all with proactive off or without a forecast. */
+static void
+test_autoscale_forecast (void)
+{
+  OrchAutoscaleSettings s;
+  OrchAutoscaleDecision d;
+
+  orch_autoscale_settings_init (&s, 1.0, 1, 6);
+  s.up_window_us = 0;
+  s.lead_us = 0;
+  s.noise_headroom = 0;
+  g_assert_false (s.proactive);
+  g_assert_cmpint (s.proactive_horizon_us, ==, 300 * S);
+  {
+    /* off: the forecast is ignored */
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    d = decide_forecast (a, 0, 2, 2.0, 5.0);
+    g_assert_cmpuint (d.to, ==, 2);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_HOLD);
+  }
+  s.proactive = TRUE;
+  {
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    g_autoptr(GVariant) v = NULL;
+    double f = 0;
+    const char *reason = NULL;
+
+    d = decide_forecast (a, 0, 2, 2.0, 4.5);
+    g_assert_cmpuint (d.recommended, ==, 5);
+    g_assert_cmpuint (d.to, ==, 5);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_FORECAST);
+    /* the figures of now stay those of now */
+    g_assert_cmpfloat (d.ratio, ==, 1.0);
+    v = g_variant_ref_sink (orch_autoscale_decision_to_variant (&d));
+    g_assert_true (g_variant_lookup (v, "forecast", "d", &f));
+    g_assert_cmpfloat (f, ==, 4.5);
+    g_assert_true (g_variant_lookup (v, "reason", "&s", &reason));
+    g_assert_cmpstr (reason, ==, "forecast");
+    /* beyond max: max */
+    d = decide_forecast (a, 20, 5, 5.0, 40.0);
+    g_assert_cmpuint (d.to, ==, 6);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_MAX);
+  }
+  {
+    /* a forecast below now changes nothing */
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    d = decide_forecast (a, 0, 2, 4.0, 1.0);
+    g_assert_cmpuint (d.to, ==, 4);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_LOAD);
+    /* NAN: none */
+    d = decide_forecast (a, 20, 4, 6.0, NAN);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_LOAD);
+  }
+  {
+    /* load falling now but forecast back up: held for the forecast, and
+     * never under min */
+    OrchAutoscaleSettings quick = s;
+    quick.down_window_us = 0;
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&quick);
+    d = decide_forecast (a, 0, 4, 0.5, 3.0);
+    g_assert_cmpuint (d.to, ==, 3);
+    g_assert_cmpint (d.reason, ==, ORCH_AUTOSCALE_FORECAST);
+    d = decide_forecast (a, 20, 3, 0.1, 0.2);
+    g_assert_cmpuint (d.to, ==, 1);
+    d = decide_forecast (a, 40, 1, 0.0, 0.0);
+    g_assert_cmpuint (d.to, ==, 1);
+  }
+  {
+    /* without a forecast: as off */
+    g_autoptr(OrchAutoscaler) a = orch_autoscaler_new (&s);
+    g_autoptr(GVariant) v = NULL;
+    d = decide (a, 0, 2, 2, 2.0);
+    g_assert_cmpuint (d.to, ==, 2);
+    v = g_variant_ref_sink (orch_autoscale_decision_to_variant (&d));
+    g_assert_false (g_variant_lookup (v, "forecast", "d", NULL));
+  }
+  /* the horizon is checked only when on */
+  s.proactive_horizon_us = 0;
+  {
+    g_autoptr(GError) error = NULL;
+    g_assert_false (orch_autoscale_settings_check (&s, &error));
+    g_assert_nonnull (strstr (error->message, "\"proactive_horizon_s\""));
+  }
+  s.proactive = FALSE;
+  g_assert_true (orch_autoscale_settings_check (&s, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -408,5 +510,6 @@ main (int argc, char **argv)
   g_test_add_func ("/autoscale/manual", test_autoscale_manual);
   g_test_add_func ("/autoscale/variant", test_autoscale_variant);
   g_test_add_func ("/autoscale/check", test_autoscale_check);
+  g_test_add_func ("/autoscale/forecast", test_autoscale_forecast);
   return g_test_run ();
 }
