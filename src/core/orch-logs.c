@@ -171,7 +171,7 @@ orch_logs_read (OrchLogs *logs, const char *id, GVariant *options, char **ret_te
   if (o.show != ORCH_LOG_SHOW_PLAIN && !job->spec->log_timestamps)
     {
       g_set_error (
-          error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+          error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
           _("option “%s”: job %s was not created with log_timestamps, so its log holds no times"),
           o.show == ORCH_LOG_SHOW_JSON ? "format" : "timestamps", id);
       return FALSE;

@@ -327,7 +327,7 @@ got_spec (GObject *source, GAsyncResult *res, gpointer data)
       g_autofree char *message = g_strdup_printf (
           _("option “%s”: job %s was not created with log_timestamps, so its log holds no times"),
           f->fmt.show == ORCH_LOG_SHOW_JSON ? "format" : "timestamps", f->id);
-      orch_rest_respond_error (f->msg, ORCH_ERROR_INVALID_ARGUMENT, message);
+      orch_rest_respond_error (f->msg, ORCH_ERROR_INVALID_STATE, message);
       soup_server_message_unpause (f->msg);
       follow_free (f);
       return;

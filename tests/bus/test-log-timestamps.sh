@@ -112,9 +112,9 @@ lib_wait_state "$ID" exited 30
 err=$(lib_call Logs Read 'sa{sv}' "$ID" 1 timestamps b true 2>&1) && fail "timestamps=true on a plain job succeeded"
 grep -q 'timestamps' <<<"$err" && grep -q 'log_timestamps' <<<"$err" || fail "the error does not name the option: $err"
 code=$(curl -s -o "$T/e.json" -w '%{http_code}' "$URL/logs/$ID?format=json")
-[ "$code" = 422 ] && grep -q 'format' "$T/e.json" || fail "REST format=json on a plain job: $code $(cat "$T/e.json")"
+[ "$code" = 409 ] && grep -q 'format' "$T/e.json" || fail "REST format=json on a plain job: $code $(cat "$T/e.json")"
 code=$(curl -s -o "$T/e2.json" -w '%{http_code}' "$URL/logs/$ID?follow=1&timestamps=1")
-[ "$code" = 422 ] && grep -q 'log_timestamps' "$T/e2.json" || fail "REST follow with timestamps on a plain job: $code $(cat "$T/e2.json")"
+[ "$code" = 409 ] && grep -q 'log_timestamps' "$T/e2.json" || fail "REST follow with timestamps on a plain job: $code $(cat "$T/e2.json")"
 ctl logs --timestamps "$ID" >/dev/null 2>&1 && fail "logs --timestamps on a plain job succeeded"
 [ "$(ctl logs "$ID")" = plain ] || fail "the plain job's log changed"
 
