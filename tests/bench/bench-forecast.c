@@ -169,6 +169,16 @@ synth (Trace *t, const char *name, guint kind, guint seed)
 
 #define N_EVAL (ORCH_FORECAST_N_METHODS + 1) /* the methods, then auto */
 
+/* A JSON number: C prints NaN as nan, JSON has only null for it. */
+static const char *
+jnum (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  if (!isfinite (v))
+    return "null";
+  g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.4f", v);
+  return buf;
+}
+
 static const char *
 eval_name (guint m)
 {
@@ -436,6 +446,8 @@ main (int argc, char **argv)
           for (guint hi = 0; hi < 3; hi++)
             {
               Score sc[N_EVAL];
+              char b1[G_ASCII_DTOSTR_BUF_SIZE], b2[G_ASCII_DTOSTR_BUF_SIZE],
+                  b3[G_ASCII_DTOSTR_BUF_SIZE];
               double rel;
               OrchForecastFit fit;
               OrchForecastPath path;
@@ -469,20 +481,20 @@ main (int argc, char **argv)
               g_string_append_printf (
                   fc,
                   "%s{\"trace\": \"%s\", \"series\": \"%s\", \"horizon_s\": %.0f, "
-                  "\"auto_picks\": \"%s\", \"auto_mae_over_seasonal_naive\": %.4f, "
+                  "\"auto_picks\": \"%s\", \"auto_mae_over_seasonal_naive\": %s, "
                   "\"methods\": {",
                   fc->str[fc->len - 1] == '[' ? "" : ", ", t->name,
                   s ? "memory_bytes" : "cpu_percent", h * t->step_s,
-                  orch_forecast_method_name (fit.method), rel);
+                  orch_forecast_method_name (fit.method), jnum (b1, rel));
               for (guint m = 0; m < N_EVAL; m++)
                 if (sc[m].origins)
                   g_string_append_printf (fc,
-                                          "%s\"%s\": {\"mase\": %.4f, \"coverage_80\": %.4f, "
-                                          "\"coverage_95\": %.4f, \"origins\": %u}",
+                                          "%s\"%s\": {\"mase\": %s, \"coverage_80\": %s, "
+                                          "\"coverage_95\": %s, \"origins\": %u}",
                                           fc->str[fc->len - 1] == '{' ? "" : ", ", eval_name (m),
-                                          sc[m].mase_sum / sc[m].origins,
-                                          sc[m].cov80 / sc[m].points, sc[m].cov95 / sc[m].points,
-                                          sc[m].origins);
+                                          jnum (b1, sc[m].mase_sum / sc[m].origins),
+                                          jnum (b2, sc[m].cov80 / sc[m].points),
+                                          jnum (b3, sc[m].cov95 / sc[m].points), sc[m].origins);
               g_string_append (fc, "}}");
             }
         }
