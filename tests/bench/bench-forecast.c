@@ -20,7 +20,7 @@
  * applied to the second half: slack = mean (limit - usage) where usage is
  * below it, OOM events = times memory goes over memory_max (an episode
  * counts once), throttled = share of samples over the CPU quota.  Ours
- * (VPA-style, five-minute peak windows), a VPA reimplementation (24 h
+ * (VPA-style, five-minute peak windows at VPA's crossing rate), a VPA reimplementation (24 h
  * windows and half-life, p90 + 15 %, VPA's minimums of 250 MiB and 25
  * millicores), and static p95 of the samples. */
 #include "basic/orch-forecast.h"
@@ -330,7 +330,7 @@ recommend_all (const Trace *t, RecScore out[3])
       u[i].cpu_percent = g_array_index (t->cpu, double, i);
       u[i].memory_bytes = g_array_index (t->mem, double, i);
     }
-  ours.peak_window_s = 300;
+  orch_recommend_options_set_peak_window (&ours, 300);
   orch_recommend (u, half, (gint64) half * step_us, &ours, &r);
   apply (t, half, r.memory_max, r.cpu_quota, &out[0]);
   orch_recommend (u, half, (gint64) half * step_us, &vpa, &r);

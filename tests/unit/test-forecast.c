@@ -234,6 +234,35 @@ test_recommend (void)
   g_assert_cmpfloat (r.memory_peak, <, 110.0 * (1 << 20));
 }
 
+/* A batch that spikes for 3 minutes an hour: 1 five-minute window in
+ * 12 peaks high, under VPA's p90 but not under the same crossing rate per
+ * day over five-minute windows. */
+static void
+test_recommend_peak_window (void)
+{
+  guint n = 6 * 3600 / 10;
+  g_autofree OrchUsageSample *u = g_new (OrchUsageSample, n);
+  OrchRecommendOptions o = ORCH_RECOMMEND_OPTIONS_VPA, p90 = ORCH_RECOMMEND_OPTIONS_VPA;
+  OrchRecommendation r;
+  const double mib = 1 << 20;
+
+  orch_recommend_options_set_peak_window (&o, 300);
+  g_assert_cmpfloat (o.peak_window_s, ==, 300);
+  g_assert_cmpfloat_with_epsilon (o.mem_percentile, 1 - 0.1 / 288, 1e-12);
+  p90.peak_window_s = 300;
+  for (guint i = 0; i < n; i++)
+    {
+      u[i].t_us = (gint64) i * 10 * G_USEC_PER_SEC;
+      u[i].cpu_percent = 10;
+      u[i].memory_bytes = (i * 10) % 3600 < 180 ? 400 * mib : 100 * mib;
+    }
+  g_assert_true (orch_recommend (u, n, (gint64) n * 10 * G_USEC_PER_SEC, &p90, &r));
+  g_assert_cmpfloat (r.memory_peak, <, 110 * mib);
+  g_assert_true (orch_recommend (u, n, (gint64) n * 10 * G_USEC_PER_SEC, &o, &r));
+  g_assert_cmpfloat (r.memory_peak, >=, 400 * mib);
+  g_assert_cmpfloat (r.memory_peak, <, 400 * mib * 1.051);
+}
+
 /* Once per crossing: a forecast that keeps saying "soon" warns once; it
  * warns again after moving beyond twice the warning time, or for a new run
  * or limit; a forecast too short to tell (NAN) changes nothing. */
@@ -277,5 +306,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast/warn-once", test_warn_once);
   g_test_add_func ("/forecast/period-fundamental", test_period_fundamental);
   g_test_add_func ("/forecast/seasonal-mean-averages-noise", test_seasonal_mean_noise);
+  g_test_add_func ("/forecast/recommend-peak-window", test_recommend_peak_window);
   return g_test_run ();
 }
