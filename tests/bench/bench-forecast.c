@@ -3,7 +3,7 @@
  * and the CPU cost of one job's forecast.  Not a test: prints JSON (or,
  * with --markdown, the README's tables).
  *
- *   bench-forecast [--markdown] TRACE.csv...
+ *   bench-forecast [--markdown] [--held-out] TRACE.csv...
  *   bench-forecast --cost          the cost alone
  *
  * Forecasts: for each trace, series (cpu_percent, memory_bytes), horizon
@@ -387,6 +387,8 @@ main (int argc, char **argv)
                                              "synthetic-leak-hourly", "synthetic-random-walk" };
   g_autoptr (GString) fc = g_string_new (NULL), rc = g_string_new (NULL);
   double cost = cost_us ();
+  /* --held-out: synthetic traces from seeds no method was developed on. */
+  guint seed = 20;
 
   if (argc > 1 && strcmp (argv[1], "--cost") == 0)
     {
@@ -398,7 +400,9 @@ main (int argc, char **argv)
     {
       Trace t = { 0 };
 
-      if (load_csv (argv[i], &t))
+      if (strcmp (argv[i], "--held-out") == 0)
+        seed = 1000;
+      else if (load_csv (argv[i], &t))
         {
           Trace c = { 0 };
 
@@ -413,7 +417,7 @@ main (int argc, char **argv)
     {
       Trace t = { 0 };
 
-      synth (&t, synth_names[k], k, 20 + k);
+      synth (&t, synth_names[k], k, seed + k);
       g_array_append_val (traces, t);
     }
   if (md)
@@ -464,17 +468,20 @@ main (int argc, char **argv)
                 {
                   Score *a = &sc[ORCH_FORECAST_N_METHODS];
                   Score *sn = &sc[ORCH_FORECAST_SEASONAL_NAIVE];
-                  char snm[32] = "–";
+                  char snm[32] = "–", relm[32];
 
                   if (sn->origins)
                     g_snprintf (snm, sizeof snm, "%.2f", sn->mase_sum / sn->origins);
+                  if (isnan (rel))
+                    g_strlcpy (relm, "–", sizeof relm);
+                  else
+                    g_snprintf (relm, sizeof relm, "%.2f", rel);
 
                   g_string_append_printf (
-                      fc,
-                      "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %.2f | %.0f %% | %.0f %% |\n",
+                      fc, "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %s | %.0f %% | %.0f %% |\n",
                       t->name, s ? "memory" : "cpu", h * t->step_s,
                       orch_forecast_method_name (fit.method), a->mase_sum / a->origins,
-                      sc[0].mase_sum / sc[0].origins, snm, rel, 100 * a->cov80 / a->points,
+                      sc[0].mase_sum / sc[0].origins, snm, relm, 100 * a->cov80 / a->points,
                       100 * a->cov95 / a->points);
                   continue;
                 }
