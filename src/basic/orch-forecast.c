@@ -683,11 +683,12 @@ forecast_one (const double *y, guint n, OrchForecastMethod method, guint period,
       baseline_points (y, n, method, period, window, h, path->mean);
       for (guint k = 1; k <= h; k++)
         {
-          double mult = method == ORCH_FORECAST_NAIVE ? k
-                        : method == ORCH_FORECAST_SEASONAL_NAIVE ||
-                                method == ORCH_FORECAST_SEASONAL_MEAN
-                            ? (k - 1) / period + 1
-                            : 1.0 + 1.0 / window;
+          /* The seasonal mean's model is a fixed cycle plus noise: its
+           * in-sample error (one period back) holds at every step. */
+          double mult = method == ORCH_FORECAST_NAIVE            ? k
+                        : method == ORCH_FORECAST_SEASONAL_NAIVE ? (k - 1) / period + 1
+                        : method == ORCH_FORECAST_SEASONAL_MEAN  ? 1.0
+                                                                 : 1.0 + 1.0 / window;
           path->sd[k - 1] = sqrt (fit->sigma2 * mult);
         }
     }
