@@ -14,6 +14,7 @@ static const char *const method_names[ORCH_FORECAST_N_METHODS] = {
   [ORCH_FORECAST_MOVING_AVERAGE] = "moving-average",
   [ORCH_FORECAST_HOLT_DAMPED] = "holt-damped",
   [ORCH_FORECAST_HOLT_WINTERS] = "holt-winters",
+  [ORCH_FORECAST_SEASONAL_MEAN] = "seasonal-mean",
 };
 
 const char *
@@ -432,6 +433,25 @@ orch_forecast_acf (const double *y, guint n, guint lag)
   return den > 0.0 ? num / den : 0.0;
 }
 
+/* A series with period m correlates about as well at 2m, 3m, ...; with
+ * noise, any of those multiples can edge out m and the seasonal methods
+ * would then look several periods back, across any drift in between.
+ * So the shortest local maximum of which @found is a multiple (within a
+ * lag) and whose ACF is at least 0.8 of @found's. */
+static guint
+fundamental (const double *r, guint min_lag, guint found)
+{
+  for (guint k = min_lag; k <= found / 2; k++)
+    {
+      guint mult = (found + k / 2) / k;
+
+      if (r[k] >= 0.8 * r[found] && r[k] >= r[k - 1] && r[k] >= r[k + 1] &&
+          (guint) ABS ((gint) found - (gint) (mult * k)) <= 1)
+        return k;
+    }
+  return found;
+}
+
 guint
 orch_forecast_detect_period (const double *y, guint n, guint min_lag)
 {
@@ -479,7 +499,7 @@ orch_forecast_detect_period (const double *y, guint n, guint min_lag)
         best = r[k];
         found = k;
       }
-  return found;
+  return found ? fundamental (r, MAX (min_lag, 2), found) : 0;
 }
 
 /* Baselines and paths */
@@ -533,6 +553,19 @@ window_mean (const double *y, guint from, guint to)
   return to > from ? a / (to - from) : 0.0;
 }
 
+/* The mean of y[at], y[at - period], ... over the last
+ * ORCH_FORECAST_SEASONAL_MEAN_PERIODS periods that y[0..n) holds. */
+static double
+seasonal_mean (const double *y, guint n, guint period, guint at)
+{
+  double a = 0.0;
+  guint k = MIN (n / period, ORCH_FORECAST_SEASONAL_MEAN_PERIODS), cnt = 0;
+
+  for (guint j = 0; j < k && at >= j * period; j++, cnt++)
+    a += y[at - j * period];
+  return cnt > 0 ? a / cnt : y[n - 1];
+}
+
 /* Point forecasts of a baseline from y[0..n). */
 static void
 baseline_points (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
@@ -549,6 +582,9 @@ baseline_points (const double *y, guint n, OrchForecastMethod method, guint peri
       case ORCH_FORECAST_MOVING_AVERAGE:
         out[k - 1] = ma;
         break;
+      case ORCH_FORECAST_SEASONAL_MEAN:
+        out[k - 1] = seasonal_mean (y, n, period, n - period + (k - 1) % period);
+        break;
       default:
         out[k - 1] = y[n - 1];
         break;
@@ -560,6 +596,7 @@ static double
 baseline_sigma2 (const double *y, guint n, OrchForecastMethod method, guint period, guint window)
 {
   guint lag = method == ORCH_FORECAST_SEASONAL_NAIVE   ? period
+              : method == ORCH_FORECAST_SEASONAL_MEAN  ? period
               : method == ORCH_FORECAST_MOVING_AVERAGE ? window
                                                        : 1;
   double a = 0.0;
@@ -567,8 +604,9 @@ baseline_sigma2 (const double *y, guint n, OrchForecastMethod method, guint peri
 
   for (guint t = lag; t < n; t++)
     {
-      double f = method == ORCH_FORECAST_MOVING_AVERAGE ? window_mean (y, t - window, t)
-                                                        : y[t - lag];
+      double f = method == ORCH_FORECAST_MOVING_AVERAGE  ? window_mean (y, t - window, t)
+                 : method == ORCH_FORECAST_SEASONAL_MEAN ? seasonal_mean (y, t, period, t - period)
+                                                         : y[t - lag];
 
       a += (y[t] - f) * (y[t] - f);
       cnt++;
@@ -586,6 +624,9 @@ method_fits (OrchForecastMethod method, guint n, guint period)
       return n >= 1;
     case ORCH_FORECAST_SEASONAL_NAIVE:
       return period >= 2 && n >= period;
+    case ORCH_FORECAST_SEASONAL_MEAN:
+      /* With one period it is seasonal-naive. */
+      return period >= 2 && n >= 2 * period;
     case ORCH_FORECAST_HOLT_DAMPED:
       return n >= 4;
     case ORCH_FORECAST_HOLT_WINTERS:
@@ -620,7 +661,8 @@ forecast_one (const double *y, guint n, OrchForecastMethod method, guint period,
     return FALSE;
   window = CLAMP (window, 1, n);
   fit->method = method;
-  fit->period = method == ORCH_FORECAST_SEASONAL_NAIVE || method == ORCH_FORECAST_HOLT_WINTERS
+  fit->period = method == ORCH_FORECAST_SEASONAL_NAIVE || method == ORCH_FORECAST_HOLT_WINTERS ||
+                        method == ORCH_FORECAST_SEASONAL_MEAN
                     ? period
                     : 0;
   if (method == ORCH_FORECAST_HOLT_DAMPED || method == ORCH_FORECAST_HOLT_WINTERS)
@@ -641,8 +683,11 @@ forecast_one (const double *y, guint n, OrchForecastMethod method, guint period,
       baseline_points (y, n, method, period, window, h, path->mean);
       for (guint k = 1; k <= h; k++)
         {
+          /* The seasonal mean's model is a fixed cycle plus noise: its
+           * in-sample error (one period back) holds at every step. */
           double mult = method == ORCH_FORECAST_NAIVE            ? k
                         : method == ORCH_FORECAST_SEASONAL_NAIVE ? (k - 1) / period + 1
+                        : method == ORCH_FORECAST_SEASONAL_MEAN  ? 1.0
                                                                  : 1.0 + 1.0 / window;
           path->sd[k - 1] = sqrt (fit->sigma2 * mult);
         }

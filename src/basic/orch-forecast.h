@@ -27,6 +27,10 @@ G_BEGIN_DECLS
  * with sigma2 the mean squared one-step residual (SSE / n). */
 
 #define ORCH_FORECAST_MAX_PERIOD 256
+/* Periods seasonal-mean averages (fewer when the history is shorter):
+ * noise shrinks as 1/K while a drifting phase or level is followed K/2
+ * periods late; 4 halves the noise's spread. */
+#define ORCH_FORECAST_SEASONAL_MEAN_PERIODS 4
 
 typedef enum {
   ORCH_FORECAST_NAIVE,          /* last value */
@@ -34,6 +38,7 @@ typedef enum {
   ORCH_FORECAST_MOVING_AVERAGE, /* the mean of the last window */
   ORCH_FORECAST_HOLT_DAMPED,    /* level + damped trend, fitted */
   ORCH_FORECAST_HOLT_WINTERS,   /* level + damped trend + additive season, fitted */
+  ORCH_FORECAST_SEASONAL_MEAN,  /* the mean of the values 1..K periods back */
   ORCH_FORECAST_N_METHODS
 } OrchForecastMethod;
 
@@ -92,7 +97,9 @@ double orch_forecast_acf (const double *y, guint n, guint lag);
 
 /* The seasonal period by autocorrelation of the detrended (first
  * differenced) series: the lag in [min_lag, n / 3] with the highest ACF
- * that is a local maximum above 0.3, so at least three periods are seen;
+ * that is a local maximum above 0.3, so at least three periods are seen
+ * (or the shortest such maximum it is a multiple of, when that lag
+ * correlates almost as well: the fundamental, not a harmonic multiple);
  * 0 when none. */
 guint orch_forecast_detect_period (const double *y, guint n, guint min_lag);
 

@@ -69,6 +69,14 @@ decay (gint64 t_us, gint64 now_us, double half_life_s)
   return exp2 ((double) (t_us - now_us) / G_USEC_PER_SEC / half_life_s);
 }
 
+void
+orch_recommend_options_set_peak_window (OrchRecommendOptions *o, double window_s)
+{
+  if (window_s > 0 && o->peak_window_s > 0)
+    o->mem_percentile = 1.0 - (1.0 - o->mem_percentile) * window_s / o->peak_window_s;
+  o->peak_window_s = window_s;
+}
+
 gboolean
 orch_recommend (const OrchUsageSample *samples, guint n, gint64 now_us,
                 const OrchRecommendOptions *o, OrchRecommendation *out)

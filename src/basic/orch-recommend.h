@@ -42,6 +42,13 @@ typedef struct {
   guint64 memory_max;  /* the peak percentile plus the margin, rounded up to 1 MiB */
 } OrchRecommendation;
 
+/* Peak windows of @window_s instead of @o's, at the same rate of limit
+ * crossings per unit time: a peak percentile p of daily windows lets
+ * 1 - p of the days go over the peak; with windows k times shorter, that
+ * is (1 - p) / k of the windows.  (VPA's p90 kept over five-minute
+ * windows would let the limit be crossed 288 times as often.) */
+void orch_recommend_options_set_peak_window (OrchRecommendOptions *o, double window_s);
+
 /* Samples in any order.  FALSE when none has a known value. */
 gboolean orch_recommend (const OrchUsageSample *samples, guint n, gint64 now_us,
                          const OrchRecommendOptions *options, OrchRecommendation *out);

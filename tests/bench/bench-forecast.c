@@ -3,7 +3,7 @@
  * and the CPU cost of one job's forecast.  Not a test: prints JSON (or,
  * with --markdown, the README's tables).
  *
- *   bench-forecast [--markdown] TRACE.csv...
+ *   bench-forecast [--markdown] [--held-out] TRACE.csv...
  *   bench-forecast --cost          the cost alone
  *
  * Forecasts: for each trace, series (cpu_percent, memory_bytes), horizon
@@ -20,7 +20,7 @@
  * applied to the second half: slack = mean (limit - usage) where usage is
  * below it, OOM events = times memory goes over memory_max (an episode
  * counts once), throttled = share of samples over the CPU quota.  Ours
- * (VPA-style, five-minute peak windows), a VPA reimplementation (24 h
+ * (VPA-style, five-minute peak windows at VPA's crossing rate), a VPA reimplementation (24 h
  * windows and half-life, p90 + 15 %, VPA's minimums of 250 MiB and 25
  * millicores), and static p95 of the samples. */
 #include "basic/orch-forecast.h"
@@ -168,6 +168,16 @@ synth (Trace *t, const char *name, guint kind, guint seed)
 }
 
 #define N_EVAL (ORCH_FORECAST_N_METHODS + 1) /* the methods, then auto */
+
+/* A JSON number: C prints NaN as nan, JSON has only null for it. */
+static const char *
+jnum (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  if (!isfinite (v))
+    return "null";
+  g_snprintf (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.4f", v);
+  return buf;
+}
 
 static const char *
 eval_name (guint m)
@@ -320,7 +330,7 @@ recommend_all (const Trace *t, RecScore out[3])
       u[i].cpu_percent = g_array_index (t->cpu, double, i);
       u[i].memory_bytes = g_array_index (t->mem, double, i);
     }
-  ours.peak_window_s = 300;
+  orch_recommend_options_set_peak_window (&ours, 300);
   orch_recommend (u, half, (gint64) half * step_us, &ours, &r);
   apply (t, half, r.memory_max, r.cpu_quota, &out[0]);
   orch_recommend (u, half, (gint64) half * step_us, &vpa, &r);
@@ -377,6 +387,8 @@ main (int argc, char **argv)
                                              "synthetic-leak-hourly", "synthetic-random-walk" };
   g_autoptr (GString) fc = g_string_new (NULL), rc = g_string_new (NULL);
   double cost = cost_us ();
+  /* --held-out: synthetic traces from seeds no method was developed on. */
+  guint seed = 20;
 
   if (argc > 1 && strcmp (argv[1], "--cost") == 0)
     {
@@ -388,7 +400,9 @@ main (int argc, char **argv)
     {
       Trace t = { 0 };
 
-      if (load_csv (argv[i], &t))
+      if (strcmp (argv[i], "--held-out") == 0)
+        seed = 1000;
+      else if (load_csv (argv[i], &t))
         {
           Trace c = { 0 };
 
@@ -403,7 +417,7 @@ main (int argc, char **argv)
     {
       Trace t = { 0 };
 
-      synth (&t, synth_names[k], k, 20 + k);
+      synth (&t, synth_names[k], k, seed + k);
       g_array_append_val (traces, t);
     }
   if (md)
@@ -436,6 +450,8 @@ main (int argc, char **argv)
           for (guint hi = 0; hi < 3; hi++)
             {
               Score sc[N_EVAL];
+              char b1[G_ASCII_DTOSTR_BUF_SIZE], b2[G_ASCII_DTOSTR_BUF_SIZE],
+                  b3[G_ASCII_DTOSTR_BUF_SIZE];
               double rel;
               OrchForecastFit fit;
               OrchForecastPath path;
@@ -452,37 +468,40 @@ main (int argc, char **argv)
                 {
                   Score *a = &sc[ORCH_FORECAST_N_METHODS];
                   Score *sn = &sc[ORCH_FORECAST_SEASONAL_NAIVE];
-                  char snm[32] = "–";
+                  char snm[32] = "–", relm[32];
 
                   if (sn->origins)
                     g_snprintf (snm, sizeof snm, "%.2f", sn->mase_sum / sn->origins);
+                  if (isnan (rel))
+                    g_strlcpy (relm, "–", sizeof relm);
+                  else
+                    g_snprintf (relm, sizeof relm, "%.2f", rel);
 
                   g_string_append_printf (
-                      fc,
-                      "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %.2f | %.0f %% | %.0f %% |\n",
+                      fc, "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %s | %.0f %% | %.0f %% |\n",
                       t->name, s ? "memory" : "cpu", h * t->step_s,
                       orch_forecast_method_name (fit.method), a->mase_sum / a->origins,
-                      sc[0].mase_sum / sc[0].origins, snm, rel, 100 * a->cov80 / a->points,
+                      sc[0].mase_sum / sc[0].origins, snm, relm, 100 * a->cov80 / a->points,
                       100 * a->cov95 / a->points);
                   continue;
                 }
               g_string_append_printf (
                   fc,
                   "%s{\"trace\": \"%s\", \"series\": \"%s\", \"horizon_s\": %.0f, "
-                  "\"auto_picks\": \"%s\", \"auto_mae_over_seasonal_naive\": %.4f, "
+                  "\"auto_picks\": \"%s\", \"auto_mae_over_seasonal_naive\": %s, "
                   "\"methods\": {",
                   fc->str[fc->len - 1] == '[' ? "" : ", ", t->name,
                   s ? "memory_bytes" : "cpu_percent", h * t->step_s,
-                  orch_forecast_method_name (fit.method), rel);
+                  orch_forecast_method_name (fit.method), jnum (b1, rel));
               for (guint m = 0; m < N_EVAL; m++)
                 if (sc[m].origins)
                   g_string_append_printf (fc,
-                                          "%s\"%s\": {\"mase\": %.4f, \"coverage_80\": %.4f, "
-                                          "\"coverage_95\": %.4f, \"origins\": %u}",
+                                          "%s\"%s\": {\"mase\": %s, \"coverage_80\": %s, "
+                                          "\"coverage_95\": %s, \"origins\": %u}",
                                           fc->str[fc->len - 1] == '{' ? "" : ", ", eval_name (m),
-                                          sc[m].mase_sum / sc[m].origins,
-                                          sc[m].cov80 / sc[m].points, sc[m].cov95 / sc[m].points,
-                                          sc[m].origins);
+                                          jnum (b1, sc[m].mase_sum / sc[m].origins),
+                                          jnum (b2, sc[m].cov80 / sc[m].points),
+                                          jnum (b3, sc[m].cov95 / sc[m].points), sc[m].origins);
               g_string_append (fc, "}}");
             }
         }

@@ -26,7 +26,20 @@ test_baselines (void)
   g_assert_cmpfloat (p.mean[3], ==, 6);
   g_assert_true (orch_forecast_one (y, 8, ORCH_FORECAST_MOVING_AVERAGE, 0, 4, &fit, &p));
   g_assert_cmpfloat (p.mean[2], ==, 6.5);
-  /* Too short: seasonal naive needs a period, Holt-Winters two of them. */
+  /* The mean of the same phase over the last (up to 4) periods: 6 and 3
+   * one period back, 3 two back, no third. */
+  g_assert_true (orch_forecast_one (y, 8, ORCH_FORECAST_SEASONAL_MEAN, 3, 0, &fit, &p));
+  g_assert_cmpfloat (p.mean[0], ==, 4.5);
+  g_assert_cmpfloat (p.mean[2], ==, 6.5);
+  g_assert_cmpfloat (p.mean[3], ==, 4.5);
+  g_assert_cmpuint (fit.period, ==, 3);
+  /* In-sample: every one-period-back forecast is 3 (t < 6) or 4.5 too
+   * low; a fixed cycle plus noise: that spread at every step. */
+  g_assert_cmpfloat_with_epsilon (fit.sigma2, (3 * 9 + 2 * 4.5 * 4.5) / 5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (p.sd[3], sqrt (fit.sigma2), 1e-12);
+  /* Too short: seasonal naive needs a period, Holt-Winters two of them,
+   * seasonal mean two. */
+  g_assert_false (orch_forecast_one (y, 5, ORCH_FORECAST_SEASONAL_MEAN, 3, 0, &fit, &p));
   g_assert_false (orch_forecast_one (y, 8, ORCH_FORECAST_SEASONAL_NAIVE, 0, 0, &fit, &p));
   g_assert_false (orch_forecast_one (y, 8, ORCH_FORECAST_HOLT_WINTERS, 4, 0, &fit, &p));
   orch_forecast_path_clear (&p);
@@ -47,7 +60,8 @@ test_auto_seasonal (void)
   g_assert_true (orch_forecast_auto (y, n, 60, &fit, &p));
   g_assert_cmpuint (fit.period, ==, 30);
   g_assert_true (fit.method == ORCH_FORECAST_HOLT_WINTERS ||
-                 fit.method == ORCH_FORECAST_SEASONAL_NAIVE);
+                 fit.method == ORCH_FORECAST_SEASONAL_NAIVE ||
+                 fit.method == ORCH_FORECAST_SEASONAL_MEAN);
   /* Far better than the naive and the moving average on a cycle. */
   g_assert_cmpfloat (fit.mase, <, 0.5 * fit.mase_by_method[ORCH_FORECAST_NAIVE]);
   for (guint k = 0; k < 60; k++)
@@ -111,6 +125,63 @@ test_resample (void)
   g_assert_cmpfloat (out[0], ==, 30);
 }
 
+/* A square wave of period 6 whose edges jitter by a sample, as a batch
+ * started by a timer does: its multiples correlate as well as 6 does. */
+static void
+test_period_fundamental (void)
+{
+  guint n = 240;
+  g_autofree double *y = g_new (double, n);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+
+  for (guint c = 0; c < n / 6; c++)
+    {
+      guint up = 2 + (g_rand_int_range (rand, 0, 3) == 0);
+
+      for (guint i = 0; i < 6; i++)
+        y[6 * c + i] = (i < up ? 100 : 10) + g_rand_double_range (rand, -1, 1);
+    }
+  g_assert_cmpuint (orch_forecast_detect_period (y, n, 2), ==, 6);
+}
+
+/* An exact cycle plus noise: the mean over periods halves the noise
+ * seasonal-naive carries into every point. */
+static void
+test_seasonal_mean_noise (void)
+{
+  guint n = 400, h = 20, origins = 0;
+  g_autofree double *y = g_new (double, n + h);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  double e_naive = 0, e_mean = 0;
+  OrchForecastFit fit;
+  OrchForecastPath p;
+
+  for (guint t = 0; t < n + h; t++)
+    y[t] = 50 + 20 * sin (2 * G_PI * t / 20.0) + g_rand_double_range (rand, -5, 5);
+  orch_forecast_path_init (&p, h);
+  for (guint o = 200; o + h <= n + h; o += 20, origins++)
+    for (guint m = 0; m < 2; m++)
+      {
+        OrchForecastMethod method = m ? ORCH_FORECAST_SEASONAL_MEAN : ORCH_FORECAST_SEASONAL_NAIVE;
+
+        g_assert_true (orch_forecast_one (y, o, method, 20, 0, &fit, &p));
+        for (guint k = 0; k < h; k++)
+          *(m ? &e_mean : &e_naive) += fabs (p.mean[k] - 50 - 20 * sin (2 * G_PI * (o + k) / 20.0));
+      }
+  g_assert_cmpuint (origins, ==, 11);
+  /* Uniform noise of spread 10: E|e| 2.5 one period back, about 1.3 for
+   * the mean of four. */
+  g_assert_cmpfloat (e_mean, <, 0.65 * e_naive);
+  /* The backtest scores against noisy values: the error's spread is
+   * sqrt(1 + 1/4) of the noise's against sqrt(2), 0.79 of it.  It sees
+   * that too (Holt-Winters, also averaging, may win). */
+  g_assert_true (orch_forecast_auto (y, n, h, &fit, &p));
+  g_assert_cmpfloat (fit.mase_by_method[ORCH_FORECAST_SEASONAL_MEAN], <,
+                     0.9 * fit.mase_by_method[ORCH_FORECAST_SEASONAL_NAIVE]);
+  g_assert_cmpint (fit.method, !=, ORCH_FORECAST_SEASONAL_NAIVE);
+  orch_forecast_path_clear (&p);
+}
+
 static void
 test_period_none_on_noise (void)
 {
@@ -163,6 +234,35 @@ test_recommend (void)
   g_assert_cmpfloat (r.memory_peak, <, 110.0 * (1 << 20));
 }
 
+/* A batch that spikes for 3 minutes an hour: 1 five-minute window in
+ * 12 peaks high, under VPA's p90 but not under the same crossing rate per
+ * day over five-minute windows. */
+static void
+test_recommend_peak_window (void)
+{
+  guint n = 6 * 3600 / 10;
+  g_autofree OrchUsageSample *u = g_new (OrchUsageSample, n);
+  OrchRecommendOptions o = ORCH_RECOMMEND_OPTIONS_VPA, p90 = ORCH_RECOMMEND_OPTIONS_VPA;
+  OrchRecommendation r;
+  const double mib = 1 << 20;
+
+  orch_recommend_options_set_peak_window (&o, 300);
+  g_assert_cmpfloat (o.peak_window_s, ==, 300);
+  g_assert_cmpfloat_with_epsilon (o.mem_percentile, 1 - 0.1 / 288, 1e-12);
+  p90.peak_window_s = 300;
+  for (guint i = 0; i < n; i++)
+    {
+      u[i].t_us = (gint64) i * 10 * G_USEC_PER_SEC;
+      u[i].cpu_percent = 10;
+      u[i].memory_bytes = (i * 10) % 3600 < 180 ? 400 * mib : 100 * mib;
+    }
+  g_assert_true (orch_recommend (u, n, (gint64) n * 10 * G_USEC_PER_SEC, &p90, &r));
+  g_assert_cmpfloat (r.memory_peak, <, 110 * mib);
+  g_assert_true (orch_recommend (u, n, (gint64) n * 10 * G_USEC_PER_SEC, &o, &r));
+  g_assert_cmpfloat (r.memory_peak, >=, 400 * mib);
+  g_assert_cmpfloat (r.memory_peak, <, 400 * mib * 1.051);
+}
+
 /* Once per crossing: a forecast that keeps saying "soon" warns once; it
  * warns again after moving beyond twice the warning time, or for a new run
  * or limit; a forecast too short to tell (NAN) changes nothing. */
@@ -204,5 +304,8 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast/period-none-on-noise", test_period_none_on_noise);
   g_test_add_func ("/forecast/recommend", test_recommend);
   g_test_add_func ("/forecast/warn-once", test_warn_once);
+  g_test_add_func ("/forecast/period-fundamental", test_period_fundamental);
+  g_test_add_func ("/forecast/seasonal-mean-averages-noise", test_seasonal_mean_noise);
+  g_test_add_func ("/forecast/recommend-peak-window", test_recommend_peak_window);
   return g_test_run ();
 }
