@@ -195,7 +195,7 @@ in_process_bytes (int count, gint64 now)
   g_autoptr(GError) error = NULL;
   g_autoptr(OrchState) state = dir ? orch_state_open (dir, &error) : NULL;
   g_autoptr(OrchScheduler) sched = state ? orch_scheduler_new (state, &ops, NULL, &error) : NULL;
-  gint64 heap0, sql0, heap1, sql1;
+  gint64 heap0 = 0, sql0 = 0, heap1 = 0, sql1 = 0;
   double per = -1;
 
   if (sched == NULL)
