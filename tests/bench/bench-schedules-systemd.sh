@@ -127,7 +127,7 @@ PY
 create_orch() {
     local t0
     t0=$(date +%s%N)
-    cexec sh -c "i=0; while [ \$i -lt $1 ]; do i=\$((i+1));
+    CEXEC_TIMEOUT=600 cexec sh -c "i=0; while [ \$i -lt $1 ]; do i=\$((i+1));
         $B -- call org.orchestrator /org/orchestrator org.orchestrator.Schedules Create 'a{sv}' 3 \
             name s $3-\$i calendar s '$2' \
             job 'a{sv}' 1 command as 3 /bin/sh -c 'date +%s%N >> $4' >/dev/null || exit 1
