@@ -246,9 +246,12 @@ test_group_not_found (void)
       "org.orchestrator.Metrics", "GetJobForecast",
       g_variant_new_parsed ("('group_20200101_000000_abcdef', @a{sv} {})"), &error);
 
+  g_autofree char *remote = NULL;
+
   g_assert_null (fc);
   g_assert_true (g_dbus_error_is_remote_error (error));
-  g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==, "org.orchestrator.Error.NotFound");
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
 }
 
 static const OrchTestCase tests[] = { { "/forecast-watch/leaky-warns-once", test_leaky_warns_once },

@@ -173,7 +173,7 @@ test_chunks_fuzz (void)
               t += g_rand_int_range (rand, -100000, 100000);
               break;
             case 2:
-              t = ((gint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+              t = (gint64) (((guint64) g_rand_int (rand) << 32) | g_rand_int (rand));
               break;
             default:
               break;
