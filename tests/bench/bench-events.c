@@ -11,35 +11,12 @@
  * (GTest, which the test daemon helpers need, writes lines starting with
  * "#" to stdout too.)
  */
+#include "bench-event-wait.h"
 #include "orch-test-daemon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-  const char *want; /* job id */
-  gint64 heard_us;  /* real time the signal arrived, 0 until then */
-} Wait;
-
-static void
-on_event (GDBusConnection *c, const char *sender, const char *path, const char *iface,
-          const char *signal, GVariant *params, gpointer data)
-{
-  Wait *w = data;
-  const char *id, *kind;
-
-  g_variant_get (params, "(&s&st@a{sv})", &id, &kind, NULL, NULL);
-  if (w->want && strcmp (id, w->want) == 0 && strcmp (kind, "exited") == 0 && w->heard_us == 0)
-    w->heard_us = g_get_real_time ();
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
 
 int
 main (int argc, char **argv)
@@ -51,7 +28,7 @@ main (int argc, char **argv)
                                       NULL, 10);
   g_autofree char *skip = NULL;
   OrchTestDaemon *d;
-  Wait w = { 0 };
+  Wait w = { .kind = "exited" };
   guint sub;
   GString *out = g_string_new (NULL);
 

@@ -11,6 +11,7 @@
  *
  *   ORCHESTRATORD=build/src/orchestratord build/tests/bench/bench-oom cgroupfs | grep -v '^#'
  */
+#include "bench-event-wait.h"
 #include "orch-test-daemon.h"
 
 #include <stdio.h>
@@ -23,30 +24,6 @@ static const char hog_py[] = "import os, sys, time\n"
                              "while True:\n"
                              "    os.pwrite(fd, b'%020d' % time.time_ns(), 0)\n"
                              "    b.append(b'x' * (1 << 20))\n";
-
-typedef struct {
-  const char *want; /* job id */
-  gint64 heard_us;  /* real time the signal arrived, 0 until then */
-} Wait;
-
-static void
-on_event (GDBusConnection *c, const char *sender, const char *path, const char *iface,
-          const char *signal, GVariant *params, gpointer data)
-{
-  Wait *w = data;
-  const char *id, *kind;
-
-  g_variant_get (params, "(&s&st@a{sv})", &id, &kind, NULL, NULL);
-  if (w->want && strcmp (id, w->want) == 0 && strcmp (kind, "oom_kill") == 0 && w->heard_us == 0)
-    w->heard_us = g_get_real_time ();
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
 
 static guint
 env_uint (const char *name, const char *fallback)
@@ -61,7 +38,7 @@ main (int argc, char **argv)
   guint runs = env_uint ("BENCH_RUNS", "3"), n = env_uint ("BENCH_EVENTS", "10");
   g_autofree char *skip = NULL, *hog = NULL, *stamp = NULL;
   OrchTestDaemon *d;
-  Wait w = { 0 };
+  Wait w = { .kind = "oom_kill" };
   guint sub;
   GString *out = g_string_new (NULL);
 
