@@ -44,6 +44,19 @@ orch_rest_respond_json_take (SoupServerMessage *msg, guint status, GString *json
 }
 
 void
+orch_rest_respond_bytes (SoupServerMessage *msg, guint status, const char *content_type,
+                         GBytes *body)
+{
+  SoupMessageBody *out = soup_server_message_get_response_body (msg);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_body_truncate (out);
+  soup_message_body_append_bytes (out, body);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Type",
+                                content_type);
+}
+
+void
 orch_rest_respond_http_error (SoupServerMessage *msg, guint status, OrchError code,
                               const char *message)
 {

@@ -16,6 +16,9 @@ void orch_rest_respond_json (SoupServerMessage *msg, guint status, const char *j
 void orch_rest_respond_take (SoupServerMessage *msg, guint status, const char *content_type,
                              GString *body);
 void orch_rest_respond_json_take (SoupServerMessage *msg, guint status, GString *json);
+/* @body shared, not copied: an answer kept for many requests. */
+void orch_rest_respond_bytes (SoupServerMessage *msg, guint status, const char *content_type,
+                              GBytes *body);
 
 /* @error, the shim's own or a failed call's to orchestratord: its code
  * (orch_client_error_code) says the status and the name, so the daemon's

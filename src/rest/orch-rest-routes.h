@@ -87,6 +87,10 @@ typedef struct {
   /* The daemon's refusals of the call beyond those every call of its
    * kind can get (see orch_rest_route_statuses()): ORCH_ROUTE_ERROR()s. */
   guint32 errors;
+  /* Answers kept until orchestratord signals a change (orch-rest-cache.h):
+   * only for calls whose every answer changes with a signal of the
+   * daemon's (not logs, not histories, not figures read when asked). */
+  gboolean cached;
 } OrchRoute;
 
 #define ORCH_ROUTE_ERROR(code) (1u << (code))

@@ -22,7 +22,18 @@ struct _OrchRestSdBus {
   sd_bus *bus;
   GSource *watch;
   gint64 next_try; /* monotonic µs */
+  OrchRestSdBusChanged changed;
+  gpointer changed_data;
+  guint matches_ready; /* of N_MATCHES, on this connection */
 };
+
+/* Every signal of the daemon's, and the daemon coming or going. */
+static const char *const matches[] = {
+  "type='signal',sender='" ORCH_BUS_NAME "'",
+  "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+  "member='NameOwnerChanged',arg0='" ORCH_BUS_NAME "'",
+};
+#define N_MATCHES G_N_ELEMENTS (matches)
 
 typedef struct {
   OrchRestSdBusReply done;
@@ -92,8 +103,16 @@ static GSourceFuncs watch_funcs = {
 };
 
 static void
+notify_changed (OrchRestSdBus *self)
+{
+  if (self->changed)
+    self->changed (self->changed_data);
+}
+
+static void
 disconnect (OrchRestSdBus *self)
 {
+  self->matches_ready = 0;
   if (self->watch)
     {
       g_source_destroy (self->watch);
@@ -105,6 +124,42 @@ disconnect (OrchRestSdBus *self)
       sd_bus_close (self->bus);
       g_clear_pointer (&self->bus, sd_bus_unref);
     }
+  notify_changed (self);
+}
+
+static int
+on_signal (sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+  (void) m;
+  (void) ret_error;
+  notify_changed (data);
+  return 0;
+}
+
+static int
+on_match_installed (sd_bus_message *m, void *data, sd_bus_error *ret_error)
+{
+  OrchRestSdBus *self = data;
+  const sd_bus_error *e = sd_bus_message_get_error (m);
+
+  (void) ret_error;
+  if (e)
+    g_warning ("cannot watch orchestratord's signals: %s", e->message ? e->message : e->name);
+  else
+    self->matches_ready++;
+  return 0;
+}
+
+/* Asked without waiting: until the bus has confirmed both, no change
+ * can be known, and orch_rest_sdbus_sync_changes() says so. */
+static void
+add_matches (OrchRestSdBus *self)
+{
+  self->matches_ready = 0;
+  for (gsize i = 0; i < N_MATCHES; i++)
+    if (sd_bus_add_match_async (self->bus, NULL, matches[i], on_signal, on_match_installed, self) <
+        0)
+      g_warning ("cannot watch orchestratord's signals");
 }
 
 static gboolean
@@ -146,7 +201,37 @@ connect_bus (OrchRestSdBus *self)
   g_source_set_name (self->watch, "orch-rest sd-bus");
   g_source_set_callback (self->watch, on_broken, self, NULL);
   g_source_attach (self->watch, NULL);
+  if (self->changed)
+    add_matches (self);
   return TRUE;
+}
+
+void
+orch_rest_sdbus_watch_changes (OrchRestSdBus *self, OrchRestSdBusChanged changed, gpointer data)
+{
+  self->changed = changed;
+  self->changed_data = data;
+  if (self->bus)
+    add_matches (self);
+}
+
+gboolean
+orch_rest_sdbus_sync_changes (OrchRestSdBus *self)
+{
+  int r = 0;
+
+  if (self->bus == NULL || self->matches_ready < N_MATCHES)
+    return FALSE;
+  for (int i = 0; i < 64 && (r = sd_bus_process (self->bus, NULL)) > 0; i++)
+    ;
+  if (r < 0)
+    {
+      self->next_try = g_get_monotonic_time () + RECONNECT_MS * 1000;
+      disconnect (self);
+      return FALSE;
+    }
+  /* Still more to read: a change may be among it. */
+  return r == 0 && self->matches_ready == N_MATCHES;
 }
 
 OrchRestSdBus *
@@ -164,6 +249,7 @@ orch_rest_sdbus_free (OrchRestSdBus *self)
 {
   if (self == NULL)
     return;
+  self->changed = NULL; /* its owner is going too */
   disconnect (self);
   g_free (self->address);
   g_free (self);

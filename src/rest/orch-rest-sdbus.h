@@ -36,4 +36,18 @@ orch_rest_sdbus_call (OrchRestSdBus *self, const char *iface, const char *method
  * D-Bus cannot carry (maybe, handle). */
 int orch_rest_sdbus_append (sd_bus_message *m, GVariant *args);
 
+/* @changed runs for every signal of orchestratord's, when it comes or
+ * goes, and when this connection breaks or is made again: whatever the
+ * shim kept of the daemon's answers may be out of date then. */
+typedef void (*OrchRestSdBusChanged) (gpointer data);
+void
+orch_rest_sdbus_watch_changes (OrchRestSdBus *self, OrchRestSdBusChanged changed, gpointer data);
+
+/* Handles what has arrived on the connection (signals among it run
+ * @changed; replies run their callbacks), so that a change the daemon
+ * sent before this point is known.  FALSE when changes cannot be known
+ * now: no connection, the watch not confirmed yet, or more waiting than
+ * one pass handles. */
+gboolean orch_rest_sdbus_sync_changes (OrchRestSdBus *self);
+
 G_END_DECLS

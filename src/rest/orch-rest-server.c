@@ -4,6 +4,7 @@
 #include "orch-rest-server.h"
 #include "orch-rest-access.h"
 #include "orch-rest-bus.h"
+#include "orch-rest-cache.h"
 #include "orch-rest-json.h"
 #include "orch-rest-message.h"
 #include "orch-rest-prometheus.h"
@@ -48,7 +49,15 @@ struct _OrchRestServer {
   guint max_header_bytes;
   char **cors_origins;    /* empty: no CORS at all */
   OrchRestSdBus *sdbus;   /* the reads whose replies are written as they are read */
+  OrchRestCache *cache;   /* answers of routes marked cached, until a change */
 };
+
+/* Bounds of the read cache: a few job lists of 10 000 jobs; a second at
+ * most should signals stop arriving (the daemon samples every second by
+ * default, and says so each time). */
+#define CACHE_ENTRIES 64
+#define CACHE_BYTES (64u << 20)
+#define CACHE_MAX_AGE_US G_USEC_PER_SEC
 
 /* The body as it arrived, capped: libsoup would otherwise hold any size
  * a client sends before the handler could look at it. */
@@ -70,6 +79,9 @@ typedef struct {
   guint ping_timer;
   gboolean ping_pending;
   gboolean unresponsive;  /* a ping went unanswered: the call is cancelled */
+  char *cache_key;        /* a cached route's: path and query */
+  guint64 cache_gen;      /* the cache's generation when it was asked */
+  gboolean cache_leader;  /* its call answers the requests waiting on it */
 } Request;
 
 static void
@@ -85,6 +97,7 @@ request_free (Request *r)
   g_object_unref (r->cancel);
   g_object_unref (r->msg);
   g_free (r->param);
+  g_free (r->cache_key);
   g_clear_pointer (&r->system, g_variant_unref);
   g_free (r);
 }
@@ -97,9 +110,50 @@ on_finished (SoupServerMessage *msg, gpointer data)
   r->gone = TRUE;
 }
 
+static void finish_request (Request *r);
+
+/* A leader's answer, now in its message, kept (a 200) and given to the
+ * requests that waited for it. */
+static void
+share_answer (Request *r)
+{
+  OrchRestServer *self = r->self;
+  g_autoptr(GPtrArray) waiters = orch_rest_cache_fetched (self->cache, r->cache_key, r);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (r->msg);
+  g_autoptr(GBytes) body = soup_message_body_flatten (
+      soup_server_message_get_response_body (r->msg));
+  guint status = soup_server_message_get_status (r->msg);
+  const char *type = soup_message_headers_get_one (headers, "Content-Type");
+  const char *retry = soup_message_headers_get_one (headers, "Retry-After");
+
+  r->cache_leader = FALSE;
+  if (status == 200 && type)
+    orch_rest_cache_store (self->cache, r->cache_key, r->cache_gen, g_get_monotonic_time (), type,
+                           body);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      Request *w = waiters->pdata[i];
+
+      orch_rest_respond_bytes (w->msg, status, type ? type : "application/json; charset=utf-8",
+                               body);
+      if (retry)
+        soup_message_headers_replace (soup_server_message_get_response_headers (w->msg),
+                                      "Retry-After", retry);
+      finish_request (w);
+    }
+}
+
 static void
 finish_request (Request *r)
 {
+  const char *method = soup_server_message_get_method (r->msg);
+
+  if (r->cache_leader)
+    share_answer (r);
+  /* A write of ours: what was kept may be out of date now, even before
+   * the daemon's signal arrives on the other connection. */
+  if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
+    orch_rest_cache_invalidate (r->self->cache);
   if (!r->gone)
     soup_server_message_unpause (r->msg);
   request_free (r);
@@ -127,7 +181,7 @@ call_done (GObject *source, GAsyncResult *res, gpointer data)
 
   g_free (p);
   g_clear_handle_id (&r->ping_timer, g_source_remove);
-  if (r->gone)
+  if (r->gone && !r->cache_leader)
     {
       request_free (r);
       return;
@@ -186,7 +240,7 @@ message_call_done (sd_bus_message *reply, GError *error, gpointer data)
   MessageReplyFunc then = p->then_message;
 
   g_free (p);
-  if (r->gone)
+  if (r->gone && !r->cache_leader)
     {
       request_free (r);
       return;
@@ -722,6 +776,35 @@ log_access (SoupServerMessage *msg, gpointer data)
               cut ? " (client gone before the end)" : "");
 }
 
+/* A cached route's answer if one is kept and nothing changed since;
+ * else FALSE and, where the cache can be used now, the key to keep the
+ * answer under. */
+static gboolean
+answer_from_cache (OrchRestServer *self, SoupServerMessage *msg, const char *path,
+                   const char *raw_query, char **ret_key)
+{
+  g_autoptr(GBytes) body = NULL;
+  const char *type;
+
+  /* Changes the daemon announced before this request are heard first. */
+  if (self->sdbus == NULL || !orch_rest_sdbus_sync_changes (self->sdbus))
+    return FALSE;
+  *ret_key = g_strconcat (path, "?", raw_query ? raw_query : "", NULL);
+  body = orch_rest_cache_lookup (self->cache, *ret_key, g_get_monotonic_time (), &type);
+  if (body == NULL)
+    return FALSE;
+  orch_rest_respond_bytes (msg, 200, type, body);
+  return TRUE;
+}
+
+static void
+on_daemon_changed (gpointer data)
+{
+  OrchRestServer *self = data;
+
+  orch_rest_cache_invalidate (self->cache);
+}
+
 static void
 handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query_unused,
         gpointer data)
@@ -735,6 +818,7 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   g_autoptr(GHashTable) query = NULL;
   GByteArray *body = g_object_get_data (G_OBJECT (msg), BODY_KEY);
   const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autofree char *cache_key = NULL;
   Request *r;
 
   g_object_set_data (G_OBJECT (msg), "orch-start", GSIZE_TO_POINTER (g_get_monotonic_time ()));
@@ -812,6 +896,8 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
       return;
     }
 
+  if (route->cached && answer_from_cache (self, msg, path, raw_query, &cache_key))
+    return;
   if (self->in_flight >= MAX_IN_FLIGHT)
     {
       orch_rest_respond_http_error (msg, 503, ORCH_ERROR_LIMIT_REACHED,
@@ -827,6 +913,15 @@ handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
   r->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_finished), r);
   r->cancel = g_cancellable_new ();
   soup_server_message_pause (msg);
+  if (cache_key)
+    {
+      r->cache_key = g_steal_pointer (&cache_key);
+      r->cache_gen = orch_rest_cache_generation (self->cache);
+      /* The same read already asked: its answer will do. */
+      if (orch_rest_cache_join (self->cache, r->cache_key, r))
+        return;
+      r->cache_leader = TRUE;
+    }
   dispatch (r, query);
 }
 
@@ -987,6 +1082,8 @@ orch_rest_server_new (OrchRestBus *bus, const char *token, const char *data_dir,
     }
   self->bus = g_object_ref (bus);
   self->sdbus = orch_rest_sdbus_new (orch_rest_bus_get_address (bus));
+  self->cache = orch_rest_cache_new (CACHE_ENTRIES, CACHE_BYTES, CACHE_MAX_AGE_US);
+  orch_rest_sdbus_watch_changes (self->sdbus, on_daemon_changed, self);
   self->token = g_strdup (token);
   self->server = soup_server_new ("server-header", "orchestrator-rest ", NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
@@ -1024,6 +1121,7 @@ orch_rest_server_free (OrchRestServer *self)
     }
   g_clear_pointer (&self->feed, orch_rest_feed_free);
   g_clear_pointer (&self->sdbus, orch_rest_sdbus_free);
+  g_clear_pointer (&self->cache, orch_rest_cache_free);
   g_clear_object (&self->bus);
   if (self->token)
     memset (self->token, 0, strlen (self->token));

@@ -22,6 +22,9 @@ lib_http GET /jobs/
 
 kill -STOP "$DAEMON_PID"
 log "orchestratord (pid $DAEMON_PID) stopped"
+# The shim may answer a read from what it kept for up to a second after
+# the daemon's last word (orch-rest-cache.h); past that, it must ask.
+sleep 1.5
 # All at once: each must be answered within its own bound.
 probes=(GET:/jobs/ "GET:/jobs/$id" GET:/metrics/system "GET:/logs/$id?tail=5" GET:/metrics
         GET:/healthz "DELETE:/jobs/$id")

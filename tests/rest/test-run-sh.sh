@@ -52,22 +52,22 @@ start
 token=$(sed -n 's/^  bearer token: \([0-9a-f]*\) .*/\1/p' "$T/run.out")
 [ -n "$token" ] || fail "no token printed: $(cat "$T/run.out")"
 [ "$(cat "$dir/token")" = "$token" ] || fail "the printed token is not the one in $dir/token"
-curl -fsS "$URL/docs" | grep -q openapi.json || fail "/docs is not served from the build tree"
+curl -fsS "$URL/docs" | grep openapi.json >/dev/null || fail "/docs is not served from the build tree"
 grep -q "^  dashboard:   $URL/\$" "$T/run.out" || fail "no dashboard URL printed: $(cat "$T/run.out")"
-curl -fsS "$URL/" | grep -qi '<html' || fail "the dashboard is not served from the build tree"
+curl -fsS "$URL/" | grep -i '<html' >/dev/null || fail "the dashboard is not served from the build tree"
 curl -fsS "$URL/openapi.json" >/dev/null || fail "/openapi.json is not served"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/jobs/")
 [ "$code" = 401 ] || fail "GET /jobs/ without the token: $code, not 401"
 ctl=$(sed -n 's/^  \(.*orchestratorctl --bus-address=[^ ]*\) list$/\1/p' "$T/run.out")
 [ -n "$ctl" ] || fail "no orchestratorctl example printed"
 id=$($ctl run --name kept -- true) || fail "orchestratorctl run failed"
-curl -fsS -H "Authorization: Bearer $token" "$URL/jobs/$id" | grep -q '"name":"kept"' ||
+curl -fsS -H "Authorization: Bearer $token" "$URL/jobs/$id" | grep '"name":"kept"' >/dev/null ||
   fail "the job is not served with the printed token"
 stop
 
 start
 [ "$(cat "$dir/token")" = "$token" ] || fail "the token changed between runs"
-curl -fsS -H "Authorization: Bearer $token" "$URL/jobs/" | grep -q "\"id\":\"$id\"" ||
+curl -fsS -H "Authorization: Bearer $token" "$URL/jobs/" | grep "\"id\":\"$id\"" >/dev/null ||
   fail "the second run does not have the first run's job"
 stop
 echo "run.sh: up, served, Ctrl-C stopped both, state kept: ok"
