@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "orch-job.h"
+#include "config.h"
 
+#include "orch-job.h"
+#include "basic/orch-error.h"
+
+#include <glib/gi18n.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -330,6 +334,38 @@ orch_job_fields (gsize *n)
 {
   *n = G_N_ELEMENTS (record_fields);
   return record_fields;
+}
+
+/* A bit each in a field mask. */
+G_STATIC_ASSERT (G_N_ELEMENTS (record_fields) <= 64);
+
+gboolean
+orch_job_fields_mask (const char *const *keys, guint64 *ret_mask, GError **error)
+{
+  guint64 mask = 0;
+
+  if (keys == NULL)
+    {
+      *ret_mask = ORCH_JOB_FIELDS_ALL;
+      return TRUE;
+    }
+  for (gsize k = 0; keys[k]; k++)
+    {
+      gsize i;
+
+      for (i = 0; i < G_N_ELEMENTS (record_fields); i++)
+        if (strcmp (keys[k], record_fields[i].key) == 0)
+          break;
+      if (i == G_N_ELEMENTS (record_fields))
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                       _("“%s” is not a key of a job record"), keys[k]);
+          return FALSE;
+        }
+      mask |= G_GUINT64_CONSTANT (1) << i;
+    }
+  *ret_mask = mask;
+  return TRUE;
 }
 
 const char *

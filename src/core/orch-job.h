@@ -112,6 +112,14 @@ typedef struct {
 } OrchJobField;
 
 const OrchJobField *orch_job_fields (gsize *n_fields);
+
+/* Every record field, as orch_job_fields_mask() gives them. */
+#define ORCH_JOB_FIELDS_ALL G_MAXUINT64
+
+/* The record fields named in @keys (NULL: all of them) as a bit per
+ * orch_job_fields() index, for a List that sends only those; an unknown
+ * key is ORCH_ERROR_INVALID_ARGUMENT naming it. */
+gboolean orch_job_fields_mask (const char *const *keys, guint64 *ret_mask, GError **error);
 const char *orch_field_type_signature (OrchFieldType type);
 
 G_END_DECLS

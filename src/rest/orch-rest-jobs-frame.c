@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-rest-jobs-frame.h"
 #include "orch-rest-json.h"
+#include "orch-rest-sdbus.h"
 
 #include <errno.h>
 #include <string.h>
@@ -28,6 +29,17 @@ typedef struct {
   guint64 u64[N_KEYS]; /* memory and io, by key */
   guint have;          /* bit per Key */
 } Row;
+
+GVariant *
+orch_rest_jobs_frame_list_args (void)
+{
+  const char *names[N_KEYS + 1];
+
+  for (int k = 0; k < N_KEYS; k++)
+    names[k] = keys[k].name;
+  names[N_KEYS] = NULL;
+  return orch_rest_list_args (names);
+}
 
 static int
 key_of (const char *name)

@@ -16,6 +16,10 @@ G_BEGIN_DECLS
  * Negative errno for a malformed reply, with @out as it was. */
 int orch_rest_jobs_frame_from_message (GString *out, sd_bus_message *m);
 
+/* Jobs.List's arguments for the frame: the filter naming only the keys
+ * it reads (floating). */
+GVariant *orch_rest_jobs_frame_list_args (void);
+
 /* The same text from the reply as GDBus has it (@jobs: aa{sv}), for
  * when the sd-bus connection is not there. */
 void orch_rest_jobs_frame_from_variant (GString *out, GVariant *jobs);

@@ -109,6 +109,11 @@ typedef struct {
 
 static const char *const prom_job_figure_keys[] = { "cpu_percent", "memory_bytes", "restarts" };
 
+/* PromJob's strings and pid, then prom_job_figure_keys. */
+const char *const orch_rest_prometheus_job_keys[] = { "id",       "name",        "state",
+                                                      "pid",      "cpu_percent", "memory_bytes",
+                                                      "restarts", NULL };
+
 static gboolean
 job_has_process (const PromJob *job)
 {

@@ -21,4 +21,8 @@ gboolean orch_rest_prometheus_write_message (GString *out, GVariant *system, sd_
 /* The job states with a series of orchestrator_job_state each, NULL-ended. */
 extern const char *const orch_rest_prometheus_job_states[];
 
+/* The record keys the exposition reads: Jobs.List's `keys`, so that the
+ * daemon sends nothing else. */
+extern const char *const orch_rest_prometheus_job_keys[];
+
 G_END_DECLS

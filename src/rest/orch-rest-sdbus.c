@@ -374,3 +374,13 @@ orch_rest_sdbus_call (OrchRestSdBus *self, const char *iface, const char *method
     }
   return TRUE;
 }
+
+GVariant *
+orch_rest_list_args (const char *const *keys)
+{
+  GVariantDict filter;
+
+  g_variant_dict_init (&filter, NULL);
+  g_variant_dict_insert_value (&filter, "keys", g_variant_new_strv (keys, -1));
+  return g_variant_new ("(@a{sv})", g_variant_dict_end (&filter));
+}

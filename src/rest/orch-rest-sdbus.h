@@ -36,6 +36,10 @@ orch_rest_sdbus_call (OrchRestSdBus *self, const char *iface, const char *method
  * D-Bus cannot carry (maybe, handle). */
 int orch_rest_sdbus_append (sd_bus_message *m, GVariant *args);
 
+/* Jobs.List's arguments asking for the record keys @keys (NULL-ended)
+ * only; floating. */
+GVariant *orch_rest_list_args (const char *const *keys);
+
 /* @changed runs for every signal of orchestratord's, when it comes or
  * goes, and when this connection breaks or is made again: whatever the
  * shim kept of the daemon's answers may be out of date then. */

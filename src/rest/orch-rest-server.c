@@ -52,11 +52,11 @@ struct _OrchRestServer {
   OrchRestCache *cache;   /* answers of routes marked cached, until a change */
 };
 
-/* Bounds of the read cache: a few job lists of 10 000 jobs; a second at
+/* Bounds of the read cache: two job lists of 10 000 jobs; a second at
  * most should signals stop arriving (the daemon samples every second by
  * default, and says so each time). */
-#define CACHE_ENTRIES 64
-#define CACHE_BYTES (64u << 20)
+#define CACHE_ENTRIES 32
+#define CACHE_BYTES (16u << 20)
 #define CACHE_MAX_AGE_US G_USEC_PER_SEC
 
 /* The body as it arrived, capped: libsoup would otherwise hold any size
@@ -398,7 +398,8 @@ message_reply_prom_jobs (Request *r, sd_bus_message *reply)
 static void
 reply_prom_system (Request *r, GVariant *reply)
 {
-  g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed ("(@a{sv} {},)"));
+  g_autoptr(GVariant) params = g_variant_ref_sink (
+      orch_rest_list_args (orch_rest_prometheus_job_keys));
 
   /* The exposition has the jobs too: one more call. */
   r->system = g_variant_get_child_value (reply, 0);

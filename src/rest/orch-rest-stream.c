@@ -474,28 +474,28 @@ static void
 list_jobs (OrchRestFeed *feed)
 {
   GDBusConnection *bus = orch_rest_bus_get_connection (feed->bus);
+  g_autoptr(GVariant) args = NULL;
 
   /* One at a time: a slow daemon skips ticks instead of queueing them. */
   if (bus == NULL || feed->listing)
     return;
   feed->listing = TRUE;
+  args = g_variant_ref_sink (orch_rest_jobs_frame_list_args ());
   if (feed->sdbus)
     {
       SdList *call = g_new0 (SdList, 1);
       call->feed = feed;
-      if (orch_rest_sdbus_call (feed->sdbus, "org.orchestrator.Jobs", "List",
-                                g_variant_new_parsed ("(@a{sv} {},)"), ORCH_REST_READ_TIMEOUT_MS,
-                                listed_sd, call))
+      if (orch_rest_sdbus_call (feed->sdbus, "org.orchestrator.Jobs", "List", args,
+                                ORCH_REST_READ_TIMEOUT_MS, listed_sd, call))
         {
           feed->sd_list = call;
           return;
         }
       g_free (call);
     }
-  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "List",
-                          g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(aa{sv})"),
-                          G_DBUS_CALL_FLAGS_NONE, ORCH_REST_READ_TIMEOUT_MS, feed->cancel, listed,
-                          feed);
+  g_dbus_connection_call (bus, ORCH_BUS_NAME, ORCH_BUS_PATH, "org.orchestrator.Jobs", "List", args,
+                          G_VARIANT_TYPE ("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                          ORCH_REST_READ_TIMEOUT_MS, feed->cancel, listed, feed);
 }
 
 static void

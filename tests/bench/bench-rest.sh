@@ -10,14 +10,15 @@
 # see the same load.  Prints one JSON document; progress on stderr.
 #   tests/bench/bench-rest.sh BUILD_DIR [SECONDS]
 # BENCH_REST_LEVELS ("50 200"): job counts; BENCH_RUNS (3);
-# BENCH_REST_PATHS ("/jobs/ /metrics /metrics/system"); BENCH_REST_BACKEND
+# BENCH_REST_PATHS ("/jobs/ /jobs/+miss /metrics /metrics+miss
+# /metrics/system"; +miss: no answer from the shim's cache); BENCH_REST_BACKEND
 # (none).  Needs wrk; the peer needs python3-fastapi python3-uvicorn
 # python3-psutil, node_exporter prometheus-node-exporter (else left out).
 set -euo pipefail
 secs=${2:-5}
 levels=${BENCH_REST_LEVELS:-50 200}
 runs=${BENCH_RUNS:-3}
-paths=${BENCH_REST_PATHS:-/jobs/ /metrics /metrics/system}
+paths=${BENCH_REST_PATHS:-/jobs/ /jobs/+miss /metrics /metrics+miss /metrics/system}
 backend=${BENCH_REST_BACKEND:-none}
 command -v wrk >/dev/null || { echo '{"error": "wrk is not installed (apt-get install wrk)"}'; exit 77; }
 # shellcheck source=tests/bench/bench-lib.sh
@@ -39,8 +40,23 @@ free_port() { "$PYSYS" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 measure() {
   local who=$1 level=$2 path=$3 url=$4; shift 4
   local before=() after=() p out reqs rps non2xx load
+  local target=$path script=()
+  # PATH+miss: every request with a query of its own, so that none is
+  # answered from the shim's cache (what a scrape every 15 s costs); the
+  # peers keep nothing and get the plain path.
+  if [[ $path == *+miss ]]; then
+    target=${path%+miss}
+    if [ "$who" = orchestrator ]; then
+      # /jobs/ refuses unknown query keys: a limit above any job count.
+      local q='?miss='
+      [ "$target" = /jobs/ ] && q='?limit=1000000'
+      printf 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, "%s%s" .. n)\nend\n' \
+        "$target" "$q" >"$T/miss.lua"
+      script=(-s "$T/miss.lua")
+    fi
+  fi
   for p in "$@"; do before+=("$(cpu_ticks "$p")"); done
-  out=$(wrk -t2 -c32 -d"${secs}s" "$url$path" 2>&1)
+  out=$(wrk -t2 -c32 -d"${secs}s" "${script[@]}" "$url$target" 2>&1)
   for p in "$@"; do after+=("$(cpu_ticks "$p")"); done
   reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")

@@ -824,6 +824,33 @@ test_list_filters (void)
   g_assert_null (r3);
   g_assert_true (g_dbus_error_is_remote_error (error));
   g_clear_error (&error);
+  /* keys: those fields of each record and no other; an unknown one is
+   * refused by name. */
+  {
+    g_autoptr(GVariant) rk = orch_test_call (
+        d, "List", g_variant_new_parsed ("({'name': <'alpha'>, 'keys': <['id', 'pid']>},)"),
+        &error);
+    g_autoptr(GVariant) lk = NULL, rec = NULL;
+    guint32 pid = 0;
+    const char *id = NULL;
+
+    g_assert_no_error (error);
+    lk = g_variant_get_child_value (rk, 0);
+    g_assert_cmpuint (g_variant_n_children (lk), ==, 1);
+    rec = g_variant_get_child_value (lk, 0);
+    g_assert_cmpuint (g_variant_n_children (rec), ==, 2);
+    g_assert_true (g_variant_lookup (rec, "id", "&s", &id));
+    g_assert_cmpstr (id, ==, a);
+    g_assert_true (g_variant_lookup (rec, "pid", "u", &pid));
+    g_assert_cmpuint (pid, >, 0);
+    g_clear_pointer (&rk, g_variant_unref);
+    rk = orch_test_call (d, "List", g_variant_new_parsed ("({'keys': <['id', 'colour']>},)"),
+                         &error);
+    g_assert_null (rk);
+    g_assert_true (g_dbus_error_is_remote_error (error));
+    g_assert_nonnull (strstr (error->message, "colour"));
+    g_clear_error (&error);
+  }
   stopped = stop_job (a, NULL);
   remove_job (a);
   remove_job (b);

@@ -91,11 +91,39 @@ test_whole_and_errors (void)
   g_assert_cmpuint (jobs->len, ==, 2);
 }
 
+/* List's keys: a bit per record field asked for, all for none given. */
+static void
+test_fields_mask (void)
+{
+  g_autoptr(GError) error = NULL;
+  gsize n;
+  const OrchJobField *fields = orch_job_fields (&n);
+  guint64 mask = 0;
+  const char *two[] = { "state", "id", NULL };
+  const char *bad[] = { "id", "colour", NULL };
+  const char *none[] = { NULL };
+
+  g_assert_true (orch_job_fields_mask (NULL, &mask, &error));
+  g_assert_cmphex (mask, ==, ORCH_JOB_FIELDS_ALL);
+  g_assert_true (orch_job_fields_mask (two, &mask, &error));
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpint (!!(mask & (G_GUINT64_CONSTANT (1) << i)), ==,
+                     strcmp (fields[i].key, "id") == 0 || strcmp (fields[i].key, "state") == 0);
+  g_assert_true (orch_job_fields_mask (none, &mask, &error));
+  g_assert_cmphex (mask, ==, 0);
+  mask = 42;
+  g_assert_false (orch_job_fields_mask (bad, &mask, &error));
+  g_assert_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "colour"));
+  g_assert_cmphex (mask, ==, 42);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/job-page/pages", test_pages);
   g_test_add_func ("/job-page/whole-and-errors", test_whole_and_errors);
+  g_test_add_func ("/job-page/fields-mask", test_fields_mask);
   return g_test_run ();
 }
