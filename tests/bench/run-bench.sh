@@ -109,8 +109,17 @@ run_systemd_mode() {
     sed 's/^/  /' "$T/peer.err" >&2
     [ -n "$peer" ] || peer='{"error":"no output"}'
 
-    printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","where":"systemd-nspawn --volatile=yes -D / container, daemon --system --backend=systemd as a transient service","backends":{"systemd":%s},"peer":{"systemd_run_scope":%s},"budget":%s}\n' \
-        "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$out" "$peer" "$BUDGET"
+    # The floor: what PID 1 takes for the same launch asked by a bare C
+    # client on one connection (issue 15: ours within 0.5 ms of it).
+    local raw_in raw
+    raw_in=$(container_binary "$BUILD_DIR/tests/bench/bench-systemd-raw") || exit 1
+    log "floor: $RUNS x $JOBS raw StartTransientUnit -> JobRemoved"
+    raw=$(CEXEC_TIMEOUT=900 cexec "$raw_in" --jobs="$JOBS" --runs="$RUNS" 2>"$T/raw.err")
+    sed 's/^/  /' "$T/raw.err" >&2
+    [ -n "$raw" ] || raw='{"error":"no output"}'
+
+    printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","where":"systemd-nspawn --volatile=yes -D / container, daemon --system --backend=systemd as a transient service","backends":{"systemd":%s},"peer":{"systemd_run_scope":%s,"raw_start_transient_unit":%s},"budget":%s}\n' \
+        "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$out" "$peer" "$raw" "$BUDGET"
     [ "$rc" = 0 ] && [ "${left:-1}" = 0 ]
 }
 
