@@ -36,7 +36,11 @@ def rest_rows(doc):
         o, p = r.get("orchestrator"), r.get("fastapi")
         if not o:
             continue
-        what = "`GET %s`, %d jobs (wrk -t2 -c32)" % (r["path"], r["jobs"])
+        path = r["path"]
+        if path.endswith("+miss"):
+            what = "`GET %s`, %d jobs, no answer from the shim's cache" % (path[:-5], r["jobs"])
+        else:
+            what = "`GET %s`, %d jobs (wrk -t2 -c32)" % (path, r["jobs"])
         ours = "%s req/s; CPU/req %s ms (shim %s + daemon %s)" % (
             fmt(o.get("requests_per_s"), 0), fmt(o.get("cpu_ms_per_req"), 3),
             fmt(o.get("shim_cpu_ms_per_req"), 3), fmt(o.get("daemon_cpu_ms_per_req"), 3))
@@ -45,7 +49,7 @@ def rest_rows(doc):
             peer = "FastAPI+psutil: %s req/s; CPU/req %s ms (%sx)" % (
                 fmt(p.get("requests_per_s"), 0), fmt(p.get("cpu_ms_per_req"), 3),
                 fmt(r.get("cpu_ratio_vs_fastapi"), 1))
-        if r["path"] == "/metrics" and ne:
+        if path.startswith("/metrics") and path != "/metrics/system" and ne:
             peer += "; node_exporter: CPU/scrape %s ms (%d series vs our %d)" % (
                 fmt(ne.get("cpu_ms_per_req"), 3), doc["series"]["node_exporter"],
                 doc["series"]["orchestrator_last_level"])
