@@ -25,7 +25,9 @@
  * millicores), static p95 of the samples, and "hindsight": not a
  * recommender but the floor for one, the lowest static memory_max with
  * no more OOM episodes than VPA's, chosen knowing the test half (CPU:
- * VPA's quota). */
+ * VPA's quota); and "forecast-95", a candidate not in the daemon: the
+ * memory peak percentile without a margin or the highest calibrated
+ * 95 % bound of the forecast over the test half, whichever is higher. */
 #include "basic/orch-forecast.h"
 #include "basic/orch-recommend.h"
 
@@ -350,7 +352,7 @@ hindsight (const Trace *t, guint from, const RecScore *vpa, RecScore *best)
 }
 
 static void
-recommend_all (const Trace *t, RecScore out[4])
+recommend_all (const Trace *t, RecScore out[5])
 {
   guint half = t->mem->len / 2;
   g_autofree OrchUsageSample *u = g_new (OrchUsageSample, half);
@@ -373,6 +375,23 @@ recommend_all (const Trace *t, RecScore out[4])
   apply (t, half, (guint64) p95 ((double *) t->mem->data, half),
          p95 ((double *) t->cpu->data, half) / 100.0, &out[2]);
   hindsight (t, half, &out[1], &out[3]);
+  /* Not what the daemon does (measured to decide): the peak percentile
+   * without a margin, or the forecast's calibrated 95 % bound over the
+   * test half (the recommendation's lifetime), whichever is higher. */
+  {
+    guint h = t->mem->len - half, nfit = MIN (half, MAX_FIT);
+    OrchForecastPath path;
+    OrchForecastFit fit;
+    double top = 0;
+
+    orch_forecast_path_init (&path, h);
+    orch_forecast_auto ((double *) t->mem->data + half - nfit, nfit, h, &fit, &path);
+    for (guint k = 0; k < h; k++)
+      top = MAX (top, path.hi95[k]);
+    top = MAX (top, r.memory_high);
+    orch_forecast_path_clear (&path);
+    apply (t, half, (guint64) top, out[1].cpu_quota, &out[4]);
+  }
 }
 
 /* Cost: one job's forecast as the daemon makes it (two series of 588
@@ -475,8 +494,9 @@ main (int argc, char **argv)
       guint hs_real[] = { 10, 60, MAX (t->cpu->len / 6, 61) }, hs_syn[] = { 5, 15, 60 };
       guint hs_coarse[] = { 30, 90, 180 }; /* 5, 15, 30 min at 10 s */
       guint *hs = t->derived ? hs_coarse : t->step_s > 1 ? hs_syn : hs_real;
-      RecScore rs[4];
-      static const char *const rnames[] = { "ours", "vpa", "static-p95", "hindsight" };
+      RecScore rs[5];
+      static const char *const rnames[] = { "ours", "vpa", "static-p95", "hindsight",
+                                            "forecast-95" };
 
       for (guint s = 0; s < 2; s++)
         {
@@ -543,7 +563,7 @@ main (int argc, char **argv)
       if (t->derived)
         continue;
       recommend_all (t, rs);
-      for (guint k = 0; k < 4; k++)
+      for (guint k = 0; k < 5; k++)
         if (md)
           g_string_append_printf (rc, "| %s | %s | %.0f MiB | %.0f MiB | %u | %.2f | %.0f %% |\n",
                                   t->name, rnames[k], rs[k].memory_max / 1048576.0,
