@@ -72,7 +72,7 @@ _orchestratorctl() {
 
     local opts=""
     case $cmd in
-        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --log-timestamps --on-calendar --" ;;
+        run) opts="--name --restart --restart-max --restart-delay --memory-max --cpu-quota --tasks-max --stop-timeout --env --cwd --user --separate-stderr --log-timestamps --on-calendar --memory-warn-before --" ;;
         schedule) opts="--name --on-calendar --cron --every --overlap --persistent --randomized-delay --timeout --json --iterations --base-time --" ;;
         list) opts="--state --name --limit --after --json --quiet" ;;
         status) opts="--json" ;;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "orch-forecast.h"
+#include "orch-forecast-conformal.h"
 
 #include <math.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const char *const method_names[ORCH_FORECAST_N_METHODS] = {
   [ORCH_FORECAST_HOLT_DAMPED] = "holt-damped",
   [ORCH_FORECAST_HOLT_WINTERS] = "holt-winters",
   [ORCH_FORECAST_SEASONAL_MEAN] = "seasonal-mean",
+  [ORCH_FORECAST_COMBINED] = "combination",
 };
 
 const char *
@@ -529,18 +531,26 @@ orch_forecast_path_clear (OrchForecastPath *path)
 #define Z80 1.2815515655446004
 #define Z95 1.959963984540054
 
+/* The bounds mean -+ q sd: q the normal quantiles for the analytic
+ * intervals, the calibrated ones for the conformal. */
 static void
-path_bounds (OrchForecastPath *path)
+path_bounds_at (OrchForecastPath *path, double q80, double q95)
 {
   for (guint k = 0; k < path->h; k++)
     {
       double m = path->mean[k], s = path->sd[k];
 
-      path->lo80[k] = m - Z80 * s;
-      path->hi80[k] = m + Z80 * s;
-      path->lo95[k] = m - Z95 * s;
-      path->hi95[k] = m + Z95 * s;
+      path->lo80[k] = m - q80 * s;
+      path->hi80[k] = m + q80 * s;
+      path->lo95[k] = m - q95 * s;
+      path->hi95[k] = m + q95 * s;
     }
+}
+
+static void
+path_bounds (OrchForecastPath *path)
+{
+  path_bounds_at (path, Z80, Z95);
 }
 
 static double
@@ -636,6 +646,33 @@ method_fits (OrchForecastMethod method, guint n, guint period)
     }
 }
 
+/* A baseline's analytic sds at steps 1..h from its one-step variance. */
+static void
+baseline_sd (double sigma2, OrchForecastMethod method, guint period, guint window, guint h,
+             double *sd)
+{
+  for (guint k = 1; k <= h; k++)
+    {
+      /* The seasonal mean's model is a fixed cycle plus noise: its
+       * in-sample error (one period back) holds at every step. */
+      double mult = method == ORCH_FORECAST_NAIVE            ? k
+                    : method == ORCH_FORECAST_SEASONAL_NAIVE ? (k - 1) / period + 1
+                    : method == ORCH_FORECAST_SEASONAL_MEAN  ? 1.0
+                                                             : 1.0 + 1.0 / window;
+      sd[k - 1] = sqrt (sigma2 * mult);
+    }
+}
+
+/* The bounds at the calibrated score quantiles; the sd scaled with the
+ * 95 % one, so crossing probabilities agree with that band. */
+static void
+calibrate_path (OrchForecastPath *path, double q80, double q95)
+{
+  path_bounds_at (path, q80, q95);
+  for (guint k = 0; k < path->h; k++)
+    path->sd[k] *= q95 / Z95;
+}
+
 /* @start: parameters to start from (a fit on a shorter prefix), or NULL. */
 static void
 fit_params (const double *y, guint n, OrchForecastMethod method, guint period,
@@ -681,16 +718,7 @@ forecast_one (const double *y, guint n, OrchForecastMethod method, guint period,
     {
       fit->sigma2 = baseline_sigma2 (y, n, method, period, window);
       baseline_points (y, n, method, period, window, h, path->mean);
-      for (guint k = 1; k <= h; k++)
-        {
-          /* The seasonal mean's model is a fixed cycle plus noise: its
-           * in-sample error (one period back) holds at every step. */
-          double mult = method == ORCH_FORECAST_NAIVE            ? k
-                        : method == ORCH_FORECAST_SEASONAL_NAIVE ? (k - 1) / period + 1
-                        : method == ORCH_FORECAST_SEASONAL_MEAN  ? 1.0
-                                                                 : 1.0 + 1.0 / window;
-          path->sd[k - 1] = sqrt (fit->sigma2 * mult);
-        }
+      baseline_sd (fit->sigma2, method, period, window, h, path->sd);
     }
   path_bounds (path);
   return TRUE;
@@ -734,15 +762,157 @@ naive_scale (const double *y, guint n, guint lag)
 }
 
 #define N_ORIGINS 5
+/* Combinations tried: the means of the best 2 .. COMBINE_MAX methods. */
+#define COMBINE_MAX 2
+/* Origins the interval calibration scores the chosen forecast from. */
+#define N_CAL_ORIGINS 24
+
+/* The analytic sds of @method fitted on y[0..n) at steps 1..h (the
+ * fitted Holt parameters in @fit). */
+static void
+analytic_sd (const double *y, guint n, OrchForecastMethod method, guint period, guint window,
+             const OrchForecastFit *fit, guint h, double *sd)
+{
+  if (method == ORCH_FORECAST_HOLT_DAMPED || method == ORCH_FORECAST_HOLT_WINTERS)
+    {
+      orch_holt_variance (&fit->params, fit->sigma2, h, sd);
+      for (guint k = 0; k < h; k++)
+        sd[k] = sqrt (sd[k]);
+    }
+  else
+    baseline_sd (baseline_sigma2 (y, n, method, period, window), method, period, window, h, sd);
+}
+
+/* @method's forecast of h steps from origin o (Holt: with @params). */
+static void
+backtest_points (const double *y, guint o, OrchForecastMethod method, guint period, guint window,
+                 const OrchHoltParams *params, guint h, double *f)
+{
+  if (method == ORCH_FORECAST_HOLT_DAMPED || method == ORCH_FORECAST_HOLT_WINTERS)
+    {
+      OrchHoltState st;
+
+      orch_holt_filter (y, o, params, NULL, &st);
+      orch_holt_forecast (params, &st, h, f);
+    }
+  else
+    baseline_points (y, o, method, period, window, h, f);
+}
+
+/* Holt forecasts from increasing origins, filtering each stretch once
+ * (the calibration's many origins would otherwise refilter from 0). */
+typedef struct {
+  OrchHoltParams p; /* level0, trend0, season0: the state at `at` */
+  OrchHoltState st;
+  guint at;
+} HoltCursor;
+
+static void
+holt_cursor_points (HoltCursor *c, const double *y, guint o, guint h, double *f)
+{
+  if (o > c->at)
+    {
+      orch_holt_filter (y + c->at, o - c->at, &c->p, NULL, &c->st);
+      c->p.level0 = c->st.level;
+      c->p.trend0 = c->st.trend;
+      /* Rotate the ring so the next stretch starts at its slot 0. */
+      for (guint i = 0; i < c->p.period; i++)
+        c->p.season0[i] = c->st.season[(c->st.t + i) % c->p.period];
+      c->at = o;
+    }
+  orch_holt_forecast (&c->p, &c->st, h, f);
+}
+
+/* @method's forecast from origin o for the calibration (origins
+ * increasing; @cur holds the Holt methods' cursors). */
+static void
+calibration_points (const double *y, guint o, OrchForecastMethod method, guint period, guint window,
+                    HoltCursor cur[ORCH_FORECAST_N_METHODS], guint h, double *f)
+{
+  if (method == ORCH_FORECAST_HOLT_DAMPED || method == ORCH_FORECAST_HOLT_WINTERS)
+    holt_cursor_points (&cur[method], y, o, h, f);
+  else
+    baseline_points (y, o, method, period, window, h, f);
+}
+
+/* Ranks the tried methods by backtest MASE into @order; returns how many. */
+static guint
+rank_methods (const OrchForecastFit *fit, OrchForecastMethod order[ORCH_FORECAST_N_METHODS])
+{
+  guint cnt = 0;
+
+  for (OrchForecastMethod m = 0; m < ORCH_FORECAST_N_METHODS; m++)
+    {
+      guint i;
+
+      if (m == ORCH_FORECAST_COMBINED || isnan (fit->mase_by_method[m]))
+        continue;
+      /* Stable: ties keep the simpler method, listed first, in front. */
+      for (i = cnt; i > 0 && fit->mase_by_method[order[i - 1]] > fit->mase_by_method[m]; i--)
+        order[i] = order[i - 1];
+      order[i] = m;
+      cnt++;
+    }
+  return cnt;
+}
+
+/* The combination's final forecast: its members refitted on all of y,
+ * the mean of their points; the mean of their sds (the sd of a mean of
+ * errors is at most that) until the calibration replaces it. */
+static void
+forecast_combined (const double *y, guint n, guint period, guint window,
+                   const OrchHoltParams fitted[ORCH_FORECAST_N_METHODS], OrchForecastFit *fit,
+                   OrchForecastPath *path)
+{
+  guint members = 0;
+  OrchForecastPath mp;
+
+  orch_forecast_path_init (&mp, path->h);
+  memset (path->mean, 0, path->h * sizeof (double));
+  memset (path->sd, 0, path->h * sizeof (double));
+  fit->sigma2 = 0;
+  fit->period = 0;
+  for (OrchForecastMethod m = 0; m < ORCH_FORECAST_N_METHODS; m++)
+    {
+      OrchForecastFit mf = { 0 };
+
+      if (!(fit->combined & (1u << m)) ||
+          !forecast_one (y, n, m, period, window, &fitted[m], &mf, &mp))
+        continue;
+      for (guint k = 0; k < path->h; k++)
+        {
+          path->mean[k] += mp.mean[k];
+          path->sd[k] += mp.sd[k];
+        }
+      fit->sigma2 += mf.sigma2;
+      fit->period = MAX (fit->period, mf.period);
+      if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
+        fit->params = mf.params;
+      members++;
+    }
+  for (guint k = 0; k < path->h; k++)
+    {
+      path->mean[k] /= MAX (members, 1);
+      path->sd[k] /= MAX (members, 1);
+    }
+  fit->sigma2 /= MAX (members, 1);
+  fit->method = ORCH_FORECAST_COMBINED;
+  orch_forecast_path_clear (&mp);
+  path_bounds (path);
+}
 
 gboolean
 orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, OrchForecastPath *path)
 {
-  guint period, train, hb, n_orig, window;
-  double scale, best = INFINITY;
-  OrchForecastMethod chosen = ORCH_FORECAST_NAIVE;
-  OrchHoltParams fitted[ORCH_FORECAST_N_METHODS];
-  g_autofree double *f = NULL;
+  guint period, train, hb, n_orig, window, n_ranked;
+  double scale, best = INFINITY, comb_best = INFINITY, q80, q95;
+  OrchForecastMethod chosen = ORCH_FORECAST_NAIVE, order[ORCH_FORECAST_N_METHODS];
+  OrchHoltParams fitted[ORCH_FORECAST_N_METHODS] = { 0 };
+  /* Per method: its forecasts from every origin (n_orig x hb) and its
+   * analytic sds at steps 1..hb as fitted on the training part. */
+  double *fc[ORCH_FORECAST_N_METHODS] = { NULL }, *sdt[ORCH_FORECAST_N_METHODS] = { NULL };
+  OrchConformal conf;
+  gboolean calibrated;
 
   memset (fit, 0, sizeof *fit);
   for (guint i = 0; i < ORCH_FORECAST_N_METHODS; i++)
@@ -762,32 +932,27 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
   n_orig = MIN (N_ORIGINS, n - hb - train + 1);
   window = period > 0 ? period : MIN (12, train);
   scale = naive_scale (y, train, period > 0 && period < train ? period : 1);
-  f = g_new (double, hb);
   for (OrchForecastMethod m = 0; m < ORCH_FORECAST_N_METHODS; m++)
     {
       OrchForecastFit mf = { 0 };
       double total = 0.0;
 
-      if (!method_fits (m, train, period))
+      if (m == ORCH_FORECAST_COMBINED || !method_fits (m, train, period))
         continue;
       if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
         {
           fit_params (y, train, m, period, NULL, &mf);
           fitted[m] = mf.params;
         }
+      fc[m] = g_new (double, (gsize) n_orig *hb);
+      sdt[m] = g_new (double, hb);
+      analytic_sd (y, train, m, period, window, &mf, hb, sdt[m]);
       for (guint k = 0; k < n_orig; k++)
         {
           guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
+          double *f = fc[m] + (gsize) k * hb;
 
-          if (m == ORCH_FORECAST_HOLT_DAMPED || m == ORCH_FORECAST_HOLT_WINTERS)
-            {
-              OrchHoltState st;
-
-              orch_holt_filter (y, o, &mf.params, NULL, &st);
-              orch_holt_forecast (&mf.params, &st, hb, f);
-            }
-          else
-            baseline_points (y, o, m, period, window, hb, f);
+          backtest_points (y, o, m, period, window, &mf.params, hb, f);
           total += orch_forecast_mase (f, y + o, hb, scale);
         }
       fit->mase_by_method[m] = total / n_orig;
@@ -798,9 +963,99 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
           chosen = m;
         }
     }
+  /* Forecast combination: the mean of the best methods' forecasts
+   * often beats each of them (their errors partly cancel); it is scored
+   * on the same origins and must beat the best single method.  Only the
+   * best two: each extra candidate chosen on these origins adds to the
+   * optimism of its own score. */
+  n_ranked = rank_methods (fit, order);
+  for (guint c = 2; c <= MIN (COMBINE_MAX, n_ranked); c++)
+    {
+      g_autofree double *cf = g_new0 (double, (gsize) n_orig *hb);
+      g_autofree double *cs = g_new0 (double, hb);
+      double total = 0.0;
+      guint members = 0;
+
+      for (guint i = 0; i < c; i++)
+        {
+          for (gsize j = 0; j < (gsize) n_orig * hb; j++)
+            cf[j] += fc[order[i]][j] / c;
+          for (guint k = 0; k < hb; k++)
+            cs[k] += sdt[order[i]][k] / c;
+          members |= 1u << order[i];
+        }
+      for (guint k = 0; k < n_orig; k++)
+        {
+          guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
+
+          total += orch_forecast_mase (cf + (gsize) k * hb, y + o, hb, scale);
+        }
+      total /= n_orig;
+      if (total < comb_best * (1.0 - 1e-9))
+        {
+          comb_best = total;
+          fit->mase_by_method[ORCH_FORECAST_COMBINED] = total;
+          fit->combined = members;
+          g_free (fc[ORCH_FORECAST_COMBINED]);
+          g_free (sdt[ORCH_FORECAST_COMBINED]);
+          fc[ORCH_FORECAST_COMBINED] = g_steal_pointer (&cf);
+          sdt[ORCH_FORECAST_COMBINED] = g_steal_pointer (&cs);
+        }
+    }
+  if (comb_best < best * (1.0 - 1e-9))
+    {
+      best = comb_best;
+      chosen = ORCH_FORECAST_COMBINED;
+    }
+  /* Calibration: the chosen forecast's errors over its own analytic sds,
+   * from more origins than the choice used (a forecast is cheap once
+   * fitted; five windows of a few steps are too few for a 95 % quantile). */
+  orch_conformal_init (&conf);
+  {
+    guint n_cal = MIN (N_CAL_ORIGINS, n - hb - train + 1);
+    g_autofree double *f = g_new (double, hb);
+    g_autofree double *g = g_new (double, hb);
+    g_autofree HoltCursor *cur = g_new0 (HoltCursor, ORCH_FORECAST_N_METHODS);
+
+    for (OrchForecastMethod m = ORCH_FORECAST_HOLT_DAMPED; m <= ORCH_FORECAST_HOLT_WINTERS; m++)
+      cur[m].p = fitted[m];
+    for (guint k = 0; k < n_cal; k++)
+      {
+        guint o = train + (n_cal > 1 ? k * (n - hb - train) / (n_cal - 1) : 0);
+        guint members = 0;
+
+        memset (f, 0, hb * sizeof (double));
+        for (OrchForecastMethod m = 0; m < ORCH_FORECAST_N_METHODS; m++)
+          if (m == chosen || (chosen == ORCH_FORECAST_COMBINED && (fit->combined & (1u << m))))
+            {
+              calibration_points (y, o, m, period, window, cur, hb, g);
+              for (guint j = 0; j < hb; j++)
+                f[j] += g[j];
+              members++;
+            }
+        for (guint j = 0; j < hb; j++)
+          f[j] /= MAX (members, 1);
+        orch_conformal_add (&conf, f, y + o, sdt[chosen], hb);
+      }
+  }
+  calibrated = orch_conformal_quantiles (&conf, &q80, &q95);
+  orch_conformal_clear (&conf);
+  for (guint m = 0; m < ORCH_FORECAST_N_METHODS; m++)
+    {
+      g_free (fc[m]);
+      g_free (sdt[m]);
+    }
   /* The refit on all of y starts from the backtest's parameters. */
-  if (!forecast_one (y, n, chosen, period, window, &fitted[chosen], fit, path))
-    orch_forecast_one (y, n, ORCH_FORECAST_NAIVE, 0, 0, fit, path);
+  if (chosen == ORCH_FORECAST_COMBINED)
+    forecast_combined (y, n, period, window, fitted, fit, path);
+  else if (!forecast_one (y, n, chosen, period, window, &fitted[chosen], fit, path))
+    {
+      orch_forecast_one (y, n, ORCH_FORECAST_NAIVE, 0, 0, fit, path);
+      calibrated = FALSE;
+    }
+  if (calibrated)
+    calibrate_path (path, q80, q95);
+  fit->calibrated = calibrated;
   fit->mase = best;
   return TRUE;
 }

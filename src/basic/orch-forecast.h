@@ -39,6 +39,7 @@ typedef enum {
   ORCH_FORECAST_HOLT_DAMPED,    /* level + damped trend, fitted */
   ORCH_FORECAST_HOLT_WINTERS,   /* level + damped trend + additive season, fitted */
   ORCH_FORECAST_SEASONAL_MEAN,  /* the mean of the values 1..K periods back */
+  ORCH_FORECAST_COMBINED,       /* the mean of the best backtested methods (auto only) */
   ORCH_FORECAST_N_METHODS
 } OrchForecastMethod;
 
@@ -110,6 +111,8 @@ typedef struct {
   double mase_by_method[ORCH_FORECAST_N_METHODS]; /* NaN: not tried */
   double sigma2;                                  /* one-step residual variance */
   OrchHoltParams params;                          /* for the Holt methods */
+  guint combined;      /* ORCH_FORECAST_COMBINED's members: 1 << method each */
+  gboolean calibrated; /* intervals from the backtest's errors, not analytic */
 } OrchForecastFit;
 
 /* A forecast of h steps: points and the 80 % and 95 % normal intervals. */
@@ -132,9 +135,14 @@ gboolean orch_forecast_one (const double *y, guint n, OrchForecastMethod method,
  * each of up to 5 origins over the last part the method forecasts
  * min(h, n / 4) steps, scored by MASE (MAE over the naive in-sample
  * one-step MAE of the training part, seasonal when a period is found).
- * The winner is refitted on all of y (orch_holt_fit_quick() from the
- * backtest's parameters; orch_forecast_one() fits the same way, from
- * the default start).  Too short a series for a backtest
+ * The mean of the two best methods' forecasts (ORCH_FORECAST_COMBINED)
+ * is scored on the same origins and wins only below both.  The winner
+ * is refitted on all of y (orch_holt_fit_quick() from the backtest's
+ * parameters; orch_forecast_one() fits the same way, from the default
+ * start).  Its intervals are calibrated (orch-forecast-conformal.h) on
+ * its errors from up to 24 origins over the last part, each over its
+ * analytic sd from the training part, when there are enough of them
+ * (fit->calibrated).  Too short a series for a backtest
  * (n < 16) gets the damped Holt (n >= 4) or the naive method.  FALSE
  * only for n == 0. */
 gboolean orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit,

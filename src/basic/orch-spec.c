@@ -229,6 +229,14 @@ parse_log_timestamps (OrchSpec *spec, const char *key, GVariant *v, GError **err
 }
 
 static gboolean
+parse_memory_warn_before (OrchSpec *spec, const char *key, GVariant *v, GError **error)
+{
+  spec->memory_warn_before_s = g_variant_get_uint32 (v);
+  spec->memory_warn_before_set = TRUE;
+  return TRUE;
+}
+
+static gboolean
 parse_stderr (OrchSpec *spec, const char *key, GVariant *v, GError **error)
 {
   const char *s = g_variant_get_string (v, NULL);
@@ -283,7 +291,9 @@ parse_request_id (OrchSpec *spec, const char *key, GVariant *v, GError **error)
   X ("memory_high", "t", parse_memory_high, .min = ORCH_MIN_MEMORY_MAX)                       \
   X ("cpu_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                       \
   X ("io_weight", "u", parse_weight, .min = 1, .max = ORCH_MAX_WEIGHT)                        \
-  X ("log_timestamps", "b", parse_log_timestamps)
+  X ("log_timestamps", "b", parse_log_timestamps)                                             \
+  /* the config key's bounds: a day at most, 0 none for this job */                           \
+  X ("memory_warn_before_s", "u", parse_memory_warn_before, .max = 86400)
 
 /* The parser comes first among the variable arguments, so that a row
  * without bounds still gives the macro one. */
@@ -556,6 +566,9 @@ orch_spec_to_variant (const OrchSpec *s)
     g_variant_builder_add (&b, "{sv}", "io_weight", g_variant_new_uint32 (s->io_weight));
   if (s->log_timestamps)
     g_variant_builder_add (&b, "{sv}", "log_timestamps", g_variant_new_boolean (TRUE));
+  if (s->memory_warn_before_set)
+    g_variant_builder_add (&b, "{sv}", "memory_warn_before_s",
+                           g_variant_new_uint32 (s->memory_warn_before_s));
   if (s->group_id)
     {
       g_variant_builder_add (&b, "{sv}", "group_id", g_variant_new_string (s->group_id));

@@ -39,6 +39,10 @@ typedef struct {
   guint cpu_weight;          /* 1..10000, 0 = the default (100) */
   guint io_weight;           /* 1..10000, 0 = the default (100) */
   gboolean log_timestamps;   /* the monitor stamps each line (orch-log-record.h) */
+  /* memory_forecast events this far ahead for this job (0: none); unset:
+   * [events] memory_warn_before_s */
+  guint memory_warn_before_s;
+  gboolean memory_warn_before_set;
 
   /* Filled by orch_policy_check(). */
   char *resolved_exec;

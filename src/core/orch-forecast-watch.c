@@ -34,15 +34,19 @@ look_at (OrchForecastWatch *w, const char *id)
   OrchMemoryOutlook o;
   gint64 now = g_get_real_time ();
   double in_s;
+  guint before;
 
-  if (job == NULL || job->state != ORCH_JOB_RUNNING)
+  /* The job's own time (0: none for it), else the configured one. */
+  before = job && job->spec->memory_warn_before_set ? job->spec->memory_warn_before_s
+                                                    : w->warn_before_s;
+  if (job == NULL || job->state != ORCH_JOB_RUNNING || before == 0)
     {
       g_hash_table_remove (w->states, id);
       return;
     }
   /* Twice the warning time: the hysteresis needs to see that far. */
-  if (!orch_forecaster_memory_outlook (w->sampler, w->manager, id, 2 * w->warn_before_s,
-                                       MIN_SAMPLES, &o, &error))
+  if (!orch_forecaster_memory_outlook (w->sampler, w->manager, id, 2 * before, MIN_SAMPLES, &o,
+                                       &error))
     return;
   st = g_hash_table_lookup (w->states, id);
   if (st == NULL)
@@ -53,19 +57,18 @@ look_at (OrchForecastWatch *w, const char *id)
   if (o.exhaustion_at)
     in_s = MAX ((double) (o.exhaustion_at - now) / G_USEC_PER_SEC, 0);
   else
-    in_s = o.searched_s >= 2.0 * w->warn_before_s ? -1 : NAN;
+    in_s = o.searched_s >= 2.0 * before ? -1 : NAN;
   /* The host's free memory moves all the time: only an own limit that
    * changed re-arms. */
-  if (!orch_forecast_warn_step (st, job->started_at, o.own_limit ? o.limit : 0, in_s,
-                                w->warn_before_s))
+  if (!orch_forecast_warn_step (st, job->started_at, o.own_limit ? o.limit : 0, in_s, before))
     return;
   w->func (id, now,
            g_variant_new_parsed ("{'limit': <%t>, 'limit_source': <%s>, 'memory_bytes': <%t>, "
                                  "'exhaustion_at': <%t>, 'confidence': <%d>, "
                                  "'warn_before_s': <%u>, 'method': <%s>}",
                                  (guint64) o.limit, o.limit_source, (guint64) o.memory_bytes,
-                                 (guint64) o.exhaustion_at, o.confidence,
-                                 (guint32) w->warn_before_s, o.method),
+                                 (guint64) o.exhaustion_at, o.confidence, (guint32) before,
+                                 o.method),
            w->user_data);
 }
 
@@ -120,8 +123,6 @@ orch_forecast_watch_new (OrchSampler *s, OrchManager *m, guint warn_before_s, gu
 {
   OrchForecastWatch *w;
 
-  if (warn_before_s == 0)
-    return NULL;
   w = g_new0 (OrchForecastWatch, 1);
   w->sampler = s;
   w->manager = m;

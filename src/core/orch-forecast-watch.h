@@ -18,7 +18,9 @@ typedef struct _OrchForecastWatch OrchForecastWatch;
 typedef void (*OrchForecastWarnFunc) (const char *id, gint64 now, GVariant *data,
                                       gpointer user_data);
 
-/* NULL with @warn_before_s 0 (warnings off). */
+/* @warn_before_s: for jobs whose spec has no memory_warn_before_s (0:
+ * none for them; a job's own value still counts, and a job with 0 is
+ * never forecast). */
 OrchForecastWatch *
 orch_forecast_watch_new (OrchSampler *s, OrchManager *m, guint warn_before_s, guint interval_s,
                          OrchForecastWarnFunc func, gpointer user_data);

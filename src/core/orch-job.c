@@ -228,6 +228,13 @@ f_log_timestamps (const OrchJob *j, OrchFieldValue *v)
 }
 
 static gboolean
+f_memory_warn_before_s (const OrchJob *j, OrchFieldValue *v)
+{
+  v->u = j->spec->memory_warn_before_s;
+  return j->spec->memory_warn_before_set;
+}
+
+static gboolean
 f_group_id (const OrchJob *j, OrchFieldValue *o)
 {
   o->s = j->spec->group_id;
@@ -327,6 +334,8 @@ static const OrchJobField record_fields[] = {
   { "result", NULL, ORCH_FIELD_STRING, f_result },
   { "io_read_bytes", NULL, ORCH_FIELD_UINT64, f_io_read_bytes },
   { "io_write_bytes", NULL, ORCH_FIELD_UINT64, f_io_write_bytes },
+  /* Only when the spec set it (issue 20) */
+  { "memory_warn_before_s", NULL, ORCH_FIELD_UINT32, f_memory_warn_before_s },
 };
 
 const OrchJobField *

@@ -42,6 +42,7 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
   g_autofree char *name = NULL, *restart = NULL, *memory_max = NULL, *cpu_quota = NULL;
   g_autofree char *cwd = NULL, *user = NULL, *stop_timeout = NULL, *restart_delay = NULL;
   g_autofree char *on_calendar = NULL;
+  g_autofree char *memory_warn_before = NULL;
   g_auto(GStrv) env = NULL;
   int tasks_max = -1, restart_max = -1;
   gboolean separate_stderr = FALSE;
@@ -74,6 +75,9 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
     { "on-calendar", 0, 0, G_OPTION_ARG_STRING, &on_calendar,
       N_("Do not start it now: make a schedule that runs it at these times (OnCalendar= syntax) and print the schedule's id"),
       N_("EXPR") },
+    { "memory-warn-before", 0, 0, G_OPTION_ARG_STRING, &memory_warn_before,
+      N_("A memory_forecast event when its memory is forecast to reach its limit this far ahead (10min; 0: none for this job)"),
+      N_("DURATION") },
     { NULL }
   };
   GVariantBuilder spec;
@@ -130,6 +134,15 @@ orch_ctl_cmd_run (OrchCtl *ctl, int argc, char **argv)
       if (!orch_ctl_parse_cores (cpu_quota, &cores))
         return g_variant_builder_clear (&spec), bad_value ("cpu-quota", cpu_quota, "0.5, 2, 150%");
       g_variant_builder_add (&spec, "{sv}", "cpu_quota", g_variant_new_double (cores));
+    }
+  if (memory_warn_before)
+    {
+      guint64 us;
+      if (!orch_ctl_parse_duration (memory_warn_before, &us) || us / G_USEC_PER_SEC > G_MAXUINT32)
+        return g_variant_builder_clear (&spec),
+               bad_value ("memory-warn-before", memory_warn_before, "10min, 1h, 0");
+      g_variant_builder_add (&spec, "{sv}", "memory_warn_before_s",
+                             g_variant_new_uint32 ((guint32) (us / G_USEC_PER_SEC)));
     }
   if (!add_ms (&spec, "stop_timeout_ms", "stop-timeout", stop_timeout, "10s, 2min", &exit_code) ||
       !add_ms (&spec, "restart_delay_ms", "restart-delay", restart_delay, "100ms, 2s", &exit_code))

@@ -22,7 +22,12 @@
  * counts once), throttled = share of samples over the CPU quota.  Ours
  * (VPA-style, five-minute peak windows at VPA's crossing rate), a VPA reimplementation (24 h
  * windows and half-life, p90 + 15 %, VPA's minimums of 250 MiB and 25
- * millicores), and static p95 of the samples. */
+ * millicores), static p95 of the samples, and "hindsight": not a
+ * recommender but the floor for one, the lowest static memory_max with
+ * no more OOM episodes than VPA's, chosen knowing the test half (CPU:
+ * VPA's quota); and "forecast-95", a candidate not in the daemon: the
+ * memory peak percentile without a margin or the highest calibrated
+ * 95 % bound of the forecast over the test half, whichever is higher. */
 #include "basic/orch-forecast.h"
 #include "basic/orch-recommend.h"
 
@@ -263,6 +268,7 @@ typedef struct {
   double throttled;
   guint64 memory_max;
   double cpu_quota;
+  guint over; /* samples over memory_max */
 } RecScore;
 
 static void
@@ -280,6 +286,7 @@ apply (const Trace *t, guint from, guint64 mem_max, double quota, RecScore *s)
 
       if (m > mem_max)
         {
+          s->over++;
           s->ooms += !over;
           over = TRUE;
         }
@@ -315,8 +322,37 @@ p95 (const double *v, guint n)
   return s[MIN ((guint) ceil (0.95 * n) - 1, n - 1)];
 }
 
+/* Not a recommender: the lowest static memory_max that, knowing the
+ * test half, has no more OOM episodes than VPA's there and spends no
+ * more samples over it (a limit a leak stays above has few episodes;
+ * every value the series takes is tried: episodes need not fall as the
+ * limit rises).
+ * No recommendation from the first half can have less slack at that
+ * OOM count, so it bounds what "less slack than VPA" can reach. */
 static void
-recommend_all (const Trace *t, RecScore out[3])
+hindsight (const Trace *t, guint from, const RecScore *vpa, RecScore *best)
+{
+  guint n = t->mem->len;
+  const double *m = (const double *) t->mem->data;
+
+  double quota = vpa->cpu_quota;
+
+  *best = *vpa;
+  for (guint i = from; i < n; i++)
+    {
+      RecScore s;
+      guint64 lim = (guint64) ceil (m[i]);
+
+      if (lim >= best->memory_max)
+        continue;
+      apply (t, from, lim, quota, &s);
+      if (s.ooms <= vpa->ooms && s.over <= vpa->over)
+        *best = s;
+    }
+}
+
+static void
+recommend_all (const Trace *t, RecScore out[5])
 {
   guint half = t->mem->len / 2;
   g_autofree OrchUsageSample *u = g_new (OrchUsageSample, half);
@@ -338,6 +374,24 @@ recommend_all (const Trace *t, RecScore out[3])
   apply (t, half, MAX (r.memory_max, 250ull << 20), MAX (r.cpu_quota, 0.025), &out[1]);
   apply (t, half, (guint64) p95 ((double *) t->mem->data, half),
          p95 ((double *) t->cpu->data, half) / 100.0, &out[2]);
+  hindsight (t, half, &out[1], &out[3]);
+  /* Not what the daemon does (measured to decide): the peak percentile
+   * without a margin, or the forecast's calibrated 95 % bound over the
+   * test half (the recommendation's lifetime), whichever is higher. */
+  {
+    guint h = t->mem->len - half, nfit = MIN (half, MAX_FIT);
+    OrchForecastPath path;
+    OrchForecastFit fit;
+    double top = 0;
+
+    orch_forecast_path_init (&path, h);
+    orch_forecast_auto ((double *) t->mem->data + half - nfit, nfit, h, &fit, &path);
+    for (guint k = 0; k < h; k++)
+      top = MAX (top, path.hi95[k]);
+    top = MAX (top, r.memory_high);
+    orch_forecast_path_clear (&path);
+    apply (t, half, (guint64) top, out[1].cpu_quota, &out[4]);
+  }
 }
 
 /* Cost: one job's forecast as the daemon makes it (two series of 588
@@ -440,8 +494,9 @@ main (int argc, char **argv)
       guint hs_real[] = { 10, 60, MAX (t->cpu->len / 6, 61) }, hs_syn[] = { 5, 15, 60 };
       guint hs_coarse[] = { 30, 90, 180 }; /* 5, 15, 30 min at 10 s */
       guint *hs = t->derived ? hs_coarse : t->step_s > 1 ? hs_syn : hs_real;
-      RecScore rs[3];
-      static const char *const rnames[] = { "ours", "vpa", "static-p95" };
+      RecScore rs[5];
+      static const char *const rnames[] = { "ours", "vpa", "static-p95", "hindsight",
+                                            "forecast-95" };
 
       for (guint s = 0; s < 2; s++)
         {
@@ -508,7 +563,7 @@ main (int argc, char **argv)
       if (t->derived)
         continue;
       recommend_all (t, rs);
-      for (guint k = 0; k < 3; k++)
+      for (guint k = 0; k < 5; k++)
         if (md)
           g_string_append_printf (rc, "| %s | %s | %.0f MiB | %.0f MiB | %u | %.2f | %.0f %% |\n",
                                   t->name, rnames[k], rs[k].memory_max / 1048576.0,

@@ -142,6 +142,63 @@ test_flat_job_quiet (void)
   orch_test_discard (d, id);
 }
 
+/* 1 MiB more every 100 ms (600 MiB at most), then sleeps: the host's
+ * memory (the limit without memory_max) is tens of minutes away. */
+#define SLOW_LEAK                                                                               \
+  "import time\\nchunks = []\\nfor i in range(600):\\n    chunks.append(bytearray(1 << 20))\\n" \
+  "    time.sleep(0.1)\\ntime.sleep(600)"
+
+/* A job's own memory_warn_before_s instead of the daemon's (a day
+ * here): a day ahead (80000 s) warns and says so; 60 s does not, the
+ * crossing being further off; 0 never.  All three grow alike. */
+static void
+test_per_job_warn_before (void)
+{
+  const guint32 before[3] = { 80000, 60, 0 };
+  g_autofree char *ids[3] = { NULL };
+  g_autoptr(GPtrArray) seen = NULL;
+  g_autoptr(GVariant) data = NULL;
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint32 said = 0, shown = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *spec = g_strdup_printf ("{'command': <['python3', '-c', '%s']>, "
+                                               "'memory_warn_before_s': <uint32 %u>}",
+                                               SLOW_LEAK, before[i]);
+
+      ids[i] = orch_test_start (d, spec, "running", 10000);
+    }
+  rec = call_iface ("org.orchestrator.Jobs", "Get", g_variant_new ("(s)", ids[0]), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_variant_lookup (rec, "memory_warn_before_s", "u", &shown));
+  g_assert_cmpuint (shown, ==, 80000);
+  do
+    {
+      g_clear_pointer (&seen, g_ptr_array_unref);
+      g_usleep (200 * 1000);
+      seen = warnings (ids[0]);
+    }
+  while (seen->len == 0 && g_get_monotonic_time () < until);
+  g_assert_cmpuint (seen->len, ==, 1);
+  data = g_variant_lookup_value (seen->pdata[0], "data", G_VARIANT_TYPE_VARDICT);
+  g_assert_true (g_variant_lookup (data, "warn_before_s", "u", &said));
+  g_assert_cmpuint (said, ==, 80000);
+  /* The others have been looked at as often (one round a second), and
+   * a few rounds more. */
+  g_usleep (3 * G_USEC_PER_SEC);
+  for (guint i = 1; i < 3; i++)
+    {
+      g_clear_pointer (&seen, g_ptr_array_unref);
+      seen = warnings (ids[i]);
+      g_assert_cmpuint (seen->len, ==, 0);
+    }
+  for (guint i = 0; i < 3; i++)
+    orch_test_discard (d, ids[i]);
+}
+
 static char *
 create_group (const char *options_text)
 {
@@ -258,6 +315,8 @@ static const OrchTestCase tests[] = { { "/forecast-watch/leaky-warns-once", test
                                       { "/forecast-watch/flat-job-quiet", test_flat_job_quiet },
                                       { "/forecast-watch/group", test_group_forecast },
                                       { "/forecast-watch/group-not-found", test_group_not_found },
+                                      { "/forecast-watch/per-job-warn-before",
+                                        test_per_job_warn_before },
                                       { NULL, NULL } };
 
 int

@@ -68,10 +68,10 @@ check_series (GVariant *series, gsize want_points)
 
   g_assert_cmpuint (n, ==, want_points);
   g_assert_true (g_variant_lookup (series, "method", "&s", &method));
-  g_assert_true (g_str_has_prefix (method, "naive") ||
-                 g_str_has_prefix (method, "seasonal-naive") ||
-                 g_str_has_prefix (method, "moving-average") || g_str_has_prefix (method, "holt") ||
-                 g_str_has_prefix (method, "seasonal-mean"));
+  g_assert_true (
+      g_str_has_prefix (method, "naive") || g_str_has_prefix (method, "seasonal-naive") ||
+      g_str_has_prefix (method, "moving-average") || g_str_has_prefix (method, "holt") ||
+      g_str_has_prefix (method, "seasonal-mean") || g_str_has_prefix (method, "combination"));
   for (gsize i = 0; i < n; i++)
     {
       g_assert_cmpfloat (lo95[i], <=, lo80[i] + 1e-6);

@@ -32,7 +32,7 @@ out=$(ctl forecast "$ID" --horizon 2min --step 10s) || fail "forecast failed: $o
 echo "$out" | sed 's/^/# /'
 grep -q '^CPU: ' <<<"$out" || fail "no CPU line"
 grep -q '^Memory: ' <<<"$out" || fail "no Memory line"
-grep -Eq 'naive|moving-average|holt' <<<"$out" || fail "no method named"
+grep -Eq 'naive|moving-average|holt|seasonal-mean|combination' <<<"$out" || fail "no method named"
 [ "$(grep -c '^[0-9]\{4\}-' <<<"$out")" -eq 12 ] || fail "not 12 rows"
 
 ctl forecast "$ID" --horizon 60s --step 1s --json > "$T/fc.json" || fail "forecast --json failed"

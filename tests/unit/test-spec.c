@@ -108,6 +108,8 @@ test_errors (void)
     { "{'command': <['true']>, 'memory_max': <uint64 1048575>}", "at least 1048576" },
     { "{'command': <['true']>, 'request_id': <'a b'>}", "printable ASCII" },
     { "{'command': <['true']>, 'stderr': <'both'>}", "“stderr”" },
+    { "{'command': <['true']>, 'memory_warn_before_s': <uint32 86401>}", "at most 86400" },
+    { "{'command': <['true']>, 'memory_warn_before_s': <600>}", "must be of type u, not i" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -163,6 +165,36 @@ test_group_fields (void)
   g_assert_cmpstr (back->argv[0], ==, "/bin/true");
 }
 
+/* memory_warn_before_s: unset (the configuration decides) differs from
+ * 0 (no warnings for this job), and both survive the stored form. */
+static void
+test_memory_warn_before (void)
+{
+  const char *const texts[] = { "{'command': <['true']>}",
+                                "{'command': <['true']>, 'memory_warn_before_s': <uint32 0>}",
+                                "{'command': <['true']>, 'memory_warn_before_s': <uint32 7200>}" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GVariant) v = parse_text (texts[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OrchSpec) s = orch_spec_from_variant (v, &error);
+      g_autoptr(GVariant) back = NULL;
+      g_autoptr(OrchSpec) s2 = NULL;
+      guint32 u = 1;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (s->memory_warn_before_set, ==, i > 0);
+      g_assert_cmpuint (s->memory_warn_before_s, ==, i == 2 ? 7200 : 0);
+      back = g_variant_ref_sink (orch_spec_to_variant (s));
+      g_assert_cmpint (g_variant_lookup (back, "memory_warn_before_s", "u", &u), ==, i > 0);
+      s2 = orch_spec_from_stored (back, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (s2->memory_warn_before_set, ==, i > 0);
+      g_assert_cmpuint (s2->memory_warn_before_s, ==, s->memory_warn_before_s);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -172,5 +204,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/errors", test_errors);
   g_test_add_func ("/spec/not-a-dict", test_not_a_dict);
   g_test_add_func ("/spec/group-fields", test_group_fields);
+  g_test_add_func ("/spec/memory-warn-before", test_memory_warn_before);
   return g_test_run ();
 }
