@@ -757,8 +757,11 @@ launch_run (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   OrchJob *job = e->job;
-  OrchLaunchParams params = { .spec = job->spec, .job_id = job->id,
-                              .exit_dir_fd = m->exit_dir_fd, .monitor = m->monitor };
+  OrchLaunchParams params = { .spec = job->spec,
+                              .job_id = job->id,
+                              .exit_dir_fd = m->exit_dir_fd,
+                              .monitor = m->monitor,
+                              .cgroup_fd = -1 };
   int out_fd, err_fd;
   gboolean ok;
 
@@ -797,12 +800,21 @@ launch_run (Entry *e, GError **error)
 
   params.stdout_fd = out_fd;
   params.stderr_fd = err_fd;
+  /* Born in its group where the backend and kernel can: no attach. */
+  if (m->backend->ops->prepare)
+    params.cgroup_fd = m->backend->ops->prepare (m->backend, job);
   ok = orch_launch_fork (&params, &e->run.launch, error);
   if (err_fd != out_fd)
     close (err_fd);
   close (out_fd);
+  if (params.cgroup_fd >= 0)
+    close (params.cgroup_fd);
   if (!ok)
-    goto failed;
+    {
+      if (params.cgroup_fd >= 0)
+        m->backend->ops->forget (m->backend, job);
+      goto failed;
+    }
 
   job->monitor_pid = e->run.launch.pid;
   job->monitor_start = orch_process_start_time (e->run.launch.pid);
@@ -812,7 +824,10 @@ launch_run (Entry *e, GError **error)
     e->run.child_source = g_child_watch_add (e->run.launch.pid, child_exited, e);
   e->run.attaching = TRUE;
   /* systemd gets to work before anything else is done for this launch. */
-  m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
+  if (e->run.launch.in_cgroup)
+    m->backend->ops->adopt (m->backend, job, e->run.launch.pid, attached_cb, e);
+  else
+    m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
   return;
 
 failed:
