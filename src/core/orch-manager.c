@@ -576,6 +576,11 @@ manager_take_exit_record (Entry *e, int *status)
     }
   *status = rec.status;
   job->finished_at = rec.finished_at;
+  /* started_at is when the daemon heard of the exec, finished_at when the
+   * monitor saw the end: a short command can end before the daemon hears
+   * it started, and it had started by the time it ended. */
+  if (job->started_at > job->finished_at)
+    job->started_at = job->finished_at;
   /* Removed by manager_persist() once the run's end is saved. */
   e->exit_record_pending = TRUE;
   return TRUE;
@@ -602,7 +607,7 @@ manager_run_ended (Entry *e, int status)
   read_launch_status (e);
   /* Exec happened but the run was too short to be seen running. */
   if (e->run.released && !e->run.launch_failed && job->started_at == 0)
-    job->started_at = now_us ();
+    job->started_at = job->finished_at ? job->finished_at : now_us ();
 
   if (maybe_finish (e) || e->run.attaching || e->run.stop_requested ||
       job->state == ORCH_JOB_STOPPING)
