@@ -32,6 +32,8 @@ packages=(
   # tests/bench/bench-rest.sh's peers: the FastAPI+psutil stand-in of the
   # prototype (tests/bench/peer), node_exporter (its own on a free port)
   python3-fastapi python3-uvicorn python3-psutil prometheus-node-exporter
+  # tests/bench/run-bench.sh's launch peer (tests/bench/peer/supervisord_launch.py)
+  supervisor
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include "basic/orch-error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <signal.h>
 #include <string.h>
@@ -127,29 +128,36 @@ write_limits (CgroupfsBackend *self, const char *id, const OrchLimits *l, const 
   return r;
 }
 
-static void
-cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done, gpointer data)
+/* The job's groups, with the spec's limits written: 0 or -errno. */
+static int
+make_groups (CgroupfsBackend *self, OrchJob *job, const char *dir, const char *mem_dir)
 {
-  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  OrchLimits limits;
+  const char *file;
+
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    return -errno;
+  if (mem_dir && mkdir (mem_dir, 0755) < 0 && errno != EEXIST)
+    return -errno;
+  orch_limits_set_in_spec (job->spec, &limits);
+  return write_limits (self, job->id, &limits, &file);
+}
+
+/* Moves @pid into the groups (unless @moved: started in the v2 one), and
+ * calls @done. */
+static void
+finish_attach (CgroupfsBackend *self, OrchJob *job, pid_t pid, gboolean moved,
+               OrchBackendAttachFunc done, gpointer data)
+{
   g_autofree char *dir = job_dir (self, job);
   g_autofree char *mem_dir = self->memory_v1 ? memory_v1_dir (self, job->id) : NULL;
   g_autoptr(GError) error = NULL;
-  int r = 0;
+  int r = moved ? 0 : make_groups (self, job, dir, mem_dir);
 
-  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
-    r = -errno;
-  if (r == 0 && mem_dir && mkdir (mem_dir, 0755) < 0 && errno != EEXIST)
-    r = -errno;
-  if (r == 0)
-    {
-      OrchLimits limits;
-      const char *file;
-      orch_limits_set_in_spec (job->spec, &limits);
-      r = write_limits (self, job->id, &limits, &file);
-    }
+  /* CLONE_INTO_CGROUP places it in the unified tree only. */
   if (r == 0 && mem_dir)
     r = orch_cgroup_attach (mem_dir, pid);
-  if (r == 0)
+  if (r == 0 && !moved)
     r = orch_cgroup_attach (dir, pid);
 
   if (r < 0)
@@ -166,6 +174,33 @@ cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc 
       job->cgroup = g_strdup (dir + strlen (self->mount));
     }
   done (job, error, data);
+}
+
+static void
+cgroupfs_attach (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done, gpointer data)
+{
+  finish_attach ((CgroupfsBackend *) b, job, pid, FALSE, done, data);
+}
+
+static void
+cgroupfs_adopt (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done, gpointer data)
+{
+  finish_attach ((CgroupfsBackend *) b, job, pid, TRUE, done, data);
+}
+
+static int
+cgroupfs_prepare (OrchBackend *b, OrchJob *job)
+{
+  CgroupfsBackend *self = (CgroupfsBackend *) b;
+  g_autofree char *dir = job_dir (self, job);
+  g_autofree char *mem_dir = self->memory_v1 ? memory_v1_dir (self, job->id) : NULL;
+  int r = make_groups (self, job, dir, mem_dir);
+  int fd;
+
+  if (r < 0)
+    return r;
+  fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
 }
 
 static int
@@ -315,6 +350,8 @@ static const OrchBackendOps cgroupfs_ops = {
   .set_limits = cgroupfs_set_limits,
   .limit_missing = cgroupfs_limit_missing,
   .memory_events_path = cgroupfs_memory_events_path,
+  .prepare = cgroupfs_prepare,
+  .adopt = cgroupfs_adopt,
 };
 
 /* Enables what @dir's parent offers for @dir's children: best effort, since

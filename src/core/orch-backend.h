@@ -64,6 +64,16 @@ typedef struct {
   /* The file that counts the job's OOM kills: cgroup v2 memory.events, or
    * v1 memory.oom_control on a hybrid host; NULL when there is none. */
   char *(*memory_events_path) (OrchBackend *b, OrchJob *job);
+  /* Makes @job's group before its process exists, so the process can be
+   * started in it (CLONE_INTO_CGROUP): an O_DIRECTORY fd of its cgroup2
+   * directory (the caller closes it), or -errno, and then attach() does
+   * the usual and reports what failed.  Optional. */
+  int (*prepare) (OrchBackend *b, OrchJob *job);
+  /* Like attach(), for a held child that was started in the group
+   * prepare() made: does what is left (a hybrid host's v1 memory group),
+   * not the move.  Required with prepare(). */
+  void (*adopt) (OrchBackend *b, OrchJob *job, pid_t pid, OrchBackendAttachFunc done,
+                 gpointer user_data);
 } OrchBackendOps;
 
 struct _OrchBackend {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-launch.h"
+#include "basic/orch-clone.h"
 #include "basic/orch-error.h"
 #include "orch-policy.h"
 
@@ -165,7 +166,7 @@ monitor_argv (const OrchLaunchParams *p, const char *cwd)
   return (char **) g_ptr_array_free (a, FALSE);
 }
 
-/* Everything below runs in the forked child: async-signal-safe calls only. */
+/* Everything below runs in the child: async-signal-safe calls only. */
 
 static void G_GNUC_NORETURN
 child_fail (int status_fd, OrchLaunchStage stage)
@@ -175,16 +176,27 @@ child_fail (int status_fd, OrchLaunchStage stage)
   _exit (127);
 }
 
-static void G_GNUC_NORETURN
-child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
-           int hold_fd, int status_fd, int null_fd)
+typedef struct {
+  const OrchLaunchParams *p;
+  char *const *margv;
+  char *const *envp;
+  int hold_fd, status_fd, null_fd;
+} ChildArgs;
+
+/* Runs in the child, on the daemon's memory until execve (orch-clone.h):
+ * syscalls only, nothing allocated, nothing written but its own stack. */
+static int
+child_run (void *data)
 {
+  const ChildArgs *c = data;
+  const OrchLaunchParams *p = c->p;
   /* In the order orchestrator-monitor expects them at fds 0 to 5. */
-  int want[6] = { null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, status_fd, hold_fd };
+  int want[6] = { c->null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, c->status_fd, c->hold_fd };
   int moved[6];
   sigset_t all;
 
-  /* GLib and the daemon's signal handlers must not leak into the job. */
+  /* GLib and the daemon's signal handlers must not leak into the job
+   * (every signal is blocked until they are gone). */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
       signal (sig, SIG_DFL);
@@ -199,7 +211,7 @@ child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
    * Everything else (other jobs' pipes) is closed. */
   for (int i = 0; i < 6; i++)
     if ((moved[i] = fcntl (want[i], F_DUPFD, 10)) < 0)
-      child_fail (status_fd, ORCH_LAUNCH_STAGE_STDIO);
+      child_fail (c->status_fd, ORCH_LAUNCH_STAGE_STDIO);
   for (int i = 0; i < 6; i++)
     if (dup2 (moved[i], i) < 0)
       child_fail (moved[4], ORCH_LAUNCH_STAGE_STDIO);
@@ -207,7 +219,7 @@ child_run (const OrchLaunchParams *p, char *const *margv, char *const *envp,
 
   /* The monitor starts now and waits on the hold pipe itself: its exec
    * overlaps the backend's attach instead of following the release. */
-  execve (margv[0], margv, envp);
+  execve (c->margv[0], c->margv, c->envp);
   child_fail (ORCH_MONITOR_STATUS_FD, ORCH_LAUNCH_STAGE_MONITOR);
 }
 
@@ -220,6 +232,8 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
   g_auto(GStrv) margv = NULL;
   int hold[2] = { -1, -1 }, status[2] = { -1, -1 };
   int null_fd;
+  ChildArgs child;
+  bool in_cgroup;
   pid_t pid;
   int saved;
 
@@ -230,11 +244,18 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
   if (null_fd < 0 || pipe2 (hold, O_CLOEXEC) < 0 || pipe2 (status, O_CLOEXEC) < 0)
     goto fail;
 
-  pid = fork ();
+  child = (ChildArgs){ .p = p,
+                       .margv = margv,
+                       .envp = envp,
+                       .hold_fd = hold[0],
+                       .status_fd = status[1],
+                       .null_fd = null_fd };
+  pid = orch_clone_vfork (child_run, &child, p->cgroup_fd, &in_cgroup);
   if (pid < 0)
-    goto fail;
-  if (pid == 0)
-    child_run (p, margv, envp, hold[0], status[1], null_fd);
+    {
+      errno = -pid;
+      goto fail;
+    }
 
   close (hold[0]);
   close (status[1]);
@@ -243,6 +264,7 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
   out->pid = pid;
   out->release_fd = hold[1];
   out->status_fd = status[0];
+  out->in_cgroup = in_cgroup;
   return TRUE;
 
 fail:

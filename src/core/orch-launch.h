@@ -9,9 +9,10 @@
 
 G_BEGIN_DECLS
 
-/* The one place that makes job processes.  orch_launch_fork() forks a child
- * that waits on a pipe, so the caller can put it into its cgroup or scope
- * first; orch_launch_release() lets it go on: it becomes
+/* The one place that makes job processes.  orch_launch_fork() starts a
+ * child (vfork-like: the daemon's memory is not copied; straight into its
+ * cgroup when it can, see in_cgroup) that waits on a pipe, so the caller
+ * can put it into its cgroup or scope first; orch_launch_release() lets it go on: it becomes
  * orchestrator-monitor, which starts the command as its own child and
  * records how it ends.  The status fd (non-blocking) carries OrchLaunchMsg:
  * the command's pid, or the stage that failed; EOF once the command runs. */
@@ -19,6 +20,7 @@ typedef struct {
   pid_t pid;       /* the monitor (the held child before release) */
   int release_fd;  /* write end of the hold pipe, -1 once released */
   int status_fd;   /* read end of the status pipe */
+  gboolean in_cgroup; /* started in params->cgroup_fd: no attach needed */
 } OrchLaunch;
 
 typedef struct {
@@ -28,6 +30,7 @@ typedef struct {
   int stderr_fd;            /* same fd as stdout_fd when merged */
   int exit_dir_fd;          /* where the monitor writes ID.exit */
   const char *monitor;      /* orchestrator-monitor's path */
+  int cgroup_fd;            /* the job's cgroup2 directory to start in, or -1 */
 } OrchLaunchParams;
 
 gboolean orch_launch_fork (const OrchLaunchParams *params, OrchLaunch *out, GError **error);

@@ -576,6 +576,11 @@ manager_take_exit_record (Entry *e, int *status)
     }
   *status = rec.status;
   job->finished_at = rec.finished_at;
+  /* started_at is when the daemon heard of the exec, finished_at when the
+   * monitor saw the end: a short command can end before the daemon hears
+   * it started, and it had started by the time it ended. */
+  if (job->started_at > job->finished_at)
+    job->started_at = job->finished_at;
   /* Removed by manager_persist() once the run's end is saved. */
   e->exit_record_pending = TRUE;
   return TRUE;
@@ -602,7 +607,7 @@ manager_run_ended (Entry *e, int status)
   read_launch_status (e);
   /* Exec happened but the run was too short to be seen running. */
   if (e->run.released && !e->run.launch_failed && job->started_at == 0)
-    job->started_at = now_us ();
+    job->started_at = job->finished_at ? job->finished_at : now_us ();
 
   if (maybe_finish (e) || e->run.attaching || e->run.stop_requested ||
       job->state == ORCH_JOB_STOPPING)
@@ -757,8 +762,11 @@ launch_run (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   OrchJob *job = e->job;
-  OrchLaunchParams params = { .spec = job->spec, .job_id = job->id,
-                              .exit_dir_fd = m->exit_dir_fd, .monitor = m->monitor };
+  OrchLaunchParams params = { .spec = job->spec,
+                              .job_id = job->id,
+                              .exit_dir_fd = m->exit_dir_fd,
+                              .monitor = m->monitor,
+                              .cgroup_fd = -1 };
   int out_fd, err_fd;
   gboolean ok;
 
@@ -797,12 +805,21 @@ launch_run (Entry *e, GError **error)
 
   params.stdout_fd = out_fd;
   params.stderr_fd = err_fd;
+  /* Born in its group where the backend and kernel can: no attach. */
+  if (m->backend->ops->prepare)
+    params.cgroup_fd = m->backend->ops->prepare (m->backend, job);
   ok = orch_launch_fork (&params, &e->run.launch, error);
   if (err_fd != out_fd)
     close (err_fd);
   close (out_fd);
+  if (params.cgroup_fd >= 0)
+    close (params.cgroup_fd);
   if (!ok)
-    goto failed;
+    {
+      if (params.cgroup_fd >= 0)
+        m->backend->ops->forget (m->backend, job);
+      goto failed;
+    }
 
   job->monitor_pid = e->run.launch.pid;
   job->monitor_start = orch_process_start_time (e->run.launch.pid);
@@ -812,7 +829,10 @@ launch_run (Entry *e, GError **error)
     e->run.child_source = g_child_watch_add (e->run.launch.pid, child_exited, e);
   e->run.attaching = TRUE;
   /* systemd gets to work before anything else is done for this launch. */
-  m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
+  if (e->run.launch.in_cgroup)
+    m->backend->ops->adopt (m->backend, job, e->run.launch.pid, attached_cb, e);
+  else
+    m->backend->ops->attach (m->backend, job, e->run.launch.pid, attached_cb, e);
   return;
 
 failed:

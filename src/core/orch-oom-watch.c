@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-oom-watch.h"
+#include "orch-fd-watch.h"
 #include "basic/orch-cgroup.h"
 
 #include <errno.h>
@@ -50,8 +51,7 @@ orch_oom_high_due (gint64 now_us, gint64 last_us, guint64 period_us)
 static void
 watch_free (Watch *wa)
 {
-  if (wa->source)
-    g_source_remove (wa->source);
+  orch_fd_watch_remove (wa->source);
   if (wa->reread)
     g_source_remove (wa->reread);
   if (wa->high_timer)
@@ -208,7 +208,7 @@ register_v1 (Watch *wa)
   r = orch_write_file (control, line);
   if (r < 0)
     return r;
-  wa->source = g_unix_fd_add (wa->fd, G_IO_IN, v1_cb, wa);
+  wa->source = orch_fd_watch_add (wa->fd, G_IO_IN, v1_cb, wa);
   return 0;
 }
 
@@ -218,7 +218,7 @@ register_v2 (Watch *wa)
   wa->fd = open (wa->path, O_RDONLY | O_CLOEXEC);
   if (wa->fd < 0)
     return -errno;
-  wa->source = g_unix_fd_add (wa->fd, G_IO_PRI | G_IO_ERR, v2_cb, wa);
+  wa->source = orch_fd_watch_add (wa->fd, G_IO_PRI | G_IO_ERR, v2_cb, wa);
   return 0;
 }
 

@@ -191,6 +191,19 @@ run_child (const Args *a)
   child_fail (ORCH_LAUNCH_STAGE_EXEC);
 }
 
+/* vfork: the command's process is not a copy of this one to build and
+ * tear down again at exec; run_child() makes only system calls and never
+ * returns.  A frame of its own, so no variable of main() lives across it. */
+static __attribute__ ((noinline)) pid_t
+spawn_command (const Args *a)
+{
+  pid_t pid = vfork ();
+
+  if (pid == 0)
+    run_child (a);
+  return pid;
+}
+
 static char record_tmp[256];
 
 /* Makes ID.exit.tmp with its blocks allocated, before the command runs;
@@ -331,14 +344,12 @@ main (int argc, char **argv)
         }
     }
 
-  pid = fork ();
+  pid = spawn_command (&a);
   if (pid < 0)
     {
       send_msg (ORCH_LAUNCH_STAGE_MONITOR, errno);
       return 127;
     }
-  if (pid == 0)
-    run_child (&a);
 
   (void) setpgid (pid, pid);
   send_msg (ORCH_LAUNCH_MSG_PID, pid);

@@ -36,7 +36,7 @@ for b in ${BENCH_ALL:-rest sample launch}; do
       BENCH_INTERVAL_MS=${BENCH_INTERVAL_MS:-1000} BENCH_LEVELS=${BENCH_LEVELS:-0,200} \
         BENCH_BACKENDS=${BENCH_BACKENDS:-cgroupfs} BENCH_WINDOW_TICKS=${BENCH_WINDOW_TICKS:-8} \
         BENCH_FILL_TICKS=${BENCH_FILL_TICKS:-10} run sample "$here/bench-sample.sh" "$build" ;;
-    # Launch, List and stop of 200 jobs (no peer in this one yet).
+    # Launch, List and stop of 200 jobs; supervisord launching as many.
     launch) BENCH_LIST_CALLS=${BENCH_LIST_CALLS:-100} run launch "$here/run-bench.sh" "$build" ;;
     *) echo "bench-all: no bench $b" >&2; status=2 ;;
   esac

@@ -8,6 +8,7 @@
  *   create_to_exec   Create() sent -> JobChanged(state=running) seen, per job
  *   launch_rate      N / wall time from the first Create to the N-th running
  *   daemon_cpu       utime+stime of the daemon over the N launches, per launch
+ *   monitor_cpu      CPU (schedstat) of each job's orchestrator-monitor by then, mean
  *   daemon_rss       VmRSS of the daemon with N jobs running
  *   list             List({}) round trip with N jobs, median of --list-calls
  *   stop             Stop(id, {}) round trip (deferred until the job is gone)
@@ -66,6 +67,7 @@ typedef struct {
   double launch_total_s, launch_rate;
   double cpu_per_launch_ms;     /* utime+stime (clock ticks) */
   double cpu_per_launch_ms_ns;  /* schedstat, all threads, ns resolution */
+  double monitor_cpu_ms;        /* each job's orchestrator-monitor so far, mean */
   double idle_cpu_percent;      /* before the run, 1 s, nobody calling */
   double rss_mb;
   double list_ms;
@@ -171,6 +173,49 @@ proc_rss_kb (int pid)
       break;
   fclose (f);
   return kb;
+}
+
+/* The parent of @pid (its orchestrator-monitor), or -1. */
+static int
+proc_ppid (uint32_t pid)
+{
+  char path[64], buf[512];
+  FILE *f;
+  size_t n;
+  char *p;
+  int ppid;
+
+  snprintf (path, sizeof path, "/proc/%u/stat", pid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return -1;
+  n = fread (buf, 1, sizeof buf - 1, f);
+  fclose (f);
+  buf[n] = '\0';
+  p = strrchr (buf, ')');
+  return p && sscanf (p + 2, "%*c %d", &ppid) == 1 ? ppid : -1;
+}
+
+/* The CPU the monitors of @jobs have used so far (their start, the fork and
+ * exec of the command, and the daemon's child before its exec: same pid),
+ * per job, in ms; -1 if none could be read. */
+static double
+monitors_cpu_ms (const Job *jobs, int n)
+{
+  long long sum = 0;
+  int seen = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      int ppid = proc_ppid (jobs[i].pid);
+      long long ns = ppid > 1 ? proc_cpu_ns (ppid) : -1;
+      if (ns >= 0)
+        {
+          sum += ns;
+          seen++;
+        }
+    }
+  return seen ? (double) sum / 1e6 / seen : -1;
 }
 
 /* Whether @pid exists and is not a zombie. */
@@ -481,6 +526,7 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
         res->cpu_per_launch_ms = (double) (cpu1 - cpu0) * 1000.0 / (double) tck / opt_jobs;
       if (ns0 >= 0 && ns1 >= 0)
         res->cpu_per_launch_ms_ns = (double) (ns1 - ns0) / 1e6 / opt_jobs;
+      res->monitor_cpu_ms = monitors_cpu_ms (jobs, opt_jobs);
       res->rss_mb = (double) proc_rss_kb (opt_daemon_pid) / 1024.0;
 
       /* ---- List with N jobs ---- */
@@ -592,6 +638,7 @@ FIELD (launch_total_s)
 FIELD (launch_rate)
 FIELD (cpu_per_launch_ms)
 FIELD (cpu_per_launch_ms_ns)
+FIELD (monitor_cpu_ms)
 FIELD (idle_cpu_percent)
 FIELD (rss_mb)
 FIELD (list_ms)
@@ -631,6 +678,7 @@ print_json (const RunResult *rs, int n, const char *backend, const char *error)
     { "jobs_per_s", get_launch_rate, 1 },
     { "daemon_cpu_per_launch_ms", get_cpu_per_launch_ms, 3 },
     { "daemon_cpu_per_launch_ms_schedstat", get_cpu_per_launch_ms_ns, 3 },
+    { "monitor_cpu_per_launch_ms", get_monitor_cpu_ms, 3 },
     { "daemon_idle_cpu_percent", get_idle_cpu_percent, 1 },
     { "daemon_rss_mb", get_rss_mb, 2 },
     { "list_ms", get_list_ms, 3 },

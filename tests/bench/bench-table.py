@@ -76,15 +76,32 @@ def sample_rows(doc):
 
 def launch_rows(doc):
     rows = []
+    sv = (doc.get("peer") or {}).get("supervisord")
+    vs = doc.get("vs_supervisord") or {}
     for name, b in (doc.get("backends") or {}).items():
         if not b:
             continue
-        what = "launch %s `sleep 600`, %s" % (doc.get("jobs"), name)
-        ours = ("%s jobs/s; create→exec p50 %s ms; daemon CPU/launch %s ms; List %s ms; RSS %s MB"
-                % (fmt(b.get("jobs_per_s"), 0), fmt(b.get("create_to_exec_p50_ms")),
-                   fmt(b.get("daemon_cpu_per_launch_ms_schedstat")), fmt(b.get("list_ms")),
+        what = "launch %s sequential `sleep 600`, %s" % (doc.get("jobs"), name)
+        ours = ("%s s (%s jobs/s); create→exec p50 %s ms; CPU/launch daemon %s ms + monitor %s ms;"
+                " List %s ms; RSS %s MB"
+                % (fmt(b.get("launch_total_s")), fmt(b.get("jobs_per_s"), 0),
+                   fmt(b.get("create_to_exec_p50_ms")),
+                   fmt(b.get("daemon_cpu_per_launch_ms_schedstat")),
+                   fmt(b.get("monitor_cpu_per_launch_ms")), fmt(b.get("list_ms")),
                    fmt(b.get("daemon_rss_mb"), 1)))
-        rows.append((what, ours, "- (no peer in this bench yet)", "-"))
+        peer = "-"
+        if sv and "launch_total_s" in sv:
+            r = vs.get(name) or {}
+            peer = ("supervisord: %s s (%sx); start p50 %s ms; CPU/start %s ms (%sx the daemon,"
+                    " %sx daemon+monitor); RSS %s MB"
+                    % (fmt(sv.get("launch_total_s")), fmt(r.get("launch_speedup"), 1),
+                       fmt(sv.get("start_p50_ms")), fmt(sv.get("cpu_per_launch_ms")),
+                       fmt(r.get("cpu_ratio_daemon"), 1), fmt(r.get("cpu_ratio_daemon_monitor"), 1),
+                       fmt(sv.get("rss_mb"), 1)))
+        load = fmt(doc.get("load1"), 1)
+        if sv and sv.get("load1") is not None:
+            load += " (peer %s)" % fmt(sv.get("load1"), 1)
+        rows.append((what, ours, peer, load))
     return rows
 
 

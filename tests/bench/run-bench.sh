@@ -12,7 +12,9 @@
 #                                                   memory (BENCH_RECONCILE_JOBS)
 #
 # Prints one JSON document on stdout; progress and diagnostics go to stderr.
-# Environment: BENCH_JOBS (200), BENCH_RUNS (3), BENCH_LIST_CALLS (20).
+# Environment: BENCH_JOBS (200), BENCH_RUNS (3), BENCH_LIST_CALLS (20),
+# BENCH_PEER (1: none + cgroupfs are followed by the same launches through
+# supervisord, tests/bench/peer/supervisord_launch.py).
 #
 # Each backend gets its own private dbus-daemon and orchestratord; every job
 # is stopped through the API, and at the end every pid the daemon reported is
@@ -236,7 +238,39 @@ bench_backend none "$T/res-none.json" --backend=none || status=1
 bench_cgroupfs "orch-bench-$$" || status=1
 res_none=$(cat "$T/res-none.json" 2>/dev/null || echo null)
 res_cg=$(cat "$T/res-cgroupfs.json" 2>/dev/null || echo null)
+load1=$(cut -d' ' -f1 /proc/loadavg)
 
-printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","backends":{"none":%s,"cgroupfs":%s},"budget":%s}\n' \
-    "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$res_none" "$res_cg" "$BUDGET"
+# The peer in the same run: supervisord starting as many `sleep 600`, one
+# after the other (BENCH_PEER=0 leaves it out).
+peer=null
+if [ "${BENCH_PEER:-1}" != 0 ]; then
+    if command -v supervisord >/dev/null; then
+        log "peer: $RUNS x $JOBS sequential supervisord startProcess(wait=True)"
+        peer=$("$PY" "$SRC_DIR/peer/supervisord_launch.py" --jobs="$JOBS" --runs="$RUNS" --dir="$T") || status=1
+        [ -n "$peer" ] || peer='{"error":"no output"}'
+    else
+        log "peer: no supervisord (tools/install-deps.sh installs it)"
+        peer='{"error":"supervisord not installed"}'
+    fi
+fi
+# ours over the peer's: how many times faster (wall) and cheaper (CPU).
+vs_peer=$("$PY" - "$res_none" "$res_cg" "$peer" <<'PY' 2>/dev/null || echo null
+import json, sys
+peer = json.loads(sys.argv[3]) or {}
+out = {}
+for name, doc in (("none", sys.argv[1]), ("cgroupfs", sys.argv[2])):
+    b = json.loads(doc) or {}
+    try:
+        out[name] = {
+            "launch_speedup": round(peer["launch_total_s"] / b["launch_total_s"], 2),
+            "cpu_ratio_daemon": round(peer["cpu_per_launch_ms"] / b["daemon_cpu_per_launch_ms_schedstat"], 2),
+            "cpu_ratio_daemon_monitor": round(peer["cpu_per_launch_ms"] / (b["daemon_cpu_per_launch_ms_schedstat"] + b["monitor_cpu_per_launch_ms"]), 2)}
+    except (KeyError, TypeError, ZeroDivisionError):
+        out[name] = None
+print(json.dumps(out))
+PY
+)
+
+printf '{"machine":%s,"jobs":%s,"runs":%s,"aggregate":"each figure is the median over the runs; percentiles are per run of %s jobs","backends":{"none":%s,"cgroupfs":%s},"peer":{"supervisord":%s},"vs_supervisord":%s,"load1":%s,"budget":%s}\n' \
+    "$(machine_json)" "$JOBS" "$RUNS" "$JOBS" "$res_none" "$res_cg" "$peer" "$vs_peer" "$load1" "$BUDGET"
 exit $status
