@@ -21,7 +21,7 @@ for lang in $(cat "$src/po/LINGUAS"); do
   fi
 done
 # Every file with _() must be in POTFILES, or its strings are never seen.
-missing=$(cd "$src" && grep -l '_("' src/*/*.c | grep -vxF -f po/POTFILES || true)
+missing=$(cd "$src" && grep -lE '(^|[^A-Za-z0-9_])_ ?\("' src/*/*.c | grep -vxF -f po/POTFILES || true)
 if [ -n "$missing" ]; then
   echo "not in po/POTFILES: $missing" >&2
   exit 1
