@@ -124,3 +124,17 @@ write_job_pid (FILE *f, unsigned pid)
   fprintf (f, "%u %llu\n", pid, proc_start_ticks ((int) pid));
   fflush (f);
 }
+
+/* The number after "@key:" in /proc/@pid/status (kB for the Vm and Rss
+ * lines), or -1. */
+static inline long
+proc_status_kb (int pid, const char *key)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *text = NULL;
+  const char *p;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strstr (text, key)) == NULL)
+    return -1;
+  return strtol (p + strlen (key) + 1, NULL, 10);
+}
