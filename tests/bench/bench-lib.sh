@@ -67,14 +67,15 @@ proc_start() {
     echo "${20}"
 }
 
-# Is $1 one of our `sleep 600` jobs still alive (not a zombie)?  With $2,
+# Is $1 one of our `sleep N` jobs (600 unless a bench says otherwise) still
+# alive (not a zombie)?  With $2,
 # the start time it had when it was reported: pids are reused (pid_max is
 # 32768 here) and other sessions run `sleep 600` jobs too, so a pid alone
 # may name someone else's process by the time we look.
 is_our_sleep() {
     local p=$1 st
     [ -r "/proc/$p/cmdline" ] || return 1
-    [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep 600 " ] || return 1
+    [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep ${BENCH_SLEEP_S:-600} " ] || return 1
     [ -z "${2:-}" ] || [ "$(proc_start "$p")" = "$2" ] || return 1
     st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
     [ "$st" != Z ] && [ "$st" != X ]

@@ -5,8 +5,9 @@
  * tests/bench/bench-scale.sh, which starts the bus, the daemon and the
  * REST shim and cleans up.
  *
- * For each level of --levels (jobs running, `sleep 600`, added to reach
- * the level):
+ * For each level of --levels (jobs running, `sleep --sleep-s` (3600: a
+ * run to 10 000 jobs takes longer than 10 min here), added to reach the
+ * level):
  *   launch      Creates pipelined (--window in flight) until the level,
  *               then every job out of "starting": jobs/s, daemon CPU per
  *               launch (schedstat of all its threads)
@@ -48,7 +49,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
 
 static const char *opt_address, *opt_levels = "200,1000", *opt_pids_file, *opt_rest,
                                 *opt_prom_path = "/metrics";
-static int opt_daemon_pid, opt_rest_pid, opt_window = 32;
+static int opt_daemon_pid, opt_rest_pid, opt_window = 32, opt_sleep_s = 3600;
 
 static sd_bus *bus, *probe_bus;
 static GPtrArray *ids; /* char *, in creation order */
@@ -103,7 +104,7 @@ create_cb (sd_bus_message *m, void *data, sd_bus_error *ret)
 {
   const char *id;
 
-  in_flight--;
+  in_flight -= in_flight > 0;
   if (sd_bus_message_is_method_error (m, NULL))
     note_error (sd_bus_message_get_error (m), "Create");
   else if (sd_bus_message_read (m, "s", &id) >= 0)
@@ -169,6 +170,7 @@ static void
 launch_to (unsigned level, GString *out)
 {
   unsigned before = ids->len, want = level - MIN (level, ids->len), failed;
+  g_autofree char *sleep_arg = g_strdup_printf ("%d", opt_sleep_s);
   double c0 = daemon_ms (), c1;
   uint64_t t0 = now_ns (), t1;
 
@@ -177,7 +179,7 @@ launch_to (unsigned level, GString *out)
       int r;
       drain_to (bus, (unsigned) opt_window - 1);
       r = sd_bus_call_method_async (bus, NULL, BUS_NAME, OBJ_PATH, JOBS_IFACE, "Create", create_cb,
-                                    NULL, "a{sv}", 1, "command", "as", 2, "sleep", "600");
+                                    NULL, "a{sv}", 1, "command", "as", 2, "sleep", sleep_arg);
       if (r < 0)
         {
           fprintf (stderr, "bench-scale: Create: %s\n", strerror (-r));
@@ -407,7 +409,7 @@ static uint64_t probe_sent;
 static int
 stop_cb (sd_bus_message *m, void *data, sd_bus_error *ret)
 {
-  in_flight--;
+  in_flight -= in_flight > 0;
   if (sd_bus_message_is_method_error (m, NULL))
     note_error (sd_bus_message_get_error (m), "Stop");
   return 0;
@@ -428,19 +430,20 @@ probe_cb (sd_bus_message *m, void *data, sd_bus_error *ret)
 static void
 mass_stop (GString *out)
 {
-  const char *target = ids->pdata[0];
-  uint64_t t0 = now_ns (), next_probe = 0;
-  unsigned sent = 1, n;
+  /* The newest job answers Get throughout; the others are stopped. */
+  const char *target = ids->pdata[ids->len - 1];
+  uint64_t t0 = now_ns (), next_probe = 0, deadline = t0 + TIMEOUT_US * 1000;
+  unsigned sent = 0, n, unanswered;
   double worst = 0, *v;
 
   probe_ms = g_array_new (FALSE, FALSE, sizeof (double));
-  while (sent < ids->len || in_flight > 0)
+  while ((sent < ids->len - 1 || in_flight > 0) && now_ns () < deadline)
     {
       struct pollfd p[2] = { { sd_bus_get_fd (bus), POLLIN, 0 },
                              { sd_bus_get_fd (probe_bus), POLLIN, 0 } };
       uint64_t now = now_ns ();
 
-      while (sent < ids->len && in_flight < (unsigned) opt_window)
+      while (sent < ids->len - 1 && in_flight < (unsigned) opt_window)
         {
           if (sd_bus_call_method_async (bus, NULL, BUS_NAME, OBJ_PATH, JOBS_IFACE, "Stop", stop_cb,
                                         NULL, "sa{sv}", ids->pdata[sent], 0) < 0)
@@ -463,16 +466,20 @@ mass_stop (GString *out)
       (void) sd_bus_flush (probe_bus);
       (void) poll (p, 2, 5);
     }
+  /* Stops the daemon never answered (each is a job it did not stop). */
+  unanswered = in_flight;
+  in_flight = 0;
   n = probe_ms->len;
   v = (double *) (void *) probe_ms->data;
   qsort (v, n, sizeof *v, cmp_double);
   if (n)
     worst = v[n - 1];
   g_string_append_printf (out,
-                          "\"stopped\":%u,\"stop_s\":%.3f,\"get_during_stop_n\":%u,"
+                          "\"stopped\":%u,\"stop_unanswered\":%u,\"stop_s\":%.3f,"
+                          "\"get_during_stop_n\":%u,"
                           "\"get_during_stop_p50_ms\":%.3f,\"get_during_stop_p99_ms\":%.3f,"
                           "\"get_during_stop_max_ms\":%.3f,",
-                          ids->len - 1, (now_ns () - t0) / 1e9, n, n ? v[n / 2] : 0,
+                          ids->len - 1, unanswered, (now_ns () - t0) / 1e9, n, n ? v[n / 2] : 0,
                           n ? v[MIN (n - 1, (unsigned) (n * 0.99))] : 0, worst);
   g_array_free (probe_ms, TRUE);
 }
@@ -480,7 +487,7 @@ mass_stop (GString *out)
 static int
 plain_cb (sd_bus_message *m, void *data, sd_bus_error *ret)
 {
-  in_flight--;
+  in_flight -= in_flight > 0;
   return 0;
 }
 
@@ -536,6 +543,8 @@ main (int argc, char **argv)
     { "daemon-pid", 0, 0, G_OPTION_ARG_INT, &opt_daemon_pid, "orchestratord's pid", "PID" },
     { "levels", 0, 0, G_OPTION_ARG_STRING, &opt_levels, "Job counts, ascending", "N,N,..." },
     { "window", 0, 0, G_OPTION_ARG_INT, &opt_window, "Calls in flight", "N" },
+    { "sleep-s", 0, 0, G_OPTION_ARG_INT, &opt_sleep_s, "The jobs' sleep (outlasting the run)",
+      "S" },
     { "rest", 0, 0, G_OPTION_ARG_STRING, &opt_rest, "The shim's HOST:PORT", "HOST:PORT" },
     { "rest-pid", 0, 0, G_OPTION_ARG_INT, &opt_rest_pid, "The shim's pid", "PID" },
     { "prom-path", 0, 0, G_OPTION_ARG_STRING, &opt_prom_path, "Prometheus path", "PATH" },
@@ -579,6 +588,8 @@ main (int argc, char **argv)
       if (out->str[out->len - 1] == ',')
         g_string_truncate (out, out->len - 1);
       g_string_append_c (out, '}');
+      /* Each level as it is done: a run cut short still tells. */
+      fprintf (stderr, "bench-scale: level %s\n", strrchr (out->str, '{'));
     }
   g_string_append (out, "],\"stop\":{");
   if (ids->len > 1)

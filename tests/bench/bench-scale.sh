@@ -9,6 +9,7 @@
 # rate and daemon CPU per launch, RSS, List and a paged List, the
 # sampler's CPU per tick, GET /jobs/ and GET /metrics (Prometheus) on the
 # shim; then the mass Stop, with the worst Get round trip meanwhile.
+# Each level is printed on stderr as soon as it is measured.
 # BENCH_WINDOW (32): calls in flight.  One JSON document on stdout.
 #
 # 10 000 jobs are 20 000 processes (each job's orchestrator-monitor and
@@ -21,6 +22,9 @@ SRC_DIR=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [none|cgroupfs]" >&2; exit 2; }
 BACKEND=${2:-none}
 LEVELS=${BENCH_LEVELS:-200,1000,10000}
+# The jobs' `sleep`: it must outlast the run (10 000 launches took 21 min
+# on a loaded machine); the sweep knows it by this.
+export BENCH_SLEEP_S=${BENCH_SLEEP_S:-3600}
 # shellcheck source=tests/bench/bench-lib.sh
 . "$SRC_DIR/bench-lib.sh" bench-scale "$1"
 
@@ -42,7 +46,7 @@ lib_start_daemon
 lib_start_shim
 log "$BACKEND: orchestratord $DAEMON_PID, orchestrator-rest $SHIM_PID at $URL, levels $LEVELS"
 out=$("$BUILD/tests/bench/bench-scale" --address="$BUS_ADDR" --daemon-pid="$DAEMON_PID" \
-      --levels="$LEVELS" --window="${BENCH_WINDOW:-32}" --rest="${URL#http://}" --rest-pid="$SHIM_PID" \
+      --levels="$LEVELS" --window="${BENCH_WINDOW:-32}" --sleep-s="$BENCH_SLEEP_S" --rest="${URL#http://}" --rest-pid="$SHIM_PID" \
       --pids-file="$PIDS_FILE")
 rc=$?
 left=$(sweep_pids)
