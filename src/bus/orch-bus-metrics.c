@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 struct _OrchBusMetrics {
   sd_bus *bus;
@@ -33,21 +34,55 @@ method_get_system_detailed (sd_bus_message *m, void *userdata, sd_bus_error *ret
   return orch_bus_reply_variant (m, orch_sampler_get_system_detailed (self->sampler));
 }
 
+/* @rows as aa{sv} (timestamp t, then each known value d), written straight
+ * into the reply: the same bytes as orch_history_rows() would give, without
+ * a GVariant per value. */
+static int
+reply_history (sd_bus_message *m, const OrchHistoryRows *rows)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  int r = sd_bus_message_new_method_return (m, &reply);
+
+  if (r >= 0)
+    r = sd_bus_message_open_container (reply, 'a', "a{sv}");
+  for (guint i = 0; r >= 0 && i < rows->n; i++)
+    {
+      r = sd_bus_message_open_container (reply, 'a', "{sv}");
+      if (r >= 0)
+        r = sd_bus_message_append (reply, "{sv}", "timestamp", "t",
+                                   (uint64_t) g_array_index (rows->times, gint64, i));
+      for (guint k = 0; r >= 0 && k < rows->n_keys; k++)
+        {
+          double v = g_array_index (rows->values, double, i * rows->n_keys + k);
+          if (!isnan (v))
+            r = sd_bus_message_append (reply, "{sv}", rows->keys[k], "d", v);
+        }
+      if (r >= 0)
+        r = sd_bus_message_close_container (reply);
+    }
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  return r;
+}
+
 static int
 method_get_system_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   OrchBusMetrics *self = userdata;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) options = NULL;
-  GVariant *rows;
+  OrchHistoryRows rows;
   int r = orch_bus_read_argument (m, &options, ret_error);
 
   if (r < 0)
     return r;
-  rows = orch_sampler_get_system_history (self->sampler, options, &error);
-  if (rows == NULL)
+  if (!orch_sampler_query_system_history (self->sampler, options, &rows, &error))
     return orch_bus_set_gerror (ret_error, error);
-  return orch_bus_reply_variant (m, rows);
+  r = reply_history (m, &rows);
+  orch_history_rows_clear (&rows);
+  return r;
 }
 
 static int
@@ -73,7 +108,7 @@ method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   OrchBusMetrics *self = userdata;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) options = NULL;
-  GVariant *rows;
+  OrchHistoryRows rows;
   const char *id;
   int r = sd_bus_message_read (m, "s", &id);
 
@@ -81,10 +116,11 @@ method_get_job_history (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
     r = orch_bus_read_argument (m, &options, ret_error);
   if (r < 0)
     return r;
-  rows = orch_sampler_get_job_history (self->sampler, id, options, &error);
-  if (rows == NULL)
+  if (!orch_sampler_query_job_history (self->sampler, id, options, &rows, &error))
     return orch_bus_set_gerror (ret_error, error);
-  return orch_bus_reply_variant (m, rows);
+  r = reply_history (m, &rows);
+  orch_history_rows_clear (&rows);
+  return r;
 }
 
 static int

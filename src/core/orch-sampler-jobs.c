@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "orch-sampler-private.h"
+#include "orch-history-prefill.h"
 #include "basic/orch-cgroup.h"
 #include "basic/orch-fd-budget.h"
 #include "basic/orch-proc.h"
@@ -261,7 +262,7 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
 
 static void
 sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, OrchJobStats *now);
-static JobEntry *record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now);
+static JobEntry *record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now);
 
 static JobEntry *
 sample_job (OrchSampler *s, OrchJob *job, guint pos)
@@ -290,7 +291,7 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   e->n_fds = orch_job_files_count (&e->files);
   if (e->uncached)
     job_entry_close (e);
-  return record_sample (job, e, &now);
+  return record_sample (s, job, e, &now);
 }
 
 /* The job's files (or its processes' /proc files) read in full. */
@@ -347,7 +348,7 @@ sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, O
 
 /* The figures of @now into the entry, the job and its history. */
 static JobEntry *
-record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
+record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
 {
   const OrchJobStats now = *now_p;
   gint64 t = g_get_real_time ();
@@ -379,6 +380,11 @@ record_sample (OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
   values[ORCH_JOB_SERIES_IO_READ_BYTES] = now.io_source ? (double) now.io_read_bytes : NAN;
   values[ORCH_JOB_SERIES_IO_WRITE_BYTES] = now.io_source ? (double) now.io_write_bytes : NAN;
   values[ORCH_JOB_SERIES_TASKS] = (double) now.tasks;
+  orch_history_prefill (
+      e->history, t, values, ORCH_JOB_N_SERIES, s->config->sample_interval_ms,
+      MAX (s->config->job_history_coarse_size * s->config->job_history_coarse_step_s,
+           s->config->job_history_size * s->config->sample_interval_ms / 1000),
+      FALSE);
   orch_ring_push (e->history, t, values);
   return e;
 }

@@ -283,25 +283,39 @@ orch_sampler_get_system_history (OrchSampler *s, GVariant *options, GError **err
                             options, error);
 }
 
-GVariant *
-orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options, GError **error)
+gboolean
+orch_sampler_query_system_history (OrchSampler *s, GVariant *options, OrchHistoryRows *rows,
+                                   GError **error)
+{
+  return orch_history_query (s->history, orch_sampler_system_series_keys, ORCH_SYSTEM_N_SERIES,
+                             options, rows, error);
+}
+
+gboolean
+orch_sampler_query_job_history (OrchSampler *s, const char *id, GVariant *options,
+                                OrchHistoryRows *rows, GError **error)
 {
   OrchJob *job = s->manager ? orch_manager_lookup (s->manager, id, error) : NULL;
   JobEntry *e;
 
   if (job == NULL)
-    return NULL;
+    return FALSE;
   e = g_hash_table_lookup (s->jobs, id);
-  if (e == NULL)
-    {
-      if (!orch_vardict_check (
-              options, _("option"),
-              (const char *const[]){ "since", "t", "limit", "u", "step_s", "u", NULL }, error))
-        return NULL;
-      return g_variant_new_array (G_VARIANT_TYPE_VARDICT, NULL, 0);
-    }
-  return orch_history_rows (e->history, orch_sampler_job_series_keys, ORCH_JOB_N_SERIES, options,
-                            error);
+  return orch_history_query (e ? e->history : NULL, orch_sampler_job_series_keys, ORCH_JOB_N_SERIES,
+                             options, rows, error);
+}
+
+GVariant *
+orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options, GError **error)
+{
+  OrchHistoryRows rows;
+  GVariant *v;
+
+  if (!orch_sampler_query_job_history (s, id, options, &rows, error))
+    return NULL;
+  v = orch_history_rows_to_variant (&rows);
+  orch_history_rows_clear (&rows);
+  return v;
 }
 
 static void

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "orch-sampler-private.h"
+#include "orch-history-prefill.h"
 #include "basic/orch-error.h"
 
 #include <errno.h>
@@ -253,6 +254,11 @@ orch_sampler_read_system (OrchSampler *s)
   values[ORCH_SYSTEM_SERIES_PRESSURE_CPU] = cur.pressure[0];
   values[ORCH_SYSTEM_SERIES_PRESSURE_MEMORY] = cur.pressure[1];
   values[ORCH_SYSTEM_SERIES_PRESSURE_IO] = cur.pressure[2];
+  orch_history_prefill (s->history, cur.time_us, values, ORCH_SYSTEM_N_SERIES,
+                        s->config->sample_interval_ms,
+                        MAX (s->config->history_coarse_size * s->config->history_coarse_step_s,
+                             s->config->history_size * s->config->sample_interval_ms / 1000),
+                        TRUE);
   orch_ring_push (s->history, cur.time_us, values);
 }
 

@@ -3,6 +3,7 @@
 
 #include "basic/orch-config.h"
 #include "orch-manager.h"
+#include "orch-history.h"
 
 #include <glib.h>
 
@@ -55,6 +56,11 @@ GVariant *orch_sampler_get_job (OrchSampler *s, const char *id, GError **error);
 /* options: since t, limit u, step_s u. */
 GVariant *orch_sampler_get_job_history (OrchSampler *s, const char *id, GVariant *options,
                                         GError **error);
+/* The same two as rows to write straight into a reply (orch-history.h). */
+gboolean orch_sampler_query_system_history (OrchSampler *s, GVariant *options,
+                                            OrchHistoryRows *rows, GError **error);
+gboolean orch_sampler_query_job_history (OrchSampler *s, const char *id, GVariant *options,
+                                         OrchHistoryRows *rows, GError **error);
 
 /* Any process: see orch-proc-tracker.h. */
 GVariant *orch_sampler_get_process (OrchSampler *s, guint32 pid, GError **error);

@@ -194,6 +194,22 @@ prepare_schedules (OrchState *s, GError **error)
           db_error (s->db, error, "prepare"));
 }
 
+/* ORCH_TEST_SQLITE_CACHE_KIB: SQLite's page cache in KiB instead of its
+ * default 2 000, for the soak that tells that cache's growth from a leak
+ * (tests/bench/bench-rss.sh).  Not a setting: tests only. */
+static gboolean
+test_cache_size (sqlite3 *db, GError **error)
+{
+  const char *kib = g_getenv ("ORCH_TEST_SQLITE_CACHE_KIB");
+  g_autofree char *sql = NULL;
+  guint64 v;
+
+  if (kib == NULL || !g_ascii_string_to_unsigned (kib, 10, 0, 1000000, &v, NULL))
+    return TRUE;
+  sql = g_strdup_printf ("PRAGMA cache_size = -%" G_GUINT64_FORMAT, v);
+  return exec (db, sql, error);
+}
+
 /* Everything that touches the file's content: a failure here means the
  * database cannot be used as it is. */
 static gboolean
@@ -205,7 +221,7 @@ open_db (OrchState *s, const char *path, GError **error)
   /* WAL: a commit is one append; NORMAL: durable against the daemon's
    * death (what matters here), fsync at checkpoints. */
   return exec (s->db, "PRAGMA journal_mode = WAL", error) &&
-         exec (s->db, "PRAGMA synchronous = NORMAL", error) &&
+         exec (s->db, "PRAGMA synchronous = NORMAL", error) && test_cache_size (s->db, error) &&
          exec (s->db, "PRAGMA foreign_keys = ON", error) && quick_check (s->db, error) &&
          migrate (s->db, error) &&
          (sqlite3_prepare_v3 (s->db, INSERT_SQL, -1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) ==

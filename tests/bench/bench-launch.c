@@ -494,8 +494,7 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
       r = jobs[i].running_ns ? 0 : wait_running (bus, &jobs[i], w);
       if (jobs[i].pid && pids_out)
         {
-          fprintf (pids_out, "%u\n", jobs[i].pid);
-          fflush (pids_out);
+          write_job_pid (pids_out, jobs[i].pid);
         }
       if (r < 0)
         {
@@ -578,8 +577,7 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
           g_free (state);
           if (jobs[i].pid && pids_out)
             {
-              fprintf (pids_out, "%u\n", jobs[i].pid);
-              fflush (pids_out);
+              write_job_pid (pids_out, jobs[i].pid);
             }
         }
       if (pid_alive (jobs[i].pid))

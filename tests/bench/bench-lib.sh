@@ -57,25 +57,48 @@ bench_binary() {
         $(pkg-config --cflags --libs libsystemd glib-2.0) "$@" >&2 || { log "cannot build $name"; exit 1; }
 }
 
-# Is $1 one of our `sleep 600` jobs still alive (not a zombie)?
+# When process $1 started (field 22 of /proc/PID/stat), or nothing.
+proc_start() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    s=${s##*) }
+    # shellcheck disable=SC2086
+    set -- $s
+    echo "${20}"
+}
+
+# Is $1 one of our `sleep N` jobs (600 unless a bench says otherwise) still
+# alive (not a zombie)?  With $2,
+# the start time it had when it was reported: pids are reused (pid_max is
+# 32768 here) and other sessions run `sleep 600` jobs too, so a pid alone
+# may name someone else's process by the time we look.
 is_our_sleep() {
     local p=$1 st
     [ -r "/proc/$p/cmdline" ] || return 1
-    [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep 600 " ] || return 1
+    [ "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" = "sleep ${BENCH_SLEEP_S:-600} " ] || return 1
+    [ -z "${2:-}" ] || [ "$(proc_start "$p")" = "$2" ] || return 1
     st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$p/status" 2>/dev/null)
     [ "$st" != Z ] && [ "$st" != X ]
 }
 
-# Kills (SIGKILL) any job pid we were told about that is still our sleep.
-# Prints how many it found.
+# Kills (SIGKILL) any job process we were told about (PIDS_FILE: "PID
+# START" a line) that is still our sleep.  Prints how many it found; says
+# on stderr which (the job id from its environment).
 sweep_pids() {
-    local n=0 p
-    for p in $(sort -un "$PIDS_FILE"); do  # one pid a line
-        if is_our_sleep "$p"; then
+    local n=0 p start id
+    while read -r p start; do
+        [ -n "$p" ] || continue
+        if [ -z "$start" ]; then
+            log "sweep: pid $p has no start time: not touched"
+            continue
+        fi
+        if is_our_sleep "$p" "$start"; then
             n=$((n + 1))
+            id=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | sed -n 's/^ORCHESTRATOR_JOB_ID=//p')
+            log "sweep: job process $p (started at tick $start, job ${id:-?}) survived"
             kill -KILL "$p" 2>/dev/null
         fi
-    done
+    done < <(sort -u "$PIDS_FILE")
     echo "$n"
 }
 
@@ -85,7 +108,7 @@ note_daemon_children() {
     local d=$1 p
     [ -n "$d" ] || return 0
     for p in $(ps -o pid= --ppid "$d" 2>/dev/null); do
-        is_our_sleep "$p" && echo "$p" >> "$PIDS_FILE"
+        is_our_sleep "$p" && echo "$p $(proc_start "$p")" >> "$PIDS_FILE"
     done
     return 0
 }

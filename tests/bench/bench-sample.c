@@ -273,8 +273,7 @@ write_pid (Job *j)
 {
   if (j->pid == 0 || j->pid_written || pids_out == NULL)
     return;
-  fprintf (pids_out, "%u\n", j->pid);
-  fflush (pids_out);
+  write_job_pid (pids_out, j->pid);
   j->pid_written = TRUE;
 }
 

@@ -196,7 +196,7 @@ run_state_mode() {
     for pid in $(busctl --address="$BUS_ADDR" --json=short call org.orchestrator /org/orchestrator \
                  org.orchestrator.Jobs List 'a{sv}' 0 |
                  "$PY" -c 'import json,sys; [print(r["pid"]["data"]) for r in json.load(sys.stdin)["data"][0]]'); do
-        echo "$pid" >> "$PIDS_FILE"
+        echo "$pid $(proc_start "$pid")" >> "$PIDS_FILE"
         mon=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)
         [ -n "$mon" ] && awk '/^Pss:/ { print $2 }' "/proc/$mon/smaps_rollup" >> "$T/pss" 2>/dev/null
     done
