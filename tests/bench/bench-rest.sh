@@ -47,11 +47,26 @@ measure() {
   if [[ $path == *+miss ]]; then
     target=${path%+miss}
     if [ "$who" = orchestrator ]; then
-      # /jobs/ refuses unknown query keys: a limit above any job count.
+      # /jobs/ refuses unknown query keys: a limit above any job count
+      # (a number, so that it stays a valid u).  Each wrk thread has a
+      # Lua state of its own: a range of numbers each, or the second
+      # thread would ask what the first just did.
       local q='?miss='
-      [ "$target" = /jobs/ ] && q='?limit=1000000'
-      printf 'local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, "%s%s" .. n)\nend\n' \
-        "$target" "$q" >"$T/miss.lua"
+      [ "$target" = /jobs/ ] && q='?limit='
+      cat >"$T/miss.lua" <<LUA
+local threads = 0
+function setup(thread)
+  thread:set("first", 1000000 + threads * 100000000)
+  threads = threads + 1
+end
+function init(args)
+  n = first
+end
+function request()
+  n = n + 1
+  return wrk.format(nil, "$target$q" .. n)
+end
+LUA
       script=(-s "$T/miss.lua")
     fi
   fi
@@ -66,6 +81,7 @@ measure() {
   for ((i = 0; i < $#; i++)); do line+="	$((after[i] - before[i]))"; done
   printf '%s\n' "$line" >>"$rows"
   log "$who $level jobs $path: ${rps:-0} req/s (load $load)"
+  [ "${non2xx:-0}" = 0 ] || log "WARNING: $who $path: ${non2xx} answers were not 2xx; its figures measure errors"
 }
 
 lib_start_bus

@@ -28,6 +28,7 @@
 #include "basic/orch-calendar.h"
 #include "basic/orch-cron.h"
 #include "core/orch-scheduler.h"
+#include "bench-proc.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -48,13 +49,7 @@ static int daemon_pid;
 static gint64
 status_field (const char *name)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", daemon_pid);
-  g_autofree char *text = NULL;
-  const char *at;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (at = strstr (text, name)) == NULL)
-    return -1;
-  return g_ascii_strtoll (at + strlen (name) + 1, NULL, 10);
+  return proc_status_kb (daemon_pid, name);
 }
 
 static gint64
@@ -249,13 +244,6 @@ out:
   return per;
 }
 
-static int
-cmp_double (gconstpointer x, gconstpointer y)
-{
-  double a = *(const double *) x, b = *(const double *) y;
-  return a < b ? -1 : a > b;
-}
-
 static double
 median_of (GArray *a)
 {
@@ -265,14 +253,6 @@ median_of (GArray *a)
   if (a->len % 2)
     return g_array_index (a, double, a->len / 2);
   return (g_array_index (a, double, a->len / 2 - 1) + g_array_index (a, double, a->len / 2)) / 2;
-}
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* One next elapse, timed alone, for each expression; the median in µs. */
@@ -287,13 +267,13 @@ next_elapse_us (guint count, gint64 now)
       g_autofree char *e = expression (i, now, &cron);
       g_autoptr(OrchCalendar) cal = cron ? NULL : orch_calendar_parse (e, NULL);
       g_autoptr(OrchCron) cr = cron ? orch_cron_parse (e, "UTC", NULL) : NULL;
-      gint64 at, t0 = now_ns ();
+      gint64 at, t0 = (gint64) now_ns ();
       double us;
       if (cal)
         orch_calendar_next (cal, now, &at);
       else if (cr)
         orch_cron_next (cr, now, &at);
-      us = (double) (now_ns () - t0) / 1000.0;
+      us = (double) ((gint64) now_ns () - t0) / 1000.0;
       g_array_append_val (t, us);
     }
   return median_of (t);
