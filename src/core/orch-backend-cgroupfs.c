@@ -98,7 +98,8 @@ limit_path (CgroupfsBackend *self, const char *id, OrchLimit l, guint64 value, c
 static int
 write_limits (CgroupfsBackend *self, const char *id, const OrchLimits *l, const char **ret_file)
 {
-  g_autofree char *old[ORCH_LIMIT_N] = { NULL };
+  /* Freed below: g_autofree on an array frees its first element only. */
+  char *old[ORCH_LIMIT_N] = { NULL };
   guint i;
   int r = 0;
 
@@ -125,6 +126,8 @@ write_limits (CgroupfsBackend *self, const char *id, const OrchLimits *l, const 
            * forms it takes again. */
           (void) orch_write_file (p, g_strstrip (old[i]));
         }
+  for (i = 0; i < ORCH_LIMIT_N; i++)
+    g_free (old[i]);
   return r;
 }
 
