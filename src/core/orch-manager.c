@@ -578,9 +578,10 @@ manager_take_exit_record (Entry *e, int *status)
   job->finished_at = rec.finished_at;
   /* started_at is when the daemon heard of the exec, finished_at when the
    * monitor saw the end: a short command can end before the daemon hears
-   * it started, and it had started by the time it ended. */
-  if (job->started_at > job->finished_at)
-    job->started_at = job->finished_at;
+   * it started.  started_at has been told (and keys the run's events), so
+   * the end, told for the first time here, is the one that gives way. */
+  if (job->finished_at < job->started_at)
+    job->finished_at = job->started_at;
   /* Removed by manager_persist() once the run's end is saved. */
   e->exit_record_pending = TRUE;
   return TRUE;
