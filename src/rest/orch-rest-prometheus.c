@@ -4,20 +4,41 @@
 #include <errno.h>
 #include <string.h>
 
+/* Appends @n bytes of @s: a copy where @out has room (the common case
+ * for an exposition sized up front), GString's append where it must grow. */
+static inline void
+put (GString *out, const char *s, gsize n)
+{
+  if (out->len + n < out->allocated_len)
+    {
+      memcpy (out->str + out->len, s, n);
+      out->len += n;
+      out->str[out->len] = '\0';
+    }
+  else
+    g_string_append_len (out, s, (gssize) n);
+}
+
+#define PUT_LITERAL(out, lit) put ((out), (lit), sizeof (lit) - 1)
+
 static void
 prom_label_value (GString *out, const char *v)
 {
-  for (const char *p = v; *p; p++)
+  while (*v)
     {
-      if (*p == '\\' || *p == '"')
+      gsize plain = strcspn (v, "\\\"\n");
+
+      put (out, v, plain);
+      v += plain;
+      if (*v == '\n')
+        PUT_LITERAL (out, "\\n");
+      else if (*v)
         {
           g_string_append_c (out, '\\');
-          g_string_append_c (out, *p);
+          g_string_append_c (out, *v);
         }
-      else if (*p == '\n')
-        g_string_append (out, "\\n");
-      else
-        g_string_append_c (out, *p);
+      if (*v)
+        v++;
     }
 }
 
@@ -27,12 +48,34 @@ prom_metric (GString *out, const char *name, const char *type, const char *help)
   g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A figure of @dict as a sample value; FALSE when missing or not a number. */
-static gboolean
-prom_figure (GVariant *dict, const char *key, double *ret)
+/* A sample value and the line's end.  %.17g round-trips any double; an
+ * integer below 2^53 (bytes, counts: most of an exposition) prints the
+ * same digits by hand, for a fraction of printf's cost. */
+static void
+prom_value (GString *out, double d)
 {
-  g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
+  PUT_LITERAL (out, "} ");
+  if (d >= 1 && d < 9007199254740992.0 && d == (double) (guint64) d)
+    {
+      char *end = buf + sizeof buf, *p = end;
+      for (guint64 u = (guint64) d; u; u /= 10)
+        *--p = (char) ('0' + u % 10);
+      put (out, p, (gsize) (end - p));
+    }
+  else
+    {
+      g_ascii_formatd (buf, sizeof buf, "%.17g", d);
+      put (out, buf, strlen (buf));
+    }
+  g_string_append_c (out, '\n');
+}
+
+/* A number in a variant, whichever of the widths the daemon sends. */
+static gboolean
+prom_number (GVariant *v, double *ret)
+{
   if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
     *ret = g_variant_get_double (v);
   else if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_UINT64))
@@ -44,52 +87,112 @@ prom_figure (GVariant *dict, const char *key, double *ret)
   return TRUE;
 }
 
-static void
-prom_system (GString *out, GVariant *s)
+/* A figure of @dict as a sample value; FALSE when missing or not a number. */
+static gboolean
+prom_figure (GVariant *dict, const char *key, double *ret)
 {
-  static const struct {
-    const char *key, *name, *type, *help;
-  } figures[] = {
-    { "cpu_percent", "orchestrator_system_cpu_percent", "gauge",
-      "Busy CPU time, percent of all CPUs." },
-    { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
-    { "memory_available", "orchestrator_system_memory_available_bytes", "gauge",
-      "Memory available for new work." },
-    { "memory_used", "orchestrator_system_memory_used_bytes", "gauge",
-      "Total minus available memory." },
-    { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
-    { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
-    { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
-    { "load_15", "orchestrator_system_load15", "gauge", "Load average over 15 minutes." },
-    { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
-    { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
-    { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
-    { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter",
-      "Bytes received, all interfaces but lo." },
-    { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter",
-      "Bytes sent, all interfaces but lo." },
-    { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
-  };
+  g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (figures); i++)
-    {
-      double d;
-      if (!prom_figure (s, figures[i].key, &d))
-        continue;
-      prom_metric (out, figures[i].name, figures[i].type, figures[i].help);
-      g_string_append_printf (out, "%s %.17g\n", figures[i].name, d);
-    }
+  return prom_number (v, ret);
 }
 
-/* A sample value: %.17g, which round-trips any double. */
-static void
-prom_value (GString *out, double d)
-{
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+static const struct {
+  const char *key, *name, *type, *help;
+} system_figures[ORCH_REST_PROM_SYSTEM_FIGURES] = {
+  { "cpu_percent", "orchestrator_system_cpu_percent", "gauge",
+    "Busy CPU time, percent of all CPUs." },
+  { "memory_total", "orchestrator_system_memory_total_bytes", "gauge", "Physical memory." },
+  { "memory_available", "orchestrator_system_memory_available_bytes", "gauge",
+    "Memory available for new work." },
+  { "memory_used", "orchestrator_system_memory_used_bytes", "gauge",
+    "Total minus available memory." },
+  { "swap_used", "orchestrator_system_swap_used_bytes", "gauge", "Swap in use." },
+  { "load_1", "orchestrator_system_load1", "gauge", "Load average over 1 minute." },
+  { "load_5", "orchestrator_system_load5", "gauge", "Load average over 5 minutes." },
+  { "load_15", "orchestrator_system_load15", "gauge", "Load average over 15 minutes." },
+  { "uptime_s", "orchestrator_system_uptime_seconds", "gauge", "Time since boot." },
+  { "disk_used", "orchestrator_system_root_fs_used_bytes", "gauge", "Used space on /." },
+  { "disk_total", "orchestrator_system_root_fs_size_bytes", "gauge", "Size of /." },
+  { "net_bytes_recv", "orchestrator_system_network_receive_bytes_total", "counter",
+    "Bytes received, all interfaces but lo." },
+  { "net_bytes_sent", "orchestrator_system_network_transmit_bytes_total", "counter",
+    "Bytes sent, all interfaces but lo." },
+  { "process_count", "orchestrator_system_processes", "gauge", "Processes." },
+};
 
-  g_string_append (out, "} ");
-  g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.17g", d));
-  g_string_append_c (out, '\n');
+void
+orch_rest_prom_system_from_variant (OrchRestPromSystem *system, GVariant *dict)
+{
+  memset (system, 0, sizeof *system);
+  for (gsize i = 0; i < G_N_ELEMENTS (system_figures); i++)
+    system->has[i] = prom_figure (dict, system_figures[i].key, &system->figure[i]);
+}
+
+/* A variant's number as prom_number reads it, where it lies in @m (at
+ * the variant); anything else is skipped.  1 if a number was read. */
+static int
+prom_read_number (sd_bus_message *m, double *ret)
+{
+  const char *contents;
+  char type;
+  int r = sd_bus_message_peek_type (m, &type, &contents);
+  union {
+    guint32 u;
+    guint64 t;
+    double d;
+  } v;
+
+  if (r <= 0 || type != 'v' || (r = sd_bus_message_enter_container (m, 'v', contents)) < 0)
+    return r < 0 ? r : -EBADMSG;
+  if (strchr ("udt", contents[0]) == NULL || contents[1] != '\0')
+    r = sd_bus_message_skip (m, contents);
+  else if ((r = sd_bus_message_read_basic (m, contents[0], &v)) >= 0)
+    {
+      *ret = contents[0] == 'd' ? v.d : contents[0] == 't' ? (double) v.t : v.u;
+      r = 1;
+    }
+  if (r < 0)
+    return r;
+  return sd_bus_message_exit_container (m) < 0 ? -EBADMSG : r;
+}
+
+int
+orch_rest_prom_system_from_message (OrchRestPromSystem *system, sd_bus_message *m)
+{
+  int r = sd_bus_message_enter_container (m, 'a', "{sv}");
+
+  memset (system, 0, sizeof *system);
+  while (r >= 0 && (r = sd_bus_message_enter_container (m, 'e', "sv")) > 0)
+    {
+      const char *key;
+      gsize i = 0;
+
+      if ((r = sd_bus_message_read_basic (m, 's', &key)) < 0)
+        return r;
+      while (i < G_N_ELEMENTS (system_figures) && strcmp (key, system_figures[i].key) != 0)
+        i++;
+      if (i == G_N_ELEMENTS (system_figures))
+        r = sd_bus_message_skip (m, "v");
+      else if ((r = prom_read_number (m, &system->figure[i])) > 0)
+        system->has[i] = TRUE;
+      if (r < 0 || (r = sd_bus_message_exit_container (m)) < 0)
+        return r;
+    }
+  return r < 0 ? r : sd_bus_message_exit_container (m);
+}
+
+static void
+prom_system (GString *out, const OrchRestPromSystem *s)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (system_figures); i++)
+    {
+      if (!s->has[i])
+        continue;
+      prom_metric (out, system_figures[i].name, system_figures[i].type, system_figures[i].help);
+      put (out, system_figures[i].name, strlen (system_figures[i].name));
+      /* No labels: prom_value's "} " would not do. */
+      g_string_append_printf (out, " %.17g\n", s->figure[i]);
+    }
 }
 
 /* The job states, as JobState in data/openapi.json (the contract test
@@ -105,6 +208,7 @@ typedef struct {
   guint32 pid;
   double figure[3]; /* as figures[] in prom_jobs */
   gboolean has[3];
+  gsize labels, labels_len; /* its {id="...",name="..." in prom_jobs' buffer */
 } PromJob;
 
 static const char *const prom_job_figure_keys[] = { "cpu_percent", "memory_bytes", "restarts" };
@@ -140,23 +244,36 @@ prom_job_from_variant (PromJob *job, GVariant *v)
     job->has[f] = prom_figure (v, prom_job_figure_keys[f], &job->figure[f]);
 }
 
+/* Each job's labels, escaped once into @labels: {id="...",name="... */
+static void
+prom_job_labels (GString *labels, PromJob *jobs, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      jobs[i].labels = labels->len;
+      PUT_LITERAL (labels, "{id=\"");
+      prom_label_value (labels, jobs[i].id);
+      PUT_LITERAL (labels, "\",name=\"");
+      prom_label_value (labels, jobs[i].name);
+      g_string_append_c (labels, '"');
+      jobs[i].labels_len = labels->len - jobs[i].labels;
+    }
+}
+
 /* A job's series up to its last label: name{id="...",name="...". */
 static void
-prom_job_series (GString *out, const char *metric, const PromJob *job)
+prom_job_series (GString *out, const char *metric, gsize metric_len, const GString *labels,
+                 const PromJob *job)
 {
-  g_string_append (out, metric);
-  g_string_append (out, "{id=\"");
-  prom_label_value (out, job->id);
-  g_string_append (out, "\",name=\"");
-  prom_label_value (out, job->name);
-  g_string_append_c (out, '"');
+  put (out, metric, metric_len);
+  put (out, labels->str + job->labels, job->labels_len);
 }
 
 /* Series keep one identity for a job's whole life, {id, name}: a state
  * change moves a value, never starts a new series, so rate() and alerts
  * hold.  Figures of a process (CPU, memory) exist only while it does. */
 static void
-prom_jobs (GString *out, const PromJob *jobs, gsize n)
+prom_jobs (GString *out, PromJob *jobs, gsize n)
 {
   static const struct {
     const char *name, *type, *help;
@@ -166,51 +283,66 @@ prom_jobs (GString *out, const PromJob *jobs, gsize n)
     { "orchestrator_job_memory_bytes", "gauge", "Memory of the job.", TRUE },
     { "orchestrator_job_restarts_total", "counter", "Times the job was started again.", FALSE },
   };
+  static const char up[] = "orchestrator_job_up", state_metric[] = "orchestrator_job_state";
+  g_autoptr(GString) labels = g_string_sized_new (64 * n + 1);
   G_STATIC_ASSERT (G_N_ELEMENTS (figures) == G_N_ELEMENTS (prom_job_figure_keys));
 
+  prom_job_labels (labels, jobs, n);
+  /* Room for the whole exposition up front: ~10 series of a job. */
+  {
+    gsize len = out->len;
+    g_string_set_size (out, len + 2048 + n * (10 * 48 + 10 * labels->len / MAX (n, 1)));
+    g_string_truncate (out, len);
+  }
   for (gsize f = 0; f < G_N_ELEMENTS (figures); f++)
     {
+      gsize name_len = strlen (figures[f].name);
       prom_metric (out, figures[f].name, figures[f].type, figures[f].help);
       for (gsize i = 0; i < n; i++)
         {
           if (figures[f].process && (!job_has_process (&jobs[i]) || !jobs[i].has[f]))
             continue;
-          prom_job_series (out, figures[f].name, &jobs[i]);
+          prom_job_series (out, figures[f].name, name_len, labels, &jobs[i]);
           prom_value (out, jobs[i].has[f] ? jobs[i].figure[f] : 0);
         }
     }
-  prom_metric (out, "orchestrator_job_up", "gauge",
+  prom_metric (out, up, "gauge",
                "1 while the job has a process (starting, running or stopping), else 0.");
   for (gsize i = 0; i < n; i++)
     {
-      prom_job_series (out, "orchestrator_job_up", &jobs[i]);
-      g_string_append (out, job_has_process (&jobs[i]) ? "} 1\n" : "} 0\n");
+      prom_job_series (out, up, sizeof up - 1, labels, &jobs[i]);
+      if (job_has_process (&jobs[i]))
+        PUT_LITERAL (out, "} 1\n");
+      else
+        PUT_LITERAL (out, "} 0\n");
     }
-  prom_metric (out, "orchestrator_job_state", "gauge",
-               "1 for the state the job is in, 0 for the others.");
+  prom_metric (out, state_metric, "gauge", "1 for the state the job is in, 0 for the others.");
   for (gsize i = 0; i < n; i++)
     {
       const char *state = jobs[i].state;
       for (const char *const *s = orch_rest_prometheus_job_states; *s; s++)
         {
-          prom_job_series (out, "orchestrator_job_state", &jobs[i]);
-          g_string_append (out, ",state=\"");
-          g_string_append (out, *s);
-          g_string_append (out, strcmp (*s, state) == 0 ? "\"} 1\n" : "\"} 0\n");
+          prom_job_series (out, state_metric, sizeof state_metric - 1, labels, &jobs[i]);
+          PUT_LITERAL (out, ",state=\"");
+          put (out, *s, strlen (*s));
+          if (strcmp (*s, state) == 0)
+            PUT_LITERAL (out, "\"} 1\n");
+          else
+            PUT_LITERAL (out, "\"} 0\n");
         }
       /* A state this list does not know yet still shows. */
       if (!g_strv_contains (orch_rest_prometheus_job_states, state))
         {
-          prom_job_series (out, "orchestrator_job_state", &jobs[i]);
-          g_string_append (out, ",state=\"");
+          prom_job_series (out, state_metric, sizeof state_metric - 1, labels, &jobs[i]);
+          PUT_LITERAL (out, ",state=\"");
           prom_label_value (out, state);
-          g_string_append (out, "\"} 1\n");
+          PUT_LITERAL (out, "\"} 1\n");
         }
     }
 }
 
 void
-orch_rest_prometheus_write (GString *out, GVariant *system, GVariant *jobs)
+orch_rest_prometheus_write (GString *out, const OrchRestPromSystem *system, GVariant *jobs)
 {
   gsize n = g_variant_n_children (jobs);
   g_autofree PromJob *parsed = g_new (PromJob, n);
@@ -298,13 +430,14 @@ prom_jobs_from_message (GArray *jobs, sd_bus_message *m)
 }
 
 gboolean
-orch_rest_prometheus_write_message (GString *out, GVariant *system, sd_bus_message *jobs)
+orch_rest_prometheus_write_message (GString *out, const OrchRestPromSystem *system,
+                                    sd_bus_message *jobs)
 {
   g_autoptr(GArray) parsed = g_array_new (FALSE, FALSE, sizeof (PromJob));
 
   if (prom_jobs_from_message (parsed, jobs) < 0)
     return FALSE;
   prom_system (out, system);
-  prom_jobs (out, (const PromJob *) (void *) parsed->data, parsed->len);
+  prom_jobs (out, (PromJob *) (void *) parsed->data, parsed->len);
   return TRUE;
 }

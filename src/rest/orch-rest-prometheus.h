@@ -9,14 +9,27 @@ G_BEGIN_DECLS
 /* The Prometheus text exposition format, version 0.0.4. */
 #define ORCH_REST_PROMETHEUS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* GET /metrics: @system (Metrics.GetSystem's a{sv}) and @jobs (Jobs.List's
- * aa{sv}) as the exposition, appended to @out.  A figure missing from
- * @system is left out; a job's CPU and memory only show while it has a
+/* The system's figures an exposition shows (Metrics.GetSystem's a{sv}):
+ * a figure missing there is left out. */
+#define ORCH_REST_PROM_SYSTEM_FIGURES 14
+typedef struct {
+  double figure[ORCH_REST_PROM_SYSTEM_FIGURES];
+  gboolean has[ORCH_REST_PROM_SYSTEM_FIGURES];
+} OrchRestPromSystem;
+
+void orch_rest_prom_system_from_variant (OrchRestPromSystem *system, GVariant *dict);
+/* The same from a GetSystem reply read where it lies (at its a{sv});
+ * negative errno when it is not one. */
+int orch_rest_prom_system_from_message (OrchRestPromSystem *system, sd_bus_message *m);
+
+/* GET /metrics: @system and @jobs (Jobs.List's aa{sv}) as the exposition,
+ * appended to @out.  A job's CPU and memory only show while it has a
  * process. */
-void orch_rest_prometheus_write (GString *out, GVariant *system, GVariant *jobs);
+void orch_rest_prometheus_write (GString *out, const OrchRestPromSystem *system, GVariant *jobs);
 /* The same from a Jobs.List reply read where it lies; FALSE (and @out
  * unchanged) when @jobs is not one. */
-gboolean orch_rest_prometheus_write_message (GString *out, GVariant *system, sd_bus_message *jobs);
+gboolean orch_rest_prometheus_write_message (GString *out, const OrchRestPromSystem *system,
+                                             sd_bus_message *jobs);
 
 /* The job states with a series of orchestrator_job_state each, NULL-ended. */
 extern const char *const orch_rest_prometheus_job_states[];

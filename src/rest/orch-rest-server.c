@@ -74,7 +74,7 @@ typedef struct {
   char *param;
   gboolean gone;          /* the client went away while we waited */
   gulong finished_id;
-  GVariant *system;       /* /metrics: the first of its two calls */
+  OrchRestPromSystem system; /* /metrics: the first of its two calls */
   GCancellable *cancel;   /* the call and pings under way */
   guint ping_timer;
   gboolean ping_pending;
@@ -98,7 +98,6 @@ request_free (Request *r)
   g_object_unref (r->msg);
   g_free (r->param);
   g_free (r->cache_key);
-  g_clear_pointer (&r->system, g_variant_unref);
   g_free (r);
 }
 
@@ -377,7 +376,7 @@ reply_prom_jobs (Request *r, GVariant *reply)
   g_autoptr(GVariant) jobs = g_variant_get_child_value (reply, 0);
   g_autoptr(GString) out = g_string_new (NULL);
 
-  orch_rest_prometheus_write (out, r->system, jobs);
+  orch_rest_prometheus_write (out, &r->system, jobs);
   orch_rest_respond (r->msg, 200, ORCH_REST_PROMETHEUS_CONTENT_TYPE, out->str);
   finish_request (r);
 }
@@ -387,7 +386,7 @@ message_reply_prom_jobs (Request *r, sd_bus_message *reply)
 {
   g_autoptr(GString) out = g_string_sized_new (16384);
 
-  if (orch_rest_prometheus_write_message (out, r->system, reply))
+  if (orch_rest_prometheus_write_message (out, &r->system, reply))
     orch_rest_respond_take (r->msg, 200, ORCH_REST_PROMETHEUS_CONTENT_TYPE, g_steal_pointer (&out));
   else
     orch_rest_respond_error (r->msg, ORCH_ERROR_FAILED,
@@ -395,16 +394,37 @@ message_reply_prom_jobs (Request *r, sd_bus_message *reply)
   finish_request (r);
 }
 
+/* The exposition has the jobs too: one more call. */
 static void
-reply_prom_system (Request *r, GVariant *reply)
+prom_list_jobs (Request *r)
 {
   g_autoptr(GVariant) params = g_variant_ref_sink (
       orch_rest_list_args (orch_rest_prometheus_job_keys));
 
-  /* The exposition has the jobs too: one more call. */
-  r->system = g_variant_get_child_value (reply, 0);
   if (!message_call (r, "org.orchestrator.Jobs", "List", params, message_reply_prom_jobs))
     read_call (r, "org.orchestrator.Jobs", "List", params, reply_prom_jobs);
+}
+
+static void
+reply_prom_system (Request *r, GVariant *reply)
+{
+  g_autoptr(GVariant) system = g_variant_get_child_value (reply, 0);
+
+  orch_rest_prom_system_from_variant (&r->system, system);
+  prom_list_jobs (r);
+}
+
+static void
+message_reply_prom_system (Request *r, sd_bus_message *reply)
+{
+  if (orch_rest_prom_system_from_message (&r->system, reply) < 0)
+    {
+      orch_rest_respond_error (r->msg, ORCH_ERROR_FAILED,
+                               _("orchestratord sent malformed system figures"));
+      finish_request (r);
+      return;
+    }
+  prom_list_jobs (r);
 }
 
 /* The first value of the reply as JSON, as respond_value writes it. */
@@ -692,6 +712,10 @@ dispatch (Request *r, GHashTable *query)
   if (route->reply == ORCH_ROUTE_REPLY_VALUE && route->timeout == ORCH_ROUTE_TIMEOUT_READ &&
       message_call (r, route->dbus_interface, route->dbus_method, params,
                     message_reply_first_child))
+    return;
+  if (route->reply == ORCH_ROUTE_REPLY_PROMETHEUS &&
+      message_call (r, route->dbus_interface, route->dbus_method, params,
+                    message_reply_prom_system))
     return;
   call (r, timeout_ms, route->dbus_interface, route->dbus_method, params,
         reply_funcs[route->reply]);

@@ -187,6 +187,31 @@ bench_cgroupfs() {
     return $rc
 }
 
+# wrk_miss_script TARGET FILE: a wrk script whose every request carries a
+# query of its own, so that none is answered from the shim's cache (what
+# a scrape every 15 s costs).  /jobs/ refuses unknown query keys: a limit
+# above any job count (a number, so that it stays a valid u).  Each wrk
+# thread has a Lua state of its own: a range of numbers each, or the
+# second thread would ask what the first just did.
+wrk_miss_script() {
+    local q='?miss='
+    [ "$1" = /jobs/ ] && q='?limit='
+    cat >"$2" <<LUA
+local threads = 0
+function setup(thread)
+  thread:set("first", 1000000 + threads * 100000000)
+  threads = threads + 1
+end
+function init(args)
+  n = first
+end
+function request()
+  n = n + 1
+  return wrk.format(nil, "$1$q" .. n)
+end
+LUA
+}
+
 # At any exit, before lib.sh ends the daemon and the bus: the bench binary
 # stops (through the API) and removes the jobs it created; then the
 # daemon goes, and any job it left.

@@ -47,26 +47,7 @@ measure() {
   if [[ $path == *+miss ]]; then
     target=${path%+miss}
     if [ "$who" = orchestrator ]; then
-      # /jobs/ refuses unknown query keys: a limit above any job count
-      # (a number, so that it stays a valid u).  Each wrk thread has a
-      # Lua state of its own: a range of numbers each, or the second
-      # thread would ask what the first just did.
-      local q='?miss='
-      [ "$target" = /jobs/ ] && q='?limit='
-      cat >"$T/miss.lua" <<LUA
-local threads = 0
-function setup(thread)
-  thread:set("first", 1000000 + threads * 100000000)
-  threads = threads + 1
-end
-function init(args)
-  n = first
-end
-function request()
-  n = n + 1
-  return wrk.format(nil, "$target$q" .. n)
-end
-LUA
+      wrk_miss_script "$target" "$T/miss.lua"
       script=(-s "$T/miss.lua")
     fi
   fi

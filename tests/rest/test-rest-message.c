@@ -131,9 +131,10 @@ test_same_json (Fixture *f, gconstpointer data)
 static void
 test_same_prometheus (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GVariant) system = g_variant_ref_sink (g_variant_new_parsed (
-      "{'cpu_percent': <12.5>, 'memory_total': <uint64 1000>, 'load_1': <0.25>, "
-      "'process_count': <uint32 9>}"));
+  g_autoptr(GVariant) system_dict = g_variant_ref_sink (g_variant_new_parsed (
+      "{'cpu_percent': <12.5>, 'memory_total': <uint64 1000>, 'kernel': <'6.1'>, "
+      "'load_1': <0.25>, 'cpus': <[1, 2]>, 'process_count': <uint32 9>, 'swap_used': <-0.0>}"));
+  OrchRestPromSystem system_v, system_m, *system = &system_v;
   g_autoptr(GVariant) jobs = g_variant_ref_sink (g_variant_new_parsed (
       "[{'id': <'job_1'>, 'name': <'web \"a\"\\nb\\\\'>, 'state': <'running'>, 'pid': <uint32 42>,"
       "  'cpu_percent': <1.5>, 'memory_bytes': <uint64 4096>, 'restarts': <uint32 2>,"
@@ -141,7 +142,7 @@ test_same_prometheus (Fixture *f, gconstpointer data)
       " {'id': <'job_2'>, 'name': <'done'>, 'state': <'exited'>, 'pid': <uint32 0>,"
       "  'restarts': <uint32 0>},"
       " {'id': <'job_3'>, 'name': <'x'>, 'state': <'stopping'>, 'pid': <uint32 7>,"
-      "  'memory_bytes': <uint64 1>},"
+      "  'memory_bytes': <uint64 9007199254740993>, 'cpu_percent': <0.0>},"
       " {'id': <'job_4'>, 'name': <''>, 'state': <'paused'>, 'pid': <uint32 8>}]"));
   g_autoptr(GString) want = g_string_new (NULL);
   g_autoptr(GString) got = g_string_new (NULL);
@@ -151,6 +152,14 @@ test_same_prometheus (Fixture *f, gconstpointer data)
   sd_bus_message *m;
 
   (void) data;
+  /* The system's figures the same from the message as from the variant. */
+  orch_rest_prom_system_from_variant (&system_v, system_dict);
+  m = message_of (f, system_dict);
+  g_assert_cmpint (orch_rest_prom_system_from_message (&system_m, m), >=, 0);
+  g_assert_cmpint (sd_bus_message_at_end (m, TRUE), >, 0);
+  sd_bus_message_unref (m);
+  g_assert_cmpmem (&system_v, sizeof system_v, &system_m, sizeof system_m);
+
   orch_rest_prometheus_write (want, system, jobs);
   m = message_of (f, jobs);
   g_assert_true (orch_rest_prometheus_write_message (got, system, m));
@@ -158,6 +167,21 @@ test_same_prometheus (Fixture *f, gconstpointer data)
   g_assert_cmpstr (got->str, ==, want->str);
   g_assert_nonnull (strstr (
       got->str, "orchestrator_job_cpu_percent{id=\"job_1\",name=\"web \\\"a\\\"\\nb\\\\\"} 1.5\n"));
+  /* Values as %.17g writes them, whichever way they are written. */
+  for (const char *const *line =
+           (const char *const[]){
+               "\norchestrator_system_cpu_percent 12.5\n",
+               "\norchestrator_system_memory_total_bytes 1000\n",
+               "\norchestrator_system_swap_used_bytes -0\n", "\norchestrator_system_processes 9\n",
+               "\norchestrator_job_memory_bytes{id=\"job_1\",name=\"web \\\"a\\\"\\nb\\\\\"} 4096\n",
+               "\norchestrator_job_memory_bytes{id=\"job_3\",name=\"x\"} 9007199254740992\n",
+               "\norchestrator_job_cpu_percent{id=\"job_3\",name=\"x\"} 0\n",
+               "\norchestrator_job_restarts_total{id=\"job_2\",name=\"done\"} 0\n",
+               "\norchestrator_job_state{id=\"job_4\",name=\"\",state=\"paused\"} 1\n", NULL };
+       *line; line++)
+    g_assert_nonnull (strstr (got->str, *line));
+  g_assert_null (strstr (got->str, "orchestrator_system_load5"));
+  g_assert_null (strstr (got->str, "kernel"));
 
   orch_rest_prometheus_write (want_empty, system, empty);
   m = message_of (f, empty);
@@ -170,7 +194,7 @@ test_same_prometheus (Fixture *f, gconstpointer data)
 static void
 test_prometheus_refuses (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GVariant) system = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  OrchRestPromSystem system[1] = { 0 };
   g_autoptr(GVariant) wrong = g_variant_ref_sink (g_variant_new_parsed ("['not', 'jobs']"));
   g_autoptr(GString) out = g_string_new (NULL);
   sd_bus_message *m = message_of (f, wrong);
@@ -178,6 +202,10 @@ test_prometheus_refuses (Fixture *f, gconstpointer data)
   (void) data;
   g_assert_false (orch_rest_prometheus_write_message (out, system, m));
   g_assert_cmpuint (out->len, ==, 0);
+  sd_bus_message_unref (m);
+  /* Nor are system figures that are not a dictionary. */
+  m = message_of (f, wrong);
+  g_assert_cmpint (orch_rest_prom_system_from_message (system, m), <, 0);
   sd_bus_message_unref (m);
 }
 
