@@ -246,6 +246,32 @@ create_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   return create_job (self, m, run_as, ret_error);
 }
 
+/* The jobs @filter selects, paged: List's and ListRows' common part.
+ * @keys: List's "keys" (NULL where the filter may not have it). */
+static GPtrArray *
+list_filtered (OrchBusJobs *self, GVariant *filter, const char ***keys, GError **error)
+{
+  const char *state = NULL, *name = NULL, *after = NULL;
+  guint32 limit = 0;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  if (!orch_vardict_check (filter, _("filter"),
+                           (const char *const[]){ "state", "s", "name", "s", "limit", "u", "after",
+                                                  "s", keys ? "keys" : NULL, "as", NULL },
+                           error))
+    return NULL;
+  g_variant_lookup (filter, "state", "&s", &state);
+  g_variant_lookup (filter, "name", "&s", &name);
+  g_variant_lookup (filter, "limit", "u", &limit);
+  g_variant_lookup (filter, "after", "&s", &after);
+  if (keys)
+    g_variant_lookup (filter, "keys", "^a&s", keys);
+  jobs = orch_manager_list (self->manager, state, name, error);
+  if (jobs == NULL || !orch_job_page (jobs, after, limit, error))
+    return NULL;
+  return g_steal_pointer (&jobs);
+}
+
 static int
 list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
@@ -254,30 +280,16 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
   g_autoptr(sd_bus_message) reply = NULL;
-  const char *state = NULL, *name = NULL, *after = NULL;
   g_autofree const char **keys = NULL;
-  guint32 limit = 0;
   guint64 mask;
   int r = orch_bus_read_argument (m, &filter, ret_error);
 
   if (r < 0)
     return r;
-  if (!orch_vardict_check (filter, _("filter"),
-                           (const char *const[]){ "state", "s", "name", "s", "limit", "u", "after",
-                                                  "s", "keys", "as", NULL },
-                           &error))
-    return orch_bus_set_gerror (ret_error, error);
-  g_variant_lookup (filter, "state", "&s", &state);
-  g_variant_lookup (filter, "name", "&s", &name);
-  g_variant_lookup (filter, "limit", "u", &limit);
-  g_variant_lookup (filter, "after", "&s", &after);
-  /* Only the fields a caller reads (the shim's Prometheus text and live
-   * frame): a record is mostly fields they skip. */
-  g_variant_lookup (filter, "keys", "^a&s", &keys);
-  if (!orch_job_fields_mask (keys, &mask, &error))
-    return orch_bus_set_gerror (ret_error, error);
-  jobs = orch_manager_list (self->manager, state, name, &error);
-  if (jobs == NULL || !orch_job_page (jobs, after, limit, &error))
+  jobs = list_filtered (self, filter, &keys, &error);
+  /* Only the fields a caller reads (the live frame): a record is mostly
+   * fields it skips. */
+  if (jobs == NULL || !orch_job_fields_mask (keys, &mask, &error))
     return orch_bus_set_gerror (ret_error, error);
 
   r = sd_bus_message_new_method_return (m, &reply);
@@ -286,6 +298,79 @@ list_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   r = sd_bus_message_open_container (reply, 'a', "a{sv}");
   for (guint i = 0; r >= 0 && i < jobs->len; i++)
     r = append_fields (reply, jobs->pdata[i], mask);
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
+  if (r < 0)
+    return r;
+  return sd_bus_send (NULL, reply, NULL);
+}
+
+/* One job as a struct of @columns; a field the record has not reads as
+ * its type's zero (a row has every column). */
+static int
+append_row (sd_bus_message *m, const OrchJob *job, GArray *columns, const char *members)
+{
+  gsize n;
+  const OrchJobField *fields = orch_job_fields (&n);
+  static const char *const none[] = { NULL };
+  int r = sd_bus_message_open_container (m, 'r', members);
+
+  for (guint c = 0; r >= 0 && c < columns->len; c++)
+    {
+      const OrchJobField *f = &fields[g_array_index (columns, gsize, c)];
+      OrchFieldValue v = { 0 };
+
+      if (!f->get (job, &v))
+        {
+          memset (&v, 0, sizeof v);
+          if (f->type == ORCH_FIELD_STRING)
+            v.s = "";
+          else if (f->type == ORCH_FIELD_STRV)
+            v.strv = none;
+        }
+      r = append_field (m, f, &v);
+    }
+  return r < 0 ? r : sd_bus_message_close_container (m);
+}
+
+/* List as rows of the record keys a caller names, in its order: one
+ * struct a record instead of a dictionary of variants, several times
+ * cheaper to write and to read (the shim's Prometheus exposition, issue
+ * 15).  The rows come in a variant, since their type is the caller's. */
+static int
+list_rows_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  OrchBusJobs *self = userdata;
+  g_autoptr(GVariant) filter = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GArray) columns = NULL;
+  g_autoptr(GString) members = g_string_new (NULL);
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autofree char *array = NULL, *row = NULL;
+  int r = sd_bus_message_read_strv (m, &keys);
+
+  if (r < 0)
+    return r;
+  r = orch_bus_read_argument (m, &filter, ret_error);
+  if (r < 0)
+    return r;
+  columns = orch_job_fields_columns ((const char *const *) keys, members, &error);
+  if (columns == NULL || (jobs = list_filtered (self, filter, NULL, &error)) == NULL)
+    return orch_bus_set_gerror (ret_error, error);
+  row = g_strdup_printf ("(%s)", members->str);
+  array = g_strdup_printf ("a%s", row);
+
+  r = sd_bus_message_new_method_return (m, &reply);
+  if (r >= 0)
+    r = sd_bus_message_open_container (reply, 'v', array);
+  if (r >= 0)
+    r = sd_bus_message_open_container (reply, 'a', row);
+  for (guint i = 0; r >= 0 && i < jobs->len; i++)
+    r = append_row (reply, jobs->pdata[i], columns, members->str);
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
   if (r >= 0)
     r = sd_bus_message_close_container (reply);
   if (r < 0)
@@ -413,6 +498,7 @@ ORCH_BUS_GATED (method_restart, OrchBusJobs, ORCH_ACCESS_MANAGE, restart_authori
 ORCH_BUS_GATED (method_remove, OrchBusJobs, ORCH_ACCESS_MANAGE, remove_authorized)
 ORCH_BUS_GATED (method_set_limits, OrchBusJobs, ORCH_ACCESS_MANAGE, set_limits_authorized)
 ORCH_BUS_GATED (method_get_events, OrchBusJobs, ORCH_ACCESS_READ, get_events_authorized)
+ORCH_BUS_GATED (method_list_rows, OrchBusJobs, ORCH_ACCESS_READ, list_rows_authorized)
 
 static int
 prop_backend (sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -471,6 +557,8 @@ static const sd_bus_vtable jobs_vtable[] = {
   SD_BUS_METHOD_WITH_ARGS ("GetEvents", SD_BUS_ARGS ("s", id, "a{sv}", options),
                            SD_BUS_RESULT ("aa{sv}", events), method_get_events,
                            SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("ListRows", SD_BUS_ARGS ("as", keys, "a{sv}", filter),
+                           SD_BUS_RESULT ("v", rows), method_list_rows, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("JobChanged", SD_BUS_ARGS ("s", id, "a{sv}", job), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("JobRemoved", SD_BUS_ARGS ("s", id), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("JobEvent", SD_BUS_ARGS ("s", id, "s", kind, "t", time, "a{sv}", data),

@@ -348,6 +348,20 @@ orch_job_fields (gsize *n)
 /* A bit each in a field mask. */
 G_STATIC_ASSERT (G_N_ELEMENTS (record_fields) <= 64);
 
+static gboolean
+field_index (const char *key, gsize *ret_index, GError **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (record_fields); i++)
+    if (strcmp (key, record_fields[i].key) == 0)
+      {
+        *ret_index = i;
+        return TRUE;
+      }
+  g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not a key of a job record"), key);
+  return FALSE;
+}
+
 gboolean
 orch_job_fields_mask (const char *const *keys, guint64 *ret_mask, GError **error)
 {
@@ -362,19 +376,36 @@ orch_job_fields_mask (const char *const *keys, guint64 *ret_mask, GError **error
     {
       gsize i;
 
-      for (i = 0; i < G_N_ELEMENTS (record_fields); i++)
-        if (strcmp (keys[k], record_fields[i].key) == 0)
-          break;
-      if (i == G_N_ELEMENTS (record_fields))
-        {
-          g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
-                       _("“%s” is not a key of a job record"), keys[k]);
-          return FALSE;
-        }
+      if (!field_index (keys[k], &i, error))
+        return FALSE;
       mask |= G_GUINT64_CONSTANT (1) << i;
     }
   *ret_mask = mask;
   return TRUE;
+}
+
+GArray *
+orch_job_fields_columns (const char *const *keys, GString *ret_signature, GError **error)
+{
+  g_autoptr(GArray) columns = g_array_new (FALSE, FALSE, sizeof (gsize));
+
+  if (keys == NULL || keys[0] == NULL)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("“keys” names no key: a row needs at least one"));
+      return NULL;
+    }
+  g_string_assign (ret_signature, "");
+  for (gsize k = 0; keys[k]; k++)
+    {
+      gsize i;
+
+      if (!field_index (keys[k], &i, error))
+        return NULL;
+      g_array_append_val (columns, i);
+      g_string_append (ret_signature, orch_field_type_signature (record_fields[i].type));
+    }
+  return g_steal_pointer (&columns);
 }
 
 const char *

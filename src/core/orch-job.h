@@ -120,6 +120,11 @@ const OrchJobField *orch_job_fields (gsize *n_fields);
  * orch_job_fields() index, for a List that sends only those; an unknown
  * key is ORCH_ERROR_INVALID_ARGUMENT naming it. */
 gboolean orch_job_fields_mask (const char *const *keys, guint64 *ret_mask, GError **error);
+/* The record fields named in @keys, in that order, as orch_job_fields()
+ * indexes (a GArray of gsize), and the D-Bus signature of a row of them
+ * (the struct's members, without parentheses) into @ret_signature; an
+ * unknown key or none is ORCH_ERROR_INVALID_ARGUMENT. */
+GArray *orch_job_fields_columns (const char *const *keys, GString *ret_signature, GError **error);
 const char *orch_field_type_signature (OrchFieldType type);
 
 G_END_DECLS

@@ -358,75 +358,34 @@ orch_rest_prometheus_write (GString *out, const OrchRestPromSystem *system, GVar
   prom_jobs (out, parsed, n);
 }
 
-/* One member of a record: the value's type, then the value, which stays
- * where it is when the member is not one the exposition uses. */
+/* The rows of a Jobs.ListRows reply for orch_rest_prometheus_job_keys:
+ * a struct a job, read once where it lies (issue 15: a dictionary of
+ * variants a record was most of a scrape, on both sides of the bus). */
 static int
-prom_job_member (PromJob *job, sd_bus_message *m, const char *key)
+prom_jobs_from_rows (GArray *jobs, sd_bus_message *m)
 {
-  const char *contents;
-  char type;
-  int r = sd_bus_message_peek_type (m, &type, &contents);
-  union {
-    const char *s;
-    guint32 u;
-    guint64 t;
-    double d;
-  } v;
+  int r = sd_bus_message_enter_container (m, 'v', "a" ORCH_REST_PROMETHEUS_ROW);
 
-  if (r <= 0 || type != 'v' || (r = sd_bus_message_enter_container (m, 'v', contents)) < 0)
-    return r < 0 ? r : -EBADMSG;
-  if (strchr ("sudt", contents[0]) == NULL || contents[1] != '\0')
-    r = sd_bus_message_skip (m, contents);
-  else if ((r = sd_bus_message_read_basic (m, contents[0], &v)) >= 0)
-    {
-      if (contents[0] == 's')
-        {
-          if (strcmp (key, "id") == 0)
-            job->id = v.s;
-          else if (strcmp (key, "name") == 0)
-            job->name = v.s;
-          else if (strcmp (key, "state") == 0)
-            job->state = v.s;
-        }
-      else if (strcmp (key, "pid") == 0 && contents[0] == 'u')
-        job->pid = v.u;
-      else
-        for (gsize f = 0; f < G_N_ELEMENTS (prom_job_figure_keys); f++)
-          if (strcmp (key, prom_job_figure_keys[f]) == 0)
-            {
-              job->has[f] = TRUE;
-              job->figure[f] = contents[0] == 'd' ? v.d : contents[0] == 't' ? (double) v.t : v.u;
-            }
-    }
-  if (r < 0)
-    return r;
-  return sd_bus_message_exit_container (m);
-}
-
-/* The records of a Jobs.List reply (aa{sv}), read once where they lie:
- * no GVariant per value (issue 15: that walk was most of a scrape). */
-static int
-prom_jobs_from_message (GArray *jobs, sd_bus_message *m)
-{
-  int r = sd_bus_message_enter_container (m, 'a', "a{sv}");
-
-  while (r >= 0 && (r = sd_bus_message_enter_container (m, 'a', "{sv}")) > 0)
+  if (r >= 0)
+    r = sd_bus_message_enter_container (m, 'a', ORCH_REST_PROMETHEUS_ROW);
+  while (r >= 0)
     {
       PromJob job;
+      guint64 memory;
+      guint32 restarts;
       prom_job_init (&job);
-      while ((r = sd_bus_message_enter_container (m, 'e', "sv")) > 0)
-        {
-          const char *key;
-          if ((r = sd_bus_message_read_basic (m, 's', &key)) < 0 ||
-              (r = prom_job_member (&job, m, key)) < 0 ||
-              (r = sd_bus_message_exit_container (m)) < 0)
-            return r;
-        }
-      if (r < 0 || (r = sd_bus_message_exit_container (m)) < 0)
-        return r;
+      r = sd_bus_message_read (m, ORCH_REST_PROMETHEUS_ROW, &job.id, &job.name, &job.state,
+                               &job.pid, &job.figure[0], &memory, &restarts);
+      if (r <= 0)
+        break;
+      job.figure[1] = (double) memory;
+      job.figure[2] = restarts;
+      job.has[0] = job.has[1] = job.has[2] = TRUE;
       g_array_append_val (jobs, job);
     }
-  return r < 0 ? r : sd_bus_message_exit_container (m);
+  if (r < 0 || (r = sd_bus_message_exit_container (m)) < 0)
+    return r;
+  return sd_bus_message_exit_container (m);
 }
 
 gboolean
@@ -435,7 +394,7 @@ orch_rest_prometheus_write_message (GString *out, const OrchRestPromSystem *syst
 {
   g_autoptr(GArray) parsed = g_array_new (FALSE, FALSE, sizeof (PromJob));
 
-  if (prom_jobs_from_message (parsed, jobs) < 0)
+  if (prom_jobs_from_rows (parsed, jobs) < 0)
     return FALSE;
   prom_system (out, system);
   prom_jobs (out, (PromJob *) (void *) parsed->data, parsed->len);

@@ -26,16 +26,17 @@ int orch_rest_prom_system_from_message (OrchRestPromSystem *system, sd_bus_messa
  * appended to @out.  A job's CPU and memory only show while it has a
  * process. */
 void orch_rest_prometheus_write (GString *out, const OrchRestPromSystem *system, GVariant *jobs);
-/* The same from a Jobs.List reply read where it lies; FALSE (and @out
- * unchanged) when @jobs is not one. */
+/* The same from a Jobs.ListRows reply for orch_rest_prometheus_job_keys,
+ * read where it lies; FALSE (and @out unchanged) when @jobs is not one. */
 gboolean orch_rest_prometheus_write_message (GString *out, const OrchRestPromSystem *system,
                                              sd_bus_message *jobs);
 
 /* The job states with a series of orchestrator_job_state each, NULL-ended. */
 extern const char *const orch_rest_prometheus_job_states[];
 
-/* The record keys the exposition reads: Jobs.List's `keys`, so that the
- * daemon sends nothing else. */
+/* The record keys the exposition reads (Jobs.ListRows' `keys`), and the
+ * row the daemon sends for them: their types, in their order. */
 extern const char *const orch_rest_prometheus_job_keys[];
+#define ORCH_REST_PROMETHEUS_ROW "(sssudtu)"
 
 G_END_DECLS

@@ -398,11 +398,15 @@ message_reply_prom_jobs (Request *r, sd_bus_message *reply)
 static void
 prom_list_jobs (Request *r)
 {
-  g_autoptr(GVariant) params = g_variant_ref_sink (
-      orch_rest_list_args (orch_rest_prometheus_job_keys));
+  g_autoptr(GVariant) rows = g_variant_ref_sink (
+      g_variant_new ("(^as@a{sv})", orch_rest_prometheus_job_keys,
+                     g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+  g_autoptr(GVariant) list = NULL;
 
-  if (!message_call (r, "org.orchestrator.Jobs", "List", params, message_reply_prom_jobs))
-    read_call (r, "org.orchestrator.Jobs", "List", params, reply_prom_jobs);
+  if (message_call (r, "org.orchestrator.Jobs", "ListRows", rows, message_reply_prom_jobs))
+    return;
+  list = g_variant_ref_sink (orch_rest_list_args (orch_rest_prometheus_job_keys));
+  read_call (r, "org.orchestrator.Jobs", "List", list, reply_prom_jobs);
 }
 
 static void

@@ -856,6 +856,108 @@ test_list_filters (void)
   remove_job (b);
 }
 
+/* The record of @id in a List reply, or NULL. */
+static GVariant *
+find_record (GVariant *reply, const char *id)
+{
+  g_autoptr(GVariant) records = g_variant_get_child_value (reply, 0);
+
+  for (gsize i = 0; i < g_variant_n_children (records); i++)
+    {
+      g_autoptr(GVariant) rec = g_variant_get_child_value (records, i);
+      const char *rid;
+      if (g_variant_lookup (rec, "id", "&s", &rid) && g_str_equal (rid, id))
+        return g_steal_pointer (&rec);
+    }
+  return NULL;
+}
+
+/* ListRows: each job once, as a struct of the named keys in their order
+ * and with their types, the same values List sends; a key the record has
+ * not is its type's zero; the filter and paging as List's; an unknown key,
+ * or none, is refused by name and nothing else is said. */
+static void
+test_list_rows (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = orch_test_create (d, "{'command': <['sleep', '600']>, 'name': <'rows'>}",
+                                         &error);
+  g_autofree char *b = orch_test_create (
+      d, "{'command': <['sh', '-c', 'exit 3']>, 'name': <'rows'>}", &error);
+  g_autoptr(GVariant) ra = NULL, rb = NULL, reply = NULL, rows = NULL, list = NULL, stopped = NULL;
+  gsize matched = 0;
+
+  g_assert_no_error (error);
+  ra = orch_test_wait_state (d, a, "running", 10000);
+  rb = orch_test_wait_state (d, b, "failed", 10000);
+  reply = orch_test_call (
+      d, "ListRows",
+      g_variant_new_parsed ("(['state', 'id', 'pid', 'exit_code', 'command', 'schedule_id'], "
+                            "{'name': <'rows'>})"),
+      &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &rows);
+  g_assert_cmpstr (g_variant_get_type_string (rows), ==, "a(ssuiass)");
+  g_assert_cmpuint (g_variant_n_children (rows), ==, 2);
+  list = orch_test_call (d, "List", g_variant_new_parsed ("({'name': <'rows'>},)"), &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < g_variant_n_children (rows); i++)
+    {
+      const char *state, *id, *schedule;
+      guint32 pid, want_pid = 0;
+      gint32 exit_code, want_code = -7;
+      g_autofree const char **command = NULL;
+      g_autoptr(GVariant) rec = NULL;
+
+      g_variant_get_child (rows, i, "(&s&sui^a&s&s)", &state, &id, &pid, &exit_code, &command,
+                           &schedule);
+      rec = find_record (list, id);
+      g_assert_nonnull (rec);
+      g_assert_cmpstr (state, ==, g_str_equal (id, a) ? "running" : "failed");
+      g_assert_true (g_variant_lookup (rec, "exit_code", "i", &want_code));
+      g_assert_cmpint (exit_code, ==, want_code);
+      if (g_str_equal (id, b))
+        g_assert_cmpint (exit_code, ==, 3);
+      g_assert_true (g_variant_lookup (rec, "pid", "u", &want_pid));
+      g_assert_cmpuint (pid, ==, want_pid);
+      g_assert_cmpstr (command[0], ==, g_str_equal (id, a) ? "sleep" : "sh");
+      /* Not in the record (no schedule started it): the row says "". */
+      g_assert_false (g_variant_lookup (rec, "schedule_id", "&s", NULL));
+      g_assert_cmpstr (schedule, ==, "");
+      matched++;
+    }
+  g_assert_cmpuint (matched, ==, 2);
+  g_clear_pointer (&reply, g_variant_unref);
+  g_clear_pointer (&rows, g_variant_unref);
+  /* Paged as List is. */
+  reply = orch_test_call (
+      d, "ListRows", g_variant_new_parsed ("(['id'], {'name': <'rows'>, 'limit': <uint32 1>})"),
+      &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &rows);
+  g_assert_cmpuint (g_variant_n_children (rows), ==, 1);
+  /* Refused: an unknown key (by name), no key, a key List's filter has. */
+  for (const char *const *bad =
+           (const char *const[]){ "(['id', 'colour'], @a{sv} {})", "(@as [], @a{sv} {})",
+                                  "(['id'], {'keys': <['id']>})", NULL };
+       *bad; bad++)
+    {
+      g_autoptr(GVariant) r = orch_test_call (d, "ListRows", g_variant_new_parsed (*bad), &error);
+      g_autofree char *remote = NULL;
+
+      g_assert_null (r);
+      remote = g_dbus_error_get_remote_error (error);
+      g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
+      g_test_message ("%s: %s", *bad, error->message);
+      if (strstr (*bad, "colour"))
+        g_assert_nonnull (strstr (error->message, "colour"));
+      g_clear_error (&error);
+    }
+  stopped = stop_job (a, NULL);
+  remove_job (a);
+  remove_job (b);
+}
+
 /* Paged: "limit" jobs "after" the last one seen walk the whole list, in
  * order, without a gap or a repeat; an unknown "after" is an error. */
 static void
@@ -1158,6 +1260,7 @@ static const OrchTestCase tests[] = { { "/jobs/introspection", test_introspectio
                                       { "/jobs/user", test_user },
                                       { "/jobs/list-filters", test_list_filters },
                                       { "/jobs/list-pages", test_list_pages },
+                                      { "/jobs/list-rows", test_list_rows },
                                       { "/jobs/bad-input", test_bad_input },
                                       { "/jobs/exec-size", test_exec_size },
                                       { "/jobs/max-concurrent", test_max_concurrent },

@@ -125,7 +125,36 @@ test_same_json (Fixture *f, gconstpointer data)
     }
 }
 
-/* The exposition from a Jobs.List reply read in place is the one from
+/* @jobs (aa{sv}) as Jobs.ListRows sends them for the exposition's keys:
+ * a key a record has not is its type's zero. */
+static GVariant *
+rows_of (GVariant *jobs)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a" ORCH_REST_PROMETHEUS_ROW));
+  for (gsize i = 0; i < g_variant_n_children (jobs); i++)
+    {
+      g_autoptr(GVariant) job = g_variant_get_child_value (jobs, i);
+      const char *id = "", *name = "", *state = "";
+      guint32 pid = 0, restarts = 0;
+      double cpu = 0;
+      guint64 memory = 0;
+
+      g_variant_lookup (job, "id", "&s", &id);
+      g_variant_lookup (job, "name", "&s", &name);
+      g_variant_lookup (job, "state", "&s", &state);
+      g_variant_lookup (job, "pid", "u", &pid);
+      g_variant_lookup (job, "cpu_percent", "d", &cpu);
+      g_variant_lookup (job, "memory_bytes", "t", &memory);
+      g_variant_lookup (job, "restarts", "u", &restarts);
+      g_variant_builder_add (&b, ORCH_REST_PROMETHEUS_ROW, id, name, state, pid, cpu, memory,
+                             restarts);
+    }
+  return g_variant_ref_sink (g_variant_new_variant (g_variant_builder_end (&b)));
+}
+
+/* The exposition from a Jobs.ListRows reply read in place is the one from
  * the same reply as GVariant: every state, a job without a process, one
  * with figures of another width, a label to escape, unknown members. */
 static void
@@ -147,6 +176,8 @@ test_same_prometheus (Fixture *f, gconstpointer data)
   g_autoptr(GString) want = g_string_new (NULL);
   g_autoptr(GString) got = g_string_new (NULL);
   g_autoptr(GVariant) empty = g_variant_ref_sink (g_variant_new_parsed ("@aa{sv} []"));
+  g_autoptr(GVariant) rows = rows_of (jobs);
+  g_autoptr(GVariant) rows_empty = rows_of (empty);
   g_autoptr(GString) want_empty = g_string_new (NULL);
   g_autoptr(GString) got_empty = g_string_new (NULL);
   sd_bus_message *m;
@@ -161,7 +192,7 @@ test_same_prometheus (Fixture *f, gconstpointer data)
   g_assert_cmpmem (&system_v, sizeof system_v, &system_m, sizeof system_m);
 
   orch_rest_prometheus_write (want, system, jobs);
-  m = message_of (f, jobs);
+  m = message_of (f, rows);
   g_assert_true (orch_rest_prometheus_write_message (got, system, m));
   sd_bus_message_unref (m);
   g_assert_cmpstr (got->str, ==, want->str);
@@ -184,7 +215,7 @@ test_same_prometheus (Fixture *f, gconstpointer data)
   g_assert_null (strstr (got->str, "kernel"));
 
   orch_rest_prometheus_write (want_empty, system, empty);
-  m = message_of (f, empty);
+  m = message_of (f, rows_empty);
   g_assert_true (orch_rest_prometheus_write_message (got_empty, system, m));
   sd_bus_message_unref (m);
   g_assert_cmpstr (got_empty->str, ==, want_empty->str);
@@ -196,10 +227,17 @@ test_prometheus_refuses (Fixture *f, gconstpointer data)
 {
   OrchRestPromSystem system[1] = { 0 };
   g_autoptr(GVariant) wrong = g_variant_ref_sink (g_variant_new_parsed ("['not', 'jobs']"));
+  g_autoptr(GVariant) other = g_variant_ref_sink (
+      g_variant_new_parsed ("<[('a', 'b', 'c', uint32 1, 0.5, uint64 2, 3)]>"));
   g_autoptr(GString) out = g_string_new (NULL);
   sd_bus_message *m = message_of (f, wrong);
 
   (void) data;
+  g_assert_false (orch_rest_prometheus_write_message (out, system, m));
+  g_assert_cmpuint (out->len, ==, 0);
+  sd_bus_message_unref (m);
+  /* Nor rows of another type (a daemon whose record types changed). */
+  m = message_of (f, other);
   g_assert_false (orch_rest_prometheus_write_message (out, system, m));
   g_assert_cmpuint (out->len, ==, 0);
   sd_bus_message_unref (m);
