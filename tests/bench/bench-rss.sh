@@ -36,13 +36,16 @@ RUNS=${BENCH_RUNS:-3}
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "null"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# Pss: each shared page divided by the processes that map it, so the
+# libraries the daemon shares with the rest of the host count their share.
+pss_kb() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
 call() { busctl --address="$BUS_ADDR" --timeout=120 call org.orchestrator /org/orchestrator "$@"; }
 
 # one_run DIR PREFILL OUT: a fresh daemon, JOBS jobs, its RSS; appends
-# "VmRSS RssAnon job_rows system_rows" to OUT.  In the main shell, not in
+# "VmRSS RssAnon job_rows system_rows Pss" to OUT.  In the main shell, not in
 # $(...): lib_stop_pid ends only its own children.
 one_run() {
-    local dir=$1 prefill=$2 out=$3 ids=() i rows srows rss anon batch
+    local dir=$1 prefill=$2 out=$3 ids=() i rows srows rss anon pss batch
     mkdir -p "$dir/log" "$dir/state"
     printf '[jobs]\nmax_concurrent=%s\n' $((JOBS + 10)) > "$dir/orch.conf"
     if [ "$prefill" = 1 ]; then export ORCH_TEST_HISTORY_PREFILL=1; else unset ORCH_TEST_HISTORY_PREFILL; fi
@@ -68,7 +71,7 @@ one_run() {
     # Every job sampled at least twice (each prefilled at its first sample).
     sleep 3
     # Before the checks: a history read's reply is large for a moment.
-    rss=$(status_kb "$DAEMON_PID" VmRSS); anon=$(status_kb "$DAEMON_PID" RssAnon)
+    rss=$(status_kb "$DAEMON_PID" VmRSS); anon=$(status_kb "$DAEMON_PID" RssAnon); pss=$(pss_kb "$DAEMON_PID")
     rows=$(call org.orchestrator.Metrics GetJobHistory 'sa{sv}' "${ids[-1]}" 0 | awk '{ print $2 }')
     srows=$(call org.orchestrator.Metrics GetSystemHistory 'a{sv}' 0 | awk '{ print $2 }')
     log "VmRSS after the history reads: $(status_kb "$DAEMON_PID" VmRSS) kB"
@@ -80,7 +83,7 @@ one_run() {
     done
     [ ${#batch[@]} = 0 ] || wait "${batch[@]}"
     lib_stop_pid "$DAEMON_PID" orchestratord; DAEMON_PID=""
-    echo "$rss $anon $rows $srows" >> "$out"
+    echo "$rss $anon $rows $srows $pss" >> "$out"
 }
 
 run_history() {
@@ -89,15 +92,15 @@ run_history() {
     for run in $(seq "$RUNS"); do
         for prefill in 1 0; do
             one_run "$T/h-$run-$prefill" "$prefill" "$T/h-$prefill" || return 1
-            log "run $run, prefill $prefill: VmRSS RssAnon job_rows system_rows = $(tail -n 1 "$T/h-$prefill")"
+            log "run $run, prefill $prefill: VmRSS RssAnon job_rows system_rows Pss = $(tail -n 1 "$T/h-$prefill")"
         done
     done
     local f=$T/h-1 e=$T/h-0
-    printf '{"machine":%s,"jobs":%s,"runs":%s,"method":%s,"full_history":{"vmrss_kb":%s,"rssanon_kb":%s,"job_history_rows":%s,"system_history_rows":%s},"peer_empty_history":{"vmrss_kb":%s,"rssanon_kb":%s,"job_history_rows":%s,"system_history_rows":%s},"goal_vmrss_kb":8192}\n' \
+    printf '{"machine":%s,"jobs":%s,"runs":%s,"method":%s,"full_history":{"vmrss_kb":%s,"rssanon_kb":%s,"job_history_rows":%s,"system_history_rows":%s,"pss_kb":%s},"peer_empty_history":{"vmrss_kb":%s,"rssanon_kb":%s,"job_history_rows":%s,"system_history_rows":%s,"pss_kb":%s},"goal_vmrss_kb":8192}\n' \
         "$(bench_machine_json)" "$JOBS" "$RUNS" \
-        "$(lib_json_str "orchestratord --backend=none, default [metrics] (1 s samples; job rings 300 fine + 288 x 300 s, system 3600 fine + 1440 x 60 s), $JOBS sleep 600 jobs (Creates 20 at a time), VmRSS/RssAnon from /proc 3 s after the last Create; full_history: ORCH_TEST_HISTORY_PREFILL=1 (each ring filled with 24 h of samples at 1 s at its first sample: a sleeping job's figures with a rare CPU blip, the system's moving +-0.5 % a sample, timer jitter 0-2 ms); rows: GetJobHistory/GetSystemHistory of everything held; median of $RUNS fresh daemons each")" \
-        "$(cut -d' ' -f1 "$f" | median)" "$(cut -d' ' -f2 "$f" | median)" "$(cut -d' ' -f3 "$f" | median)" "$(cut -d' ' -f4 "$f" | median)" \
-        "$(cut -d' ' -f1 "$e" | median)" "$(cut -d' ' -f2 "$e" | median)" "$(cut -d' ' -f3 "$e" | median)" "$(cut -d' ' -f4 "$e" | median)"
+        "$(lib_json_str "orchestratord --backend=none, default [metrics] (1 s samples; job rings 300 fine + 288 x 300 s, system 3600 fine + 1440 x 60 s), $JOBS sleep 600 jobs (Creates 20 at a time), VmRSS/RssAnon/Pss from /proc 3 s after the last Create; full_history: ORCH_TEST_HISTORY_PREFILL=1 (each ring filled with 24 h of samples at 1 s at its first sample: a sleeping job's figures with a rare CPU blip, the system's moving +-0.5 % a sample, timer jitter 0-2 ms); rows: GetJobHistory/GetSystemHistory of everything held; median of $RUNS fresh daemons each")" \
+        "$(cut -d' ' -f1 "$f" | median)" "$(cut -d' ' -f2 "$f" | median)" "$(cut -d' ' -f3 "$f" | median)" "$(cut -d' ' -f4 "$f" | median)" "$(cut -d' ' -f5 "$f" | median)" \
+        "$(cut -d' ' -f1 "$e" | median)" "$(cut -d' ' -f2 "$e" | median)" "$(cut -d' ' -f3 "$e" | median)" "$(cut -d' ' -f4 "$e" | median)" "$(cut -d' ' -f5 "$e" | median)"
 }
 
 # soak_run NAME [ENV=VALUE...]: the soak loop on a fresh daemon; its JSON
