@@ -7,6 +7,7 @@
 #include "orch-forecaster.h"
 #include "basic/orch-error.h"
 #include "basic/orch-forecast.h"
+#include "basic/orch-recommend-ahead.h"
 #include "basic/orch-recommend.h"
 #include "basic/orch-vardict.h"
 
@@ -562,21 +563,52 @@ add_reason (GVariantBuilder *b, const char *key, char *text /* owned */)
       b, g_variant_new_dict_entry (g_variant_new_string (key), g_variant_new_take_string (text)));
 }
 
+/* The reasons of a time-bound recommendation's memory values. */
+static void
+add_bounded_reasons (GVariantBuilder *reasons, const OrchRecommendAhead *a, guint prior_runs,
+                     const char *span)
+{
+  g_autofree char *floor = prior_runs > 0
+                               ? g_strdup_printf (_ ("; at least what %u earlier run(s) of the "
+                                                     "same name were recommended"),
+                                                  prior_runs)
+                               : g_strdup ("");
+
+  add_reason (reasons, "memory_max",
+              g_strdup_printf (_ ("the %s forecast's bound on the highest usage over the next "
+                                  "%.0f s (%.2f sd at each of %u steps of %.1f s, fitted on %u "
+                                  "points: a 1 %% chance per hour of going over), or the highest "
+                                  "usage of the last %.0f s plus %.2f one-step sd, whichever is "
+                                  "higher%s; %s"),
+                               orch_forecast_method_name (a->method), ORCH_RECOMMEND_INTERVAL_S,
+                               a->z, a->steps, a->step_s, a->points, ORCH_RECOMMEND_INTERVAL_S,
+                               a->z, floor, span));
+  add_reason (reasons, "memory_high",
+              g_strdup_printf (_ ("the highest 95 %% bound of the %s forecast over the next "
+                                  "%.0f s%s; %s"),
+                               orch_forecast_method_name (a->method), ORCH_RECOMMEND_INTERVAL_S,
+                               floor, span));
+}
+
 GVariant *
 orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GError **error)
 {
   OrchJob *job = orch_manager_lookup (m, id, error);
-  g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
+  g_autoptr(GArray) run = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
+  g_autoptr(GArray) prior = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
   g_autoptr(GPtrArray) same = NULL;
   OrchRecommendOptions opts = ORCH_RECOMMEND_OPTIONS_VPA;
   OrchRecommendation r;
+  OrchRecommendAhead a;
   GVariantBuilder b, reasons;
   guint runs = 1;
   g_autofree char *span = NULL;
 
   if (job == NULL)
     return NULL;
-  add_samples (s, id, samples);
+  /* A running job's own history is the forecast's series; a finished
+   * one's only counts with its namesakes' for the next run. */
+  add_samples (s, id, orch_job_state_is_active (job->state) ? run : prior);
   if (job->spec->name && job->spec->name[0])
     {
       same = orch_manager_list (m, NULL, job->spec->name, NULL);
@@ -586,20 +618,22 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
 
           if (g_strcmp0 (o->id, id) != 0)
             {
-              guint before = samples->len;
+              guint before = prior->len;
 
-              add_samples (s, o->id, samples);
-              runs += samples->len > before;
+              add_samples (s, o->id, prior);
+              runs += prior->len > before;
             }
         }
     }
   /* Our history is a day at most: memory peaks per 5 minutes rather than
    * VPA's 24 h, so the percentile has windows to choose among; at VPA's
    * rate of crossings per day (p90 of 5-minute peaks went over 288 times
-   * as often). */
+   * as often).  orch_recommend_ahead() makes that histogram
+   * recommendation, and bounds memory by the running job's forecast. */
   orch_recommend_options_set_peak_window (&opts, 300);
-  if (!orch_recommend ((OrchUsageSample *) samples->data, samples->len, g_get_real_time (), &opts,
-                       &r))
+  if (!orch_recommend_ahead ((OrchUsageSample *) run->data, run->len,
+                             (OrchUsageSample *) prior->data, prior->len, g_get_real_time (),
+                             ORCH_RECOMMEND_INTERVAL_S, &r, &a))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
                    _("no usage history for job %s yet: nothing to recommend from"), id);
@@ -608,14 +642,19 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
   span = g_strdup_printf ("%u samples of %u run(s) over %.0f s", r.n_samples, runs,
                           (double) (r.last_us - r.first_us) / G_USEC_PER_SEC);
   g_variant_builder_init (&reasons, G_VARIANT_TYPE ("a{ss}"));
-  add_reason (&reasons, "memory_max",
-              g_strdup_printf (_ ("%.2f percentile of %u five-minute memory peaks, as "
-                                  "often crossed as VPA's 90th of daily peaks (%.0f bytes), "
-                                  "plus a 15 %% margin; %s"),
-                               100 * opts.mem_percentile, r.n_windows, r.memory_peak, span));
-  add_reason (&reasons, "memory_high",
-              g_strdup_printf (_ ("%.2f percentile of %u five-minute memory peaks; %s"),
-                               100 * opts.mem_percentile, r.n_windows, span));
+  if (a.bounded)
+    add_bounded_reasons (&reasons, &a, runs - 1, span);
+  else
+    {
+      add_reason (&reasons, "memory_max",
+                  g_strdup_printf (_ ("%.2f percentile of %u five-minute memory peaks, as "
+                                      "often crossed as VPA's 90th of daily peaks (%.0f bytes), "
+                                      "plus a 15 %% margin; %s"),
+                                   100 * opts.mem_percentile, r.n_windows, r.memory_peak, span));
+      add_reason (&reasons, "memory_high",
+                  g_strdup_printf (_ ("%.2f percentile of %u five-minute memory peaks; %s"),
+                                   100 * opts.mem_percentile, r.n_windows, span));
+    }
   add_reason (&reasons, "cpu_quota",
               g_strdup_printf (_ ("90th percentile of CPU use (%.3f cores) plus a 15 %% "
                                   "margin; %s"),
@@ -634,7 +673,14 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
   g_variant_builder_add (&b, "{sv}", "runs", g_variant_new_uint32 (runs));
   g_variant_builder_add (&b, "{sv}", "history_start", g_variant_new_uint64 ((guint64) r.first_us));
   g_variant_builder_add (&b, "{sv}", "history_end", g_variant_new_uint64 ((guint64) r.last_us));
-  g_variant_builder_add (&b, "{sv}", "method", g_variant_new_string ("vpa-decaying-histogram"));
+  g_variant_builder_add (
+      &b, "{sv}", "method",
+      g_variant_new_string (a.bounded ? "forecast-bound" : "vpa-decaying-histogram"));
+  /* A forecast's bound holds for its interval: recompute and re-apply
+   * by then. */
+  if (a.bounded)
+    g_variant_builder_add (&b, "{sv}", "valid_until",
+                           g_variant_new_uint64 ((guint64) a.valid_until_us));
   g_variant_builder_add (&b, "{sv}", "reasons", g_variant_builder_end (&reasons));
   return g_variant_builder_end (&b);
 }

@@ -228,6 +228,20 @@ apply_recommendation (OrchCtl *ctl, const char *id, GVariant *rec, const char *c
   return ORCH_CTL_EXIT_OK;
 }
 
+/* A forecast's bound holds for an interval: say until when, so that it
+ * is asked for again by then. */
+static void
+print_valid_until (GVariant *rec)
+{
+  guint64 until;
+  g_autofree char *when = NULL;
+
+  if (!g_variant_lookup (rec, "valid_until", "t", &until))
+    return;
+  when = orch_ctl_format_time (until);
+  g_print (_("Memory values hold until %s: recommend again by then.\n"), when);
+}
+
 int
 orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
 {
@@ -276,5 +290,6 @@ orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
         g_variant_lookup (reasons, keys[i], "&s", &why);
       g_print ("%-12s %-8s %s\n", keys[i], value, why);
     }
+  print_valid_until (rec);
   return apply ? apply_recommendation (ctl, argv[1], rec, keys) : ORCH_CTL_EXIT_OK;
 }

@@ -5,6 +5,8 @@
  *
  *   bench-forecast [--markdown] [--held-out] TRACE.csv...
  *   bench-forecast --cost          the cost alone
+ *   bench-forecast [--markdown] [--held-out] --replay TRACE.csv...
+ *                                  the recommendations' replay alone
  *
  * Forecasts: for each trace, series (cpu_percent, memory_bytes), horizon
  * h and method, rolling origins over the second half of the trace (every
@@ -29,6 +31,7 @@
  * memory peak percentile without a margin or the highest calibrated
  * 95 % bound of the forecast over the test half, whichever is higher. */
 #include "basic/orch-forecast.h"
+#include "basic/orch-recommend-ahead.h"
 #include "basic/orch-recommend.h"
 
 #include <math.h>
@@ -394,6 +397,90 @@ recommend_all (const Trace *t, RecScore out[5])
   }
 }
 
+/* The replay: the test half walked with each recommender recomputed
+ * from the history so far every @interval_s and applied as memory_max
+ * until the next (VPA's recommender runs continuously and its updater
+ * re-applies the target; here it is re-applied at every interval, up
+ * or down, which VPA does only when the target leaves its bounds: the
+ * most VPA could track).  VPA's OOM bump is not modelled (the trace
+ * goes on over the limit, for every recommender alike).  Slack and OOM
+ * episodes as apply() counts them; memory_max is the mean applied
+ * limit. */
+enum { R_VPA, R_P95, R_HIST, R_AHEAD, N_REPLAY };
+static const double replay_intervals[] = { 3600, 300 };
+static const char *const replay_names[N_REPLAY] = { "vpa", "static-p95", "ours-histogram", "ours" };
+
+static guint64
+replay_limit (guint r, const Trace *t, const OrchUsageSample *u, guint i, double interval_s)
+{
+  gint64 now = u[i - 1].t_us + (gint64) (t->step_s * G_USEC_PER_SEC);
+  OrchRecommendOptions o = ORCH_RECOMMEND_OPTIONS_VPA;
+  OrchRecommendation rec;
+  OrchRecommendAhead a;
+
+  switch (r)
+    {
+    case R_VPA:
+      orch_recommend (u, i, now, &o, &rec);
+      return MAX (rec.memory_max, 250ull << 20);
+    case R_P95:
+      return (guint64) p95 ((double *) t->mem->data, i);
+    case R_HIST:
+      orch_recommend_options_set_peak_window (&o, 300);
+      orch_recommend (u, i, now, &o, &rec);
+      return rec.memory_max;
+    default:
+      orch_recommend_ahead (u, i, NULL, 0, now, interval_s, &rec, &a);
+      return rec.memory_max;
+    }
+}
+
+static void
+replay (const Trace *t, double interval_s, RecScore out[N_REPLAY])
+{
+  guint n = t->mem->len, half = n / 2;
+  guint every = MAX ((guint) (interval_s / t->step_s), 1);
+  g_autofree OrchUsageSample *u = g_new (OrchUsageSample, n);
+  gint64 step_us = (gint64) (t->step_s * G_USEC_PER_SEC);
+
+  for (guint i = 0; i < n; i++)
+    {
+      u[i].t_us = (gint64) i * step_us;
+      u[i].cpu_percent = g_array_index (t->cpu, double, i);
+      u[i].memory_bytes = g_array_index (t->mem, double, i);
+    }
+  for (guint r = 0; r < N_REPLAY; r++)
+    {
+      RecScore *s = &out[r];
+      guint64 lim = 0;
+      double lim_sum = 0;
+      gboolean over = FALSE;
+
+      memset (s, 0, sizeof *s);
+      for (guint i = half; i < n; i++)
+        {
+          double m = u[i].memory_bytes;
+
+          if ((i - half) % every == 0)
+            lim = replay_limit (r, t, u, i, interval_s);
+          lim_sum += lim;
+          if (m > lim)
+            {
+              s->over++;
+              s->ooms += !over;
+              over = TRUE;
+            }
+          else
+            {
+              over = FALSE;
+              s->mem_slack += lim - m;
+            }
+        }
+      s->mem_slack /= n - half;
+      s->memory_max = (guint64) (lim_sum / (n - half));
+    }
+}
+
 /* Cost: one job's forecast as the daemon makes it (two series of 588
  * points: the default 300 fine samples and 288 coarse buckets). */
 static double
@@ -440,9 +527,12 @@ main (int argc, char **argv)
   static const char *const synth_names[] = { "synthetic-hourly-batch", "synthetic-leak",
                                              "synthetic-leak-hourly", "synthetic-random-walk" };
   g_autoptr (GString) fc = g_string_new (NULL), rc = g_string_new (NULL);
+  g_autoptr (GString) pc = g_string_new (NULL);
   double cost = cost_us ();
   /* --held-out: synthetic traces from seeds no method was developed on. */
   guint seed = 20;
+  /* --replay: the replay table alone. */
+  gboolean replay_only = FALSE;
 
   if (argc > 1 && strcmp (argv[1], "--cost") == 0)
     {
@@ -456,6 +546,8 @@ main (int argc, char **argv)
 
       if (strcmp (argv[i], "--held-out") == 0)
         seed = 1000;
+      else if (strcmp (argv[i], "--replay") == 0)
+        replay_only = TRUE;
       else if (load_csv (argv[i], &t))
         {
           Trace c = { 0 };
@@ -482,6 +574,9 @@ main (int argc, char **argv)
                        "|---|---|---|---|---|---|---|---|---|---|\n");
       g_string_append (rc, "| trace | recommender | memory_max | mean memory slack | OOM events | "
                            "cpu_quota | throttled samples |\n|---|---|---|---|---|---|---|\n");
+      g_string_append (pc, "| trace | every | recommender | mean memory_max | mean memory slack | "
+                           "slack vs VPA | OOM events | samples over |\n"
+                           "|---|---|---|---|---|---|---|---|\n");
     }
   else
     g_string_append_printf (fc, "{\"cost_us_per_job_forecast\": %.1f, \"forecasts\": [", cost);
@@ -498,7 +593,7 @@ main (int argc, char **argv)
       static const char *const rnames[] = { "ours", "vpa", "static-p95", "hindsight",
                                             "forecast-95" };
 
-      for (guint s = 0; s < 2; s++)
+      for (guint s = 0; s < 2 && !replay_only; s++)
         {
           GArray *y = s ? t->mem : t->cpu;
 
@@ -562,8 +657,9 @@ main (int argc, char **argv)
         }
       if (t->derived)
         continue;
-      recommend_all (t, rs);
-      for (guint k = 0; k < 5; k++)
+      if (!replay_only)
+        recommend_all (t, rs);
+      for (guint k = 0; k < 5 && !replay_only; k++)
         if (md)
           g_string_append_printf (rc, "| %s | %s | %.0f MiB | %.0f MiB | %u | %.2f | %.0f %% |\n",
                                   t->name, rnames[k], rs[k].memory_max / 1048576.0,
@@ -577,12 +673,36 @@ main (int argc, char **argv)
               "\"mean_cpu_slack\": %.4f, \"throttled_share\": %.4f}",
               rc->len ? ", " : "", t->name, rnames[k], rs[k].memory_max, rs[k].mem_slack,
               rs[k].ooms, rs[k].cpu_quota, rs[k].cpu_slack, rs[k].throttled);
+      for (guint iv = 0; iv < G_N_ELEMENTS (replay_intervals); iv++)
+        {
+          RecScore ps[N_REPLAY];
+
+          replay (t, replay_intervals[iv], ps);
+          for (guint k = 0; k < N_REPLAY; k++)
+            if (md)
+              g_string_append_printf (
+                  pc, "| %s | %.0f min | %s | %.0f MiB | %.1f MiB | %+.0f %% | %u | %u |\n",
+                  t->name, replay_intervals[iv] / 60, replay_names[k], ps[k].memory_max / 1048576.0,
+                  ps[k].mem_slack / 1048576.0,
+                  100 * (ps[k].mem_slack / MAX (ps[R_VPA].mem_slack, 1) - 1), ps[k].ooms,
+                  ps[k].over);
+            else
+              g_string_append_printf (
+                  pc,
+                  "%s{\"trace\": \"%s\", \"interval_s\": %.0f, \"recommender\": \"%s\", "
+                  "\"mean_memory_max\": %" G_GUINT64_FORMAT ", \"mean_memory_slack\": %.0f, "
+                  "\"oom_events\": %u, \"samples_over\": %u}",
+                  pc->len ? ", " : "", t->name, replay_intervals[iv], replay_names[k],
+                  ps[k].memory_max, ps[k].mem_slack, ps[k].ooms, ps[k].over);
+        }
     }
   if (md)
     printf (
         "Forecast CPU cost of one job (two series of 588 points): %.0f µs (median of 5)\n\n%s\n%s",
         cost, fc->str, rc->str);
   else
-    printf ("%s], \"recommendations\": [%s]}\n", fc->str, rc->str);
+    printf ("%s], \"recommendations\": [%s], \"replay\": [%s]}\n", fc->str, rc->str, pc->str);
+  if (md)
+    printf ("\nReplay (recomputed and applied every interval over the test half):\n\n%s", pc->str);
   return 0;
 }

@@ -284,6 +284,10 @@ test_recommendation (void)
   g_test_message ("memory_max %.0f MiB, memory_high %.0f MiB, cpu_quota %.3f, weight %u, runs %u",
                   mem_max / MIB, mem_high / MIB, quota, weight, runs);
   g_assert_cmpuint (runs, ==, 2);
+  /* Half a second of its own: too short to forecast, no time bound. */
+  g_assert_true (g_variant_lookup (rec, "method", "&s", &why));
+  g_assert_cmpstr (why, ==, "vpa-decaying-histogram");
+  g_assert_false (g_variant_lookup (rec, "valid_until", "t", NULL));
   g_assert_cmpfloat (mem_high, >=, 200 * MIB);
   g_assert_cmpfloat (mem_max, >=, mem_high * 1.14);
   g_assert_cmpfloat (mem_max, <, 400 * MIB);
@@ -297,11 +301,63 @@ test_recommendation (void)
   orch_test_discard (d, first);
 }
 
+/* A running job with enough history gets a time-bound recommendation:
+ * the forecast's bound over the next hour, with the time it holds
+ * until (2 MiB more every second: the bound is at least what it has). */
+static void
+test_recommendation_bound (void)
+{
+  g_autofree char *id = orch_test_start (
+      d,
+      "{'name': <'growing'>, 'command': <['python3', '-c', 'import time\\nc = []\\nfor i in "
+      "range(120):\\n    c.append(bytearray(2 << 20))\\n    time.sleep(1)']>}",
+      "running", 10000);
+  g_autoptr(GVariant) rec = NULL;
+  g_autoptr(GVariant) reasons = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *method = NULL, *why = NULL;
+  double mem;
+  gint64 until = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  /* 32 grid points at the hour's finest step (3600 s / 16384) and then
+   * some, however loaded the machine. */
+  g_usleep (12 * G_USEC_PER_SEC);
+  while (TRUE)
+    {
+      guint64 start, end;
+
+      g_clear_pointer (&rec, g_variant_unref);
+      mem = job_memory (id);
+      rec = call ("org.orchestrator.Jobs", "GetRecommendation", g_variant_new ("(s)", id), &error);
+      g_assert_no_error (error);
+      g_assert_true (g_variant_lookup (rec, "method", "&s", &method));
+      start = u64 (rec, "history_start");
+      end = u64 (rec, "history_end");
+      if (strcmp (method, "forecast-bound") == 0 || g_get_monotonic_time () > until)
+        break;
+      g_test_message ("%s after %.1f s of history", method, (end - start) / 1e6);
+      g_usleep (G_USEC_PER_SEC);
+    }
+  g_assert_cmpstr (method, ==, "forecast-bound");
+  g_assert_cmpuint (u64 (rec, "valid_until"), ==,
+                    u64 (rec, "history_end") + 3600ull * G_USEC_PER_SEC);
+  g_assert_cmpfloat (u64 (rec, "memory_max"), >=, mem);
+  g_assert_cmpuint (u64 (rec, "memory_high"), <=, u64 (rec, "memory_max"));
+  reasons = g_variant_lookup_value (rec, "reasons", G_VARIANT_TYPE ("a{ss}"));
+  g_assert_true (g_variant_lookup (reasons, "memory_max", "&s", &why));
+  g_assert_nonnull (strstr (why, "forecast"));
+  g_test_message ("memory %.0f MiB: memory_max %.0f MiB (%s)", mem / MIB,
+                  u64 (rec, "memory_max") / MIB, why);
+  orch_test_discard (d, id);
+}
+
 static const OrchTestCase tests[] = { { "/forecast/leaky-job", test_leaky_job },
                                       { "/forecast/idle-job", test_idle_job },
                                       { "/forecast/system", test_system },
                                       { "/forecast/errors", test_errors },
                                       { "/forecast/recommendation", test_recommendation },
+                                      { "/forecast/recommendation-bound",
+                                        test_recommendation_bound },
                                       { NULL, NULL } };
 
 int

@@ -76,6 +76,12 @@ for k in memory_max memory_high cpu_quota cpu_weight; do
   grep -q "^$k " <<<"$out" || fail "no $k in: $out"
 done
 
+# A forecast-bound recommendation (a long enough run) says until when.
+if ctl recommend "$ID" --json | "$PY" -c 'import json,sys; sys.exit(0 if "valid_until" in json.load(sys.stdin) else 1)'; then
+  out=$(ctl recommend "$ID") || fail "recommend failed: $out"
+  grep -q '^Memory values hold until ' <<<"$out" || fail "valid_until not printed: $out"
+fi
+
 # --apply goes through SetLimits: the none backend has no controllers, so
 # it is refused whole, naming one, and the job keeps no limit.
 out=$(ctl recommend "$ID" --apply 2>&1); rc=$?
