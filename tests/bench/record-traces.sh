@@ -6,6 +6,10 @@
 #
 #   tests/bench/record-traces.sh BUILD_DIR SOURCE_DIR [SECONDS]   (default 900)
 #
+# RECORD_WORKLOADS="periodic leaky" records only those; RECORD_OUT=DIR
+# writes elsewhere (tests/fixtures/traces-held-out: more recordings of the
+# same workloads, scored by nothing that was tuned on them).
+#
 # Workloads, all at nice 19 (the machine is shared):
 #   leaky     allocates ~0.5 MiB a second, with jitter, and never frees
 #   periodic  a batch every 60 s: 20 s of CPU and 100 MiB, then idle
@@ -17,7 +21,7 @@ set -uo pipefail
 # shellcheck source=tests/lib.sh
 source "$2/tests/lib.sh" "$1" "$2"
 DURATION=${3:-900}
-OUT=$SRC/tests/fixtures/traces
+OUT=${RECORD_OUT:-$SRC/tests/fixtures/traces}
 mkdir -p "$OUT"
 lib_start_bus
 lib_config none '[metrics]' 'sample_interval_ms=1000' "job_history_size=$((DURATION + 60))"
@@ -73,7 +77,7 @@ while True:
         urllib.request.urlopen("http://127.0.0.1:%d/%d" % (port, random.randrange(2000))).read()'
 
 declare -A IDS
-for name in leaky periodic build idle bursty; do
+for name in ${RECORD_WORKLOADS:-leaky periodic build idle bursty}; do
   IDS[$name]=$(lib_create nice -n 19 "$PY" -c "${SCRIPTS[$name]}") || fail "cannot start $name"
   log "$name: ${IDS[$name]}"
 done
