@@ -34,6 +34,9 @@ packages=(
   python3-fastapi python3-uvicorn python3-psutil prometheus-node-exporter
   # tests/bench/run-bench.sh's launch peer (tests/bench/peer/supervisord_launch.py)
   supervisor
+  # orchestrator-monitor against musl (src/meson.build: glibc's static
+  # start-up costs ~1.5 ms more on every launch on a virtual machine)
+  musl-tools
 )
 
 missing=()
