@@ -181,7 +181,32 @@ typedef struct {
   char *const *margv;
   char *const *envp;
   int hold_fd, status_fd, null_fd;
+  sigset_t ignored;
 } ChildArgs;
+
+/* The signals the daemon ignores (SIGPIPE), read at the first launch: the
+ * daemon sets its dispositions at start-up, and reading them per launch
+ * costs ~60 system calls. */
+static const sigset_t *
+ignored_signals (void)
+{
+  static sigset_t ignored;
+  static gboolean known;
+
+  if (!known)
+    {
+      sigemptyset (&ignored);
+      for (int sig = 1; sig < NSIG; sig++)
+        {
+          struct sigaction sa;
+          if (sig != SIGKILL && sig != SIGSTOP && sigaction (sig, NULL, &sa) == 0 &&
+              sa.sa_handler == SIG_IGN)
+            sigaddset (&ignored, sig);
+        }
+      known = TRUE;
+    }
+  return &ignored;
+}
 
 /* Runs in the child, on the daemon's memory until execve (orch-clone.h):
  * syscalls only, nothing allocated, nothing written but its own stack. */
@@ -193,24 +218,29 @@ child_run (void *data)
   /* In the order orchestrator-monitor expects them at fds 0 to 5. */
   int want[6] = { c->null_fd, p->stdout_fd, p->stderr_fd, p->exit_dir_fd, c->status_fd, c->hold_fd };
   int moved[6];
-  sigset_t all;
+  bool low = false;
 
-  /* GLib and the daemon's signal handlers must not leak into the job
-   * (every signal is blocked until they are gone). */
+  /* The daemon's dispositions must not leak into the job.  execve resets
+   * a handled signal, not an ignored one: only those are reset here.
+   * Every signal stays blocked through the exec (a daemon handler run
+   * here would run on the daemon's memory); the monitor starts so, and
+   * its child unblocks them for the command. */
   for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
+    if (sigismember (&c->ignored, sig) == 1)
       signal (sig, SIG_DFL);
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
 
   /* Own session: no controlling terminal inherited from whoever started
    * the daemon. */
   setsid ();
 
-  /* Out of the way first, then into place: a source may sit at 3 to 5.
-   * Everything else (other jobs' pipes) is closed. */
+  /* Into place, everything else (other jobs' pipes) closed.  Where a
+   * source sits at 0 to 5 (a dup2 could overwrite it) all are moved out of
+   * the way first; in the daemon they sit higher, and each move is a
+   * system call on the launch's critical path. */
   for (int i = 0; i < 6; i++)
-    if ((moved[i] = fcntl (want[i], F_DUPFD, 10)) < 0)
+    low |= want[i] < 6;
+  for (int i = 0; i < 6; i++)
+    if ((moved[i] = low ? fcntl (want[i], F_DUPFD, 10) : want[i]) < 0)
       child_fail (c->status_fd, ORCH_LAUNCH_STAGE_STDIO);
   for (int i = 0; i < 6; i++)
     if (dup2 (moved[i], i) < 0)
@@ -249,7 +279,8 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
                        .envp = envp,
                        .hold_fd = hold[0],
                        .status_fd = status[1],
-                       .null_fd = null_fd };
+                       .null_fd = null_fd,
+                       .ignored = *ignored_signals () };
   pid = orch_clone_vfork (child_run, &child, p->cgroup_fd, &in_cgroup);
   if (pid < 0)
     {

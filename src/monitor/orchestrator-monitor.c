@@ -20,7 +20,8 @@
  *   argv: ID EXEC CWD UID GID GROUPS NOFILE STAMP -- ARGV...
  *   (UID, GID, GROUPS, NOFILE: "-" for unchanged; GROUPS comma-separated;
  *    NOFILE "soft:hard"; STAMP "t" for log_timestamps, else "-"),
- *   environment: the job's.
+ *   environment: the job's; every signal blocked, every disposition the
+ *   default one.
  * On the status pipe it writes the job's pid, and the child writes the
  * stage and errno if it cannot exec; EOF means the command runs. */
 #include "basic/orch-launch-proto.h"
@@ -156,9 +157,9 @@ run_child (const Args *a)
 {
   sigset_t none;
 
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
+  /* Every disposition is the default one still (the monitor ignores
+   * signals only once this child has run the command), the mask is
+   * all: unblocked, a stop sent before now is delivered here. */
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   close (EXIT_DIR_FD);
@@ -189,6 +190,19 @@ run_child (const Args *a)
   umask (022);
   execve (a->exec, a->argv, environ);
   child_fail (ORCH_LAUNCH_STAGE_EXEC);
+}
+
+/* Ignored as well as blocked: queued real-time signals sent to the job's
+ * group would otherwise pile up here, against the user's RLIMIT_SIGPENDING
+ * (setting SIG_IGN drops those already pending).  After the status pipe's
+ * EOF, so these ~60 system calls are not on the launch's critical path;
+ * the command's child had its dispositions from before. */
+static void
+ignore_signals (void)
+{
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+      signal (sig, SIG_IGN);
 }
 
 /* vfork: the command's process is not a copy of this one to build and
@@ -316,19 +330,16 @@ main (int argc, char **argv)
   close (HOLD_FD);
 
   /* Signals sent to the whole cgroup are meant for the job: the monitor
-   * lives on to record how it ended (only SIGKILL takes it).  Blocked as
-   * well as ignored, and from before the fork: an ignored signal is lost,
-   * but a blocked one waits, so a stop that reaches the child before it
-   * has set its handlers back (a Stop right after Create) is delivered
-   * when run_child() unblocks it. */
+   * lives on to record how it ended (only SIGKILL takes it).  Blocked
+   * (the daemon starts us so already) from before the fork: a blocked
+   * signal waits, so a stop that reaches the child before it runs the
+   * command (a Stop right after Create) is delivered when run_child()
+   * unblocks it.  Ignored only once the command runs (ignore_signals()). */
   {
     sigset_t all;
     sigfillset (&all);
     sigprocmask (SIG_BLOCK, &all, NULL);
   }
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
-      signal (sig, SIG_IGN);
 
   if (a.stamp)
     {
@@ -354,6 +365,7 @@ main (int argc, char **argv)
   (void) setpgid (pid, pid);
   send_msg (ORCH_LAUNCH_MSG_PID, pid);
   close (STATUS_FD);
+  ignore_signals ();
   if (a.stamp)
     {
       status = orch_stamp_run (&stamp, pid);

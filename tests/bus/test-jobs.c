@@ -762,6 +762,40 @@ test_nofile_limit (void)
   remove_job (id);
 }
 
+/* The job starts with no signal blocked or ignored, whatever the daemon
+ * and the monitor block and ignore (the daemon ignores SIGPIPE; both
+ * block every signal around the start), in both of the monitor's ways of
+ * starting it (log_timestamps passes the output through the monitor). */
+static void
+test_signal_state (void)
+{
+  static const char *const specs[] = {
+    "{'command': <['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']>}",
+    "{'command': <['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status']>, 'log_timestamps': <true>}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *id = orch_test_create (d, specs[i], &error);
+      g_autoptr(GVariant) rec = NULL;
+      g_autofree char *log = NULL;
+
+      g_assert_no_error (error);
+      rec = orch_test_wait_state (d, id, "exited|failed", 10000);
+      g_assert_cmpstr (orch_test_rec_str (rec, "state"), ==, "exited");
+      log = read_log (rec);
+      if (i == 0)
+        g_assert_cmpstr (log, ==, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+      else
+        {
+          g_assert_nonnull (strstr (log, "SigBlk:\t0000000000000000\n"));
+          g_assert_nonnull (strstr (log, "SigIgn:\t0000000000000000\n"));
+        }
+      remove_job (id);
+    }
+}
+
 static void
 test_stderr_separate (void)
 {
@@ -1265,6 +1299,7 @@ static const OrchTestCase tests[] = { { "/jobs/introspection", test_introspectio
                                       { "/jobs/exec-size", test_exec_size },
                                       { "/jobs/max-concurrent", test_max_concurrent },
                                       { "/jobs/limits", test_limits_applied },
+                                      { "/jobs/signal-state", test_signal_state },
                                       { NULL, NULL } };
 
 int
