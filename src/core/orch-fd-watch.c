@@ -74,6 +74,9 @@ get_set (void)
   the_set->epfd = epfd;
   the_set->watches = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_source_set_name (&the_set->source, "orch-fd-watch");
+  /* Not taken out of the poll set while it dispatches: that would wake
+   * the loop for one more poll() of every fd (orch-sd-bus.c). */
+  g_source_set_can_recurse (&the_set->source, TRUE);
   g_source_add_unix_fd (&the_set->source, epfd, G_IO_IN);
   g_source_attach (&the_set->source, NULL);
   return the_set;

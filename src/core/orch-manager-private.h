@@ -19,7 +19,7 @@ G_BEGIN_DECLS
  * last one leaks into it. */
 typedef struct {
   OrchLaunch launch;
-  guint status_source; /* the status pipe: the command's pid, or what failed */
+  guint status_source; /* orch-fd-watch of the status pipe: the command's pid, or what failed */
   guint child_source;  /* a GLib child watch, where SIGCHLD is not ours */
   guint kill_timer;    /* SIGKILL once the stop timeout is over */
   guint poll_timer;    /* emptiness of the group, without an events file */

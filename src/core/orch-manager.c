@@ -7,6 +7,7 @@
 #include "basic/orch-fd-budget.h"
 #include "basic/orch-id.h"
 #include "basic/orch-proc.h"
+#include "orch-fd-watch.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
 
@@ -236,7 +237,8 @@ entry_clear_run (Entry *e)
   if (e->run.pidfd >= 0)
     close (e->run.pidfd);
   e->run.pidfd = -1;
-  clear_source (&e->run.status_source);
+  orch_fd_watch_remove (e->run.status_source);
+  e->run.status_source = 0;
   clear_source (&e->run.child_source);
   clear_source (&e->run.kill_timer);
   orch_launch_clear (&e->run.launch);
@@ -549,7 +551,8 @@ read_launch_status (Entry *e)
   done = !(n < 0 && (errno == EAGAIN || errno == EINTR));
   if (done)
     {
-      clear_source (&e->run.status_source);
+      orch_fd_watch_remove (e->run.status_source);
+      e->run.status_source = 0;
       close (e->run.launch.status_fd);
       e->run.launch.status_fd = -1;
     }
@@ -651,14 +654,10 @@ static gboolean
 status_cb (int fd, GIOCondition cond, gpointer data)
 {
   Entry *e = data;
-  guint self = e->run.status_source;
 
-  e->run.status_source = 0; /* returning REMOVE ends it, not clear_source() */
+  /* Done: read_launch_status() has removed the watch. */
   if (!read_launch_status (e))
-    {
-      e->run.status_source = self;
-      return G_SOURCE_CONTINUE;
-    }
+    return G_SOURCE_CONTINUE;
   if (!e->run.launch_failed && e->job->state == ORCH_JOB_STARTING)
     {
       e->job->started_at = now_us ();
@@ -710,14 +709,27 @@ attached_cb (OrchJob *job, const GError *error, gpointer data)
       kill (job->monitor_pid, SIGKILL);
       return; /* child_exited() ends the run, or Create undoes it */
     }
+  /* In the epoll set: a GSource of its own would change the loop's poll
+   * set twice per launch, and each change costs a wasted poll() of every
+   * fd (GLib wakes the loop on any change). */
+  e->run.status_source = orch_fd_watch_add (e->run.launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                            status_cb, e);
+  if (e->run.status_source == 0)
+    {
+      /* No fd left for the epoll set: it would never be seen running. */
+      g_warning ("job %s: not started: %s", job->id, g_strerror (EMFILE));
+      e->run.launch_failed = TRUE;
+      g_free (job->error);
+      job->error = g_strdup_printf (_("not started: %s"), g_strerror (EMFILE));
+      kill (job->monitor_pid, SIGKILL);
+      return; /* child_exited() ends the run */
+    }
   if (!orch_launch_release (&e->run.launch))
     {
       g_warning ("job %s: cannot release the child: %s", job->id, g_strerror (errno));
       return; /* the child is gone; child_exited() handles it */
     }
   e->run.released = TRUE;
-  e->run.status_source = g_unix_fd_add (e->run.launch.status_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                        status_cb, e);
   /* No announcement here: unit and cgroup reach clients with "running" a
    * moment later, one signal fewer on every launch's critical path. */
 }
