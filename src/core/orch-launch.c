@@ -253,6 +253,18 @@ child_run (void *data)
   child_fail (ORCH_MONITOR_STATUS_FD, ORCH_LAUNCH_STAGE_MONITOR);
 }
 
+/* Every job's stdin, opened once: two system calls fewer on every
+ * launch. */
+static int
+dev_null (void)
+{
+  static int fd = -1;
+
+  if (fd < 0)
+    fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
 gboolean
 orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
 {
@@ -270,7 +282,7 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
   g_return_val_if_fail (spec->resolved_exec != NULL, FALSE);
   margv = monitor_argv (p, cwd);
 
-  null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  null_fd = dev_null ();
   if (null_fd < 0 || pipe2 (hold, O_CLOEXEC) < 0 || pipe2 (status, O_CLOEXEC) < 0)
     goto fail;
 
@@ -290,7 +302,6 @@ orch_launch_fork (const OrchLaunchParams *p, OrchLaunch *out, GError **error)
 
   close (hold[0]);
   close (status[1]);
-  close (null_fd);
   (void) fcntl (status[0], F_SETFL, O_NONBLOCK);
   out->pid = pid;
   out->release_fd = hold[1];
@@ -307,8 +318,6 @@ fail:
       if (status[i] >= 0)
         close (status[i]);
     }
-  if (null_fd >= 0)
-    close (null_fd);
   g_set_error (error, ORCH_ERROR, ORCH_ERROR_FAILED, _("cannot start the process: %s"),
                g_strerror (saved));
   return FALSE;

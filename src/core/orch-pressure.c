@@ -29,6 +29,7 @@ struct _OrchPressure {
   OrchPressureFunc func;
   gpointer data;
   GHashTable *watches; /* id -> Watch */
+  gboolean wide;       /* the kernel refused the window: the 2 s one from the start */
 };
 
 static void
@@ -118,18 +119,20 @@ orch_pressure_watch (OrchPressure *p, const char *id, const char *dir)
       g_autofree char *name = g_strconcat (resources[i], ".pressure", NULL);
       g_autofree char *path = g_build_filename (dir, name, NULL);
       g_autofree char *text = orch_pressure_trigger_text (p->threshold_us, p->window_us);
+      /* Without CAP_SYS_RESOURCE the kernel wants a window that is a
+       * multiple of 2 s; once refused, asked for at once (a refused
+       * trigger is three system calls on every launch). */
+      g_autofree char *wider = orch_pressure_trigger_text (
+          p->threshold_us * 2000000 / MAX (p->window_us, 1),
+          2000000 * ((p->window_us + 1999999) / 2000000));
       Trigger *t = &w->triggers[i];
-      int fd = arm (path, text);
+      int fd = arm (path, p->wide ? wider : text);
 
       t->fd = -1;
-      if (fd == -EINVAL && p->window_us % 2000000 != 0)
+      if (fd == -EINVAL && !p->wide && p->window_us % 2000000 != 0)
         {
-          /* Without CAP_SYS_RESOURCE the kernel wants a window that is a
-           * multiple of 2 s. */
-          g_autofree char *wider = orch_pressure_trigger_text (
-              p->threshold_us * 2000000 / MAX (p->window_us, 1),
-              2000000 * ((p->window_us + 1999999) / 2000000));
           fd = arm (path, wider);
+          p->wide = fd >= 0;
         }
       if (fd < 0)
         {
