@@ -144,3 +144,13 @@ orch_fd_watch_count (void)
 {
   return the_set ? g_hash_table_size (the_set->watches) : 0;
 }
+
+guint
+orch_fd_source_add (int fd, GIOCondition cond, GUnixFDSourceFunc func, gpointer user_data)
+{
+  g_autoptr(GSource) source = g_unix_fd_source_new (fd, cond);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (func), user_data, NULL);
+  g_source_set_can_recurse (source, TRUE);
+  return g_source_attach (source, NULL);
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib-unix.h>
 
 G_BEGIN_DECLS
 
@@ -24,5 +25,12 @@ guint orch_fd_watch_add (int fd, GIOCondition cond, OrchFdWatchFunc func, gpoint
 void orch_fd_watch_remove (guint id);
 /* How many watches are in the epoll set (tests). */
 guint orch_fd_watch_count (void);
+
+/* g_unix_fd_add() for fds that need a source of their own (PSI triggers,
+ * the SIGCHLD signalfd), but recursive: GLib takes a non-recursive
+ * source's fds out of the poll set while it dispatches and puts them back
+ * after, which wakes the loop for one more poll() of every fd.  For
+ * callbacks that run no nested main loop. */
+guint orch_fd_source_add (int fd, GIOCondition cond, GUnixFDSourceFunc func, gpointer user_data);
 
 G_END_DECLS

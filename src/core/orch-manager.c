@@ -911,7 +911,7 @@ setup_sigchld (OrchManager *m)
   sigaddset (&chld, SIGCHLD);
   m->sigchld_fd = signalfd (-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   if (m->sigchld_fd >= 0)
-    m->sigchld_source = g_unix_fd_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
+    m->sigchld_source = orch_fd_source_add (m->sigchld_fd, G_IO_IN, sigchld_cb, m);
 }
 
 /* ---- public ---- */
@@ -965,7 +965,7 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *sta
   setup_sigchld (m);
   m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (m->inotify_fd >= 0)
-    m->inotify_source = g_unix_fd_add (m->inotify_fd, G_IO_IN, inotify_cb, m);
+    m->inotify_source = orch_fd_source_add (m->inotify_fd, G_IO_IN, inotify_cb, m);
   return m;
 }
 

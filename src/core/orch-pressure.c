@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-pressure.h"
+#include "orch-fd-watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +144,7 @@ orch_pressure_watch (OrchPressure *p, const char *id, const char *dir)
       t->id = g_strdup (id);
       t->index = i;
       t->fd = fd;
-      t->source = g_unix_fd_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      t->source = orch_fd_source_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
     }
   g_hash_table_replace (p->watches, g_strdup (id), w);
 }
