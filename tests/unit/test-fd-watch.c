@@ -168,6 +168,57 @@ test_regular_file (void)
   unlink (path);
 }
 
+/* How many fds the last poll() found ready. */
+static int last_ready;
+
+static gint
+counting_poll (GPollFD *fds, guint n, gint timeout)
+{
+  last_ready = g_poll (fds, n, timeout);
+  return last_ready;
+}
+
+/* A dispatch leaves the loop asleep.  GLib wakes the loop whenever fds
+ * leave or join its poll set, and a non-recursive source's leave and join
+ * around each of its dispatches: one more poll() of every fd each time
+ * (with a few hundred PSI triggers in the set, most of the daemon's CPU
+ * per launch).  Both the epoll set and orch_fd_source_add()'s sources. */
+static void
+test_no_wakeup (void)
+{
+  Fixture f = { 0 };
+  int p[2][2];
+  guint ids[2];
+  char c = 'x';
+
+  fx = &f;
+  f.keep = TRUE;
+  f.remove_other = -1;
+  for (int i = 0; i < 2; i++)
+    g_assert_cmpint (pipe2 (p[i], O_CLOEXEC | O_NONBLOCK), ==, 0);
+  ids[0] = orch_fd_watch_add (p[0][0], G_IO_IN, cb, GINT_TO_POINTER (0));
+  ids[1] = orch_fd_source_add (p[1][0], G_IO_IN, cb, GINT_TO_POINTER (1));
+  iterate (); /* adding them woke the loop: settled now */
+  g_main_context_set_poll_func (NULL, counting_poll);
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (write (p[i][1], &c, 1), ==, 1);
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpint (f.calls[i], ==, 1);
+      /* Nothing ready, not even the loop's own wake-up fd. */
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpint (last_ready, ==, 0);
+    }
+  g_main_context_set_poll_func (NULL, NULL);
+  orch_fd_watch_remove (ids[0]);
+  g_source_remove (ids[1]);
+  for (int i = 0; i < 2; i++)
+    {
+      close (p[i][0]);
+      close (p[i][1]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -176,5 +227,6 @@ main (int argc, char **argv)
   g_test_add_func ("/fd-watch/false-ends", test_false_ends);
   g_test_add_func ("/fd-watch/removed-in-batch", test_removed_in_batch);
   g_test_add_func ("/fd-watch/regular-file", test_regular_file);
+  g_test_add_func ("/fd-watch/no-wakeup", test_no_wakeup);
   return g_test_run ();
 }
