@@ -5,6 +5,8 @@
 #   strace -c over SECONDS (syscalls per tick = calls / ticks),
 #   strace -T of one tick (every syscall of it, with its time).
 #   tests/bench/profile-sample.sh BUILD_DIR [BACKEND] [JOBS] [SECONDS]
+# PROFILE_KEEP=FILE keeps perf.data; PROFILE_FREQ (10000) and PROFILE_TOP
+# (45) set the sampling rate and the length of the tops.
 # Needs perf (Debian: linux-perf) and strace.  Not a test.
 set -euo pipefail
 backend=${2:-cgroupfs}
@@ -34,6 +36,7 @@ busctl --address="$BUS_ADDR" monitor --match="member=SystemSampled" >"$T/mon" 2>
 MON=$!
 LIB_PIDS+=("$MON")
 perf record -q -F "${PROFILE_FREQ:-10000}" --call-graph dwarf,16384 -o "$T/perf.data" -p "$DAEMON_PID" -- sleep "$secs" >/dev/null 2>&1
+[ -n "${PROFILE_KEEP:-}" ] && cp "$T/perf.data" "$PROFILE_KEEP"
 echo "== perf, $backend, $njobs jobs, $secs s ($(ticks "$T/mon") ticks), children %"
 perf report -i "$T/perf.data" --children --stdio --no-header -g none --percent-limit 2 \
   >"$T/children" 2>/dev/null || true
