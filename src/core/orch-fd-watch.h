@@ -25,4 +25,8 @@ void orch_fd_watch_remove (guint id);
 /* How many watches are in the epoll set (tests). */
 guint orch_fd_watch_count (void);
 
+/* GLib's conditions as epoll's events, and back. */
+guint32 orch_fd_watch_to_epoll (GIOCondition c);
+GIOCondition orch_fd_watch_from_epoll (guint32 e);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-pressure.h"
+#include "orch-main-poll.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,8 @@ typedef struct {
   char *id;
   guint index; /* into resources */
   int fd;
-  guint source;
+  guint source; /* a GSource, where orch-main-poll could not take it */
+  guint direct; /* its orch-main-poll watch */
 } Trigger;
 
 typedef struct {
@@ -38,6 +40,7 @@ watch_free (Watch *w)
     {
       if (w->triggers[i].source)
         g_source_remove (w->triggers[i].source);
+      orch_main_poll_remove (w->triggers[i].direct);
       if (w->triggers[i].fd >= 0)
         close (w->triggers[i].fd);
       g_free (w->triggers[i].id);
@@ -82,6 +85,7 @@ fired (int fd, GIOCondition cond, gpointer data)
     {
       /* The group is gone: nothing more will come. */
       t->source = 0;
+      t->direct = 0;
       return G_SOURCE_REMOVE;
     }
   t->p->func (t->id, resources[t->index], t->p->threshold_us, t->p->window_us, t->p->data);
@@ -140,7 +144,10 @@ orch_pressure_watch (OrchPressure *p, const char *id, const char *dir)
       t->id = g_strdup (id);
       t->index = i;
       t->fd = fd;
-      t->source = g_unix_fd_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      /* Not polled on every wakeup of the loop: 3 fds a job. */
+      t->direct = orch_main_poll_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      if (t->direct == 0)
+        t->source = g_unix_fd_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
     }
   g_hash_table_replace (p->watches, g_strdup (id), w);
 }
