@@ -4,7 +4,8 @@
  * kinds wake a blocking iteration; a GLib fd closed and opened again
  * under the same number between two iterations is still heard; what
  * epoll refuses (a regular file) reads as poll() says; a FALSE return
- * ends a watch. */
+ * ends a watch; with more GLib fds than it mirrors, poll() still hears
+ * both kinds. */
 #include "core/orch-main-poll.h"
 
 #include <fcntl.h>
@@ -181,6 +182,39 @@ test_false_ends (Fixture *f, gconstpointer data)
   f->direct_id = 0;
 }
 
+/* More GLib fds than are mirrored: poll() over all of them and ours,
+ * and both kinds are still heard. */
+static void
+test_many_glib_fds (Fixture *f, gconstpointer data)
+{
+  enum { MANY = ORCH_MAIN_POLL_MAX_MIRRORED + 6 };
+  int pipes[MANY][2];
+  guint ids[MANY];
+  int calls = 0;
+
+  for (int i = 0; i < MANY; i++)
+    {
+      g_assert_cmpint (pipe2 (pipes[i], O_CLOEXEC | O_NONBLOCK), ==, 0);
+      ids[i] = g_unix_fd_add (pipes[i][0], G_IO_IN, on_fd, &calls);
+    }
+  g_timeout_add (50, write_later, GINT_TO_POINTER (f->direct[1]));
+  wait_for (&f->direct_calls);
+  g_timeout_add (50, write_later, GINT_TO_POINTER (pipes[MANY - 1][1]));
+  wait_for (&calls);
+  g_assert_cmpint (calls, ==, 1);
+  g_assert_cmpint (f->direct_calls, ==, 1);
+  for (int i = 0; i < MANY; i++)
+    {
+      g_source_remove (ids[i]);
+      close (pipes[i][0]);
+      close (pipes[i][1]);
+    }
+  /* Back under the limit: mirrored again. */
+  g_timeout_add (50, write_later, GINT_TO_POINTER (f->direct[1]));
+  wait_for (&f->direct_calls);
+  g_assert_cmpint (f->direct_calls, ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,5 +223,6 @@ main (int argc, char **argv)
   g_test_add ("/main-poll/fd-reused", Fixture, NULL, setup, test_fd_reused, teardown);
   g_test_add ("/main-poll/regular-file", Fixture, NULL, setup, test_regular_file, teardown);
   g_test_add ("/main-poll/false-ends", Fixture, NULL, setup, test_false_ends, teardown);
+  g_test_add ("/main-poll/many-glib-fds", Fixture, NULL, setup, test_many_glib_fds, teardown);
   return g_test_run ();
 }
