@@ -18,6 +18,9 @@
  * paravirtualised VM a wakeup after a long sleep costs far more than
  * after a short one, so measure at the interval users run.
  *
+ * Then one syscall's cost, hot (getppid, and a pread of /proc/loadavg,
+ * 20 000 back to back): what each syscall a tick makes costs at least.
+ *
  * Prints one JSON object on stdout.
  */
 #include "bench-proc.h"
@@ -25,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +92,27 @@ run (gboolean system, int interval_ms, int windows, int ticks, int out)
   if (write (out, us, sizeof (double) * (size_t) windows) < 0)
     _exit (1);
   _exit (0);
+}
+
+/* One syscall, hot (back to back, N times), in µs of CPU: getppid, the
+ * cheapest, and a pread of /proc/loadavg, the smallest system file. */
+static void
+syscall_costs (double *getppid_us, double *pread_us)
+{
+  enum { N = 20000 };
+  char buf[256];
+  int fd = open ("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  uint64_t t0 = self_run_ns ();
+
+  for (int i = 0; i < N; i++)
+    (void) syscall (SYS_getppid);
+  *getppid_us = (double) (self_run_ns () - t0) / 1e3 / N;
+  t0 = self_run_ns ();
+  for (int i = 0; fd >= 0 && i < N; i++)
+    (void) pread (fd, buf, sizeof buf, 0);
+  *pread_us = fd >= 0 ? (double) (self_run_ns () - t0) / 1e3 / N : -1;
+  if (fd >= 0)
+    close (fd);
 }
 
 static double
@@ -154,8 +179,14 @@ main (int argc, char **argv)
         printf ("%s%.1f", w ? "," : "", us[w]);
       printf ("],\"%s_us_per_tick\":%.1f", names[k], median (us, windows));
     }
-  printf (",\"method\":\"two children waking from poll() every interval_ms (bare; and "
-          "reading the 8 system /proc files with pread plus fstatvfs /), CPU = "
-          "/proc/thread-self/schedstat run time per tick, median of windows\"}\n");
+  {
+    double g, r;
+    syscall_costs (&g, &r);
+    printf (",\"getppid_us\":%.2f,\"pread_loadavg_us\":%.2f", g, r);
+  }
+  printf (
+      ",\"method\":\"two children waking from poll() every interval_ms (bare; and "
+      "reading the 8 system /proc files with pread plus fstatvfs /), CPU = "
+      "/proc/thread-self/schedstat run time per tick, median of windows; getppid_us and pread_loadavg_us: one syscall back to back, 20000 times, after the windows\"}\n");
   return 0;
 }
