@@ -204,25 +204,28 @@ static const sd_bus_vtable metrics_vtable[] = {
 };
 
 /* Every tick: the record appended field by field, with no GVariant built
- * and walked in between. */
+ * and walked in between, and no format string parsed per field. */
 static int
 append_fields (sd_bus_message *m, const OrchSampleField *f, guint n)
 {
   int r = sd_bus_message_open_container (m, 'a', "{sv}");
 
   for (guint i = 0; r >= 0 && i < n; i++)
-    switch (f[i].type)
-      {
-      case 't':
-        r = sd_bus_message_append (m, "{sv}", f[i].key, "t", f[i].v.t);
-        break;
-      case 'u':
-        r = sd_bus_message_append (m, "{sv}", f[i].key, "u", f[i].v.u);
-        break;
-      default:
-        r = sd_bus_message_append (m, "{sv}", f[i].key, "d", f[i].v.d);
-        break;
-      }
+    {
+      const char sig[2] = { f[i].type == 't' || f[i].type == 'u' ? f[i].type : 'd', '\0' };
+
+      r = sd_bus_message_open_container (m, 'e', "sv");
+      if (r >= 0)
+        r = sd_bus_message_append_basic (m, 's', f[i].key);
+      if (r >= 0)
+        r = sd_bus_message_open_container (m, 'v', sig);
+      if (r >= 0)
+        r = sd_bus_message_append_basic (m, sig[0], &f[i].v);
+      if (r >= 0)
+        r = sd_bus_message_close_container (m);
+      if (r >= 0)
+        r = sd_bus_message_close_container (m);
+    }
   if (r >= 0)
     r = sd_bus_message_close_container (m);
   return r;

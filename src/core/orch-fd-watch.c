@@ -24,16 +24,16 @@ typedef struct {
 
 static Set *the_set;
 
-static guint32
-to_epoll (GIOCondition c)
+guint32
+orch_fd_watch_to_epoll (GIOCondition c)
 {
   return (c & G_IO_IN ? EPOLLIN : 0) | (c & G_IO_PRI ? EPOLLPRI : 0) |
          (c & G_IO_OUT ? EPOLLOUT : 0) | (c & G_IO_ERR ? EPOLLERR : 0) |
          (c & G_IO_HUP ? EPOLLHUP : 0);
 }
 
-static GIOCondition
-from_epoll (guint32 e)
+GIOCondition
+orch_fd_watch_from_epoll (guint32 e)
 {
   return (e & EPOLLIN ? G_IO_IN : 0) | (e & EPOLLPRI ? G_IO_PRI : 0) |
          (e & EPOLLOUT ? G_IO_OUT : 0) | (e & EPOLLERR ? G_IO_ERR : 0) |
@@ -52,7 +52,7 @@ set_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
       /* By id: an earlier callback of this batch may have removed it. */
       guint id = (guint) ev[i].data.u64;
       Watch *w = g_hash_table_lookup (s->watches, GUINT_TO_POINTER (id));
-      if (w && !w->func (w->fd, from_epoll (ev[i].events), w->data))
+      if (w && !w->func (w->fd, orch_fd_watch_from_epoll (ev[i].events), w->data))
         orch_fd_watch_remove (id);
     }
   return G_SOURCE_CONTINUE;
@@ -113,7 +113,7 @@ orch_fd_watch_add (int fd, GIOCondition cond, OrchFdWatchFunc func, gpointer use
   w->fd = fd;
   w->func = func;
   w->data = user_data;
-  ev.events = to_epoll (cond);
+  ev.events = orch_fd_watch_to_epoll (cond);
   ev.data.u64 = id;
   /* epoll refuses what poll() takes (a regular file): a source of its own. */
   if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)

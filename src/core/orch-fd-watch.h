@@ -33,4 +33,8 @@ guint orch_fd_watch_count (void);
  * callbacks that run no nested main loop. */
 guint orch_fd_source_add (int fd, GIOCondition cond, GUnixFDSourceFunc func, gpointer user_data);
 
+/* GLib's conditions as epoll's events, and back. */
+guint32 orch_fd_watch_to_epoll (GIOCondition c);
+GIOCondition orch_fd_watch_from_epoll (guint32 e);
+
 G_END_DECLS

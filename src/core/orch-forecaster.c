@@ -64,6 +64,31 @@ series_from_rows (GVariant *rows, const char *key, Series *out)
     }
 }
 
+/* Column @key of history rows as the sampler's query left them, rows
+ * where it is unknown (NaN, which the a{sv} rows leave out) skipped: the
+ * same series series_from_rows() reads, with no GVariant between. */
+static void
+series_from_history (const OrchHistoryRows *rows, const char *key, Series *out)
+{
+  guint k;
+
+  out->t = g_array_sized_new (FALSE, FALSE, sizeof (gint64), rows->n);
+  out->v = g_array_sized_new (FALSE, FALSE, sizeof (double), rows->n);
+  for (k = 0; k < rows->n_keys && strcmp (rows->keys[k], key) != 0; k++)
+    ;
+  if (k == rows->n_keys)
+    return;
+  for (guint i = 0; i < rows->n; i++)
+    {
+      double v = g_array_index (rows->values, double, i * rows->n_keys + k);
+
+      if (isnan (v))
+        continue;
+      g_array_append_val (out->t, g_array_index (rows->times, gint64, i));
+      g_array_append_val (out->v, v);
+    }
+}
+
 typedef struct {
   guint32 horizon_s, step_s;
   guint64 memory_limit; /* 0: the job's or the host's */
@@ -226,14 +251,18 @@ add_exhaustion (GVariantBuilder *b, const SeriesForecast *f, double limit, const
                            g_variant_new_uint64 ((guint64) (f->last_us + early * f->fit_step_us)));
 }
 
+/* A 't' figure of the system record, read from the plain fields: no
+ * record built for one number (the warning asks once per job). */
 static double
 system_figure (OrchSampler *s, const char *key)
 {
-  g_autoptr(GVariant) sys = g_variant_ref_sink (orch_sampler_get_system (s));
-  guint64 v = 0;
+  OrchSampleField f[ORCH_SAMPLE_MAX_FIELDS];
+  guint n = orch_sampler_system_fields (s, f);
 
-  g_variant_lookup (sys, key, "t", &v);
-  return (double) v;
+  for (guint i = 0; i < n; i++)
+    if (f[i].type == 't' && strcmp (f[i].key, key) == 0)
+      return (double) f[i].v.t;
+  return 0.0;
 }
 
 static GVariant *
@@ -452,7 +481,8 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
 {
   OrchJob *job = orch_manager_lookup (m, id, error);
   g_autoptr(GVariant) query = NULL;
-  g_autoptr(GVariant) rows = NULL;
+  OrchHistoryRows rows;
+  GVariantBuilder qb;
   guint interval = orch_sampler_interval_ms (s);
   Series mem = { 0 };
   SeriesForecast fm = { 0 };
@@ -474,15 +504,18 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
   window_s = 6 * (gint64) o.horizon_s;
   age_s = job->started_at > 0 ? MAX ((now - job->started_at) / G_USEC_PER_SEC, 0) : window_s;
   row_step_s = (guint32) MIN ((gint64) o.step_s, MIN (age_s, window_s) / 32);
-  query = g_variant_ref_sink (
-      g_variant_new_parsed ("{'since': <%t>, 'step_s': <%u>}",
-                            (guint64) MAX (now - window_s * G_USEC_PER_SEC, 0), row_step_s));
-  rows = orch_sampler_get_job_history (s, id, query, error);
-  if (rows == NULL)
+  /* Asked of every running job each round: rows as the ring gives
+   * them, with no a{sv} per row built and looked up again. */
+  g_variant_builder_init (&qb, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&qb, "{sv}", "since",
+                         g_variant_new_uint64 ((guint64) MAX (now - window_s * G_USEC_PER_SEC, 0)));
+  g_variant_builder_add (&qb, "{sv}", "step_s", g_variant_new_uint32 (row_step_s));
+  query = g_variant_ref_sink (g_variant_builder_end (&qb));
+  if (!orch_sampler_query_job_history (s, id, query, &rows, error))
     return FALSE;
-  g_variant_ref_sink (rows);
   out->limit = job_limit (s, job, &out->limit_source, &out->own_limit);
-  series_from_rows (rows, "memory_bytes", &mem);
+  series_from_history (&rows, "memory_bytes", &mem);
+  orch_history_rows_clear (&rows);
   out->samples = mem.t->len;
   /* Too young to say: fewer samples taken than @min_samples. */
   if (age_s * 1000 < (gint64) min_samples * interval)

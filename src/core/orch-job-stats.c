@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "orch-job-stats.h"
 #include "basic/orch-cgroup.h"
+#include "basic/orch-fileio.h"
 #include "basic/orch-proc.h"
 
 #include <errno.h>
@@ -38,7 +39,8 @@ orch_stat_source_to_string (OrchStatSource source)
  * @one_record: the file is a single seq_file record (/proc/PID/stat, a
  * cgroup's cpu.stat...), which the kernel hands out whole, so a read
  * shorter than asked is the end: no second read just to see 0.  Files of
- * many records (cgroup.procs) come a page at a time and are read to 0. */
+ * many records (cgroup.procs) come a page at a time: read to 0, unless
+ * the first page had room left (orch_seq_first_read_is_whole()). */
 static gssize
 pread_all (int fd, char *buf, gsize size, gboolean one_record)
 {
@@ -59,6 +61,8 @@ pread_all (int fd, char *buf, gsize size, gboolean one_record)
         break;
       len += (gsize) n;
       if (one_record && (gsize) n < size - 1 - (len - (gsize) n))
+        break;
+      if (!one_record && len == (gsize) n && size > 4096 && orch_seq_first_read_is_whole (len))
         break;
     }
   buf[len] = '\0';

@@ -3,6 +3,7 @@
 
 #include "orch-pressure.h"
 #include "orch-fd-watch.h"
+#include "orch-main-poll.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,8 @@ typedef struct {
   char *id;
   guint index; /* into resources */
   int fd;
-  guint source;
+  guint source; /* a GSource, where orch-main-poll could not take it */
+  guint direct; /* its orch-main-poll watch */
 } Trigger;
 
 typedef struct {
@@ -40,6 +42,7 @@ watch_free (Watch *w)
     {
       if (w->triggers[i].source)
         g_source_remove (w->triggers[i].source);
+      orch_main_poll_remove (w->triggers[i].direct);
       if (w->triggers[i].fd >= 0)
         close (w->triggers[i].fd);
       g_free (w->triggers[i].id);
@@ -84,6 +87,7 @@ fired (int fd, GIOCondition cond, gpointer data)
     {
       /* The group is gone: nothing more will come. */
       t->source = 0;
+      t->direct = 0;
       return G_SOURCE_REMOVE;
     }
   t->p->func (t->id, resources[t->index], t->p->threshold_us, t->p->window_us, t->p->data);
@@ -144,7 +148,10 @@ orch_pressure_watch (OrchPressure *p, const char *id, const char *dir)
       t->id = g_strdup (id);
       t->index = i;
       t->fd = fd;
-      t->source = orch_fd_source_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      /* Not polled on every wakeup of the loop: 3 fds a job. */
+      t->direct = orch_main_poll_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      if (t->direct == 0)
+        t->source = orch_fd_source_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
     }
   g_hash_table_replace (p->watches, g_strdup (id), w);
 }

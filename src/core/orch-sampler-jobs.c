@@ -452,7 +452,10 @@ balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
 
   if (count)
     s->fd_probe_age = 0;
-  s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
+  /* With no job running nothing is cached: the limit (a syscall) is read
+   * with the count then, so an idle tick makes none. */
+  if (count || running > 0 || held > 0)
+    s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
   s->cached_fds = held;
   orch_fd_budget_cache_held (give_back_fds, s, held);
   if (held > s->fd_cap)

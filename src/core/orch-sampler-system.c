@@ -6,6 +6,7 @@
 #include "orch-sampler-private.h"
 #include "orch-history-prefill.h"
 #include "basic/orch-error.h"
+#include "basic/orch-fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,8 @@ static const char *const sys_file_names[N_FILES] = {
 /* Reads a whole /proc file through its kept-open fd: pread at 0 makes the
  * kernel produce it afresh, with no open/close per tick.  Files of one
  * seq_file record (stat, meminfo, loadavg, uptime) come whole in one read,
- * so a short read ends them; net/dev and diskstats come a page at a time. */
+ * so a short read ends them; net/dev and diskstats come a page at a time,
+ * and a first page with room left is the whole file. */
 static int
 read_fd (OrchSampler *s, SysFile which, const char **ret_text, gsize *ret_len)
 {
@@ -48,6 +50,8 @@ read_fd (OrchSampler *s, SysFile which, const char **ret_text, gsize *ret_len)
         break;
       len += (gsize) n;
       if (one_record && (gsize) n < s->buf->len - (len - (gsize) n) - 1)
+        break;
+      if (!one_record && len == (gsize) n && orch_seq_first_read_is_whole (len))
         break;
     }
   s->buf->data[len] = '\0';

@@ -9,7 +9,9 @@
 # per-process work done by python3-psutil over the same pids (the
 # prototype's way: Process objects kept across ticks, cpu_percent(),
 # memory_info(), io_counters()), and the daemon's RSS before the jobs, with
-# them, and once every job's fine history ring is full.
+# them, and once every job's fine history ring is full; and the floor
+# under any tick here (bench-wakeup: a process that only wakes at the
+# interval, and one that also reads the system files).
 #
 # Prints one JSON document on stdout; progress goes to stderr.  Needs
 # python3-psutil (apt) for the peer; without it the peer figures are null.
@@ -146,6 +148,15 @@ if [ -x "$BUILD_DIR/tests/bench/bench-tick" ]; then
     SYSTEM=$("$BUILD_DIR/tests/bench/bench-tick" --interval-ms="$INTERVAL_MS" 2>/dev/null) || SYSTEM=null
     [ -n "$SYSTEM" ] || SYSTEM=null
 fi
+# The floor under a tick on this machine, in the same run: a process that
+# only wakes at the interval, and one that also reads the system files.
+FLOOR=null
+if [ -x "$BUILD_DIR/tests/bench/bench-wakeup" ]; then
+    log "floor: bare wakeups and system reads, $WINDOWS windows of $WINDOW_TICKS ticks"
+    FLOOR=$("$BUILD_DIR/tests/bench/bench-wakeup" --interval-ms="$INTERVAL_MS" --windows="$WINDOWS" \
+        --window-ticks="$WINDOW_TICKS" 2>/dev/null) || FLOOR=null
+    [ -n "$FLOOR" ] || FLOOR=null
+fi
 res_none=$(cat "$T/res-none.json" 2>/dev/null || echo null)
 res_cg=$(cat "$T/res-cgroupfs.json" 2>/dev/null || echo null)
 
@@ -156,6 +167,6 @@ daemon_json() {
     printf '{"path":%s,"build_id":%s,"source":%s}' "$(lib_json_str "$DAEMON")" \
         "$(lib_json_str "${bid:-unknown}")" "$(lib_json_str "${rev:-unknown}")"
 }
-printf '{"machine":%s,"daemon":%s,"method":%s,"elapsed_s":%s,"backends":{"none":%s,"cgroupfs":%s},"system_figures":%s,"budget":%s}\n' \
-    "$(machine_json)" "$(daemon_json)" "$(lib_json_str "$METHOD")" "$SECONDS" "$res_none" "$res_cg" "$SYSTEM" "$BUDGET"
+printf '{"machine":%s,"daemon":%s,"method":%s,"elapsed_s":%s,"backends":{"none":%s,"cgroupfs":%s},"system_figures":%s,"floor":%s,"budget":%s}\n' \
+    "$(machine_json)" "$(daemon_json)" "$(lib_json_str "$METHOD")" "$SECONDS" "$res_none" "$res_cg" "$SYSTEM" "$FLOOR" "$BUDGET"
 exit $status

@@ -302,6 +302,35 @@ test_sampled_signal (void)
       g_assert_cmpuint (b - a, >=, INTERVAL_MS * 1000 / 2);
       g_assert_cmpuint (b - a, <, INTERVAL_MS * 1000 * 20);
     }
+  /* The signal carries GetSystem's record: the same keys with the same
+   * types, and the figures that do not move the same values. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) sys = metrics_call ("GetSystem", g_variant_new ("()"), &error);
+    GVariant *last = got->pdata[got->len - 1];
+    GVariantIter it;
+    const char *key;
+    GVariant *value;
+    guint32 a = 0, b = 0;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_variant_n_children (last), ==, g_variant_n_children (sys));
+    g_variant_iter_init (&it, sys);
+    while (g_variant_iter_next (&it, "{&sv}", &key, &value))
+      {
+        g_autoptr(GVariant) other = g_variant_lookup_value (last, key, NULL);
+        g_assert_nonnull (other);
+        g_assert_cmpstr (g_variant_get_type_string (other), ==, g_variant_get_type_string (value));
+        g_variant_unref (value);
+      }
+    g_assert_true (g_variant_lookup (last, "cpu_count", "u", &a));
+    g_assert_true (g_variant_lookup (sys, "cpu_count", "u", &b));
+    g_assert_cmpuint (a, ==, b);
+    g_assert_cmpuint (a, >, 0);
+    g_assert_cmpuint (u64 (last, "memory_total"), ==, u64 (sys, "memory_total"));
+    g_assert_cmpuint (u64 (last, "disk_total"), ==, u64 (sys, "disk_total"));
+    g_assert_cmpfloat (dbl (last, "uptime_s"), >, 0.0);
+  }
 }
 
 static void

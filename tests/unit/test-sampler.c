@@ -175,6 +175,69 @@ test_system_columns (void)
   remove_proc (root);
 }
 
+static guint
+count_lines (const char *path)
+{
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  /* g_file_get_contents reads to EOF, whatever the file's records. */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+static guint
+n_children_of (GVariant *record, const char *key)
+{
+  g_autoptr(GVariant) v = g_variant_lookup_value (record, key, NULL);
+
+  g_assert_nonnull (v);
+  return (guint) g_variant_n_children (v);
+}
+
+/* net/dev and diskstats end with their first page when it had room left
+ * (seq_file); a file of more than a page is read on to its end. */
+static void
+test_multi_record_files (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("orch-sampler-XXXXXX", NULL);
+  g_autoptr(OrchConfig) config = orch_config_new ();
+  g_autoptr(OrchSampler) s = NULL;
+  g_autoptr(OrchSampler) real = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) record = NULL;
+  g_autoptr(GVariant) detailed = NULL;
+  g_autoptr(GString) net = g_string_new (NET_DEV_HEAD);
+
+  make_proc (root);
+  /* 80 interfaces: over 8 KiB, so past any first page. */
+  for (int i = 0; i < 80; i++)
+    g_string_append_printf (
+        net,
+        " eth%02d:       1       1    0    0    0     0          0         0        2       1    0    0    0     0       0          0\n",
+        i);
+  g_assert_cmpuint (net->len, >, 8192);
+  s = orch_sampler_new (config, root, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  rewrite_file (root, "net/dev", net->str);
+  orch_sampler_tick (s);
+  record = g_variant_ref_sink (orch_sampler_get_system (s));
+  g_assert_cmpfloat (record_double (record, "net_bytes_recv"), ==, 80.0);
+  g_assert_cmpfloat (record_double (record, "net_bytes_sent"), ==, 160.0);
+  g_clear_pointer (&s, orch_sampler_free);
+  remove_proc (root);
+
+  /* The kernel's own files: every record of each, as a read to EOF sees. */
+  real = orch_sampler_new (config, "/proc", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  orch_sampler_tick (real);
+  detailed = g_variant_ref_sink (orch_sampler_get_system_detailed (real));
+  g_assert_cmpuint (n_children_of (detailed, "interfaces"), ==, count_lines ("/proc/net/dev") - 2);
+  g_assert_cmpuint (n_children_of (detailed, "disks"), ==, count_lines ("/proc/diskstats"));
+}
+
 /* The build checks each table's length against its enum; a hole in the
  * middle (a series left out of a designated initializer) shows here. */
 static void
@@ -214,5 +277,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sampler/system-columns", test_system_columns);
   g_test_add_func ("/sampler/series-keys", test_series_keys);
+  g_test_add_func ("/sampler/multi-record-files", test_multi_record_files);
   return g_test_run ();
 }
