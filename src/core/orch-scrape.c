@@ -30,7 +30,7 @@ typedef struct {
   guint timeout;
   GByteArray *buf;
   char *request;
-  gsize sent;
+  gsize request_len, sent;
 } Fetch;
 
 /* Where to connect: localhost is both loopback addresses, tried in turn. */
@@ -196,6 +196,15 @@ fetch_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Ends @f with what failed (translated) and why. */
+static void
+fetch_failed (Fetch *f, const char *what, int error)
+{
+  g_autofree char *msg = g_strdup_printf ("%s: %s", what, g_strerror (error));
+
+  fetch_done (f, msg);
+}
+
 static gboolean fetch_io (int fd, GIOCondition cond, gpointer data);
 
 static void
@@ -234,10 +243,7 @@ fetch_connect (Fetch *f, int error)
       close (f->fd);
       f->fd = -1;
     }
-  {
-    g_autofree char *msg = g_strdup_printf (_("cannot connect: %s"), g_strerror (error));
-    fetch_done (f, msg);
-  }
+  fetch_failed (f, _("cannot connect"), error);
   return FALSE;
 }
 
@@ -266,9 +272,9 @@ fetch_io (int fd, GIOCondition cond, gpointer data)
       f->step = FETCH_WRITING;
       G_GNUC_FALLTHROUGH;
     case FETCH_WRITING:
-      while (f->sent < strlen (f->request))
+      while (f->sent < f->request_len)
         {
-          n = send (fd, f->request + f->sent, strlen (f->request) - f->sent, MSG_NOSIGNAL);
+          n = send (fd, f->request + f->sent, f->request_len - f->sent, MSG_NOSIGNAL);
           if (n < 0 && errno == EINTR)
             continue;
           if (n < 0 && errno == EAGAIN)
@@ -278,9 +284,7 @@ fetch_io (int fd, GIOCondition cond, gpointer data)
             }
           if (n < 0)
             {
-              g_autofree char *msg = g_strdup_printf (_("cannot send the request: %s"),
-                                                      g_strerror (errno));
-              fetch_done (f, msg);
+              fetch_failed (f, _("cannot send the request"), errno);
               return G_SOURCE_REMOVE;
             }
           f->sent += (gsize) n;
@@ -301,9 +305,7 @@ fetch_io (int fd, GIOCondition cond, gpointer data)
             }
           if (n < 0)
             {
-              g_autofree char *msg = g_strdup_printf (_("cannot read the answer: %s"),
-                                                      g_strerror (errno));
-              fetch_done (f, msg);
+              fetch_failed (f, _("cannot read the answer"), errno);
               return G_SOURCE_REMOVE;
             }
           if (n == 0)
@@ -336,6 +338,7 @@ orch_scrape_start (OrchScrape *s, guint timeout_ms)
   f->request = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: %s%s%s:%u\r\nAccept: text/plain\r\n\r\n",
                                 s->path, strchr (s->host, ':') ? "[" : "", s->host,
                                 strchr (s->host, ':') ? "]" : "", s->port);
+  f->request_len = strlen (f->request);
   s->fetch = f;
   f->timeout = g_timeout_add (timeout_ms, fetch_timeout, f);
   fetch_connect (f, ECONNREFUSED);
