@@ -348,7 +348,7 @@ list_rows_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error
   g_autoptr(GString) members = g_string_new (NULL);
   g_autoptr(sd_bus_message) reply = NULL;
   g_auto(GStrv) keys = NULL;
-  g_autofree char *array = NULL, *row = NULL;
+  g_autofree char *array = NULL; /* a(...); the row is array + 1 */
   int r = sd_bus_message_read_strv (m, &keys);
 
   if (r < 0)
@@ -359,14 +359,13 @@ list_rows_authorized (sd_bus_message *m, void *userdata, sd_bus_error *ret_error
   columns = orch_job_fields_columns ((const char *const *) keys, members, &error);
   if (columns == NULL || (jobs = list_filtered (self, filter, NULL, &error)) == NULL)
     return orch_bus_set_gerror (ret_error, error);
-  row = g_strdup_printf ("(%s)", members->str);
-  array = g_strdup_printf ("a%s", row);
+  array = g_strdup_printf ("a(%s)", members->str);
 
   r = sd_bus_message_new_method_return (m, &reply);
   if (r >= 0)
     r = sd_bus_message_open_container (reply, 'v', array);
   if (r >= 0)
-    r = sd_bus_message_open_container (reply, 'a', row);
+    r = sd_bus_message_open_container (reply, 'a', array + 1);
   for (guint i = 0; r >= 0 && i < jobs->len; i++)
     r = append_row (reply, jobs->pdata[i], columns, members->str);
   if (r >= 0)
