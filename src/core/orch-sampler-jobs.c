@@ -41,9 +41,12 @@ job_entry_open (JobEntry *e)
   e->open = TRUE;
 }
 
+static void job_tree_release (JobTree **t);
+
 static void
 job_entry_free (JobEntry *e)
 {
+  job_tree_release (&e->tree);
   job_entry_close (e);
   g_free (e->cgroup);
   orch_ring_free (e->history);
@@ -153,8 +156,22 @@ job_tree_free (JobTree *t)
   g_free (t);
 }
 
+/* A tree lives while a running job in it is sampled: its fd is not held
+ * for a slice or group removed since, nor counted as the daemon's own
+ * once its last job ended. */
+static void
+job_tree_release (JobTree **t)
+{
+  JobTree *tree = *t;
+
+  *t = NULL;
+  if (tree && --tree->refs == 0)
+    g_hash_table_remove (tree->owner, tree->path);
+}
+
 /* The tree of the cgroup that holds @cgroup (relative to the cgroup2
- * mount); NULL for one at the top, whose parent is the whole host. */
+ * mount), a reference; NULL for one at the top, whose parent is the whole
+ * host. */
 static JobTree *
 job_tree_for (OrchSampler *s, const char *cgroup)
 {
@@ -173,8 +190,11 @@ job_tree_for (OrchSampler *s, const char *cgroup)
       g_autofree char *path = g_build_filename (mount, parent, "cpu.stat", NULL);
       t = g_new0 (JobTree, 1);
       t->fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      t->owner = s->trees;
+      t->path = parent;
       g_hash_table_insert (s->trees, g_steal_pointer (&parent), t);
     }
+  t->refs++;
   return t;
 }
 
@@ -244,6 +264,7 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
       job_entry_close (e);
       g_free (e->cgroup);
       e->cgroup = g_strdup (job->cgroup);
+      job_tree_release (&e->tree);
       e->tree = job_tree_for (s, e->cgroup);
       e->idle_reads = 0;
       e->run = job->started_at;
@@ -509,6 +530,7 @@ orch_sampler_sample_jobs (OrchSampler *s)
           if (e)
             {
               job_entry_close (e);
+              job_tree_release (&e->tree);
               e->seen = s->ticks;
             }
           if (i < s->by_pos->len)

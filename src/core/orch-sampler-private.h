@@ -57,6 +57,9 @@ extern const char *const orch_sampler_job_series_keys[];
  * while that stands still no process of any job there runs, and the
  * jobs' own files need not be read (orch-sampler-jobs.c). */
 typedef struct {
+  GHashTable *owner;  /* OrchSampler.trees, which holds it under */
+  const char *path;   /* this key, owned by the table */
+  guint refs;         /* running jobs' entries that point to it */
   int fd;             /* its cpu.stat, -1 if it has none */
   guint64 usage_usec; /* as of the tick below */
   gboolean have;
@@ -79,7 +82,7 @@ typedef struct {
   guint64 seen;       /* the last tick that found the job listed */
   const char *id;     /* the key in OrchSampler.jobs */
   const OrchJob *job; /* compared, never followed: may be gone */
-  JobTree *tree;      /* of its parent cgroup (in OrchSampler.trees), or NULL */
+  JobTree *tree;      /* of its parent cgroup while it runs (a reference), or NULL */
   guint idle_reads;   /* refresh ticks read idle since a full read */
 } JobEntry;
 

@@ -45,34 +45,63 @@ rss_kb (int pid)
   return strtol (p + 6, NULL, 10);
 }
 
+/* The daemon's open fds, and with TARGETS what each points to ("N -> path"),
+ * so a failure can name the file that stayed open. */
 static int
-fd_count (int pid)
+fd_count (int pid, GPtrArray *targets)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/fd", pid);
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
   int n = 0;
 
-  while (dir && g_dir_read_name (dir))
-    n++;
+  if (targets)
+    g_ptr_array_set_size (targets, 0);
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      n++;
+      if (targets)
+        {
+          g_autofree char *link = g_build_filename (path, name, NULL);
+          g_autofree char *target = g_file_read_link (link, NULL);
+          g_ptr_array_add (targets, g_strdup_printf ("%s -> %s", name, target ? target : "?"));
+        }
+    }
   return n;
 }
 
 /* The fds the daemon holds when it is idle: the fewest seen over two
- * seconds.  One reading can catch a file the sampler holds for a moment:
- * it keeps a job's cgroup files open until its next tick after the job
- * ended (1 s by default), which half a second did not always cover (3 fds
- * "left" in one CI run); a leak stays. */
+ * seconds, and what they point to.  One reading can catch a file the
+ * sampler holds for a moment: it keeps a job's cgroup files open until its
+ * next tick after the job ended (1 s by default), which half a second did
+ * not always cover (3 fds "left" in one CI run); a leak stays. */
 static int
-settled_fd_count (int pid)
+settled_fd_count (int pid, GPtrArray *targets)
 {
-  int least = fd_count (pid);
+  g_autoptr(GPtrArray) now = g_ptr_array_new_with_free_func (g_free);
+  int least = fd_count (pid, targets);
 
   for (int i = 0; i < 40; i++)
     {
       g_usleep (50 * 1000);
-      least = MIN (least, fd_count (pid));
+      if (fd_count (pid, now) < least)
+        {
+          least = now->len;
+          g_ptr_array_set_size (targets, 0);
+          for (guint j = 0; j < now->len; j++)
+            g_ptr_array_add (targets, g_strdup (g_ptr_array_index (now, j)));
+        }
     }
   return least;
+}
+
+static gboolean
+has_string (GPtrArray *strings, const char *s)
+{
+  for (guint i = 0; i < strings->len; i++)
+    if (strcmp (g_ptr_array_index (strings, i), s) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 static char *
@@ -123,6 +152,8 @@ main (int argc, char **argv)
   const char *quick[] = { "true", NULL };
   long cycles, warmup, rss0 = 0, rss_max = 0, rss_end;
   int pid, fds0 = 0, fds_end;
+  g_autoptr(GPtrArray) targets0 = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) targets_end = g_ptr_array_new_with_free_func (g_free);
   gint64 t0 = g_get_monotonic_time ();
   gint64 t_create = 0, t_running = 0, t_stop = 0, t_rest = 0;
 
@@ -178,19 +209,19 @@ main (int argc, char **argv)
       if (c == warmup)
         {
           rss0 = rss_kb (pid);
-          fds0 = settled_fd_count (pid);
+          fds0 = settled_fd_count (pid, targets0);
         }
       if (c % (cycles / 20 ? cycles / 20 : 1) == 0)
         {
           long rss = rss_kb (pid);
           g_string_append_printf (samples, "%s[%ld,%ld,%d]", samples->len ? "," : "", c, rss,
-                                  fd_count (pid));
+                                  fd_count (pid, NULL));
           if (c > warmup && rss > rss_max)
             rss_max = rss;
         }
     }
   rss_end = rss_kb (pid);
-  fds_end = settled_fd_count (pid);
+  fds_end = settled_fd_count (pid, targets_end);
   if (rss_end > rss_max)
     rss_max = rss_end;
   printf ("{\"cycles\": %ld, \"warmup\": %ld, \"seconds\": %.1f, "
@@ -208,7 +239,10 @@ main (int argc, char **argv)
     }
   if (fds_end > fds0)
     {
-      g_printerr ("the daemon has %d fds open, %d after the warm-up\n", fds_end, fds0);
+      g_printerr ("the daemon has %d fds open, %d after the warm-up; new:\n", fds_end, fds0);
+      for (guint i = 0; i < targets_end->len; i++)
+        if (!has_string (targets0, g_ptr_array_index (targets_end, i)))
+          g_printerr ("  %s\n", (char *) g_ptr_array_index (targets_end, i));
       return 1;
     }
   return 0;
