@@ -1,28 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "orch-fd-watch.h"
+#include "orch-fd-watch-private.h"
 
 #include <errno.h>
 #include <glib-unix.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-typedef struct {
-  int fd;
-  OrchFdWatchFunc func;
-  gpointer data;
-  guint fallback; /* a GSource of its own when epoll refused the fd */
-} Watch;
-
-typedef struct {
-  GSource source;
-  int epfd;
-  GHashTable *watches; /* id -> Watch */
-  guint next_id;
-} Set;
-
-static Set *the_set;
+OrchFdSet *orch_fd_set;
 
 guint32
 orch_fd_watch_to_epoll (GIOCondition c)
@@ -40,53 +26,116 @@ orch_fd_watch_from_epoll (guint32 e)
          (e & EPOLLHUP ? G_IO_HUP : 0);
 }
 
-static gboolean
-set_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+/* Nested mode: the epoll fd polled readable, so some watch is ready. */
+static void
+harvest (OrchFdSet *s)
 {
-  Set *s = (Set *) source;
   struct epoll_event ev[64];
   int n = epoll_wait (s->epfd, ev, G_N_ELEMENTS (ev), 0);
 
   for (int i = 0; i < n; i++)
+    if (ev[i].data.u64 & ORCH_FD_WATCH_TAG)
+      {
+        OrchFdReady rd = { (guint) (ev[i].data.u64 & ~ORCH_FD_WATCH_TAG),
+                           orch_fd_watch_from_epoll (ev[i].events) };
+        g_array_append_val (s->ready, rd);
+      }
+}
+
+static gboolean
+set_prepare (GSource *source, gint *timeout)
+{
+  *timeout = -1;
+  return ((OrchFdSet *) source)->ready->len > 0;
+}
+
+static gboolean
+set_check (GSource *source)
+{
+  OrchFdSet *s = (OrchFdSet *) source;
+
+  if (s->epfd_tag && g_source_query_unix_fd (source, s->epfd_tag))
+    harvest (s);
+  return s->ready->len > 0;
+}
+
+static gboolean
+set_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  OrchFdSet *s = (OrchFdSet *) source;
+  g_autoptr(GArray) batch = s->ready;
+
+  s->ready = g_array_new (FALSE, FALSE, sizeof (OrchFdReady));
+  for (guint i = 0; i < batch->len; i++)
     {
+      const OrchFdReady *rd = &g_array_index (batch, OrchFdReady, i);
       /* By id: an earlier callback of this batch may have removed it. */
-      guint id = (guint) ev[i].data.u64;
-      Watch *w = g_hash_table_lookup (s->watches, GUINT_TO_POINTER (id));
-      if (w && !w->func (w->fd, orch_fd_watch_from_epoll (ev[i].events), w->data))
-        orch_fd_watch_remove (id);
+      OrchFdWatch *w = g_hash_table_lookup (s->watches, GUINT_TO_POINTER (rd->id));
+      if (w && !w->func (w->fd, rd->cond, w->data))
+        orch_fd_watch_remove (rd->id);
     }
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs set_funcs = { .dispatch = set_dispatch };
+static GSourceFuncs set_funcs = {
+  .prepare = set_prepare,
+  .check = set_check,
+  .dispatch = set_dispatch,
+};
 
-static Set *
+static OrchFdSet *
 get_set (void)
 {
+  OrchFdSet *s = orch_fd_set;
   int epfd;
 
-  if (the_set)
-    return the_set;
+  if (s)
+    return s;
   epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (epfd < 0)
     return NULL;
-  the_set = (Set *) g_source_new (&set_funcs, sizeof (Set));
-  the_set->epfd = epfd;
-  the_set->watches = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_source_set_name (&the_set->source, "orch-fd-watch");
+  s = (OrchFdSet *) g_source_new (&set_funcs, sizeof (OrchFdSet));
+  s->epfd = epfd;
+  s->watches = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s->ready = g_array_new (FALSE, FALSE, sizeof (OrchFdReady));
+  s->mirror = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  s->scratch = g_array_new (FALSE, FALSE, sizeof (GPollFD));
+  g_source_set_name (&s->source, "orch-fd-watch");
   /* Not taken out of the poll set while it dispatches: that would wake
    * the loop for one more poll() of every fd (orch-sd-bus.c). */
-  g_source_set_can_recurse (&the_set->source, TRUE);
-  g_source_add_unix_fd (&the_set->source, epfd, G_IO_IN);
-  g_source_attach (&the_set->source, NULL);
-  return the_set;
+  g_source_set_can_recurse (&s->source, TRUE);
+  s->epfd_tag = g_source_add_unix_fd (&s->source, epfd, G_IO_IN);
+  g_source_attach (&s->source, NULL);
+  return orch_fd_set = s;
+}
+
+/* Direct while a consuming watch is in the set, nested otherwise. */
+static void
+set_mode (OrchFdSet *s)
+{
+  gboolean direct = s->consuming > 0;
+
+  if (direct == (s->epfd_tag == NULL))
+    return;
+  if (direct)
+    {
+      g_source_remove_unix_fd (&s->source, s->epfd_tag);
+      s->epfd_tag = NULL;
+      g_main_context_set_poll_func (NULL, orch_main_poll);
+    }
+  else
+    {
+      g_main_context_set_poll_func (NULL, NULL);
+      orch_main_poll_clear (s);
+      s->epfd_tag = g_source_add_unix_fd (&s->source, s->epfd, G_IO_IN);
+    }
 }
 
 static gboolean
 fallback_cb (int fd, GIOCondition cond, gpointer data)
 {
   guint id = GPOINTER_TO_UINT (data);
-  Watch *w = the_set ? g_hash_table_lookup (the_set->watches, data) : NULL;
+  OrchFdWatch *w = orch_fd_set ? g_hash_table_lookup (orch_fd_set->watches, data) : NULL;
 
   if (w == NULL)
     return G_SOURCE_REMOVE;
@@ -98,51 +147,76 @@ fallback_cb (int fd, GIOCondition cond, gpointer data)
 }
 
 guint
-orch_fd_watch_add (int fd, GIOCondition cond, OrchFdWatchFunc func, gpointer user_data)
+orch_fd_watch_add_full (int fd, GIOCondition cond, OrchFdWatchFlags flags, OrchFdWatchFunc func,
+                        gpointer user_data)
 {
-  Set *s = get_set ();
+  OrchFdSet *s = get_set ();
   struct epoll_event ev = { 0 };
-  Watch *w;
+  OrchFdWatch *w;
   guint id;
 
   if (s == NULL)
     return 0; /* no fd left for the epoll set */
   if ((id = ++s->next_id) == 0)
     id = ++s->next_id;
-  w = g_new0 (Watch, 1);
+  w = g_new0 (OrchFdWatch, 1);
   w->fd = fd;
+  w->cond = cond;
+  w->flags = flags;
   w->func = func;
   w->data = user_data;
   ev.events = orch_fd_watch_to_epoll (cond);
-  ev.data.u64 = id;
+  ev.data.u64 = ORCH_FD_WATCH_TAG | id;
   /* epoll refuses what poll() takes (a regular file): a source of its own. */
   if (epoll_ctl (s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-    w->fallback = g_unix_fd_add (fd, cond, fallback_cb, GUINT_TO_POINTER (id));
+    w->fallback = orch_fd_source_add (fd, cond, fallback_cb, GUINT_TO_POINTER (id));
+  else if (flags & ORCH_FD_WATCH_POLL_CONSUMES)
+    s->consuming++;
   g_hash_table_insert (s->watches, GUINT_TO_POINTER (id), w);
+  set_mode (s);
   return id;
+}
+
+guint
+orch_fd_watch_add (int fd, GIOCondition cond, OrchFdWatchFunc func, gpointer user_data)
+{
+  return orch_fd_watch_add_full (fd, cond, ORCH_FD_WATCH_DEFAULT, func, user_data);
 }
 
 void
 orch_fd_watch_remove (guint id)
 {
-  Watch *w;
+  OrchFdSet *s = orch_fd_set;
+  OrchFdWatch *w;
 
-  if (id == 0 || the_set == NULL)
+  if (id == 0 || s == NULL)
     return;
-  w = g_hash_table_lookup (the_set->watches, GUINT_TO_POINTER (id));
+  w = g_hash_table_lookup (s->watches, GUINT_TO_POINTER (id));
   if (w == NULL)
     return;
   if (w->fallback)
     g_source_remove (w->fallback);
   else
-    (void) epoll_ctl (the_set->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-  g_hash_table_remove (the_set->watches, GUINT_TO_POINTER (id));
+    {
+      (void) epoll_ctl (s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+      if (w->flags & ORCH_FD_WATCH_POLL_CONSUMES)
+        s->consuming--;
+    }
+  /* A ready entry of it still queued finds no watch and is skipped. */
+  g_hash_table_remove (s->watches, GUINT_TO_POINTER (id));
+  set_mode (s);
 }
 
 guint
 orch_fd_watch_count (void)
 {
-  return the_set ? g_hash_table_size (the_set->watches) : 0;
+  return orch_fd_set ? g_hash_table_size (orch_fd_set->watches) : 0;
+}
+
+gboolean
+orch_fd_watch_is_direct (void)
+{
+  return orch_fd_set && orch_fd_set->epfd_tag == NULL;
 }
 
 guint

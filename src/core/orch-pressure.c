@@ -3,7 +3,6 @@
 
 #include "orch-pressure.h"
 #include "orch-fd-watch.h"
-#include "orch-main-poll.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +17,7 @@ typedef struct {
   char *id;
   guint index; /* into resources */
   int fd;
-  guint source; /* a GSource, where orch-main-poll could not take it */
-  guint direct; /* its orch-main-poll watch */
+  guint watch; /* its orch-fd-watch id */
 } Trigger;
 
 typedef struct {
@@ -40,9 +38,7 @@ watch_free (Watch *w)
 {
   for (guint i = 0; i < G_N_ELEMENTS (resources); i++)
     {
-      if (w->triggers[i].source)
-        g_source_remove (w->triggers[i].source);
-      orch_main_poll_remove (w->triggers[i].direct);
+      orch_fd_watch_remove (w->triggers[i].watch);
       if (w->triggers[i].fd >= 0)
         close (w->triggers[i].fd);
       g_free (w->triggers[i].id);
@@ -86,8 +82,7 @@ fired (int fd, GIOCondition cond, gpointer data)
   if (cond & (G_IO_ERR | G_IO_HUP | G_IO_NVAL))
     {
       /* The group is gone: nothing more will come. */
-      t->source = 0;
-      t->direct = 0;
+      t->watch = 0;
       return G_SOURCE_REMOVE;
     }
   t->p->func (t->id, resources[t->index], t->p->threshold_us, t->p->window_us, t->p->data);
@@ -148,10 +143,12 @@ orch_pressure_watch (OrchPressure *p, const char *id, const char *dir)
       t->id = g_strdup (id);
       t->index = i;
       t->fd = fd;
-      /* Not polled on every wakeup of the loop: 3 fds a job. */
-      t->direct = orch_main_poll_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
-      if (t->direct == 0)
-        t->source = orch_fd_source_add (fd, G_IO_PRI | G_IO_ERR, fired, t);
+      /* Not polled on every wakeup of the loop: 3 fds a job.  Its poll
+       * clears the event: the set waits directly then. */
+      t->watch = orch_fd_watch_add_full (fd, G_IO_PRI | G_IO_ERR, ORCH_FD_WATCH_POLL_CONSUMES,
+                                         fired, t);
+      if (t->watch == 0)
+        g_debug ("no watch for the %s pressure trigger of %s", resources[i], id);
     }
   g_hash_table_replace (p->watches, g_strdup (id), w);
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* orch-main-poll: fds the default main loop waits on in one epoll set,
- * beside GLib's own fds, which its poll function mirrors there.  Both
+/* orch-fd-watch's direct mode (orch-main-poll.c): with a watch whose
+ * poll consumes the event, the default main loop waits on the watches'
+ * epoll set, beside GLib's own fds, which its poll function mirrors
+ * there.  Both
  * kinds wake a blocking iteration; a GLib fd closed and opened again
  * under the same number between two iterations is still heard; what
  * epoll refuses (a regular file) reads as poll() says; a FALSE return
  * ends a watch; with more GLib fds than it mirrors, poll() still hears
  * both kinds. */
-#include "core/orch-main-poll.h"
+#include "core/orch-fd-watch.h"
 
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -72,9 +74,11 @@ setup (Fixture *f, gconstpointer data)
   g_assert_cmpint (pipe2 (f->direct, O_CLOEXEC | O_NONBLOCK), ==, 0);
   g_assert_cmpint (pipe2 (f->glib, O_CLOEXEC | O_NONBLOCK), ==, 0);
   f->keep = TRUE;
-  f->direct_id = orch_main_poll_add (f->direct[0], G_IO_IN | G_IO_ERR, on_direct, f);
+  f->direct_id = orch_fd_watch_add_full (f->direct[0], G_IO_IN | G_IO_ERR,
+                                         ORCH_FD_WATCH_POLL_CONSUMES, on_direct, f);
   g_assert_cmpuint (f->direct_id, !=, 0);
-  g_assert_cmpuint (orch_main_poll_count (), ==, 1);
+  g_assert_cmpuint (orch_fd_watch_count (), ==, 1);
+  g_assert_true (orch_fd_watch_is_direct ());
   f->glib_id = g_unix_fd_add (f->glib[0], G_IO_IN, on_fd, &f->glib_calls);
   iterate ();
 }
@@ -82,7 +86,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  orch_main_poll_remove (f->direct_id);
+  orch_fd_watch_remove (f->direct_id);
   if (f->glib_id)
     g_source_remove (f->glib_id);
   for (int i = 0; i < 2; i++)
@@ -90,7 +94,8 @@ teardown (Fixture *f, gconstpointer data)
       close (f->direct[i]);
       close (f->glib[i]);
     }
-  g_assert_cmpuint (orch_main_poll_count (), ==, 0);
+  g_assert_cmpuint (orch_fd_watch_count (), ==, 0);
+  g_assert_false (orch_fd_watch_is_direct ());
   iterate ();
 }
 
@@ -175,7 +180,7 @@ test_false_ends (Fixture *f, gconstpointer data)
   f->keep = FALSE;
   g_assert_cmpint (write (f->direct[1], "x", 1), ==, 1);
   wait_for (&f->direct_calls);
-  g_assert_cmpuint (orch_main_poll_count (), ==, 0);
+  g_assert_cmpuint (orch_fd_watch_count (), ==, 0);
   g_assert_cmpint (write (f->direct[1], "x", 1), ==, 1);
   iterate ();
   g_assert_cmpint (f->direct_calls, ==, 1);
@@ -187,7 +192,7 @@ test_false_ends (Fixture *f, gconstpointer data)
 static void
 test_many_glib_fds (Fixture *f, gconstpointer data)
 {
-  enum { MANY = ORCH_MAIN_POLL_MAX_MIRRORED + 6 };
+  enum { MANY = ORCH_FD_WATCH_MAX_MIRRORED + 6 };
   int pipes[MANY][2];
   guint ids[MANY];
   int calls = 0;
@@ -215,6 +220,47 @@ test_many_glib_fds (Fixture *f, gconstpointer data)
   g_assert_cmpint (f->direct_calls, ==, 2);
 }
 
+/* A plain watch is heard in both modes: nested before the consuming
+ * watch comes and after it goes, direct while it is there; GLib's fds
+ * are heard after the poll function is given back. */
+static void
+test_modes (Fixture *f, gconstpointer data)
+{
+  int plain[2], calls = 0;
+  guint id;
+
+  orch_fd_watch_remove (f->direct_id);
+  f->direct_id = 0;
+  g_assert_false (orch_fd_watch_is_direct ());
+  g_assert_cmpint (pipe2 (plain, O_CLOEXEC | O_NONBLOCK), ==, 0);
+  id = orch_fd_watch_add (plain[0], G_IO_IN, on_fd, &calls);
+  g_assert_false (orch_fd_watch_is_direct ());
+  g_timeout_add (50, write_later, GINT_TO_POINTER (plain[1]));
+  wait_for (&calls);
+
+  f->direct_id = orch_fd_watch_add_full (f->direct[0], G_IO_IN, ORCH_FD_WATCH_POLL_CONSUMES,
+                                         on_direct, f);
+  g_assert_true (orch_fd_watch_is_direct ());
+  g_timeout_add (50, write_later, GINT_TO_POINTER (plain[1]));
+  wait_for (&calls);
+  g_timeout_add (50, write_later, GINT_TO_POINTER (f->direct[1]));
+  wait_for (&f->direct_calls);
+
+  orch_fd_watch_remove (f->direct_id);
+  f->direct_id = 0;
+  g_assert_false (orch_fd_watch_is_direct ());
+  g_timeout_add (50, write_later, GINT_TO_POINTER (plain[1]));
+  wait_for (&calls);
+  g_timeout_add (50, write_later, GINT_TO_POINTER (f->glib[1]));
+  wait_for (&f->glib_calls);
+  g_assert_cmpint (calls, ==, 3);
+  g_assert_cmpint (f->direct_calls, ==, 1);
+
+  orch_fd_watch_remove (id);
+  close (plain[0]);
+  close (plain[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,5 +270,6 @@ main (int argc, char **argv)
   g_test_add ("/main-poll/regular-file", Fixture, NULL, setup, test_regular_file, teardown);
   g_test_add ("/main-poll/false-ends", Fixture, NULL, setup, test_false_ends, teardown);
   g_test_add ("/main-poll/many-glib-fds", Fixture, NULL, setup, test_many_glib_fds, teardown);
+  g_test_add ("/main-poll/modes", Fixture, NULL, setup, test_modes, teardown);
   return g_test_run ();
 }
