@@ -87,7 +87,7 @@ _orchestratorctl() {
         set-limits) opts="--memory-max --memory-high --cpu-quota --cpu-weight --tasks-max --io-weight --json" ;;
         group) opts="create list show rm --name --replicas --max-unavailable --env --cpu-target --min --max --json" ;;
         forecast) opts="--horizon --step --memory-limit --json" ;;
-        recommend) opts="--apply --json" ;;
+        recommend) opts="--apply --json --interval" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts ${globals/--user /}" -- "$cur")

@@ -56,6 +56,7 @@ orch_config_new (void)
   c->pressure_window_us = 1000000;
   c->memory_warn_before_s = 600;
   c->memory_forecast_interval_s = 60;
+  c->recommend_interval_s = 3600;
   c->rest_listen = g_strdup ("127.0.0.1:8000");
   c->rest_token_file = g_strdup (ORCH_DEFAULT_TOKEN_FILE);
   c->rest_auth = g_strdup ("token");
@@ -154,6 +155,8 @@ static const KeyDef keys[] = {
   { "events", "memory_warn_before_s", KEY_UINT, OFF (memory_warn_before_s), 0, 86400, NULL },
   { "events", "memory_forecast_interval_s", KEY_UINT, OFF (memory_forecast_interval_s), 1, 3600,
     NULL },
+  /* ORCH_RECOMMEND_MIN/MAX_INTERVAL_S */
+  { "forecast", "recommend_interval_s", KEY_UINT, OFF (recommend_interval_s), 60, 86400, NULL },
 };
 
 static const KeyDef *

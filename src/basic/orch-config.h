@@ -46,6 +46,7 @@ typedef struct {
   guint pressure_window_us;         /* ... within this window */
   guint memory_warn_before_s;       /* memory_forecast event this far ahead, 0 = off */
   guint memory_forecast_interval_s; /* how often running jobs are forecast for it */
+  guint recommend_interval_s;       /* GetRecommendation's memory values hold this long */
 } OrchConfig;
 
 OrchConfig *orch_config_new (void);

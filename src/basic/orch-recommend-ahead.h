@@ -16,8 +16,13 @@ G_BEGIN_DECLS
  * interval's peak, so it carries less slack at no more crossings
  * (bench-forecast's replay measures both).  Pure: no I/O. */
 
-/* The lifetime the daemon gives a recommendation. */
+/* The lifetime the daemon gives a recommendation by default ([forecast]
+ * recommend_interval_s), and the range a caller may ask for: a minute
+ * (a limit for less is re-applied more often than it is worth), a day
+ * (the history the daemon keeps). */
 #define ORCH_RECOMMEND_INTERVAL_S 3600.0
+#define ORCH_RECOMMEND_MIN_INTERVAL_S 60
+#define ORCH_RECOMMEND_MAX_INTERVAL_S 86400
 /* The chance the usage goes over memory_max within an hour (within
  * one interval: in proportion to its length). */
 #define ORCH_RECOMMEND_EXCEED_PER_HOUR 0.01
@@ -34,7 +39,10 @@ typedef struct {
   double step_s;         /* the grid the forecast was fitted on */
   guint points, steps;   /* fitted, forecast */
   OrchForecastMethod method;
-  double z; /* the bound's multiplier of the forecast's sd */
+  double z;                /* the bound's multiplier of the forecast's sd */
+  double trend_per_s;      /* the last interval's least-squares slope, bytes/s */
+  double trend_window_s;   /* ... over this long */
+  gboolean trend_followed; /* it stood out: the bound carries it, undamped */
 } OrchRecommendAhead;
 
 /* The z with P(N(0,1) > z) = @p, for 0 < p < 1. */
@@ -49,7 +57,10 @@ double orch_recommend_upper_z (double p);
  * path's maximum over @interval_s (Bonferroni over its steps: each step at
  * its share of ORCH_RECOMMEND_EXCEED_PER_HOUR, on the calibrated sd), memory_high the
  * highest pointwise 95 % bound, both at least the last sample and at
- * least @prior's own recommendation.  FALSE when no sample has a value. */
+ * least @prior's own recommendation.  A rising trend that stands out of
+ * the last interval (@ahead->trend_followed) is carried to the
+ * interval's end undamped instead, the model's damping being per step
+ * (see trend_bound()).  FALSE when no sample has a value. */
 gboolean
 orch_recommend_ahead (const OrchUsageSample *run, guint n_run, const OrchUsageSample *prior,
                       guint n_prior, gint64 now_us, double interval_s, OrchRecommendation *out,

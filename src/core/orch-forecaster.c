@@ -598,8 +598,8 @@ add_reason (GVariantBuilder *b, const char *key, char *text /* owned */)
 
 /* The reasons of a time-bound recommendation's memory values. */
 static void
-add_bounded_reasons (GVariantBuilder *reasons, const OrchRecommendAhead *a, guint prior_runs,
-                     const char *span)
+add_bounded_reasons (GVariantBuilder *reasons, const OrchRecommendAhead *a, double interval_s,
+                     guint prior_runs, const char *span)
 {
   g_autofree char *floor = prior_runs > 0
                                ? g_strdup_printf (_ ("; at least what %u earlier run(s) of the "
@@ -607,24 +607,61 @@ add_bounded_reasons (GVariantBuilder *reasons, const OrchRecommendAhead *a, guin
                                                   prior_runs)
                                : g_strdup ("");
 
-  add_reason (reasons, "memory_max",
-              g_strdup_printf (_ ("the %s forecast's bound on the highest usage over the next "
-                                  "%.0f s (%.2f sd at each of %u steps of %.1f s, fitted on %u "
-                                  "points: a 1 %% chance per hour of going over), or the highest "
-                                  "usage of the last %.0f s plus %.2f one-step sd, whichever is "
-                                  "higher%s; %s"),
-                               orch_forecast_method_name (a->method), ORCH_RECOMMEND_INTERVAL_S,
-                               a->z, a->steps, a->step_s, a->points, ORCH_RECOMMEND_INTERVAL_S,
-                               a->z, floor, span));
-  add_reason (reasons, "memory_high",
-              g_strdup_printf (_ ("the highest 95 %% bound of the %s forecast over the next "
-                                  "%.0f s%s; %s"),
-                               orch_forecast_method_name (a->method), ORCH_RECOMMEND_INTERVAL_S,
-                               floor, span));
+  if (a->trend_followed)
+    add_reason (reasons, "memory_max",
+                g_strdup_printf (_ ("the usage's trend over the last %.0f s (%.0f bytes/s), "
+                                    "carried over the next %.0f s plus %.2f prediction sd (a 1 "
+                                    "%% chance per hour of going over), or the highest usage of "
+                                    "the last %.0f s plus %.2f one-step sd, whichever is "
+                                    "higher%s; %s"),
+                                 a->trend_window_s, a->trend_per_s, interval_s, a->z, interval_s,
+                                 a->z, floor, span));
+  else
+    add_reason (reasons, "memory_max",
+                g_strdup_printf (_ ("the %s forecast's bound on the highest usage over the next "
+                                    "%.0f s (%.2f sd at each of %u steps of %.1f s, fitted on %u "
+                                    "points: a 1 %% chance per hour of going over), or the highest "
+                                    "usage of the last %.0f s plus %.2f one-step sd, whichever is "
+                                    "higher%s; %s"),
+                                 orch_forecast_method_name (a->method), interval_s, a->z, a->steps,
+                                 a->step_s, a->points, interval_s, a->z, floor, span));
+  if (a->trend_followed)
+    add_reason (reasons, "memory_high",
+                g_strdup_printf (_ ("the usage's trend over the last %.0f s carried over the "
+                                    "next %.0f s plus 1.96 prediction sd%s; %s"),
+                                 a->trend_window_s, interval_s, floor, span));
+  else
+    add_reason (reasons, "memory_high",
+                g_strdup_printf (_ ("the highest 95 %% bound of the %s forecast over the next "
+                                    "%.0f s%s; %s"),
+                                 orch_forecast_method_name (a->method), interval_s, floor, span));
+}
+
+/* interval_s u within ORCH_RECOMMEND_MIN/MAX_INTERVAL_S, @interval_s
+ * without it. */
+static gboolean
+parse_recommend_options (GVariant *options, guint32 *interval_s, GError **error)
+{
+  if (options)
+    {
+      if (!orch_vardict_check (options, _("option"),
+                               (const char *const[]){ "interval_s", "u", NULL }, error))
+        return FALSE;
+      g_variant_lookup (options, "interval_s", "u", interval_s);
+    }
+  if (*interval_s < ORCH_RECOMMEND_MIN_INTERVAL_S || *interval_s > ORCH_RECOMMEND_MAX_INTERVAL_S)
+    {
+      g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_ARGUMENT,
+                   _("option “%s”: must be between %u and %u seconds"), "interval_s",
+                   ORCH_RECOMMEND_MIN_INTERVAL_S, ORCH_RECOMMEND_MAX_INTERVAL_S);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 GVariant *
-orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GError **error)
+orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GVariant *options,
+                           guint32 interval_s, GError **error)
 {
   OrchJob *job = orch_manager_lookup (m, id, error);
   g_autoptr(GArray) run = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
@@ -637,7 +674,7 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
   guint runs = 1;
   g_autofree char *span = NULL;
 
-  if (job == NULL)
+  if (job == NULL || !parse_recommend_options (options, &interval_s, error))
     return NULL;
   /* A running job's own history is the forecast's series; a finished
    * one's only counts with its namesakes' for the next run. */
@@ -666,7 +703,7 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
   orch_recommend_options_set_peak_window (&opts, 300);
   if (!orch_recommend_ahead ((OrchUsageSample *) run->data, run->len,
                              (OrchUsageSample *) prior->data, prior->len, g_get_real_time (),
-                             ORCH_RECOMMEND_INTERVAL_S, &r, &a))
+                             interval_s, &r, &a))
     {
       g_set_error (error, ORCH_ERROR, ORCH_ERROR_INVALID_STATE,
                    _("no usage history for job %s yet: nothing to recommend from"), id);
@@ -676,7 +713,7 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
                           (double) (r.last_us - r.first_us) / G_USEC_PER_SEC);
   g_variant_builder_init (&reasons, G_VARIANT_TYPE ("a{ss}"));
   if (a.bounded)
-    add_bounded_reasons (&reasons, &a, runs - 1, span);
+    add_bounded_reasons (&reasons, &a, interval_s, runs - 1, span);
   else
     {
       add_reason (&reasons, "memory_max",
@@ -714,6 +751,7 @@ orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GErro
   if (a.bounded)
     g_variant_builder_add (&b, "{sv}", "valid_until",
                            g_variant_new_uint64 ((guint64) a.valid_until_us));
+  g_variant_builder_add (&b, "{sv}", "interval_s", g_variant_new_uint32 (interval_s));
   g_variant_builder_add (&b, "{sv}", "reasons", g_variant_builder_end (&reasons));
   return g_variant_builder_end (&b);
 }

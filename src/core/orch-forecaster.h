@@ -24,9 +24,12 @@ GVariant *orch_forecaster_system (OrchSampler *s, GVariant *options, GError **er
 
 /* a{sv}: memory_max, memory_high, cpu_quota, cpu_weight with reasons,
  * from the history of job @id and of the other jobs of the same name the
- * daemon still knows (a template learns from its earlier runs). */
-GVariant *
-orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id, GError **error);
+ * daemon still knows (a template learns from its earlier runs).  A
+ * running job's memory values hold for @options' interval_s (u), else
+ * @interval_s (the daemon's [forecast] recommend_interval_s);
+ * InvalidArgument naming an unknown option or one out of range. */
+GVariant *orch_forecaster_recommend (OrchSampler *s, OrchManager *m, const char *id,
+                                     GVariant *options, guint32 interval_s, GError **error);
 
 /* GetJobForecast for a job group: its members' figures summed per
  * sample tick (members that came and went included for their time);

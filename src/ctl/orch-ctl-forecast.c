@@ -13,7 +13,7 @@
 #define HUMAN_ROWS 12
 
 static gboolean
-parse_duration_s (const char *opt, const char *text, guint32 *ret, int *exit_code)
+parse_duration_s (const char *cmd, const char *opt, const char *text, guint32 *ret, int *exit_code)
 {
   guint64 us;
 
@@ -23,7 +23,7 @@ parse_duration_s (const char *opt, const char *text, guint32 *ret, int *exit_cod
       us / G_USEC_PER_SEC > G_MAXUINT32)
     {
       *exit_code = orch_ctl_fail (ORCH_CTL_EXIT_USAGE,
-                                  _("forecast: %s “%s” is not a duration of a second or more"), opt,
+                                  _("%s: %s “%s” is not a duration of a second or more"), cmd, opt,
                                   text);
       return FALSE;
     }
@@ -173,8 +173,8 @@ orch_ctl_cmd_forecast (OrchCtl *ctl, int argc, char **argv)
     return exit_code;
   if (!orch_ctl_want_args (argc, argv, 1, "forecast", &exit_code))
     return exit_code;
-  if (!parse_duration_s ("--horizon", horizon, &horizon_s, &exit_code) ||
-      !parse_duration_s ("--step", step, &step_s, &exit_code))
+  if (!parse_duration_s ("forecast", "--horizon", horizon, &horizon_s, &exit_code) ||
+      !parse_duration_s ("forecast", "--step", step, &step_s, &exit_code))
     return exit_code;
   if (limit && (!orch_ctl_parse_size (limit, &limit_bytes) || limit_bytes == 0))
     return orch_ctl_fail (ORCH_CTL_EXIT_USAGE, _("forecast: --memory-limit “%s” is not a size"),
@@ -246,11 +246,16 @@ int
 orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
 {
   gboolean json = FALSE, apply = FALSE;
-  const GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"),
-                                     NULL },
-                                   { "apply", 0, 0, G_OPTION_ARG_NONE, &apply,
-                                     N_("Give the job these limits now (Jobs.SetLimits)"), NULL },
-                                   { NULL } };
+  g_autofree char *interval = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { "apply", 0, 0, G_OPTION_ARG_NONE, &apply,
+      N_("Give the job these limits now (Jobs.SetLimits)"), NULL },
+    { "interval", 0, 0, G_OPTION_ARG_STRING, &interval,
+      N_("How long the memory limits must hold (default: the daemon's, 1h)"), N_("DURATION") },
+    { NULL }
+  };
+  guint32 interval_s = 0;
   static const char *const keys[] = { "memory_max", "memory_high", "cpu_quota", "cpu_weight",
                                       NULL };
   g_autoptr(GVariant) reply = NULL;
@@ -262,10 +267,18 @@ orch_ctl_cmd_recommend (OrchCtl *ctl, int argc, char **argv)
                        _("Recommend limits for a job from its usage history."), entries, FALSE,
                        &argc, &argv, &exit_code))
     return exit_code;
-  if (!orch_ctl_want_args (argc, argv, 1, "recommend", &exit_code))
+  if (!orch_ctl_want_args (argc, argv, 1, "recommend", &exit_code) ||
+      !parse_duration_s ("recommend", "--interval", interval, &interval_s, &exit_code))
     return exit_code;
-  reply = orch_ctl_call (ctl, "Jobs", "GetRecommendation", g_variant_new ("(s)", argv[1]),
-                         "(a{sv})", &exit_code);
+  /* GetRecommendation when no option is given: a daemon from before
+   * GetRecommendationWith still answers. */
+  if (interval_s)
+    reply = orch_ctl_call (ctl, "Jobs", "GetRecommendationWith",
+                           g_variant_new_parsed ("(%s, {'interval_s': <%u>})", argv[1], interval_s),
+                           "(a{sv})", &exit_code);
+  else
+    reply = orch_ctl_call (ctl, "Jobs", "GetRecommendation", g_variant_new ("(s)", argv[1]),
+                           "(a{sv})", &exit_code);
   if (reply == NULL)
     return exit_code;
   rec = g_variant_get_child_value (reply, 0);

@@ -446,6 +446,8 @@ orch_daemon_start (OrchDaemon *self, GError **error)
                                                   self->auth, error);
       if (self->bus_forecast == NULL)
         return FALSE;
+      orch_bus_forecast_set_recommend_interval (self->bus_forecast,
+                                                self->config->recommend_interval_s);
     }
   self->forecast_watch = orch_forecast_watch_new (
       self->sampler, self->manager, self->config->memory_warn_before_s,

@@ -62,6 +62,7 @@ static const char *const scale_body[] = { "replicas", "u", NULL };
 static const char *const forecast_query[] = {
   "horizon_s", "horizon_s", "u", "step_s", "step_s", "u", "memory_limit", "memory_limit", "t", NULL
 };
+static const char *const recommend_query[] = { "interval_s", "interval_s", "u", NULL };
 
 /* Unset fields are the first of their enum: no parameter, no options,
  * read timeout, the reply's value as JSON. */
@@ -182,8 +183,10 @@ static const OrchRoute routes[] = {
   { "GET", "/metrics/system/forecast", .dbus_interface = METRICS,
     .dbus_method = "GetSystemForecast", .options = ORCH_ROUTE_OPTIONS_QUERY,
     .types = forecast_query, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
-  { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS, .dbus_method = "GetRecommendation",
-    .param = ORCH_ROUTE_PARAM_ID, .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
+  { "GET", "/jobs/{id}/recommendation", .dbus_interface = JOBS,
+    .dbus_method = "GetRecommendationWith", .param = ORCH_ROUTE_PARAM_ID,
+    .options = ORCH_ROUTE_OPTIONS_QUERY, .types = recommend_query,
+    .errors = ORCH_ROUTE_ERROR (ORCH_ERROR_INVALID_STATE) },
   /* Job groups: the template is checked as POST /jobs/ checks a spec. */
   { "POST", "/groups/", .dbus_interface = GROUPS, .dbus_method = "Create",
     .options = ORCH_ROUTE_OPTIONS_BODY, .types = group_body, .timeout = ORCH_ROUTE_TIMEOUT_WRITE,

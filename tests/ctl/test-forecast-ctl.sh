@@ -82,6 +82,20 @@ if ctl recommend "$ID" --json | "$PY" -c 'import json,sys; sys.exit(0 if "valid_
   grep -q '^Memory values hold until ' <<<"$out" || fail "valid_until not printed: $out"
 fi
 
+# --interval: how long the memory values hold (GetRecommendationWith).
+ctl recommend "$ID" --interval 5m --json > "$T/rec.json" || fail "recommend --interval failed"
+"$PY" - "$T/rec.json" <<'PYEOF' || fail "recommend --interval 5m: $(cat "$T/rec.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["interval_s"] == 300, r
+if "valid_until" in r:
+    assert r["valid_until"] == r["history_end"] + 300 * 10**6, r
+PYEOF
+out=$(ctl recommend "$ID" --interval 10s 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q 'interval_s' <<<"$out" || fail "--interval 10s: rc $rc, $out"
+out=$(ctl recommend "$ID" --interval soon 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q -- '--interval' <<<"$out" || fail "--interval soon: rc $rc, $out"
+
 # --apply goes through SetLimits: the none backend has no controllers, so
 # it is refused whole, naming one, and the job keeps no limit.
 out=$(ctl recommend "$ID" --apply 2>&1); rc=$?
@@ -106,6 +120,12 @@ lib_http GET "/jobs/$ID/recommendation"
 [ "$HTTP_STATUS" = 200 ] || fail "GET recommendation: $HTTP_STATUS $HTTP_BODY"
 "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["memory_max"] >= 100 << 20, d' <<<"$HTTP_BODY" \
   || fail "REST recommendation: $HTTP_BODY"
+lib_http GET "/jobs/$ID/recommendation?interval_s=600"
+[ "$HTTP_STATUS" = 200 ] || fail "GET recommendation?interval_s=600: $HTTP_STATUS $HTTP_BODY"
+"$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["interval_s"] == 600, d' <<<"$HTTP_BODY" \
+  || fail "REST recommendation interval_s: $HTTP_BODY"
+lib_http GET "/jobs/$ID/recommendation?interval_s=5"
+[ "$HTTP_STATUS" = 422 ] || [ "$HTTP_STATUS" = 400 ] || fail "interval_s=5: $HTTP_STATUS $HTTP_BODY"
 lib_http GET "/jobs/job_20991231_235959_ffffff/recommendation"
 [ "$HTTP_STATUS" = 404 ] || fail "unknown job recommendation: $HTTP_STATUS"
 

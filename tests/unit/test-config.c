@@ -37,6 +37,7 @@ assert_config_equal (const OrchConfig *a, const OrchConfig *b)
   g_assert_cmpuint (a->pressure_window_us, ==, b->pressure_window_us);
   g_assert_cmpuint (a->memory_warn_before_s, ==, b->memory_warn_before_s);
   g_assert_cmpuint (a->memory_forecast_interval_s, ==, b->memory_forecast_interval_s);
+  g_assert_cmpuint (a->recommend_interval_s, ==, b->recommend_interval_s);
   g_assert_cmpstr (a->rest_listen, ==, b->rest_listen);
   g_assert_cmpstr (a->rest_token_file, ==, b->rest_token_file);
   g_assert_cmpstrv (a->allow, b->allow);
@@ -75,7 +76,7 @@ test_shipped_file_matches_defaults (void)
       else
         g_string_append_printf (uncommented, "%s\n", *l);
     }
-  g_assert_cmpuint (keys, ==, 40);
+  g_assert_cmpuint (keys, ==, 41);
   g_assert_true (orch_config_load_data (loaded, uncommented->str, path, &error));
   g_assert_no_error (error);
   assert_config_equal (loaded, defaults);
@@ -87,7 +88,8 @@ test_values (void)
   g_autoptr(OrchConfig) c = orch_config_new ();
   g_autoptr(GError) error = NULL;
   const char *text = "[daemon]\nbackend=cgroupfs\nlog_dir=/srv/logs\n"
-                     "[jobs]\nmax_concurrent=3\ndeny=foo;bar baz*;\n";
+                     "[jobs]\nmax_concurrent=3\ndeny=foo;bar baz*;\n"
+                     "[forecast]\nrecommend_interval_s=300\n";
 
   g_assert_true (orch_config_load_data (c, text, "test.conf", &error));
   g_assert_no_error (error);
@@ -95,6 +97,7 @@ test_values (void)
   g_assert_cmpstr (c->log_dir, ==, "/srv/logs");
   g_assert_cmpuint (c->max_concurrent, ==, 3);
   g_assert_cmpstrv (c->deny, ((const char *const[]){ "foo", "bar baz*", NULL }));
+  g_assert_cmpuint (c->recommend_interval_s, ==, 300);
 }
 
 static void
@@ -113,6 +116,7 @@ test_errors (void)
     { "[jobs]\nstop_timeout_ms=99999999999\n", "[jobs] stop_timeout_ms" },
     { "[daemon]\nlog_dir=relative/dir\n", "[daemon] log_dir" },
     { "not a key file", "my.conf" },
+    { "[forecast]\nrecommend_interval_s=59\n", "[forecast] recommend_interval_s" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -194,6 +194,97 @@ test_fine_samples_cover_interval (void)
   g_assert_cmpfloat (r.memory_max, >=, 106e6 + 360 * MB * 0.9);
 }
 
+/* A fast leak on a fine grid, as the daemon samples a job (0.1 s): 2 MiB
+ * a second, in steps, from 12 s of history.  The damped trend died
+ * within seconds (96 MiB for an hour); the limit now holds the leak for
+ * the whole interval, whatever its length, and no more than its growth
+ * and a margin. */
+static void
+test_fast_leak_interval (void)
+{
+  static const double intervals[] = { 60, 300, 3600 };
+  g_autoptr (GArray) s = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
+  g_autoptr (GRand) rnd = g_rand_new_with_seed (5);
+  const double mib = 1024.0 * 1024.0, rate = 2 * mib;
+  const OrchUsageSample *u;
+  double last;
+
+  for (guint i = 0; i < 120; i++)
+    {
+      OrchUsageSample x = { (gint64) i * G_USEC_PER_SEC / 10 + g_rand_int_range (rnd, 0, 3000), 5,
+                            12 * mib + rate * floor (i / 10.0) +
+                                g_rand_double_range (rnd, 0, 64e3) };
+
+      g_array_append_val (s, x);
+    }
+  u = (const OrchUsageSample *) s->data;
+  last = u[s->len - 1].memory_bytes;
+  for (guint k = 0; k < G_N_ELEMENTS (intervals); k++)
+    {
+      OrchRecommendation r;
+      OrchRecommendAhead a;
+
+      g_assert_true (
+          orch_recommend_ahead (u, s->len, NULL, 0, u[s->len - 1].t_us, intervals[k], &r, &a));
+      g_test_message ("interval %.0f s: memory_max %.0f MiB, memory_high %.0f MiB, trend %.2f "
+                      "MiB/s over %.1f s",
+                      intervals[k], r.memory_max / mib, r.memory_high / mib, a.trend_per_s / mib,
+                      a.trend_window_s);
+      g_assert_true (a.bounded);
+      g_assert_true (a.trend_followed);
+      g_assert_cmpfloat (fabs (a.trend_per_s - rate), <, 0.1 * rate);
+      g_assert_cmpfloat (r.memory_max, >=, last + rate * intervals[k]);
+      g_assert_cmpfloat (r.memory_high, >=, last + 0.95 * rate * intervals[k]);
+      g_assert_cmpfloat (r.memory_max, <=, last + 1.25 * rate * intervals[k] + 64 * mib);
+      g_assert_cmpuint (r.memory_high, <=, r.memory_max);
+    }
+}
+
+/* No trend is followed where there is none: a random walk's chance
+ * slope, a cycle whose rising half fills the interval. */
+static void
+test_no_spurious_trend (void)
+{
+  guint followed = 0;
+
+  for (guint seed = 1; seed <= 40; seed++)
+    {
+      g_autoptr (GArray) s = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
+      g_autoptr (GRand) rnd = g_rand_new_with_seed (seed);
+      double v = 500 * MB;
+      OrchRecommendation r;
+      OrchRecommendAhead a;
+
+      for (guint i = 0; i < 720; i++)
+        {
+          OrchUsageSample x = { (gint64) i * 10 * G_USEC_PER_SEC, 10, 0 };
+
+          v += g_rand_double_range (rnd, -2 * MB, 2 * MB);
+          x.memory_bytes = v;
+          g_array_append_val (s, x);
+        }
+      g_assert_true (
+          orch_recommend_ahead ((OrchUsageSample *) s->data, s->len, NULL, 0, 0, 3600, &r, &a));
+      followed += a.trend_followed;
+    }
+  g_test_message ("random walks with a trend followed: %u of 40", followed);
+  g_assert_cmpuint (followed, ==, 0);
+  for (guint seed = 1; seed <= 3; seed++)
+    {
+      /* 10-minute cycle, 5-minute interval: half a period. */
+      g_autoptr (GArray) s = series (1, 360, seed);
+      OrchRecommendation r;
+      OrchRecommendAhead a;
+
+      for (guint end = 300; end <= 360; end += 15)
+        {
+          g_assert_true (
+              orch_recommend_ahead ((OrchUsageSample *) s->data, end, NULL, 0, 0, 300, &r, &a));
+          g_assert_false (a.trend_followed);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -203,5 +294,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recommend-ahead/leak-tracks-trend", test_leak_tracks_trend);
   g_test_add_func ("/recommend-ahead/short-and-prior", test_short_and_prior);
   g_test_add_func ("/recommend-ahead/fine-samples", test_fine_samples_cover_interval);
+  g_test_add_func ("/recommend-ahead/fast-leak-interval", test_fast_leak_interval);
+  g_test_add_func ("/recommend-ahead/no-spurious-trend", test_no_spurious_trend);
   return g_test_run ();
 }
