@@ -57,15 +57,18 @@ recommend_histogram (const OrchUsageSample *s, guint n, gint64 now_us, OrchRecom
  * rise over them is more than z times the scatter around it counted as
  * fewer independent points when the residuals follow each other (a
  * random walk's chance slope passes a plain test often: the replay's
- * random walk went over twice).  The bound is then the line at the
- * interval's end plus z times its prediction sd there (the scatter and
- * the slope's own error carried that far), or the recent peak's floor;
- * the 95 % one likewise at 1.96. */
+ * random walk went over twice).  The bound is then at least the line at
+ * the interval's end plus z times its prediction sd there (the scatter
+ * and the slope's own error carried that far), and the forecast's own
+ * bound where that is higher, up to the line's with the sd widened as
+ * the test widens it: a plain line alone went over on the recorded
+ * leak at one-minute intervals, where the smoother knew better; the
+ * 95 % one likewise at 1.96. */
 static void
 trend_bound (const double *y, guint n, guint window, double recent_floor, OrchRecommendAhead *a)
 {
   double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, mean_x, mean_y, ss = 0, scatter, x_end, end, sd;
-  double lag1 = 0, r_prev = 0, rho;
+  double lag1 = 0, r_prev = 0, rho, inflate;
   guint k = MIN (MAX (window, ORCH_RECOMMEND_MIN_POINTS), n);
   const double *w = y + (n - k);
 
@@ -93,9 +96,7 @@ trend_bound (const double *y, guint n, guint window, double recent_floor, OrchRe
     }
   /* Residuals that follow each other (a random walk's, a slow cycle's)
    * are fewer independent ones: for the test, the scatter counts as
-   * much more as an AR(1)'s variance of the mean, (1 + rho) / (1 - rho);
-   * inflating the prediction sd as well cost the recorded leaks 15 %
-   * more slack at no fewer crossings. */
+   * much more as an AR(1)'s variance of the mean, (1 + rho) / (1 - rho). */
   rho = ss > 0 ? CLAMP (lag1 / ss, 0.0, 0.99) : 0.0;
   scatter = sqrt (ss / (k - 2));
   a->trend_per_s = slope / a->step_s;
@@ -106,8 +107,10 @@ trend_bound (const double *y, guint n, guint window, double recent_floor, OrchRe
   x_end = (k - 1 - mean_x) + a->steps;
   end = mean_y + slope * x_end;
   sd = scatter * sqrt (1.0 + 1.0 / k + x_end * x_end / sxx);
-  a->bound = MAX (recent_floor, end + a->z * sd);
-  a->high = MAX (y[n - 1], end + 1.959963984540054 * sd);
+  inflate = sqrt ((1 + rho) / (1 - rho));
+  a->bound = MAX (MAX (recent_floor, end + a->z * sd), MIN (a->bound, end + a->z * sd * inflate));
+  a->high = MAX (MAX (y[n - 1], end + 1.959963984540054 * sd),
+                 MIN (a->high, end + 1.959963984540054 * sd * inflate));
 }
 
 /* The run's memory on an even grid (the newest MAX_FIT points) and the

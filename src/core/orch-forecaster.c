@@ -611,11 +611,13 @@ add_bounded_reasons (GVariantBuilder *reasons, const OrchRecommendAhead *a, doub
     add_reason (reasons, "memory_max",
                 g_strdup_printf (_ ("the usage's trend over the last %.0f s (%.0f bytes/s), "
                                     "carried over the next %.0f s plus %.2f prediction sd (a 1 "
-                                    "%% chance per hour of going over), or the highest usage of "
-                                    "the last %.0f s plus %.2f one-step sd, whichever is "
-                                    "higher%s; %s"),
-                                 a->trend_window_s, a->trend_per_s, interval_s, a->z, interval_s,
-                                 a->z, floor, span));
+                                    "%% chance per hour of going over; the %s forecast's own "
+                                    "bound where higher, up to that sd widened for the "
+                                    "residuals' correlation), or the highest usage of the last "
+                                    "%.0f s plus %.2f one-step sd, whichever is higher%s; %s"),
+                                 a->trend_window_s, a->trend_per_s, interval_s, a->z,
+                                 orch_forecast_method_name (a->method), interval_s, a->z, floor,
+                                 span));
   else
     add_reason (reasons, "memory_max",
                 g_strdup_printf (_ ("the %s forecast's bound on the highest usage over the next "

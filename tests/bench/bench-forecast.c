@@ -407,7 +407,7 @@ recommend_all (const Trace *t, RecScore out[5])
  * episodes as apply() counts them; memory_max is the mean applied
  * limit. */
 enum { R_VPA, R_P95, R_HIST, R_AHEAD, N_REPLAY };
-static const double replay_intervals[] = { 3600, 300 };
+static const double replay_intervals[] = { 3600, 900, 300, 60 };
 static const char *const replay_names[N_REPLAY] = { "vpa", "static-p95", "ours-histogram", "ours" };
 
 static guint64
