@@ -52,6 +52,7 @@ typedef struct {
   gboolean exit_record_pending; /* read, removed once the end is saved */
   GError *persist_error;        /* the save before release failed: not started */
   gboolean abandoned;           /* a Create that failed: freed once reaped */
+  gboolean never_saved;         /* created here, no record yet: the first save inserts */
 } Entry;
 
 struct _OrchManager {

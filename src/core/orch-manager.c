@@ -53,8 +53,12 @@ manager_persist (Entry *e, GError **error)
 {
   OrchManager *m = e->m;
   g_autoptr(GError) local = NULL;
+  gboolean saved = m->state == NULL ||
+                   (e->never_saved
+                        ? orch_state_save_new (m->state, e->job, e->auto_restarts, &local)
+                        : orch_state_save (m->state, e->job, e->auto_restarts, &local));
 
-  if (m->state && !orch_state_save (m->state, e->job, e->auto_restarts, &local))
+  if (!saved)
     {
       if (!e->dirty)
         g_warning (_("job %s: %s; saving it again every second"), e->job->id, local->message);
@@ -64,6 +68,7 @@ manager_persist (Entry *e, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  e->never_saved = FALSE;
   if (e->dirty)
     g_message (_("job %s: its record is saved again"), e->job->id);
   e->dirty = FALSE;
@@ -1204,6 +1209,7 @@ create_from_spec (OrchManager *m, OrchSpec *spec_owned, const char *schedule_id,
   while (g_hash_table_contains (m->entries, id));
 
   e = manager_entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
+  e->never_saved = TRUE;
   e->job->schedule_id = g_strdup (schedule_id);
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);

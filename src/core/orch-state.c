@@ -430,27 +430,37 @@ insert_scheduled (OrchState *s, const OrchJob *job, guint auto_restarts, GError 
   return exec (s->db, "RELEASE scheduled", error);
 }
 
+/* A new record: the one time the spec is written. */
+static gboolean
+insert_record (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  g_autoptr(GVariant) spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
+
+  sqlite3_bind_blob (s->insert, 2, g_variant_get_data (spec), (int) g_variant_get_size (spec),
+                     SQLITE_STATIC);
+  if (job->schedule_id)
+    return insert_scheduled (s, job, auto_restarts, error);
+  if (step_record (s->insert, job, auto_restarts) != SQLITE_DONE)
+    return db_error (s->db, error, "save");
+  return TRUE;
+}
+
 gboolean
 orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
 {
-  g_autoptr(GVariant) spec = NULL;
   int r = step_record (s->update, job, auto_restarts);
 
   if (r == SQLITE_DONE && sqlite3_changes (s->db) > 0)
     return TRUE;
   if (r == SQLITE_DONE)
-    {
-      /* A new record: the one time the spec is written. */
-      spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
-      sqlite3_bind_blob (s->insert, 2, g_variant_get_data (spec), (int) g_variant_get_size (spec),
-                         SQLITE_STATIC);
-      if (job->schedule_id)
-        return insert_scheduled (s, job, auto_restarts, error);
-      r = step_record (s->insert, job, auto_restarts);
-    }
-  if (r != SQLITE_DONE)
-    return db_error (s->db, error, "save");
-  return TRUE;
+    return insert_record (s, job, auto_restarts, error);
+  return db_error (s->db, error, "save");
+}
+
+gboolean
+orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  return insert_record (s, job, auto_restarts, error);
 }
 
 gboolean

@@ -35,6 +35,10 @@ const char *orch_state_moved_aside (OrchState *s);
 /* Inserts or replaces @job's record; @auto_restarts is the restart
  * policy's count, which the record does not show. */
 gboolean orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
+/* The first save of a job the daemon just created: the INSERT alone (the
+ * UPDATE orch_state_save() tries first would find nothing). */
+gboolean
+orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
 gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
 /* Replaces the stored spec of record @id (its limits changed). */
 gboolean orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError **error);

@@ -255,6 +255,43 @@ test_spec_saved (void)
   rm_dir (dir);
 }
 
+/* A new job's first save inserts alone: its record and spec come back,
+ * later saves update it, and an id that has a record already is refused
+ * (the record unchanged) rather than duplicated. */
+static void
+test_save_new (void)
+{
+  g_autofree char *dir = scratch_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchJob) job = sample_job ("job_20261128_010205_ffffff");
+  g_autoptr(GPtrArray) recs = NULL;
+  OrchJob *back;
+
+  {
+    g_autoptr(OrchState) s = orch_state_open (dir, &error);
+    g_assert_no_error (error);
+    job->state = ORCH_JOB_STARTING;
+    g_assert_true (orch_state_save_new (s, job, 1, &error));
+    g_assert_no_error (error);
+    job->state = ORCH_JOB_RUNNING;
+    g_assert_true (orch_state_save (s, job, 2, &error));
+    job->restarts = 9;
+    g_assert_false (orch_state_save_new (s, job, 5, &error));
+    g_assert_error (error, ORCH_ERROR, ORCH_ERROR_FAILED);
+  }
+  {
+    g_autoptr(OrchState) s = orch_state_open (dir, NULL);
+    recs = orch_state_load (s, NULL);
+  }
+  g_assert_cmpuint (recs->len, ==, 1);
+  back = ((OrchStateRecord *) recs->pdata[0])->job;
+  g_assert_cmpstr (back->spec->name, ==, "nap");
+  g_assert_cmpint (back->state, ==, ORCH_JOB_RUNNING);
+  g_assert_cmpuint (back->restarts, ==, 3);
+  g_assert_cmpuint (((OrchStateRecord *) recs->pdata[0])->auto_restarts, ==, 2);
+  rm_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -265,5 +302,6 @@ main (int argc, char **argv)
   g_test_add_func ("/state/exit-record-parse", test_exit_record_parse);
   g_test_add_func ("/state/process-identity", test_process_identity);
   g_test_add_func ("/state/spec-saved", test_spec_saved);
+  g_test_add_func ("/state/save-new", test_save_new);
   return g_test_run ();
 }
