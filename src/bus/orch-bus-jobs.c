@@ -768,10 +768,23 @@ on_job_removed (const char *id, gpointer data)
   sd_bus_emit_signal (self->bus, OBJ_PATH, JOBS_IFACE, "JobRemoved", "s", id);
 }
 
+/* A new job: InterfacesAdded carries every property as it is now, so no
+ * PropertiesChanged repeats them - one message fewer on every launch. */
+static void
+on_job_created (OrchJob *job, gpointer data)
+{
+  OrchBusJobs *self = data;
+
+  on_job_added (job, data);
+  emit_job_changed (self, job);
+  emit_running_count (self);
+}
+
 static const OrchManagerCallbacks callbacks = {
   .job_added = on_job_added,
   .job_changed = on_job_changed,
   .job_removed = on_job_removed,
+  .job_created = on_job_created,
 };
 
 const OrchManagerCallbacks *

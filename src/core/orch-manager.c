@@ -1256,9 +1256,14 @@ create_from_spec (OrchManager *m, OrchSpec *spec_owned, const char *schedule_id,
     }
   /* Announced once launched, so the StartTransientUnit call is already on
    * its way while clients hear of the job. */
-  if (m->cb.job_added)
-    m->cb.job_added (e->job, m->cb_data);
-  notify (e);
+  if (m->cb.job_created)
+    m->cb.job_created (e->job, m->cb_data);
+  else
+    {
+      if (m->cb.job_added)
+        m->cb.job_added (e->job, m->cb_data);
+      notify (e);
+    }
   return e->job;
 }
 

@@ -17,6 +17,10 @@ typedef struct {
   void (*job_added) (OrchJob *job, gpointer user_data);
   void (*job_changed) (OrchJob *job, gpointer user_data);
   void (*job_removed) (const char *id, gpointer user_data);
+  /* A job a call created, told once with its first state: job_added and
+   * job_changed in one, so clients need not hear the same values twice.
+   * NULL: those two are called. */
+  void (*job_created) (OrchJob *job, gpointer user_data);
 } OrchManagerCallbacks;
 
 /* Called when a Stop or Restart has completed: @job in its new state, or

@@ -178,6 +178,15 @@ daemon_job_added (OrchJob *job, gpointer data)
     orch_bus_jobs_callbacks ()->job_added (job, self->bus_jobs);
 }
 
+/* What a change means beyond the bus. */
+static void
+daemon_job_observe (OrchDaemon *self, OrchJob *job)
+{
+  orch_events_observe (self->events, job);
+  watch_pressure (self, job);
+  orch_daemon_schedules_job_changed (self->schedules, job);
+}
+
 static void
 daemon_job_changed (OrchJob *job, gpointer data)
 {
@@ -185,9 +194,17 @@ daemon_job_changed (OrchJob *job, gpointer data)
 
   if (self->bus_jobs)
     orch_bus_jobs_callbacks ()->job_changed (job, self->bus_jobs);
-  orch_events_observe (self->events, job);
-  watch_pressure (self, job);
-  orch_daemon_schedules_job_changed (self->schedules, job);
+  daemon_job_observe (self, job);
+}
+
+static void
+daemon_job_created (OrchJob *job, gpointer data)
+{
+  OrchDaemon *self = data;
+
+  if (self->bus_jobs)
+    orch_bus_jobs_callbacks ()->job_created (job, self->bus_jobs);
+  daemon_job_observe (self, job);
 }
 
 static void
@@ -203,6 +220,7 @@ static const OrchManagerCallbacks daemon_callbacks = {
   .job_added = daemon_job_added,
   .job_changed = daemon_job_changed,
   .job_removed = daemon_job_removed,
+  .job_created = daemon_job_created,
 };
 
 static void

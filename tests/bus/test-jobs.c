@@ -615,7 +615,8 @@ test_restart_races_remove (void)
 /* ---- signals ---- */
 
 typedef struct {
-  GPtrArray *events; /* "J:<state>" for JobChanged, "P:<state>" for PropertiesChanged */
+  GPtrArray *events; /* "J:<state>" for JobChanged, "P:<state>" for PropertiesChanged,
+                       "A:<state>" for InterfacesAdded */
   char *id;
   char *path;
 } Recorder;
@@ -647,6 +648,17 @@ on_signal (GDBusConnection *c, const char *sender, const char *path, const char 
       g_variant_get (params, "(&s)", &id);
       if (r->id && strcmp (id, r->id) == 0)
         g_ptr_array_add (r->events, g_strdup ("removed"));
+    }
+  else if (strcmp (name, "InterfacesAdded") == 0)
+    {
+      const char *obj, *state;
+      g_autoptr(GVariant) ifaces = NULL;
+      g_autoptr(GVariant) props = NULL;
+      g_variant_get (params, "(&o@a{sa{sv}})", &obj, &ifaces);
+      props = g_variant_lookup_value (ifaces, "org.orchestrator.Job", G_VARIANT_TYPE_VARDICT);
+      if (r->path && strcmp (obj, r->path) == 0 && props &&
+          g_variant_lookup (props, "State", "&s", &state))
+        g_ptr_array_add (r->events, g_strconcat ("A:", state, NULL));
     }
 }
 
@@ -690,12 +702,19 @@ test_signals_in_order (void)
   remove_job (r.id);
   pump_until (r.events, "removed", 5000);
 
-  /* Each JobChanged is followed by its PropertiesChanged with the same
+  /* The new job's InterfacesAdded carries its first state, then its
+   * JobChanged, and no PropertiesChanged repeats those values.  Every
+   * later JobChanged is followed by its PropertiesChanged with the same
    * state; a state may repeat (other fields change), but states come in
    * the order they happened. */
+  g_assert_cmpuint (r.events->len, >=, 3);
+  g_assert_cmpstr (g_ptr_array_index (r.events, 0), ==, "A:starting");
+  g_assert_cmpstr (g_ptr_array_index (r.events, 1), ==, "J:starting");
   g_assert_cmpstr (g_ptr_array_index (r.events, r.events->len - 1), ==, "removed");
   g_assert_cmpuint (r.events->len % 2, ==, 1);
-  for (guint i = 0; i + 1 < r.events->len; i += 2)
+  g_string_append (seq, "starting ");
+  prev = "starting";
+  for (guint i = 2; i + 1 < r.events->len; i += 2)
     {
       const char *j = g_ptr_array_index (r.events, i);
       const char *p = g_ptr_array_index (r.events, i + 1);
