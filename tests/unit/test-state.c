@@ -278,6 +278,12 @@ test_save_new (void)
     job->restarts = 9;
     g_assert_false (orch_state_save_new (s, job, 5, &error));
     g_assert_error (error, ORCH_ERROR, ORCH_ERROR_FAILED);
+    {
+      /* The only user of the file (EXCLUSIVE): its WAL index is in
+       * memory, no -shm file whose locks each transaction takes. */
+      g_autofree char *shm = g_build_filename (dir, "orchestrator.db-shm", NULL);
+      g_assert_false (g_file_test (shm, G_FILE_TEST_EXISTS));
+    }
   }
   {
     g_autoptr(OrchState) s = orch_state_open (dir, NULL);
