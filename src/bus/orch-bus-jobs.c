@@ -7,7 +7,6 @@
 #include "orch-bus-variant.h"
 
 #include "core/orch-auth.h"
-#include "core/orch-job-page.h"
 #include "basic/orch-error.h"
 #include "basic/orch-id.h"
 #include "core/orch-sd-bus.h"
@@ -253,7 +252,6 @@ list_filtered (OrchBusJobs *self, GVariant *filter, const char ***keys, GError *
 {
   const char *state = NULL, *name = NULL, *after = NULL;
   guint32 limit = 0;
-  g_autoptr(GPtrArray) jobs = NULL;
 
   if (!orch_vardict_check (filter, _("filter"),
                            (const char *const[]){ "state", "s", "name", "s", "limit", "u", "after",
@@ -266,10 +264,7 @@ list_filtered (OrchBusJobs *self, GVariant *filter, const char ***keys, GError *
   g_variant_lookup (filter, "after", "&s", &after);
   if (keys)
     g_variant_lookup (filter, "keys", "^a&s", keys);
-  jobs = orch_manager_list (self->manager, state, name, error);
-  if (jobs == NULL || !orch_job_page (jobs, after, limit, error))
-    return NULL;
-  return g_steal_pointer (&jobs);
+  return orch_manager_list_page (self->manager, state, name, after, limit, error);
 }
 
 static int

@@ -53,6 +53,7 @@ typedef struct {
   GError *persist_error;        /* the save before release failed: not started */
   gboolean abandoned;           /* a Create that failed: freed once reaped */
   gboolean never_saved;         /* created here, no record yet: the first save inserts */
+  guint64 seq;                  /* its place in OrchManager.order, which is by ascending seq */
 } Entry;
 
 struct _OrchManager {
@@ -78,6 +79,7 @@ struct _OrchManager {
   GHashTable *requests; /* request_id -> Entry: Creates that may be retried */
   GPtrArray *abandoned; /* Entry: Creates undone, monitors not yet reaped */
   OrchEvents *events;   /* limits_changed goes there; NULL: none kept */
+  guint64 next_seq;     /* Entry.seq of the next one indexed */
 };
 
 static inline gint64

@@ -8,6 +8,7 @@
 #include "basic/orch-id.h"
 #include "basic/orch-proc.h"
 #include "orch-fd-watch.h"
+#include "orch-job-page.h"
 #include "orch-launch.h"
 #include "orch-policy.h"
 
@@ -284,16 +285,27 @@ void
 manager_index_entry (OrchManager *m, Entry *e)
 {
   g_hash_table_insert (m->entries, e->job->id, e);
+  e->seq = ++m->next_seq;
   g_ptr_array_add (m->order, e);
   if (e->job->spec->request_id)
     g_hash_table_insert (m->requests, e->job->spec->request_id, e);
 }
 
+static guint64
+entry_seq (gconstpointer e)
+{
+  return ((const Entry *) e)->seq;
+}
+
 static void
 unindex_entry (OrchManager *m, Entry *e)
 {
+  /* Found by its seq, not by a walk: removing every job stays linear. */
+  guint i = orch_job_page_start (m->order, entry_seq, e->seq - 1);
+
   g_hash_table_remove (m->entries, e->job->id);
-  g_ptr_array_remove (m->order, e);
+  if (i < m->order->len && m->order->pdata[i] == e)
+    g_ptr_array_remove_index (m->order, i);
   if (e->job->spec->request_id && g_hash_table_lookup (m->requests, e->job->spec->request_id) == e)
     g_hash_table_remove (m->requests, e->job->spec->request_id);
 }
@@ -1297,8 +1309,16 @@ orch_manager_create_replica (OrchManager *m, GVariant *spec_v, const char *group
 GPtrArray *
 orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error)
 {
-  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  return orch_manager_list_page (m, state, name, NULL, 0, error);
+}
+
+GPtrArray *
+orch_manager_list_page (OrchManager *m, const char *state, const char *name, const char *after,
+                        guint32 limit, GError **error)
+{
+  g_autoptr(GPtrArray) out = NULL;
   OrchJobState want;
+  guint start = 0;
 
   if (state && *state && !orch_job_state_from_string (state, &want))
     {
@@ -1307,7 +1327,21 @@ orch_manager_list (OrchManager *m, const char *state, const char *name, GError *
                    state);
       return NULL;
     }
-  for (guint i = 0; i < m->order->len; i++)
+  if (after && *after)
+    {
+      /* Any job still held places the page, whether the filter takes it
+       * or not: one that changed state between two pages ends no walk. */
+      Entry *e = g_hash_table_lookup (m->entries, after);
+      if (e == NULL)
+        {
+          g_set_error (error, ORCH_ERROR, ORCH_ERROR_NOT_FOUND,
+                       _("filter “after”: no job with id %s (removed, or never made)"), after);
+          return NULL;
+        }
+      start = orch_job_page_start (m->order, entry_seq, e->seq);
+    }
+  out = g_ptr_array_sized_new (limit ? MIN (limit, m->order->len - start) : m->order->len - start);
+  for (guint i = start; i < m->order->len && (limit == 0 || out->len < limit); i++)
     {
       Entry *e = g_ptr_array_index (m->order, i);
       if (state && *state && e->job->state != want)

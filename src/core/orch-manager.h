@@ -68,6 +68,12 @@ OrchJob *orch_manager_lookup (OrchManager *m, const char *id, GError **error);
 gboolean orch_manager_job_is_done (OrchManager *m, const char *id);
 /* Jobs by creation time; @state and @name filter when not NULL/"". */
 GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error);
+/* orch_manager_list()'s jobs after the job @after (NULL or "": from the
+ * first; any job held, whether the filter takes it or not), at most
+ * @limit (0: all) of them.  NotFound when no job has the id @after.  A
+ * page costs log n plus the jobs it walks, not the whole list. */
+GPtrArray *orch_manager_list_page (OrchManager *m, const char *state, const char *name,
+                                   const char *after, guint32 limit, GError **error);
 
 /* @signal 0 = SIGTERM, @timeout_ms 0 = the job's or configured default.
  * @done runs once no process of the job is left. */

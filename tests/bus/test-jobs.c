@@ -1074,6 +1074,78 @@ test_list_pages (void)
     }
 }
 
+/* The ids of List(@filter_text)'s jobs joined by ",", or NULL and @error. */
+static char *
+page_ids (const char *filter_text, GError **error)
+{
+  g_autoptr(GVariant) r = orch_test_call (d, "List", g_variant_new_parsed (filter_text), error);
+  g_autoptr(GVariant) list = NULL;
+  GString *s;
+
+  if (r == NULL)
+    return NULL;
+  list = g_variant_get_child_value (r, 0);
+  s = g_string_new (NULL);
+  for (gsize k = 0; k < g_variant_n_children (list); k++)
+    {
+      g_autoptr(GVariant) rec = g_variant_get_child_value (list, k);
+      const char *id;
+      g_assert_true (g_variant_lookup (rec, "id", "&s", &id));
+      g_string_append_printf (s, "%s%s", k ? "," : "", id);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* The walk goes on after a job the filter no longer takes (it stopped
+ * between two pages); after a removed job it is NotFound, naming it. */
+static void
+test_list_pages_moving (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL, *next = NULL, *gone = NULL, *want = NULL;
+  g_autofree char *after_first = NULL, *remote = NULL;
+  char *ids[3];
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GVariant) r = NULL;
+      ids[i] = orch_test_create (d, "{'command': <['sleep', '600']>, 'name': <'paged-moving'>}",
+                                 &error);
+      g_assert_no_error (error);
+      r = orch_test_wait_state (d, ids[i], "running", 10000);
+    }
+  first = page_ids ("({'name': <'paged-moving'>, 'state': <'running'>, 'limit': <@u 1>},)", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, ==, ids[0]);
+
+  g_variant_unref (stop_job (ids[0], NULL));
+  g_variant_unref (orch_test_wait_state (d, ids[0], "stopped", 10000));
+  after_first = g_strdup_printf (
+      "({'name': <'paged-moving'>, 'state': <'running'>, 'limit': <@u 5>, 'after': <'%s'>},)",
+      ids[0]);
+  next = page_ids (after_first, &error);
+  g_assert_no_error (error);
+  want = g_strdup_printf ("%s,%s", ids[1], ids[2]);
+  g_assert_cmpstr (next, ==, want);
+
+  remove_job (ids[0]);
+  gone = page_ids (after_first, &error);
+  g_assert_null (gone);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.orchestrator.Error.NotFound");
+  g_assert_nonnull (strstr (error->message, ids[0]));
+  g_clear_error (&error);
+
+  g_free (ids[0]);
+  for (int i = 1; i < 3; i++)
+    {
+      g_variant_unref (stop_job (ids[i], NULL));
+      g_variant_unref (orch_test_wait_state (d, ids[i], "stopped", 10000));
+      remove_job (ids[i]);
+      g_free (ids[i]);
+    }
+}
+
 /* ---- bad input ---- */
 
 static guint
@@ -1313,6 +1385,7 @@ static const OrchTestCase tests[] = { { "/jobs/introspection", test_introspectio
                                       { "/jobs/user", test_user },
                                       { "/jobs/list-filters", test_list_filters },
                                       { "/jobs/list-pages", test_list_pages },
+                                      { "/jobs/list-pages-moving", test_list_pages_moving },
                                       { "/jobs/list-rows", test_list_rows },
                                       { "/jobs/bad-input", test_bad_input },
                                       { "/jobs/exec-size", test_exec_size },
