@@ -86,8 +86,19 @@ void
 orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir)
 {
   f->dir_fd = cgroup_dir ? open (cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  f->cg_count = f->dir_fd >= 0;
   for (int i = 0; i < ORCH_CG_N_FILES; i++)
-    f->cg[i] = f->dir_fd >= 0 ? openat (f->dir_fd, cg_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+    {
+      f->cg[i] = f->dir_fd >= 0 ? openat (f->dir_fd, cg_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY)
+                                : -1;
+      f->cg_count += f->cg[i] >= 0;
+    }
+  if (f->released && f->procs)
+    {
+      f->released = FALSE;
+      return; /* the same run, on from where it was released */
+    }
+  f->released = FALSE;
   if (f->procs == NULL)
     f->procs = g_array_new (FALSE, FALSE, sizeof (OrchPidFiles));
   /* A new run starts with a full read. */
@@ -112,8 +123,8 @@ pid_files_close (OrchPidFiles *p)
     close (p->statm_fd);
 }
 
-void
-orch_job_files_close (OrchJobFiles *f)
+static void
+cg_files_close (OrchJobFiles *f)
 {
   for (int i = 0; i < ORCH_CG_N_FILES; i++)
     {
@@ -124,22 +135,63 @@ orch_job_files_close (OrchJobFiles *f)
   if (f->dir_fd >= 0)
     close (f->dir_fd);
   f->dir_fd = -1;
+}
+
+void
+orch_job_files_close (OrchJobFiles *f)
+{
+  cg_files_close (f);
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     pid_files_close (&g_array_index (f->procs, OrchPidFiles, i));
   g_clear_pointer (&f->procs, g_array_unref);
+  f->released = FALSE;
+}
+
+void
+orch_job_files_release (OrchJobFiles *f)
+{
+  cg_files_close (f);
+  for (guint i = 0; f->procs && i < f->procs->len; i++)
+    {
+      OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
+      pid_files_close (p);
+      p->stat_fd = p->io_fd = p->sched_fd = p->statm_fd = -1;
+      p->unopened = ORCH_PID_FILE_ALL;
+    }
+  f->released = f->procs != NULL;
+}
+
+/* @p's file @which, opened now if it was released. */
+static int
+pid_fd (const OrchJobFiles *f, OrchPidFiles *p, guint8 which, int *fd)
+{
+  static const char *const names[] = { "stat", "io", "schedstat", "statm" };
+
+  if (p->unopened & which)
+    {
+      char path[64];
+      p->unopened &= (guint8) ~which;
+      g_snprintf (path, sizeof path, "%s/%d/%s", f->proc_root ? f->proc_root : "/proc",
+                  (int) p->pid, names[g_bit_nth_lsf (which, -1)]);
+      *fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    }
+  return *fd;
 }
 
 guint
 orch_job_files_count (const OrchJobFiles *f)
 {
-  guint n = f->dir_fd >= 0;
+  guint n = f->released ? f->cg_count : f->dir_fd >= 0;
 
-  for (int i = 0; i < ORCH_CG_N_FILES; i++)
+  for (int i = 0; !f->released && i < ORCH_CG_N_FILES; i++)
     n += f->cg[i] >= 0;
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     {
       const OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
-      n += (p->stat_fd >= 0) + (p->io_fd >= 0) + (p->sched_fd >= 0) + (p->statm_fd >= 0);
+      n += (p->stat_fd >= 0 || (p->unopened & ORCH_PID_FILE_STAT)) +
+           (p->io_fd >= 0 || (p->unopened & ORCH_PID_FILE_IO)) +
+           (p->sched_fd >= 0 || (p->unopened & ORCH_PID_FILE_SCHED)) +
+           (p->statm_fd >= 0 || (p->unopened & ORCH_PID_FILE_STATM));
     }
   return n;
 }
@@ -194,6 +246,7 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
   guint same = 0;
 
   f->ran_since_pids = FALSE;
+  f->proc_root = proc_root;
   /* Mostly the set has not changed: nothing to do. */
   while (same < n_pids && same < f->procs->len &&
          g_array_index (f->procs, OrchPidFiles, same).pid == pids[same])
@@ -208,14 +261,15 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
       for (guint j = 0; j < f->procs->len; j++)
         {
           OrchPidFiles *old = &g_array_index (f->procs, OrchPidFiles, j);
-          if (old->pid == pids[i] && old->stat_fd >= 0)
+          if (old->pid == pids[i] && (old->stat_fd >= 0 || (old->unopened & ORCH_PID_FILE_STAT)))
             {
               pf = *old;
               old->stat_fd = old->io_fd = old->sched_fd = old->statm_fd = -1; /* moved */
+              old->unopened = 0;
               break;
             }
         }
-      if (pf.stat_fd < 0)
+      if (pf.stat_fd < 0 && !(pf.unopened & ORCH_PID_FILE_STAT))
         {
           char path[64];
           g_snprintf (path, sizeof path, "%s/%d/stat", proc_root, (int) pids[i]);
@@ -227,7 +281,7 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
           g_snprintf (path, sizeof path, "%s/%d/statm", proc_root, (int) pids[i]);
           pf.statm_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         }
-      if (pf.stat_fd >= 0)
+      if (pf.stat_fd >= 0 || (pf.unopened & ORCH_PID_FILE_STAT))
         g_array_append_val (next, pf);
     }
   for (guint j = 0; j < f->procs->len; j++)
@@ -310,7 +364,8 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       OrchProcStat st;
       OrchProcIo io;
       guint64 run_ns = 0;
-      gboolean have_run = read_run_ns (p->sched_fd, buf, size, &run_ns);
+      gboolean have_run = read_run_ns (pid_fd (f, p, ORCH_PID_FILE_SCHED, &p->sched_fd), buf, size,
+                                       &run_ns);
       gboolean still = have_run && p->have_last && p->threads == 1 && run_ns == p->run_ns;
       gssize n;
 
@@ -318,11 +373,12 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       /* Not run since it was last read: its CPU times and threads are the
        * same.  Its RSS can move all the same (reclaim): on a refresh tick
        * it is read from statm, a third of what stat costs. */
-      if (!(still && (!refresh || read_resident (p->statm_fd, buf, size, page, &p->rss_bytes))))
+      if (!(still && (!refresh || read_resident (pid_fd (f, p, ORCH_PID_FILE_STATM, &p->statm_fd),
+                                                 buf, size, page, &p->rss_bytes))))
         {
           /* A process that is gone reads as an error through its old fd,
            * even if its pid was given to another one meanwhile. */
-          n = pread_all (p->stat_fd, buf, size, TRUE);
+          n = pread_all (pid_fd (f, p, ORCH_PID_FILE_STAT, &p->stat_fd), buf, size, TRUE);
           p->pgrp = 0;
           p->have_last = FALSE;
           if (n < 0 || orch_proc_parse_stat (buf, (gsize) n, &st) < 0 || st.state == 'Z')
@@ -342,7 +398,7 @@ read_procfs (OrchJobFiles *f, gboolean refresh, char *buf, gsize size, guint64 *
       /* Its bytes read and written are counted as it runs. */
       if (!(have_run && p->have_io && p->threads == 1 && run_ns == p->io_run_ns))
         {
-          n = pread_all (p->io_fd, buf, size, TRUE);
+          n = pread_all (pid_fd (f, p, ORCH_PID_FILE_IO, &p->io_fd), buf, size, TRUE);
           p->have_io = n >= 0 && orch_parse_proc_io (buf, (gsize) n, &io) == 0;
           p->io_run_ns = run_ns;
           p->io_read = p->have_io ? io.read_bytes : 0;
@@ -506,7 +562,8 @@ orch_job_stats_read_idle (OrchJobFiles *f, const OrchJobStats *last, gboolean re
       OrchPidFiles *p = &g_array_index (f->procs, OrchPidFiles, i);
       if (p->pgrp <= 0)
         continue;
-      (void) read_resident (p->statm_fd, buf, size, page, &p->rss_bytes);
+      (void) read_resident (pid_fd (f, p, ORCH_PID_FILE_STATM, &p->statm_fd), buf, size, page,
+                            &p->rss_bytes);
       rss += p->rss_bytes;
     }
   ret->memory_bytes = rss;

@@ -59,6 +59,12 @@ typedef struct {
   gboolean have_cpu;
   gboolean ran_since_pids;  /* a process ran since the pid set was read */
   guint unread_refreshes;   /* refresh ticks that did not read the set */
+  /* Released (orch_job_files_release()): fds closed, the rest kept, so
+   * that the next open goes on where this one stopped and a process's
+   * files open only when read. */
+  gboolean released;
+  guint cg_count;        /* fds of the cgroup's own at the last open */
+  const char *proc_root; /* where pid files open, not owned */
 } OrchJobFiles;
 
 /* The slow-moving parts — which pids a cgroup holds, their io counters —
@@ -76,6 +82,7 @@ typedef struct {
   int io_fd;                /* /proc/PID/io, -1 when not readable */
   int sched_fd;             /* /proc/PID/schedstat, -1 when not there */
   int statm_fd;             /* /proc/PID/statm, opened when first wanted */
+  guint8 unopened;          /* ORCH_PID_FILE_* bits: fds released, opened again when read */
   pid_t pgrp;               /* as of the last read, 0 if it failed or a zombie */
   /* The last stat reading, and the run time (schedstat, ns) it was taken
    * at: a single-threaded process that has not run since has the same
@@ -92,10 +99,26 @@ typedef struct {
   guint64 io_read, io_write;
 } OrchPidFiles;
 
-/* Opens what @cgroup_dir holds (NULL: a job without a cgroup). */
+enum {
+  ORCH_PID_FILE_STAT = 1 << 0,
+  ORCH_PID_FILE_IO = 1 << 1,
+  ORCH_PID_FILE_SCHED = 1 << 2,
+  ORCH_PID_FILE_STATM = 1 << 3,
+  ORCH_PID_FILE_ALL = 0xf,
+};
+
+/* Opens what @cgroup_dir holds (NULL: a job without a cgroup).  After
+ * orch_job_files_release() it only opens again, keeping the figures and
+ * tick count of the run; otherwise a new run starts with a full read. */
 void orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir);
 void orch_job_files_close (OrchJobFiles *f);
-/* How many fds @f holds open. */
+/* Closes every fd of @f but keeps what it read (the pid set, each
+ * process's last figures, the tick count): a job whose files cannot stay
+ * open (fds are short) then costs a tick what a kept one does, plus the
+ * open and close of only the files that tick reads (mostly one schedstat
+ * a process), not a full first read every tick. */
+void orch_job_files_release (OrchJobFiles *f);
+/* How many fds @f holds open, or would again once opened if released. */
 guint orch_job_files_count (const OrchJobFiles *f);
 
 /* cgroup.procs is read on at least one refresh tick in this many. */

@@ -41,6 +41,14 @@ job_entry_open (JobEntry *e)
   e->open = TRUE;
 }
 
+/* Between ticks for an uncached job: fds closed, what was read kept. */
+static void
+job_entry_release (JobEntry *e)
+{
+  orch_job_files_release (&e->files);
+  e->open = FALSE;
+}
+
 static void job_tree_release (JobTree **t);
 
 static void
@@ -293,25 +301,33 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   gboolean refresh;
 
   e->seen = s->ticks;
-  if (!e->open)
+  /* An uncached job's files, released last tick, open only if this tick
+   * reads them (its processes' files as they are read). */
+  if (!e->open && (!e->uncached || !e->files.released))
     job_entry_open (e);
   refresh = orch_job_files_tick (&e->files);
 
   /* Nothing under the job's parent ran: its figures stand, but for the
    * memory of a refresh tick.  A full read all the same now and then, for
    * what changes without running (a process moved in from outside). */
-  if (pos != G_MAXUINT && job_tree_quiet (s, e->tree) && e->time_us > 0 && !e->uncached &&
+  if (pos != G_MAXUINT && job_tree_quiet (s, e->tree) && e->time_us > 0 &&
       (!refresh || ++e->idle_reads < ORCH_JOB_PIDS_MAX_SKIPS))
-    orch_job_stats_read_idle (&e->files, &e->stats, refresh, s->scratch, SCRATCH_SIZE, &now);
+    {
+      if (refresh && !e->open)
+        job_entry_open (e);
+      orch_job_stats_read_idle (&e->files, &e->stats, refresh, s->scratch, SCRATCH_SIZE, &now);
+    }
   else
     {
       e->idle_reads = 0;
+      if (!e->open)
+        job_entry_open (e);
       sample_job_files (s, job, e, refresh, &now);
     }
   /* Counted either way: what it would hold if cached again. */
   e->n_fds = orch_job_files_count (&e->files);
   if (e->uncached)
-    job_entry_close (e);
+    job_entry_release (e);
   return record_sample (s, job, e, &now);
 }
 
@@ -429,7 +445,7 @@ give_back_fds (guint want, gpointer data)
       if (!e->open || e->uncached)
         continue;
       given += orch_job_files_count (&e->files);
-      job_entry_close (e);
+      job_entry_release (e);
       e->uncached = TRUE;
     }
   s->cached_fds -= MIN (s->cached_fds, given);
@@ -570,7 +586,7 @@ orch_sampler_job_latest (OrchSampler *s, OrchJob *job)
     {
       job_entry_open (e);
       orch_job_stats_read_pressure (&e->files, &e->stats);
-      job_entry_close (e);
+      job_entry_release (e);
     }
   return e;
 }

@@ -260,6 +260,70 @@ test_idle_tree (Fixture *fx, gconstpointer data)
   orch_job_files_close (&f);
 }
 
+static guint
+open_fds (void)
+{
+  g_autoptr(GDir) d = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d))
+    n++;
+  return n;
+}
+
+/* Released (fds short): no fd stays open between readings, yet what was
+ * read is kept: a process that has not run costs its schedstat alone,
+ * opened and closed, and the tick count goes on (no full read each time). */
+static void
+test_released (Fixture *fx, gconstpointer data)
+{
+  OrchJobFiles f = { 0 };
+  OrchJobStats st;
+  guint base = open_fds (), ticks;
+
+  orch_job_files_open (&f, NULL);
+  st = read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (open_fds (), ==, base + 4);
+  (void) orch_job_files_tick (&f);
+  ticks = f.ticks;
+
+  orch_job_files_release (&f);
+  g_assert_cmpuint (open_fds (), ==, base);
+  g_assert_true (f.released);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 4); /* what it holds cached */
+
+  /* Not run since: stat is not opened, only schedstat, and the figures
+   * are the last ones. */
+  put_stat (fx, 20, 1, 60);
+  orch_job_files_open (&f, NULL);
+  g_assert_cmpuint (f.ticks, ==, ticks);
+  st = read_stats (fx, &f, FALSE, FALSE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 10 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 50 * fx->page);
+  g_assert_cmpuint (open_fds (), ==, base + 1);
+  orch_job_files_release (&f);
+  g_assert_cmpuint (open_fds (), ==, base);
+
+  /* It ran: stat is opened and read, with the same pid set given. */
+  put_run_ns (fx, 2000);
+  orch_job_files_open (&f, NULL);
+  st = read_stats (fx, &f, FALSE, TRUE);
+  g_assert_cmpuint (st.cpu_usage_usec, ==, 20 * fx->tick_us);
+  g_assert_cmpuint (st.memory_bytes, ==, 60 * fx->page);
+  g_assert_cmpuint (open_fds (), ==, base + 2);
+  orch_job_files_release (&f);
+
+  /* A full close forgets it all: the next open is a new run's. */
+  orch_job_files_close (&f);
+  g_assert_false (f.released);
+  orch_job_files_open (&f, NULL);
+  g_assert_cmpuint (f.ticks, ==, 0);
+  orch_job_files_close (&f);
+  g_assert_cmpuint (open_fds (), ==, base);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +333,8 @@ main (int argc, char **argv)
   g_test_add ("/job-stats/quiet-cgroup", Fixture, NULL, fixture_set_up, test_quiet_cgroup,
               fixture_tear_down);
   g_test_add ("/job-stats/idle-tree", Fixture, NULL, fixture_set_up, test_idle_tree,
+              fixture_tear_down);
+  g_test_add ("/job-stats/released", Fixture, NULL, fixture_set_up, test_released,
               fixture_tear_down);
   return g_test_run ();
 }
