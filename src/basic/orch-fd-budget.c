@@ -21,6 +21,7 @@ static int reserve[ORCH_FD_RESERVE + 1] = { [0 ... ORCH_FD_RESERVE] = -1 };
 static gboolean initialized;
 static GArray *caches;  /* Cache */
 static guint64 base;    /* fds open at the first use, the reserve's included */
+static guint per_job = ORCH_FD_PER_JOB; /* learned by orch_fd_budget_calibrate() */
 
 /* Open fds, by listing /proc/self/fd: once, at start. */
 static guint64
@@ -127,12 +128,37 @@ orch_fd_budget_room_for (guint n, guint jobs, gboolean exact)
   guint64 held;
 
   ensure_init ();
-  held = base + (guint64) jobs * ORCH_FD_PER_JOB;
+  held = base + (guint64) jobs * per_job;
   for (guint i = 0; i < caches->len; i++)
     held += g_array_index (caches, Cache, i).held;
   if (!exact && orch_fd_budget_far_from_limit (orch_fd_budget_limit (), held, n))
     return TRUE;
   return orch_fd_budget_has_free (n);
+}
+
+guint
+orch_fd_budget_per_job_from (guint64 open, guint64 fixed, guint64 cached, guint jobs)
+{
+  if (jobs == 0 || open <= fixed + cached)
+    return ORCH_FD_PER_JOB;
+  return (guint) MAX ((guint64) ORCH_FD_PER_JOB, (open - fixed - cached + jobs - 1) / jobs);
+}
+
+void
+orch_fd_budget_calibrate (guint jobs)
+{
+  guint64 cached = 0;
+
+  ensure_init ();
+  for (guint i = 0; i < caches->len; i++)
+    cached += g_array_index (caches, Cache, i).held;
+  per_job = orch_fd_budget_per_job_from (count_open (), base, cached, jobs);
+}
+
+guint
+orch_fd_budget_per_job (void)
+{
+  return per_job;
 }
 
 /* Asks the caches for @want fds; how many they gave. */

@@ -17,9 +17,10 @@ G_BEGIN_DECLS
  * take them (dup and close: 80 system calls for a launch's 40, about
  * 0.1 ms here); far from it an estimate is trusted (what the daemon held
  * at start, what the caches report, one per running job), so a launch or
- * a tick pays one getrlimit().  /proc/self/fd is listed once, at start:
- * its cost grows with the fds held (0.5 ms at 1800 here).  Not
- * thread-safe: the main loop's. */
+ * a tick pays one getrlimit().  /proc/self/fd is listed at start and
+ * every 10 s while jobs run (orch_fd_budget_calibrate()): its cost grows
+ * with the fds held (0.5 ms at 1800 here).  Not thread-safe: the main
+ * loop's. */
 
 /* Free fds that neither caches nor new jobs may take. */
 #define ORCH_FD_HEADROOM 32
@@ -43,8 +44,24 @@ void orch_fd_budget_cache_held (OrchFdGiveBackFunc give_back, gpointer user_data
 /* Estimates past which the fds are counted by trying, not trusted: room
  * for what the estimate does not see (clients' calls, a launch under way). */
 #define ORCH_FD_SLACK 64
-/* What a running job may hold in the daemon (a pidfd once re-adopted). */
+/* What a running job may hold in the daemon (a pidfd once re-adopted):
+ * the least the estimate counts; orch_fd_budget_calibrate() learns more
+ * where jobs hold more (a hybrid host's cgroupfs jobs: pressure triggers,
+ * an OOM eventfd and memory.oom_control, 5 a job). */
 #define ORCH_FD_PER_JOB 1
+
+/* What a running job holds outside the caches, from @open fds counted
+ * with @jobs running, @fixed held whatever runs and @cached by caches:
+ * at least ORCH_FD_PER_JOB, rounded up. */
+guint orch_fd_budget_per_job_from (guint64 open, guint64 fixed, guint64 cached, guint jobs);
+/* Counts the fds open now (a listing of /proc/self/fd) and learns from it
+ * what each of @jobs running holds, for the estimate: without it the
+ * estimate can say "far from the limit" while the fds are gone, and a
+ * launch fails with EMFILE instead of LimitReached.  Call it now and then
+ * (the sampler: every 10 s). */
+void orch_fd_budget_calibrate (guint jobs);
+/* What the estimate counts a running job now. */
+guint orch_fd_budget_per_job (void);
 
 /* Whether @held fds (an estimate) and @n more are far enough under @limit
  * to be trusted without trying. */

@@ -495,6 +495,8 @@ balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
     s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
   s->cached_fds = held;
   orch_fd_budget_cache_held (give_back_fds, s, held);
+  if (count && running > 0)
+    orch_fd_budget_calibrate (running);
   if (held > s->fd_cap)
     give_back_fds ((guint) MIN (held - s->fd_cap, G_MAXUINT), s);
   else if (held > 0 && !orch_fd_budget_room_for (ORCH_FD_HEADROOM, running, count))

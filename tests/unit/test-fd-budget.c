@@ -135,6 +135,38 @@ test_launch_refused (void)
   g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &old), ==, 0);
 }
 
+/* What a job holds is learned from the fds counted: with jobs that hold
+ * 25 each, an estimate of one a job says "far from the limit" while only
+ * 10 fds are free, and a launch would fail on EMFILE; calibrated, the
+ * estimate is near, the fds are counted, and the answer is no. */
+static void
+test_calibrate (void)
+{
+  int fds[200];
+  struct rlimit old;
+
+  g_assert_cmpuint (orch_fd_budget_per_job_from (100, 40, 10, 0), ==, ORCH_FD_PER_JOB);
+  g_assert_cmpuint (orch_fd_budget_per_job_from (40, 40, 10, 5), ==, ORCH_FD_PER_JOB);
+  g_assert_cmpuint (orch_fd_budget_per_job_from (100, 40, 10, 10), ==, 5);
+  g_assert_cmpuint (orch_fd_budget_per_job_from (101, 40, 10, 10), ==, 6); /* rounded up */
+
+  orch_fd_budget_calibrate (8);
+  g_assert_cmpuint (orch_fd_budget_per_job (), ==, ORCH_FD_PER_JOB);
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    g_assert_cmpint ((fds[i] = open ("/dev/null", O_RDONLY | O_CLOEXEC)), >=, 0);
+  old = limit_free_to (10);
+  g_assert_true (orch_fd_budget_room_for (20, 8, FALSE)); /* the estimate, wrong */
+  orch_fd_budget_calibrate (8);
+  g_assert_cmpuint (orch_fd_budget_per_job (), >=, G_N_ELEMENTS (fds) / 8);
+  g_assert_false (orch_fd_budget_room_for (20, 8, FALSE));
+  g_assert_true (orch_fd_budget_room_for (10, 8, FALSE));
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &old), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    close (fds[i]);
+  orch_fd_budget_calibrate (0);
+  g_assert_cmpuint (orch_fd_budget_per_job (), ==, ORCH_FD_PER_JOB);
+}
+
 /* Short of fds, a launch check and make_room take them from the caches. */
 static void
 test_caches_give_back (void)
@@ -194,6 +226,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fd-budget/cache-cap", test_cache_cap);
+  g_test_add_func ("/fd-budget/calibrate", test_calibrate);
   g_test_add_func ("/fd-budget/far-from-limit", test_far_from_limit);
   g_test_add_func ("/fd-budget/has-free", test_has_free);
   g_test_add_func ("/fd-budget/launch-refused", test_launch_refused);
