@@ -246,3 +246,12 @@ orch_fd_budget_cache_cap (guint64 limit)
 
   return limit > fixed ? (limit - fixed) / 2 : 0;
 }
+
+guint64
+orch_fd_budget_cache_cap_jobs (guint64 limit, guint jobs)
+{
+  guint64 fixed = ORCH_FD_HEADROOM + ORCH_FD_RESERVE + 1 + ORCH_FD_BASE;
+  guint64 taken = fixed + (guint64) jobs * per_job;
+
+  return MIN (orch_fd_budget_cache_cap (limit), limit > taken ? (limit - taken) / 2 : 0);
+}

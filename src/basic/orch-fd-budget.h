@@ -103,5 +103,10 @@ guint orch_fd_budget_reserve_held (void);
  * half for jobs (each holds a few while it launches, a pidfd, exit
  * records...). */
 guint64 orch_fd_budget_cache_cap (guint64 limit);
+/* The same with @jobs running, each holding what the estimate counts it
+ * (orch_fd_budget_calibrate()): never more than half of what they leave,
+ * so that the cache shrinks as jobs come (at once, not the headroom's 32
+ * a tick) and new jobs still find fds free. */
+guint64 orch_fd_budget_cache_cap_jobs (guint64 limit, guint jobs);
 
 G_END_DECLS

@@ -491,12 +491,12 @@ balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
     s->fd_probe_age = 0;
   /* With no job running nothing is cached: the limit (a syscall) is read
    * with the count then, so an idle tick makes none. */
-  if (count || running > 0 || held > 0)
-    s->fd_cap = orch_fd_budget_cache_cap (orch_fd_budget_limit ());
   s->cached_fds = held;
   orch_fd_budget_cache_held (give_back_fds, s, held);
   if (count && running > 0)
     orch_fd_budget_calibrate (running);
+  if (count || running > 0 || held > 0)
+    s->fd_cap = orch_fd_budget_cache_cap_jobs (orch_fd_budget_limit (), running);
   if (held > s->fd_cap)
     give_back_fds ((guint) MIN (held - s->fd_cap, G_MAXUINT), s);
   else if (held > 0 && !orch_fd_budget_room_for (ORCH_FD_HEADROOM, running, count))

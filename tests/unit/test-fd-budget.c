@@ -160,6 +160,11 @@ test_calibrate (void)
   g_assert_cmpuint (orch_fd_budget_per_job (), >=, G_N_ELEMENTS (fds) / 8);
   g_assert_false (orch_fd_budget_room_for (20, 8, FALSE));
   g_assert_true (orch_fd_budget_room_for (10, 8, FALSE));
+  /* The cache gets half of what the jobs leave, not half of the limit. */
+  g_assert_cmpuint (orch_fd_budget_cache_cap_jobs (10000, 0), ==, orch_fd_budget_cache_cap (10000));
+  g_assert_cmpuint (orch_fd_budget_cache_cap_jobs (10000, 8), <,
+                    orch_fd_budget_cache_cap (10000) - 8 * orch_fd_budget_per_job () / 2 + 1);
+  g_assert_cmpuint (orch_fd_budget_cache_cap_jobs (10000, 10000), ==, 0);
   g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &old), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
     close (fds[i]);
