@@ -8,7 +8,8 @@
 # warm-up of a quarter of the run, the monitor's RSS must not grow (its
 # buffers are static: at most 128 KiB of noise) and its fd count must
 # come back; the log must have been rotated and kept whole records; the
-# job must stop as asked.  The daemon's soak is soak-daemon.sh.
+# job must stop as asked, its last line (written on SIGTERM) in the log.
+# The daemon's soak is soak-daemon.sh.
 #   tests/fault/soak-monitor.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh" "$1" "$2"
@@ -25,7 +26,11 @@ lib_start_daemon
 # One cycle a little over half a second, ~2.4 MB; the same every cycle,
 # so the warm-up has seen every size of read and write.
 cat > "$T/writer.py" <<'PYEOF'
-import os, time
+import os, signal, sys, time
+def bye(*_):
+    os.write(1, b"\nbye\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
 long_line = b"L" * (300 * 1024) + b"\n"
 burst = b"".join(b"burst %06d %s\n" % (i, b"b" * 100) for i in range(18000))
 while True:
@@ -72,13 +77,17 @@ IFS=,; echo "{\"seconds\": $SECONDS_RUN, \"warmup_s\": $warm, \"rss_kb_after_war
 
 lib_call Jobs Stop "sa{sv}" "$ID" 0 >/dev/null || fail "Stop failed"
 lib_wait_state "$ID" "stopped|exited|failed" 20
-# Every record read back whole: the timestamped log parses to the end.
+# The job's last words (its SIGTERM handler's) reached the log: in the
+# current log, or in the newest generation if a tick rotated it after.
+grep -aq bye "$LOG_DIR/$ID.log" "$LOG_DIR/$ID.log.1" 2>/dev/null ||
+  fail "the job's last line is in neither $ID.log nor $ID.log.1"
+# What the current log holds reads back as whole timestamped records.
 "$BUILD/src/orchestratorctl" --bus-address="$BUS_ADDR" logs --format=json -n 50 "$ID" > "$T/tail.json" ||
   fail "reading the log back failed"
 "$PY" -c '
 import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
-assert lines, "no record"
-assert all(l["time"] and "line" in l for l in lines), lines[:3]' "$T/tail.json" ||
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    assert o["time"] and "line" in o, o' "$T/tail.json" ||
   fail "the log's last records do not parse: $(head -c 300 "$T/tail.json")"
 echo "ok: orchestrator-monitor through ${SECONDS_RUN} s of timestamped output, RSS and fds flat"
