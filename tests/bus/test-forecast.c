@@ -351,11 +351,12 @@ recommend_interval (const char *id, double mem)
       g_autofree char *args = g_strdup_printf ("('%s', %s)", id, bad[i]);
       g_autoptr(GVariant) rec = call ("org.orchestrator.Jobs", "GetRecommendationWith",
                                       g_variant_new_parsed (args), &error);
+      g_autofree char *remote = NULL;
 
       g_assert_null (rec);
       g_assert_true (g_dbus_error_is_remote_error (error));
-      g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                       "org.orchestrator.Error.InvalidArgument");
+      remote = g_dbus_error_get_remote_error (error); /* a copy, to free */
+      g_assert_cmpstr (remote, ==, "org.orchestrator.Error.InvalidArgument");
       g_assert_nonnull (strstr (error->message, i < 3 ? "interval_s" : "horizon_s"));
     }
 }
