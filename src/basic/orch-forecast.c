@@ -641,7 +641,7 @@ orch_forecast_path_clear (OrchForecastPath *path)
 
 /* z for the two-sided 80 % and 95 % normal intervals */
 #define Z80 1.2815515655446004
-#define Z95 1.959963984540054
+#define Z95 ORCH_FORECAST_Z95
 
 /* The bounds mean -+ q sd: q the normal quantiles for the analytic
  * intervals, the calibrated ones for the conformal. */

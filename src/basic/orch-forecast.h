@@ -26,6 +26,9 @@ G_BEGIN_DECLS
  *
  * with sigma2 the mean squared one-step residual (SSE / n). */
 
+/* z of the two-sided 95 % normal interval. */
+#define ORCH_FORECAST_Z95 1.959963984540054
+
 #define ORCH_FORECAST_MAX_PERIOD 256
 /* Periods seasonal-mean averages (fewer when the history is shorter):
  * noise shrinks as 1/K while a drifting phase or level is followed K/2

@@ -98,19 +98,19 @@ trend_bound (const double *y, guint n, guint window, double recent_floor, OrchRe
    * are fewer independent ones: for the test, the scatter counts as
    * much more as an AR(1)'s variance of the mean, (1 + rho) / (1 - rho). */
   rho = ss > 0 ? CLAMP (lag1 / ss, 0.0, 0.99) : 0.0;
+  inflate = sqrt ((1 + rho) / (1 - rho));
   scatter = sqrt (ss / (k - 2));
   a->trend_per_s = slope / a->step_s;
   a->trend_window_s = (k - 1) * a->step_s;
-  if (slope <= 0 || slope * (k - 1) <= a->z * scatter * sqrt ((1 + rho) / (1 - rho)))
+  if (slope <= 0 || slope * (k - 1) <= a->z * scatter * inflate)
     return;
   a->trend_followed = TRUE;
   x_end = (k - 1 - mean_x) + a->steps;
   end = mean_y + slope * x_end;
   sd = scatter * sqrt (1.0 + 1.0 / k + x_end * x_end / sxx);
-  inflate = sqrt ((1 + rho) / (1 - rho));
   a->bound = MAX (MAX (recent_floor, end + a->z * sd), MIN (a->bound, end + a->z * sd * inflate));
-  a->high = MAX (MAX (y[n - 1], end + 1.959963984540054 * sd),
-                 MIN (a->high, end + 1.959963984540054 * sd * inflate));
+  a->high = MAX (MAX (y[n - 1], end + ORCH_FORECAST_Z95 * sd),
+                 MIN (a->high, end + ORCH_FORECAST_Z95 * sd * inflate));
 }
 
 /* The run's memory on an even grid (the newest MAX_FIT points) and the
