@@ -239,19 +239,23 @@ orch_fd_budget_reserve_held (void)
   return held;
 }
 
+/* Half of what @limit leaves after the fixed fds and @taken more. */
+static guint64
+half_left (guint64 limit, guint64 taken)
+{
+  taken += ORCH_FD_HEADROOM + ORCH_FD_RESERVE + 1 + ORCH_FD_BASE;
+  return limit > taken ? (limit - taken) / 2 : 0;
+}
+
 guint64
 orch_fd_budget_cache_cap (guint64 limit)
 {
-  guint64 fixed = ORCH_FD_HEADROOM + ORCH_FD_RESERVE + 1 + ORCH_FD_BASE;
-
-  return limit > fixed ? (limit - fixed) / 2 : 0;
+  return half_left (limit, 0);
 }
 
 guint64
 orch_fd_budget_cache_cap_jobs (guint64 limit, guint jobs)
 {
-  guint64 fixed = ORCH_FD_HEADROOM + ORCH_FD_RESERVE + 1 + ORCH_FD_BASE;
-  guint64 taken = fixed + (guint64) jobs * per_job;
-
-  return MIN (orch_fd_budget_cache_cap (limit), limit > taken ? (limit - taken) / 2 : 0);
+  /* Never above orch_fd_budget_cache_cap (limit): the jobs only take. */
+  return half_left (limit, (guint64) jobs * per_job);
 }
