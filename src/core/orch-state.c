@@ -435,8 +435,8 @@ insert_scheduled (OrchState *s, const OrchJob *job, guint auto_restarts, GError 
 }
 
 /* A new record: the one time the spec is written. */
-static gboolean
-insert_record (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+gboolean
+orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
 {
   g_autoptr(GVariant) spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
 
@@ -457,14 +457,8 @@ orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError *
   if (r == SQLITE_DONE && sqlite3_changes (s->db) > 0)
     return TRUE;
   if (r == SQLITE_DONE)
-    return insert_record (s, job, auto_restarts, error);
+    return orch_state_save_new (s, job, auto_restarts, error);
   return db_error (s->db, error, "save");
-}
-
-gboolean
-orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
-{
-  return insert_record (s, job, auto_restarts, error);
 }
 
 gboolean
