@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -22,14 +23,22 @@ static gboolean initialized;
 static GArray *caches;  /* Cache */
 static guint64 base;    /* fds open at the first use, the reserve's included */
 static guint per_job = ORCH_FD_PER_JOB; /* learned by orch_fd_budget_calibrate() */
+static guint64 watched;                 /* orch_fd_budget_watched_add() */
 
-/* Open fds, by listing /proc/self/fd: once, at start. */
+/* Open fds: the size Linux ≥ 6.2 gives /proc/self/fd (the count, from
+ * the fd table's bitmap: one system call whatever is open), else a
+ * listing of it, whose cost grows with the fds held (0.5 ms at 1 800
+ * here). */
 static guint64
 count_open (void)
 {
-  GDir *d = g_dir_open ("/proc/self/fd", 0, NULL);
+  struct stat st;
+  GDir *d;
   guint64 n = 0;
 
+  if (stat ("/proc/self/fd", &st) == 0 && st.st_size > 0)
+    return (guint64) st.st_size;
+  d = g_dir_open ("/proc/self/fd", 0, NULL);
   if (d == NULL)
     return ORCH_FD_BASE;
   while (g_dir_read_name (d))
@@ -122,15 +131,43 @@ orch_fd_budget_far_from_limit (guint64 limit, guint64 held, guint64 n)
   return held <= limit && n + ORCH_FD_SLACK <= limit - held;
 }
 
+void
+orch_fd_budget_watched_add (gint delta)
+{
+  g_return_if_fail (delta >= 0 || watched >= (guint64) - (gint64) delta);
+  watched = (guint64) ((gint64) watched + delta);
+}
+
+guint64
+orch_fd_budget_watched (void)
+{
+  return watched;
+}
+
+static guint64
+cached_total (void)
+{
+  guint64 n = 0;
+
+  for (guint i = 0; caches && i < caches->len; i++)
+    n += g_array_index (caches, Cache, i).held;
+  return n;
+}
+
+/* What the daemon holds by the estimate, @jobs running. */
+static guint64
+estimate (guint jobs)
+{
+  return base + watched + (guint64) jobs * per_job + cached_total ();
+}
+
 gboolean
 orch_fd_budget_room_for (guint n, guint jobs, gboolean exact)
 {
   guint64 held;
 
   ensure_init ();
-  held = base + (guint64) jobs * per_job;
-  for (guint i = 0; i < caches->len; i++)
-    held += g_array_index (caches, Cache, i).held;
+  held = estimate (jobs);
   if (!exact && orch_fd_budget_far_from_limit (orch_fd_budget_limit (), held, n))
     return TRUE;
   return orch_fd_budget_has_free (n);
@@ -147,12 +184,8 @@ orch_fd_budget_per_job_from (guint64 open, guint64 fixed, guint64 cached, guint 
 void
 orch_fd_budget_calibrate (guint jobs)
 {
-  guint64 cached = 0;
-
   ensure_init ();
-  for (guint i = 0; i < caches->len; i++)
-    cached += g_array_index (caches, Cache, i).held;
-  per_job = orch_fd_budget_per_job_from (count_open (), base, cached, jobs);
+  per_job = orch_fd_budget_per_job_from (count_open (), base + watched, cached_total (), jobs);
 }
 
 guint
@@ -257,5 +290,5 @@ guint64
 orch_fd_budget_cache_cap_jobs (guint64 limit, guint jobs)
 {
   /* Never above orch_fd_budget_cache_cap (limit): the jobs only take. */
-  return half_left (limit, (guint64) jobs * per_job);
+  return half_left (limit, (guint64) jobs * per_job + watched);
 }

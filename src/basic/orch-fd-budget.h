@@ -16,11 +16,10 @@ G_BEGIN_DECLS
  * daemon (prlimit).  Near the limit, free fds are counted by trying to
  * take them (dup and close: 80 system calls for a launch's 40, about
  * 0.1 ms here); far from it an estimate is trusted (what the daemon held
- * at start, what the caches report, one per running job), so a launch or
- * a tick pays one getrlimit().  /proc/self/fd is listed at start and
- * every 10 s while jobs run (orch_fd_budget_calibrate()): its cost grows
- * with the fds held (0.5 ms at 1800 here).  Not thread-safe: the main
- * loop's. */
+ * at start, what the caches report, the watched fds, one per running
+ * job), so a launch or a tick pays one getrlimit().  The fds open are
+ * counted at start and every 10 s while jobs run
+ * (orch_fd_budget_calibrate()).  Not thread-safe: the main loop's. */
 
 /* Free fds that neither caches nor new jobs may take. */
 #define ORCH_FD_HEADROOM 32
@@ -44,21 +43,29 @@ void orch_fd_budget_cache_held (OrchFdGiveBackFunc give_back, gpointer user_data
 /* Estimates past which the fds are counted by trying, not trusted: room
  * for what the estimate does not see (clients' calls, a launch under way). */
 #define ORCH_FD_SLACK 64
-/* What a running job may hold in the daemon (a pidfd once re-adopted):
- * the least the estimate counts; orch_fd_budget_calibrate() learns more
- * where jobs hold more (a hybrid host's cgroupfs jobs: pressure triggers,
- * an OOM eventfd and memory.oom_control, 5 a job). */
+/* What a running job may hold in the daemon beyond its watched fds (a
+ * pidfd once re-adopted): the least the estimate counts;
+ * orch_fd_budget_calibrate() learns more where jobs hold more. */
 #define ORCH_FD_PER_JOB 1
 
-/* What a running job holds outside the caches, from @open fds counted
- * with @jobs running, @fixed held whatever runs and @cached by caches:
- * at least ORCH_FD_PER_JOB, rounded up. */
+/* Fds held open outside the caches for running jobs that their owners
+ * count as they come and go: every fd the main loop watches (a job's
+ * status pipe, its OOM counter, its pressure triggers) and what is kept
+ * open beside one (a v1 group's memory.oom_control).  The estimate adds
+ * them as they are, so it needs no listing to see them. */
+void orch_fd_budget_watched_add (gint delta);
+guint64 orch_fd_budget_watched (void);
+
+/* What a running job holds outside the caches and the watched fds, from
+ * @open fds counted with @jobs running, @fixed held whatever runs or
+ * counted as watched, and @cached by caches: at least ORCH_FD_PER_JOB,
+ * rounded up. */
 guint orch_fd_budget_per_job_from (guint64 open, guint64 fixed, guint64 cached, guint jobs);
-/* Counts the fds open now (a listing of /proc/self/fd) and learns from it
- * what each of @jobs running holds, for the estimate: without it the
- * estimate can say "far from the limit" while the fds are gone, and a
- * launch fails with EMFILE instead of LimitReached.  Call it now and then
- * (the sampler: every 10 s). */
+/* Counts the fds open now and learns from it what each of @jobs running
+ * holds beyond the watched fds, for the estimate: without it the estimate
+ * could say "far from the limit" while fds it does not know of are gone,
+ * and a launch fail with EMFILE instead of LimitReached.  Call it now and
+ * then (the sampler: every 10 s); on Linux ≥ 6.2 it is one stat(). */
 void orch_fd_budget_calibrate (guint jobs);
 /* What the estimate counts a running job now. */
 guint orch_fd_budget_per_job (void);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "orch-fd-watch-private.h"
+#include "basic/orch-fd-budget.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -173,6 +174,7 @@ orch_fd_watch_add_full (int fd, GIOCondition cond, OrchFdWatchFlags flags, OrchF
   else if (flags & ORCH_FD_WATCH_POLL_CONSUMES)
     s->consuming++;
   g_hash_table_insert (s->watches, GUINT_TO_POINTER (id), w);
+  orch_fd_budget_watched_add (1);
   set_mode (s);
   return id;
 }
@@ -204,6 +206,7 @@ orch_fd_watch_remove (guint id)
     }
   /* A ready entry of it still queued finds no watch and is skipped. */
   g_hash_table_remove (s->watches, GUINT_TO_POINTER (id));
+  orch_fd_budget_watched_add (-1);
   set_mode (s);
 }
 

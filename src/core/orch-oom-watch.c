@@ -4,6 +4,7 @@
 #include "orch-oom-watch.h"
 #include "orch-fd-watch.h"
 #include "basic/orch-cgroup.h"
+#include "basic/orch-fd-budget.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +60,10 @@ watch_free (Watch *wa)
   if (wa->fd >= 0)
     close (wa->fd);
   if (wa->cfd >= 0)
-    close (wa->cfd);
+    {
+      close (wa->cfd);
+      orch_fd_budget_watched_add (-1);
+    }
   g_free (wa->id);
   g_free (wa->path);
   g_free (wa);
@@ -201,6 +205,7 @@ register_v1 (Watch *wa)
   wa->cfd = open (wa->path, O_RDONLY | O_CLOEXEC);
   if (wa->cfd < 0)
     return -errno;
+  orch_fd_budget_watched_add (1); /* beside the watched eventfd */
   wa->fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wa->fd < 0)
     return -errno;

@@ -172,6 +172,38 @@ test_calibrate (void)
   g_assert_cmpuint (orch_fd_budget_per_job (), ==, ORCH_FD_PER_JOB);
 }
 
+/* Fds their owners report as watched are in the estimate at once, with
+ * no count of the open fds: 200 of them leave 10 free, and the estimate
+ * says so. */
+static void
+test_watched (void)
+{
+  int fds[200];
+  struct rlimit old;
+
+  orch_fd_budget_calibrate (0);
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    g_assert_cmpint ((fds[i] = open ("/dev/null", O_RDONLY | O_CLOEXEC)), >=, 0);
+  orch_fd_budget_watched_add (G_N_ELEMENTS (fds));
+  g_assert_cmpuint (orch_fd_budget_watched (), ==, G_N_ELEMENTS (fds));
+  old = limit_free_to (10);
+  g_assert_false (orch_fd_budget_room_for (20, 8, FALSE));
+  g_assert_true (orch_fd_budget_room_for (10, 8, FALSE));
+  /* The cache's share shrinks by them too. */
+  g_assert_cmpuint (orch_fd_budget_cache_cap_jobs (10000, 8), ==,
+                    orch_fd_budget_cache_cap (10000) -
+                        (8 * ORCH_FD_PER_JOB + G_N_ELEMENTS (fds)) / 2);
+  /* Calibrated, a job is not counted their share again. */
+  orch_fd_budget_calibrate (8);
+  g_assert_cmpuint (orch_fd_budget_per_job (), <, 4);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &old), ==, 0);
+  orch_fd_budget_watched_add (-(gint) G_N_ELEMENTS (fds));
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    close (fds[i]);
+  orch_fd_budget_calibrate (0);
+  g_assert_cmpuint (orch_fd_budget_watched (), ==, 0);
+}
+
 /* Short of fds, a launch check and make_room take them from the caches. */
 static void
 test_caches_give_back (void)
@@ -232,6 +264,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fd-budget/cache-cap", test_cache_cap);
   g_test_add_func ("/fd-budget/calibrate", test_calibrate);
+  g_test_add_func ("/fd-budget/watched", test_watched);
   g_test_add_func ("/fd-budget/far-from-limit", test_far_from_limit);
   g_test_add_func ("/fd-budget/has-free", test_has_free);
   g_test_add_func ("/fd-budget/launch-refused", test_launch_refused);
