@@ -1172,6 +1172,92 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
   return TRUE;
 }
 
+gboolean
+orch_forecast_trend_test (const double *y, guint n, guint window, double z, OrchForecastTrend *t)
+{
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, ss = 0, lag1 = 0, r_prev = 0, mean_x, rho;
+  guint k = MIN (window, n);
+  const double *w = y + (n - k);
+
+  memset (t, 0, sizeof *t);
+  if (k < 3)
+    return FALSE;
+  t->k = k;
+  for (guint i = 0; i < k; i++)
+    {
+      sx += i;
+      sy += w[i];
+    }
+  mean_x = sx / k;
+  t->mean_y = sy / k;
+  for (guint i = 0; i < k; i++)
+    {
+      sxx += (i - mean_x) * (i - mean_x);
+      sxy += (i - mean_x) * (w[i] - t->mean_y);
+    }
+  t->slope = sxy / sxx;
+  t->sxx = sxx;
+  t->x_last = k - 1 - mean_x;
+  for (guint i = 0; i < k; i++)
+    {
+      double r = w[i] - (t->mean_y + t->slope * (i - mean_x));
+
+      ss += r * r;
+      if (i > 0)
+        lag1 += r * r_prev;
+      r_prev = r;
+    }
+  /* For the test the scatter counts as much more as an AR(1)'s
+   * variance of the mean, (1 + rho) / (1 - rho). */
+  rho = ss > 0 ? CLAMP (lag1 / ss, 0.0, 0.99) : 0.0;
+  t->inflate = sqrt ((1 + rho) / (1 - rho));
+  t->scatter = sqrt (ss / (k - 2));
+  t->rising = t->slope > 0 && t->slope * (k - 1) > z * t->scatter * t->inflate;
+  return t->rising;
+}
+
+double
+orch_forecast_trend_at (const OrchForecastTrend *t, double steps, double *sd)
+{
+  double x = t->x_last + steps;
+
+  *sd = t->scatter * sqrt (1.0 + 1.0 / t->k + x * x / t->sxx);
+  return t->mean_y + t->slope * x;
+}
+
+/* The trend test's window at least (fewer points: all of them). */
+#define TREND_MIN_POINTS 32
+
+gboolean
+orch_forecast_auto_memory (const double *y, guint n, guint h, OrchForecastFit *fit,
+                           OrchForecastPath *path)
+{
+  OrchForecastTrend t;
+
+  if (!orch_forecast_auto (y, n, h, fit, path))
+    return FALSE;
+  if (!orch_forecast_trend_test (y, n, MAX (MAX (h, 2 * fit->period), TREND_MIN_POINTS),
+                                 ORCH_FORECAST_TREND_Z, &t))
+    return TRUE;
+  fit->trend_followed = TRUE;
+  fit->trend_per_step = t.slope;
+  for (guint k = 0; k < path->h; k++)
+    {
+      double sd, m = orch_forecast_trend_at (&t, k + 1, &sd);
+
+      if (m <= path->mean[k])
+        continue;
+      sd *= t.inflate;
+      path->mean[k] = m;
+      path->lo80[k] = MIN (path->lo80[k], m - Z80 * sd);
+      path->hi80[k] = MAX (path->hi80[k], m + Z80 * sd);
+      path->lo95[k] = MIN (path->lo95[k], m - Z95 * sd);
+      path->hi95[k] = MAX (path->hi95[k], m + Z95 * sd);
+      path->sd[k] = MAX (path->sd[k], sd);
+    }
+  return TRUE;
+}
+
 guint
 orch_forecast_first_crossing (const double *v, guint h, double limit)
 {

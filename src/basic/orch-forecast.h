@@ -84,7 +84,7 @@ void orch_holt_init_states (const double *y, guint n, OrchHoltParams *p);
  * with Nelder-Mead over the bounded box mapped to R^k by a logistic
  * transform (gamma bounded by 1 - alpha as statsmodels does), from a few
  * starting points; initial states as orch_holt_init_states().  Bounds:
- * alpha, beta, gamma in [1e-4, 0.9999], phi in [0.8, 0.995] (or fixed to
+ * alpha, beta, gamma in [1e-4, 0.9999], phi in [0.8, 1] (or fixed to
  * 1 when !damped).  @p's trend and period say the model.  Returns the
  * SSE. */
 double orch_holt_fit (const double *y, guint n, gboolean damped, OrchHoltParams *p);
@@ -114,8 +114,10 @@ typedef struct {
   double mase_by_method[ORCH_FORECAST_N_METHODS]; /* NaN: not tried */
   double sigma2;                                  /* one-step residual variance */
   OrchHoltParams params;                          /* for the Holt methods */
-  guint combined;      /* ORCH_FORECAST_COMBINED's members: 1 << method each */
-  gboolean calibrated; /* intervals from the backtest's errors, not analytic */
+  guint combined;          /* ORCH_FORECAST_COMBINED's members: 1 << method each */
+  gboolean calibrated;     /* intervals from the backtest's errors, not analytic */
+  gboolean trend_followed; /* orch_forecast_auto_memory(): the path follows a line */
+  double trend_per_step;   /* ... rising this much a step */
 } OrchForecastFit;
 
 /* A forecast of h steps: points and the 80 % and 95 % normal intervals. */
@@ -150,6 +152,47 @@ gboolean orch_forecast_one (const double *y, guint n, OrchForecastMethod method,
  * only for n == 0. */
 gboolean orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit,
                              OrchForecastPath *path);
+
+/* A rising trend that stands out of the series, undamped.  The Holt
+ * models damp their trend per step: a fitted phi of 0.9994 stops it
+ * within a few thousand steps, minutes at 0.1 s, and a short history
+ * rarely gives a phi closer to 1, while the leak goes on.  The test: the
+ * least-squares line through the last @window points rises over them
+ * by more than z times the scatter around it, the scatter widened by
+ * sqrt ((1 + rho) / (1 - rho)) for the residuals' lag-1
+ * autocorrelation rho (residuals that follow each other are fewer
+ * independent ones: a random walk's chance slope does not pass). */
+typedef struct {
+  guint k;         /* points fitted: the series' last k */
+  double slope;    /* per step */
+  double mean_y;   /* the line at the window's middle */
+  double x_last;   /* the last point's steps from the middle, (k - 1) / 2 */
+  double sxx;      /* sum of the squared steps from the middle */
+  double scatter;  /* sd of the residuals */
+  double inflate;  /* sqrt ((1 + rho) / (1 - rho)) */
+  gboolean rising; /* the test passed */
+} OrchForecastTrend;
+
+/* The test's z where a forecast follows a trend (one-sided 0.1 %). */
+#define ORCH_FORECAST_TREND_Z 3.090232306167813
+
+/* Fits the line through the last MIN (@window, @n) points of y (at
+ * least 3) and tests it at @z; returns @t->rising. */
+gboolean
+orch_forecast_trend_test (const double *y, guint n, guint window, double z, OrchForecastTrend *t);
+
+/* The line @steps after the last point, its prediction sd there (the
+ * scatter and the slope's own error carried that far) into @sd. */
+double orch_forecast_trend_at (const OrchForecastTrend *t, double steps, double *sd);
+
+/* orch_forecast_auto() for a memory series, which a leak makes grow
+ * steadily: when the last max(h, two periods, 32) points of y pass the
+ * trend test at ORCH_FORECAST_TREND_Z (fit->trend_followed), the whole
+ * path (all path->h steps, which may be more than h) follows the line
+ * wherever it is higher than the smoother's forecast, the bands
+ * widened to hold both (the line's sd widened as the test widens it). */
+gboolean orch_forecast_auto_memory (const double *y, guint n, guint h, OrchForecastFit *fit,
+                                    OrchForecastPath *path);
 
 /* The first step (1-based) at which @v[0..h) reaches @limit, 0 if none. */
 guint orch_forecast_first_crossing (const double *v, guint h, double limit);

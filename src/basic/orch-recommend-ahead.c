@@ -46,12 +46,13 @@ recommend_histogram (const OrchUsageSample *s, guint n, gint64 now_us, OrchRecom
 }
 
 /* A leak's trend, undamped, over the interval.  The smoother's damping
- * is per step (phi at most 0.995): on a fine grid the trend dies within
- * a couple of hundred steps, seconds at 0.1 s, however steady the leak
+ * is per step (a fitted phi of 0.9994 stops the trend within a few
+ * thousand steps): on a fine grid the trend dies within minutes, however steady the leak
  * (a job growing 2 MiB/s got 96 MiB for an hour), while its variance,
  * which grows as the cube of the steps, makes an hour's bound from 12 s
  * of history tens of GiB.  So a trend that stands out of the series is
- * the model: the least-squares line through the last @window grid
+ * the model (orch_forecast_trend_test(), at the bound's z; GetJobForecast's
+ * memory forecast makes the same test): the least-squares line through the last @window grid
  * points (the last interval's worth, and at least two of a detected
  * season's periods, whose ramps are no trend), when it goes up and its
  * rise over them is more than z times the scatter around it counted as
@@ -67,50 +68,19 @@ recommend_histogram (const OrchUsageSample *s, guint n, gint64 now_us, OrchRecom
 static void
 trend_bound (const double *y, guint n, guint window, double recent_floor, OrchRecommendAhead *a)
 {
-  double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, mean_x, mean_y, ss = 0, scatter, x_end, end, sd;
-  double lag1 = 0, r_prev = 0, rho, inflate;
-  guint k = MIN (MAX (window, ORCH_RECOMMEND_MIN_POINTS), n);
-  const double *w = y + (n - k);
+  OrchForecastTrend t;
+  double end, sd;
 
-  for (guint i = 0; i < k; i++)
-    {
-      sx += i;
-      sy += w[i];
-    }
-  mean_x = sx / k;
-  mean_y = sy / k;
-  for (guint i = 0; i < k; i++)
-    {
-      sxx += (i - mean_x) * (i - mean_x);
-      sxy += (i - mean_x) * (w[i] - mean_y);
-    }
-  slope = sxy / sxx;
-  for (guint i = 0; i < k; i++)
-    {
-      double r = w[i] - (mean_y + slope * (i - mean_x));
-
-      ss += r * r;
-      if (i > 0)
-        lag1 += r * r_prev;
-      r_prev = r;
-    }
-  /* Residuals that follow each other (a random walk's, a slow cycle's)
-   * are fewer independent ones: for the test, the scatter counts as
-   * much more as an AR(1)'s variance of the mean, (1 + rho) / (1 - rho). */
-  rho = ss > 0 ? CLAMP (lag1 / ss, 0.0, 0.99) : 0.0;
-  inflate = sqrt ((1 + rho) / (1 - rho));
-  scatter = sqrt (ss / (k - 2));
-  a->trend_per_s = slope / a->step_s;
-  a->trend_window_s = (k - 1) * a->step_s;
-  if (slope <= 0 || slope * (k - 1) <= a->z * scatter * inflate)
+  orch_forecast_trend_test (y, n, MAX (window, ORCH_RECOMMEND_MIN_POINTS), a->z, &t);
+  a->trend_per_s = t.slope / a->step_s;
+  a->trend_window_s = (t.k - 1) * a->step_s;
+  if (!t.rising)
     return;
   a->trend_followed = TRUE;
-  x_end = (k - 1 - mean_x) + a->steps;
-  end = mean_y + slope * x_end;
-  sd = scatter * sqrt (1.0 + 1.0 / k + x_end * x_end / sxx);
-  a->bound = MAX (MAX (recent_floor, end + a->z * sd), MIN (a->bound, end + a->z * sd * inflate));
+  end = orch_forecast_trend_at (&t, a->steps, &sd);
+  a->bound = MAX (MAX (recent_floor, end + a->z * sd), MIN (a->bound, end + a->z * sd * t.inflate));
   a->high = MAX (MAX (y[n - 1], end + ORCH_FORECAST_Z95 * sd),
-                 MIN (a->high, end + ORCH_FORECAST_Z95 * sd * inflate));
+                 MIN (a->high, end + ORCH_FORECAST_Z95 * sd * t.inflate));
 }
 
 /* The run's memory on an even grid (the newest MAX_FIT points) and the

@@ -139,10 +139,14 @@ typedef struct {
 } SeriesForecast;
 
 /* Fits @raw on a grid of its own: the output step, or finer when that
- * leaves fewer than MIN_FIT_POINTS, never finer than the sample interval. */
+ * leaves fewer than MIN_FIT_POINTS, never finer than the sample interval.
+ * A memory series (@memory) follows a rising trend that stands out of
+ * its last horizon: the smoother damps its trend per step, and at a
+ * fine step a steady leak's forecast flattened within minutes, its
+ * exhaustion coming late or not at all (orch_forecast_auto_memory()). */
 static gboolean
-forecast_series (const Series *raw, const Options *o, guint interval_ms, SeriesForecast *f,
-                 GError **error)
+forecast_series (const Series *raw, const Options *o, guint interval_ms, gboolean memory,
+                 SeriesForecast *f, GError **error)
 {
   const gint64 *t = (const gint64 *) raw->t->data;
   gint64 span, step, min_step = MAX ((gint64) interval_ms * 1000, G_USEC_PER_SEC / 10);
@@ -172,7 +176,10 @@ forecast_series (const Series *raw, const Options *o, guint interval_ms, SeriesF
   n_path = (guint) MIN ((gint64) MAX (o->horizon_s, o->search_s) * G_USEC_PER_SEC / step + 1,
                         MAX_PATH);
   orch_forecast_path_init (&f->path, n_path);
-  orch_forecast_auto (grid, f->n_fit, f->horizon_steps, &f->fit, &f->path);
+  if (memory)
+    orch_forecast_auto_memory (grid, f->n_fit, f->horizon_steps, &f->fit, &f->path);
+  else
+    orch_forecast_auto (grid, f->n_fit, f->horizon_steps, &f->fit, &f->path);
   return TRUE;
 }
 
@@ -280,8 +287,8 @@ forecast (OrchSampler *s, GVariant *rows, const char *mem_key, double limit, con
     return NULL;
   series_from_rows (rows, "cpu_percent", &cpu);
   series_from_rows (rows, mem_key, &mem);
-  if (forecast_series (&cpu, &o, interval, &fc, error) &&
-      forecast_series (&mem, &o, interval, &fm, error))
+  if (forecast_series (&cpu, &o, interval, FALSE, &fc, error) &&
+      forecast_series (&mem, &o, interval, TRUE, &fm, error))
     {
       g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
       if (id)
@@ -520,7 +527,8 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
   /* Too young to say: fewer samples taken than @min_samples. */
   if (age_s * 1000 < (gint64) min_samples * interval)
     out->samples = 0;
-  if (out->samples >= MAX (min_samples, 2) && forecast_series (&mem, &o, interval, &fm, error))
+  if (out->samples >= MAX (min_samples, 2) &&
+      forecast_series (&mem, &o, interval, TRUE, &fm, error))
     {
       out->memory_bytes = g_array_index (mem.v, double, mem.v->len - 1);
       out->method = orch_forecast_method_name (fm.fit.method);
