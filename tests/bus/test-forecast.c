@@ -9,7 +9,9 @@
 
 static OrchTestDaemon *d;
 
-#define INTERVAL_MS 100
+/* The daemon samples every 100 ms; "1s" after the backend: every
+ * second, for the leak's test alone. */
+static guint interval_ms = 100;
 #define MIB (1024.0 * 1024.0)
 
 static GVariant *
@@ -135,14 +137,14 @@ test_leaky_job (void)
   g_variant_unref (orch_test_wait_state (d, id, "running", 10000));
   /* A few seconds of growth, however loaded the machine is. */
   while (g_get_monotonic_time () < until && (now_mem = job_memory (id)) < 120 * MIB)
-    g_usleep (INTERVAL_MS * 1000);
+    g_usleep (interval_ms * 1000);
   g_assert_cmpfloat (now_mem, >=, 120 * MIB);
   /* And still growing when asked: a loaded machine may stall the loop for
    * a while, and a forecast of a stalled series is rightly flat. */
   {
     double base = now_mem;
     while (g_get_monotonic_time () < until && (now_mem = job_memory (id)) < base + 24 * MIB)
-      g_usleep (INTERVAL_MS * 1000);
+      g_usleep (interval_ms * 1000);
     g_assert_cmpfloat (now_mem, >=, base + 24 * MIB);
   }
   fc = call ("org.orchestrator.Metrics", "GetJobForecast",
@@ -205,7 +207,7 @@ test_idle_job (void)
   const char *source = NULL;
   guint64 at = 0;
 
-  g_usleep (15 * INTERVAL_MS * 1000);
+  g_usleep (15 * interval_ms * 1000);
   fc = call ("org.orchestrator.Metrics", "GetJobForecast",
              g_variant_new_parsed ("(%s, @a{sv} {})", id), &error);
   g_assert_no_error (error);
@@ -288,7 +290,7 @@ test_recommendation (void)
   g_variant_unref (orch_test_wait_state (d, first, "exited", 30000));
   second = orch_test_start (d, "{'name': <'tmpl'>, 'command': <['sleep', '600']>}", "running",
                             10000);
-  g_usleep (5 * INTERVAL_MS * 1000);
+  g_usleep (5 * interval_ms * 1000);
   rec = call ("org.orchestrator.Jobs", "GetRecommendation", g_variant_new ("(s)", second), &error);
   g_assert_no_error (error);
   g_assert_true (g_variant_lookup (rec, "memory_max", "t", &mem_max));
@@ -414,6 +416,100 @@ test_recommendation_bound (void)
   orch_test_discard (d, id);
 }
 
+/* 2 MiB a second by the job's own clock, in 64 KiB chunks: a stalled
+ * moment is caught up, so the rate holds however loaded the machine. */
+#define LEAK_RATE (2 * MIB)
+#define STEADY_LEAK                                                     \
+  "import time\nc = []\nt0 = time.monotonic()\nn = 0\nwhile True:\n"    \
+  "    want = int((time.monotonic() - t0) * 32)\n    while n < want:\n" \
+  "        c.append(bytearray(64 << 10))\n        n += 1\n    time.sleep(0.02)"
+
+/* GetJobForecast's memory_exhaustion_at for a limit @limit bytes
+ * (@option: given with the call, else the job's own), against when the
+ * job, at @mem bytes at @at_us, reaches it at its rate: within 5 %
+ * and a few seconds of sampling. */
+static void
+check_exhaustion (const char *id, double limit, gboolean option, double mem, gint64 at_us)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) fc = NULL;
+  g_autoptr(GVariant) series = NULL;
+  double truth_s = (limit - mem) / LEAK_RATE, got_s, step = 0;
+  const char *method = NULL;
+
+  if (option)
+    fc = call ("org.orchestrator.Metrics", "GetJobForecast",
+               g_variant_new_parsed ("(%s, {'memory_limit': <%t>})", id, (guint64) limit), &error);
+  else
+    fc = call ("org.orchestrator.Metrics", "GetJobForecast",
+               g_variant_new_parsed ("(%s, @a{sv} {})", id), &error);
+  g_assert_no_error (error);
+  series = g_variant_lookup_value (fc, "memory_bytes", G_VARIANT_TYPE_VARDICT);
+  g_assert_true (g_variant_lookup (series, "method", "&s", &method));
+  g_assert_true (g_variant_lookup (series, "fit_step_s", "d", &step));
+  g_assert_cmpuint (u64 (fc, "memory_limit"), ==, (guint64) limit);
+  if (!g_variant_lookup (fc, "memory_exhaustion_at", "t", NULL))
+    g_error ("%s: no exhaustion forecast for a limit %.0f s ahead (%.0f MiB at %.0f MiB, "
+             "%u points at %.2f s)",
+             method, truth_s, limit / MIB, mem / MIB, u32 (series, "history_points"), step);
+  got_s = (double) ((gint64) u64 (fc, "memory_exhaustion_at") - at_us) / G_USEC_PER_SEC;
+  g_test_message ("%s, %u points: limit %.0f MiB reached in %.0f s, forecast %.0f s", method,
+                  u32 (series, "history_points"), limit / MIB, truth_s, got_s);
+  g_assert_cmpfloat (fabs (got_s - truth_s), <=, 0.05 * truth_s + 5);
+}
+
+/* A job leaking steadily, its memory_max half an hour ahead (or, where
+ * limits cannot be set, the same limit given with the call), and a
+ * limit ten minutes ahead given with the call: the forecast says when
+ * it gets there.  The smoother's trend, damped per step of a fine grid,
+ * flattened long before. */
+static void
+test_leak_exhaustion (void)
+{
+  double ahead_max = 1800 * LEAK_RATE + 64 * MIB;
+  g_autofree char *spec = g_strdup_printf (
+      "{'command': <['python3', '-c', '%s']>, 'memory_max': <uint64 %" G_GUINT64_FORMAT ">}",
+      STEADY_LEAK, (guint64) ahead_max);
+  g_autofree char *plain = g_strdup_printf ("{'command': <['python3', '-c', '%s']>}", STEADY_LEAK);
+  g_autoptr(GError) refused = NULL;
+  g_autofree char *id = orch_test_create (d, spec, &refused);
+  gboolean limited = id != NULL;
+  /* 20 s of history at 0.1 s, 30 s at 1 s. */
+  gint64 watch = (interval_ms < 1000 ? 20 : 30) * G_USEC_PER_SEC;
+  gint64 until, at_us;
+  double first, mem;
+
+  if (!limited)
+    {
+      g_test_message ("memory_max refused here: %s", refused->message);
+      id = orch_test_start (d, plain, "running", 10000);
+    }
+  g_variant_unref (orch_test_wait_state (d, id, "running", 10000));
+  first = job_memory (id);
+  until = g_get_monotonic_time () + watch;
+  while (g_get_monotonic_time () < until)
+    g_usleep (100 * 1000);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) s = call ("org.orchestrator.Metrics", "GetJob", g_variant_new ("(s)", id),
+                                  &error);
+
+    g_assert_no_error (error);
+    mem = (double) u64 (s, "memory_bytes");
+    at_us = (gint64) u64 (s, "timestamp");
+  }
+  g_test_message ("%.0f MiB after %.0f s (%.0f MiB at the start)", mem / MIB,
+                  (double) watch / G_USEC_PER_SEC, first / MIB);
+  /* It grew at about its rate. */
+  g_assert_cmpfloat (mem - first, >, 0.5 * LEAK_RATE * watch / G_USEC_PER_SEC);
+  check_exhaustion (id, limited ? ahead_max : mem + 1800 * LEAK_RATE, !limited, mem, at_us);
+  check_exhaustion (id, mem + 600 * LEAK_RATE, TRUE, mem, at_us);
+  orch_test_discard (d, id);
+}
+
+static const OrchTestCase leak_tests[] = { { "/forecast/leak-exhaustion", test_leak_exhaustion },
+                                           { NULL, NULL } };
+
 static const OrchTestCase tests[] = { { "/forecast/leaky-job", test_leaky_job },
                                       { "/forecast/idle-job", test_idle_job },
                                       { "/forecast/system", test_system },
@@ -421,16 +517,23 @@ static const OrchTestCase tests[] = { { "/forecast/leaky-job", test_leaky_job },
                                       { "/forecast/recommendation", test_recommendation },
                                       { "/forecast/recommendation-bound",
                                         test_recommendation_bound },
+                                      { "/forecast/leak-exhaustion", test_leak_exhaustion },
                                       { NULL, NULL } };
 
 int
 main (int argc, char **argv)
 {
-  const OrchTestProgram program = {
+  OrchTestProgram program = {
     .daemon = &d,
-    .config = "[metrics]\nsample_interval_ms=" G_STRINGIFY (INTERVAL_MS) "\njob_history_size=600\n",
+    .config = "[metrics]\nsample_interval_ms=100\njob_history_size=600\n",
     .tests = tests,
   };
 
+  if (argc > 2 && strcmp (argv[2], "1s") == 0)
+    {
+      interval_ms = 1000;
+      program.config = "[metrics]\nsample_interval_ms=1000\n";
+      program.tests = leak_tests;
+    }
   return orch_test_main (argc, argv, &program);
 }
