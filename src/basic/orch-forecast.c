@@ -1172,10 +1172,15 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
   return TRUE;
 }
 
+/* The drift test's blocks (fewer in a shorter window). */
+#define TREND_BLOCKS 16
+
 gboolean
 orch_forecast_trend_test (const double *y, guint n, guint window, double z, OrchForecastTrend *t)
 {
   double sx = 0, sy = 0, sxx = 0, sxy = 0, ss = 0, lag1 = 0, r_prev = 0, mean_x, rho;
+  double dd = 0, drift = 0, sd_d;
+  guint blocks, len;
   guint k = MIN (window, n);
   const double *w = y + (n - k);
 
@@ -1183,6 +1188,8 @@ orch_forecast_trend_test (const double *y, guint n, guint window, double z, Orch
   if (k < 3)
     return FALSE;
   t->k = k;
+  blocks = MIN (TREND_BLOCKS, k - 1);
+  len = (k - 1) / blocks;
   for (guint i = 0; i < k; i++)
     {
       sx += i;
@@ -1212,7 +1219,26 @@ orch_forecast_trend_test (const double *y, guint n, guint window, double z, Orch
   rho = ss > 0 ? CLAMP (lag1 / ss, 0.0, 0.99) : 0.0;
   t->inflate = sqrt ((1 + rho) / (1 - rho));
   t->scatter = sqrt (ss / (k - 2));
-  t->rising = t->slope > 0 && t->slope * (k - 1) > z * t->scatter * t->inflate;
+  /* And the rises over TREND_BLOCKS equal blocks of the window stand
+   * out of their spread: the test of a random walk's drift (its blocks'
+   * rises are independent), which a walk's chance run passes rarely
+   * where the line's test, its rho estimated on few points, passed it
+   * often (the synthetic random walk's 5-minute MASE went 1.62 to 2.20),
+   * and a single jump (a step, no trend) not at all.  Blocks, not
+   * single steps: a leak that allocates once a second, sampled every
+   * 0.1 s, rises in lumps. */
+  for (guint b = 0; b < blocks; b++)
+    drift += w[k - 1 - b * len] - w[k - 1 - (b + 1) * len];
+  drift /= blocks;
+  for (guint b = 0; b < blocks; b++)
+    {
+      double e = w[k - 1 - b * len] - w[k - 1 - (b + 1) * len] - drift;
+
+      dd += e * e;
+    }
+  sd_d = blocks > 1 ? sqrt (dd / (blocks - 1)) : 0.0;
+  t->rising = t->slope > 0 && t->slope * (k - 1) > z * t->scatter * t->inflate &&
+              drift * sqrt (blocks) > z * sd_d;
   return t->rising;
 }
 
@@ -1233,6 +1259,7 @@ orch_forecast_auto_memory (const double *y, guint n, guint h, OrchForecastFit *f
                            OrchForecastPath *path)
 {
   OrchForecastTrend t;
+  double m0, sd0, slope_sd;
 
   if (!orch_forecast_auto (y, n, h, fit, path))
     return FALSE;
@@ -1241,13 +1268,19 @@ orch_forecast_auto_memory (const double *y, guint n, guint h, OrchForecastFit *f
     return TRUE;
   fit->trend_followed = TRUE;
   fit->trend_per_step = t.slope;
+  /* From the smoother's next step, which knows the last level better
+   * than the line through the window (anchored on the line itself, the
+   * recorded leaks' errors were 5-30 % larger): the line's slope, its
+   * error (widened as the test widens it) added to the step's. */
+  m0 = path->mean[0];
+  sd0 = path->sd[0];
+  slope_sd = t.scatter * t.inflate / sqrt (t.sxx);
   for (guint k = 0; k < path->h; k++)
     {
-      double sd, m = orch_forecast_trend_at (&t, k + 1, &sd);
+      double m = m0 + t.slope * k, sd = hypot (sd0, slope_sd * k);
 
       if (m <= path->mean[k])
         continue;
-      sd *= t.inflate;
       path->mean[k] = m;
       path->lo80[k] = MIN (path->lo80[k], m - Z80 * sd);
       path->hi80[k] = MAX (path->hi80[k], m + Z80 * sd);

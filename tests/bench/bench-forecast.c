@@ -208,9 +208,21 @@ naive_mae (const double *y, guint n)
   return n > 1 ? MAX (a / (n - 1), 1e-9) : 1.0;
 }
 
+/* What the daemon forecasts a series with: a memory series follows a
+ * tested rising trend (orch_forecast_auto_memory()). */
+static void
+daemon_forecast (const double *y, guint n, guint h, gboolean memory, OrchForecastFit *fit,
+                 OrchForecastPath *path)
+{
+  if (memory)
+    orch_forecast_auto_memory (y, n, h, fit, path);
+  else
+    orch_forecast_auto (y, n, h, fit, path);
+}
+
 /* Scores every method at horizon h over rolling origins of y. */
 static void
-evaluate (const double *y, guint n, guint h, Score sc[N_EVAL], double *rel_snaive)
+evaluate (const double *y, guint n, guint h, gboolean memory, Score sc[N_EVAL], double *rel_snaive)
 {
   guint stride = MAX (h / 2, n / 40), first = n / 2;
   /* At least five origins where the trace allows. */
@@ -234,7 +246,7 @@ evaluate (const double *y, guint n, guint h, Score sc[N_EVAL], double *rel_snaiv
           double mae = 0;
 
           if (m == ORCH_FORECAST_N_METHODS)
-            orch_forecast_auto (hist, len, h, &fit, &path);
+            daemon_forecast (hist, len, h, memory, &fit, &path);
           else if (!orch_forecast_one (hist, len, m, period, period ? period : 12, &fit, &path))
             continue;
           for (guint k = 0; k < h; k++)
@@ -509,7 +521,7 @@ cost_us (void)
       for (guint i = 0; i < iters; i++)
         {
           orch_forecast_auto (cpu, n, 60, &fit, &path);
-          orch_forecast_auto (mem, n, 60, &fit, &path);
+          orch_forecast_auto_memory (mem, n, 60, &fit, &path);
         }
       clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &b);
       runs[k] = ((b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3) / iters;
@@ -643,10 +655,10 @@ main (int argc, char **argv)
 
               if (y->len < 2 * h + 16)
                 continue;
-              evaluate ((double *) y->data, y->len, h, sc, &rel);
+              evaluate ((double *) y->data, y->len, h, s == 1, sc, &rel);
               /* What auto picks on the whole trace. */
               orch_forecast_path_init (&path, h);
-              orch_forecast_auto ((double *) y->data, MIN (y->len, MAX_FIT), h, &fit, &path);
+              daemon_forecast ((double *) y->data, MIN (y->len, MAX_FIT), h, s == 1, &fit, &path);
               orch_forecast_path_clear (&path);
               if (md)
                 {
@@ -662,11 +674,12 @@ main (int argc, char **argv)
                     g_snprintf (relm, sizeof relm, "%.2f", rel);
 
                   g_string_append_printf (
-                      fc, "| %s | %s | %.0f s | %s | %.2f | %.2f | %s | %s | %.0f %% | %.0f %% |\n",
+                      fc,
+                      "| %s | %s | %.0f s | %s%s | %.2f | %.2f | %s | %s | %.0f %% | %.0f %% |\n",
                       t->name, s ? "memory" : "cpu", h * t->step_s,
-                      orch_forecast_method_name (fit.method), a->mase_sum / a->origins,
-                      sc[0].mase_sum / sc[0].origins, snm, relm, 100 * a->cov80 / a->points,
-                      100 * a->cov95 / a->points);
+                      orch_forecast_method_name (fit.method), fit.trend_followed ? " + trend" : "",
+                      a->mase_sum / a->origins, sc[0].mase_sum / sc[0].origins, snm, relm,
+                      100 * a->cov80 / a->points, 100 * a->cov95 / a->points);
                   continue;
                 }
               g_string_append_printf (
