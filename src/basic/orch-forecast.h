@@ -161,7 +161,11 @@ gboolean orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit 
  * by more than z times the scatter around it, the scatter widened by
  * sqrt ((1 + rho) / (1 - rho)) for the residuals' lag-1
  * autocorrelation rho (residuals that follow each other are fewer
- * independent ones: a random walk's chance slope does not pass). */
+ * independent ones), and the mean of its rises over 16 equal blocks is
+ * more than z standard errors of it (a random walk's drift test: its
+ * blocks' rises are independent, so a chance run, which rho estimated
+ * on a short window lets through, passes as rarely as z says; a single
+ * jump does not pass). */
 typedef struct {
   guint k;         /* points fitted: the series' last k */
   double slope;    /* per step */
@@ -188,9 +192,11 @@ double orch_forecast_trend_at (const OrchForecastTrend *t, double steps, double 
 /* orch_forecast_auto() for a memory series, which a leak makes grow
  * steadily: when the last max(h, two periods, 32) points of y pass the
  * trend test at ORCH_FORECAST_TREND_Z (fit->trend_followed), the whole
- * path (all path->h steps, which may be more than h) follows the line
- * wherever it is higher than the smoother's forecast, the bands
- * widened to hold both (the line's sd widened as the test widens it). */
+ * path (all path->h steps, which may be more than h) climbs from the
+ * smoother's first step at the line's slope wherever that is higher
+ * than the smoother's forecast, with the first step's sd and the
+ * slope's (widened as the test widens the scatter) added, the bands
+ * widened to hold both forecasts'. */
 gboolean orch_forecast_auto_memory (const double *y, guint n, guint h, OrchForecastFit *fit,
                                     OrchForecastPath *path);
 
