@@ -24,7 +24,11 @@
  *   rest_metrics GET /metrics (Prometheus text; --prom-path): the same
  * Then the mass stop: Stop of every job but one, --window in flight,
  * while a second connection calls Get on the one left every 10 ms: the
- * worst and p99 Get round trip during the stop, the stop's wall time.
+ * worst and p99 Get round trip during the stop, the stop's wall time, the
+ * daemon's CPU per stopped job.  BENCH_STOP_TRACE, if set, is a shell
+ * command started just before the mass stop with DAEMON_PID in its
+ * environment (e.g. `perf record -g -p $DAEMON_PID -o F` or `strace -c -f
+ * -p $DAEMON_PID -o F`) and sent SIGINT when the stop is done.
  * Then Remove of every job.  One JSON object on stdout; each job pid with
  * its start time to --pids-file.
  */
@@ -38,7 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
@@ -433,15 +439,54 @@ probe_cb (sd_bus_message *m, void *data, sd_bus_error *ret)
   return 0;
 }
 
+/* BENCH_STOP_TRACE (see the top): its process group, or 0. */
+static pid_t
+trace_start (void)
+{
+  const char *cmd = g_getenv ("BENCH_STOP_TRACE");
+  g_autofree char *pid = g_strdup_printf ("%d", opt_daemon_pid);
+  pid_t p;
+
+  if (cmd == NULL || *cmd == '\0')
+    return 0;
+  g_setenv ("DAEMON_PID", pid, TRUE);
+  p = fork ();
+  if (p == 0)
+    {
+      setpgid (0, 0);
+      execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+      _exit (127);
+    }
+  if (p > 0)
+    {
+      setpgid (p, p);
+      g_usleep (1500000); /* the tracer attached */
+    }
+  return p > 0 ? p : 0;
+}
+
+static void
+trace_stop (pid_t p)
+{
+  if (p <= 0)
+    return;
+  kill (-p, SIGINT);
+  (void) waitpid (p, NULL, 0);
+}
+
 static void
 mass_stop (GString *out)
 {
   /* The newest job answers Get throughout; the others are stopped. */
   const char *target = ids->pdata[ids->len - 1];
-  uint64_t t0 = now_ns (), next_probe = 0, deadline = t0 + TIMEOUT_US * 1000;
+  uint64_t t0, t1, next_probe = 0, deadline;
   unsigned sent = 0, n, unanswered;
-  double worst = 0, *v;
+  double worst = 0, *v, c0, cpu;
+  pid_t trace = trace_start ();
 
+  t0 = now_ns ();
+  deadline = t0 + TIMEOUT_US * 1000;
+  c0 = daemon_ms ();
   probe_ms = g_array_new (FALSE, FALSE, sizeof (double));
   while ((sent < ids->len - 1 || in_flight > 0) && now_ns () < deadline)
     {
@@ -472,6 +517,9 @@ mass_stop (GString *out)
       (void) sd_bus_flush (probe_bus);
       (void) poll (p, 2, 5);
     }
+  cpu = daemon_ms () - c0;
+  t1 = now_ns ();
+  trace_stop (trace);
   /* Stops the daemon never answered (each is a job it did not stop). */
   unanswered = in_flight;
   in_flight = 0;
@@ -484,9 +532,11 @@ mass_stop (GString *out)
                           "\"stopped\":%u,\"stop_unanswered\":%u,\"stop_s\":%.3f,"
                           "\"get_during_stop_n\":%u,"
                           "\"get_during_stop_p50_ms\":%.3f,\"get_during_stop_p99_ms\":%.3f,"
-                          "\"get_during_stop_max_ms\":%.3f,",
-                          ids->len - 1, unanswered, (now_ns () - t0) / 1e9, n, n ? v[n / 2] : 0,
-                          n ? v[MIN (n - 1, (unsigned) (n * 0.99))] : 0, worst);
+                          "\"get_during_stop_max_ms\":%.3f,\"stop_daemon_cpu_ms\":%.1f,"
+                          "\"stop_daemon_cpu_us_per_job\":%.1f,",
+                          ids->len - 1, unanswered, (t1 - t0) / 1e9, n, n ? v[n / 2] : 0,
+                          n ? v[MIN (n - 1, (unsigned) (n * 0.99))] : 0, worst, cpu,
+                          cpu * 1000 / (ids->len - 1));
   g_array_free (probe_ms, TRUE);
 }
 
