@@ -90,6 +90,8 @@ db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
   sqlite3_stmt *st = NULL;
   int r;
 
+  /* Not into the job records' group (orch-manager.c), which may fail. */
+  orch_state_flush (ev->state);
   if (sqlite3_prepare_v2 (db,
                           "INSERT OR IGNORE INTO events (key, job_id, kind, time, data)"
                           " VALUES (?1, ?2, ?3, ?4, ?5)",

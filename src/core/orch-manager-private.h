@@ -54,6 +54,7 @@ typedef struct {
   gboolean abandoned;           /* a Create that failed: freed once reaped */
   gboolean never_saved;         /* created here, no record yet: the first save inserts */
   guint64 seq;                  /* its place in OrchManager.order, which is by ascending seq */
+  guint batch;                  /* BATCH_*: in OrchManager.batch, told once that commits */
 } Entry;
 
 struct _OrchManager {
@@ -80,7 +81,19 @@ struct _OrchManager {
   GPtrArray *abandoned; /* Entry: Creates undone, monitors not yet reaped */
   OrchEvents *events;   /* limits_changed goes there; NULL: none kept */
   guint64 next_seq;     /* Entry.seq of the next one indexed */
+  /* Group commit: the records changed in this pass of the main loop, in
+   * one transaction, announced once it commits (manager_batch_flush). */
+  GPtrArray *batch;      /* Entry, NULL: no transaction open */
+  GPtrArray *flushing;   /* the batch being told (manager_batch_flush) */
+  GError *batch_error;   /* a write in it failed */
+  GSource *batch_source; /* flushes before the loop polls again */
+  guint reap_idle;       /* SIGCHLD: more children to reap than one pass takes */
 };
+
+typedef struct {
+  GSource source;
+  OrchManager *m;
+} BatchSource;
 
 static inline gint64
 now_us (void)
@@ -102,7 +115,9 @@ void manager_run_ended (Entry *e, int status);
 /* Signals every process of the job and arms the SIGKILL timer. */
 void manager_signal_group (Entry *e, int sig, guint timeout_ms);
 void manager_maybe_schedule_restart (Entry *e);
-/* Saves and tells (announce). */
+/* Commits the records written in this pass and tells what they hold. */
+void manager_batch_flush (OrchManager *m);
+/* Saves and tells (announce), at once. */
 gboolean manager_announce (Entry *e, GError **error);
 /* OOM kills (orch-manager-oom.c): the group's counter as the run begins;
  * the record brought up to it (TRUE if it changed). */

@@ -44,67 +44,209 @@ static gboolean maybe_finish (Entry *e);
 
 static gboolean retry_cb (gpointer data);
 
-/* Writes the record; before any announcement, so what clients heard of
- * survives the daemon.  A save that fails (a full disk) leaves the entry
- * dirty: a timer saves it again every second, and announces it then.  The
- * run's exit record is removed only once its end is in the database, so
- * a daemon that dies meanwhile still finds how the run ended. */
-gboolean
-manager_persist (Entry *e, GError **error)
+/* The record is on disk: a failure told before is over, and the run's
+ * exit record can go. */
+static void
+persisted (Entry *e)
 {
-  OrchManager *m = e->m;
-  g_autoptr(GError) local = NULL;
-  gboolean saved = m->state == NULL ||
-                   (e->never_saved
-                        ? orch_state_save_new (m->state, e->job, e->auto_restarts, &local)
-                        : orch_state_save (m->state, e->job, e->auto_restarts, &local));
-
-  if (!saved)
-    {
-      if (!e->dirty)
-        g_warning (_("job %s: %s; saving it again every second"), e->job->id, local->message);
-      e->dirty = TRUE;
-      if (m->retry_source == 0)
-        m->retry_source = g_timeout_add_seconds (1, retry_cb, m);
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
   e->never_saved = FALSE;
   if (e->dirty)
     g_message (_("job %s: its record is saved again"), e->job->id);
   e->dirty = FALSE;
   if (e->exit_record_pending)
     {
-      orch_exit_record_remove (m->exit_dir_fd, e->job->id);
+      orch_exit_record_remove (e->m->exit_dir_fd, e->job->id);
       e->exit_record_pending = FALSE;
     }
+}
+
+/* A save failed (a full disk): the entry is dirty, and a timer saves it
+ * again every second, and announces it then. */
+static void
+persist_failed (Entry *e, const GError *error)
+{
+  OrchManager *m = e->m;
+
+  if (!e->dirty)
+    g_warning (_("job %s: %s; saving it again every second"), e->job->id, error->message);
+  e->dirty = TRUE;
+  if (m->retry_source == 0)
+    m->retry_source = g_timeout_add_seconds (1, retry_cb, m);
+}
+
+/* Writes the record; before any announcement, so what clients heard of
+ * survives the daemon.  The run's exit record is removed only once its
+ * end is in the database, so a daemon that dies meanwhile still finds how
+ * the run ended.  A group open in this pass is committed (and told)
+ * first: a write outside it must not be committed with it. */
+gboolean
+manager_persist (Entry *e, GError **error)
+{
+  OrchManager *m = e->m;
+  g_autoptr(GError) local = NULL;
+  gboolean saved;
+
+  manager_batch_flush (m);
+  saved = m->state == NULL ||
+          (e->never_saved ? orch_state_save_new (m->state, e->job, e->auto_restarts, &local)
+                          : orch_state_save (m->state, e->job, e->auto_restarts, &local));
+  if (!saved)
+    {
+      persist_failed (e, local);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  persisted (e);
   return TRUE;
 }
 
-/* Tells clients, without writing: only where the record on disk is
- * already the current one. */
 static void
-notify (Entry *e)
+notify_now (Entry *e)
 {
   if (e->m->cb.job_changed)
     e->m->cb.job_changed (e->job, e->m->cb_data);
 }
 
+/* Tells clients, without writing: only where the record on disk is
+ * already the current one (what the open group holds is told first). */
+static void
+notify (Entry *e)
+{
+  manager_batch_flush (e->m);
+  notify_now (e);
+}
+
+/* ---- group commit ----
+ * A job's record changes twice when it is stopped (stopping, then its
+ * end); a thousand stops were two thousand commits, each on the main
+ * loop.  The changes of one pass go into one transaction instead: the
+ * record is written at once, and the entry queued; the commit and the
+ * announcements (signals, the callers waiting) follow at the end of the
+ * pass (batch_prepare) or when the group is full, before anything that
+ * depends on them.  A write of another kind ends the group first
+ * (orch_state_flush).  If the commit fails, nothing of it was told: each
+ * entry is dirty and its waiters hear why, as with a save that fails
+ * alone. */
+
+enum { BATCH_NOTIFY = 1 << 0, BATCH_WAITERS = 1 << 1 };
+
+/* Records per transaction at most, so that a pass's announcements are
+ * not held back behind a long batch. */
+#define BATCH_MAX 64
+
+static void run_waiters (Entry *e, const GError *error);
+static void changed_error (Entry *e, GError *error);
+
+/* TRUE if the write is in the open group (opened here if need be), FALSE
+ * if it is not for a group: no state, or a transaction of someone else's
+ * (the restore's) is open. */
+static gboolean
+batch_write (Entry *e, guint what)
+{
+  OrchManager *m = e->m;
+  g_autoptr(GError) local = NULL;
+
+  if (m->state == NULL || m->batch_source == NULL)
+    return FALSE;
+  if (m->batch == NULL)
+    {
+      if (!orch_state_group_begin (m->state))
+        return FALSE;
+      m->batch = g_ptr_array_new ();
+    }
+  /* After a failure the transaction may be gone already: the rest of the
+   * group is not written, and fails with it. */
+  if (m->batch_error == NULL && !orch_state_group_save (m->state, e->job, e->auto_restarts, &local))
+    m->batch_error = g_steal_pointer (&local);
+  if (e->batch == 0)
+    g_ptr_array_add (m->batch, e);
+  e->batch |= what;
+  if (m->batch->len >= BATCH_MAX)
+    manager_batch_flush (m);
+  return TRUE;
+}
+
+void
+manager_batch_flush (OrchManager *m)
+{
+  g_autoptr(GPtrArray) batch = g_steal_pointer (&m->batch);
+  g_autoptr(GError) error = g_steal_pointer (&m->batch_error);
+  gboolean ok;
+
+  if (batch == NULL)
+    return;
+  ok = orch_state_group_end (m->state, error == NULL, error ? NULL : &error);
+  /* Callbacks may remove jobs of the batch (entry_free clears its slot). */
+  m->flushing = batch;
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Entry *e = batch->pdata[i];
+      guint what;
+
+      if (e == NULL)
+        continue;
+      what = e->batch;
+      e->batch = 0;
+      if (!ok)
+        {
+          persist_failed (e, error);
+          if (what & BATCH_WAITERS)
+            changed_error (e, g_error_copy (error));
+          continue;
+        }
+      persisted (e);
+      if (what & BATCH_NOTIFY)
+        notify_now (e);
+      if (what & BATCH_WAITERS)
+        {
+          g_autoptr(GError) not_started = g_steal_pointer (&e->persist_error);
+          run_waiters (e, not_started);
+        }
+    }
+  m->flushing = NULL;
+}
+
+/* Before the loop sleeps again: the pass is over, its group commits. */
+static gboolean
+batch_prepare (GSource *source, gint *timeout)
+{
+  manager_batch_flush (((BatchSource *) source)->m);
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+batch_never (GSource *source)
+{
+  return FALSE;
+}
+
+static GSourceFuncs batch_funcs = { .prepare = batch_prepare, .check = batch_never };
+
 /* Saves, then tells clients; a change that could not be saved is told
  * once it is (retry_cb). */
 static gboolean
-announce (Entry *e, GError **error)
+announce_now (Entry *e, GError **error)
 {
   if (!manager_persist (e, error))
     return FALSE;
-  notify (e);
+  notify_now (e);
   return TRUE;
+}
+
+/* The same, grouped with the pass's other changes where it can be:
+ * nothing to report then, a failure is the group's (see above). */
+static void
+announce (Entry *e)
+{
+  if (!batch_write (e, BATCH_NOTIFY))
+    (void) announce_now (e, NULL);
 }
 
 gboolean
 manager_announce (Entry *e, GError **error)
 {
-  return announce (e, error);
+  return announce_now (e, error);
 }
 
 void
@@ -175,20 +317,31 @@ add_waiter (Entry *e, WaitKind kind, guint generation, OrchManagerDoneFunc done,
  * - with an error if the change could not be saved, since a call never
  * reports what a restarted daemon would not know. */
 static void
+changed_error (Entry *e, GError *error /* owned */)
+{
+  g_prefix_error (
+      &error,
+      _("job %s is %s, but that is not saved yet (orchestratord saves it again every second): "),
+      e->job->id, orch_job_state_to_string (e->job->state));
+  run_waiters (e, error);
+  g_error_free (error);
+}
+
+static void
 changed (Entry *e)
 {
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
 
-  if (announce (e, &error))
+  if (batch_write (e, BATCH_NOTIFY | BATCH_WAITERS))
+    return;
+  if (announce_now (e, &error))
     {
       /* A run that was not started because it could not be saved. */
       g_autoptr(GError) not_started = g_steal_pointer (&e->persist_error);
       run_waiters (e, not_started);
       return;
     }
-  g_prefix_error (&error, _("job %s is %s, but that is not saved yet (orchestratord saves it again every second): "),
-                  e->job->id, orch_job_state_to_string (e->job->state));
-  run_waiters (e, error);
+  changed_error (e, error);
 }
 
 static gboolean
@@ -253,8 +406,21 @@ entry_clear_run (Entry *e)
 /* @why: what callers still waiting on the job are told (it was removed,
  * or the daemon is shutting down). */
 static void
+batch_forget (GPtrArray *batch, Entry *e)
+{
+  for (guint i = 0; batch && i < batch->len; i++)
+    if (batch->pdata[i] == e)
+      batch->pdata[i] = NULL;
+}
+
+static void
 entry_free (Entry *e, const GError *why)
 {
+  if (e->batch)
+    {
+      batch_forget (e->m->batch, e);
+      batch_forget (e->m->flushing, e);
+    }
   if (e->job->monitor_pid > 0)
     g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->monitor_pid));
   entry_clear_run (e);
@@ -393,7 +559,7 @@ finish (Entry *e)
       e->run.restart_requested = FALSE;
       e->auto_restarts = 0;
       job->restarts++;
-      (void) announce (e, NULL); /* stopped, before the new run */
+      announce (e); /* stopped, before the new run */
       relaunch (e);
       return;
     }
@@ -882,11 +1048,53 @@ relaunch (Entry *e)
   /* attached_cb() has saved the new run unless the backend is still at
    * it; a run it could not save is being undone (child_exited()). */
   if (e->run.attaching || error)
-    (void) announce (e, NULL);
+    announce (e);
   else if (e->persist_error == NULL)
     notify (e);
   if (error)
     run_waiters (e, NULL);
+}
+
+/* Children reaped in one pass at most: a mass stop ends hundreds of runs
+ * at once, and each end is a save and announcements; the rest waits for
+ * the next pass, so other calls are answered in between. */
+#define REAP_MAX 32
+
+/* TRUE if there may be more to reap. */
+static gboolean
+reap (OrchManager *m)
+{
+  int status;
+  pid_t pid;
+
+  for (guint n = 0; n < REAP_MAX; n++)
+    {
+      Entry *e;
+
+      if ((pid = waitpid (-1, &status, WNOHANG)) <= 0)
+        {
+          manager_batch_flush (m);
+          return FALSE;
+        }
+      e = g_hash_table_lookup (m->children, GINT_TO_POINTER (pid));
+      if (e == NULL)
+        continue;
+      g_hash_table_remove (m->children, GINT_TO_POINTER (pid));
+      child_exited (pid, status, e);
+    }
+  manager_batch_flush (m);
+  return TRUE;
+}
+
+static gboolean
+reap_idle_cb (gpointer data)
+{
+  OrchManager *m = data;
+
+  if (reap (m))
+    return G_SOURCE_CONTINUE;
+  m->reap_idle = 0;
+  return G_SOURCE_REMOVE;
 }
 
 /* One SIGCHLD handler for all jobs: a GLib child watch per job would put
@@ -897,20 +1105,19 @@ sigchld_cb (int fd, GIOCondition cond, gpointer data)
 {
   OrchManager *m = data;
   struct signalfd_siginfo si;
-  int status;
-  pid_t pid;
 
   while (read (fd, &si, sizeof si) == sizeof si)
     ;
-  while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
-    {
-      Entry *e = g_hash_table_lookup (m->children, GINT_TO_POINTER (pid));
-      if (e == NULL)
-        continue;
-      g_hash_table_remove (m->children, GINT_TO_POINTER (pid));
-      child_exited (pid, status, e);
-    }
+  /* At the priority of the bus: a pass takes both. */
+  if (m->reap_idle == 0 && reap (m))
+    m->reap_idle = g_idle_add_full (G_PRIORITY_DEFAULT, reap_idle_cb, m, NULL);
   return G_SOURCE_CONTINUE;
+}
+
+static void
+state_flush_cb (gpointer data)
+{
+  manager_batch_flush (data);
 }
 
 static void
@@ -983,6 +1190,17 @@ orch_manager_new (const OrchConfig *config, OrchBackend *backend, OrchState *sta
   m->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
   if (m->inotify_fd >= 0)
     m->inotify_source = orch_fd_source_add (m->inotify_fd, G_IO_IN, inotify_cb, m);
+  if (state)
+    {
+      /* Prepared before the other sources (by priority): the group of
+       * the last pass commits before this one's. */
+      m->batch_source = g_source_new (&batch_funcs, sizeof (BatchSource));
+      ((BatchSource *) m->batch_source)->m = m;
+      g_source_set_priority (m->batch_source, G_PRIORITY_HIGH);
+      g_source_set_name (m->batch_source, "state group commit");
+      g_source_attach (m->batch_source, NULL);
+      orch_state_set_flush_func (state, state_flush_cb, m);
+    }
   return m;
 }
 
@@ -993,6 +1211,14 @@ orch_manager_free (OrchManager *m)
 
   if (m == NULL)
     return;
+  manager_batch_flush (m);
+  if (m->batch_source)
+    {
+      orch_state_set_flush_func (m->state, NULL, NULL);
+      g_source_destroy (m->batch_source);
+      g_clear_pointer (&m->batch_source, g_source_unref);
+    }
+  clear_source (&m->reap_idle);
   for (guint i = 0; i < m->order->len; i++)
     {
       Entry *e = g_ptr_array_index (m->order, i);
@@ -1362,7 +1588,7 @@ stop_entry (Entry *e, int sig, guint timeout_ms)
   manager_set_state (e, ORCH_JOB_STOPPING);
   /* Stopped even if that cannot be saved: a full disk must not keep a job
    * from being stopped.  The caller hears of it when the job has ended. */
-  (void) announce (e, NULL);
+  announce (e);
   if (e->run.attaching)
     {
       kill (e->job->monitor_pid, SIGKILL);

@@ -23,6 +23,9 @@ struct _OrchState {
   sqlite3_stmt *sched_del;
   sqlite3_stmt *sched_get;
   char *moved_aside;
+  gboolean group;           /* a group's transaction is open */
+  OrchStateFlushFunc flush; /* ends it, before a write of another kind */
+  gpointer flush_data;
 };
 
 /* Schema by version: migrations[i] takes a database from version i to
@@ -434,9 +437,22 @@ insert_scheduled (OrchState *s, const OrchJob *job, guint auto_restarts, GError 
   return exec (s->db, "RELEASE scheduled", error);
 }
 
-/* A new record: the one time the spec is written. */
-gboolean
-orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+void
+orch_state_set_flush_func (OrchState *s, OrchStateFlushFunc func, gpointer user_data)
+{
+  s->flush = func;
+  s->flush_data = user_data;
+}
+
+void
+orch_state_flush (OrchState *s)
+{
+  if (s->group && s->flush)
+    s->flush (s->flush_data);
+}
+
+static gboolean
+insert_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
 {
   g_autoptr(GVariant) spec = g_variant_ref_sink (orch_spec_to_variant (job->spec));
 
@@ -449,16 +465,67 @@ orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GErr
   return TRUE;
 }
 
+/* A new record: the one time the spec is written. */
 gboolean
-orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+orch_state_save_new (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  orch_state_flush (s);
+  return insert_new (s, job, auto_restarts, error);
+}
+
+static gboolean
+save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
 {
   int r = step_record (s->update, job, auto_restarts);
 
   if (r == SQLITE_DONE && sqlite3_changes (s->db) > 0)
     return TRUE;
   if (r == SQLITE_DONE)
-    return orch_state_save_new (s, job, auto_restarts, error);
+    return insert_new (s, job, auto_restarts, error);
   return db_error (s->db, error, "save");
+}
+
+gboolean
+orch_state_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  orch_state_flush (s);
+  return save (s, job, auto_restarts, error);
+}
+
+gboolean
+orch_state_group_begin (OrchState *s)
+{
+  if (s->group || !sqlite3_get_autocommit (s->db) ||
+      sqlite3_exec (s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return FALSE;
+  s->group = TRUE;
+  return TRUE;
+}
+
+gboolean
+orch_state_group_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error)
+{
+  g_return_val_if_fail (s->group, FALSE);
+  return save (s, job, auto_restarts, error);
+}
+
+gboolean
+orch_state_group_end (OrchState *s, gboolean commit, GError **error)
+{
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (s->group, FALSE);
+  s->group = FALSE;
+  /* A failed statement (a full disk) may have rolled the transaction
+   * back already; what is left of it goes. */
+  if (commit && !sqlite3_get_autocommit (s->db))
+    ok = exec (s->db, "COMMIT", error);
+  else if (commit)
+    g_set_error_literal (error, ORCH_ERROR, ORCH_ERROR_FAILED,
+                         _("state database: the transaction was rolled back"));
+  if (!ok && !sqlite3_get_autocommit (s->db))
+    (void) sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+  return ok;
 }
 
 gboolean
@@ -466,6 +533,7 @@ orch_state_delete (OrchState *s, const char *id, GError **error)
 {
   int r;
 
+  orch_state_flush (s);
   bind_text (s->del, 1, id);
   r = sqlite3_step (s->del);
   sqlite3_reset (s->del);
@@ -482,6 +550,7 @@ orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError
   sqlite3_stmt *st = NULL;
   int r;
 
+  orch_state_flush (s);
   /* Rare (SetLimits), so not worth a statement kept prepared. */
   if (sqlite3_prepare_v2 (s->db, "UPDATE jobs SET spec = ?2 WHERE id = ?1", -1, &st, NULL) !=
       SQLITE_OK)
@@ -509,6 +578,7 @@ orch_state_db (OrchState *s)
 gboolean
 orch_state_begin (OrchState *s, GError **error)
 {
+  orch_state_flush (s);
   return exec (s->db, "BEGIN IMMEDIATE", error);
 }
 
@@ -656,6 +726,7 @@ orch_state_save_schedule (OrchState *s, const char *id, GVariant *record, GError
   g_autoptr(GVariant) normal = g_variant_get_normal_form (record);
   int r;
 
+  orch_state_flush (s);
   bind_text (s->sched_save, 1, id);
   sqlite3_bind_blob (s->sched_save, 2, g_variant_get_data (normal),
                      (int) g_variant_get_size (normal), SQLITE_STATIC);
@@ -672,6 +743,7 @@ orch_state_delete_schedule (OrchState *s, const char *id, GError **error)
 {
   int r;
 
+  orch_state_flush (s);
   bind_text (s->sched_del, 1, id);
   r = sqlite3_step (s->sched_del);
   sqlite3_reset (s->sched_del);
@@ -741,6 +813,7 @@ orch_state_save_group (OrchState *s, const char *id, GVariant *record, GError **
   sqlite3_stmt *st = NULL;
   gboolean ok;
 
+  orch_state_flush (s);
   if (sqlite3_prepare_v2 (s->db, "INSERT OR REPLACE INTO groups (id, record) VALUES (?1, ?2)", -1,
                           &st, NULL) != SQLITE_OK)
     return db_error (s->db, error, "prepare group save");
@@ -758,6 +831,7 @@ orch_state_delete_group (OrchState *s, const char *id, GError **error)
   sqlite3_stmt *st = NULL;
   gboolean ok;
 
+  orch_state_flush (s);
   if (sqlite3_prepare_v2 (s->db, "DELETE FROM groups WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
     return db_error (s->db, error, "prepare group delete");
   sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);

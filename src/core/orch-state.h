@@ -43,6 +43,23 @@ gboolean orch_state_delete (OrchState *s, const char *id, GError **error);
 /* Replaces the stored spec of record @id (its limits changed). */
 gboolean orch_state_save_spec (OrchState *s, const char *id, const OrchSpec *spec, GError **error);
 
+/* Group commit: the job records written in one pass of the main loop
+ * go in one transaction (orch-manager.c).  Any other write, or an explicit
+ * transaction, first calls the flush function, which ends the group
+ * (orch_state_group_end) and tells what it holds, so nothing else ever
+ * lands in a group's transaction unknowingly. */
+typedef void (*OrchStateFlushFunc) (gpointer user_data);
+void orch_state_set_flush_func (OrchState *s, OrchStateFlushFunc func, gpointer user_data);
+/* Ends the open group, if any (through the flush function); tables kept
+ * by other files (orch-events.c) call it before they write. */
+void orch_state_flush (OrchState *s);
+/* FALSE (nothing begun) where a transaction is already open. */
+gboolean orch_state_group_begin (OrchState *s);
+gboolean
+orch_state_group_save (OrchState *s, const OrchJob *job, guint auto_restarts, GError **error);
+/* COMMIT (@commit) or ROLLBACK; FALSE if nothing was committed. */
+gboolean orch_state_group_end (OrchState *s, gboolean commit, GError **error);
+
 /* Groups the writes in between into one transaction (one commit for the
  * restore of a thousand records instead of a thousand). */
 gboolean orch_state_begin (OrchState *s, GError **error);
