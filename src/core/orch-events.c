@@ -17,6 +17,11 @@ struct _OrchEvents {
   GPtrArray *memory; /* OrchEvent, without a state */
   GHashTable *keys;  /* without a state: the keys in memory */
   guint64 last_seq;
+  /* With a state: statements kept prepared, and the rows the table has
+   * (-1: not counted yet), so the bound costs no walk of the kept ones. */
+  sqlite3_stmt *insert;
+  sqlite3_stmt *trim;
+  gint64 rows;
   OrchEventFunc func;
   gpointer func_data;
 };
@@ -54,6 +59,7 @@ orch_events_new (OrchState *state, guint keep)
   ev->keep = MAX (keep, 1);
   ev->memory = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_event_free);
   ev->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  ev->rows = -1;
   return ev;
 }
 
@@ -64,6 +70,9 @@ orch_events_free (OrchEvents *ev)
     return;
   g_ptr_array_unref (ev->memory);
   g_hash_table_unref (ev->keys);
+  /* Before the state: it closes the database (orch-daemon.c). */
+  g_clear_pointer (&ev->insert, sqlite3_finalize);
+  g_clear_pointer (&ev->trim, sqlite3_finalize);
   g_free (ev);
 }
 
@@ -82,47 +91,105 @@ db_fail (sqlite3 *db, const char *what, GError **error)
   return FALSE;
 }
 
-/* INSERT OR IGNORE, then the oldest beyond keep go: 1 new, 0 known. */
-static int
-db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
+static gboolean
+db_prepare (OrchEvents *ev, GError **error)
 {
   sqlite3 *db = orch_state_db (ev->state);
   sqlite3_stmt *st = NULL;
-  int r;
 
-  /* Not into the job records' group (orch-manager.c), which may fail. */
-  orch_state_flush (ev->state);
-  if (sqlite3_prepare_v2 (db,
+  if (ev->insert == NULL &&
+      sqlite3_prepare_v3 (db,
                           "INSERT OR IGNORE INTO events (key, job_id, kind, time, data)"
                           " VALUES (?1, ?2, ?3, ?4, ?5)",
-                          -1, &st, NULL) != SQLITE_OK)
-    return db_fail (db, "add event", error) ? 0 : -1;
-  sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 2, e->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, e->kind, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 4, e->time);
+                          -1, SQLITE_PREPARE_PERSISTENT, &ev->insert, NULL) != SQLITE_OK)
+    return db_fail (db, "add event", error);
+  if (ev->trim == NULL &&
+      sqlite3_prepare_v3 (db,
+                          "DELETE FROM events WHERE seq IN"
+                          " (SELECT seq FROM events ORDER BY seq LIMIT ?1)",
+                          -1, SQLITE_PREPARE_PERSISTENT, &ev->trim, NULL) != SQLITE_OK)
+    return db_fail (db, "add event", error);
+  if (ev->rows < 0)
+    {
+      if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM events", -1, &st, NULL) != SQLITE_OK)
+        return db_fail (db, "add event", error);
+      if (sqlite3_step (st) == SQLITE_ROW)
+        ev->rows = sqlite3_column_int64 (st, 0);
+      sqlite3_finalize (st);
+      if (ev->rows < 0)
+        return db_fail (db, "add event", error);
+    }
+  return TRUE;
+}
+
+/* INSERT OR IGNORE, then the oldest beyond keep go (by count, not by seq:
+ * an ignored insert still uses up a seq): 1 new, 0 known.  In one
+ * transaction (a savepoint: inside a caller's, or one of its own), so one
+ * commit per event. */
+static int
+db_insert (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
+{
+  sqlite3 *db = orch_state_db (ev->state);
+  int r;
+
+  sqlite3_bind_text (ev->insert, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (ev->insert, 2, e->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (ev->insert, 3, e->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (ev->insert, 4, e->time);
   /* An empty a{sv} has no data pointer, and NULL would be a NULL column
    * that OR IGNORE silently drops. */
-  sqlite3_bind_blob (st, 5, g_variant_get_size (e->data) ? g_variant_get_data (e->data) : "",
+  sqlite3_bind_blob (ev->insert, 5,
+                     g_variant_get_size (e->data) ? g_variant_get_data (e->data) : "",
                      (int) g_variant_get_size (e->data), SQLITE_STATIC);
-  r = sqlite3_step (st);
-  sqlite3_finalize (st);
+  r = sqlite3_step (ev->insert);
+  sqlite3_reset (ev->insert);
+  sqlite3_clear_bindings (ev->insert);
   if (r != SQLITE_DONE)
     return db_fail (db, "add event", error) ? 0 : -1;
   if (sqlite3_changes (db) == 0)
     return 0;
   e->seq = (guint64) sqlite3_last_insert_rowid (db);
-  /* By count, not by seq: an ignored insert still uses up a seq. */
-  if (sqlite3_prepare_v2 (db,
-                          "DELETE FROM events WHERE seq <= (SELECT seq FROM events"
-                          " ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
-                          -1, &st, NULL) == SQLITE_OK)
+  ev->rows++;
+  if (ev->rows > (gint64) ev->keep)
     {
-      sqlite3_bind_int64 (st, 1, ev->keep);
-      (void) sqlite3_step (st);
-      sqlite3_finalize (st);
+      sqlite3_bind_int64 (ev->trim, 1, ev->rows - ev->keep);
+      if (sqlite3_step (ev->trim) == SQLITE_DONE)
+        ev->rows -= sqlite3_changes (db);
+      sqlite3_reset (ev->trim);
     }
   return 1;
+}
+
+static int
+db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
+{
+  sqlite3 *db = orch_state_db (ev->state);
+  gint64 rows;
+  gboolean outer;
+  int r;
+
+  /* Not into the job records' group (orch-manager.c), which may fail. */
+  orch_state_flush (ev->state);
+  if (!db_prepare (ev, error))
+    return -1;
+  rows = ev->rows;
+  outer = !sqlite3_get_autocommit (db);
+  if (sqlite3_exec (db, "SAVEPOINT event", NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail (db, "add event", error) ? 0 : -1;
+  r = db_insert (ev, key, e, error);
+  if (r >= 0 && sqlite3_exec (db, "RELEASE event", NULL, NULL, NULL) == SQLITE_OK)
+    {
+      /* The caller's transaction may still roll it back: counted again. */
+      if (outer)
+        ev->rows = -1;
+      return r;
+    }
+  if (r >= 0)
+    db_fail (db, "add event", error);
+  /* Not added: the count goes back with the rows. */
+  ev->rows = rows;
+  (void) sqlite3_exec (db, "ROLLBACK TO event; RELEASE event", NULL, NULL, NULL);
+  return -1;
 }
 
 gboolean
