@@ -206,6 +206,12 @@ manager_batch_flush (OrchManager *m)
   m->flushing = NULL;
 }
 
+void
+orch_manager_flush (OrchManager *m)
+{
+  manager_batch_flush (m);
+}
+
 /* Before the loop sleeps again: the pass is over, its group commits. */
 static gboolean
 batch_prepare (GSource *source, gint *timeout)

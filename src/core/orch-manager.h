@@ -42,6 +42,10 @@ const char *const *orch_manager_unknown_units (OrchManager *m);
 /* Leaves running jobs running (they outlive the daemon by design); only
  * children still held before exec are killed. */
 void orch_manager_free (OrchManager *m);
+/* Commits the job records written since the loop last polled, and tells
+ * them (group commit, orch-manager.c): before anything they are told to
+ * goes, at shutdown. */
+void orch_manager_flush (OrchManager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchManager, orch_manager_free)
 
 const char *orch_manager_backend_name (OrchManager *m);

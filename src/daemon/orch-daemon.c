@@ -526,6 +526,10 @@ orch_daemon_free (OrchDaemon *self)
 {
   if (self == NULL)
     return;
+  /* The last pass's job records, told while everyone who hears them is
+   * still there. */
+  if (self->manager)
+    orch_manager_flush (self->manager);
   /* Clients go elsewhere (or wait for the next daemon) first. */
   if (self->name_taken)
     (void) sd_bus_release_name (self->bus, BUS_NAME);
