@@ -55,6 +55,7 @@ typedef struct {
   gboolean never_saved;         /* created here, no record yet: the first save inserts */
   guint64 seq;                  /* its place in OrchManager.order, which is by ascending seq */
   guint batch;                  /* BATCH_*: in OrchManager.batch, told once that commits */
+  guint told;                   /* BATCH_*: in a batch being told (OrchManager.flushing) */
 } Entry;
 
 struct _OrchManager {
@@ -84,7 +85,7 @@ struct _OrchManager {
   /* Group commit: the records changed in this pass of the main loop, in
    * one transaction, announced once it commits (manager_batch_flush). */
   GPtrArray *batch;      /* Entry, NULL: no transaction open */
-  GPtrArray *flushing;   /* the batch being told (manager_batch_flush) */
+  GSList *flushing;      /* GPtrArray: batches being told, innermost first */
   GError *batch_error;   /* a write in it failed */
   GSource *batch_source; /* flushes before the loop polls again */
   guint reap_idle;       /* SIGCHLD: more children to reap than one pass takes */

@@ -176,8 +176,15 @@ manager_batch_flush (OrchManager *m)
   if (batch == NULL)
     return;
   ok = orch_state_group_end (m->state, error == NULL, error ? NULL : &error);
-  /* Callbacks may remove jobs of the batch (entry_free clears its slot). */
-  m->flushing = batch;
+  /* Callbacks may remove jobs of the batch (entry_free clears its slot),
+   * and begin and flush groups of their own meanwhile. */
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Entry *e = batch->pdata[i];
+      e->told = e->batch;
+      e->batch = 0;
+    }
+  m->flushing = g_slist_prepend (m->flushing, batch);
   for (guint i = 0; i < batch->len; i++)
     {
       Entry *e = batch->pdata[i];
@@ -185,8 +192,8 @@ manager_batch_flush (OrchManager *m)
 
       if (e == NULL)
         continue;
-      what = e->batch;
-      e->batch = 0;
+      what = e->told;
+      e->told = 0;
       if (!ok)
         {
           persist_failed (e, error);
@@ -195,6 +202,13 @@ manager_batch_flush (OrchManager *m)
           continue;
         }
       persisted (e);
+      if (e->batch)
+        {
+          /* Changed again by a callback, in a group not committed yet:
+           * told with it. */
+          e->batch |= what;
+          continue;
+        }
       if (what & BATCH_NOTIFY)
         notify_now (e);
       if (what & BATCH_WAITERS)
@@ -203,7 +217,7 @@ manager_batch_flush (OrchManager *m)
           run_waiters (e, not_started);
         }
     }
-  m->flushing = NULL;
+  m->flushing = g_slist_remove (m->flushing, batch);
 }
 
 void
@@ -423,10 +437,10 @@ static void
 entry_free (Entry *e, const GError *why)
 {
   if (e->batch)
-    {
-      batch_forget (e->m->batch, e);
-      batch_forget (e->m->flushing, e);
-    }
+    batch_forget (e->m->batch, e);
+  if (e->told)
+    for (GSList *l = e->m->flushing; l; l = l->next)
+      batch_forget (l->data, e);
   if (e->job->monitor_pid > 0)
     g_hash_table_remove (e->m->children, GINT_TO_POINTER (e->job->monitor_pid));
   entry_clear_run (e);
