@@ -28,7 +28,9 @@
  * daemon's CPU per stopped job.  BENCH_STOP_TRACE, if set, is a shell
  * command started just before the mass stop with DAEMON_PID in its
  * environment (e.g. `perf record -g -p $DAEMON_PID -o F` or `strace -c -f
- * -p $DAEMON_PID -o F`) and sent SIGINT when the stop is done.
+ * -p $DAEMON_PID -o F`; its stdout is /dev/null) and sent SIGINT when
+ * the stop is done, SIGTERM 20 s later if it is still there (sh ignores
+ * SIGINT in what it runs with &: keep the tracer in the foreground).
  * Then Remove of every job.  One JSON object on stdout; each job pid with
  * its start time to --pids-file.
  */
@@ -36,6 +38,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -453,7 +456,12 @@ trace_start (void)
   p = fork ();
   if (p == 0)
     {
+      int null = open ("/dev/null", O_WRONLY);
       setpgid (0, 0);
+      /* Not our stdout: the JSON's pipe, which a tracer left running
+       * would hold open. */
+      if (null >= 0)
+        dup2 (null, STDOUT_FILENO);
       execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
       _exit (127);
     }
@@ -470,8 +478,16 @@ trace_stop (pid_t p)
 {
   if (p <= 0)
     return;
+  /* SIGINT lets perf and strace write what they have; a command that sh
+   * ran in the background (&) ignores it, so SIGTERM after 20 s. */
   kill (-p, SIGINT);
-  (void) waitpid (p, NULL, 0);
+  for (int i = 0; i < 200 && waitpid (p, NULL, WNOHANG) == 0; i++)
+    g_usleep (100000);
+  if (waitpid (p, NULL, WNOHANG) == 0)
+    {
+      kill (-p, SIGTERM);
+      (void) waitpid (p, NULL, 0);
+    }
 }
 
 static void
