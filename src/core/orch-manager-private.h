@@ -83,7 +83,7 @@ struct _OrchManager {
   OrchEvents *events;   /* limits_changed goes there; NULL: none kept */
   guint64 next_seq;     /* Entry.seq of the next one indexed */
   /* Group commit: the records changed in this pass of the main loop, in
-   * one transaction, announced once it commits (manager_batch_flush). */
+   * one transaction, announced once it commits (orch_manager_flush). */
   GPtrArray *batch;      /* Entry, NULL: no transaction open */
   GSList *flushing;      /* GPtrArray: batches being told, innermost first */
   GError *batch_error;   /* a write in it failed */
@@ -116,8 +116,6 @@ void manager_run_ended (Entry *e, int status);
 /* Signals every process of the job and arms the SIGKILL timer. */
 void manager_signal_group (Entry *e, int sig, guint timeout_ms);
 void manager_maybe_schedule_restart (Entry *e);
-/* Commits the records written in this pass and tells what they hold. */
-void manager_batch_flush (OrchManager *m);
 /* Saves and tells (announce), at once. */
 gboolean manager_announce (Entry *e, GError **error);
 /* OOM kills (orch-manager-oom.c): the group's counter as the run begins;

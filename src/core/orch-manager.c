@@ -86,7 +86,7 @@ manager_persist (Entry *e, GError **error)
   g_autoptr(GError) local = NULL;
   gboolean saved;
 
-  manager_batch_flush (m);
+  orch_manager_flush (m);
   saved = m->state == NULL ||
           (e->never_saved ? orch_state_save_new (m->state, e->job, e->auto_restarts, &local)
                           : orch_state_save (m->state, e->job, e->auto_restarts, &local));
@@ -112,7 +112,7 @@ notify_now (Entry *e)
 static void
 notify (Entry *e)
 {
-  manager_batch_flush (e->m);
+  orch_manager_flush (e->m);
   notify_now (e);
 }
 
@@ -162,12 +162,12 @@ batch_write (Entry *e, guint what)
     g_ptr_array_add (m->batch, e);
   e->batch |= what;
   if (m->batch->len >= BATCH_MAX)
-    manager_batch_flush (m);
+    orch_manager_flush (m);
   return TRUE;
 }
 
 void
-manager_batch_flush (OrchManager *m)
+orch_manager_flush (OrchManager *m)
 {
   g_autoptr(GPtrArray) batch = g_steal_pointer (&m->batch);
   g_autoptr(GError) error = g_steal_pointer (&m->batch_error);
@@ -220,17 +220,11 @@ manager_batch_flush (OrchManager *m)
   m->flushing = g_slist_remove (m->flushing, batch);
 }
 
-void
-orch_manager_flush (OrchManager *m)
-{
-  manager_batch_flush (m);
-}
-
 /* Before the loop sleeps again: the pass is over, its group commits. */
 static gboolean
 batch_prepare (GSource *source, gint *timeout)
 {
-  manager_batch_flush (((BatchSource *) source)->m);
+  orch_manager_flush (((BatchSource *) source)->m);
   *timeout = -1;
   return FALSE;
 }
@@ -1093,7 +1087,7 @@ reap (OrchManager *m)
 
       if ((pid = waitpid (-1, &status, WNOHANG)) <= 0)
         {
-          manager_batch_flush (m);
+          orch_manager_flush (m);
           return FALSE;
         }
       e = g_hash_table_lookup (m->children, GINT_TO_POINTER (pid));
@@ -1102,7 +1096,7 @@ reap (OrchManager *m)
       g_hash_table_remove (m->children, GINT_TO_POINTER (pid));
       child_exited (pid, status, e);
     }
-  manager_batch_flush (m);
+  orch_manager_flush (m);
   return TRUE;
 }
 
@@ -1137,7 +1131,7 @@ sigchld_cb (int fd, GIOCondition cond, gpointer data)
 static void
 state_flush_cb (gpointer data)
 {
-  manager_batch_flush (data);
+  orch_manager_flush (data);
 }
 
 static void
@@ -1231,7 +1225,7 @@ orch_manager_free (OrchManager *m)
 
   if (m == NULL)
     return;
-  manager_batch_flush (m);
+  orch_manager_flush (m);
   if (m->batch_source)
     {
       orch_state_set_flush_func (m->state, NULL, NULL);
