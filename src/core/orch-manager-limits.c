@@ -7,7 +7,6 @@
 #include "basic/orch-error.h"
 
 #include <glib/gi18n.h>
-#include <sqlite3.h>
 
 typedef struct {
   OrchManager *m;
@@ -67,7 +66,7 @@ store_durably (OrchManager *m, OrchJob *job, const OrchLimits *l, OrchEvent **re
     return TRUE;
 rollback:
   g_clear_pointer (ret_event, orch_event_free);
-  (void) sqlite3_exec (orch_state_db (m->state), "ROLLBACK", NULL, NULL, NULL);
+  orch_state_rollback (m->state);
   return FALSE;
 }
 

@@ -101,9 +101,11 @@ void orch_manager_set_events (OrchManager *m, OrchEvents *events);
  * (to delete its logs). */
 typedef void (*OrchManagerPurgeFunc) (const char *id, gpointer user_data);
 /* Removes finished jobs beyond [state] keep_finished (newest kept) or that
- * finished more than keep_finished_days before @now; returns how many. */
-guint orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove,
-                          gpointer user_data);
+ * finished more than keep_finished_days before @now, a bounded slice of
+ * them in one transaction: how many into @ret_removed; TRUE if more are
+ * left for the next call. */
+gboolean orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove,
+                             gpointer user_data, guint *ret_removed);
 
 /* The kernel says job @id's group saw an OOM kill: the record catches up
  * (oom_kills), saved and told. */

@@ -589,6 +589,13 @@ orch_state_commit (OrchState *s, GError **error)
 }
 
 void
+orch_state_rollback (OrchState *s)
+{
+  if (!sqlite3_get_autocommit (s->db))
+    (void) sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void
 orch_state_record_free (OrchStateRecord *r)
 {
   if (r == NULL)

@@ -66,6 +66,8 @@ gboolean orch_state_begin (OrchState *s, GError **error);
 /* The database, for the tables other files own (orch-events.c). */
 struct sqlite3 *orch_state_db (OrchState *s);
 gboolean orch_state_commit (OrchState *s, GError **error);
+/* Ends a transaction begun with orch_state_begin() without its writes. */
+void orch_state_rollback (OrchState *s);
 
 typedef struct {
   OrchJob *job;

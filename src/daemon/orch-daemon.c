@@ -41,6 +41,8 @@ struct _OrchDaemon {
   OrchForecastWatch *forecast_watch; /* NULL: memory warnings off */
   OrchDaemonSchedules *schedules;
   guint purge_source;
+  guint purge_idle; /* a purge under way, a slice a pass */
+  guint purged;     /* by it so far */
 
   /* NULL without a bus */
   sd_bus *bus;
@@ -310,12 +312,36 @@ purge_logs (const char *id, gpointer data)
     g_warning ("job %s: %s", id, error->message);
 }
 
+/* One slice of the purge (orch_manager_purge); TRUE while more are left. */
+static gboolean
+purge_step (gpointer data)
+{
+  OrchDaemon *self = data;
+  guint n;
+  gboolean more = orch_manager_purge (self->manager, g_get_real_time (), purge_logs, self, &n);
+
+  self->purged += n;
+  if (more)
+    return G_SOURCE_CONTINUE;
+  if (self->purged)
+    g_message (ngettext ("purged %u finished job ([state] keep_finished, keep_finished_days)",
+                         "purged %u finished jobs ([state] keep_finished, keep_finished_days)",
+                         self->purged),
+               self->purged);
+  self->purged = 0;
+  self->purge_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Retention: the rest of a long purge goes a slice a pass, from an idle,
+ * so calls are answered in between. */
 static gboolean
 purge_cb (gpointer data)
 {
   OrchDaemon *self = data;
 
-  orch_manager_purge (self->manager, g_get_real_time (), purge_logs, self);
+  if (self->purge_idle == 0 && purge_step (self))
+    self->purge_idle = g_idle_add (purge_step, self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -535,6 +561,8 @@ orch_daemon_free (OrchDaemon *self)
     (void) sd_bus_release_name (self->bus, BUS_NAME);
   if (self->purge_source)
     g_source_remove (self->purge_source);
+  if (self->purge_idle)
+    g_source_remove (self->purge_idle);
   if (self->bus_source)
     {
       g_source_destroy (self->bus_source);

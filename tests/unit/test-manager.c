@@ -385,6 +385,103 @@ test_restart_policy (Fixture *f, gconstpointer data)
   g_assert_cmpstr (lines[4], ==, "run");
 }
 
+static guint
+job_count (Fixture *f)
+{
+  g_autoptr(GPtrArray) jobs = orch_manager_list (orch_daemon_get_manager (f->daemon), NULL, NULL,
+                                                 NULL);
+  return jobs->len;
+}
+
+static gboolean
+count_is (Fixture *f, gconstpointer n)
+{
+  return job_count (f) == GPOINTER_TO_UINT (n);
+}
+
+typedef struct {
+  Fixture *f;
+  guint seen; /* jobs held when the timeout ran */
+} Between;
+
+static gboolean
+between_cb (gpointer data)
+{
+  Between *b = data;
+
+  b->seen = job_count (b->f);
+  return G_SOURCE_REMOVE;
+}
+
+static char *
+log_file (Fixture *f, const char *id, const char *suffix)
+{
+  g_autofree char *name = g_strconcat (id, suffix, NULL);
+  return g_build_filename (f->log_dir, name, NULL);
+}
+
+/* Retention after many jobs ended: the purge goes a slice at a time (64
+ * jobs, one commit each), the loop runs other sources in between, and
+ * every purged job's logs go, rotated generations included. */
+static void
+test_purge_slices (Fixture *f, gconstpointer data)
+{
+  enum { JOBS = 150, KEEP = 3, SLICE = 64 };
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *conf = NULL;
+  Between b = { f, 0 };
+
+  for (guint i = 0; i < JOBS; i++)
+    {
+      char *id = create (f, "{'command': <['true']>}");
+      g_ptr_array_add (ids, id);
+      run_until (f, job_finished, id, "the job to end");
+    }
+  /* Rotated generations of the oldest job, as rotation leaves them. */
+  for (guint g = 1; g <= 2; g++)
+    {
+      g_autofree char *suffix = g_strdup_printf (".log.%u", g);
+      g_autofree char *path = log_file (f, ids->pdata[0], suffix);
+      g_assert_true (g_file_set_contents (path, "old\n", -1, NULL));
+    }
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  g_assert_true (g_file_get_contents (f->config_path, &conf, NULL, NULL));
+  {
+    g_autofree char *more = g_strdup_printf ("%s[state]\nkeep_finished=%d\n", conf, KEEP);
+    g_assert_true (g_file_set_contents (f->config_path, more, -1, NULL));
+  }
+
+  /* The start purges one slice; the rest waits for the loop. */
+  daemon_up (f);
+  g_assert_cmpuint (job_count (f), ==, JOBS - SLICE);
+  g_timeout_add (0, between_cb, &b);
+  run_until (f, count_is, GUINT_TO_POINTER (KEEP), "the purge to end");
+  /* A source of the calls' priority ran before the next slice. */
+  g_assert_cmpuint (b.seen, ==, JOBS - SLICE);
+
+  for (guint i = 0; i < JOBS; i++)
+    {
+      gboolean kept = i >= JOBS - KEEP;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *log = log_file (f, ids->pdata[i], ".log");
+      OrchJob *job = orch_manager_lookup (orch_daemon_get_manager (f->daemon), ids->pdata[i],
+                                          &error);
+
+      g_assert_cmpint (job != NULL, ==, kept);
+      g_assert_cmpint (g_file_test (log, G_FILE_TEST_EXISTS), ==, kept);
+    }
+  for (guint g = 1; g <= 2; g++)
+    {
+      g_autofree char *suffix = g_strdup_printf (".log.%u", g);
+      g_autofree char *path = log_file (f, ids->pdata[0], suffix);
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+  /* Durable: a fresh daemon holds the same. */
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  daemon_up (f);
+  g_assert_cmpuint (job_count (f), ==, KEEP);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -408,6 +505,7 @@ main (int argc, char **argv)
   g_test_add ("/manager/stop", Fixture, NULL, setup, test_stop, teardown);
   g_test_add ("/manager/adopt", Fixture, NULL, setup, test_adopt, teardown);
   g_test_add ("/manager/restart-policy", Fixture, NULL, setup, test_restart_policy, teardown);
+  g_test_add ("/manager/purge-slices", Fixture, NULL, setup, test_purge_slices, teardown);
   ret = g_test_run ();
 
   stop_watcher ();
