@@ -11,6 +11,8 @@
 /* A run's OOM kills told as events: the latest this many. */
 #define OOM_EVENTS_MAX 16
 
+#define STAGED_KEYS_MAX 4096
+
 struct _OrchEvents {
   OrchState *state; /* NULL: memory only */
   guint keep;
@@ -22,6 +24,11 @@ struct _OrchEvents {
   sqlite3_stmt *insert;
   sqlite3_stmt *trim;
   gint64 rows;
+  /* Keys written by the job records' groups lately (orch_events_stage):
+   * the observation that follows each job's announcement finds them here
+   * without a statement.  Bounded: emptied past STAGED_KEYS_MAX. */
+  GHashTable *staged_keys;
+  GPtrArray *staging; /* the group being written: its new keys */
   OrchEventFunc func;
   gpointer func_data;
 };
@@ -60,6 +67,7 @@ orch_events_new (OrchState *state, guint keep)
   ev->memory = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_event_free);
   ev->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ev->rows = -1;
+  ev->staged_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return ev;
 }
 
@@ -70,6 +78,8 @@ orch_events_free (OrchEvents *ev)
     return;
   g_ptr_array_unref (ev->memory);
   g_hash_table_unref (ev->keys);
+  g_hash_table_unref (ev->staged_keys);
+  g_clear_pointer (&ev->staging, g_ptr_array_unref);
   /* Before the state: it closes the database (orch-daemon.c). */
   g_clear_pointer (&ev->insert, sqlite3_finalize);
   g_clear_pointer (&ev->trim, sqlite3_finalize);
@@ -168,8 +178,10 @@ db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
   gboolean outer;
   int r;
 
-  /* Not into the job records' group (orch-manager.c), which may fail. */
-  orch_state_flush (ev->state);
+  /* Not into the job records' group (orch-manager.c), which may fail;
+   * unless it is the group being staged. */
+  if (ev->staging == NULL)
+    orch_state_flush (ev->state);
   if (!db_prepare (ev, error))
     return -1;
   rows = ev->rows;
@@ -179,8 +191,9 @@ db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
   r = db_insert (ev, key, e, error);
   if (r >= 0 && sqlite3_exec (db, "RELEASE event", NULL, NULL, NULL) == SQLITE_OK)
     {
-      /* The caller's transaction may still roll it back: counted again. */
-      if (outer)
+      /* The caller's transaction may still roll it back: counted again
+       * (a staged group's failure is told by orch_events_unstage). */
+      if (outer && ev->staging == NULL)
         ev->rows = -1;
       return r;
     }
@@ -229,20 +242,37 @@ orch_events_emit (OrchEvents *ev, const OrchEvent *event)
     ev->func (event, ev->func_data);
 }
 
+/* Adds the event and tells it; or, while a group is staged, adds it to
+ * the group and keeps it in @staged to be told after the commit. */
 static void
-add_and_emit (OrchEvents *ev, const char *key, const OrchJob *job, const char *kind, gint64 time,
-              GVariant *data)
+put (OrchEvents *ev, const char *key, const OrchJob *job, const char *kind, gint64 time,
+     GVariant *data, GPtrArray *staged)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(OrchEvent) e = NULL;
 
+  if (g_hash_table_contains (ev->staged_keys, key))
+    {
+      g_variant_unref (g_variant_ref_sink (data));
+      return;
+    }
   if (!orch_events_add (ev, key, job->id, kind, time, data, &e, &error))
-    g_warning ("cannot record event %s: %s", key, error->message);
-  orch_events_emit (ev, e);
+    {
+      g_warning ("cannot record event %s: %s", key, error->message);
+      return;
+    }
+  if (staged == NULL)
+    {
+      orch_events_emit (ev, e);
+      return;
+    }
+  g_ptr_array_add (ev->staging, g_strdup (key));
+  if (e)
+    g_ptr_array_add (staged, g_steal_pointer (&e));
 }
 
-void
-orch_events_observe (OrchEvents *ev, const OrchJob *job)
+static void
+derive (OrchEvents *ev, const OrchJob *job, GPtrArray *staged)
 {
   /* The run's start time tells the runs apart: one event per run. */
   if (!orch_job_state_is_active (job->state) && job->finished_at > 0 && job->started_at > 0)
@@ -257,7 +287,7 @@ orch_events_observe (OrchEvents *ev, const OrchJob *job)
       g_variant_builder_add (&b, "{sv}", "signal", g_variant_new_int32 (job->signal));
       g_variant_builder_add (&b, "{sv}", "restarts", g_variant_new_uint32 (job->restarts));
       g_variant_builder_add (&b, "{sv}", "result", g_variant_new_string (orch_job_result (job)));
-      add_and_emit (ev, key, job, "exited", job->finished_at, g_variant_builder_end (&b));
+      put (ev, key, job, "exited", job->finished_at, g_variant_builder_end (&b), staged);
     }
   /* One per kill the kernel counted in the run, keyed by its number: a
    * count the record has (saved before it is told) is never lost, and
@@ -267,17 +297,58 @@ orch_events_observe (OrchEvents *ev, const OrchJob *job)
     {
       g_autofree char *key = g_strdup_printf ("%s/oom_kill/%" G_GINT64_FORMAT "/%u", job->id,
                                               job->started_at, n);
-      add_and_emit (ev, key, job, "oom_kill", g_get_real_time (),
-                    g_variant_new_parsed ("{'run_count': <%u>, 'oom_kills': <%u>}", (guint32) n,
-                                          (guint32) job->oom_kills));
+      put (ev, key, job, "oom_kill", g_get_real_time (),
+           g_variant_new_parsed ("{'run_count': <%u>, 'oom_kills': <%u>}", (guint32) n,
+                                 (guint32) job->oom_kills),
+           staged);
     }
   if (job->restarts > 0 && job->started_at > 0 && job->state != ORCH_JOB_STARTING)
     {
       g_autofree char *key = g_strdup_printf ("%s/restarted/%" G_GINT64_FORMAT, job->id,
                                               job->started_at);
-      add_and_emit (ev, key, job, "restarted", job->started_at,
-                    g_variant_new_parsed ("{'restarts': <%u>}", (guint32) job->restarts));
+      put (ev, key, job, "restarted", job->started_at,
+           g_variant_new_parsed ("{'restarts': <%u>}", (guint32) job->restarts), staged);
     }
+}
+
+void
+orch_events_observe (OrchEvents *ev, const OrchJob *job)
+{
+  derive (ev, job, NULL);
+}
+
+void
+orch_events_stage (OrchEvents *ev, const OrchJob *job, GPtrArray *staged)
+{
+  if (ev->state == NULL)
+    {
+      derive (ev, job, NULL);
+      return;
+    }
+  if (ev->staging == NULL)
+    {
+      if (g_hash_table_size (ev->staged_keys) > STAGED_KEYS_MAX)
+        g_hash_table_remove_all (ev->staged_keys);
+      ev->staging = g_ptr_array_new_with_free_func (g_free);
+    }
+  derive (ev, job, staged);
+}
+
+void
+orch_events_stage_end (OrchEvents *ev, gboolean committed)
+{
+  g_autoptr(GPtrArray) keys = g_steal_pointer (&ev->staging);
+
+  if (keys == NULL)
+    return;
+  if (!committed)
+    {
+      /* Rolled back with the group: not stored, not counted. */
+      ev->rows = -1;
+      return;
+    }
+  for (guint i = 0; i < keys->len; i++)
+    g_hash_table_add (ev->staged_keys, g_steal_pointer (&keys->pdata[i]));
 }
 
 GPtrArray *

@@ -48,6 +48,14 @@ void orch_events_emit (OrchEvents *ev, const OrchEvent *event);
 /* The events @job's record implies (exited, restarted, oom_kill), each
  * once. */
 void orch_events_observe (OrchEvents *ev, const OrchJob *job);
+/* The same for a job in the job records' group (orch-manager.c), before
+ * it commits: written in its transaction; the new events are added to
+ * @staged (of OrchEvent) for the caller to emit once the group has
+ * committed.  Then orch_events_stage_end() says whether it did; the keys
+ * of a committed group are remembered, so the observation that follows
+ * the job's announcement writes nothing again. */
+void orch_events_stage (OrchEvents *ev, const OrchJob *job, GPtrArray *staged);
+void orch_events_stage_end (OrchEvents *ev, gboolean committed);
 
 /* Events after @since (seq), of job @id (NULL or "": all), oldest first,
  * at most @limit (0: all kept). */

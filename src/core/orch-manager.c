@@ -171,11 +171,23 @@ orch_manager_flush (OrchManager *m)
 {
   g_autoptr(GPtrArray) batch = g_steal_pointer (&m->batch);
   g_autoptr(GError) error = g_steal_pointer (&m->batch_error);
+  g_autoptr(GPtrArray) staged = NULL;
   gboolean ok;
 
   if (batch == NULL)
     return;
+  /* The events the records imply (a stopped job's "exited") go into the
+   * same commit, and are told after the records' announcements. */
+  if (m->events && error == NULL)
+    {
+      staged = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_event_free);
+      for (guint i = 0; i < batch->len; i++)
+        if (batch->pdata[i])
+          orch_events_stage (m->events, ((Entry *) batch->pdata[i])->job, staged);
+    }
   ok = orch_state_group_end (m->state, error == NULL, error ? NULL : &error);
+  if (staged)
+    orch_events_stage_end (m->events, ok);
   /* Callbacks may remove jobs of the batch (entry_free clears its slot),
    * and begin and flush groups of their own meanwhile. */
   for (guint i = 0; i < batch->len; i++)
@@ -218,6 +230,8 @@ orch_manager_flush (OrchManager *m)
         }
     }
   m->flushing = g_slist_remove (m->flushing, batch);
+  for (guint i = 0; ok && staged && i < staged->len; i++)
+    orch_events_emit (m->events, staged->pdata[i]);
 }
 
 /* Before the loop sleeps again: the pass is over, its group commits. */

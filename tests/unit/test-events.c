@@ -78,12 +78,23 @@ test_memory (void)
 }
 
 static void
+remove_state_dir (const char *dir)
+{
+  static const char *const files[] = { "orchestrator.db", "orchestrator.db-wal",
+                                       "orchestrator.db-shm", "lock" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, files[i], NULL);
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
 test_state_and_bound (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("orch-events-test-XXXXXX", NULL);
-  g_autofree char *db = g_build_filename (dir, "orchestrator.db", NULL);
-  g_autofree char *wal = g_build_filename (dir, "orchestrator.db-wal", NULL);
-  g_autofree char *shm = g_build_filename (dir, "orchestrator.db-shm", NULL);
   g_autoptr(GError) error = NULL;
 
   {
@@ -107,14 +118,60 @@ test_state_and_bound (void)
     g_assert_cmpstr (((OrchEvent *) kept->pdata[2])->id, ==, "job_20261203_000000_cccccc");
     g_assert_cmpstr (((OrchEvent *) kept->pdata[0])->kind, ==, "restarted");
   }
-  g_unlink (db);
-  g_unlink (wal);
-  g_unlink (shm);
+  remove_state_dir (dir);
+}
+
+/* Staged in the job records' group: written in its transaction, told by
+ * the caller after the commit; a group rolled back stores nothing and the
+ * next observation tells it; after a commit, the observation that follows
+ * the announcement tells nothing again. */
+static void
+test_stage (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("orch-events-test-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OrchState) s = orch_state_open (dir, &error);
+  g_autoptr(OrchEvents) ev = orch_events_new (s, 100);
+  g_autoptr(OrchJob) job = finished_job ("job_20261203_000000_dddddd", 1700000000000000);
+  g_autoptr(GPtrArray) listed = NULL;
+  guint told = 0;
+
+  g_assert_no_error (error);
+  orch_events_set_func (ev, count_cb, &told);
   {
-    g_autofree char *lock = g_build_filename (dir, "lock", NULL);
-    g_unlink (lock);
+    g_autoptr(GPtrArray) staged = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_event_free);
+    g_assert_true (orch_state_group_begin (s));
+    orch_events_stage (ev, job, staged);
+    g_assert_cmpuint (staged->len, ==, 1);
+    g_assert_false (orch_state_group_end (s, FALSE, NULL));
+    orch_events_stage_end (ev, FALSE);
   }
-  g_rmdir (dir);
+  listed = orch_events_list (ev, NULL, 0, 0, &error);
+  g_assert_cmpuint (listed->len, ==, 0);
+  g_clear_pointer (&listed, g_ptr_array_unref);
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 1);
+
+  job->restarts = 1;
+  job->started_at += 5000;
+  job->finished_at += 5000;
+  {
+    g_autoptr(GPtrArray) staged = g_ptr_array_new_with_free_func ((GDestroyNotify) orch_event_free);
+    g_assert_true (orch_state_group_begin (s));
+    orch_events_stage (ev, job, staged);
+    g_assert_cmpuint (staged->len, ==, 2); /* exited, restarted */
+    g_assert_cmpuint (told, ==, 1);        /* the caller tells them */
+    g_assert_true (orch_state_group_end (s, TRUE, &error));
+    g_assert_no_error (error);
+    orch_events_stage_end (ev, TRUE);
+  }
+  orch_events_observe (ev, job);
+  g_assert_cmpuint (told, ==, 1);
+  listed = orch_events_list (ev, NULL, 0, 0, &error);
+  g_assert_cmpuint (listed->len, ==, 3);
+  g_clear_pointer (&ev, orch_events_free);
+  g_clear_pointer (&s, orch_state_free);
+  remove_state_dir (dir);
 }
 
 /* A run's OOM kills: one event per kill the record counts, each once
@@ -175,6 +232,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/events/memory", test_memory);
   g_test_add_func ("/events/state-and-bound", test_state_and_bound);
+  g_test_add_func ("/events/stage", test_stage);
   g_test_add_func ("/events/oom-kill", test_oom_kill);
   g_test_add_func ("/events/memory-high-rate", test_memory_high_rate);
   return g_test_run ();
