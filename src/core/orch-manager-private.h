@@ -7,6 +7,7 @@
 #include "orch-launch.h"
 #include "orch-events.h"
 #include "orch-manager.h"
+#include "orch-fd-watch.h"
 #include "basic/orch-cgroup.h"
 
 #include <glib.h>
@@ -24,9 +25,9 @@ typedef struct {
   guint kill_timer;    /* SIGKILL once the stop timeout is over */
   guint poll_timer;    /* emptiness of the group, without an events file */
   int inotify_wd;      /* emptiness of the group, with one */
-  int pidfd;           /* adopted runs: the monitor, which is not our child */
-  guint pidfd_source;
-  gboolean attaching; /* backend attach outstanding */
+  int pidfd;           /* the monitor: our child (waited through it), or adopted */
+  guint pidfd_watch;   /* orch-fd-watch of it */
+  gboolean attaching;  /* backend attach outstanding */
   gboolean released;
   gboolean main_exited;
   int wait_status;
@@ -69,8 +70,9 @@ struct _OrchManager {
   guint inotify_source;
   GHashTable *watches; /* wd -> Entry */
   GRand *rand;
-  guint active;   /* jobs starting, running or stopping */
-  int sigchld_fd; /* signalfd for SIGCHLD, -1: GLib child watches */
+  guint active;    /* jobs starting, running or stopping */
+  gboolean pidfds; /* each monitor waited through a pidfd (Linux >= 5.4) */
+  int sigchld_fd;  /* else a signalfd for SIGCHLD; -1: GLib child watches */
   guint sigchld_source;
   GHashTable *children; /* monitor pid -> Entry */
   OrchState *state;     /* NULL: records in memory only */
@@ -110,6 +112,11 @@ void manager_set_state (Entry *e, OrchJobState state);
 /* Writes the record; a failed save is retried every second. */
 gboolean manager_persist (Entry *e, GError **error);
 /* How the run ended, if its monitor recorded it: into @status. */
+/* Watches the monitor's pidfd @fd (owned) in the loop's epoll set;
+ * FALSE (fd closed) if it cannot be. */
+gboolean manager_watch_pidfd (Entry *e, int fd, OrchFdWatchFunc func);
+/* Stops watching the run's pidfd and closes it. */
+void manager_unwatch_pidfd (Entry *e);
 gboolean manager_take_exit_record (Entry *e, int *status);
 /* The monitor is gone and the run ended with @status (waitpid's). */
 void manager_run_ended (Entry *e, int status);

@@ -27,9 +27,7 @@ pidfd_cb (int fd, GIOCondition cond, gpointer data)
 
   int status;
 
-  e->run.pidfd_source = 0;
-  close (e->run.pidfd);
-  e->run.pidfd = -1;
+  manager_unwatch_pidfd (e);
   if (!manager_take_exit_record (e, &status))
     {
       /* Not ours to wait for, and no record: it was killed with its
@@ -39,7 +37,7 @@ pidfd_cb (int fd, GIOCondition cond, gpointer data)
       e->job->error = g_strdup (_("the exit status was lost: orchestrator-monitor was killed"));
     }
   manager_run_ended (e, status);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE; /* removed above */
 }
 
 /* Watches an adopted monitor, which is not our child, through a pidfd. */
@@ -56,9 +54,7 @@ watch_monitor (Entry *e)
       close (fd);
       return FALSE;
     }
-  e->run.pidfd = fd;
-  e->run.pidfd_source = g_unix_fd_add (fd, G_IO_IN, pidfd_cb, e);
-  return TRUE;
+  return manager_watch_pidfd (e, fd, pidfd_cb);
 }
 
 /* A run recorded as active: ended meanwhile (the monitor's record says

@@ -437,6 +437,24 @@ wal_commits (guint32 *ret_salt)
   return commits;
 }
 
+/* The pidfds @pid holds (one per monitor it waits for). */
+static guint
+pidfds_of (pid_t pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *link = g_build_filename (dir_path, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      n += target && strstr (target, "pidfd") != NULL;
+    }
+  return n;
+}
+
 /* Children of @pid that are zombies. */
 static guint
 zombie_children (pid_t pid)
@@ -494,6 +512,9 @@ test_group_commit (void)
     }
   dpid_s = g_subprocess_get_identifier (d->daemon);
   dpid = atoi (dpid_s);
+  /* Each monitor is waited for through its pidfd, not waitpid(-1) over
+   * every child (Linux >= 5.4: this test's kernels). */
+  g_assert_cmpuint (pidfds_of (dpid), ==, N);
   c0 = wal_commits (&salt0);
 
   g_assert_cmpint (kill (dpid, SIGSTOP), ==, 0);
@@ -508,6 +529,8 @@ test_group_commit (void)
 
   c1 = wal_commits (&salt1);
   g_assert_cmpuint (salt1, ==, salt0);
+  g_assert_cmpuint (pidfds_of (dpid), ==, 0);
+  g_assert_cmpuint (zombie_children (dpid), ==, 0);
   g_test_message ("%d runs ended in one pass: %u commits", N, c1 - c0);
   /* The records and their "exited" events in a few groups; one commit
    * per record would be 2 N, one per event N more. */
