@@ -32,6 +32,7 @@ look_at (OrchForecastWatch *w, const char *id)
   OrchJob *job = orch_manager_lookup (w->manager, id, NULL);
   OrchForecastWarnState *st;
   OrchMemoryOutlook o;
+  GVariantBuilder b;
   gint64 now = g_get_real_time ();
   double in_s;
   guint before;
@@ -62,14 +63,18 @@ look_at (OrchForecastWatch *w, const char *id)
    * changed re-arms. */
   if (!orch_forecast_warn_step (st, job->started_at, o.own_limit ? o.limit : 0, in_s, before))
     return;
-  w->func (id, now,
-           g_variant_new_parsed ("{'limit': <%t>, 'limit_source': <%s>, 'memory_bytes': <%t>, "
-                                 "'exhaustion_at': <%t>, 'confidence': <%d>, "
-                                 "'warn_before_s': <%u>, 'method': <%s>}",
-                                 (guint64) o.limit, o.limit_source, (guint64) o.memory_bytes,
-                                 (guint64) o.exhaustion_at, o.confidence, (guint32) before,
-                                 o.method),
-           w->user_data);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add_parsed (&b, "{'limit', <%t>}", (guint64) o.limit);
+  g_variant_builder_add_parsed (&b, "{'limit_source', <%s>}", o.limit_source);
+  g_variant_builder_add_parsed (&b, "{'memory_bytes', <%t>}", (guint64) o.memory_bytes);
+  g_variant_builder_add_parsed (&b, "{'exhaustion_at', <%t>}", (guint64) o.exhaustion_at);
+  g_variant_builder_add_parsed (&b, "{'confidence', <%d>}", o.confidence);
+  g_variant_builder_add_parsed (&b, "{'warn_before_s', <%u>}", (guint32) before);
+  g_variant_builder_add_parsed (&b, "{'method', <%s>}", o.method);
+  /* Why it rises: a tested trend the forecast follows (as GetJobForecast says). */
+  if (o.trend_per_s > 0)
+    g_variant_builder_add_parsed (&b, "{'trend_per_s', <%d>}", o.trend_per_s);
+  w->func (id, now, g_variant_builder_end (&b), w->user_data);
 }
 
 /* One job per dispatch, at low priority: bus requests and the sampler's

@@ -189,6 +189,13 @@ doubles (const double *v, guint n)
   return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, v, n, sizeof (double));
 }
 
+/* The followed trend's rise a second (0 when none is followed). */
+static double
+trend_per_s (const OrchForecastFit *fit, gint64 fit_step_us)
+{
+  return fit->trend_followed ? fit->trend_per_step * G_USEC_PER_SEC / (double) fit_step_us : 0.0;
+}
+
 /* The a{sv} of one metric: points every step_s up to the horizon. */
 static GVariant *
 series_dict (const SeriesForecast *f, const Options *o, gboolean nonneg)
@@ -219,6 +226,11 @@ series_dict (const SeriesForecast *f, const Options *o, gboolean nonneg)
       g_variant_new_double ((double) f->fit.period * f->fit_step_us / G_USEC_PER_SEC));
   if (!isnan (f->fit.mase))
     g_variant_builder_add (&b, "{sv}", "backtest_mase", g_variant_new_double (f->fit.mase));
+  /* The path follows a tested rising line (orch_forecast_auto_memory()),
+   * not the method's own trend: say so, and how steep. */
+  if (f->fit.trend_followed)
+    g_variant_builder_add (&b, "{sv}", "trend_per_s",
+                           g_variant_new_double (trend_per_s (&f->fit, f->fit_step_us)));
   g_variant_builder_add (&b, "{sv}", "history_start", g_variant_new_uint64 ((guint64) f->first_us));
   g_variant_builder_add (&b, "{sv}", "history_end", g_variant_new_uint64 ((guint64) f->last_us));
   g_variant_builder_add (&b, "{sv}", "history_points", g_variant_new_uint32 (f->n_fit));
@@ -532,6 +544,7 @@ orch_forecaster_memory_outlook (OrchSampler *s, OrchManager *m, const char *id, 
     {
       out->memory_bytes = g_array_index (mem.v, double, mem.v->len - 1);
       out->method = orch_forecast_method_name (fm.fit.method);
+      out->trend_per_s = trend_per_s (&fm.fit, fm.fit_step_us);
       out->searched_s = (double) MIN (fm.horizon_steps, fm.path.h) * fm.fit_step_us /
                         G_USEC_PER_SEC;
       cross = orch_forecast_first_crossing (fm.path.mean, MIN (fm.horizon_steps, fm.path.h),

@@ -45,6 +45,7 @@ typedef struct {
   double memory_bytes;      /* the newest sample */
   guint samples;
   const char *method;   /* static */
+  double trend_per_s;   /* bytes a second of a followed rising trend, 0: none */
   gint64 exhaustion_at; /* µs, 0: not within the horizon */
   double searched_s;    /* how far ahead the forecast went */
   double confidence;    /* P(over the limit) at that time */
