@@ -46,13 +46,21 @@ static char *
 metric_line (GVariant *series)
 {
   const char *method = "?";
-  double mase = -1, period = 0;
+  double mase = -1, period = 0, trend = 0;
   guint32 points = 0;
   guint64 start = 0, end = 0;
   g_autofree char *span = NULL;
   g_autofree char *per = NULL;
+  g_autofree char *name = NULL;
 
   g_variant_lookup (series, "method", "&s", &method);
+  /* Memory following a tested rising trend: the reason it climbs. */
+  if (g_variant_lookup (series, "trend_per_s", "d", &trend) && trend > 0)
+    {
+      g_autofree char *rate = orch_ctl_format_size ((guint64) trend);
+
+      method = name = g_strdup_printf (_("%s following a rising trend of %s/s"), method, rate);
+    }
   g_variant_lookup (series, "backtest_mase", "d", &mase);
   g_variant_lookup (series, "period_s", "d", &period);
   g_variant_lookup (series, "history_points", "u", &points);
