@@ -203,6 +203,7 @@ test_idle_job (void)
 {
   g_autofree char *id = orch_test_start (d, "{'command': <['sleep', '600']>}", "running", 10000);
   g_autoptr(GVariant) fc = NULL;
+  g_autoptr(GVariant) mem = NULL;
   g_autoptr(GError) error = NULL;
   const char *source = NULL;
   guint64 at = 0;
@@ -213,8 +214,12 @@ test_idle_job (void)
   g_assert_no_error (error);
   g_assert_true (g_variant_lookup (fc, "memory_limit_source", "&s", &source));
   g_assert_cmpstr (source, ==, "host_available");
-  /* Flat memory never reaches the host's free memory. */
+  /* Flat memory never reaches the host's free memory, and follows no
+   * trend. */
   g_assert_false (g_variant_lookup (fc, "memory_exhaustion_at", "t", &at));
+  mem = g_variant_lookup_value (fc, "memory_bytes", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (mem);
+  g_assert_false (g_variant_lookup (mem, "trend_per_s", "d", NULL));
   orch_test_discard (d, id);
 }
 
@@ -434,7 +439,7 @@ check_exhaustion (const char *id, double limit, gboolean option, double mem, gin
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) fc = NULL;
   g_autoptr(GVariant) series = NULL;
-  double truth_s = (limit - mem) / LEAK_RATE, got_s, step = 0;
+  double truth_s = (limit - mem) / LEAK_RATE, got_s, step = 0, trend = 0;
   const char *method = NULL;
 
   if (option)
@@ -456,6 +461,11 @@ check_exhaustion (const char *id, double limit, gboolean option, double mem, gin
   g_test_message ("%s, %u points: limit %.0f MiB reached in %.0f s, forecast %.0f s", method,
                   u32 (series, "history_points"), limit / MIB, truth_s, got_s);
   g_assert_cmpfloat (fabs (got_s - truth_s), <=, 0.05 * truth_s + 5);
+  /* The reply says why it climbs: the leak's trend, at about its rate. */
+  g_assert_true (g_variant_lookup (series, "trend_per_s", "d", &trend));
+  g_test_message ("trend_per_s %.2f MiB/s (the job's %.2f)", trend / MIB, LEAK_RATE / MIB);
+  g_assert_cmpfloat (trend, >, 0.75 * LEAK_RATE);
+  g_assert_cmpfloat (trend, <, 1.25 * LEAK_RATE);
 }
 
 /* A job leaking steadily, its memory_max half an hour ahead (or, where
