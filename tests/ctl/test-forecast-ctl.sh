@@ -33,6 +33,8 @@ echo "$out" | sed 's/^/# /'
 grep -q '^CPU: ' <<<"$out" || fail "no CPU line"
 grep -q '^Memory: ' <<<"$out" || fail "no Memory line"
 grep -Eq 'naive|moving-average|holt|seasonal-mean|combination' <<<"$out" || fail "no method named"
+# Growing 80 MiB/s when asked: the memory line says it follows that trend.
+grep -Eq '^Memory: .* following a rising trend of [0-9.]+[A-Za-z]*/s' <<<"$out" || fail "no trend named"
 [ "$(grep -c '^[0-9]\{4\}-' <<<"$out")" -eq 12 ] || fail "not 12 rows"
 
 ctl forecast "$ID" --horizon 60s --step 1s --json > "$T/fc.json" || fail "forecast --json failed"
