@@ -43,8 +43,8 @@ void orch_fd_budget_cache_held (OrchFdGiveBackFunc give_back, gpointer user_data
 /* Estimates past which the fds are counted by trying, not trusted: room
  * for what the estimate does not see (clients' calls, a launch under way). */
 #define ORCH_FD_SLACK 64
-/* What a running job may hold in the daemon beyond its watched fds (a
- * pidfd once re-adopted): the least the estimate counts;
+/* What a running job may hold in the daemon beyond its watched fds (its
+ * monitor's pidfd is watched): the least the estimate counts, a margin;
  * orch_fd_budget_calibrate() learns more where jobs hold more. */
 #define ORCH_FD_PER_JOB 1
 
