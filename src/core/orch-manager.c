@@ -1082,8 +1082,10 @@ launch_run (Entry *e, GError **error)
   g_clear_pointer (&job->error, g_free);
   g_clear_error (&e->persist_error);
   manager_set_state (e, ORCH_JOB_STARTING);
-  /* A record a previous run left must not end this one. */
-  orch_exit_record_remove (m->exit_dir_fd, job->id);
+  /* A record a previous run left must not end this one (a new job's id
+   * is new: no run of it left one). */
+  if (!e->never_saved)
+    orch_exit_record_remove (m->exit_dir_fd, job->id);
   if (job->spec->resolved_exec == NULL && !orch_policy_check (m->config, job->spec, error))
     goto failed; /* a record loaded from state, and the system changed */
 
