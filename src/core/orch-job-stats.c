@@ -85,6 +85,7 @@ read_at (int dir_fd, const char *name, char *buf, gsize size)
 void
 orch_job_files_open (OrchJobFiles *f, const char *cgroup_dir)
 {
+  f->n_fds_known = FALSE;
   f->dir_fd = cgroup_dir ? open (cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   f->cg_count = f->dir_fd >= 0;
   for (int i = 0; i < ORCH_CG_N_FILES; i++)
@@ -140,6 +141,7 @@ cg_files_close (OrchJobFiles *f)
 void
 orch_job_files_close (OrchJobFiles *f)
 {
+  f->n_fds_known = FALSE;
   cg_files_close (f);
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     pid_files_close (&g_array_index (f->procs, OrchPidFiles, i));
@@ -150,6 +152,7 @@ orch_job_files_close (OrchJobFiles *f)
 void
 orch_job_files_release (OrchJobFiles *f)
 {
+  f->n_fds_known = FALSE;
   cg_files_close (f);
   for (guint i = 0; f->procs && i < f->procs->len; i++)
     {
@@ -163,7 +166,7 @@ orch_job_files_release (OrchJobFiles *f)
 
 /* @p's file @which, opened now if it was released. */
 static int
-pid_fd (const OrchJobFiles *f, OrchPidFiles *p, guint8 which, int *fd)
+pid_fd (OrchJobFiles *f, OrchPidFiles *p, guint8 which, int *fd)
 {
   static const char *const names[] = { "stat", "io", "schedstat", "statm" };
 
@@ -171,6 +174,7 @@ pid_fd (const OrchJobFiles *f, OrchPidFiles *p, guint8 which, int *fd)
     {
       char path[64];
       p->unopened &= (guint8) ~which;
+      f->n_fds_known = FALSE; /* the open may fail */
       g_snprintf (path, sizeof path, "%s/%d/%s", f->proc_root ? f->proc_root : "/proc",
                   (int) p->pid, names[g_bit_nth_lsf (which, -1)]);
       *fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -179,9 +183,12 @@ pid_fd (const OrchJobFiles *f, OrchPidFiles *p, guint8 which, int *fd)
 }
 
 guint
-orch_job_files_count (const OrchJobFiles *f)
+orch_job_files_count (OrchJobFiles *f)
 {
   guint n = f->released ? f->cg_count : f->dir_fd >= 0;
+
+  if (f->n_fds_known)
+    return f->n_fds;
 
   for (int i = 0; !f->released && i < ORCH_CG_N_FILES; i++)
     n += f->cg[i] >= 0;
@@ -193,6 +200,8 @@ orch_job_files_count (const OrchJobFiles *f)
            (p->sched_fd >= 0 || (p->unopened & ORCH_PID_FILE_SCHED)) +
            (p->statm_fd >= 0 || (p->unopened & ORCH_PID_FILE_STATM));
     }
+  f->n_fds = n;
+  f->n_fds_known = TRUE;
   return n;
 }
 
@@ -253,6 +262,7 @@ sync_pid_files (OrchJobFiles *f, const pid_t *pids, guint n_pids, const char *pr
     same++;
   if (same == n_pids && same == f->procs->len)
     return;
+  f->n_fds_known = FALSE;
 
   next = g_array_sized_new (FALSE, FALSE, sizeof (OrchPidFiles), n_pids);
   for (guint i = 0; i < n_pids; i++)

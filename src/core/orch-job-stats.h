@@ -65,6 +65,11 @@ typedef struct {
   gboolean released;
   guint cg_count;        /* fds of the cgroup's own at the last open */
   const char *proc_root; /* where pid files open, not owned */
+  /* orch_job_files_count() as of the last change of the files: counted
+   * again only after one (an open, a close, a new pid set), not on every
+   * tick.  Zeroed: not known. */
+  guint n_fds;
+  gboolean n_fds_known;
 } OrchJobFiles;
 
 /* The slow-moving parts — which pids a cgroup holds, their io counters —
@@ -119,7 +124,7 @@ void orch_job_files_close (OrchJobFiles *f);
  * a process), not a full first read every tick. */
 void orch_job_files_release (OrchJobFiles *f);
 /* How many fds @f holds open, or would again once opened if released. */
-guint orch_job_files_count (const OrchJobFiles *f);
+guint orch_job_files_count (OrchJobFiles *f);
 
 /* cgroup.procs is read on at least one refresh tick in this many. */
 #define ORCH_JOB_PIDS_MAX_SKIPS 10

@@ -324,6 +324,51 @@ test_released (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (open_fds (), ==, base);
 }
 
+/* orch_job_files_count() is kept, not counted on every call: it follows
+ * each open and close all the same, a pid's file that fails to open
+ * included, and says what released files would hold. */
+static void
+test_count (Fixture *fx, gconstpointer data)
+{
+  OrchJobFiles f = { 0 };
+  g_autofree char *io = g_strdup_printf ("%s/%d/io", fx->root, PID);
+  guint base = open_fds ();
+
+  orch_job_files_open (&f, fx->cgroup);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 2); /* the directory, cpu.stat */
+  g_assert_cmpuint (open_fds (), ==, base + 2);
+  (void) read_stats (fx, &f, TRUE, TRUE);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 6);
+  g_assert_cmpuint (open_fds (), ==, base + 6);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 6);
+
+  orch_job_files_release (&f);
+  g_assert_cmpuint (open_fds (), ==, base);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 6);
+
+  /* It ran, and its io is no longer readable: reopened, that file is not
+   * held any more; statm, not read (it ran: stat tells), is not open yet
+   * but counts as held. */
+  g_assert_cmpint (g_unlink (io), ==, 0);
+  put_run_ns (fx, 3000);
+  orch_job_files_open (&f, fx->cgroup);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 6);
+  (void) read_stats (fx, &f, TRUE, FALSE);
+  g_assert_cmpuint (open_fds (), ==, base + 4);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 5);
+
+  /* The pid set emptied: its files closed. */
+  orch_job_stats_read (&f, (const pid_t[]){ 0 }, 0, TRUE, fx->root, (char[4096]){ 0 }, 4096,
+                       &(OrchJobStats){ 0 });
+  g_assert_cmpuint (open_fds (), ==, base + 2);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 2);
+
+  orch_job_files_close (&f);
+  g_assert_cmpuint (orch_job_files_count (&f), ==, 0);
+  g_assert_cmpuint (open_fds (), ==, base);
+  put_io (fx, 4096);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,6 +379,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/job-stats/idle-tree", Fixture, NULL, fixture_set_up, test_idle_tree,
               fixture_tear_down);
+  g_test_add ("/job-stats/count", Fixture, NULL, fixture_set_up, test_count, fixture_tear_down);
   g_test_add ("/job-stats/released", Fixture, NULL, fixture_set_up, test_released,
               fixture_tear_down);
   return g_test_run ();
