@@ -158,10 +158,11 @@ struct _OrchSampler {
   OrchCpuTimes prev_cpu;
   gboolean have_prev;
   SystemSample last;
-  GArray *prev_cpus;    /* OrchCpuTimes of the previous tick */
-  GArray *cpu_percents; /* double per CPU */
-  GArray *nets;         /* NetRow */
-  GArray *disks;        /* DiskRow */
+  GArray *prev_cpus;      /* OrchCpuTimes of the previous tick */
+  GArray *cpu_percents;   /* double per CPU */
+  GArray *nets;           /* NetRow */
+  GArray *disks;          /* DiskRow */
+  GByteArray *disks_text; /* the diskstats text of disks, empty if it is not theirs */
   OrchRing *history;
   guint64 ticks;        /* orch_sampler_sample_jobs() runs */
   guint64 cached_fds;   /* held by the jobs' files between ticks */

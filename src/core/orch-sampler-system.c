@@ -80,6 +80,75 @@ count_processes (OrchSampler *s)
   return n;
 }
 
+static gboolean
+line_blank (const char *s, const char *end)
+{
+  for (; s < end; s++)
+    if (*s != ' ' && *s != '\t')
+      return FALSE;
+  return TRUE;
+}
+
+/* The rows of diskstats' @text, rates against s->disks.  A line the same
+ * as in the text behind s->disks is its row there with rates of 0 (its
+ * counters stand), not parsed again: mostly every line but a busy disk's
+ * (loop and zram devices, idle disks), and parsing every field of every
+ * line was most of what the file cost.  Others are parsed as the whole
+ * file would be; FALSE, as for the whole file, if one is malformed. */
+static gboolean
+disk_rows (OrchSampler *s, const char *text, gsize len, double dt, GArray *rows)
+{
+  const char *p = text, *end = text + len;
+  const char *q = s->disks_text->len ? (const char *) s->disks_text->data : "";
+  const char *q_end = q + s->disks_text->len;
+  guint prev_row = 0; /* the row of the previous text's line below */
+
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', end - p), *le = nl ? nl : end;
+      const char *ql = NULL, *qle = NULL;
+      gboolean q_row = FALSE;
+
+      if (q < q_end)
+        {
+          const char *qnl = memchr (q, '\n', q_end - q);
+          ql = q;
+          qle = qnl ? qnl : q_end;
+          q = qnl ? qnl + 1 : q_end;
+          q_row = !line_blank (ql, qle); /* it made a row: the text parsed whole */
+        }
+      if (q_row && le - p == qle - ql && memcmp (p, ql, le - p) == 0 && prev_row < s->disks->len)
+        {
+          DiskRow row = { .disk = g_array_index (s->disks, DiskRow, prev_row).disk };
+          g_array_append_val (rows, row);
+        }
+      else
+        {
+          g_autoptr(GArray) disks = NULL;
+          if (orch_parse_diskstats (p, le - p, &disks) < 0)
+            return FALSE;
+          for (guint i = 0; i < disks->len; i++)
+            {
+              DiskRow row = { .disk = g_array_index (disks, OrchDiskStat, i) };
+              for (guint j = 0; dt > 0 && j < s->disks->len; j++)
+                {
+                  const DiskRow *o = &g_array_index (s->disks, DiskRow, j);
+                  if (strcmp (o->disk.name, row.disk.name) != 0)
+                    continue;
+                  if (row.disk.read_sectors >= o->disk.read_sectors)
+                    row.read_rate = (row.disk.read_sectors - o->disk.read_sectors) * 512.0 / dt;
+                  if (row.disk.write_sectors >= o->disk.write_sectors)
+                    row.write_rate = (row.disk.write_sectors - o->disk.write_sectors) * 512.0 / dt;
+                }
+              g_array_append_val (rows, row);
+            }
+        }
+      prev_row += q_row;
+      p = nl ? nl + 1 : end;
+    }
+  return TRUE;
+}
+
 void
 orch_sampler_read_disks (OrchSampler *s, gint64 now_us)
 {
@@ -89,28 +158,16 @@ orch_sampler_read_disks (OrchSampler *s, gint64 now_us)
 
   if (s->fds[F_DISKSTATS] >= 0 && read_fd (s, F_DISKSTATS, &text, &len) == 0)
     {
-      g_autoptr(GArray) disks = NULL;
-      if (orch_parse_diskstats (text, len, &disks) == 0)
+      g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (DiskRow), s->disks->len);
+      if (disk_rows (s, text, len, dt, rows))
         {
-          g_autoptr(GArray) rows = g_array_sized_new (FALSE, TRUE, sizeof (DiskRow), disks->len);
-          for (guint i = 0; i < disks->len; i++)
-            {
-              DiskRow row = { .disk = g_array_index (disks, OrchDiskStat, i) };
-              for (guint j = 0; dt > 0 && j < s->disks->len; j++)
-                {
-                  const DiskRow *p = &g_array_index (s->disks, DiskRow, j);
-                  if (strcmp (p->disk.name, row.disk.name) != 0)
-                    continue;
-                  if (row.disk.read_sectors >= p->disk.read_sectors)
-                    row.read_rate = (row.disk.read_sectors - p->disk.read_sectors) * 512.0 / dt;
-                  if (row.disk.write_sectors >= p->disk.write_sectors)
-                    row.write_rate = (row.disk.write_sectors - p->disk.write_sectors) * 512.0 / dt;
-                }
-              g_array_append_val (rows, row);
-            }
           g_array_unref (s->disks);
           s->disks = g_steal_pointer (&rows);
+          g_byte_array_set_size (s->disks_text, 0);
+          g_byte_array_append (s->disks_text, (const guint8 *) text, (guint) len);
         }
+      else
+        g_byte_array_set_size (s->disks_text, 0); /* s->disks is not its rows */
     }
   s->disks_time_us = now_us;
 }
@@ -277,6 +334,7 @@ orch_sampler_system_init (OrchSampler *s, GError **error)
   s->cpu_percents = g_array_new (FALSE, TRUE, sizeof (double));
   s->nets = g_array_new (FALSE, TRUE, sizeof (NetRow));
   s->disks = g_array_new (FALSE, TRUE, sizeof (DiskRow));
+  s->disks_text = g_byte_array_new ();
   s->buf = g_byte_array_sized_new (16384);
   g_byte_array_set_size (s->buf, 16384);
   for (int i = 0; i < N_FILES; i++)
@@ -321,4 +379,5 @@ orch_sampler_system_clear (OrchSampler *s)
   g_clear_pointer (&s->cpu_percents, g_array_unref);
   g_clear_pointer (&s->nets, g_array_unref);
   g_clear_pointer (&s->disks, g_array_unref);
+  g_clear_pointer (&s->disks_text, g_byte_array_unref);
 }

@@ -238,6 +238,131 @@ test_multi_record_files (void)
   g_assert_cmpuint (n_children_of (detailed, "disks"), ==, count_lines ("/proc/diskstats"));
 }
 
+/* s->disks holds a row for each line of @text, as the whole file parsed
+ * gives it; returns the row of @name. */
+static const DiskRow *
+check_disks (OrchSampler *s, const char *text, const char *name)
+{
+  g_autoptr(GArray) want = NULL;
+  const DiskRow *found = NULL;
+
+  g_assert_cmpint (orch_parse_diskstats (text, strlen (text), &want), ==, 0);
+  g_assert_cmpuint (s->disks->len, ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    {
+      const OrchDiskStat *w = &g_array_index (want, OrchDiskStat, i);
+      const DiskRow *r = &g_array_index (s->disks, DiskRow, i);
+      g_assert_cmpmem (&r->disk, sizeof r->disk, w, sizeof *w);
+      if (strcmp (r->disk.name, name) == 0)
+        found = r;
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+static const char *
+disk_line (GString *buf, const char *name, guint64 read_sectors, guint64 write_sectors)
+{
+  g_string_append_printf (buf,
+                          " 254       0 %s 65397 19993 %" G_GUINT64_FORMAT
+                          " 13252 23355 23969 %" G_GUINT64_FORMAT
+                          " 25581 0 9816 39783 9972 35 639256 877 2825 72\n",
+                          name, read_sectors, write_sectors);
+  return buf->str;
+}
+
+/* diskstats lines that did not change are not parsed again: their rows
+ * are the last ones with rates of 0, a line that changes after standing
+ * still is read (and its rate given) on that reading, lines that come,
+ * go or move are rows where the file has them, and a malformed line
+ * fails the whole reading as before. */
+static void
+test_disks_unchanged_lines (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("orch-sampler-XXXXXX", NULL);
+  g_autoptr(OrchConfig) config = orch_config_new ();
+  g_autoptr(OrchSampler) s = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *loops = "   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+                      "   7       1 loop1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+  g_autoptr(GString) t1 = g_string_new (loops);
+  g_autoptr(GString) t2 = g_string_new (loops);
+  g_autoptr(GString) t3 = g_string_new (NULL);
+  g_autoptr(GString) t4 = g_string_new (NULL);
+  gint64 t;
+  const DiskRow *r;
+
+  make_proc (root);
+  s = orch_sampler_new (config, root, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  disk_line (t1, "vda", 1000, 2000);
+  disk_line (t1, "vdb", 500, 500);
+  rewrite_file (root, "diskstats", t1->str);
+  t = s->disks_time_us + G_USEC_PER_SEC;
+  orch_sampler_read_disks (s, t);
+  r = check_disks (s, t1->str, "vdb");
+
+  /* The same text: every row kept, no rate. */
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  r = check_disks (s, t1->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+
+  /* One disk moved: its rate, the others none. */
+  disk_line (t2, "vda", 3000, 6000);
+  disk_line (t2, "vdb", 500, 500);
+  rewrite_file (root, "diskstats", t2->str);
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  r = check_disks (s, t2->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 2000 * 512.0);
+  g_assert_cmpfloat (r->write_rate, ==, 4000 * 512.0);
+  r = check_disks (s, t2->str, "vdb");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+
+  /* Still again, then the one that stood still moves: read there. */
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  r = check_disks (s, t2->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+  g_string_truncate (t2, strlen (loops));
+  disk_line (t2, "vda", 3000, 6000);
+  disk_line (t2, "vdb", 1500, 500);
+  rewrite_file (root, "diskstats", t2->str);
+  orch_sampler_read_disks (s, t += 2 * G_USEC_PER_SEC);
+  r = check_disks (s, t2->str, "vdb");
+  g_assert_cmpfloat (r->read_rate, ==, 1000 * 512.0 / 2);
+  r = check_disks (s, t2->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+
+  /* A disk added in front, one gone: every line in a new place. */
+  disk_line (t3, "vdc", 7, 7);
+  g_string_append (t3, loops);
+  disk_line (t3, "vda", 3000, 6000);
+  rewrite_file (root, "diskstats", t3->str);
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  r = check_disks (s, t3->str, "vdc");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+  r = check_disks (s, t3->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 0.0);
+
+  /* A malformed line: nothing taken from that reading; the next one
+   * compares with the rows kept. */
+  g_string_append (t4, t3->str);
+  g_string_append (t4, " 254 0 bad 1 2\n");
+  rewrite_file (root, "diskstats", t4->str);
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  check_disks (s, t3->str, "vda");
+  g_string_truncate (t4, 0);
+  disk_line (t4, "vdc", 7, 7);
+  g_string_append (t4, loops);
+  disk_line (t4, "vda", 4000, 6000);
+  rewrite_file (root, "diskstats", t4->str);
+  orch_sampler_read_disks (s, t += G_USEC_PER_SEC);
+  r = check_disks (s, t4->str, "vda");
+  g_assert_cmpfloat (r->read_rate, ==, 1000 * 512.0);
+
+  g_clear_pointer (&s, orch_sampler_free);
+  remove_proc (root);
+}
+
 /* The build checks each table's length against its enum; a hole in the
  * middle (a series left out of a designated initializer) shows here. */
 static void
@@ -278,5 +403,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/system-columns", test_system_columns);
   g_test_add_func ("/sampler/series-keys", test_series_keys);
   g_test_add_func ("/sampler/multi-record-files", test_multi_record_files);
+  g_test_add_func ("/sampler/disks-unchanged-lines", test_disks_unchanged_lines);
   return g_test_run ();
 }
