@@ -518,7 +518,7 @@ orch_sampler_sample_jobs (OrchSampler *s)
   GHashTableIter it;
   gpointer value;
   guint64 held = 0;
-  guint running = 0, uncached = 0;
+  guint running = 0, uncached = 0, seen = 0;
 
   if (s->manager == NULL)
     return;
@@ -536,6 +536,7 @@ orch_sampler_sample_jobs (OrchSampler *s)
         {
           JobEntry *e = sample_job (s, job, i);
           running++;
+          seen++;
           if (e->uncached)
             uncached++;
           else
@@ -550,6 +551,7 @@ orch_sampler_sample_jobs (OrchSampler *s)
               job_entry_close (e);
               job_tree_release (&e->tree);
               e->seen = s->ticks;
+              seen++;
             }
           if (i < s->by_pos->len)
             s->by_pos->pdata[i] = NULL;
@@ -559,11 +561,16 @@ orch_sampler_sample_jobs (OrchSampler *s)
   /* Only entries seen now stay in it, so none it holds is freed below. */
   if (s->by_pos->len > jobs->len)
     g_ptr_array_set_size (s->by_pos, jobs->len);
-  /* Forget jobs that were removed: those the list above did not show. */
-  g_hash_table_iter_init (&it, s->jobs);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    if (((JobEntry *) value)->seen != s->ticks)
-      g_hash_table_iter_remove (&it);
+  /* Forget jobs that were removed: those the list above did not show.
+   * The list names each job once, so when it showed as many entries as
+   * there are, there is none to look for. */
+  if (seen < g_hash_table_size (s->jobs))
+    {
+      g_hash_table_iter_init (&it, s->jobs);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (((JobEntry *) value)->seen != s->ticks)
+          g_hash_table_iter_remove (&it);
+    }
   balance_fds (s, held, running, uncached);
 }
 
