@@ -142,11 +142,35 @@ parse_decimal (const char **p, const char *end, double *ret)
   char buf[64], *e;
   gsize n = 0;
   double v;
+  guint64 m = 0; /* the digits, as long as there are at most 15 significant ones */
+  guint digits = 0, dots = 0, frac = 0;
 
   while (s + n < end && (g_ascii_isdigit (s[n]) || s[n] == '.'))
-    n++;
+    {
+      if (s[n] == '.')
+        dots++;
+      else
+        {
+          m = m * 10 + (guint64) (s[n] - '0');
+          digits += digits > 0 || s[n] != '0';
+          frac += dots > 0;
+        }
+      n++;
+    }
   if (n == 0 || n >= sizeof buf || !g_ascii_isdigit (s[0]))
     return FALSE;
+  /* What the kernel prints ("12.34"): an integer below 2^53 over a power
+   * of ten that a double holds exactly, one correctly rounded division,
+   * is the double strtod gives, at a tenth of its cost. */
+  if (dots <= 1 && digits <= 15 && frac <= 22)
+    {
+      static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+      *p = s + n;
+      *ret = (double) m / pow10[frac];
+      return TRUE;
+    }
   memcpy (buf, s, n);
   buf[n] = '\0';
   v = g_ascii_strtod (buf, &e);
@@ -218,10 +242,12 @@ parse_keyed (const char *text, gsize len, char sep, gboolean kb, const KeyedFiel
              guint n_fields, void *out, guint32 *ret_seen)
 {
   const char *p = text, *end = text + len, *l, *le;
-  guint32 seen = 0;
+  guint32 seen = 0, all = n_fields == 32 ? G_MAXUINT32 : (1u << n_fields) - 1;
 
   g_assert (n_fields <= 32);
-  while (next_line (&p, end, &l, &le))
+  /* The files print each key once: with every field found the rest of
+   * the file (most of /proc/meminfo) has nothing to give. */
+  while (seen != all && next_line (&p, end, &l, &le))
     {
       const char *ke = memchr (l, sep, le - l);
 

@@ -1220,6 +1220,69 @@ test_not_nul_terminated (void)
   g_assert_cmpuint (c.usage_usec, ==, 17);
 }
 
+/* The averages (pressure, loadavg) come out as the very doubles strtod
+ * gives for the same text, whether through the short way taken for what
+ * the kernel prints or the general one. */
+static void
+check_decimal (const char *num)
+{
+  g_autofree char *text = g_strdup_printf ("some avg10=%s avg60=0.00 avg300=0.00 total=0\n", num);
+  OrchPressure pr;
+  double want = g_ascii_strtod (num, NULL);
+
+  g_assert_cmpint (orch_parse_pressure (text, strlen (text), &pr), ==, 0);
+  if (memcmp (&pr.some_avg10, &want, sizeof want) != 0)
+    g_error ("%s: %.17g, strtod %.17g", num, pr.some_avg10, want);
+}
+
+static void
+test_decimal_exact (void)
+{
+  static const char *const edge[] = {
+    "0",
+    "0.00",
+    "100.00",
+    "12.",
+    "0000.5",
+    "0.1",
+    "0.3",
+    "99.99",
+    "2.675",
+    "1.005",
+    "123456789012345",
+    "1234567890123456",
+    "12345678901234567890",
+    "0.000000000000000000000001",
+    "0.1234567890123456789012",
+    "9007199254740993",
+    "999999999999999.9",
+    "4.35",
+    "1e5",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (15);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (edge); i++)
+    if (strchr (edge[i], 'e') == NULL)
+      check_decimal (edge[i]);
+  for (int i = 0; i < 200000; i++)
+    {
+      char num[64];
+      guint ip = (guint) g_rand_int_range (rand, 0, 7), fp = (guint) g_rand_int_range (rand, 0, 12);
+      guint n = 0;
+
+      for (guint k = 0; k < 1 + ip; k++)
+        num[n++] = (char) ('0' + g_rand_int_range (rand, 0, 10));
+      if (fp > 0)
+        {
+          num[n++] = '.';
+          for (guint k = 0; k < fp; k++)
+            num[n++] = (char) ('0' + g_rand_int_range (rand, 0, 10));
+        }
+      num[n] = '\0';
+      check_decimal (num);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1234,6 +1297,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics-parse/net-dev", test_net_dev);
   g_test_add_func ("/metrics-parse/diskstats", test_diskstats);
   g_test_add_func ("/metrics-parse/pressure", test_pressure);
+  g_test_add_func ("/metrics-parse/decimal-exact", test_decimal_exact);
   g_test_add_func ("/metrics-parse/cgroup-cpu-stat", test_cgroup_cpu_stat);
   g_test_add_func ("/metrics-parse/cgroup-u64", test_cgroup_u64);
   g_test_add_func ("/metrics-parse/cgroup-memory-events", test_cgroup_memory_events);
