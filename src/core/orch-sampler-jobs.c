@@ -153,6 +153,7 @@ scan_process_groups (OrchSampler *s)
       g_hash_table_iter_remove (&it);
   s->process_count = count;
   s->count_age = 1;
+  s->count_nlink = 0; /* this count is not of that link count */
   return groups;
 }
 

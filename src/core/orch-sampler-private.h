@@ -136,18 +136,22 @@ struct _OrchSampler {
   GHashTable *foreign; /* pid -> Foreign, as of the last scan */
   GHashTable *trees;   /* parent cgroup path -> JobTree */
   guint64 scans;
-  guint process_count;  /* as of the last /proc scan */
-  guint count_age;      /* ticks counted, the count taken every count_ticks */
-  guint count_ticks;    /* recounted every this many ticks: 5 s */
-  gboolean count_known; /* count_forks and count_tasks are the last count's */
-  guint64 count_forks;  /* /proc/stat "processes" then */
-  guint32 count_tasks;  /* /proc/loadavg's task total then */
-  guint second_ticks;   /* ticks in a second, at least 1 */
-  guint disk_age;       /* ticks counted, diskstats read every second_ticks */
-  gint64 disks_time_us; /* when it was */
-  gint64 detail_until;  /* monotonic: GetSystemDetailed was called lately */
-  GArray *pids;         /* scratch */
-  char *scratch;        /* scratch for file text */
+  guint process_count;   /* as of the last /proc scan */
+  guint count_age;       /* ticks counted, the count taken every count_ticks */
+  guint count_ticks;     /* recounted every this many ticks: 5 s */
+  gboolean count_known;  /* count_forks and count_tasks are the last count's */
+  guint64 count_forks;   /* /proc/stat "processes" then */
+  guint32 count_tasks;   /* /proc/loadavg's task total then */
+  guint64 count_nlink;   /* /proc's link count then, 0 if not known (orch-sampler-system.c) */
+  guint count_kept;      /* counts kept since, by the link count alone */
+  guint64 counts;        /* /proc listings made to count */
+  gboolean nlink_counts; /* /proc's link count follows its processes */
+  guint second_ticks;    /* ticks in a second, at least 1 */
+  guint disk_age;        /* ticks counted, diskstats read every second_ticks */
+  gint64 disks_time_us;  /* when it was */
+  gint64 detail_until;   /* monotonic: GetSystemDetailed was called lately */
+  GArray *pids;          /* scratch */
+  char *scratch;         /* scratch for file text */
   OrchProcTracker *procs;
   char *proc_root;
   int fds[N_FILES];

@@ -7,8 +7,10 @@
 
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* GetSystemHistory's series, as the D-Bus contract names them. */
@@ -363,6 +365,105 @@ test_disks_unchanged_lines (void)
   remove_proc (root);
 }
 
+static guint
+proc_listing_count (void)
+{
+  g_autoptr(GDir) d = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)))
+    n += name[0] >= '1' && name[0] <= '9';
+  return n;
+}
+
+/* A tick that counts the processes, its count checked against listings
+ * of /proc around it (again while the host's processes move); returns
+ * whether it listed /proc itself, or -1 if the host never stood still. */
+static int
+count_tick (OrchSampler *s)
+{
+  for (int i = 0; i < 100; i++)
+    {
+      guint64 counts = s->counts;
+      guint before = proc_listing_count (), after;
+
+      s->count_age = 0;
+      orch_sampler_tick (s);
+      after = proc_listing_count ();
+      if (before == after)
+        {
+          g_assert_cmpuint (s->last.process_count, ==, before);
+          return s->counts != counts;
+        }
+      g_usleep (10000);
+    }
+  return -1;
+}
+
+static pid_t
+fork_child (gboolean stay)
+{
+  pid_t pid = fork ();
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      if (stay)
+        pause ();
+      _exit (0);
+    }
+  if (!stay)
+    g_assert_cmpint (waitpid (pid, NULL, 0), ==, pid);
+  return pid;
+}
+
+/* The host's process count, kept between listings while /proc's link
+ * count stands (processes came and went, as many as before): the kept
+ * count and the listed one are what a listing of /proc says then, with a
+ * process more or less as soon as there is one. */
+static void
+test_process_count_nlink (void)
+{
+  g_autoptr(OrchConfig) config = orch_config_new ();
+  g_autoptr(OrchSampler) s = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean kept = FALSE;
+  pid_t child;
+
+  s = orch_sampler_new (config, "/proc", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (!s->nlink_counts)
+    {
+      g_test_skip ("not root in the initial pid namespace");
+      return;
+    }
+  if (count_tick (s) < 0)
+    {
+      g_test_skip ("the host's processes do not stand still");
+      return;
+    }
+  child = fork_child (TRUE);
+  g_assert_cmpint (count_tick (s), >=, 0);
+  g_assert_cmpint (kill (child, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (child, NULL, 0), ==, child);
+  g_assert_cmpint (count_tick (s), >=, 0);
+  /* A process forked and gone: the fork count moved, the number did not. */
+  for (int i = 0; i < 20 && !kept; i++)
+    {
+      (void) fork_child (FALSE);
+      kept = count_tick (s) == 0;
+    }
+  if (!kept)
+    g_test_message ("the link count never stood between two counts");
+  child = fork_child (TRUE);
+  g_assert_cmpint (count_tick (s), >=, 0);
+  g_assert_cmpint (kill (child, SIGKILL), ==, 0);
+  g_assert_cmpint (waitpid (child, NULL, 0), ==, child);
+  g_assert_cmpint (count_tick (s), >=, 0);
+}
+
 /* The build checks each table's length against its enum; a hole in the
  * middle (a series left out of a designated initializer) shows here. */
 static void
@@ -404,5 +505,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sampler/series-keys", test_series_keys);
   g_test_add_func ("/sampler/multi-record-files", test_multi_record_files);
   g_test_add_func ("/sampler/disks-unchanged-lines", test_disks_unchanged_lines);
+  g_test_add_func ("/sampler/process-count-nlink", test_process_count_nlink);
   return g_test_run ();
 }
