@@ -11,8 +11,6 @@
 /* A run's OOM kills told as events: the latest this many. */
 #define OOM_EVENTS_MAX 16
 
-#define STAGED_KEYS_MAX 4096
-
 struct _OrchEvents {
   OrchState *state; /* NULL: memory only */
   guint keep;
@@ -24,9 +22,10 @@ struct _OrchEvents {
   sqlite3_stmt *insert;
   sqlite3_stmt *trim;
   gint64 rows;
-  /* Keys written by the job records' groups lately (orch_events_stage):
-   * the observation that follows each job's announcement finds them here
-   * without a statement.  Bounded: emptied past STAGED_KEYS_MAX. */
+  /* Keys the last committed group wrote (orch_events_stage): the
+   * observation that follows each of its jobs' announcements, in the same
+   * flush, finds them here without a statement.  Emptied when the next
+   * group is staged; a later observation asks the table, as before. */
   GHashTable *staged_keys;
   GPtrArray *staging; /* the group being written: its new keys */
   OrchEventFunc func;
@@ -192,7 +191,7 @@ db_add (OrchEvents *ev, const char *key, OrchEvent *e, GError **error)
   if (r >= 0 && sqlite3_exec (db, "RELEASE event", NULL, NULL, NULL) == SQLITE_OK)
     {
       /* The caller's transaction may still roll it back: counted again
-       * (a staged group's failure is told by orch_events_unstage). */
+       * (a staged group's failure is told by orch_events_stage_end). */
       if (outer && ev->staging == NULL)
         ev->rows = -1;
       return r;
@@ -327,8 +326,7 @@ orch_events_stage (OrchEvents *ev, const OrchJob *job, GPtrArray *staged)
     }
   if (ev->staging == NULL)
     {
-      if (g_hash_table_size (ev->staged_keys) > STAGED_KEYS_MAX)
-        g_hash_table_remove_all (ev->staged_keys);
+      g_hash_table_remove_all (ev->staged_keys);
       ev->staging = g_ptr_array_new_with_free_func (g_free);
     }
   derive (ev, job, staged);

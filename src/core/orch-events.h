@@ -52,8 +52,8 @@ void orch_events_observe (OrchEvents *ev, const OrchJob *job);
  * it commits: written in its transaction; the new events are added to
  * @staged (of OrchEvent) for the caller to emit once the group has
  * committed.  Then orch_events_stage_end() says whether it did; the keys
- * of a committed group are remembered, so the observation that follows
- * the job's announcement writes nothing again. */
+ * of the last committed group are remembered, so the observation that
+ * follows the job's announcement writes nothing again. */
 void orch_events_stage (OrchEvents *ev, const OrchJob *job, GPtrArray *staged);
 void orch_events_stage_end (OrchEvents *ev, gboolean committed);
 
