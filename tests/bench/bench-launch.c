@@ -13,6 +13,15 @@
  *   list             List({}) round trip with N jobs, median of --list-calls
  *   stop             Stop(id, {}) round trip (deferred until the job is gone)
  *
+ * and, in the same run, the floor no launch through the bus can go below:
+ *   bus_ping         org.freedesktop.DBus.Peer.Ping to the daemon and back
+ *                    (the Create's and the JobChanged's trips through the bus
+ *                    broker, with no work in the daemon)
+ *   spawn            posix_spawnp of the same `sleep 600` from this small
+ *                    process, until its exec (each left running until the
+ *                    last, as the launched jobs are: their start-up competes
+ *                    for the CPUs as theirs do)
+ *
  * Then Remove() for each job.  Prints one JSON object on stdout.  Every pid
  * the daemon reported is appended to --pids-file (if given), so the driver
  * can check that none of them survived.
@@ -28,6 +37,7 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +74,7 @@ typedef struct {
 
 typedef struct {
   double c2e_p50, c2e_p95, c2e_mean, c2e_max;
+  double ping_p50, spawn_p50; /* the floor, p50 ms */
   double launch_total_s, launch_rate;
   double cpu_per_launch_ms;     /* utime+stime (clock ticks) */
   double cpu_per_launch_ms_ns;  /* schedstat, all threads, ns resolution */
@@ -441,6 +452,58 @@ call_simple (sd_bus *bus, Watch *w, const char *method, const char *types, const
   return r;
 }
 
+#define FLOOR_SAMPLES 50
+
+/* Peer.Ping round trips to the daemon: p50 ms, or -1. */
+static double
+ping_p50 (sd_bus *bus)
+{
+  double v[FLOOR_SAMPLES];
+
+  for (int i = 0; i < FLOOR_SAMPLES; i++)
+    {
+      sd_bus_error error = SD_BUS_ERROR_NULL;
+      uint64_t t0 = now_ns ();
+      int r = sd_bus_call_method (bus, BUS_NAME, OBJ_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                  &error, NULL, "");
+      sd_bus_error_free (&error);
+      if (r < 0)
+        return -1;
+      v[i] = ns_to_ms (now_ns () - t0);
+    }
+  return median_of (v, FLOOR_SAMPLES);
+}
+
+/* posix_spawnp("sleep 600") until its exec, the children kept until all
+ * are started, then killed and reaped: p50 ms, or -1. */
+static double
+spawn_p50 (void)
+{
+  extern char **environ;
+  char *argv[] = { (char *) "sleep", (char *) "600", NULL };
+  pid_t pids[FLOOR_SAMPLES];
+  double v[FLOOR_SAMPLES];
+  int n = 0, ok = 1;
+
+  for (; n < FLOOR_SAMPLES; n++)
+    {
+      uint64_t t0 = now_ns ();
+      if (posix_spawnp (&pids[n], argv[0], NULL, NULL, argv, environ) != 0)
+        {
+          ok = 0;
+          break;
+        }
+      v[n] = ns_to_ms (now_ns () - t0);
+    }
+  for (int i = 0; i < n; i++)
+    {
+      kill (pids[i], SIGKILL);
+      while (waitpid (pids[i], NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  return ok ? median_of (v, FLOOR_SAMPLES) : -1;
+}
+
 static unsigned
 count_list (sd_bus_message *reply)
 {
@@ -472,6 +535,10 @@ run_once (sd_bus *bus, Watch *w, int run_no, RunResult *res)
   if (res->idle_cpu_percent > 5)
     fprintf (stderr, "bench-launch: the idle daemon uses %.0f%% of a CPU: "
              "CPU and latency figures include that\n", res->idle_cpu_percent);
+
+  /* ---- the floor ---- */
+  res->ping_p50 = ping_p50 (bus);
+  res->spawn_p50 = spawn_p50 ();
 
   /* ---- launch ---- */
   ns0 = proc_cpu_ns (opt_daemon_pid);
@@ -632,6 +699,8 @@ FIELD (c2e_p50)
 FIELD (c2e_p95)
 FIELD (c2e_mean)
 FIELD (c2e_max)
+FIELD (ping_p50)
+FIELD (spawn_p50)
 FIELD (launch_total_s)
 FIELD (launch_rate)
 FIELD (cpu_per_launch_ms)
@@ -672,6 +741,8 @@ print_json (const RunResult *rs, int n, const char *backend, const char *error)
     { "create_to_exec_p95_ms", get_c2e_p95, 3 },
     { "create_to_exec_mean_ms", get_c2e_mean, 3 },
     { "create_to_exec_max_ms", get_c2e_max, 3 },
+    { "floor_bus_ping_p50_ms", get_ping_p50, 3 },
+    { "floor_spawn_p50_ms", get_spawn_p50, 3 },
     { "launch_total_s", get_launch_total_s, 4 },
     { "jobs_per_s", get_launch_rate, 1 },
     { "daemon_cpu_per_launch_ms", get_cpu_per_launch_ms, 3 },
