@@ -1868,7 +1868,7 @@ orch_manager_remove (OrchManager *m, const char *id, GError **error)
 #define PURGE_SLICE 64
 
 gboolean
-orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove, gpointer data,
+orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc purged, gpointer data,
                     guint *ret_removed)
 {
   const OrchConfig *c = m->config;
@@ -1900,9 +1900,8 @@ orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remo
     }
   if (doomed->len == 0)
     return FALSE;
-  for (guint i = 0; before_remove && i < doomed->len; i++)
-    before_remove (((Entry *) doomed->pdata[i])->job->id, data);
-  /* One commit for the slice; nothing of it goes if that fails. */
+  /* One commit for the slice; nothing of it goes if that fails, and
+   * nothing that goes with a job (its logs) goes before it. */
   if (m->state)
     {
       gboolean ok = orch_state_begin (m->state, &error);
@@ -1918,6 +1917,8 @@ orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remo
           return FALSE;
         }
     }
+  for (guint i = 0; purged && i < doomed->len; i++)
+    purged (((Entry *) doomed->pdata[i])->job->id, data);
   for (guint i = 0; i < doomed->len; i++)
     removed (doomed->pdata[i]);
   *ret_removed = doomed->len;

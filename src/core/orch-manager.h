@@ -97,14 +97,14 @@ void orch_manager_set_limits (OrchManager *m, const char *id, GVariant *limits,
  * that stores the new spec); not owned. */
 void orch_manager_set_events (OrchManager *m, OrchEvents *events);
 
-/* Called for each job about to be purged, while it can still be looked up
- * (to delete its logs). */
+/* Called for each purged job once its record is gone (committed), while
+ * it can still be looked up (to delete its logs). */
 typedef void (*OrchManagerPurgeFunc) (const char *id, gpointer user_data);
 /* Removes finished jobs beyond [state] keep_finished (newest kept) or that
  * finished more than keep_finished_days before @now, a bounded slice of
  * them in one transaction: how many into @ret_removed; TRUE if more are
  * left for the next call. */
-gboolean orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc before_remove,
+gboolean orch_manager_purge (OrchManager *m, gint64 now, OrchManagerPurgeFunc purged,
                              gpointer user_data, guint *ret_removed);
 
 /* The kernel says job @id's group saw an OOM kill: the record catches up

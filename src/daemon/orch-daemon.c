@@ -614,6 +614,12 @@ orch_daemon_get_logs (OrchDaemon *self)
   return self->logs;
 }
 
+OrchState *
+orch_daemon_get_state (OrchDaemon *self)
+{
+  return self->state;
+}
+
 OrchSampler *
 orch_daemon_get_sampler (OrchDaemon *self)
 {

@@ -53,5 +53,7 @@ OrchManager *orch_daemon_get_manager (OrchDaemon *self);
 /* NULL until orch_daemon_start(). */
 OrchLogs *orch_daemon_get_logs (OrchDaemon *self);
 OrchSampler *orch_daemon_get_sampler (OrchDaemon *self);
+/* NULL with [state] durable=false. */
+OrchState *orch_daemon_get_state (OrchDaemon *self);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -423,6 +424,83 @@ log_file (Fixture *f, const char *id, const char *suffix)
 /* Retention after many jobs ended: the purge goes a slice at a time (64
  * jobs, one commit each), the loop runs other sources in between, and
  * every purged job's logs go, rotated generations included. */
+typedef struct {
+  Fixture *f;
+  GPtrArray *ids; /* the purged ones, as the callback was told */
+} Purged;
+
+/* The callback is told of a job once its record is gone from the
+ * database, while the manager still holds it. */
+static void
+purged_cb (const char *id, gpointer data)
+{
+  Purged *p = data;
+  sqlite3 *db = orch_state_db (orch_daemon_get_state (p->f->daemon));
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM jobs WHERE id = '%s'", id);
+  sqlite3_stmt *st = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (st, 0), ==, 0);
+  sqlite3_finalize (st);
+  g_assert_nonnull (orch_manager_lookup (orch_daemon_get_manager (p->f->daemon), id, NULL));
+  g_ptr_array_add (p->ids, g_strdup (id));
+}
+
+/* A purge whose commit fails removes nothing: no record, and nothing
+ * that goes with a job (the daemon deletes its logs from the callback)
+ * before the record is gone for good.  The delete is made to fail by a
+ * trigger on the daemon's own connection. */
+static void
+test_purge_failed (Fixture *f, gconstpointer data)
+{
+  enum { JOBS = 8, KEEP = 3 };
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) told = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *conf = NULL;
+  Purged p = { f, told };
+  OrchManager *m;
+  sqlite3 *db;
+  guint n = 99;
+
+  g_clear_pointer (&f->daemon, orch_daemon_free);
+  g_assert_true (g_file_get_contents (f->config_path, &conf, NULL, NULL));
+  {
+    g_autofree char *more = g_strdup_printf ("%s[state]\nkeep_finished=%d\n", conf, KEEP);
+    g_assert_true (g_file_set_contents (f->config_path, more, -1, NULL));
+  }
+  daemon_up (f);
+  for (guint i = 0; i < JOBS; i++)
+    {
+      char *id = create (f, "{'command': <['true']>}");
+      g_ptr_array_add (ids, id);
+      run_until (f, job_finished, id, "the job to end");
+    }
+  m = orch_daemon_get_manager (f->daemon);
+  db = orch_state_db (orch_daemon_get_state (f->daemon));
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TEMP TRIGGER purge_fault BEFORE DELETE ON jobs "
+                                 "BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+
+  g_test_expect_message (NULL, G_LOG_LEVEL_WARNING, "*cannot purge finished jobs*injected fault*");
+  g_assert_false (orch_manager_purge (m, g_get_real_time (), purged_cb, &p, &n));
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpuint (told->len, ==, 0);
+  g_assert_cmpuint (job_count (f), ==, JOBS);
+
+  g_assert_cmpint (sqlite3_exec (db, "DROP TRIGGER purge_fault", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_false (orch_manager_purge (m, g_get_real_time (), purged_cb, &p, &n));
+  g_assert_cmpuint (n, ==, JOBS - KEEP);
+  g_assert_cmpuint (told->len, ==, JOBS - KEEP);
+  g_assert_cmpuint (job_count (f), ==, KEEP);
+  /* The oldest went, each told once. */
+  for (guint i = 0; i < JOBS - KEEP; i++)
+    g_assert_true (g_ptr_array_find_with_equal_func (told, ids->pdata[i], g_str_equal, NULL));
+}
+
 static void
 test_purge_slices (Fixture *f, gconstpointer data)
 {
@@ -506,6 +584,7 @@ main (int argc, char **argv)
   g_test_add ("/manager/adopt", Fixture, NULL, setup, test_adopt, teardown);
   g_test_add ("/manager/restart-policy", Fixture, NULL, setup, test_restart_policy, teardown);
   g_test_add ("/manager/purge-slices", Fixture, NULL, setup, test_purge_slices, teardown);
+  g_test_add ("/manager/purge-failed", Fixture, NULL, setup, test_purge_failed, teardown);
   ret = g_test_run ();
 
   stop_watcher ();
