@@ -70,12 +70,11 @@ orch_exit_record_read (int dir_fd, const char *id, OrchExitRecord *out)
 }
 
 void
-orch_exit_record_remove (int dir_fd, const char *id)
+orch_exit_record_remove (int dir_fd, const char *id, gboolean prepared_too)
 {
-  /* With the file a monitor prepares for it (left by a killed one). */
   static const char *const suffixes[] = { ORCH_EXIT_RECORD_SUFFIX, ORCH_EXIT_RECORD_TMP_SUFFIX };
 
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+  for (guint i = 0; i < (prepared_too ? 2u : 1u); i++)
     {
       g_autofree char *name = g_strconcat (id, suffixes[i], NULL);
       if (unlinkat (dir_fd, name, 0) < 0 && errno != ENOENT)

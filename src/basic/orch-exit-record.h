@@ -18,7 +18,8 @@ typedef struct {
 int orch_exit_record_parse (const char *text, gsize len, OrchExitRecord *out);
 /* Reads @dir_fd/@id.exit: 0, -ENOENT, or another -errno. */
 int orch_exit_record_read (int dir_fd, const char *id, OrchExitRecord *out);
-/* Removes ID.exit and the ID.exit.tmp a killed monitor may have left. */
-void orch_exit_record_remove (int dir_fd, const char *id);
+/* Removes ID.exit and, with @prepared_too, the ID.exit.tmp a killed
+ * monitor may have left (a record that was read consumed its own). */
+void orch_exit_record_remove (int dir_fd, const char *id, gboolean prepared_too);
 
 G_END_DECLS

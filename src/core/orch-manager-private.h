@@ -51,6 +51,7 @@ typedef struct {
   GArray *waiters;              /* Waiter */
   gboolean dirty;               /* the record on disk is behind: a save failed */
   gboolean exit_record_pending; /* read, removed once the end is saved */
+  gboolean exit_files;          /* a run's files may be in the exit directory */
   GError *persist_error;        /* the save before release failed: not started */
   gboolean abandoned;           /* a Create that failed: freed once reaped */
   gboolean never_saved;         /* created here, no record yet: the first save inserts */

@@ -56,8 +56,10 @@ persisted (Entry *e)
   e->dirty = FALSE;
   if (e->exit_record_pending)
     {
-      orch_exit_record_remove (e->m->exit_dir_fd, e->job->id);
+      /* The monitor wrote it by renaming its prepared file: none is left. */
+      orch_exit_record_remove (e->m->exit_dir_fd, e->job->id, FALSE);
       e->exit_record_pending = FALSE;
+      e->exit_files = FALSE;
     }
 }
 
@@ -469,6 +471,7 @@ manager_entry_new (OrchManager *m, OrchJob *job /* owned */)
   e->m = m;
   e->run = RUN_INIT;
   e->job = job;
+  e->exit_files = TRUE; /* a record loaded from state: not known */
   return e;
 }
 
@@ -1084,8 +1087,9 @@ launch_run (Entry *e, GError **error)
   manager_set_state (e, ORCH_JOB_STARTING);
   /* A record a previous run left must not end this one (a new job's id
    * is new: no run of it left one). */
-  if (!e->never_saved)
-    orch_exit_record_remove (m->exit_dir_fd, job->id);
+  if (e->exit_files)
+    orch_exit_record_remove (m->exit_dir_fd, job->id, TRUE);
+  e->exit_files = FALSE;
   if (job->spec->resolved_exec == NULL && !orch_policy_check (m->config, job->spec, error))
     goto failed; /* a record loaded from state, and the system changed */
 
@@ -1111,6 +1115,7 @@ launch_run (Entry *e, GError **error)
   if (m->backend->ops->prepare)
     params.cgroup_fd = m->backend->ops->prepare (m->backend, job);
   ok = orch_launch_fork (&params, &e->run.launch, error);
+  e->exit_files |= ok;
   if (err_fd != out_fd)
     close (err_fd);
   close (out_fd);
@@ -1579,6 +1584,7 @@ create_from_spec (OrchManager *m, OrchSpec *spec_owned, const char *schedule_id,
 
   e = manager_entry_new (m, orch_job_new (id, g_steal_pointer (&spec)));
   e->never_saved = TRUE;
+  e->exit_files = FALSE; /* its id is new */
   e->job->schedule_id = g_strdup (schedule_id);
   m->active++; /* a new job is born starting */
   e->job->backend = orch_backend_name (b);
@@ -1834,7 +1840,8 @@ removed (Entry *e)
   g_autoptr(GError) gone = g_error_new (ORCH_ERROR, ORCH_ERROR_NOT_FOUND, _("job %s was removed"),
                                         id);
 
-  orch_exit_record_remove (m->exit_dir_fd, id);
+  if (e->exit_files)
+    orch_exit_record_remove (m->exit_dir_fd, id, TRUE);
   /* Announced while the job can still be looked up, so the bus layer can
    * list the interfaces that go away. */
   if (m->cb.job_removed)

@@ -424,6 +424,61 @@ log_file (Fixture *f, const char *id, const char *suffix)
 /* Retention after many jobs ended: the purge goes a slice at a time (64
  * jobs, one commit each), the loop runs other sources in between, and
  * every purged job's logs go, rotated generations included. */
+static gboolean
+file_gone (Fixture *f, gconstpointer path)
+{
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static char *
+exit_file (Fixture *f, const char *id, const char *suffix)
+{
+  g_autofree char *name = g_strconcat (id, suffix, NULL);
+  return g_build_filename (f->dir, "state", "exits", name, NULL);
+}
+
+/* The exit directory keeps nothing of a run once its end is saved, and
+ * the file a killed monitor prepared but never wrote goes with the job
+ * (Remove) or before its next run (Start). */
+static void
+test_exit_files (Fixture *f, gconstpointer data)
+{
+  OrchManager *m = orch_daemon_get_manager (f->daemon);
+  g_autofree char *a = create (f, "{'command': <['true']>}");
+  g_autofree char *b = NULL;
+  g_autofree char *a_exit = exit_file (f, a, ".exit");
+  g_autofree char *a_tmp = exit_file (f, a, ".exit.tmp");
+  g_autofree char *b_tmp = NULL;
+  g_autoptr(GError) error = NULL;
+  OrchJob *job;
+  pid_t monitor, pid;
+
+  run_until (f, job_finished, a, "job a to end");
+  g_assert_cmpint (lookup (f, a)->exit_code, ==, 0);
+  /* Once the end is saved (the group's commit, in the loop's next pass). */
+  run_until (f, file_gone, a_exit, "job a's exit record to go");
+  g_assert_false (g_file_test (a_tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (orch_manager_remove (m, a, &error));
+  g_assert_no_error (error);
+
+  /* The monitor killed before the command: its record never written. */
+  b = create (f, "{'command': <['sleep', '600']>}");
+  b_tmp = exit_file (f, b, ".exit.tmp");
+  run_until (f, job_running, b, "job b to run");
+  job = lookup (f, b);
+  monitor = (pid_t) job->monitor_pid;
+  pid = (pid_t) job->pid;
+  g_assert_cmpint (monitor, >, 0);
+  g_assert_true (g_file_test (b_tmp, G_FILE_TEST_EXISTS));
+  g_assert_no_errno (kill (monitor, SIGKILL));
+  g_assert_no_errno (kill (pid, SIGKILL));
+  run_until (f, job_finished, b, "job b to end");
+  g_assert_true (g_file_test (b_tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (orch_manager_remove (m, b, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (b_tmp, G_FILE_TEST_EXISTS));
+}
+
 typedef struct {
   Fixture *f;
   GPtrArray *ids; /* the purged ones, as the callback was told */
@@ -585,6 +640,7 @@ main (int argc, char **argv)
   g_test_add ("/manager/restart-policy", Fixture, NULL, setup, test_restart_policy, teardown);
   g_test_add ("/manager/purge-slices", Fixture, NULL, setup, test_purge_slices, teardown);
   g_test_add ("/manager/purge-failed", Fixture, NULL, setup, test_purge_failed, teardown);
+  g_test_add ("/manager/exit-files", Fixture, NULL, setup, test_exit_files, teardown);
   ret = g_test_run ();
 
   stop_watcher ();
