@@ -292,7 +292,8 @@ job_entry_for (OrchSampler *s, OrchJob *job, guint pos)
 
 static void
 sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, OrchJobStats *now);
-static JobEntry *record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now);
+static JobEntry *
+record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now, gint64 t);
 
 static JobEntry *
 sample_job (OrchSampler *s, OrchJob *job, guint pos)
@@ -329,7 +330,9 @@ sample_job (OrchSampler *s, OrchJob *job, guint pos)
   e->n_fds = orch_job_files_count (&e->files);
   if (e->uncached)
     job_entry_release (e);
-  return record_sample (s, job, e, &now);
+  /* A tick's samples share its time: one clock read a tick, not one a
+   * job, and every job's history has the same times. */
+  return record_sample (s, job, e, &now, pos != G_MAXUINT ? s->tick_time_us : g_get_real_time ());
 }
 
 /* The job's files (or its processes' /proc files) read in full. */
@@ -386,10 +389,9 @@ sample_job_files (OrchSampler *s, OrchJob *job, JobEntry *e, gboolean refresh, O
 
 /* The figures of @now into the entry, the job and its history. */
 static JobEntry *
-record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now_p)
+record_sample (OrchSampler *s, OrchJob *job, JobEntry *e, const OrchJobStats *now_p, gint64 t)
 {
   const OrchJobStats now = *now_p;
-  gint64 t = g_get_real_time ();
   double values[ORCH_JOB_N_SERIES];
 
   if (e->time_us > 0 && t > e->time_us)
@@ -525,6 +527,7 @@ orch_sampler_sample_jobs (OrchSampler *s)
     return;
   jobs = orch_manager_list (s->manager, NULL, NULL, NULL);
   s->ticks++;
+  s->tick_time_us = g_get_real_time ();
   if (s->groups && ++s->groups_age >= GROUP_SCAN_TICKS)
     g_clear_pointer (&s->groups, g_hash_table_unref);
   for (guint i = 0; i < jobs->len; i++)

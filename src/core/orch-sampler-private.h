@@ -169,6 +169,7 @@ struct _OrchSampler {
   GByteArray *disks_text; /* the diskstats text of disks, empty if it is not theirs */
   OrchRing *history;
   guint64 ticks;        /* orch_sampler_sample_jobs() runs */
+  gint64 tick_time_us;  /* the time of every job sample of the last tick */
   guint64 cached_fds;   /* held by the jobs' files between ticks */
   gboolean fds_tight;   /* gave fds back lately: new runs start uncached */
   guint64 fd_cap;       /* the most cached_fds may be, from the limit */
