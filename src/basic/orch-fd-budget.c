@@ -162,15 +162,21 @@ estimate (guint jobs)
 }
 
 gboolean
-orch_fd_budget_room_for (guint n, guint jobs, gboolean exact)
+orch_fd_budget_room_under (guint64 limit, guint n, guint jobs, gboolean exact)
 {
   guint64 held;
 
   ensure_init ();
   held = estimate (jobs);
-  if (!exact && orch_fd_budget_far_from_limit (orch_fd_budget_limit (), held, n))
+  if (!exact && orch_fd_budget_far_from_limit (limit, held, n))
     return TRUE;
   return orch_fd_budget_has_free (n);
+}
+
+gboolean
+orch_fd_budget_room_for (guint n, guint jobs, gboolean exact)
+{
+  return orch_fd_budget_room_under (exact ? 0 : orch_fd_budget_limit (), n, jobs, exact);
 }
 
 guint

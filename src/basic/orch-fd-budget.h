@@ -83,6 +83,9 @@ gboolean orch_fd_budget_has_free (guint n);
 /* Whether @n more fds are free with @jobs running: estimated far from the
  * limit, tried near it (or always, with @exact). */
 gboolean orch_fd_budget_room_for (guint n, guint jobs, gboolean exact);
+/* The same under @limit, read by the caller just now (a tick reads it
+ * once for all its checks). */
+gboolean orch_fd_budget_room_under (guint64 limit, guint n, guint jobs, gboolean exact);
 
 /* Makes room for @n fds: from the caches first, then from the reserve.
  * For the paths that must not fail (stop, exit); FALSE if even that did

@@ -489,20 +489,25 @@ static void
 balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
 {
   gboolean count = ++s->fd_probe_age >= s->fd_probe_ticks;
+  guint64 limit = G_MAXUINT64;
 
   if (count)
     s->fd_probe_age = 0;
   /* With no job running nothing is cached: the limit (a syscall) is read
-   * with the count then, so an idle tick makes none. */
+   * with the count then, so an idle tick makes none; else once, for the
+   * cap and the checks below. */
   s->cached_fds = held;
   orch_fd_budget_cache_held (give_back_fds, s, held);
   if (count && running > 0)
     orch_fd_budget_calibrate (running);
   if (count || running > 0 || held > 0)
-    s->fd_cap = orch_fd_budget_cache_cap_jobs (orch_fd_budget_limit (), running);
+    {
+      limit = orch_fd_budget_limit ();
+      s->fd_cap = orch_fd_budget_cache_cap_jobs (limit, running);
+    }
   if (held > s->fd_cap)
     give_back_fds ((guint) MIN (held - s->fd_cap, G_MAXUINT), s);
-  else if (held > 0 && !orch_fd_budget_room_for (ORCH_FD_HEADROOM, running, count))
+  else if (held > 0 && !orch_fd_budget_room_under (limit, ORCH_FD_HEADROOM, running, count))
     give_back_fds (ORCH_FD_HEADROOM, s);
   else if ((s->fds_tight || uncached > 0) && s->ticks % s->second_ticks == 0 &&
            orch_fd_budget_room_for (ORCH_FD_HEADROOM + ORCH_FD_LAUNCH, running, FALSE))
