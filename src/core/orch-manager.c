@@ -1669,6 +1669,19 @@ orch_manager_create_replica (OrchManager *m, GVariant *spec_v, const char *group
   return create_from_spec (m, spec, NULL, error);
 }
 
+guint
+orch_manager_n_jobs (OrchManager *m)
+{
+  return m->order->len;
+}
+
+OrchJob *
+orch_manager_job_at (OrchManager *m, guint i)
+{
+  g_return_val_if_fail (i < m->order->len, NULL);
+  return ((Entry *) g_ptr_array_index (m->order, i))->job;
+}
+
 GPtrArray *
 orch_manager_list (OrchManager *m, const char *state, const char *name, GError **error)
 {

@@ -78,6 +78,11 @@ GPtrArray *orch_manager_list (OrchManager *m, const char *state, const char *nam
  * page costs log n plus the jobs it walks, not the whole list. */
 GPtrArray *orch_manager_list_page (OrchManager *m, const char *state, const char *name,
                                    const char *after, guint32 limit, GError **error);
+/* The jobs in orch_manager_list()'s order without a copy: how many, and
+ * the one at @i (below that).  For a walk that makes and removes no job
+ * (the sampler's tick, every second: no array built each time). */
+guint orch_manager_n_jobs (OrchManager *m);
+OrchJob *orch_manager_job_at (OrchManager *m, guint i);
 
 /* @signal 0 = SIGTERM, @timeout_ms 0 = the job's or configured default.
  * @done runs once no process of the job is left. */

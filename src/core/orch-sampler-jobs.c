@@ -522,22 +522,22 @@ balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
 void
 orch_sampler_sample_jobs (OrchSampler *s)
 {
-  g_autoptr(GPtrArray) jobs = NULL;
   GHashTableIter it;
   gpointer value;
   guint64 held = 0;
-  guint running = 0, uncached = 0, seen = 0;
+  guint running = 0, uncached = 0, seen = 0, n_jobs;
 
   if (s->manager == NULL)
     return;
-  jobs = orch_manager_list (s->manager, NULL, NULL, NULL);
+  /* Nothing below makes or removes a job. */
+  n_jobs = orch_manager_n_jobs (s->manager);
   s->ticks++;
   s->tick_time_us = g_get_real_time ();
   if (s->groups && ++s->groups_age >= GROUP_SCAN_TICKS)
     g_clear_pointer (&s->groups, g_hash_table_unref);
-  for (guint i = 0; i < jobs->len; i++)
+  for (guint i = 0; i < n_jobs; i++)
     {
-      OrchJob *job = jobs->pdata[i];
+      OrchJob *job = orch_manager_job_at (s->manager, i);
       /* The next entry's ring, while this job's files are read. */
       if (i + 1 < s->by_pos->len && s->by_pos->pdata[i + 1])
         orch_ring_prefetch (((JobEntry *) s->by_pos->pdata[i + 1])->history);
@@ -568,8 +568,8 @@ orch_sampler_sample_jobs (OrchSampler *s)
         }
     }
   /* Only entries seen now stay in it, so none it holds is freed below. */
-  if (s->by_pos->len > jobs->len)
-    g_ptr_array_set_size (s->by_pos, jobs->len);
+  if (s->by_pos->len > n_jobs)
+    g_ptr_array_set_size (s->by_pos, n_jobs);
   /* Forget jobs that were removed: those the list above did not show.
    * The list names each job once, so when it showed as many entries as
    * there are, there is none to look for. */
