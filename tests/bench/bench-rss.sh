@@ -21,6 +21,9 @@
 # ORCH_TEST_SQLITE_CACHE_KIB (BENCH_CACHE_KIB, 64): RSS after the warm-up
 # and at the end.  BENCH_SOAK_CYCLES (10 000), warm-up a fifth of them.
 #
+# BENCH_SMAPS_DIR=DIR keeps each daemon's /proc/PID/smaps, read with
+# VmRSS, as DIR/smaps-h-RUN-PREFILL.
+#
 # One JSON document on stdout; progress on stderr.
 set -uo pipefail
 
@@ -72,6 +75,7 @@ one_run() {
     sleep 3
     # Before the checks: a history read's reply is large for a moment.
     rss=$(status_kb "$DAEMON_PID" VmRSS); anon=$(status_kb "$DAEMON_PID" RssAnon); pss=$(pss_kb "$DAEMON_PID")
+    [ -z "${BENCH_SMAPS_DIR:-}" ] || cp "/proc/$DAEMON_PID/smaps" "$BENCH_SMAPS_DIR/smaps-${dir##*/}"
     rows=$(call org.orchestrator.Metrics GetJobHistory 'sa{sv}' "${ids[-1]}" 0 | awk '{ print $2 }')
     srows=$(call org.orchestrator.Metrics GetSystemHistory 'a{sv}' 0 | awk '{ print $2 }')
     log "VmRSS after the history reads: $(status_kb "$DAEMON_PID" VmRSS) kB"
