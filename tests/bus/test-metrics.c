@@ -678,6 +678,46 @@ test_process_history (void)
   orch_test_discard (d, burn);
 }
 
+/* The jobs sampled in one tick share its time: their histories line up
+ * row for row (one clock read a tick, not one a job). */
+static void
+test_job_history_tick_time (void)
+{
+  g_autofree char *a = orch_test_start (d, "{'command': <['sleep', '600']>}", "running", 10000);
+  g_autofree char *b = orch_test_start (d, "{'command': <['sleep', '600']>}", "running", 10000);
+  g_autoptr(GHashTable) times = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GVariant) ra = NULL, rb = NULL;
+  g_autoptr(GError) error = NULL;
+  guint shared = 0;
+
+  g_usleep (6 * INTERVAL_MS * 1000);
+  ra = metrics_call ("GetJobHistory", g_variant_new_parsed ("(%s, @a{sv} {})", a), &error);
+  g_assert_no_error (error);
+  rb = metrics_call ("GetJobHistory", g_variant_new_parsed ("(%s, @a{sv} {})", b), &error);
+  g_assert_no_error (error);
+  for (gsize k = 0; k < g_variant_n_children (ra); k++)
+    {
+      g_autoptr(GVariant) row = g_variant_get_child_value (ra, k);
+      gint64 *t = g_new (gint64, 1);
+      *t = (gint64) u64 (row, "timestamp");
+      g_hash_table_add (times, t);
+    }
+  for (gsize k = 0; k < g_variant_n_children (rb); k++)
+    {
+      g_autoptr(GVariant) row = g_variant_get_child_value (rb, k);
+      gint64 t = (gint64) u64 (row, "timestamp");
+      if (g_hash_table_contains (times, &t))
+        shared++;
+    }
+  g_test_message ("%zu and %zu rows, %u at the same times", g_variant_n_children (ra),
+                  g_variant_n_children (rb), shared);
+  /* Both sampled by at least the last few ticks (the first sample of
+   * each may be its own, taken when the job was asked about). */
+  g_assert_cmpuint (shared, >=, 3);
+  orch_test_discard (d, a);
+  orch_test_discard (d, b);
+}
+
 static const OrchTestCase tests[] = { { "/metrics/introspection", test_introspection },
                                       { "/metrics/properties", test_properties },
                                       { "/metrics/system-agrees", test_system_agrees },
@@ -686,6 +726,8 @@ static const OrchTestCase tests[] = { { "/metrics/introspection", test_introspec
                                       { "/metrics/history", test_history },
                                       { "/metrics/job-cpu", test_job_cpu },
                                       { "/metrics/job-memory", test_job_memory },
+                                      { "/metrics/job-history-tick-time",
+                                        test_job_history_tick_time },
                                       { "/metrics/job-io", test_job_io },
                                       { "/metrics/job-errors", test_job_errors },
                                       { "/metrics/process", test_process },
