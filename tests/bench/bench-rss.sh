@@ -22,7 +22,7 @@
 # and at the end.  BENCH_SOAK_CYCLES (10 000), warm-up a fifth of them.
 #
 # BENCH_SMAPS_DIR=DIR keeps each daemon's /proc/PID/smaps, read with
-# VmRSS, as DIR/smaps-h-RUN-PREFILL.
+# VmRSS, as DIR/smaps-h-RUN-PREFILL.  BENCH_JOBS=0 measures the idle daemon.
 #
 # One JSON document on stdout; progress on stderr.
 set -uo pipefail
@@ -76,7 +76,8 @@ one_run() {
     # Before the checks: a history read's reply is large for a moment.
     rss=$(status_kb "$DAEMON_PID" VmRSS); anon=$(status_kb "$DAEMON_PID" RssAnon); pss=$(pss_kb "$DAEMON_PID")
     [ -z "${BENCH_SMAPS_DIR:-}" ] || cp "/proc/$DAEMON_PID/smaps" "$BENCH_SMAPS_DIR/smaps-${dir##*/}"
-    rows=$(call org.orchestrator.Metrics GetJobHistory 'sa{sv}' "${ids[-1]}" 0 | awk '{ print $2 }')
+    rows=0 # BENCH_JOBS=0: the idle daemon
+    [ "$JOBS" = 0 ] || rows=$(call org.orchestrator.Metrics GetJobHistory 'sa{sv}' "${ids[-1]}" 0 | awk '{ print $2 }')
     srows=$(call org.orchestrator.Metrics GetSystemHistory 'a{sv}' 0 | awk '{ print $2 }')
     log "VmRSS after the history reads: $(status_kb "$DAEMON_PID" VmRSS) kB"
     batch=()
