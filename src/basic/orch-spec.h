@@ -73,7 +73,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (OrchSpec, orch_spec_free)
  * max_length characters, and the pattern.  as: min_length to max_length
  * elements, the pattern for the first one.  a{ss}: the pattern for the
  * keys.  The pattern is a regular expression that means the same in
- * GRegex and in JSON Schema (ECMA-262): what data/openapi.json states. */
+ * GRegex (with G_REGEX_DOLLAR_ENDONLY) and in JSON Schema (ECMA-262):
+ * what data/openapi.json states.  @match is the same test in C, what a
+ * Create runs (no regex engine compiled and paged in for each one);
+ * test-spec holds the two together. */
 typedef gboolean (*OrchSpecParser) (OrchSpec *spec, const char *key, GVariant *v, GError **error);
 
 typedef struct {
@@ -83,7 +86,8 @@ typedef struct {
   double min, max;
   guint min_length, max_length;
   const char *pattern;
-  const char *pattern_hint; /* the refusal when it does not match, untranslated */
+  gboolean (*match) (const char *s); /* the pattern, in C */
+  const char *pattern_hint;          /* the refusal when it does not match, untranslated */
 } OrchSpecField;
 
 const OrchSpecField *orch_spec_fields (gsize *n_fields);

@@ -101,6 +101,9 @@ test_errors (void)
     { "{'command': <['true']>, 'user': <''>}", "“user”" },
     { "{'command': <['true']>, 'name': <''>}", "“name”" },
     { "{'command': <['true']>, 'name': <'a\\nb'>}", "“name”" },
+    { "{'command': <['true']>, 'name': <'ab\\n'>}", "control characters" },
+    { "{'command': <['true']>, 'env': <{'FOO\\n': 'y'}>}", "“FOO" },
+    { "{'command': <['true']>, 'request_id': <'a-b\\n'>}", "printable ASCII" },
     { "{'command': <['true']>, 'name': <'a\\u0085b'>}", "control characters" },
     { "{'command': <['true']>, 'restart_max': <uint32 1000001>}", "at most 1000000" },
     { "{'command': <['true']>, 'stop_timeout_ms': <uint32 3600001>}", "from 1 to 3600000" },
@@ -123,6 +126,67 @@ test_errors (void)
       if (strstr (error->message, cases[i].needle) == NULL)
         g_error ("case %s: message “%s” lacks “%s”", cases[i].text, error->message, cases[i].needle);
     }
+}
+
+/* Each row's C test says what its pattern says, as JSON Schema reads it
+ * (ECMA-262: "$" is the end, not also before a final newline), on every
+ * string built from a set of awkward pieces; and a row has both or neither. */
+static void
+test_patterns (void)
+{
+  static const char *const pieces[] = {
+    "",
+    "a",
+    "Z",
+    "_",
+    "0",
+    "9",
+    "/",
+    " ",
+    "!",
+    "~",
+    "=",
+    "-",
+    "\n",
+    "\t",
+    "\x1f",
+    "\x7f",
+    "\xc2\x85", /* U+0085, a C1 control */
+    "\xc2\xa0", /* U+00A0, not one */
+    "\xc3\xa9",
+    "\xe6\x97\xa5",
+    "\xf0\x9f\x98\x80",
+  };
+  gsize n_fields, n_pieces = G_N_ELEMENTS (pieces), checked = 0;
+  const OrchSpecField *fields = orch_spec_fields (&n_fields);
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      const OrchSpecField *f = &fields[i];
+      g_autoptr(GRegex) re = NULL;
+      g_autofree char *long_ok = g_strnfill (255, 'x');
+      g_autofree char *too_long = g_strnfill (256, 'x');
+
+      g_assert_true ((f->pattern == NULL) == (f->match == NULL));
+      if (f->pattern == NULL)
+        continue;
+      re = g_regex_new (f->pattern, G_REGEX_DOLLAR_ENDONLY, 0, NULL);
+      g_assert_nonnull (re);
+      g_assert_cmpint (f->match (long_ok), ==, g_regex_match (re, long_ok, 0, NULL));
+      g_assert_cmpint (f->match (too_long), ==, g_regex_match (re, too_long, 0, NULL));
+      /* Every string of up to three pieces. */
+      for (gsize a = 0; a < n_pieces; a++)
+        for (gsize b = 0; b < n_pieces; b++)
+          for (gsize c = 0; c < n_pieces; c++)
+            {
+              g_autofree char *str = g_strconcat (pieces[a], pieces[b], pieces[c], NULL);
+              if (f->match (str) != g_regex_match (re, str, 0, NULL))
+                g_error ("field %s: the C test and /%s/ differ on “%s”", f->key, f->pattern,
+                         g_strescape (str, NULL));
+              checked++;
+            }
+    }
+  g_assert_cmpuint (checked, >, 0);
 }
 
 static void
@@ -202,6 +266,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/full", test_full);
   g_test_add_func ("/spec/defaults", test_defaults);
   g_test_add_func ("/spec/errors", test_errors);
+  g_test_add_func ("/spec/patterns", test_patterns);
   g_test_add_func ("/spec/not-a-dict", test_not_a_dict);
   g_test_add_func ("/spec/group-fields", test_group_fields);
   g_test_add_func ("/spec/memory-warn-before", test_memory_warn_before);
