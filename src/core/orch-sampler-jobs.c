@@ -510,7 +510,8 @@ balance_fds (OrchSampler *s, guint64 held, guint running, guint uncached)
   else if (held > 0 && !orch_fd_budget_room_under (limit, ORCH_FD_HEADROOM, running, count))
     give_back_fds (ORCH_FD_HEADROOM, s);
   else if ((s->fds_tight || uncached > 0) && s->ticks % s->second_ticks == 0 &&
-           orch_fd_budget_room_for (ORCH_FD_HEADROOM + ORCH_FD_LAUNCH, running, FALSE))
+           orch_fd_budget_room_under (limit != G_MAXUINT64 ? limit : orch_fd_budget_limit (),
+                                      ORCH_FD_HEADROOM + ORCH_FD_LAUNCH, running, FALSE))
     {
       s->fds_tight = FALSE;
       if (uncached > 0)
