@@ -421,9 +421,6 @@ log_file (Fixture *f, const char *id, const char *suffix)
   return g_build_filename (f->log_dir, name, NULL);
 }
 
-/* Retention after many jobs ended: the purge goes a slice at a time (64
- * jobs, one commit each), the loop runs other sources in between, and
- * every purged job's logs go, rotated generations included. */
 static gboolean
 file_gone (Fixture *f, gconstpointer path)
 {
@@ -491,10 +488,11 @@ purged_cb (const char *id, gpointer data)
 {
   Purged *p = data;
   sqlite3 *db = orch_state_db (orch_daemon_get_state (p->f->daemon));
-  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM jobs WHERE id = '%s'", id);
   sqlite3_stmt *st = NULL;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM jobs WHERE id = ?", -1, &st, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_bind_text (st, 1, id, -1, SQLITE_STATIC), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
   g_assert_cmpint (sqlite3_column_int (st, 0), ==, 0);
   sqlite3_finalize (st);
@@ -556,6 +554,9 @@ test_purge_failed (Fixture *f, gconstpointer data)
     g_assert_true (g_ptr_array_find_with_equal_func (told, ids->pdata[i], g_str_equal, NULL));
 }
 
+/* Retention after many jobs ended: the purge goes a slice at a time (64
+ * jobs, one commit each), the loop runs other sources in between, and
+ * every purged job's logs go, rotated generations included. */
 static void
 test_purge_slices (Fixture *f, gconstpointer data)
 {
