@@ -52,6 +52,16 @@ typedef struct {
   gboolean derived;  /* a coarser copy of another: no recommendations */
 } Trace;
 
+static void
+trace_clear (gpointer p)
+{
+  Trace *t = p;
+
+  g_free (t->name);
+  g_clear_pointer (&t->cpu, g_array_unref);
+  g_clear_pointer (&t->mem, g_array_unref);
+}
+
 /* Means of @k consecutive points. */
 static GArray *
 block_means (GArray *y, guint k)
@@ -594,6 +604,7 @@ main (int argc, char **argv)
   guint rows_scored = 0, rows_out = 0, rows_out_pooled = 0;
   double pooled95 = NAN;
 
+  g_array_set_clear_func (traces, trace_clear);
   if (argc > 1 && strcmp (argv[1], "--cost") == 0)
     {
       printf ("{\"cost_us_per_job_forecast\": %.1f, \"cost_us_per_recommendation\": %.1f}\n", cost,
