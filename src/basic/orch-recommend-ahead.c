@@ -135,9 +135,13 @@ forecast_bound (const OrchUsageSample *run, guint n_run, double interval_s, Orch
   /* What the job reached within the last interval it may reach again in
    * the next, whatever the model makes of it: a build's compiler spikes
    * over a quiet baseline are noise to a smoother, and rare enough to
-   * stay out of a calibrated sd. */
+   * stay out of a calibrated sd.  Five minutes back at least: a limit
+   * for the next minute that forgot the spike of two minutes ago was
+   * crossed on the recorded build (bench-forecast --replay, 1 min). */
   a->recent_peak = v[n - 1];
-  for (guint i = n; i-- > 0 && t[i] >= t[n - 1] - (gint64) (interval_s * G_USEC_PER_SEC);)
+  for (guint i = n;
+       i-- > 0 && t[i] >= t[n - 1] - (gint64) (MAX (interval_s, ORCH_RECOMMEND_PEAK_LOOKBACK_S) *
+                                               G_USEC_PER_SEC);)
     a->recent_peak = MAX (a->recent_peak, v[i]);
   /* ... give or take the forecast's one-step error at the bound's z. */
   a->bound = floor = a->recent_peak + a->z * path.sd[0];

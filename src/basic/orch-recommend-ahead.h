@@ -26,6 +26,9 @@ G_BEGIN_DECLS
 /* The chance the usage goes over memory_max within an hour (within
  * one interval: in proportion to its length). */
 #define ORCH_RECOMMEND_EXCEED_PER_HOUR 0.01
+/* How far back the run's own peak floors the bound at least (the
+ * interval's length when longer): the histogram's peak windows. */
+#define ORCH_RECOMMEND_PEAK_LOOKBACK_S 300.0
 /* Grid points the forecast is fitted on at least (fewer: the histogram
  * alone). */
 #define ORCH_RECOMMEND_MIN_POINTS 32
@@ -35,7 +38,7 @@ typedef struct {
   gint64 valid_until_us; /* last sample + interval (bounded only) */
   double bound;          /* the forecast's bound on the interval's maximum, bytes */
   double high;           /* its highest pointwise 95 % bound, bytes */
-  double recent_peak;    /* the run's highest sample within the last interval, bytes */
+  double recent_peak;    /* the highest sample of the last interval or 5 min, bytes */
   double step_s;         /* the grid the forecast was fitted on */
   guint points, steps;   /* fitted, forecast */
   OrchForecastMethod method;

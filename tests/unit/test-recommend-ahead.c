@@ -285,6 +285,51 @@ test_no_spurious_trend (void)
     }
 }
 
+/* A build's compiler spikes over a quiet baseline: the spike of three
+ * minutes ago floors a one-minute recommendation (the run's peak over
+ * ORCH_RECOMMEND_PEAK_LOOKBACK_S), while one of twenty minutes ago no
+ * longer does.  A limit that forgot it was crossed on the recorded
+ * build (bench-forecast --replay, every minute). */
+static void
+test_recent_spike (void)
+{
+  static const guint spike_ago_s[] = { 180, 1200 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (spike_ago_s); k++)
+    {
+      g_autoptr (GArray) s = g_array_new (FALSE, FALSE, sizeof (OrchUsageSample));
+      g_autoptr (GRand) rnd = g_rand_new_with_seed (7);
+      const guint n = 360; /* an hour at 10 s */
+      guint spike = n - 1 - spike_ago_s[k] / 10;
+      OrchRecommendation r;
+      OrchRecommendAhead a;
+
+      for (guint i = 0; i < n; i++)
+        {
+          OrchUsageSample x = { (gint64) i * 10 * G_USEC_PER_SEC, 10,
+                                50 * MB + g_rand_double_range (rnd, 0, 1 * MB) };
+
+          if (i == spike)
+            x.memory_bytes = 400 * MB;
+          g_array_append_val (s, x);
+        }
+      g_assert_true (orch_recommend_ahead ((OrchUsageSample *) s->data, n, NULL, 0,
+                                           (gint64) (n - 1) * 10 * G_USEC_PER_SEC, 60, &r, &a));
+      g_assert_true (a.bounded);
+      g_test_message ("spike %u s ago: recent peak %.0f MB, memory_max %.0f MB", spike_ago_s[k],
+                      a.recent_peak / MB, r.memory_max / MB);
+      /* Not against ORCH_RECOMMEND_PEAK_LOOKBACK_S itself: five minutes
+       * is the contract (a shorter lookback fails here). */
+      if (spike_ago_s[k] < 300)
+        {
+          g_assert_cmpfloat (a.recent_peak, ==, 400 * MB);
+          g_assert_cmpfloat (r.memory_max, >=, 400 * MB);
+        }
+      else
+        g_assert_cmpfloat (a.recent_peak, <, 52 * MB);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -296,5 +341,6 @@ main (int argc, char **argv)
   g_test_add_func ("/recommend-ahead/fine-samples", test_fine_samples_cover_interval);
   g_test_add_func ("/recommend-ahead/fast-leak-interval", test_fast_leak_interval);
   g_test_add_func ("/recommend-ahead/no-spurious-trend", test_no_spurious_trend);
+  g_test_add_func ("/recommend-ahead/recent-spike", test_recent_spike);
   return g_test_run ();
 }
