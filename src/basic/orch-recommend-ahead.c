@@ -181,6 +181,15 @@ orch_recommend_ahead (const OrchUsageSample *run, guint n_run, const OrchUsageSa
   have_prior = n_prior > 0;
   if (have_prior)
     recommend_histogram (prior, n_prior, now_us, &pr);
+  /* With no trend to carry, no more than the histogram's own limit (its
+   * peaks, decayed, and a margin; the recent peak at least): a single
+   * spike in a quiet history inflates the calibrated sd tenfold and more,
+   * and the bound with it, where the peak itself says what the job does.
+   * Replayed: less slack on the build and periodic traces, no crossing
+   * added anywhere (docs/FORECAST.md, "The interval, and a fast leak's
+   * trend"). */
+  if (!ahead->trend_followed)
+    ahead->bound = MIN (ahead->bound, MAX ((double) out->memory_max, ahead->recent_peak));
   out->memory_max = (guint64) (ceil (ahead->bound / MIB) * MIB);
   out->memory_max = MAX (out->memory_max, pr.memory_max);
   out->memory_high = (guint64) (ceil (ahead->high / MIB) * MIB);
