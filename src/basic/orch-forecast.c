@@ -1013,6 +1013,32 @@ forecast_combined (const double *y, guint n, guint period, guint window,
   path_bounds (path);
 }
 
+/* The k-th of @n_orig backtest origins in [train, n - hb], evenly
+ * spaced, the last at n - hb; with a period longer than the windows,
+ * each but the last moved forward (by less than a period) so that the
+ * origins' phases, counted back from the last, are spread over the
+ * cycle.  Evenly spaced origins alias with a cycle: five windows of
+ * 10 s could all fall in the flat part of a 60 s square wave, where
+ * naive and seasonal-naive are both exact and the tie went to naive,
+ * which then missed every edge.  A window of a period or more holds
+ * the whole cycle wherever it starts. */
+static guint
+backtest_origin (guint k, guint n_orig, guint train, guint n, guint hb, guint period)
+{
+  guint last = n - hb, span = last - train;
+  guint o = train + (n_orig > 1 ? k * span / (n_orig - 1) : 0);
+
+  if (hb < period && n_orig > 1 && k + 1 < n_orig && span >= period)
+    {
+      guint want = (n_orig - 1 - k) * period / n_orig;
+
+      o += (last - o + period - want % period) % period;
+      if (o > last)
+        o -= period;
+    }
+  return o;
+}
+
 gboolean
 orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, OrchForecastPath *path)
 {
@@ -1061,7 +1087,7 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
       analytic_sd (y, train, m, period, window, &mf, hb, sdt[m]);
       for (guint k = 0; k < n_orig; k++)
         {
-          guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
+          guint o = backtest_origin (k, n_orig, train, n, hb, period);
           double *f = fc[m] + (gsize) k * hb;
 
           backtest_points (y, o, m, period, window, &mf.params, hb, f);
@@ -1098,7 +1124,7 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
         }
       for (guint k = 0; k < n_orig; k++)
         {
-          guint o = train + (n_orig > 1 ? k * (n - hb - train) / (n_orig - 1) : 0);
+          guint o = backtest_origin (k, n_orig, train, n, hb, period);
 
           total += orch_forecast_mase (cf + (gsize) k * hb, y + o, hb, scale);
         }
