@@ -63,7 +63,9 @@ double orch_recommend_upper_z (double p);
  * least @prior's own recommendation.  A rising trend that stands out of
  * the last interval (@ahead->trend_followed) is carried to the
  * interval's end undamped instead, the model's damping being per step
- * (see trend_bound()).  FALSE when no sample has a value. */
+ * (see trend_bound()); without one, memory_max is at most the
+ * histogram's (or the recent peak, if higher).  FALSE when no sample
+ * has a value. */
 gboolean
 orch_recommend_ahead (const OrchUsageSample *run, guint n_run, const OrchUsageSample *prior,
                       guint n_prior, gint64 now_us, double interval_s, OrchRecommendation *out,
