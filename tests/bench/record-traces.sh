@@ -8,7 +8,9 @@
 #
 # RECORD_WORKLOADS="periodic leaky" records only those; RECORD_OUT=DIR
 # writes elsewhere (tests/fixtures/traces-held-out: more recordings of the
-# same workloads, scored by nothing that was tuned on them).
+# same workloads, scored by nothing that was tuned on them; periodic-3 and
+# periodic-4 were recorded with 4800 and 3800 s, two at once, while the
+# machine did light work only).
 #
 # Workloads, all at nice 19 (the machine is shared):
 #   leaky     allocates ~0.5 MiB a second, with jitter, and never frees
