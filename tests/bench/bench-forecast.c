@@ -761,7 +761,8 @@ main (int argc, char **argv)
        * and a sixth of the trace. */
       guint hs_real[] = { 10, 60, MAX (t->cpu->len / 6, 61) }, hs_syn[] = { 5, 15, 60 };
       guint hs_coarse[] = { 30, 90, 180 }; /* 5, 15, 30 min at 10 s */
-      guint *hs = t->derived ? hs_coarse : t->step_s > 1 ? hs_syn : hs_real;
+      guint kind = t->derived ? KIND_RECORDED_10S : t->step_s > 1 ? KIND_SYNTHETIC : KIND_RECORDED;
+      guint *const hs_of_kind[N_KINDS] = { hs_real, hs_coarse, hs_syn }, *hs = hs_of_kind[kind];
       RecScore rs[5];
       static const char *const rnames[] = { "ours", "vpa", "static-p95", "hindsight",
                                             "forecast-95" };
@@ -807,10 +808,7 @@ main (int argc, char **argv)
                 pooled_rel = pooled[1] > 0 ? pooled[0] / pooled[1] : NAN;
                 if (!flat)
                   {
-                    pool_add (t->derived      ? KIND_RECORDED_10S
-                              : t->step_s > 1 ? KIND_SYNTHETIC
-                                              : KIND_RECORDED,
-                              hi, h * t->step_s, sc);
+                    pool_add (kind, hi, h * t->step_s, sc);
                     rows_scored++;
                     rows_out += cov_here < 0.895 || cov_here >= 0.985;
                     rows_out_pooled += pooled95 < 0.895 || pooled95 >= 0.985;
