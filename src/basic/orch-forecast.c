@@ -1021,7 +1021,8 @@ forecast_combined (const double *y, guint n, guint period, guint window,
  * 10 s could all fall in the flat part of a 60 s square wave, where
  * naive and seasonal-naive are both exact and the tie went to naive,
  * which then missed every edge.  A window of a period or more holds
- * the whole cycle wherever it starts. */
+ * the whole cycle wherever it starts.  Period 0: evenly spaced only
+ * (the calibration's origins, which a Holt cursor walks in order). */
 static guint
 backtest_origin (guint k, guint n_orig, guint train, guint n, guint hb, guint period)
 {
@@ -1159,7 +1160,7 @@ orch_forecast_auto (const double *y, guint n, guint h, OrchForecastFit *fit, Orc
       cur[m].p = fitted[m];
     for (guint k = 0; k < n_cal; k++)
       {
-        guint o = train + (n_cal > 1 ? k * (n - hb - train) / (n_cal - 1) : 0);
+        guint o = backtest_origin (k, n_cal, train, n, hb, 0);
         guint members = 0;
 
         memset (f, 0, hb * sizeof (double));
