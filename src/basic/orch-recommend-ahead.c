@@ -93,7 +93,7 @@ forecast_bound (const OrchUsageSample *run, guint n_run, double interval_s, Orch
   g_autofree double *v = g_new (double, MAX (n_run, 1));
   g_autofree double *grid = NULL;
   guint n = 0, n_grid;
-  gint64 span, step, spacing;
+  gint64 span, step, spacing, since;
   OrchForecastPath path;
   OrchForecastFit fit;
   double floor;
@@ -139,9 +139,8 @@ forecast_bound (const OrchUsageSample *run, guint n_run, double interval_s, Orch
    * for the next minute that forgot the spike of two minutes ago was
    * crossed on the recorded build (bench-forecast --replay, 1 min). */
   a->recent_peak = v[n - 1];
-  for (guint i = n;
-       i-- > 0 && t[i] >= t[n - 1] - (gint64) (MAX (interval_s, ORCH_RECOMMEND_PEAK_LOOKBACK_S) *
-                                               G_USEC_PER_SEC);)
+  since = t[n - 1] - (gint64) (MAX (interval_s, ORCH_RECOMMEND_PEAK_LOOKBACK_S) * G_USEC_PER_SEC);
+  for (guint i = n; i-- > 0 && t[i] >= since;)
     a->recent_peak = MAX (a->recent_peak, v[i]);
   /* ... give or take the forecast's one-step error at the bound's z. */
   a->bound = floor = a->recent_peak + a->z * path.sd[0];
